@@ -1,0 +1,64 @@
+/**
+ * Input and output for commands: `-i FILE` or stdin, `-o FILE` or stdout. A file output is written to
+ * a temporary file beside it and renamed into place only when the command succeeds, so a failure
+ * (bad signature, full disk) never leaves a half-written or unverified file under the final name.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { readFile, rename, rm, open } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Readable, Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { CachetError } from '../engine/errors.js';
+import type { CliContext } from './context.js';
+
+export function openInput(path: string | undefined, context: CliContext): Readable {
+  if (path === undefined || path === '-') return context.stdin;
+  const stream = createReadStream(path);
+  return stream;
+}
+
+export async function readInputFully(path: string | undefined, context: CliContext): Promise<Buffer> {
+  try {
+    if (path !== undefined && path !== '-') return await readFile(path);
+  } catch (error) {
+    throw new CachetError('ERR_INPUT_READ', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error, details: { file: path } });
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of context.stdin) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks);
+}
+
+export interface PendingOutput {
+  readonly stream: Writable;
+  /** Makes the output visible under its final name (a no-op for stdout). */
+  commit(): Promise<void>;
+  /** Discards a file output; stdout cannot be taken back, which is why verdicts come before output there. */
+  abort(): Promise<void>;
+}
+
+export async function openOutput(path: string | undefined, context: CliContext): Promise<PendingOutput> {
+  if (path === undefined || path === '-') {
+    return { stream: context.stdout, commit: async () => {}, abort: async () => {} };
+  }
+  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const stream = createWriteStream(temporary, { mode: 0o600 });
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (error) => reject(new CachetError('ERR_OUTPUT_WRITE', `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? error.message}`, { cause: error })));
+  });
+  return {
+    stream,
+    async commit() {
+      if (!stream.writableEnded) stream.end();
+      await finished(stream);
+      const handle = await open(temporary, 'r');
+      try { await handle.sync(); } finally { await handle.close(); }
+      await rename(temporary, path);
+    },
+    async abort() {
+      stream.destroy();
+      await rm(temporary, { force: true });
+    },
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * The CLI's single entry: finds the command, runs it, and turns every failure into one clear line on
+ * stderr (or a JSON error object with `--json`) and an exit status derived from the error code.
+ * A stack trace is printed only for a bug (a non-Cachet error), and only with CACHET_DEBUG=1.
+ */
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
+import { CachetError, exitStatusFor, isCachetError } from '../engine/errors.js';
+import { COMMANDS } from './commands/index.js';
+import type { CliCommand, CliContext } from './context.js';
+
+const VERSION = '0.1.0';
+
+export function defaultContext(): CliContext {
+  const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY) && !process.env.CI;
+  return {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    interactive,
+    prompt: (question, options) => promptOnTerminal(question, options?.secret ?? false, interactive),
+  };
+}
+
+async function promptOnTerminal(question: string, secret: boolean, interactive: boolean): Promise<string> {
+  if (!interactive) {
+    throw new CachetError('ERR_PASSWORD_REQUIRED', `${question.replace(/[:\s]+$/, '')} is needed and there is no terminal to ask on`);
+  }
+  // Echo is suppressed for secrets by giving readline a muted output stream after the question.
+  let muted = false;
+  const output = new Writable({
+    write(chunk, _encoding, done) {
+      if (!muted) process.stderr.write(chunk);
+      done();
+    },
+  });
+  const rl = createInterface({ input: process.stdin, output, terminal: true });
+  try {
+    const answer = await new Promise<string>((resolve) => {
+      rl.question(question, resolve);
+      muted = secret;
+    });
+    if (secret) process.stderr.write('\n');
+    return answer;
+  } finally {
+    rl.close();
+  }
+}
+
+function findCommand(argv: string[]): { name: string; modulePath: string; rest: string[] } | undefined {
+  const [first, second] = argv;
+  if (first !== undefined && second !== undefined && COMMANDS[`${first} ${second}`]) {
+    const name = `${first} ${second}`;
+    return { name, modulePath: COMMANDS[name]!, rest: argv.slice(2) };
+  }
+  if (first !== undefined && COMMANDS[first]) return { name: first, modulePath: COMMANDS[first]!, rest: argv.slice(1) };
+  return undefined;
+}
+
+function overview(): string {
+  const names = Object.keys(COMMANDS).sort();
+  return [
+    'usage: cachet <command> [options]        (cachet <command> --help for details)',
+    '',
+    'Commands:',
+    ...names.map((n) => `  ${n}`),
+    '',
+    'Exit statuses: 0 ok · 1 negative verdict or failure · 2 usage · 3 file I/O · 4 password/PIN ·',
+    '               5 trust · 6 server unreachable · 7 refused by policy',
+  ].join('\n');
+}
+
+async function loadCommand(name: string, modulePath: string): Promise<CliCommand> {
+  try {
+    const module = (await import(modulePath.replace('./', './commands/'))) as { default: CliCommand };
+    return module.default;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(modulePath.slice(2, -3))) {
+      throw new CachetError('ERR_NOT_IMPLEMENTED', `the command "${name}" is not available in this build`);
+    }
+    throw error;
+  }
+}
+
+/** Runs the CLI; resolves to the process exit status. Never throws. */
+export async function runCli(argv: string[], context: CliContext = defaultContext()): Promise<number> {
+  const wantsJson = argv.includes('--json');
+  try {
+    if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+      context.stdout.write(`${overview()}\n`);
+      return argv.length === 0 ? 2 : 0;
+    }
+    if (argv[0] === '--version') {
+      context.stdout.write(`cachet ${VERSION}\n`);
+      return 0;
+    }
+    const found = findCommand(argv);
+    if (!found) throw new CachetError('ERR_USAGE', `unknown command "${argv.slice(0, 2).join(' ')}"; run "cachet --help" for the list`);
+    const command = await loadCommand(found.name, found.modulePath);
+    if (found.rest.includes('--help') || found.rest.includes('-h')) {
+      context.stdout.write(`${command.help.trimEnd()}\n`);
+      return 0;
+    }
+    return await command.run(found.rest, context);
+  } catch (error) {
+    return reportError(error, wantsJson, context);
+  }
+}
+
+export function reportError(error: unknown, wantsJson: boolean, context: CliContext): number {
+  const cachetError = toCachetError(error);
+  if (wantsJson) context.stdout.write(`${JSON.stringify({ error: cachetError.toJSON() })}\n`);
+  context.stderr.write(`cachet: ${cachetError.message}\n`);
+  if (!isCachetError(error) || context.env.CACHET_DEBUG === '1') {
+    if (context.env.CACHET_DEBUG === '1') context.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
+    else context.stderr.write('(this is a bug in Cachet; run with CACHET_DEBUG=1 for details)\n');
+  }
+  return isCachetError(error) ? exitStatusFor(cachetError.code) : 70;
+}
+
+function toCachetError(error: unknown): CachetError {
+  if (isCachetError(error)) return error;
+  const errno = (error as NodeJS.ErrnoException)?.code;
+  if (errno === 'ENOSPC') return new CachetError('ERR_OUTPUT_WRITE', 'the disk is full; nothing was changed', { cause: error });
+  if (errno === 'ENOENT' || errno === 'EACCES' || errno === 'EISDIR') {
+    const path = (error as NodeJS.ErrnoException).path ?? '';
+    return new CachetError('ERR_INPUT_READ', `cannot open ${path}: ${errno === 'ENOENT' ? 'no such file' : errno === 'EACCES' ? 'permission denied' : 'is a directory'}`, { cause: error });
+  }
+  if (typeof errno === 'string' && errno.startsWith('ERR_PARSE_ARGS')) {
+    return new CachetError('ERR_USAGE', (error as Error).message, { cause: error });
+  }
+  return new CachetError('ERR_INTERNAL', `internal error: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+}
