@@ -1,0 +1,178 @@
+/**
+ * The web mail client's HTTP side: a Hono app on Request/Response (node-adapter.ts serves it), with
+ * sessions, CSRF protection, security headers and a body limit as middleware, and a JSON API that
+ * only translates to the WebMailService use cases. Private keys never reach the browser: every S/MIME
+ * operation happens here, on the server, through the same use cases as the CLI.
+ */
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { CachetError, isCachetError } from '../engine/errors.js';
+import { csrfProtection } from './middleware/csrf.js';
+import { securityHeaders } from './middleware/security-headers.js';
+import { endSession, sessionMiddleware, SessionStore, startSession, type Session, type SessionVariables } from './middleware/session.js';
+import type { Draft, OutgoingAttachment, WebMailService } from './mail-service.js';
+
+export const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
+
+export interface WebAppOptions {
+  service: WebMailService;
+  sessions?: SessionStore;
+  /** Set the Secure flag on cookies (when served over TLS). */
+  secureCookies?: boolean;
+  /** Serves the built front end (index.html and assets); added by node-adapter.ts. */
+  staticAssets?: (app: Hono<{ Variables: SessionVariables }>) => void;
+}
+
+type AppContext = Context<{ Variables: SessionVariables }>;
+
+function httpStatusFor(code: string): 400 | 401 | 403 | 404 | 409 | 502 | 500 {
+  if (code === 'ERR_MAIL_NOT_FOUND' || code === 'ERR_CERT_NOT_FOUND') return 404;
+  if (code.startsWith('ERR_PKCS12_BAD') || code === 'ERR_PASSWORD_REQUIRED') return 400;
+  if (code === 'ERR_POLICY_FORBIDS' || code === 'ERR_DOWNGRADE_REFUSED' || code === 'ERR_VAULT_ACCESS_DENIED') return 403;
+  if (code === 'ERR_CERT_EXISTS') return 409;
+  if (code.endsWith('_UNREACHABLE') || code === 'ERR_MAIL_CONNECTION_LOST') return 502;
+  if (code === 'ERR_INTERNAL') return 500;
+  return 400;
+}
+
+function errorResponse(c: AppContext, error: unknown): Response {
+  if (isCachetError(error)) return c.json({ error: { code: error.code, message: error.message } }, httpStatusFor(error.code));
+  console.error('cachet web: internal error', error);
+  return c.json({ error: { code: 'ERR_INTERNAL', message: 'something went wrong on the server' } }, 500);
+}
+
+function requireSession(c: AppContext): Session {
+  const session = c.get('session');
+  if (!session) throw new CachetError('ERR_USAGE', 'not signed in');
+  return session;
+}
+
+function asStringList(value: unknown): string[] {
+  const text = Array.isArray(value) ? value.join(',') : typeof value === 'string' ? value : '';
+  return text
+    .split(/[,;\n]/)
+    .map((a) => a.trim())
+    .filter((a) => a.length > 0);
+}
+
+async function readDraft(c: AppContext): Promise<Draft> {
+  const form = await c.req.parseBody({ all: true });
+  const attachments: OutgoingAttachment[] = [];
+  const files = form['attachment'];
+  for (const file of Array.isArray(files) ? files : files === undefined ? [] : [files]) {
+    if (typeof file === 'string') continue;
+    attachments.push({ filename: file.name, contentType: file.type || 'application/octet-stream', data: new Uint8Array(await file.arrayBuffer()) });
+  }
+  const flag = (name: string) => form[name] === 'true' || form[name] === 'on';
+  const draft: Draft = {
+    to: asStringList(form['to']),
+    cc: asStringList(form['cc']),
+    bcc: asStringList(form['bcc']),
+    subject: typeof form['subject'] === 'string' ? form['subject'] : '',
+    body: typeof form['body'] === 'string' ? form['body'] : '',
+    sign: flag('sign'),
+    encrypt: flag('encrypt'),
+    attachments,
+    allowUnencrypted: flag('allowUnencrypted'),
+  };
+  if (typeof form['replyFolder'] === 'string' && typeof form['replyId'] === 'string') {
+    draft.inReplyTo = { folder: form['replyFolder'], id: form['replyId'] };
+  }
+  return draft;
+}
+
+export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionVariables }> {
+  const { service } = options;
+  const sessions = options.sessions ?? new SessionStore();
+  const app = new Hono<{ Variables: SessionVariables }>();
+
+  app.use('*', securityHeaders());
+  app.use('*', sessionMiddleware(sessions));
+  app.use('/api/*', bodyLimit({ maxSize: MAX_UPLOAD_BYTES, onError: (c) => c.json({ error: { code: 'ERR_LIMIT_EXCEEDED', message: 'the upload is too large' } }, 413) }));
+  app.use('/api/*', csrfProtection());
+  // Every API route but login and the session probe needs a signed-in user.
+  app.use('/api/*', async (c, next) => {
+    const path = new URL(c.req.url).pathname;
+    if (path === '/api/login' || path === '/api/session') return next();
+    if (!c.get('session')) return c.json({ error: { code: 'ERR_NOT_SIGNED_IN', message: 'please sign in' } }, 401);
+    return next();
+  });
+
+  app.get('/api/session', (c) => {
+    const session = c.get('session');
+    return c.json(session ? { user: session.user, csrfToken: session.csrfToken } : { user: null });
+  });
+
+  app.post('/api/login', async (c) => {
+    const body = (await c.req.json().catch(() => ({}))) as { user?: unknown; password?: unknown };
+    const user = typeof body.user === 'string' ? body.user.trim() : '';
+    const password = typeof body.password === 'string' ? body.password : '';
+    if (!user || !(await service.authenticate(user, password))) {
+      return c.json({ error: { code: 'ERR_LOGIN', message: 'wrong user name or password' } }, 401);
+    }
+    const session = startSession(c, sessions, user, options.secureCookies ?? false);
+    return c.json({ user, csrfToken: session.csrfToken });
+  });
+
+  app.post('/api/logout', (c) => {
+    endSession(c, sessions);
+    return c.json({ ok: true });
+  });
+
+  const handle = (fn: (c: AppContext, session: Session) => Promise<Response>) => async (c: AppContext) => {
+    try {
+      return await fn(c, requireSession(c));
+    } catch (error) {
+      return errorResponse(c, error);
+    }
+  };
+
+  app.get('/api/folders', handle(async (c, s) => c.json(await service.listFolders(s.user))));
+  app.get('/api/folders/:folder/messages', handle(async (c, s) => c.json(await service.listMessages(s.user, c.req.param('folder'), c.req.query('q') ?? undefined))));
+  app.get('/api/folders/:folder/messages/:id', handle(async (c, s) => c.json(await service.readMessage(s.user, c.req.param('folder'), c.req.param('id')))));
+  app.get(
+    '/api/folders/:folder/messages/:id/attachments/:index',
+    handle(async (c, s) => {
+      const attachment = await service.attachment(s.user, c.req.param('folder'), c.req.param('id'), Number(c.req.param('index')));
+      // Always a download, never rendered in our origin: an attachment is untrusted content.
+      const safeName = attachment.filename.replace(/[^\w.\- ]/g, '_');
+      return new Response(attachment.data, {
+        headers: {
+          'Content-Type': 'application/octet-stream',
+          'Content-Disposition': `attachment; filename="${safeName}"`,
+          'Content-Security-Policy': "default-src 'none'; sandbox",
+        },
+      });
+    }),
+  );
+  app.post(
+    '/api/recipients',
+    handle(async (c, s) => {
+      const body = (await c.req.json().catch(() => ({}))) as { addresses?: unknown };
+      return c.json(await service.lookupRecipients(s.user, asStringList(body.addresses)));
+    }),
+  );
+  app.post('/api/send', handle(async (c, s) => c.json(await service.send(s.user, await readDraft(c)))));
+  app.get('/api/settings/smime', handle(async (c, s) => c.json(await service.smimeSettings(s.user))));
+  app.put(
+    '/api/settings/:key',
+    handle(async (c, s) => {
+      const body = (await c.req.json().catch(() => ({}))) as { value?: unknown };
+      return c.json(await service.updateSetting(s.user, c.req.param('key'), body.value));
+    }),
+  );
+  app.get('/api/policy', handle(async (c, s) => c.json(await service.effectivePolicy(s.user))));
+  app.post(
+    '/api/import-from-mail',
+    handle(async (c, s) => {
+      const body = (await c.req.json().catch(() => ({}))) as { folder?: string; id?: string; index?: number; password?: string; role?: 'signing' | 'encryption' };
+      if (typeof body.folder !== 'string' || typeof body.id !== 'string' || typeof body.index !== 'number' || typeof body.password !== 'string') {
+        throw new CachetError('ERR_USAGE', 'folder, id, index and password are required');
+      }
+      return c.json(await service.importFromMail(s.user, { folder: body.folder, id: body.id, index: body.index }, body.password, body.role));
+    }),
+  );
+
+  options.staticAssets?.(app);
+  return app;
+}

@@ -1,0 +1,162 @@
+/**
+ * What the web front end needs from the mail client's use cases. The web layer only translates HTTP
+ * to these calls and their results to JSON; src/web/client-mail-service.ts implements it on the same
+ * use cases the CLI calls (src/client/*).
+ */
+
+export interface FolderSummary {
+  name: string;
+  total: number;
+  unread: number;
+}
+
+export interface MessageSummary {
+  id: string;
+  folder: string;
+  from: string;
+  to: string[];
+  subject: string;
+  date: string | null;
+  /** What the list may show without opening the message: the outer structure only. */
+  encrypted: boolean;
+  signed: boolean;
+  seen: boolean;
+  size: number;
+}
+
+export interface CertificateDetails {
+  subject: string;
+  issuer: string;
+  email: string[];
+  serialNumber: string;
+  notBefore: string;
+  notAfter: string;
+  fingerprint: string;
+  chain: string[];
+  revocation: string;
+}
+
+export interface SignerView {
+  email: string[];
+  subject: string;
+  valid: boolean;
+  trusted: boolean | null;
+  signingTime: string | null;
+  /** A sentence for the user when something is wrong. */
+  warning: string | null;
+  certificate: CertificateDetails | null;
+}
+
+export interface AttachmentView {
+  index: number;
+  filename: string;
+  contentType: string;
+  size: number;
+  /** Whether it looks like a PKCS#12 file the user can import. */
+  importable: boolean;
+}
+
+export interface MessageView {
+  id: string;
+  folder: string;
+  /** The status vocabulary of `cachet open`. */
+  status: 'valid' | 'invalid' | 'untrusted' | 'mismatch' | 'partially-signed' | 'not-signed';
+  encrypted: boolean;
+  contentEncryption: string | null;
+  signers: SignerView[];
+  warnings: string[];
+  headers: { from: string; to: string[]; cc: string[]; subject: string; date: string | null };
+  /** Header differences between the protected (inner) and outer headers. */
+  headerDifferences: string[];
+  /** Plain text body, when there is one. */
+  text: string | null;
+  /** HTML body, unsanitised: the browser sanitises it and shows it in a sandboxed frame. */
+  html: string | null;
+  attachments: AttachmentView[];
+  /** For partially-signed messages: the parts outside the signature, marked as such. */
+  unsignedParts: Array<{ description: string; text: string }>;
+}
+
+export interface RecipientStatus {
+  address: string;
+  /** Whether a usable encryption certificate was found, and where. */
+  found: boolean;
+  source: 'ldap' | 'addressbook' | 'cache' | null;
+  subject: string | null;
+  reason: string | null;
+  keyChanged: boolean;
+}
+
+export interface OutgoingAttachment {
+  filename: string;
+  contentType: string;
+  data: Uint8Array;
+}
+
+export interface Draft {
+  to: string[];
+  cc: string[];
+  bcc: string[];
+  subject: string;
+  body: string;
+  sign: boolean;
+  encrypt: boolean;
+  attachments: OutgoingAttachment[];
+  /** The user's answer when the group rule asked: send in clear to everyone. */
+  allowUnencrypted?: boolean;
+  inReplyTo?: { folder: string; id: string };
+}
+
+export type SendOutcome =
+  | { kind: 'sent'; messageId: string; encrypted: boolean; signed: boolean; warnings: string[] }
+  | { kind: 'queued'; messageId: string; reason: string }
+  | { kind: 'needs-decision'; question: string; missing: RecipientStatus[] }
+  | { kind: 'refused'; code: string; message: string; missing: RecipientStatus[] };
+
+export interface SettingView {
+  key: string;
+  value: unknown;
+  origin: 'policy' | 'setting' | 'default';
+  locked: boolean;
+}
+
+export interface CredentialView {
+  id: string;
+  role: 'signing' | 'encryption';
+  active: boolean;
+  subject: string;
+  email: string[];
+  notAfter: string;
+  certificate: CertificateDetails | null;
+}
+
+export interface SmimeSettingsView {
+  /** First-launch state from the "enable S/MIME on first launch" policy. */
+  firstLaunch: 'enabled' | 'ask-import' | 'disabled';
+  settings: SettingView[];
+  credentials: CredentialView[];
+}
+
+export type ImportOutcome =
+  | { kind: 'imported'; role: 'signing' | 'encryption'; subject: string; notice: string }
+  | { kind: 'choose-role'; subject: string; choices: Array<'signing' | 'encryption'> }
+  | { kind: 'failed'; code: string; message: string };
+
+export interface WebMailService {
+  authenticate(user: string, password: string): Promise<boolean>;
+  listFolders(user: string): Promise<FolderSummary[]>;
+  listMessages(user: string, folder: string, query?: string): Promise<MessageSummary[]>;
+  readMessage(user: string, folder: string, id: string): Promise<MessageView>;
+  attachment(user: string, folder: string, id: string, index: number): Promise<OutgoingAttachment>;
+  lookupRecipients(user: string, addresses: string[]): Promise<RecipientStatus[]>;
+  send(user: string, draft: Draft): Promise<SendOutcome>;
+  smimeSettings(user: string): Promise<SmimeSettingsView>;
+  updateSetting(user: string, key: string, value: unknown): Promise<SettingView>;
+  effectivePolicy(user: string): Promise<SettingView[]>;
+  importFromMail(
+    user: string,
+    source: { folder: string; id: string; index: number },
+    password: string,
+    role?: 'signing' | 'encryption',
+  ): Promise<ImportOutcome>;
+}

@@ -1,0 +1,57 @@
+/** The browser side of the JSON API: the CSRF token from the session goes on every change. */
+export class ApiError extends Error {
+  constructor(readonly code: string, message: string, readonly status: number) {
+    super(message);
+  }
+}
+
+let csrfToken = '';
+
+export function setCsrfToken(token: string): void {
+  csrfToken = token;
+}
+
+async function parse<T>(response: Response): Promise<T> {
+  const body = (await response.json().catch(() => ({}))) as { error?: { code: string; message: string } };
+  if (!response.ok) throw new ApiError(body.error?.code ?? 'ERR_HTTP', body.error?.message ?? `HTTP ${response.status}`, response.status);
+  return body as T;
+}
+
+export async function getJson<T>(path: string): Promise<T> {
+  return parse<T>(await fetch(path, { credentials: 'same-origin', headers: { accept: 'application/json' } }));
+}
+
+export async function sendJson<T>(method: 'POST' | 'PUT', path: string, body: unknown): Promise<T> {
+  return parse<T>(
+    await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },
+      body: JSON.stringify(body),
+    }),
+  );
+}
+
+/** Multipart upload with progress (fetch cannot report upload progress; XHR can). */
+export function uploadForm<T>(path: string, form: FormData, onProgress: (fraction: number) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    xhr.setRequestHeader('x-csrf-token', csrfToken);
+    xhr.upload.onprogress = (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    };
+    xhr.onload = () => {
+      let body: { error?: { code: string; message: string } } = {};
+      try {
+        body = JSON.parse(xhr.responseText) as typeof body;
+      } catch {
+        // not JSON
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body as T);
+      else reject(new ApiError(body.error?.code ?? 'ERR_HTTP', body.error?.message ?? `HTTP ${xhr.status}`, xhr.status));
+    };
+    xhr.onerror = () => reject(new ApiError('ERR_NETWORK', 'the server cannot be reached', 0));
+    xhr.send(form);
+  });
+}

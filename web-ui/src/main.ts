@@ -1,0 +1,93 @@
+/**
+ * The web mail client: a small single-page app with hash routes. All S/MIME work is done by the
+ * server; the page shows results and never holds a private key.
+ */
+import './styles.css';
+import { ApiError, getJson, sendJson, setCsrfToken } from './api.js';
+import { clear, h } from './dom.js';
+import type { FolderSummary } from './types.js';
+import { composeView } from './views/compose.js';
+import { loginView } from './views/login.js';
+import { folderNav, messageList, searchBox } from './views/mailbox.js';
+import { messageView } from './views/message.js';
+import { policyView, settingsView } from './views/settings.js';
+
+const root = document.getElementById('app')!;
+let user: string | null = null;
+
+function shell(current: string, folders: FolderSummary[]): { main: HTMLElement } {
+  clear(root);
+  const menu = h('button', { type: 'button', className: 'menu-button', 'aria-expanded': 'false', 'aria-controls': 'sidebar' }, 'Menu');
+  const sidebar = h('div', { id: 'sidebar', className: 'sidebar' }, folderNav(current, folders));
+  menu.addEventListener('click', () => {
+    const open = sidebar.classList.toggle('open');
+    menu.setAttribute('aria-expanded', String(open));
+  });
+  const logout = h('button', { type: 'button', className: 'link-button' }, 'Sign out');
+  logout.addEventListener('click', async () => {
+    await sendJson('POST', '/api/logout', {});
+    user = null;
+    location.hash = '#/';
+    void route();
+  });
+  const main = h('main', { className: 'content', id: 'main', tabindex: '-1' });
+  root.append(
+    h('a', { href: '#main', className: 'skip-link' }, 'Skip to content'),
+    h('header', { className: 'topbar' }, menu, h('span', { className: 'brand' }, 'Cachet Mail'), h('span', { className: 'user' }, user ?? ''), logout),
+    h('div', { className: 'layout' }, sidebar, main),
+  );
+  return { main };
+}
+
+async function route(): Promise<void> {
+  if (!user) {
+    const session = await getJson<{ user: string | null; csrfToken?: string }>('/api/session');
+    if (session.user && session.csrfToken) {
+      user = session.user;
+      setCsrfToken(session.csrfToken);
+    }
+  }
+  if (!user) {
+    clear(root);
+    root.append(
+      loginView((name) => {
+        user = name;
+        location.hash = '#/folder/INBOX';
+        void route();
+      }),
+    );
+    return;
+  }
+  const [path = '', queryString = ''] = location.hash.replace(/^#/, '').split('?');
+  const query = new URLSearchParams(queryString);
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const section = parts[0] ?? 'folder';
+  const folder = section === 'folder' || section === 'message' ? parts[1] ?? 'INBOX' : '';
+  const folders = await getJson<FolderSummary[]>('/api/folders').catch(() => [] as FolderSummary[]);
+  const { main } = shell(folder, folders);
+  try {
+    if (section === 'message' && parts[2]) await messageView(folder, parts[2], main);
+    else if (section === 'compose') {
+      const reply = query.get('reply');
+      const [replyFolder, replyId] = reply ? reply.split('/').map(decodeURIComponent) : [];
+      await composeView(main, replyFolder && replyId ? { folder: replyFolder, id: replyId } : null);
+    } else if (section === 'settings') await settingsView(main);
+    else if (section === 'admin') await policyView(main);
+    else {
+      const list = h('div', { className: 'list-container' });
+      main.append(h('h1', { className: 'folder-title' }, folder === 'INBOX' ? 'Inbox' : folder), searchBox(folder, query.get('q') ?? ''), list);
+      await messageList(folder, query.get('q') ?? '', list);
+    }
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) {
+      user = null;
+      void route();
+      return;
+    }
+    clear(main);
+    main.append(h('p', { className: 'form-error', role: 'alert' }, e instanceof ApiError ? e.message : 'Something went wrong'));
+  }
+}
+
+window.addEventListener('hashchange', () => void route());
+void route();

@@ -1,0 +1,15 @@
+// The API's shapes, shared with the server (type-only: erased at build time).
+export type {
+  AttachmentView,
+  CertificateDetails,
+  CredentialView,
+  FolderSummary,
+  ImportOutcome,
+  MessageSummary,
+  MessageView,
+  RecipientStatus,
+  SendOutcome,
+  SettingView,
+  SignerView,
+  SmimeSettingsView,
+} from '../../src/web/mail-service.js';

@@ -1,0 +1,185 @@
+/**
+ * Compose: recipient chips that say whether an encryption certificate was found (and where), lock and
+ * seal toggles starting from the user's settings, attachments, and the group rule made visible before
+ * anything leaves: a block names the recipients without certificates; "ask" needs an explicit choice
+ * to send in clear; nothing is ever downgraded silently.
+ */
+import { ApiError, getJson, uploadForm } from '../api.js';
+import { clear, h, icon } from '../dom.js';
+import type { MessageView, RecipientStatus, SendOutcome, SmimeSettingsView } from '../types.js';
+import { sendJson } from '../api.js';
+
+interface Field {
+  name: 'to' | 'cc' | 'bcc';
+  addresses: string[];
+  chips: HTMLElement;
+  input: HTMLInputElement;
+}
+
+const ADDRESS = /^[^\s@<>]+@[^\s@<>]+$/;
+
+function setting(view: SmimeSettingsView, key: string): unknown {
+  return view.settings.find((s) => s.key === key)?.value;
+}
+
+export async function composeView(container: HTMLElement, replyTo: { folder: string; id: string } | null): Promise<void> {
+  clear(container);
+  const smime = await getJson<SmimeSettingsView>('/api/settings/smime');
+  const original = replyTo ? await getJson<MessageView>(`/api/folders/${encodeURIComponent(replyTo.folder)}/messages/${encodeURIComponent(replyTo.id)}`) : null;
+  const statuses = new Map<string, RecipientStatus>();
+
+  const fields: Field[] = (['to', 'cc', 'bcc'] as const).map((name) => ({
+    name,
+    addresses: [],
+    chips: h('ul', { className: 'chips', 'aria-label': `${name.toUpperCase()} recipients` }),
+    input: h('input', { id: `compose-${name}`, type: 'email', autocomplete: 'off', 'aria-describedby': 'chip-help' }),
+  }));
+  const encryptionAllowed = setting(smime, 'enableEncryption') !== false;
+  const signingAllowed = setting(smime, 'enableSigning') !== false;
+  const encrypt = h('input', { type: 'checkbox', id: 'compose-encrypt', role: 'switch' });
+  encrypt.checked = encryptionAllowed && (setting(smime, 'encryptByDefault') === true || original?.encrypted === true);
+  encrypt.disabled = !encryptionAllowed;
+  const sign = h('input', { type: 'checkbox', id: 'compose-sign', role: 'switch' });
+  sign.checked = signingAllowed && smime.credentials.some((c) => c.role === 'signing' && c.active);
+  sign.disabled = !signingAllowed;
+  const subject = h('input', { id: 'compose-subject', value: original ? `Re: ${original.headers.subject.replace(/^re:\s*/i, '')}` : '' });
+  const body = h('textarea', { id: 'compose-body', rows: 12 });
+  if (original) body.value = `\n\nOn ${original.headers.date ?? ''}, ${original.headers.from} wrote:\n${(original.text ?? '').split('\n').map((l) => `> ${l}`).join('\n')}`;
+  const files = h('input', { type: 'file', id: 'compose-attachments', multiple: true });
+  const feedback = h('div', { className: 'compose-feedback', role: 'status', 'aria-live': 'polite', 'data-testid': 'compose-feedback' });
+  const progress = h('progress', { max: 1, value: 0, hidden: true, 'aria-label': 'Sending progress' });
+
+  const renderChips = (field: Field) => {
+    clear(field.chips);
+    for (const address of field.addresses) {
+      const status = statuses.get(address);
+      const tone = !status ? 'pending' : status.found ? (status.keyChanged ? 'warn' : 'good') : 'bad';
+      const label = !status
+        ? 'looking up certificate…'
+        : status.found
+          ? `certificate found${status.source ? ` (${status.source === 'ldap' ? 'directory' : status.source === 'addressbook' ? 'address book' : 'cache'})` : ''}${status.keyChanged ? ' — certificate changed!' : ''}`
+          : `no certificate: ${status.reason ?? 'not found'}`;
+      const remove = h('button', { type: 'button', className: 'chip-remove', 'aria-label': `Remove ${address}` }, '×');
+      remove.addEventListener('click', () => {
+        field.addresses = field.addresses.filter((a) => a !== address);
+        renderChips(field);
+      });
+      field.chips.append(
+        h('li', { className: `chip tone-${tone}`, 'data-address': address, 'data-cert': status ? String(status.found) : 'pending' }, status?.found ? icon('lock', label) : icon(status ? 'unlock' : 'dash', label), h('span', {}, address), h('span', { className: 'visually-hidden' }, `: ${label}`), remove),
+      );
+    }
+  };
+  const lookup = async (addresses: string[]) => {
+    if (addresses.length === 0) return;
+    try {
+      for (const status of await sendJson<RecipientStatus[]>('POST', '/api/recipients', { addresses })) statuses.set(status.address, status);
+    } catch {
+      // a failed lookup leaves the chips pending; sending re-checks on the server
+    }
+    fields.forEach(renderChips);
+  };
+  const commit = (field: Field) => {
+    const added = field.input.value
+      .split(/[,;\s]+/)
+      .map((a) => a.trim())
+      .filter((a) => ADDRESS.test(a) && !field.addresses.includes(a));
+    field.addresses.push(...added);
+    field.input.value = '';
+    renderChips(field);
+    void lookup(added);
+  };
+  for (const field of fields) {
+    field.input.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' || event.key === ',' || event.key === ';') {
+        event.preventDefault();
+        commit(field);
+      }
+    });
+    field.input.addEventListener('blur', () => commit(field));
+  }
+  if (original) {
+    fields[0]!.addresses.push(original.headers.from.replace(/^.*<([^>]+)>.*$/, '$1'));
+    void lookup(fields[0]!.addresses);
+  }
+
+  const send = async (allowUnencrypted: boolean) => {
+    fields.forEach(commit);
+    clear(feedback);
+    const form = new FormData();
+    for (const field of fields) form.set(field.name, field.addresses.join(','));
+    form.set('subject', subject.value);
+    form.set('body', body.value);
+    form.set('sign', String(sign.checked));
+    form.set('encrypt', String(encrypt.checked));
+    form.set('allowUnencrypted', String(allowUnencrypted));
+    if (replyTo) {
+      form.set('replyFolder', replyTo.folder);
+      form.set('replyId', replyTo.id);
+    }
+    for (const file of Array.from(files.files ?? [])) form.append('attachment', file, file.name);
+    progress.hidden = false;
+    progress.value = 0;
+    try {
+      const outcome = await uploadForm<SendOutcome>('/api/send', form, (fraction) => {
+        progress.value = fraction;
+      });
+      progress.hidden = true;
+      showOutcome(outcome);
+    } catch (e) {
+      progress.hidden = true;
+      feedback.append(h('p', { className: 'form-error', role: 'alert' }, e instanceof ApiError ? e.message : 'Sending failed'));
+    }
+  };
+  const showOutcome = (outcome: SendOutcome) => {
+    clear(feedback);
+    if (outcome.kind === 'sent') {
+      feedback.append(h('p', { className: 'notice tone-good' }, `Sent${outcome.encrypted ? ', encrypted' : ''}${outcome.signed ? ' and signed' : ''}.`), ...outcome.warnings.map((w) => h('p', { className: 'status-warning' }, w)));
+    } else if (outcome.kind === 'queued') {
+      feedback.append(h('p', { className: 'notice tone-warn' }, `Not sent yet: ${outcome.reason}. The message is safe in the Outbox and will be retried.`));
+    } else {
+      const list = h('ul', {}, ...outcome.missing.map((m) => h('li', {}, `${m.address}: ${m.reason ?? 'no usable certificate'}`)));
+      if (outcome.kind === 'refused') {
+        feedback.append(h('p', { className: 'form-error', role: 'alert' }, outcome.message), list);
+      } else {
+        const confirm = h('button', { type: 'button', className: 'danger' }, 'Send unencrypted to everyone');
+        confirm.addEventListener('click', () => void send(true));
+        feedback.append(h('div', { className: 'decision', role: 'alertdialog', 'aria-label': 'Send without encryption?' }, h('p', {}, outcome.question), list, confirm, h('button', { type: 'button', onclick: () => clear(feedback) }, 'Cancel')));
+      }
+    }
+  };
+
+  const form = h(
+    'form',
+    { className: 'compose card', 'aria-label': 'New message' },
+    h('h1', {}, original ? 'Reply' : 'New message'),
+    h('p', { id: 'chip-help', className: 'visually-hidden' }, 'Press Enter after each address; each address shows whether an encryption certificate was found.'),
+    ...fields.flatMap((f) => [h('label', { for: `compose-${f.name}` }, f.name === 'to' ? 'To' : f.name === 'cc' ? 'Cc' : 'Bcc'), h('div', { className: 'recipient-field' }, f.chips, f.input)]),
+    h('label', { for: 'compose-subject' }, 'Subject'),
+    subject,
+    h(
+      'div',
+      { className: 'toggles' },
+      h('label', { className: 'toggle', for: 'compose-encrypt' }, encrypt, icon('lock', 'Encrypt'), ' Encrypt', encryptionAllowed ? null : h('span', { className: 'muted' }, ' (disabled in settings)')),
+      h('label', { className: 'toggle', for: 'compose-sign' }, sign, icon('seal', 'Sign'), ' Sign'),
+    ),
+    h('label', { for: 'compose-body' }, 'Message'),
+    body,
+    h('label', { for: 'compose-attachments' }, 'Attachments'),
+    files,
+    progress,
+    h('button', { type: 'submit', className: 'primary' }, 'Send'),
+    feedback,
+  );
+  encrypt.addEventListener('change', () => {
+    if (!encrypt.checked && original?.encrypted) {
+      // A reply quoting decrypted text must not go out in clear by accident.
+      if (!window.confirm('The message you reply to was encrypted. Send your reply, with its quote, unencrypted?')) encrypt.checked = true;
+    }
+  });
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void send(false);
+  });
+  container.append(form);
+  fields.forEach(renderChips);
+}

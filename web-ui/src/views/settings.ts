@@ -1,0 +1,97 @@
+/** Settings → S/MIME: the user's switches (locked ones shown as locked) and the chosen certificates. */
+import { ApiError, getJson, sendJson } from '../api.js';
+import { clear, h, icon } from '../dom.js';
+import type { SettingView, SmimeSettingsView } from '../types.js';
+import { certificatePanel } from './status.js';
+
+const LABELS: Record<string, string> = {
+  enableSigning: 'Enable signing',
+  enableEncryption: 'Enable encryption',
+  encryptByDefault: 'Encrypt by default',
+};
+
+function settingSwitch(setting: SettingView, feedback: HTMLElement): HTMLElement {
+  const id = `setting-${setting.key}`;
+  const input = h('input', { type: 'checkbox', id, role: 'switch', 'aria-describedby': setting.locked ? `${id}-locked` : undefined });
+  input.checked = setting.value === true;
+  input.disabled = setting.locked;
+  input.addEventListener('change', async () => {
+    clear(feedback);
+    try {
+      await sendJson('PUT', `/api/settings/${encodeURIComponent(setting.key)}`, { value: input.checked });
+      feedback.append(h('p', { className: 'notice tone-good' }, `${LABELS[setting.key] ?? setting.key}: ${input.checked ? 'on' : 'off'}`));
+    } catch (e) {
+      input.checked = !input.checked;
+      feedback.append(h('p', { className: 'form-error', role: 'alert' }, e instanceof ApiError ? e.message : 'Could not save'));
+    }
+  });
+  return h(
+    'div',
+    { className: 'setting' },
+    h('label', { for: id }, input, ` ${LABELS[setting.key] ?? setting.key}`),
+    setting.locked ? h('span', { id: `${id}-locked`, className: 'locked' }, icon('lock', 'Locked by your administrator'), ' Locked by your administrator') : null,
+  );
+}
+
+export async function settingsView(container: HTMLElement): Promise<void> {
+  clear(container);
+  const view = await getJson<SmimeSettingsView>('/api/settings/smime');
+  const feedback = h('div', { role: 'status', 'aria-live': 'polite' });
+  const firstLaunch =
+    view.firstLaunch === 'ask-import'
+      ? h('p', { className: 'notice tone-warn', 'data-testid': 'first-launch' }, 'S/MIME needs your certificates: open the mail from your administrator and import the attached .pfx files.')
+      : view.firstLaunch === 'disabled'
+        ? h('p', { className: 'notice tone-neutral', 'data-testid': 'first-launch' }, 'S/MIME is off until you enable it here.')
+        : null;
+  container.append(
+    h(
+      'section',
+      { className: 'settings card', 'aria-labelledby': 'settings-title' },
+      h('h1', { id: 'settings-title' }, 'Settings → S/MIME'),
+      firstLaunch,
+      ...view.settings.filter((s) => s.key in LABELS).map((s) => settingSwitch(s, feedback)),
+      feedback,
+      h('h2', {}, 'Your certificates'),
+      view.credentials.length === 0
+        ? h('p', { className: 'muted' }, 'No certificates yet. Import them from the mail your administrator sent (open it and choose "Import certificate").')
+        : h(
+            'ul',
+            { className: 'credentials' },
+            ...view.credentials.map((c) =>
+              h(
+                'li',
+                { 'data-role': c.role },
+                h('strong', {}, c.role === 'signing' ? 'Signing' : 'Encryption'),
+                ` — ${c.email.join(', ') || c.subject}${c.active ? '' : ' (older, kept to read old mail)'} — valid until ${c.notAfter}`,
+                c.certificate ? certificatePanel(c.certificate) : null,
+              ),
+            ),
+          ),
+    ),
+  );
+}
+
+export async function policyView(container: HTMLElement): Promise<void> {
+  clear(container);
+  const rows = await getJson<SettingView[]>('/api/policy');
+  container.append(
+    h(
+      'section',
+      { className: 'card', 'aria-labelledby': 'policy-title' },
+      h('h1', { id: 'policy-title' }, 'Effective policy'),
+      h('p', { className: 'muted' }, 'Set by your administrator; read-only here.'),
+      h(
+        'table',
+        { className: 'policy' },
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Setting'), h('th', { scope: 'col' }, 'Value'), h('th', { scope: 'col' }, 'From'))),
+        h(
+          'tbody',
+          {},
+          ...rows.map((r) =>
+            h('tr', {}, h('th', { scope: 'row' }, r.key), h('td', {}, typeof r.value === 'object' ? JSON.stringify(r.value) : String(r.value)), h('td', {}, r.locked ? `${r.origin} (locked)` : r.origin)),
+          ),
+        ),
+      ),
+    ),
+  );
+}
