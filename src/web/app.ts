@@ -41,6 +41,10 @@ function errorResponse(c: AppContext, error: unknown): Response {
   return c.json({ error: { code: 'ERR_INTERNAL', message: 'something went wrong on the server' } }, 500);
 }
 
+function param(c: AppContext, name: string): string {
+  return c.req.param(name) ?? '';
+}
+
 function requireSession(c: AppContext): Session {
   const session = c.get('session');
   if (!session) throw new CachetError('ERR_USAGE', 'not signed in');
@@ -128,15 +132,15 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
   };
 
   app.get('/api/folders', handle(async (c, s) => c.json(await service.listFolders(s.user))));
-  app.get('/api/folders/:folder/messages', handle(async (c, s) => c.json(await service.listMessages(s.user, c.req.param('folder'), c.req.query('q') ?? undefined))));
-  app.get('/api/folders/:folder/messages/:id', handle(async (c, s) => c.json(await service.readMessage(s.user, c.req.param('folder'), c.req.param('id')))));
+  app.get('/api/folders/:folder/messages', handle(async (c, s) => c.json(await service.listMessages(s.user, param(c, 'folder'), c.req.query('q') ?? undefined))));
+  app.get('/api/folders/:folder/messages/:id', handle(async (c, s) => c.json(await service.readMessage(s.user, param(c, 'folder'), param(c, 'id')))));
   app.get(
     '/api/folders/:folder/messages/:id/attachments/:index',
     handle(async (c, s) => {
-      const attachment = await service.attachment(s.user, c.req.param('folder'), c.req.param('id'), Number(c.req.param('index')));
+      const attachment = await service.attachment(s.user, param(c, 'folder'), param(c, 'id'), Number(param(c, 'index')));
       // Always a download, never rendered in our origin: an attachment is untrusted content.
       const safeName = attachment.filename.replace(/[^\w.\- ]/g, '_');
-      return new Response(attachment.data, {
+      return new Response(Buffer.from(attachment.data), {
         headers: {
           'Content-Type': 'application/octet-stream',
           'Content-Disposition': `attachment; filename="${safeName}"`,
@@ -158,7 +162,7 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
     '/api/settings/:key',
     handle(async (c, s) => {
       const body = (await c.req.json().catch(() => ({}))) as { value?: unknown };
-      return c.json(await service.updateSetting(s.user, c.req.param('key'), body.value));
+      return c.json(await service.updateSetting(s.user, param(c, 'key'), body.value));
     }),
   );
   app.get('/api/policy', handle(async (c, s) => c.json(await service.effectivePolicy(s.user))));

@@ -1,0 +1,145 @@
+/**
+ * Reads a CRLF-canonical MIME stream part by part (RFC 2046 §5.1.1): header blocks, content up to the
+ * next delimiter ("CRLF--boundary"), and delimiter lines — streaming, so that parts of any size pass
+ * through without being held in memory. The CRLF before a delimiter belongs to the delimiter.
+ */
+import { CachetError } from '../errors.js';
+import type { ByteStream } from '../stream-types.js';
+import { HEADER_LIMITS } from './headers.js';
+
+const CRLF_DASH_DASH = Buffer.from('\r\n--', 'latin1');
+
+export interface DelimiterLine {
+  boundary: string;
+  closing: boolean;
+  /** The delimiter's bytes as read: the leading CRLF (if any), the line and its CRLF. */
+  bytes: Buffer;
+}
+
+export class BoundaryReader {
+  private readonly iterator: AsyncIterator<Uint8Array>;
+  private buffer: Buffer = Buffer.alloc(0);
+  private ended = false;
+
+  constructor(stream: ByteStream) {
+    this.iterator = stream[Symbol.asyncIterator]();
+  }
+
+  private async fill(minimum: number): Promise<boolean> {
+    while (this.buffer.length < minimum && !this.ended) {
+      const next = await this.iterator.next();
+      if (next.done) this.ended = true;
+      else if (next.value.length > 0) this.buffer = this.buffer.length === 0 ? Buffer.from(next.value) : Buffer.concat([this.buffer, next.value]);
+    }
+    return this.buffer.length >= minimum;
+  }
+
+  private take(length: number): Buffer {
+    const out = this.buffer.subarray(0, length);
+    this.buffer = this.buffer.subarray(length);
+    return out;
+  }
+
+  unread(bytes: Buffer): void {
+    this.buffer = Buffer.concat([bytes, this.buffer]);
+  }
+
+  /** The header block, through the blank line (or to the end of input when there is none). */
+  async readHeaderBlock(): Promise<Buffer> {
+    let searchFrom = 0;
+    for (;;) {
+      if (this.buffer.length >= 2 && this.buffer[0] === 0x0d && this.buffer[1] === 0x0a) return this.take(2); // no headers
+      const end = this.buffer.indexOf('\r\n\r\n', searchFrom, 'latin1');
+      if (end !== -1) return this.take(end + 4);
+      if (this.buffer.length > HEADER_LIMITS.maxHeaderBytes) throw new CachetError('ERR_LIMIT_EXCEEDED', 'a MIME header block is too large');
+      searchFrom = Math.max(0, this.buffer.length - 3);
+      if (!(await this.fill(this.buffer.length + 1))) {
+        // no blank line: everything left is header (a part with no body)
+        const rest = this.take(this.buffer.length);
+        return rest.length === 0 ? rest : Buffer.concat([rest, rest.subarray(-2).toString('latin1') === '\r\n' ? Buffer.from('\r\n') : Buffer.from('\r\n\r\n')]);
+      }
+    }
+  }
+
+  /** Whether `position` holds a delimiter line for one of `boundaries` ("--b" then "--", space, tab, CR or end). */
+  private async delimiterAt(position: number, boundaries: readonly string[]): Promise<string | undefined> {
+    const longest = Math.max(0, ...boundaries.map((b) => b.length));
+    await this.fill(position + 2 + longest + 2);
+    if (this.buffer[position] !== 0x2d || this.buffer[position + 1] !== 0x2d) return undefined;
+    for (const boundary of boundaries) {
+      const end = position + 2 + boundary.length;
+      if (end > this.buffer.length) continue;
+      if (this.buffer.toString('latin1', position + 2, end) !== boundary) continue;
+      const next = this.buffer[end];
+      if (next === undefined || next === 0x2d || next === 0x0d || next === 0x20 || next === 0x09) return boundary;
+    }
+    return undefined;
+  }
+
+  /**
+   * Streams content up to (not including) the next delimiter of `boundaries`, or to the end. Every call
+   * starts at the beginning of a line (after a header block or a delimiter line), so a delimiter
+   * right here needs no CRLF of its own.
+   */
+  async *readUntilDelimiter(boundaries: readonly string[]): ByteStream {
+    if (boundaries.length > 0 && (await this.delimiterAt(0, boundaries))) return;
+    let searchFrom = 0;
+    for (;;) {
+      const hit = boundaries.length === 0 ? -1 : this.buffer.indexOf(CRLF_DASH_DASH, searchFrom);
+      if (hit !== -1) {
+        if (await this.delimiterAt(hit + 2, boundaries)) {
+          if (hit > 0) yield this.take(hit);
+          return;
+        }
+        searchFrom = hit + 1;
+        continue;
+      }
+      // keep a tail that could be the start of "\r\n--"
+      const keep = Math.min(this.buffer.length, 3);
+      const emit = this.buffer.length - keep;
+      if (emit > 0) {
+        yield this.take(emit);
+        searchFrom = 0;
+      } else searchFrom = Math.max(0, this.buffer.length - 3);
+      if (!(await this.fill(this.buffer.length + 1))) {
+        if (this.buffer.length > 0) yield this.take(this.buffer.length);
+        return;
+      }
+    }
+  }
+
+  /** Like readUntilDelimiter, but into memory up to `limit` bytes; `complete` is false when cut off. */
+  async readUntilDelimiterBuffered(boundaries: readonly string[], limit: number): Promise<{ bytes: Buffer; complete: boolean }> {
+    const parts: Buffer[] = [];
+    let total = 0;
+    const iterator = this.readUntilDelimiter(boundaries)[Symbol.asyncIterator]();
+    for (;;) {
+      if (total >= limit) {
+        // Hand back what the generator has not yet delivered by stopping here; it holds nothing itself.
+        await iterator.return?.(undefined);
+        return { bytes: Buffer.concat(parts), complete: false };
+      }
+      const next = await iterator.next();
+      if (next.done) return { bytes: Buffer.concat(parts), complete: true };
+      parts.push(Buffer.from(next.value));
+      total += next.value.length;
+    }
+  }
+
+  /** Reads the delimiter line at the current position; undefined at the end of input. */
+  async readDelimiterLine(boundaries: readonly string[]): Promise<DelimiterLine | undefined> {
+    await this.fill(2);
+    if (this.buffer.length === 0) return undefined;
+    const lead = this.buffer[0] === 0x0d && this.buffer[1] === 0x0a ? 2 : 0;
+    const boundary = await this.delimiterAt(lead, boundaries);
+    if (!boundary) throw new CachetError('ERR_MIME_MALFORMED', 'a multipart delimiter was expected');
+    const after = lead + 2 + boundary.length;
+    await this.fill(after + 2);
+    const closing = this.buffer[after] === 0x2d && this.buffer[after + 1] === 0x2d;
+    let lineEnd = this.buffer.indexOf('\r\n', after, 'latin1');
+    while (lineEnd === -1 && (await this.fill(this.buffer.length + 1))) lineEnd = this.buffer.indexOf('\r\n', after, 'latin1');
+    if (lineEnd > after + 1024) throw new CachetError('ERR_MIME_MALFORMED', 'a multipart delimiter line is too long');
+    const end = lineEnd === -1 ? this.buffer.length : lineEnd + 2;
+    return { boundary, closing, bytes: this.take(end) };
+  }
+}
