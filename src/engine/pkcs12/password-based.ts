@@ -1,0 +1,179 @@
+/**
+ * Password-based encryption and MACs of PKCS#12 (RFC 7292) and PKCS#5 (RFC 8018): the PKCS#12 key
+ * derivation (appendix B — not in node:crypto, so written here), the legacy PBE schemes of Windows
+ * exports (pbeWithSHAAnd3-KeyTripleDES-CBC, pbeWithSHAAnd40/128BitRC2-CBC) and PBES2 with PBKDF2.
+ * Iteration counts are bounded: a hostile file must not make Cachet spin for hours.
+ */
+import { createCipheriv, createDecipheriv, createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { CachetError } from '../errors.js';
+import { objectIdentifier, octetString, sequence, smallInteger } from '../asn1/ber-writer.js';
+import { derChildren, derContent, derInteger, derNode, derOid } from '../cms/der-walk.js';
+import { rc2CbcDecrypt, rc2CbcEncrypt } from './rc2.js';
+
+export const PKCS12_LIMITS = {
+  /** Iterations beyond this are refused as hostile (real files use 2,048 to 600,000). */
+  maxIterations: 10_000_000,
+} as const;
+
+export const PBE_OID = {
+  pbeWithSHAAnd128BitRC4: '1.2.840.113549.1.12.1.1',
+  pbeWithSHAAnd3KeyTripleDES: '1.2.840.113549.1.12.1.3',
+  pbeWithSHAAnd128BitRC2: '1.2.840.113549.1.12.1.5',
+  pbeWithSHAAnd40BitRC2: '1.2.840.113549.1.12.1.6',
+  pbes2: '1.2.840.113549.1.5.13',
+  pbkdf2: '1.2.840.113549.1.5.12',
+  hmacWithSHA1: '1.2.840.113549.2.7',
+  hmacWithSHA256: '1.2.840.113549.2.9',
+  hmacWithSHA384: '1.2.840.113549.2.10',
+  hmacWithSHA512: '1.2.840.113549.2.11',
+  aes128cbc: '2.16.840.1.101.3.4.1.2',
+  aes192cbc: '2.16.840.1.101.3.4.1.22',
+  aes256cbc: '2.16.840.1.101.3.4.1.42',
+  desEde3cbc: '1.2.840.113549.3.7',
+} as const;
+
+const HMAC_HASH: Record<string, string> = {
+  [PBE_OID.hmacWithSHA1]: 'sha1',
+  [PBE_OID.hmacWithSHA256]: 'sha256',
+  [PBE_OID.hmacWithSHA384]: 'sha384',
+  [PBE_OID.hmacWithSHA512]: 'sha512',
+};
+const PBES2_CIPHERS: Record<string, { name: string; keyLength: number }> = {
+  [PBE_OID.aes128cbc]: { name: 'aes-128-cbc', keyLength: 16 },
+  [PBE_OID.aes192cbc]: { name: 'aes-192-cbc', keyLength: 24 },
+  [PBE_OID.aes256cbc]: { name: 'aes-256-cbc', keyLength: 32 },
+  [PBE_OID.desEde3cbc]: { name: 'des-ede3-cbc', keyLength: 24 },
+};
+
+function checkIterations(iterations: number): void {
+  if (!Number.isSafeInteger(iterations) || iterations < 1 || iterations > PKCS12_LIMITS.maxIterations) {
+    throw new CachetError('ERR_LIMIT_EXCEEDED', `the file asks for ${iterations} key-derivation iterations; more than ${PKCS12_LIMITS.maxIterations} is refused`);
+  }
+}
+
+/** The password as PKCS#12 wants it: BMPString (UTF-16BE) with a two-byte terminator. */
+export function bmpPassword(password: string): Buffer {
+  const out = Buffer.alloc((password.length + 1) * 2);
+  for (let i = 0; i < password.length; i++) out.writeUInt16BE(password.charCodeAt(i), i * 2);
+  return out;
+}
+
+/** RFC 7292 appendix B.2: ID 1 = key, 2 = IV, 3 = MAC key. */
+export function pkcs12Kdf(hash: string, password: Buffer, salt: Uint8Array, id: 1 | 2 | 3, iterations: number, length: number): Buffer {
+  checkIterations(iterations);
+  const u = createHash(hash).digest().length;
+  const v = hash === 'sha384' || hash === 'sha512' ? 128 : 64;
+  const D = Buffer.alloc(v, id);
+  const fill = (input: Uint8Array) => {
+    if (input.length === 0) return Buffer.alloc(0);
+    const out = Buffer.alloc(v * Math.ceil(input.length / v));
+    for (let i = 0; i < out.length; i++) out[i] = input[i % input.length]!;
+    return out;
+  };
+  const I = Buffer.concat([fill(salt), fill(password)]);
+  const blocks: Buffer[] = [];
+  for (let produced = 0; produced < length; produced += u) {
+    let A = createHash(hash).update(D).update(I).digest();
+    for (let r = 1; r < iterations; r++) A = createHash(hash).update(A).digest();
+    blocks.push(A);
+    const B = fill(A);
+    // I_j = (I_j + B + 1) mod 2^(8v) for each v-byte block of I
+    for (let j = 0; j < I.length; j += v) {
+      let carry = 1;
+      for (let k = v - 1; k >= 0; k--) {
+        const sum = I[j + k]! + B[k]! + carry;
+        I[j + k] = sum & 0xff;
+        carry = sum >> 8;
+      }
+    }
+  }
+  return Buffer.concat(blocks).subarray(0, length);
+}
+
+/** Decrypts data protected by an EncryptionAlgorithmIdentifier (DER); undefined when the password is wrong. */
+export function pbeDecrypt(algorithmDer: Uint8Array, password: string, data: Uint8Array): Buffer | undefined {
+  const root = derNode(algorithmDer);
+  const [oidNode, params] = derChildren(algorithmDer, root);
+  const oid = derOid(algorithmDer, oidNode!);
+  if (oid === PBE_OID.pbes2) return pbes2Decrypt(algorithmDer, params!, password, data);
+  const [saltNode, iterationsNode] = derChildren(algorithmDer, params!);
+  const salt = derContent(algorithmDer, saltNode!);
+  const iterations = derInteger(algorithmDer, iterationsNode!);
+  const pw = bmpPassword(password);
+  if (oid === PBE_OID.pbeWithSHAAnd3KeyTripleDES) {
+    const key = pkcs12Kdf('sha1', pw, salt, 1, iterations, 24);
+    const iv = pkcs12Kdf('sha1', pw, salt, 2, iterations, 8);
+    return tryDecipher('des-ede3-cbc', key, iv, data);
+  }
+  if (oid === PBE_OID.pbeWithSHAAnd40BitRC2 || oid === PBE_OID.pbeWithSHAAnd128BitRC2) {
+    const bits = oid === PBE_OID.pbeWithSHAAnd40BitRC2 ? 40 : 128;
+    const key = pkcs12Kdf('sha1', pw, salt, 1, iterations, bits / 8);
+    const iv = pkcs12Kdf('sha1', pw, salt, 2, iterations, 8);
+    return rc2CbcDecrypt(key, bits, iv, data);
+  }
+  throw new CachetError('ERR_UNSUPPORTED_ALGORITHM', `the PKCS#12 file uses an unsupported encryption (${oid})`);
+}
+
+function pbes2Decrypt(buf: Uint8Array, params: ReturnType<typeof derNode>, password: string, data: Uint8Array): Buffer | undefined {
+  const [kdf, scheme] = derChildren(buf, params);
+  const [kdfOid, kdfParams] = derChildren(buf, kdf!);
+  if (derOid(buf, kdfOid!) !== PBE_OID.pbkdf2) throw new CachetError('ERR_UNSUPPORTED_ALGORITHM', 'the PKCS#12 file uses a key derivation other than PBKDF2');
+  const fields = derChildren(buf, kdfParams!);
+  const salt = derContent(buf, fields[0]!);
+  const iterations = derInteger(buf, fields[1]!);
+  checkIterations(iterations);
+  const prfNode = fields.find((f, i) => i >= 2 && f.tag === 0x30);
+  const hash = prfNode ? HMAC_HASH[derOid(buf, derChildren(buf, prfNode)[0]!)] : 'sha1';
+  if (!hash) throw new CachetError('ERR_UNSUPPORTED_ALGORITHM', 'the PKCS#12 file uses an unsupported PBKDF2 PRF');
+  const [cipherOid, ivNode] = derChildren(buf, scheme!);
+  const cipher = PBES2_CIPHERS[derOid(buf, cipherOid!)];
+  if (!cipher) throw new CachetError('ERR_UNSUPPORTED_ALGORITHM', 'the PKCS#12 file uses an unsupported cipher');
+  // RFC 8018 passwords are octet strings: UTF-8, as OpenSSL writes them.
+  const key = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, cipher.keyLength, hash);
+  return tryDecipher(cipher.name, key, derContent(buf, ivNode!), data);
+}
+
+function tryDecipher(name: string, key: Buffer, iv: Uint8Array, data: Uint8Array): Buffer | undefined {
+  try {
+    const decipher = createDecipheriv(name, key, iv);
+    return Buffer.concat([decipher.update(data), decipher.final()]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Modern protection: PBES2, PBKDF2-HMAC-SHA-256, AES-256-CBC. */
+export function pbes2Encrypt(password: string, data: Uint8Array, iterations: number): { algorithm: Buffer; encrypted: Buffer } {
+  const salt = randomBytes(16);
+  const iv = randomBytes(16);
+  const key = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, 32, 'sha256');
+  const cipher = createCipheriv('aes-256-cbc', key, iv);
+  const encrypted = Buffer.concat([cipher.update(data), cipher.final()]);
+  const algorithm = sequence(
+    objectIdentifier(PBE_OID.pbes2),
+    sequence(
+      sequence(objectIdentifier(PBE_OID.pbkdf2), sequence(octetString(salt), smallInteger(iterations), sequence(objectIdentifier(PBE_OID.hmacWithSHA256), Buffer.from([0x05, 0x00])))),
+      sequence(objectIdentifier(PBE_OID.aes256cbc), octetString(iv)),
+    ),
+  );
+  return { algorithm, encrypted };
+}
+
+/** Legacy protection for old clients: pbeWithSHAAnd3-KeyTripleDES-CBC (keys) or 40-bit RC2 (certificates). */
+export function legacyPbeEncrypt(password: string, data: Uint8Array, iterations: number, scheme: '3des' | 'rc2-40'): { algorithm: Buffer; encrypted: Buffer } {
+  const salt = randomBytes(8);
+  const pw = bmpPassword(password);
+  const algorithmOid = scheme === '3des' ? PBE_OID.pbeWithSHAAnd3KeyTripleDES : PBE_OID.pbeWithSHAAnd40BitRC2;
+  const algorithm = sequence(objectIdentifier(algorithmOid), sequence(octetString(salt), smallInteger(iterations)));
+  if (scheme === '3des') {
+    const cipher = createCipheriv('des-ede3-cbc', pkcs12Kdf('sha1', pw, salt, 1, iterations, 24), pkcs12Kdf('sha1', pw, salt, 2, iterations, 8));
+    return { algorithm, encrypted: Buffer.concat([cipher.update(data), cipher.final()]) };
+  }
+  return { algorithm, encrypted: rc2CbcEncrypt(pkcs12Kdf('sha1', pw, salt, 1, iterations, 5), 40, pkcs12Kdf('sha1', pw, salt, 2, iterations, 8), data) };
+}
+
+/** The PFX MAC (RFC 7292 §4): HMAC keyed by the PKCS#12 KDF (ID 3) over the authenticated safe. */
+export function pfxMac(hash: string, password: string, salt: Uint8Array, iterations: number, data: Uint8Array): Buffer {
+  const keyLength = createHash(hash).digest().length;
+  return createHmac(hash, pkcs12Kdf(hash, bmpPassword(password), salt, 3, iterations, keyLength)).update(data).digest();
+}

@@ -1,0 +1,246 @@
+/**
+ * Reading PKCS#12 (RFC 7292) files as real tools write them: Windows / AD CS and `openssl -legacy`
+ * (3DES keys, RC2-40 certificate bags, SHA-1 MAC), OpenSSL 3 (PBES2/PBKDF2/AES-256, SHA-256 MAC),
+ * macOS Keychain and Java keytool (BER). Keys are paired with their certificates by localKeyId, else
+ * by public key; the remaining certificates form each credential's chain.
+ *
+ * Why by hand: PKI.js cannot decrypt the legacy bags (RC2, 3DES PBE), which are what Windows exports.
+ */
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { CachetError } from '../errors.js';
+import { berToDer } from '../asn1/ber-to-der.js';
+import { derBytes, derChildren, derContent, derInteger, derNode, derOid, type DerNode } from '../cms/der-walk.js';
+import { pbeDecrypt, pfxMac } from './password-based.js';
+import { timingSafeEqual } from 'node:crypto';
+
+export const PFX_LIMITS = {
+  /** PKCS#12 files are small; anything larger is not a credential file. */
+  maxFileBytes: 4 * 1024 * 1024,
+  maxBags: 256,
+} as const;
+
+const OIDS = {
+  data: '1.2.840.113549.1.7.1',
+  encryptedData: '1.2.840.113549.1.7.6',
+  keyBag: '1.2.840.113549.1.12.10.1.1',
+  pkcs8ShroudedKeyBag: '1.2.840.113549.1.12.10.1.2',
+  certBag: '1.2.840.113549.1.12.10.1.3',
+  safeContentsBag: '1.2.840.113549.1.12.10.1.6',
+  x509Certificate: '1.2.840.113549.1.9.22.1',
+  friendlyName: '1.2.840.113549.1.9.20',
+  localKeyId: '1.2.840.113549.1.9.21',
+  sha1: '1.3.14.3.2.26',
+  sha224: '2.16.840.1.101.3.4.2.4',
+  sha256: '2.16.840.1.101.3.4.2.1',
+  sha384: '2.16.840.1.101.3.4.2.2',
+  sha512: '2.16.840.1.101.3.4.2.3',
+} as const;
+
+const MAC_HASH: Record<string, string> = {
+  [OIDS.sha1]: 'sha1',
+  [OIDS.sha224]: 'sha224',
+  [OIDS.sha256]: 'sha256',
+  [OIDS.sha384]: 'sha384',
+  [OIDS.sha512]: 'sha512',
+};
+
+export interface PfxCredential {
+  /** PKCS#8 DER of the private key. */
+  privateKeyPkcs8: Uint8Array;
+  /** DER of the certificate that goes with the key. */
+  certificate: Uint8Array;
+  /** DER of the other certificates in the file, issuer first where they chain. */
+  chain: Uint8Array[];
+  friendlyName?: string;
+  localKeyId?: string;
+}
+
+export interface PfxContents {
+  credentials: PfxCredential[];
+  /** Every certificate in the file. */
+  certificates: Uint8Array[];
+}
+
+interface Bag {
+  kind: 'key' | 'cert';
+  value: Uint8Array;
+  friendlyName?: string;
+  localKeyId?: string;
+}
+
+class WrongPassword extends Error {}
+
+function malformed(message: string, cause?: unknown): CachetError {
+  return new CachetError('ERR_PKCS12_MALFORMED', `the file is not a readable PKCS#12 file: ${message}`, cause === undefined ? {} : { cause });
+}
+
+/** Reads a PKCS#12 file. Throws ERR_PKCS12_BAD_PASSWORD for a wrong password, nothing returned. */
+export async function readPfx(bytes: Uint8Array, password: string): Promise<PfxContents> {
+  if (bytes.length > PFX_LIMITS.maxFileBytes) throw new CachetError('ERR_LIMIT_EXCEEDED', 'the file is too large to be a PKCS#12 file');
+  let der: Buffer;
+  try {
+    der = berToDer(bytes);
+  } catch (error) {
+    throw malformed('it is not ASN.1 data', error);
+  }
+  try {
+    const bags = readBags(der, password);
+    return assemble(bags);
+  } catch (error) {
+    if (error instanceof WrongPassword) throw new CachetError('ERR_PKCS12_BAD_PASSWORD', 'the password is wrong for this PKCS#12 file');
+    if (error instanceof CachetError) {
+      if (error.code === 'ERR_CMS_MALFORMED' || error.code === 'ERR_ASN1_MALFORMED') throw malformed(error.message, error);
+      throw error;
+    }
+    throw malformed((error as Error).message, error);
+  }
+}
+
+function readBags(der: Buffer, password: string): Bag[] {
+  const root = derNode(der);
+  const [versionNode, authSafe, macData] = derChildren(der, root);
+  if (!versionNode || !authSafe || derInteger(der, versionNode) !== 3) throw malformed('not a version 3 PFX');
+  const [contentType, explicit] = derChildren(der, authSafe);
+  if (!contentType || derOid(der, contentType) !== OIDS.data || !explicit) throw malformed('public-key integrity mode is not supported');
+  const authSafeContent = derContent(der, derChildren(der, explicit)[0]!);
+  if (macData) verifyMac(der, macData, password, authSafeContent);
+  const safe = Buffer.from(authSafeContent);
+  const bags: Bag[] = [];
+  for (const contentInfo of derChildren(safe, derNode(safe))) {
+    const [typeNode, contentNode] = derChildren(safe, contentInfo);
+    const type = derOid(safe, typeNode!);
+    const inner = derChildren(safe, contentNode!)[0]!;
+    if (type === OIDS.data) {
+      readSafeContents(Buffer.from(derContent(safe, inner)), password, bags, 0);
+    } else if (type === OIDS.encryptedData) {
+      const [, eci] = derChildren(safe, inner);
+      const [, algorithm, encryptedContent] = derChildren(safe, eci!);
+      if (!algorithm || !encryptedContent) continue;
+      const ciphertext = octets(safe, encryptedContent);
+      const plain = pbeDecrypt(derBytes(safe, algorithm), password, ciphertext);
+      // Without a MAC, a failed decryption is the only sign of a wrong password.
+      if (!plain) throw new WrongPassword();
+      readSafeContents(plain, password, bags, 0);
+    }
+    // EnvelopedData safes (public-key privacy mode) are not used by any mail client's export.
+  }
+  return bags;
+}
+
+/** The value of a [0] IMPLICIT OCTET STRING, primitive or (after BER normalisation) segmented. */
+function octets(buf: Uint8Array, node: DerNode): Buffer {
+  if (node.tag === 0x80) return Buffer.from(derContent(buf, node));
+  return Buffer.concat(derChildren(buf, node).map((segment) => Buffer.from(derContent(buf, segment))));
+}
+
+function verifyMac(der: Buffer, macData: DerNode, password: string, data: Uint8Array): void {
+  const [digestInfo, saltNode, iterationsNode] = derChildren(der, macData);
+  const [algorithm, digestNode] = derChildren(der, digestInfo!);
+  const hash = MAC_HASH[derOid(der, derChildren(der, algorithm!)[0]!)];
+  if (!hash) throw new CachetError('ERR_UNSUPPORTED_ALGORITHM', 'the PKCS#12 file uses an unsupported MAC');
+  const iterations = iterationsNode ? derInteger(der, iterationsNode) : 1;
+  const expected = Buffer.from(derContent(der, digestNode!));
+  const actual = pfxMac(hash, password, derContent(der, saltNode!), iterations, data);
+  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
+    // Some old writers derived the MAC key from an empty password when the password was empty.
+    throw new WrongPassword();
+  }
+}
+
+function readSafeContents(buf: Buffer, password: string, bags: Bag[], depth: number): void {
+  if (depth > 4) throw malformed('safe contents nest too deeply');
+  for (const safeBag of derChildren(buf, derNode(buf))) {
+    if (bags.length >= PFX_LIMITS.maxBags) throw new CachetError('ERR_LIMIT_EXCEEDED', 'the PKCS#12 file holds too many items');
+    const [idNode, valueNode, attributesNode] = derChildren(buf, safeBag);
+    const bagId = derOid(buf, idNode!);
+    const value = derChildren(buf, valueNode!)[0]!;
+    const attributes = attributesNode ? readAttributes(buf, attributesNode) : {};
+    if (bagId === OIDS.keyBag) {
+      bags.push({ kind: 'key', value: derBytes(buf, value), ...attributes });
+    } else if (bagId === OIDS.pkcs8ShroudedKeyBag) {
+      const [algorithm, encrypted] = derChildren(buf, value);
+      const plain = pbeDecrypt(derBytes(buf, algorithm!), password, derContent(buf, encrypted!));
+      if (!plain) throw new WrongPassword();
+      bags.push({ kind: 'key', value: plain, ...attributes });
+    } else if (bagId === OIDS.certBag) {
+      const [certType, certValue] = derChildren(buf, value);
+      if (derOid(buf, certType!) !== OIDS.x509Certificate) continue; // SDSI certificates: not for mail
+      bags.push({ kind: 'cert', value: derContent(buf, derChildren(buf, certValue!)[0]!), ...attributes });
+    } else if (bagId === OIDS.safeContentsBag) {
+      readSafeContents(Buffer.from(derBytes(buf, value)), password, bags, depth + 1);
+    }
+    // CRL and secret bags carry nothing a mail client needs.
+  }
+}
+
+function readAttributes(buf: Uint8Array, set: DerNode): { friendlyName?: string; localKeyId?: string } {
+  const out: { friendlyName?: string; localKeyId?: string } = {};
+  for (const attribute of derChildren(buf, set)) {
+    const [typeNode, valuesNode] = derChildren(buf, attribute);
+    const first = valuesNode ? derChildren(buf, valuesNode)[0] : undefined;
+    if (!typeNode || !first) continue;
+    const type = derOid(buf, typeNode);
+    if (type === OIDS.friendlyName && first.tag === 0x1e) {
+      const raw = Buffer.from(derContent(buf, first));
+      out.friendlyName = Buffer.from(raw).swap16().toString('utf16le');
+    } else if (type === OIDS.localKeyId) {
+      out.localKeyId = Buffer.from(derContent(buf, first)).toString('hex');
+    }
+  }
+  return out;
+}
+
+function publicKeyOf(bag: Bag): string | undefined {
+  try {
+    if (bag.kind === 'key') {
+      return createPublicKey(createPrivateKey({ key: Buffer.from(bag.value), format: 'der', type: 'pkcs8' })).export({ format: 'der', type: 'spki' }).toString('hex');
+    }
+    return new X509Certificate(Buffer.from(bag.value)).publicKey.export({ format: 'der', type: 'spki' }).toString('hex');
+  } catch {
+    return undefined;
+  }
+}
+
+function assemble(bags: Bag[]): PfxContents {
+  const certificates = bags.filter((b) => b.kind === 'cert');
+  const keys = bags.filter((b) => b.kind === 'key');
+  for (const key of keys) {
+    try {
+      createPrivateKey({ key: Buffer.from(key.value), format: 'der', type: 'pkcs8' });
+    } catch (error) {
+      throw malformed('a private key in it cannot be read', error);
+    }
+  }
+  const credentials: PfxCredential[] = keys.flatMap((key) => {
+    const spki = publicKeyOf(key);
+    const certificate =
+      (key.localKeyId ? certificates.find((c) => c.localKeyId === key.localKeyId && publicKeyOf(c) === spki) : undefined) ??
+      certificates.find((c) => publicKeyOf(c) === spki);
+    if (!certificate) return [];
+    const others = certificates.filter((c) => c !== certificate).map((c) => c.value);
+    return [
+      {
+        privateKeyPkcs8: key.value,
+        certificate: certificate.value,
+        chain: orderChain(certificate.value, others),
+        ...(key.friendlyName ?? certificate.friendlyName ? { friendlyName: key.friendlyName ?? certificate.friendlyName } : {}),
+        ...(key.localKeyId ? { localKeyId: key.localKeyId } : {}),
+      },
+    ];
+  });
+  return { credentials, certificates: certificates.map((c) => c.value) };
+}
+
+/** The issuers of `leaf` among `others`, nearest first; certificates that do not chain follow. */
+function orderChain(leaf: Uint8Array, others: Uint8Array[]): Uint8Array[] {
+  const parsed = others.map((der) => ({ der, cert: new X509Certificate(Buffer.from(der)) }));
+  const ordered: Uint8Array[] = [];
+  let current = new X509Certificate(Buffer.from(leaf));
+  for (;;) {
+    const issuer = parsed.find((p) => !ordered.includes(p.der) && current.checkIssued(p.cert) && p.cert.fingerprint256 !== current.fingerprint256);
+    if (!issuer) break;
+    ordered.push(issuer.der);
+    current = issuer.cert;
+  }
+  return [...ordered, ...parsed.filter((p) => !ordered.includes(p.der)).map((p) => p.der)];
+}
