@@ -62,3 +62,43 @@ export async function openOutput(path: string | undefined, context: CliContext):
     },
   };
 }
+
+/** What a command was handed: a MIME message, or a bare CMS object (DER, or PEM "CMS"/"PKCS7"). */
+export type InputKind = 'mime' | 'cms';
+
+/** Looks at the start of the input without losing it; returns its kind and the whole stream. */
+export async function sniffInput(input: AsyncIterable<Uint8Array>): Promise<{ kind: InputKind; stream: AsyncIterable<Uint8Array> }> {
+  const iterator = input[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let length = 0;
+  let done = false;
+  while (length < 64 && !done) {
+    const next = await iterator.next();
+    if (next.done) done = true;
+    else {
+      head.push(Buffer.from(next.value));
+      length += next.value.length;
+    }
+  }
+  const start = Buffer.concat(head);
+  if (start.length === 0) throw new CachetError('ERR_INPUT_READ', 'the input is empty');
+  const text = start.toString('latin1').trimStart();
+  const kind: InputKind = start[0] === 0x30 || /^-----BEGIN (CMS|PKCS7|PKCS #7)/.test(text) ? 'cms' : 'mime';
+  async function* whole(): AsyncGenerator<Uint8Array> {
+    yield start;
+    if (done) return;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+  return { kind, stream: whole() };
+}
+
+/** Writes a stream to a Writable, honouring backpressure. */
+export async function writeStream(stream: NodeJS.WritableStream, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+  for await (const chunk of chunks) {
+    if (!stream.write(chunk)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+  }
+}

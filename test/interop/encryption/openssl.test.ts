@@ -106,7 +106,7 @@ describe('failures', () => {
     const input = join(work, 'm2.txt');
     writeFileSync(input, MESSAGE);
     const der = openssl(['cms', '-encrypt', '-aes-256-gcm', '-in', input, '-outform', 'DER', pkiFile('bob.pem')]);
-    der[der.length - 40] ^= 0x01; // a byte of the ciphertext
+    der[der.length - 40]! ^= 0x01; // a byte of the ciphertext
     const message = Buffer.concat([Buffer.from('Content-Type: application/pkcs7-mime; smime-type=authEnveloped-data\r\nContent-Transfer-Encoding: base64\r\n\r\n'), Buffer.from(der.toString('base64'))]);
     await assert.rejects(cachetDecrypt(message, 'bob'), (e) => isCachetError(e, 'ERR_AUTH_TAG_INVALID'));
   });

@@ -1,0 +1,82 @@
+/**
+ * cachet decrypt --key FILE.p12... [--password-file F] [--json] [-i IN] [-o OUT]
+ * Decrypts an S/MIME message or a bare CMS object; writes the inner entity only once its integrity
+ * is established (GCM tag, CBC padding), so nothing unauthenticated is ever released.
+ */
+import { CachetError } from '../../engine/errors.js';
+import { decryptCms, decryptEnvelopedEntity, type DecryptionReport } from '../../engine/smime/decrypt.js';
+import { readMimeEntity } from '../../engine/mime/entity-reader.js';
+import { cmsInput } from '../../engine/smime/cms-input.js';
+import { Spool } from '../../engine/spool.js';
+import { parseCommandArgs } from '../args.js';
+import type { CliCommand } from '../context.js';
+import { loadDecryptors } from '../credentials.js';
+import { openInput, openOutput, sniffInput, writeStream } from '../io.js';
+
+const help = `usage: cachet decrypt --key FILE.p12 [--key FILE.p12]... [--password-file F] [--json] [-i IN] [-o OUT]
+
+Decrypts the S/MIME message (or bare CMS, DER or PEM) read from IN (default stdin) and writes the
+decrypted inner entity to OUT (default stdout) — only after its integrity has been checked.
+
+Options:
+  --key FILE          PKCS#12 file (or PEM key + certificate) holding a decryption key; repeatable
+  --password-file F   file holding the PKCS#12 password (else $CACHET_PASSWORD, else a prompt)
+  --json              print one JSON object describing the decryption (the content goes to -o)
+  -i, --in FILE       input (default stdin)
+  -o, --out FILE      output (default stdout, or nothing with --json)
+
+Exit statuses: 0 decrypted · 1 cannot decrypt (not a recipient, damaged, tampered) · 2 usage ·
+3 file I/O · 4 wrong password`;
+
+const options = {
+  key: { type: 'string', multiple: true },
+  'password-file': { type: 'string' },
+  json: { type: 'boolean' },
+  in: { type: 'string', short: 'i' },
+  out: { type: 'string', short: 'o' },
+} as const;
+
+export function decryptionJson(report: DecryptionReport): Record<string, unknown> {
+  return {
+    decrypted: true,
+    contentEncryption: report.contentEncryption,
+    keyManagement: report.keyManagement,
+    authenticated: report.authenticated,
+    recipient: report.recipient,
+    recipientCount: report.recipientCount,
+  };
+}
+
+const command: CliCommand = {
+  summary: 'decrypt an S/MIME message',
+  help,
+  async run(args, context) {
+    const { values } = parseCommandArgs(args, options);
+    if (!values.key || values.key.length === 0) throw new CachetError('ERR_USAGE', 'the option --key is required');
+    const decryptors = await loadDecryptors(values.key, values['password-file'], context);
+    const { kind, stream } = await sniffInput(openInput(values.in, context));
+    const spool = new Spool();
+    try {
+      const report =
+        kind === 'cms'
+          ? await decryptCms(await cmsInput(stream), spool, { decryptors })
+          : await decryptEnvelopedEntity(await readMimeEntity(stream), spool, { decryptors });
+      if (values.json) context.stdout.write(`${JSON.stringify(decryptionJson(report))}\n`);
+      if (values.out !== undefined || !values.json) {
+        const output = await openOutput(values.out, context);
+        try {
+          await writeStream(output.stream, spool.read());
+          await output.commit();
+        } catch (error) {
+          await output.abort();
+          throw error;
+        }
+      }
+      return 0;
+    } finally {
+      await spool.dispose();
+    }
+  },
+};
+
+export default command;
