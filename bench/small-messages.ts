@@ -16,7 +16,7 @@ export async function measureSmallMessageRates(pki: string, seconds = 2): Promis
   const key = softwareKey(createPrivateKey(readFileSync(join(pki, 'alice.key'))));
   const entity = Buffer.from(`Content-Type: text/plain; charset=us-ascii\r\n\r\n${'A short line of text in a small message.\r\n'.repeat(100)}`);
   const signers = [{ certificate, key }];
-  let signed = Buffer.alloc(0);
+  let signed: Buffer = Buffer.alloc(0);
   let count = 0;
   let start = process.hrtime.bigint();
   while (Number(process.hrtime.bigint() - start) / 1e9 < seconds) {
