@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { toTransportSafeCanonical, isTransportSafe } from './canonicalize.js';
-import { collectBytes, toByteStream } from '../stream-types.js';
+import { collectBytes } from '../stream-types.js';
 import { quotedPrintableDecode } from './quoted-printable.js';
 
 async function canonical(text: string | Buffer, chunkSize = 7): Promise<string> {

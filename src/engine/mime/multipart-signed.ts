@@ -172,11 +172,27 @@ export function splitMultipartSigned(body: ByteStream, boundary: string): Multip
 
     for await (const chunk of body) {
       if (chunk.length === 0) continue;
-      const piece = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      let data = pending.length > 0 ? Buffer.concat([pending, piece]) : piece;
-      const { out, rest } = processLines(data, false);
-      for (const part of out) yield part;
-      pending = rest.length > 0 ? Buffer.from(rest) : EMPTY;
+      let piece = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      if (pending.length > 0) {
+        // Finish the carried line on its own rather than copying the whole chunk behind it.
+        const lf = piece.indexOf(10);
+        if (lf < 0) {
+          pending = Buffer.concat([pending, piece]);
+          piece = EMPTY;
+        } else {
+          const line = Buffer.concat([pending, piece.subarray(0, lf + 1)]);
+          pending = EMPTY;
+          const { out } = processLines(line, false);
+          for (const part of out) yield part;
+          piece = piece.subarray(lf + 1);
+        }
+      }
+      if (piece.length > 0) {
+        const { out, rest } = processLines(piece, false);
+        for (const part of out) yield part;
+        // The unfinished last line is copied: the upstream may reuse its buffer.
+        pending = rest.length > 0 ? Buffer.from(rest) : EMPTY;
+      }
       // A very long line cannot be a delimiter: pass it on in pieces, keeping a trailing CR back.
       if (pending.length > MULTIPART_SIGNED_LIMITS.maxHeldLineBytes) {
         const keep = pending[pending.length - 1] === 13 ? 1 : 0;
@@ -194,7 +210,6 @@ export function splitMultipartSigned(body: ByteStream, boundary: string): Multip
         pending = keep ? Buffer.from([13]) : EMPTY;
         midLine = true;
       }
-      data = EMPTY;
     }
     if (pending.length > 0) {
       const { out } = processLines(pending, true);

@@ -50,7 +50,7 @@ function parse(bytes: Uint8Array): Parsed[] {
       return { der, cert: new X509Certificate(der) };
     });
   }
-  return [{ der: bytes, cert: new X509Certificate(bytes) }];
+  return [{ der: bytes, cert: new X509Certificate(Buffer.from(bytes)) }];
 }
 
 function parseCrls(bytes: Uint8Array): X509Crl[] {
@@ -59,7 +59,7 @@ function parseCrls(bytes: Uint8Array): X509Crl[] {
     const pem = Buffer.from(bytes).toString('latin1');
     return [...pem.matchAll(/-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----/g)].map((m) => new X509Crl(Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64')));
   }
-  return [new X509Crl(bytes)];
+  return [new X509Crl(Buffer.from(bytes))];
 }
 
 function commonName(name: string): string {

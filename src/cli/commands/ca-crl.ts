@@ -1,0 +1,52 @@
+/**
+ * cachet ca crl [--out F] [--pem] [--passphrase-file F]
+ */
+import { pemEncode } from '../../ca/ca-store.js';
+import { CachetError } from '../../engine/errors.js';
+import { publishCrl, publishRootCrl } from '../../ca/crl.js';
+import { parseCommandArgs } from '../args.js';
+import type { CliCommand } from '../context.js';
+import { caIssuer, caPassphrase, caStore, writeOutputFile } from './ca-support.js';
+
+const help = `usage: cachet ca crl [--root] [--out F] [--pem] [--passphrase-file F]
+
+Signs a fresh CRL (all revoked certificates still within their validity, a new CRL number, valid for
+7 days), stores it where "cachet ca ocsp" serves it (/crl), and writes it to F or stdout.
+
+Options:
+  -o, --out F          write the CRL to F (DER unless --pem)
+  --pem                PEM instead of DER
+  --root               the root's CRL instead (served at /root.crl; the intermediate points there),
+                       signed with the root key, valid 365 days
+  --passphrase-file F  the CA passphrase (else $CACHET_CA_PASSPHRASE, else a prompt)
+
+Exit statuses: 0 published · 1 no CA · 3 file I/O · 4 passphrase`;
+
+const options = {
+  out: { type: 'string', short: 'o' },
+  pem: { type: 'boolean' },
+  'passphrase-file': { type: 'string' },
+  root: { type: 'boolean' },
+} as const;
+
+const command: CliCommand = {
+  summary: 'publish a fresh certificate revocation list',
+  help,
+  async run(args, context) {
+    const { values } = parseCommandArgs(args, options);
+    const store = caStore(context);
+    let der: Uint8Array;
+    if (values.root) {
+      if (!(await store.settings()).intermediate) throw new CachetError('ERR_USAGE', 'this CA has no intermediate: its one CRL is the one "cachet ca crl" makes');
+      der = await publishRootCrl(store, await store.loadKeyPair('root', await caPassphrase(values['passphrase-file'], context)));
+    } else {
+      der = await publishCrl(store, await caIssuer(store, values['passphrase-file'], context));
+    }
+    const output = values.pem ? pemEncode(der, 'X509 CRL') : der;
+    if (values.out) await writeOutputFile(values.out, output, context, 0o644);
+    else context.stdout.write(output);
+    return 0;
+  },
+};
+
+export default command;

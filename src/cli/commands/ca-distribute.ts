@@ -1,0 +1,109 @@
+/**
+ * cachet ca distribute --to E --sign FILE.pfx --enc FILE.pfx [--smtp-url …] [--maildir DIR]
+ */
+import { readFile } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { CachetError } from '../../engine/errors.js';
+import { buildDistributionMail, deliverToMaildir, sendBySmtp, type DistributionFile } from '../../ca/distribution-mail.js';
+import { checkMailbox } from '../../ca/issue.js';
+import { parseCommandArgs } from '../args.js';
+import type { CliCommand } from '../context.js';
+import { readSecret } from '../secrets.js';
+import { inputPath, writeOutputFile } from './ca-support.js';
+
+const help = `usage: cachet ca distribute --to E (--sign FILE.pfx | --enc FILE.pfx | --dual FILE.pfx)…
+                            (--smtp-url URL | --maildir DIR | --out FILE.eml) [--from F] [--name N]
+
+Builds the distribution mail: the PKCS#12 files attached (application/x-pkcs12) and installation
+instructions in the body, then sends it by SMTP, drops it into a local Maildir, or writes it to a
+file. The PKCS#12 password is never put in this mail: the body tells the user it comes separately.
+
+Options:
+  --to E                    the user's mailbox
+  --sign FILE               the signing PKCS#12 file
+  --enc FILE                the encryption PKCS#12 file
+  --dual FILE               a dual-use PKCS#12 file
+  --from F                  the sender (default $CACHET_CA_FROM, else ca@ the user's domain)
+  --name N                  the user's name, for the greeting
+  --smtp-url URL            smtp://host:port (STARTTLS when offered) or smtps://host:port
+  --smtp-user U             SMTP user; its password from --smtp-password-file or $CACHET_SMTP_PASSWORD
+  --smtp-password-file F
+  --smtp-tls-ca FILE        CA certificate(s) for the SMTP server's TLS certificate
+  --smtp-tls-servername H   the name the SMTP server's certificate carries, when it is not the URL's host
+  --maildir DIR             deliver into this Maildir (its new/ folder)
+  --out FILE                write the message (RFC 5322) to FILE
+  --json                    print the result as JSON
+
+Exit statuses: 0 sent · 2 usage · 3 file I/O · 6 server unreachable · 1 refused`;
+
+const options = {
+  to: { type: 'string' },
+  sign: { type: 'string' },
+  enc: { type: 'string' },
+  dual: { type: 'string' },
+  from: { type: 'string' },
+  name: { type: 'string' },
+  'smtp-url': { type: 'string' },
+  'smtp-user': { type: 'string' },
+  'smtp-password-file': { type: 'string' },
+  'smtp-tls-ca': { type: 'string' },
+  'smtp-tls-servername': { type: 'string' },
+  maildir: { type: 'string' },
+  out: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+async function attachment(path: string, role: DistributionFile['role'], cwd: string): Promise<DistributionFile> {
+  const full = resolve(cwd, path);
+  try {
+    return { role, filename: basename(full), content: new Uint8Array(await readFile(full)) };
+  } catch (error) {
+    throw new CachetError('ERR_INPUT_READ', `cannot read ${path}`, { cause: error, details: { file: path } });
+  }
+}
+
+const command: CliCommand = {
+  summary: 'mail PKCS#12 files to their owner (password sent separately)',
+  help,
+  async run(args, context) {
+    const { values } = parseCommandArgs(args, options);
+    if (!values.to) throw new CachetError('ERR_USAGE', 'the option --to is required');
+    const to = checkMailbox(values.to);
+    const files: DistributionFile[] = [];
+    if (values.sign) files.push(await attachment(values.sign, 'signing', context.cwd));
+    if (values.enc) files.push(await attachment(values.enc, 'encryption', context.cwd));
+    if (values.dual) files.push(await attachment(values.dual, 'dual', context.cwd));
+    if (files.length === 0) throw new CachetError('ERR_USAGE', 'give at least one file with --sign, --enc or --dual');
+    const targets = [values['smtp-url'], values.maildir, values.out].filter((v) => v !== undefined);
+    if (targets.length !== 1) throw new CachetError('ERR_USAGE', 'give exactly one of --smtp-url, --maildir or --out');
+    const from = values.from ?? context.env.CACHET_CA_FROM ?? `ca@${to.slice(to.lastIndexOf('@') + 1)}`;
+    const message = await buildDistributionMail({ from, to, ...(values.name ? { name: values.name } : {}), files });
+    let result: { delivered?: string; written?: string; sent?: string };
+    if (values.maildir) {
+      result = { delivered: await deliverToMaildir(inputPath(values.maildir, context), message) };
+    } else if (values.out) {
+      result = { written: await writeOutputFile(values.out, message, context) };
+    } else {
+      const user = values['smtp-user'];
+      const password = user
+        ? await readSecret({ file: values['smtp-password-file'] === undefined ? undefined : inputPath(values['smtp-password-file'], context), envVar: 'CACHET_SMTP_PASSWORD', promptLabel: `SMTP password for ${user}` }, context)
+        : undefined;
+      const ca = values['smtp-tls-ca'] ? await readFile(inputPath(values['smtp-tls-ca'], context)) : undefined;
+      const id = await sendBySmtp({
+        url: values['smtp-url']!,
+        ...(user ? { user, password: password ?? '' } : {}),
+        ...(ca ? { tls: { ca, ...(values['smtp-tls-servername'] ? { servername: values['smtp-tls-servername'] } : {}) } } : {}),
+      }, { from, to }, message);
+      result = { sent: id };
+    }
+    if (values.json) {
+      context.stdout.write(`${JSON.stringify({ to, files: files.map((f) => f.filename), ...result })}\n`);
+    } else {
+      context.stdout.write(result.delivered ? `delivered to ${result.delivered}\n` : result.written ? `written to ${result.written}\n` : `sent to ${to}${result.sent ? ` (${result.sent})` : ''}\n`);
+      context.stdout.write('Remember: give the PKCS#12 password to the user through another channel.\n');
+    }
+    return 0;
+  },
+};
+
+export default command;

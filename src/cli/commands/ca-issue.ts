@@ -1,0 +1,118 @@
+/**
+ * cachet ca issue --template T --email E --name N --out FILE.p12 [--password-file F] [--legacy] [--key TYPE]
+ * cachet ca issue --template T --csr REQ.pem --out CERT.pem [--email E] [--chain]
+ */
+import { readFile } from 'node:fs/promises';
+import { CachetError } from '../../engine/errors.js';
+import { pemEncode } from '../../ca/ca-store.js';
+import { acceptRequest } from '../../ca/csr.js';
+import { checkExportAllowed, exportPfx, loadPfxWriter } from '../../ca/export.js';
+import { checkMailbox, issueCertificate } from '../../ca/issue.js';
+import { generateKeyPairOf, parseKeyType } from '../../ca/key-pair.js';
+import { getTemplate } from '../../ca/templates.js';
+import { parseCommandArgs, required } from '../args.js';
+import type { CliCommand } from '../context.js';
+import { readSecret } from '../secrets.js';
+import { caIssuer, caStore, inputPath, writeOutputFile } from './ca-support.js';
+
+const help = `usage: cachet ca issue --template T --email E [--name N] --out FILE.p12 [--password-file F] [--legacy] [--key TYPE]
+       cachet ca issue --template T --csr REQ.pem --out CERT.pem [--email E] [--chain]
+
+Issues a certificate from a template (see "cachet ca template list").
+
+With --email, Cachet makes the key pair and writes a password-protected PKCS#12 file holding the key,
+the certificate and the whole CA chain (modern PBES2/AES-256 with a SHA-256 MAC; --legacy for
+3DES with a SHA-1 MAC, for old clients).
+
+With --csr, the PKCS#10 request's signature is checked and its key must meet the template (RSA at
+least 2048 bits, EC P-256 or P-384); the mailbox comes from the request's subjectAltName (or its
+emailAddress), or from --email, which must then agree. Only the certificate is written (PEM).
+
+Options:
+  --template T         signing-only, encryption-only or dual
+  --email E            the mailbox to certify
+  --name N             the person's name: the PKCS#12 friendly name (the certificate subject holds
+                       the mailbox only, as the S/MIME Baseline Requirements' strict profile asks)
+  --key TYPE           rsa-2048 (default), rsa-3072, rsa-4096, ec-p256, ec-p384
+  --csr FILE           a PKCS#10 request (PEM or DER)
+  --out FILE           the PKCS#12 file, or the certificate (PEM) for --csr
+  --chain              with --csr: append the CA chain to CERT.pem
+  --password-file F    the PKCS#12 password (else $CACHET_PASSWORD, else a prompt)
+  --legacy             legacy PKCS#12 encryption (3DES, SHA-1 MAC)
+  --passphrase-file F  the CA passphrase (else $CACHET_CA_PASSPHRASE, else a prompt)
+  --json               print the issued certificate's serial, subject and dates as JSON
+
+Exit statuses: 0 issued · 1 refused (key too small, bad request) · 2 usage · 3 file I/O · 4 passphrase`;
+
+const options = {
+  template: { type: 'string' },
+  email: { type: 'string' },
+  name: { type: 'string' },
+  key: { type: 'string' },
+  csr: { type: 'string' },
+  out: { type: 'string' },
+  chain: { type: 'boolean' },
+  'password-file': { type: 'string' },
+  legacy: { type: 'boolean' },
+  'passphrase-file': { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+const command: CliCommand = {
+  summary: 'issue a certificate (Cachet makes the key, or from a PKCS#10 request)',
+  help,
+  async run(args, context) {
+    const { values } = parseCommandArgs(args, options);
+    const template = getTemplate(required(values.template, 'template'));
+    const out = required(values.out, 'out');
+    const store = caStore(context);
+    let result;
+    if (values.csr !== undefined) {
+      if (values.key || values.legacy || values['password-file'] || values.name) {
+        throw new CachetError('ERR_USAGE', '--key, --name, --password-file and --legacy do not apply to --csr (the requester holds the key)');
+      }
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(inputPath(values.csr, context));
+      } catch (error) {
+        throw new CachetError('ERR_INPUT_READ', `cannot read the request ${values.csr}`, { cause: error, details: { file: values.csr } });
+      }
+      const accepted = await acceptRequest(bytes, template, values.email);
+      const issuer = await caIssuer(store, values['passphrase-file'], context);
+      result = await issueCertificate(store, issuer, { template, spki: accepted.spki, email: accepted.email });
+      const pem = [result.certificate, ...(values.chain ? await store.chain() : [])].map((c) => pemEncode(c, 'CERTIFICATE')).join('');
+      await writeOutputFile(out, pem, context, 0o644);
+    } else {
+      const email = checkMailbox(required(values.email, 'email'));
+      const keyType = parseKeyType(values.key ?? template.defaultKeyType);
+      // Everything that can fail comes before a certificate is issued: an issued certificate whose
+      // key cannot be handed out would sit in the index for nothing.
+      const password = await readSecret({ file: values['password-file'] === undefined ? undefined : inputPath(values['password-file'], context), envVar: 'CACHET_PASSWORD', promptLabel: `Password for ${out}` }, context);
+      checkExportAllowed(template, password);
+      const writePfx = await loadPfxWriter();
+      const issuer = await caIssuer(store, values['passphrase-file'], context);
+      const keyPair = await generateKeyPairOf(keyType);
+      result = await issueCertificate(store, issuer, { template, spki: keyPair.spki, email });
+      const pfx = await exportPfx({
+        template,
+        privateKeyPkcs8: new Uint8Array(keyPair.privateKey.export({ type: 'pkcs8', format: 'der' })),
+        certificate: result.certificate,
+        chain: await store.chain(),
+        password,
+        friendlyName: values.name ? `${values.name} (${template.role})` : `${result.entry.email} (${template.role})`,
+        legacy: values.legacy ?? false,
+      }, writePfx);
+      await writeOutputFile(out, pfx, context);
+    }
+    const { entry } = result;
+    if (values.json) {
+      context.stdout.write(`${JSON.stringify({ serial: entry.serial, subject: entry.subject, email: entry.email, template: entry.template, notBefore: entry.notBefore, notAfter: entry.notAfter, out })}\n`);
+    } else {
+      context.stdout.write(`issued ${entry.template} certificate ${entry.serial} for ${entry.email} (valid until ${entry.notAfter.slice(0, 10)}) → ${out}\n`);
+      if (values.csr === undefined) context.stdout.write('Give the PKCS#12 password to its owner through another channel than the file.\n');
+    }
+    return 0;
+  },
+};
+
+export default command;

@@ -1,0 +1,94 @@
+/**
+ * cachet ca publish --email E [--ldap-url … --base-dn … --bind-dn … --bind-password-file …] [--replace]
+ */
+import { readFile } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
+import { CachetError } from '../../engine/errors.js';
+import { pemDecodeAll } from '../../ca/ca-store.js';
+import { publishCertificates } from '../../ca/publish.js';
+import { checkMailbox } from '../../ca/issue.js';
+import { parseCommandArgs } from '../args.js';
+import type { CliCommand } from '../context.js';
+import { readSecret } from '../secrets.js';
+import { caStore, inputPath } from './ca-support.js';
+
+const help = `usage: cachet ca publish --email E [--ldap-url URL] [--base-dn DN] [--bind-dn DN] [--bind-password-file F] [--replace]
+
+Writes the valid (not revoked, not expired) certificates this CA issued for E to the userCertificate;binary
+attribute of the directory entry whose mail is E. By default they are added to what the entry
+holds; with --replace the attribute holds exactly these certificates afterwards.
+
+Options:
+  --email E                 the mailbox
+  --ldap-url URL            ldap:// or ldaps:// (else $CACHET_LDAP_URL)
+  --base-dn DN              where to search for the entry (else $CACHET_LDAP_BASE_DN)
+  --bind-dn DN              who writes (else $CACHET_LDAP_BIND_DN)
+  --bind-password-file F    the bind password (else $CACHET_LDAP_PASSWORD, else a prompt)
+  --starttls                upgrade ldap:// with StartTLS before binding
+  --tls-ca FILE             CA certificate(s) for the directory's TLS certificate
+  --cert FILE               publish this certificate (PEM/DER) instead of the CA's records
+  --replace                 replace the attribute instead of adding to it
+  --json                    print the result as JSON
+
+Exit statuses: 0 published · 1 no entry or refused · 2 usage · 4 password · 6 directory unreachable`;
+
+const options = {
+  email: { type: 'string' },
+  'ldap-url': { type: 'string' },
+  'base-dn': { type: 'string' },
+  'bind-dn': { type: 'string' },
+  'bind-password-file': { type: 'string' },
+  starttls: { type: 'boolean' },
+  'tls-ca': { type: 'string' },
+  cert: { type: 'string', multiple: true },
+  replace: { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
+const command: CliCommand = {
+  summary: "publish a user's certificates to their directory entry",
+  help,
+  async run(args, context) {
+    const { values } = parseCommandArgs(args, options);
+    if (!values.email) throw new CachetError('ERR_USAGE', 'the option --email is required');
+    const email = checkMailbox(values.email);
+    const url = values['ldap-url'] ?? context.env.CACHET_LDAP_URL;
+    const baseDn = values['base-dn'] ?? context.env.CACHET_LDAP_BASE_DN;
+    if (!url) throw new CachetError('ERR_USAGE', 'give the directory with --ldap-url (or set CACHET_LDAP_URL)');
+    if (!baseDn) throw new CachetError('ERR_USAGE', 'give the search base with --base-dn (or set CACHET_LDAP_BASE_DN)');
+    const bindDn = values['bind-dn'] ?? context.env.CACHET_LDAP_BIND_DN;
+    let certificates: Uint8Array[];
+    if (values.cert && values.cert.length > 0) {
+      certificates = [];
+      for (const file of values.cert) certificates.push(...pemDecodeAll(await readFile(inputPath(file, context)), 'CERTIFICATE'));
+    } else {
+      const now = new Date();
+      certificates = (await caStore(context).index())
+        .filter((e) => e.email.toLowerCase() === email.toLowerCase() && e.status === 'valid' && new Date(e.notAfter) > now)
+        .map((e) => new Uint8Array(Buffer.from(e.certificate, 'base64')));
+    }
+    for (const der of certificates) {
+      try {
+        new X509Certificate(der);
+      } catch (error) {
+        throw new CachetError('ERR_CERT_MALFORMED', 'a certificate to publish could not be read', { cause: error });
+      }
+    }
+    const bindPassword = bindDn
+      ? await readSecret({ file: values['bind-password-file'] === undefined ? undefined : inputPath(values['bind-password-file'], context), envVar: 'CACHET_LDAP_PASSWORD', promptLabel: `Password for ${bindDn}` }, context)
+      : undefined;
+    const tlsCa = values['tls-ca'] ? await readFile(inputPath(values['tls-ca'], context)) : undefined;
+    const result = await publishCertificates({
+      url,
+      baseDn,
+      ...(bindDn ? { bindDn, bindPassword: bindPassword ?? '' } : {}),
+      ...(values.starttls ? { startTls: true } : {}),
+      ...(tlsCa ? { tls: { ca: tlsCa } } : {}),
+    }, email, certificates, { replace: values.replace ?? false });
+    if (values.json) context.stdout.write(`${JSON.stringify(result)}\n`);
+    else context.stdout.write(`published ${result.added} certificate(s) to ${result.dn} (it now holds ${result.total})\n`);
+    return 0;
+  },
+};
+
+export default command;

@@ -1,0 +1,103 @@
+/**
+ * cachet open --key FILE.p12... [--password-file F] [--trust CA.pem]... [--crl F]... [--at TIME]
+ *             [--json] [-i IN] [-o OUT]
+ * The reader's view: unwraps every layer, writes the innermost entity, and gives one verdict.
+ */
+import { openMessage, type OpenReport } from '../../engine/smime/open.js';
+import { parseCommandArgs } from '../args.js';
+import type { CliCommand } from '../context.js';
+import { loadDecryptors } from '../credentials.js';
+import { openInput, openOutput, writeStream } from '../io.js';
+import { buildValidator, parseAt } from '../trust.js';
+
+const help = `usage: cachet open [--key FILE.p12]... [--password-file F] [--trust CA.pem]... [--crl FILE]...
+                   [--at TIME] [--json] [-i IN] [-o OUT]
+
+Opens a message as a mail client shows it: decrypts and verifies every S/MIME layer (triple wrap
+included), writes the innermost entity to OUT (default stdout; nothing on stdout with --json unless
+-o is given) and reports one status:
+  valid             signed over the whole message, every signature good, trusted, and the signer is
+                    the From address
+  invalid           a signature does not verify (the content was changed, or forged)
+  untrusted         the signatures verify but a certificate is not trusted (unknown CA, expired,
+                    revoked, not for e-mail)
+  mismatch          valid and trusted, but signed by someone other than the From address
+  partially-signed  only a part inside unsigned content is signed
+  not-signed        no signature
+
+Options:
+  --key FILE          PKCS#12 file (or PEM key + certificate) to decrypt with; repeatable
+  --password-file F   file holding the PKCS#12 password (else $CACHET_PASSWORD, else a prompt)
+  --trust FILE        a trusted root (PEM or DER); repeatable; the trust store is used as well
+  --crl FILE          a CRL to check revocation against; repeatable
+  --at TIME           validate certificates at this ISO 8601 time (as openssl -attime)
+  --json              print one JSON object: {"status", "encrypted", "from", "signers", "layers", ...}
+  -i, --in FILE       input message (default stdin)
+  -o, --out FILE      where to write the innermost entity
+
+Exit statuses: 0 valid or not-signed · 1 invalid or partially-signed, or it cannot be opened ·
+5 untrusted or mismatch · 2 usage · 3 file I/O · 4 wrong password`;
+
+const options = {
+  key: { type: 'string', multiple: true },
+  'password-file': { type: 'string' },
+  trust: { type: 'string', multiple: true },
+  crl: { type: 'string', multiple: true },
+  at: { type: 'string' },
+  json: { type: 'boolean' },
+  in: { type: 'string', short: 'i' },
+  out: { type: 'string', short: 'o' },
+} as const;
+
+export function exitStatusForReport(report: OpenReport): number {
+  switch (report.status) {
+    case 'valid':
+    case 'not-signed':
+      return 0;
+    case 'untrusted':
+    case 'mismatch':
+      return 5;
+    default:
+      return 1;
+  }
+}
+
+function describe(report: OpenReport): string {
+  const who = report.signers.map((s) => s.email[0] ?? s.subject).join(', ');
+  const lines = [`status: ${report.status}`, `encrypted: ${report.encrypted ? 'yes' : 'no'}`];
+  if (who) lines.push(`signed by: ${who}`);
+  for (const signer of report.signers) if (signer.error) lines.push(`  ${signer.email[0] ?? signer.subject}: ${signer.error.message}`);
+  for (const warning of report.warnings) lines.push(`warning: ${warning}`);
+  return `${lines.join('\n')}\n`;
+}
+
+const command: CliCommand = {
+  summary: "open a message as a reader sees it: decrypt, verify, one verdict",
+  help,
+  async run(args, context) {
+    const { values } = parseCommandArgs(args, options);
+    const at = parseAt(values.at);
+    const decryptors = values.key ? await loadDecryptors(values.key, values['password-file'], context) : [];
+    const validator = await buildValidator({ trust: values.trust, crl: values.crl }, context);
+    const result = await openMessage(openInput(values.in, context), { decryptors, ...(validator ? { validator } : {}), ...(at ? { at } : {}) });
+    try {
+      if (values.out !== undefined || !values.json) {
+        const output = await openOutput(values.out, context);
+        try {
+          await writeStream(output.stream, result.content);
+          await output.commit();
+        } catch (error) {
+          await output.abort();
+          throw error;
+        }
+      }
+      if (values.json) context.stdout.write(`${JSON.stringify(result.report)}\n`);
+      else context.stderr.write(describe(result.report));
+      return exitStatusForReport(result.report);
+    } finally {
+      await result.dispose();
+    }
+  },
+};
+
+export default command;

@@ -1,0 +1,61 @@
+/**
+ * The trust anchors a command validates against: those given with --trust, plus the user's trust
+ * store ($CACHET_HOME/trust/*.pem|*.der|*.crt, managed by `cachet trust`), plus CRL files given with
+ * --crl. Without any anchor, signatures can verify but never be trusted.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { CachetError } from '../engine/errors.js';
+import { createCertificateValidator } from '../engine/pki/create-validator.js';
+import type { CertificateValidator } from '../engine/pki/validator.js';
+import type { CliContext } from './context.js';
+
+export function cachetHome(context: CliContext): string {
+  return context.env.CACHET_HOME ?? join(homedir(), '.cachet');
+}
+
+async function readAll(paths: string[], what: string): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for (const path of paths) {
+    try {
+      out.push(await readFile(path));
+    } catch (error) {
+      throw new CachetError('ERR_INPUT_READ', `cannot read the ${what} ${path}`, { cause: error, details: { file: path } });
+    }
+  }
+  return out;
+}
+
+/** Anchors in the user's trust store; none when it does not exist yet. */
+export async function storedTrustAnchors(context: CliContext): Promise<Buffer[]> {
+  const dir = join(cachetHome(context), 'trust');
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  return readAll(names.filter((n) => /\.(pem|der|crt|cer)$/i.test(n)).sort().map((n) => join(dir, n)), 'trusted certificate');
+}
+
+export async function buildValidator(
+  options: { trust?: string[] | undefined; crl?: string[] | undefined; revocation?: 'off' | 'soft-fail' | 'hard-fail' },
+  context: CliContext,
+): Promise<CertificateValidator | undefined> {
+  const anchors = [...(await readAll(options.trust ?? [], 'trusted certificate')), ...(await storedTrustAnchors(context))];
+  if (anchors.length === 0) return undefined;
+  try {
+    return createCertificateValidator({ trustAnchors: anchors, crls: await readAll(options.crl ?? [], 'CRL'), revocation: options.revocation ?? 'soft-fail' });
+  } catch (error) {
+    throw new CachetError('ERR_CERT_MALFORMED', 'a trusted certificate or CRL file cannot be read', { cause: error });
+  }
+}
+
+/** Parses --at (ISO 8601). */
+export function parseAt(value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new CachetError('ERR_USAGE', `--at needs an ISO 8601 time, such as 2026-01-31T12:00:00Z (got "${value}")`);
+  return date;
+}

@@ -1,0 +1,84 @@
+/**
+ * An in-memory MIME tree of a (bounded) message, with the exact byte range of every part, so that a
+ * signed part found inside unsigned content can be verified over exactly its own bytes and the
+ * unsigned parts around it can be shown as such. Tolerant of LF-only mail, preambles and epilogues.
+ */
+import { CachetError } from '../errors.js';
+import { parseHeaderBlock } from './headers.js';
+import type { MimeHeaderBlock } from './types.js';
+
+export const MIME_TREE_LIMITS = { maxDepth: 32, maxParts: 1000 } as const;
+
+export interface MimePart {
+  headers: MimeHeaderBlock;
+  /** The whole part: header block and body. */
+  bytes: Buffer;
+  body: Buffer;
+  children: MimePart[];
+  /** Dotted position in the tree: "" for the root, "1", "1.2", … */
+  path: string;
+}
+
+function headerEnd(bytes: Buffer): number {
+  if (bytes[0] === 0x0a) return 1;
+  if (bytes[0] === 0x0d && bytes[1] === 0x0a) return 2;
+  const crlf = bytes.indexOf('\r\n\r\n');
+  const lf = bytes.indexOf('\n\n');
+  if (crlf === -1 && lf === -1) return bytes.length;
+  if (crlf === -1) return lf + 2;
+  if (lf === -1) return crlf + 4;
+  return Math.min(crlf + 4, lf + 2);
+}
+
+/** Splits a multipart body into its parts' bytes (without the delimiters and their line breaks). */
+export function splitMultipartBody(body: Buffer, boundary: string): Buffer[] {
+  const delimiter = Buffer.from(`--${boundary}`, 'latin1');
+  const starts: Array<{ lineStart: number; afterLine: number; closing: boolean }> = [];
+  let position = 0;
+  while (position <= body.length) {
+    const found = body.indexOf(delimiter, position);
+    if (found === -1) break;
+    const atLineStart = found === 0 || body[found - 1] === 0x0a;
+    const after = found + delimiter.length;
+    const next = body[after];
+    const boundaryEnds = next === undefined || next === 0x2d || next === 0x0d || next === 0x0a || next === 0x20 || next === 0x09;
+    if (atLineStart && boundaryEnds) {
+      const closing = next === 0x2d && body[after + 1] === 0x2d;
+      let lineEnd = body.indexOf(0x0a, after);
+      lineEnd = lineEnd === -1 ? body.length : lineEnd + 1;
+      // the line break before the delimiter belongs to the delimiter (RFC 2046 §5.1.1)
+      let lineStart = found;
+      if (lineStart > 0 && body[lineStart - 1] === 0x0a) lineStart--;
+      if (lineStart > 0 && body[lineStart - 1] === 0x0d) lineStart--;
+      starts.push({ lineStart, afterLine: lineEnd, closing });
+      if (closing) break;
+    }
+    position = after;
+  }
+  const parts: Buffer[] = [];
+  for (let i = 0; i < starts.length - 1; i++) {
+    const current = starts[i]!;
+    if (current.closing) break;
+    parts.push(body.subarray(current.afterLine, Math.max(current.afterLine, starts[i + 1]!.lineStart)));
+  }
+  return parts;
+}
+
+export function parseMimeTree(bytes: Buffer): MimePart {
+  let count = 0;
+  const parse = (entity: Buffer, path: string, depth: number): MimePart => {
+    if (depth > MIME_TREE_LIMITS.maxDepth) throw new CachetError('ERR_LIMIT_EXCEEDED', `MIME nesting deeper than ${MIME_TREE_LIMITS.maxDepth} levels`);
+    if (++count > MIME_TREE_LIMITS.maxParts) throw new CachetError('ERR_LIMIT_EXCEEDED', `more than ${MIME_TREE_LIMITS.maxParts} MIME parts`);
+    const split = headerEnd(entity);
+    const headers = parseHeaderBlock(entity.subarray(0, split));
+    const body = entity.subarray(split);
+    const type = headers.contentType();
+    const boundary = type.params['boundary'];
+    const children =
+      type.type === 'multipart' && boundary
+        ? splitMultipartBody(body, boundary).map((part, index) => parse(part, path ? `${path}.${index + 1}` : String(index + 1), depth + 1))
+        : [];
+    return { headers, bytes: entity, body, children, path };
+  };
+  return parse(bytes, '', 0);
+}

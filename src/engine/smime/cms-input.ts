@@ -1,0 +1,67 @@
+/**
+ * Bare CMS input as users hand it over: DER, PEM ("-----BEGIN CMS-----", "PKCS7", "PKCS #7 SIGNED
+ * DATA"), or bare base64. Returns a DER byte stream; PEM and base64 are decoded as they stream.
+ */
+import { CachetError } from '../errors.js';
+import type { ByteStream } from '../stream-types.js';
+import { base64Decode } from '../mime/base64.js';
+
+const BEGIN = Buffer.from('-----BEGIN');
+const END = Buffer.from('-----END');
+
+export async function cmsInput(input: ByteStream): Promise<ByteStream> {
+  const iterator = input[Symbol.asyncIterator]();
+  // Look at the first non-empty chunk to tell DER from text.
+  let first: Buffer | undefined;
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) throw new CachetError('ERR_CMS_MALFORMED', 'the input is empty');
+    if (next.value.length > 0) {
+      first = Buffer.from(next.value);
+      break;
+    }
+  }
+  const whole = (async function* () {
+    yield first;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  })();
+  if (first[0] === 0x30) return whole;
+  const text = first.subarray(0, 64).toString('latin1').trimStart();
+  if (text.startsWith('-----BEGIN')) return base64Decode(pemBody(whole));
+  if (/^[A-Za-z0-9+/]/.test(text)) return base64Decode(whole);
+  throw new CachetError('ERR_CMS_MALFORMED', 'the input is neither DER nor PEM CMS data');
+}
+
+/** The base64 between a PEM BEGIN line and its END line. */
+async function* pemBody(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let carry: Buffer = Buffer.alloc(0);
+  let inBody = false;
+  for await (const chunk of input) {
+    let data = carry.length ? Buffer.concat([carry, chunk]) : Buffer.from(chunk);
+    if (!inBody) {
+      const begin = data.indexOf(BEGIN);
+      const eol = begin >= 0 ? data.indexOf(10, begin) : -1;
+      if (eol < 0) {
+        carry = data;
+        if (carry.length > 4096) throw new CachetError('ERR_CMS_MALFORMED', 'the PEM header line is malformed');
+        continue;
+      }
+      inBody = true;
+      data = data.subarray(eol + 1);
+    }
+    const end = data.indexOf(END);
+    if (end >= 0) {
+      yield data.subarray(0, end);
+      return;
+    }
+    // Keep back enough to find an END marker split across chunks.
+    const keep = Math.min(data.length, END.length - 1);
+    yield data.subarray(0, data.length - keep);
+    carry = Buffer.from(data.subarray(data.length - keep));
+  }
+  throw new CachetError('ERR_CMS_MALFORMED', 'the PEM data has no END line');
+}

