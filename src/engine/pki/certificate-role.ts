@@ -1,0 +1,37 @@
+/**
+ * The role a certificate can play in S/MIME (RFC 8550 §4.4.2, RFC 5280 §4.2.1.3 and §4.2.1.12):
+ * signing (digitalSignature and/or nonRepudiation, no keyEncipherment/keyAgreement), encryption
+ * (keyEncipherment or keyAgreement, no digitalSignature), dual (both, or no keyUsage at all), or none
+ * (a CA certificate, or an extendedKeyUsage without emailProtection or anyExtendedKeyUsage).
+ */
+import 'reflect-metadata';
+import { BasicConstraintsExtension, ExtendedKeyUsageExtension, KeyUsageFlags, KeyUsagesExtension, X509Certificate } from '@peculiar/x509';
+import { CachetError } from '../errors.js';
+
+export type CertificateRole = 'signing' | 'encryption' | 'dual' | 'none';
+
+const EMAIL_PROTECTION = '1.3.6.1.5.5.7.3.4';
+const ANY_EKU = '2.5.29.37.0';
+
+export function certificateRole(der: Uint8Array): { role: CertificateRole; reasons: string[] } {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(Buffer.from(der));
+  } catch (error) {
+    throw new CachetError('ERR_CERT_MALFORMED', 'the certificate cannot be read', { cause: error });
+  }
+  if (cert.getExtension(BasicConstraintsExtension)?.ca) return { role: 'none', reasons: ['it is a CA certificate'] };
+  const eku = cert.getExtension(ExtendedKeyUsageExtension);
+  if (eku) {
+    const usages = eku.usages.map(String);
+    if (!usages.includes(EMAIL_PROTECTION) && !usages.includes(ANY_EKU)) return { role: 'none', reasons: ['its extended key usage does not include e-mail protection'] };
+  }
+  const keyUsage = cert.getExtension(KeyUsagesExtension);
+  if (!keyUsage) return { role: 'dual', reasons: ['it has no key usage restriction'] };
+  const signs = (keyUsage.usages & (KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation)) !== 0;
+  const encrypts = (keyUsage.usages & (KeyUsageFlags.keyEncipherment | KeyUsageFlags.keyAgreement)) !== 0;
+  if (signs && encrypts) return { role: 'dual', reasons: ['its key usage allows both signing and encryption'] };
+  if (signs) return { role: 'signing', reasons: ['its key usage allows signing only'] };
+  if (encrypts) return { role: 'encryption', reasons: ['its key usage allows encryption only'] };
+  return { role: 'none', reasons: ['its key usage allows neither signing nor encryption'] };
+}
