@@ -3,7 +3,7 @@
  * CA of Cachet's own, local Maildir delivery, no server and no prompt. It prints each step and
  * succeeds only if bob finally reads alice's mail as decrypted, signed, valid and trusted.
  */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPrivateKey, randomBytes } from 'node:crypto';
@@ -40,12 +40,6 @@ export interface DemoResult {
 
 const DOMAIN = 'example.org';
 
-async function newestMessage(maildir: string): Promise<Buffer> {
-  const names = (await readdir(join(maildir, 'new'))).sort();
-  const last = names[names.length - 1];
-  if (!last) throw new Error(`no mail in ${maildir}`);
-  return readFile(join(maildir, 'new', last));
-}
 
 export async function runDemo(say: (line: string) => void): Promise<DemoResult> {
   const home = await mkdtemp(join(tmpdir(), 'cachet-demo-'));
@@ -61,6 +55,7 @@ export async function runDemo(say: (line: string) => void): Promise<DemoResult> 
 
     const pfxPassword = randomBytes(9).toString('base64url');
     const mailboxes: Record<string, string> = {};
+    const distributionMail: Record<string, string> = {};
     for (const user of ['alice', 'bob']) {
       const email = `${user}@${DOMAIN}`;
       const files = [];
@@ -73,13 +68,13 @@ export async function runDemo(say: (line: string) => void): Promise<DemoResult> 
       }
       mailboxes[user] = join(home, 'mail', user, 'INBOX');
       const mail = await buildDistributionMail({ from: `pki@${DOMAIN}`, to: email, name: user, files });
-      await deliverToMaildir(mailboxes[user], mail);
+      distributionMail[user] = await deliverToMaildir(mailboxes[user], mail);
       say(`3. Mailed ${files.map((f) => f.filename).join(' and ')} to ${email}; the password travels separately.`);
     }
 
     const wallets: Record<string, Credential[]> = {};
     for (const user of ['alice', 'bob']) {
-      const mail = await PostalMime.parse(await newestMessage(mailboxes[user]!));
+      const mail = await PostalMime.parse(await readFile(distributionMail[user]!));
       wallets[user] = [];
       for (const attachment of mail.attachments.filter((a) => /\.(pfx|p12)$/i.test(a.filename ?? ''))) {
         const bytes = typeof attachment.content === 'string' ? Buffer.from(attachment.content, 'base64') : new Uint8Array(attachment.content);
@@ -118,13 +113,13 @@ export async function runDemo(say: (line: string) => void): Promise<DemoResult> 
     const sealed = await collectBytes(
       encryptMessage(signed, { recipients: [{ certificate: credential('bob', 'encryption').certificate }, { certificate: credential('alice', 'encryption').certificate }], cipher: 'aes-256-gcm' }),
     );
-    await deliverToMaildir(mailboxes['bob']!, sealed);
+    const delivered = await deliverToMaildir(mailboxes['bob']!, sealed);
     say(`5. alice sent bob a mail signed with her signing key and encrypted (AES-256-GCM) to bob and herself.`);
 
     const bobEncryption = credential('bob', 'encryption');
     const decryptors: Decryptor[] = [{ certificate: bobEncryption.certificate, key: softwareKey(createPrivateKey({ key: Buffer.from(bobEncryption.privateKeyPkcs8), format: 'der', type: 'pkcs8' })) }];
     const validator = createCertificateValidator({ trustAnchors: [root] });
-    const opened = await openMessage(toByteStream(await newestMessage(mailboxes['bob']!)), { decryptors, validator });
+    const opened = await openMessage(toByteStream(await readFile(delivered)), { decryptors, validator });
     try {
       const { report } = opened;
       const signerLine = report.signers.map((s) => `${s.email[0] ?? s.subject} (${s.valid ? 'signature valid' : 'signature INVALID'}, ${s.trusted ? 'trusted' : 'not trusted'})`).join(', ');
