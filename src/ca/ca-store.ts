@@ -1,0 +1,301 @@
+/**
+ * The CA's state on disk, under $CACHET_HOME/ca/ (default ~/.cachet/ca):
+ *
+ *   ca.json        settings: name, key type, public URLs, whether an issuing intermediate exists
+ *   root.pem       the root certificate;          root.key   its private key, encrypted PKCS#8
+ *   issuing.pem    the issuing intermediate (optional); issuing.key its private key
+ *   index.json     every certificate issued: serial, subject, e-mail, template, status, revocation
+ *   crl.der        the current CRL, rewritten on every revocation and by `cachet ca crl`
+ *
+ * Private keys are PKCS#8 EncryptedPrivateKeyInfo (PBES2: PBKDF2-HMAC-SHA256 + AES-256-CBC, as
+ * OpenSSL writes them) under the CA passphrase. The vault's CredentialStore is for the user's own
+ * credentials (signing · encryption roles), which a CA key is not, so the CA keeps its own file.
+ * Once loaded, a CA key is used only through the engine's PrivateKeyHandle (see ca-signer.ts), the
+ * interface a vault or PKCS#11 token key also offers.
+ * Every write goes to a temporary file renamed into place, so a crash never leaves half a file.
+ */
+import { X509Certificate, createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { access, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { CachetError } from '../engine/errors.js';
+import type { PrivateKeyHandle } from '../engine/keys.js';
+import { softwareKey } from '../engine/software-key.js';
+
+export type KeyType = 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'ec-p256' | 'ec-p384';
+export const KEY_TYPES: readonly KeyType[] = ['rsa-2048', 'rsa-3072', 'rsa-4096', 'ec-p256', 'ec-p384'];
+
+export interface CaSettings {
+  name: string;
+  keyType: KeyType;
+  intermediate: boolean;
+  /** Base of the public URLs written into issued certificates (CRL distribution point, AIA). */
+  httpBase: string;
+  createdAt: string;
+  /** Monotonic CRL number (RFC 5280 §5.2.3). */
+  crlNumber: number;
+  /** The root CRL's number, when there is an intermediate. */
+  rootCrlNumber?: number;
+  /** Issued-certificate counter: the running number of the next index entry. */
+  nextSequence: number;
+}
+
+export type RevocationReason =
+  | 'unspecified' | 'keyCompromise' | 'cACompromise' | 'affiliationChanged' | 'superseded'
+  | 'cessationOfOperation' | 'certificateHold' | 'privilegeWithdrawn';
+
+/** RFC 5280 §5.3.1 CRLReason codes. */
+export const REASON_CODES: Record<RevocationReason, number> = {
+  unspecified: 0, keyCompromise: 1, cACompromise: 2, affiliationChanged: 3, superseded: 4,
+  cessationOfOperation: 5, certificateHold: 6, privilegeWithdrawn: 9,
+};
+
+export interface IssuedEntry {
+  sequence: number;
+  /** Lower-case hex, no leading zero octet. */
+  serial: string;
+  subject: string;
+  email: string;
+  template: string;
+  notBefore: string;
+  notAfter: string;
+  issuedAt: string;
+  status: 'valid' | 'revoked';
+  revokedAt?: string;
+  reason?: RevocationReason;
+  /** Base64 DER of the certificate. */
+  certificate: string;
+}
+
+/** A CA certificate and the handle that signs with its key (a software key, or a vault/token key). */
+export interface CaKeyPair {
+  certificate: Uint8Array;
+  key: PrivateKeyHandle;
+}
+
+const LOCK_WAIT_MS = 10_000;
+const STALE_LOCK_MS = 60_000;
+
+export function cachetHome(env: NodeJS.ProcessEnv): string {
+  return env.CACHET_HOME ?? join(homedir(), '.cachet');
+}
+
+export function caDirectory(env: NodeJS.ProcessEnv): string {
+  return join(cachetHome(env), 'ca');
+}
+
+async function writeAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(temporary, data, { mode });
+  await rename(temporary, path);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A copy in a fresh ArrayBuffer: what WebCrypto and @peculiar/x509 take as BufferSource. */
+export function bufferOf(bytes: Uint8Array): ArrayBuffer {
+  return bytes.slice().buffer as ArrayBuffer;
+}
+
+export function pemEncode(der: Uint8Array, label: string): string {
+  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
+}
+
+/** DER of every PEM block with the label; DER input comes back as is. */
+export function pemDecodeAll(data: Uint8Array, label: string): Uint8Array[] {
+  const text = Buffer.from(data).toString('latin1');
+  if (!text.includes('-----BEGIN')) return [new Uint8Array(data)];
+  const out: Uint8Array[] = [];
+  for (const m of text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g)) {
+    if (m[1] === label) out.push(new Uint8Array(Buffer.from(m[2]!.replace(/\s+/g, ''), 'base64')));
+  }
+  return out;
+}
+
+/** A fresh random serial: 128 bits from the CSPRNG, positive, never starting with a zero octet
+ *  (CA/B Forum S/MIME BR §7.1: "at least 64 bits of output from a CSPRNG"). */
+export function randomSerial(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = (bytes[0]! & 0x7f) | 0x40;
+  return bytes.toString('hex');
+}
+
+export class CaStore {
+  readonly directory: string;
+
+  constructor(directory: string) {
+    this.directory = directory;
+  }
+
+  static fromEnv(env: NodeJS.ProcessEnv): CaStore {
+    return new CaStore(caDirectory(env));
+  }
+
+  private path(name: string): string {
+    return join(this.directory, name);
+  }
+
+  async isInitialised(): Promise<boolean> {
+    return exists(this.path('ca.json'));
+  }
+
+  async settings(): Promise<CaSettings> {
+    try {
+      return JSON.parse(await readFile(this.path('ca.json'), 'utf8')) as CaSettings;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new CachetError('ERR_CA_NOT_INITIALISED', `no CA has been set up in ${this.directory}; run "cachet ca init" first`, { details: { directory: this.directory } });
+      }
+      throw error;
+    }
+  }
+
+  async saveSettings(settings: CaSettings): Promise<void> {
+    await mkdir(this.directory, { recursive: true, mode: 0o700 });
+    await writeAtomic(this.path('ca.json'), `${JSON.stringify(settings, null, 2)}\n`);
+  }
+
+  /** Writes a CA certificate and its key, encrypted under the passphrase. */
+  async saveCaKeyPair(which: 'root' | 'issuing', certificate: Uint8Array, key: KeyObject, passphrase: string): Promise<void> {
+    await mkdir(this.directory, { recursive: true, mode: 0o700 });
+    const encrypted = key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase });
+    await writeAtomic(this.path(`${which}.key`), encrypted);
+    await writeAtomic(this.path(`${which}.pem`), pemEncode(certificate, 'CERTIFICATE'), 0o644);
+  }
+
+  async caCertificate(which: 'root' | 'issuing'): Promise<Uint8Array> {
+    await this.settings();
+    const [der] = pemDecodeAll(await readFile(this.path(`${which}.pem`)), 'CERTIFICATE');
+    if (!der) throw new CachetError('ERR_CA_NOT_INITIALISED', `${this.path(`${which}.pem`)} holds no certificate`);
+    return der;
+  }
+
+  /** The certificate that signs end-entity certificates: the intermediate when there is one. */
+  async issuerCertificate(): Promise<Uint8Array> {
+    const settings = await this.settings();
+    return this.caCertificate(settings.intermediate ? 'issuing' : 'root');
+  }
+
+  /** The issuer first, up to and including the root. */
+  async chain(): Promise<Uint8Array[]> {
+    const settings = await this.settings();
+    const root = await this.caCertificate('root');
+    return settings.intermediate ? [await this.caCertificate('issuing'), root] : [root];
+  }
+
+  /** The issuing key pair, decrypted with the CA passphrase. */
+  async issuer(passphrase: string): Promise<CaKeyPair> {
+    const settings = await this.settings();
+    return this.loadKeyPair(settings.intermediate ? 'issuing' : 'root', passphrase);
+  }
+
+  async loadKeyPair(which: 'root' | 'issuing', passphrase: string): Promise<CaKeyPair> {
+    const certificate = await this.caCertificate(which);
+    const pem = await readFile(this.path(`${which}.key`), 'utf8');
+    let keyObject: KeyObject;
+    try {
+      keyObject = createPrivateKey({ key: pem, format: 'pem', passphrase });
+    } catch (error) {
+      throw new CachetError('ERR_VAULT_BAD_PASSPHRASE', 'the CA passphrase is wrong (the CA key could not be decrypted)', { cause: error });
+    }
+    // A key file swapped under the certificate would sign things nobody can verify: refuse it.
+    const certificateSpki = new X509Certificate(certificate).publicKey.export({ type: 'spki', format: 'der' });
+    if (!certificateSpki.equals(createPublicKey(keyObject).export({ type: 'spki', format: 'der' }))) {
+      throw new CachetError('ERR_KEY_MISMATCH', `the CA key ${this.path(`${which}.key`)} does not belong to ${this.path(`${which}.pem`)}`);
+    }
+    return { certificate, key: softwareKey(keyObject) };
+  }
+
+  async index(): Promise<IssuedEntry[]> {
+    try {
+      return JSON.parse(await readFile(this.path('index.json'), 'utf8')) as IssuedEntry[];
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+  }
+
+  async saveIndex(entries: IssuedEntry[]): Promise<void> {
+    await writeAtomic(this.path('index.json'), `${JSON.stringify(entries, null, 2)}\n`);
+  }
+
+  /**
+   * Runs a read-modify-write of the CA's files under an exclusive lock file, so two commands run at
+   * once (two `cachet ca issue`, an issue and a revoke) cannot lose each other's index entries.
+   * A lock older than {@link STALE_LOCK_MS} is taken to be left by a crashed process.
+   */
+  async locked<T>(action: () => Promise<T>): Promise<T> {
+    const lockPath = this.path('.lock');
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        const handle = await open(lockPath, 'wx', 0o600);
+        await handle.close();
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const age = await stat(lockPath).then((s) => Date.now() - s.mtimeMs, () => 0);
+        if (age > STALE_LOCK_MS) {
+          await rm(lockPath, { force: true });
+          continue;
+        }
+        if (Date.now() > deadline) {
+          throw new CachetError('ERR_OUTPUT_WRITE', `the CA in ${this.directory} is busy (another cachet ca command holds ${lockPath})`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    try {
+      return await action();
+    } finally {
+      await rm(lockPath, { force: true });
+    }
+  }
+
+  /** Records a newly issued certificate; returns the entry with its sequence number. */
+  async record(entry: Omit<IssuedEntry, 'sequence'>): Promise<IssuedEntry> {
+    return this.locked(async () => {
+      const settings = await this.settings();
+      const entries = await this.index();
+      const full: IssuedEntry = { sequence: settings.nextSequence, ...entry };
+      entries.push(full);
+      await this.saveIndex(entries);
+      await this.saveSettings({ ...settings, nextSequence: settings.nextSequence + 1 });
+      return full;
+    });
+  }
+
+  async findBySerial(serial: string): Promise<IssuedEntry | undefined> {
+    const wanted = normaliseSerial(serial);
+    return (await this.index()).find((e) => e.serial === wanted);
+  }
+
+  /** The issuing CA's CRL (crl.der), or the root's (root-crl.der) when there is an intermediate. */
+  async saveCrl(der: Uint8Array, which: 'issuing' | 'root' = 'issuing'): Promise<void> {
+    await writeAtomic(this.path(which === 'root' ? 'root-crl.der' : 'crl.der'), der, 0o644);
+  }
+
+  async crl(which: 'issuing' | 'root' = 'issuing'): Promise<Uint8Array | undefined> {
+    try {
+      return new Uint8Array(await readFile(this.path(which === 'root' ? 'root-crl.der' : 'crl.der')));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+}
+
+/** Serials as users type them: with or without colons, any case, leading zeros. */
+export function normaliseSerial(serial: string): string {
+  const hex = serial.trim().toLowerCase().replace(/^0x/, '').replace(/[:\s]/g, '');
+  if (!/^[0-9a-f]+$/.test(hex)) throw new CachetError('ERR_USAGE', `"${serial}" is not a hexadecimal serial number`);
+  return hex.replace(/^(00)+(?=[0-9a-f]{2})/, '');
+}

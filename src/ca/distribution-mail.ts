@@ -1,0 +1,131 @@
+/**
+ * The distribution mail: the user's PKCS#12 files (signing and encryption) attached as
+ * application/x-pkcs12, with instructions in the body, sent by SMTP or dropped into a local Maildir.
+ * The password never travels in this mail — the body says it comes separately (another channel:
+ * phone, a second mail, in person), so a mail intercepted in transit does not give the keys away.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { basename, join } from 'node:path';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import { CachetError } from '../engine/errors.js';
+
+export interface DistributionFile {
+  /** What the file holds, for the instructions. */
+  role: 'signing' | 'encryption' | 'dual';
+  filename: string;
+  content: Uint8Array;
+}
+
+export interface DistributionMailOptions {
+  from: string;
+  to: string;
+  /** The person's name, for the greeting. */
+  name?: string;
+  files: DistributionFile[];
+  date?: Date;
+}
+
+const ROLE_TEXT: Record<DistributionFile['role'], string> = {
+  signing: 'your SIGNING certificate and key: it signs the mail you send',
+  encryption: 'your ENCRYPTION certificate and key: it opens the encrypted mail you receive — keep a backup, without it old mail cannot be read',
+  dual: 'your certificate and key for signing and encryption',
+};
+
+export function distributionText(options: Pick<DistributionMailOptions, 'name' | 'files' | 'to'>): string {
+  const lines = [
+    `Hello ${options.name ?? options.to},`,
+    '',
+    'Your S/MIME certificates for secure mail are attached to this message:',
+    '',
+    ...options.files.map((f) => `  * ${f.filename} — ${ROLE_TEXT[f.role]}`),
+    '',
+    'To install them:',
+    '  1. Open this message in your mail client (in Cachet: "cachet import-from-mail", or open the',
+    '     message in the web mail and choose "Import certificates").',
+    '  2. Each file is a password-protected PKCS#12 (.pfx) file. Enter the password when asked.',
+    '  3. Your mail client recognises which file is for signing and which for encryption.',
+    '',
+    'THE PASSWORD IS NOT IN THIS MESSAGE. You receive it separately, through another channel.',
+    'Never forward this message, and delete it once the certificates are installed.',
+    '',
+    'If you did not expect this message, tell your administrator and do not open the attachments.',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** Builds the message (RFC 5322 bytes, CRLF line ends) with nodemailer's MailComposer. */
+export async function buildDistributionMail(options: DistributionMailOptions): Promise<Buffer> {
+  if (options.files.length === 0) throw new CachetError('ERR_USAGE', 'there is no file to distribute');
+  const composer = new MailComposer({
+    from: options.from,
+    to: options.to,
+    subject: 'Your certificates for secure mail (S/MIME)',
+    date: options.date ?? new Date(),
+    text: distributionText(options),
+    attachments: options.files.map((f) => ({
+      filename: basename(f.filename),
+      content: Buffer.from(f.content),
+      contentType: 'application/x-pkcs12',
+      contentDisposition: 'attachment' as const,
+    })),
+  });
+  return new Promise<Buffer>((resolve, reject) => {
+    composer.compile().build((error, message) => (error ? reject(error) : resolve(message)));
+  });
+}
+
+/**
+ * Drops a message into a Maildir (maildir(5)): written under tmp/, then renamed into new/, so a
+ * reader never sees half a message.
+ */
+export async function deliverToMaildir(maildir: string, message: Uint8Array): Promise<string> {
+  for (const sub of ['tmp', 'new', 'cur']) await mkdir(join(maildir, sub), { recursive: true, mode: 0o700 });
+  const unique = `${Math.floor(Date.now() / 1000)}.M${randomBytes(8).toString('hex')}P${process.pid}.${hostname().replace(/[/:]/g, '_')}`;
+  const temporary = join(maildir, 'tmp', unique);
+  await writeFile(temporary, message, { mode: 0o600 });
+  const final = join(maildir, 'new', unique);
+  await rename(temporary, final);
+  return final;
+}
+
+export interface SmtpTarget {
+  /** smtp://user:pass@host:port or smtps://…; credentials may also come separately. */
+  url: string;
+  user?: string;
+  password?: string;
+  /** Refuse to send unless the connection is TLS (STARTTLS or smtps). */
+  requireTls?: boolean;
+  tls?: { ca?: string | Buffer; servername?: string; rejectUnauthorized?: boolean };
+}
+
+/** Sends a built message by SMTP with nodemailer. */
+export async function sendBySmtp(target: SmtpTarget, envelope: { from: string; to: string }, message: Uint8Array): Promise<string> {
+  const { createTransport } = await import('nodemailer');
+  const url = new URL(target.url);
+  const secure = url.protocol === 'smtps:';
+  const user = target.user ?? (url.username ? decodeURIComponent(url.username) : undefined);
+  const pass = target.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
+  const transport = createTransport({
+    host: url.hostname,
+    port: url.port ? Number(url.port) : secure ? 465 : 587,
+    secure,
+    ...(target.requireTls ? { requireTLS: true } : target.tls ? {} : { ignoreTLS: !secure }),
+    ...(user ? { auth: { user, pass: pass ?? '' } } : {}),
+    ...(target.tls ? { tls: target.tls } : {}),
+  });
+  try {
+    const info = await transport.sendMail({ envelope, raw: Buffer.from(message) });
+    return String(info.messageId ?? '');
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'EAUTH') throw new CachetError('ERR_MAIL_AUTH', `the SMTP server ${url.host} refused the credentials`, { cause: error });
+    if (code === 'ECONNECTION' || code === 'ETIMEDOUT' || code === 'ESOCKET' || code === 'EDNS') {
+      throw new CachetError('ERR_MAIL_UNREACHABLE', `the SMTP server ${url.host} cannot be reached`, { cause: error });
+    }
+    throw new CachetError('ERR_MAIL_SEND_FAILED', `the SMTP server ${url.host} did not accept the message: ${(error as Error).message}`, { cause: error });
+  } finally {
+    transport.close();
+  }
+}

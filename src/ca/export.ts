@@ -1,0 +1,75 @@
+/**
+ * PKCS#12 export of an issued credential: the private key, the certificate and the whole chain up to
+ * the root, under a password. Modern (PBES2 / AES-256-CBC, HMAC-SHA-256 MAC) by default; legacy
+ * (3DES, SHA-1 MAC) on request for old clients. The PFX writer is the certificates module's
+ * (src/engine/pkcs12/pfx-write.ts); this module only decides what goes in and enforces the
+ * template's "exportable key" flag.
+ */
+import { CachetError } from '../engine/errors.js';
+import type { CertificateTemplate } from './templates.js';
+
+export interface PfxWriteOptions {
+  privateKeyPkcs8: Uint8Array;
+  certificate: Uint8Array;
+  chain: Uint8Array[];
+  password: string;
+  friendlyName?: string;
+  legacy?: boolean;
+}
+export type WritePfx = (options: PfxWriteOptions) => Promise<Uint8Array>;
+
+/** A password shorter than this is refused: the file travels by mail. */
+export const MIN_PFX_PASSWORD_LENGTH = 8;
+
+/** The certificates module's PKCS#12 writer. Load it before issuing, so a build without it never
+ *  issues a certificate whose key then cannot be handed out. */
+export async function loadPfxWriter(): Promise<WritePfx> {
+  try {
+    // Loaded by path at run time: the PKCS#12 writer belongs to the certificates module.
+    const modulePath = '../engine/pkcs12/pfx-write.js';
+    return ((await import(modulePath)) as { writePfx: WritePfx }).writePfx;
+  } catch (error) {
+    throw new CachetError('ERR_NOT_IMPLEMENTED', 'writing PKCS#12 files is not available in this build (src/engine/pkcs12/pfx-write.ts is missing)', { cause: error });
+  }
+}
+
+/**
+ * @throws CachetError ERR_POLICY_FORBIDS when the template keeps keys unexportable; ERR_USAGE for a
+ *   password under {@link MIN_PFX_PASSWORD_LENGTH} characters.
+ */
+export function checkExportAllowed(template: CertificateTemplate, password: string): void {
+  if (!template.exportableKey) {
+    throw new CachetError('ERR_POLICY_FORBIDS', `the template "${template.name}" does not allow exporting the private key; enrol with a certificate request (--csr) instead`);
+  }
+  if (password.length < MIN_PFX_PASSWORD_LENGTH) {
+    throw new CachetError('ERR_USAGE', `the PKCS#12 password must have at least ${MIN_PFX_PASSWORD_LENGTH} characters`);
+  }
+}
+
+export interface ExportRequest {
+  template: CertificateTemplate;
+  privateKeyPkcs8: Uint8Array;
+  certificate: Uint8Array;
+  /** Issuer first, up to the root. */
+  chain: Uint8Array[];
+  password: string;
+  friendlyName?: string;
+  legacy?: boolean;
+}
+
+/**
+ * @throws CachetError ERR_POLICY_FORBIDS when the template keeps keys unexportable; ERR_USAGE for a
+ *   password under {@link MIN_PFX_PASSWORD_LENGTH} characters; ERR_NOT_IMPLEMENTED without a writer.
+ */
+export async function exportPfx(request: ExportRequest, writePfx?: WritePfx): Promise<Uint8Array> {
+  checkExportAllowed(request.template, request.password);
+  const writer = writePfx ?? (await loadPfxWriter());
+  return writer({
+    privateKeyPkcs8: request.privateKeyPkcs8,
+    certificate: request.certificate,
+    chain: request.chain,
+    password: request.password,
+    ...(request.friendlyName ? { friendlyName: request.friendlyName } : {}),
+    legacy: request.legacy ?? false,
+  });
+}

@@ -1,0 +1,31 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isCachetError } from '../engine/errors.js';
+import { enforceKeyPolicy, getTemplate, listTemplates, SMIME_MAILBOX_VALIDATED_STRICT } from './templates.js';
+
+describe('certificate templates', () => {
+  test('three templates, all emailProtection under the mailbox-validated strict policy', () => {
+    assert.deepEqual(listTemplates().map((t) => t.name), ['signing-only', 'encryption-only', 'dual']);
+    for (const t of listTemplates()) {
+      assert.deepEqual(t.extendedKeyUsage, ['1.3.6.1.5.5.7.3.4']);
+      assert.deepEqual(t.certificatePolicies, [SMIME_MAILBOX_VALIDATED_STRICT]);
+      assert.ok(t.validityDays <= 825);
+    }
+    assert.deepEqual(getTemplate('signing-only').keyUsage.rsa, ['digitalSignature', 'nonRepudiation']);
+    assert.deepEqual(getTemplate('encryption-only').keyUsage, { rsa: ['keyEncipherment'], ec: ['keyAgreement'] });
+  });
+
+  test('an unknown template names the ones that exist', () => {
+    assert.throws(() => getTemplate('Exchange User'), (e) => isCachetError(e, 'ERR_TEMPLATE_UNKNOWN') && /signing-only, encryption-only, dual/.test(e.message));
+  });
+
+  test('key policy: RSA floor 2048, EC P-256 or P-384', () => {
+    const t = getTemplate('dual');
+    enforceKeyPolicy(t, { kind: 'rsa', bits: 2048 });
+    enforceKeyPolicy(t, { kind: 'ec', curve: 'P-384' });
+    assert.throws(() => enforceKeyPolicy(t, { kind: 'rsa', bits: 2047 }), (e) => isCachetError(e, 'ERR_KEY_TOO_SMALL') && /2048/.test(e.message));
+    assert.throws(() => enforceKeyPolicy(t, { kind: 'ec', curve: 'P-224' }), (e) => isCachetError(e, 'ERR_KEY_TOO_SMALL'));
+    assert.throws(() => enforceKeyPolicy(t, { kind: 'ec', curve: 'P-521' }), (e) => isCachetError(e, 'ERR_UNSUPPORTED_ALGORITHM'));
+    assert.throws(() => enforceKeyPolicy(t, { kind: 'other' }), (e) => isCachetError(e, 'ERR_UNSUPPORTED_ALGORITHM'));
+  });
+});

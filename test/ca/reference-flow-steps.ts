@@ -1,0 +1,153 @@
+/**
+ * The steps of the reference flow that belong to other modules: the S/MIME engine (sign, encrypt,
+ * decrypt, verify), the certificates module (PKCS#12 read, validator with CRLs), and — until they are
+ * in this build — the mail client's import-from-mail, the certificates module's role detection and
+ * the directory lookup, for which a stated stand-in runs (postal-mime, keyUsage, ldapts). Each
+ * stand-in records itself, so the end-to-end test reports exactly where one was used.
+ */
+import 'reflect-metadata';
+import type { KeyObject } from 'node:crypto';
+import { CRLDistributionPointsExtension, KeyUsageFlags, KeyUsagesExtension, X509Certificate as PeculiarCertificate } from '@peculiar/x509';
+import { Client, EqualityFilter } from 'ldapts';
+import PostalMime from 'postal-mime';
+import { readMimeEntity } from '../../src/engine/mime/entity-reader.js';
+import { readPfx, type PfxCredential } from '../../src/engine/pkcs12/pfx-read.js';
+import { createCertificateValidator } from '../../src/engine/pki/create-validator.js';
+import type { CertificateValidator } from '../../src/engine/pki/validator.js';
+import { decryptEnvelopedEntity } from '../../src/engine/smime/decrypt.js';
+import { encryptMessage } from '../../src/engine/smime/encrypt.js';
+import { signMessage } from '../../src/engine/smime/sign.js';
+import { verifySignedEntity } from '../../src/engine/smime/verify.js';
+import { softwareKey } from '../../src/engine/software-key.js';
+import { collectBytes, toByteStream } from '../../src/engine/stream-types.js';
+
+export const usedStandIns: string[] = [];
+function standIn(step: string): void {
+  if (!usedStandIns.includes(step)) usedStandIns.push(step);
+}
+
+// ---------------------------------------------------------------- roles
+
+export type Role = 'signing' | 'encryption' | 'dual';
+
+/** The role a certificate can play, from its keyUsage (RFC 8550 §4.4.2). */
+export function detectRole(certificate: Uint8Array): Role {
+  standIn('role detection: keyUsage read with @peculiar/x509 in the test (src/engine/pki/certificate-role.ts not in this build)');
+  const cert = new PeculiarCertificate(Buffer.from(certificate));
+  const raw = cert.getExtension('2.5.29.15');
+  const usages = raw ? new KeyUsagesExtension(raw.rawData).usages : 0;
+  const signs = (usages & (KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation)) !== 0;
+  const encrypts = (usages & (KeyUsageFlags.keyEncipherment | KeyUsageFlags.keyAgreement)) !== 0;
+  if (signs && encrypts) return 'dual';
+  return signs ? 'signing' : 'encryption';
+}
+
+// ---------------------------------------------------------------- import from mail
+
+export interface ImportedCredential extends PfxCredential { role: Role; filename: string }
+
+/** The user's distribution mail → credentials by role: postal-mime for the attachments, readPfx for each. */
+export async function importFromMail(raw: Uint8Array, password: string): Promise<ImportedCredential[]> {
+  standIn('import from mail: postal-mime + readPfx in the test, credentials kept in memory (src/client/import-from-mail.ts and the vault CredentialStore not in this build)');
+  const mail = await PostalMime.parse(Buffer.from(raw));
+  const out: ImportedCredential[] = [];
+  for (const attachment of mail.attachments) {
+    if (attachment.mimeType !== 'application/x-pkcs12') continue;
+    const bytes = typeof attachment.content === 'string' ? Buffer.from(attachment.content, 'base64') : new Uint8Array(attachment.content);
+    const { credentials } = await readPfx(bytes, password);
+    const credential = credentials[0];
+    if (!credential) throw new Error(`${attachment.filename ?? 'an attachment'} holds no key`);
+    out.push({ ...credential, role: detectRole(credential.certificate), filename: attachment.filename ?? '' });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- directory
+
+/** Certificates on the entry whose mail is `email`. */
+export async function directoryCertificates(url: string, baseDn: string, email: string): Promise<Uint8Array[]> {
+  standIn('recipient certificate from LDAP: ldapts search in the test (src/directory lookup not in this build)');
+  const client = new Client({ url, timeout: 5000, connectTimeout: 5000 });
+  try {
+    const { searchEntries } = await client.search(baseDn, {
+      scope: 'sub',
+      filter: new EqualityFilter({ attribute: 'mail', value: email }),
+      attributes: ['userCertificate;binary'],
+      explicitBufferAttributes: ['userCertificate;binary'],
+    });
+    const value = searchEntries[0]?.['userCertificate;binary'];
+    const values = value === undefined ? [] : Array.isArray(value) ? value : [value];
+    return values.filter((v): v is Buffer => Buffer.isBuffer(v)).map((v) => new Uint8Array(v));
+  } finally {
+    await client.unbind().catch(() => undefined);
+  }
+}
+
+// ---------------------------------------------------------------- the S/MIME engine
+
+export interface SigningCredential { certificate: Uint8Array; chain: Uint8Array[]; key: KeyObject }
+
+export async function signMail(message: string, signer: SigningCredential): Promise<Buffer> {
+  const signers = [{ certificate: signer.certificate, chain: signer.chain, key: softwareKey(signer.key) }];
+  return Buffer.from(await collectBytes(signMessage(toByteStream(Buffer.from(message)), { signers, mode: 'detached' })));
+}
+
+export async function encryptMail(signedMessage: Uint8Array, recipient: Uint8Array): Promise<Buffer> {
+  return Buffer.from(await collectBytes(encryptMessage(toByteStream(signedMessage), { recipients: [{ certificate: recipient }] })));
+}
+
+export async function decryptMail(encrypted: Uint8Array, recipient: { certificate: Uint8Array; key: KeyObject }): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const entity = await readMimeEntity(toByteStream(encrypted));
+  await decryptEnvelopedEntity(entity, { write: (c) => { chunks.push(Buffer.from(c)); } }, { decryptors: [{ certificate: recipient.certificate, key: softwareKey(recipient.key) }] });
+  return Buffer.concat(chunks);
+}
+
+/** The CRL distribution point URLs of the certificates (RFC 5280 §4.2.1.13). */
+export function crlUrlsOf(certificates: Uint8Array[]): string[] {
+  const urls = new Set<string>();
+  for (const der of certificates) {
+    const raw = new PeculiarCertificate(Buffer.from(der)).getExtension('2.5.29.31');
+    if (!raw) continue;
+    for (const point of new CRLDistributionPointsExtension(raw.rawData).distributionPoints) {
+      for (const name of point.distributionPoint?.fullName ?? []) if (name.uniformResourceIdentifier) urls.add(name.uniformResourceIdentifier);
+    }
+  }
+  return [...urls];
+}
+
+/**
+ * The certificates module's validator with the root as the only anchor and the CRLs fetched now
+ * from the distribution points the certificates name (served by `cachet ca ocsp`); revocation
+ * hard-fail, so a missing CRL cannot pass for "good".
+ */
+export async function validatorFor(root: Uint8Array, certificates: Uint8Array[]): Promise<CertificateValidator> {
+  const crls: Uint8Array[] = [];
+  for (const url of crlUrlsOf(certificates)) {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
+    crls.push(new Uint8Array(await response.arrayBuffer()));
+  }
+  return createCertificateValidator({ trustAnchors: [root], crls, revocation: 'hard-fail' });
+}
+
+export interface VerifyOutcome {
+  valid: boolean;
+  trusted: boolean | null;
+  signerEmail: string[];
+  revocation?: { status: string; method: string };
+  errorCode?: string;
+}
+
+export async function verifyMail(signed: Uint8Array, validator: CertificateValidator): Promise<VerifyOutcome> {
+  const entity = await readMimeEntity(toByteStream(signed));
+  const report = await verifySignedEntity(entity, { write: () => {} }, { validator });
+  const signer = report.signers[0];
+  return {
+    valid: report.valid,
+    trusted: report.trusted,
+    signerEmail: signer?.email ?? [],
+    ...(signer?.revocation ? { revocation: signer.revocation } : {}),
+    ...(signer?.trustError ? { errorCode: signer.trustError.code } : signer?.error ? { errorCode: signer.error.code } : {}),
+  };
+}
