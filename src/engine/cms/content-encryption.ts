@@ -8,6 +8,7 @@ import type { ContentCipher, ReadableContentCipher } from '../keys.js';
 import { OID } from '../oids.js';
 import { objectIdentifier, octetString, sequence, smallInteger } from '../asn1/ber-writer.js';
 import { derChildren, derContent, derInteger, derNode, derOid } from './der-walk.js';
+import { rc2CbcDecrypt } from '../pkcs12/rc2.js';
 
 interface CipherInfo {
   oid: string;
@@ -24,8 +25,8 @@ const CIPHERS: Record<ReadableContentCipher, CipherInfo | undefined> = {
   'aes-192-gcm': { oid: OID.aes192_GCM, nodeName: 'aes-192-gcm', keyLength: 24, mode: 'gcm' },
   'aes-256-gcm': { oid: OID.aes256_GCM, nodeName: 'aes-256-gcm', keyLength: 32, mode: 'gcm' },
   'des-ede3-cbc': { oid: OID.des_ede3_cbc, nodeName: 'des-ede3-cbc', keyLength: 24, mode: 'cbc' },
-  // RC2 is not in Node 20's default provider; RFC 4134's RC2 example is read elsewhere if at all.
-  'rc2-cbc': undefined,
+  // RC2 is not in Node 20's default provider: old mail (RFC 4134 §5.2) is read with src/engine/pkcs12/rc2.ts.
+  'rc2-cbc': { oid: OID.rc2_cbc, nodeName: 'rc2-cbc', keyLength: 16, mode: 'cbc' },
 };
 
 /** GCM tag length written (RFC 5084 allows 12–16; 16 is what OpenSSL writes). */
@@ -44,6 +45,8 @@ export function contentKeyLength(cipher: ReadableContentCipher): number {
 
 export interface ContentEncryptionParameters {
   cipher: ReadableContentCipher;
+  /** RC2 only: the effective key bits (RFC 8018 §B.2.3). */
+  rc2EffectiveBits?: number;
   /** CBC: the IV; GCM: the nonce. */
   iv: Buffer;
   /** GCM only: the tag length. */
@@ -70,7 +73,7 @@ export function decodeContentEncryptionAlgorithm(der: Uint8Array): ContentEncryp
   if (!oidNode) throw new CachetError('ERR_CMS_MALFORMED', 'the content encryption algorithm is missing');
   const oid = derOid(der, oidNode);
   const entry = (Object.entries(CIPHERS) as Array<[ReadableContentCipher, CipherInfo | undefined]>).find(([, info]) => info?.oid === oid);
-  if (oid === OID.rc2_cbc) throw new CachetError('ERR_UNSUPPORTED_ALGORITHM', 'the message uses RC2, a broken 1990s cipher that Cachet does not decrypt');
+  if (oid === OID.rc2_cbc && paramsNode) return decodeRc2Parameters(der, paramsNode);
   if (!entry || !paramsNode) throw new CachetError('ERR_UNSUPPORTED_ALGORITHM', `the content encryption algorithm ${oid} is not supported`);
   const [cipher, info] = entry as [ReadableContentCipher, CipherInfo];
   if (info.mode === 'gcm') {
@@ -83,6 +86,42 @@ export function decodeContentEncryptionAlgorithm(der: Uint8Array): ContentEncryp
   const iv = Buffer.from(derContent(der, paramsNode));
   if (iv.length !== (cipher === 'des-ede3-cbc' ? 8 : 16)) throw new CachetError('ERR_CMS_MALFORMED', 'the IV has the wrong length');
   return { cipher, iv };
+}
+
+/** RC2-CBC-Parameter ::= SEQUENCE { rc2ParameterVersion INTEGER, iv OCTET STRING } (RFC 8018 §B.2.3). */
+function decodeRc2Parameters(der: Uint8Array, params: ReturnType<typeof derNode>): ContentEncryptionParameters {
+  const [versionNode, ivNode] = derChildren(der, params);
+  if (!versionNode || !ivNode) throw new CachetError('ERR_CMS_MALFORMED', 'the RC2 parameters are incomplete');
+  const version = derInteger(der, versionNode);
+  const bits = version === 160 ? 40 : version === 120 ? 64 : version === 58 ? 128 : version >= 256 ? version : 0;
+  if (bits < 40) throw new CachetError('ERR_UNSUPPORTED_ALGORITHM', 'the RC2 key size is not supported');
+  return { cipher: 'rc2-cbc', iv: Buffer.from(derContent(der, ivNode)), rc2EffectiveBits: bits };
+}
+
+/** The content-encryption key length a message needs (RC2: from its effective key bits). */
+export function contentKeyLengthOf(parameters: ContentEncryptionParameters): number {
+  return parameters.cipher === 'rc2-cbc' ? Math.ceil((parameters.rc2EffectiveBits ?? 128) / 8) : contentKeyLength(parameters.cipher);
+}
+
+/** RC2 content is decrypted whole (old, small mail only): bounded. */
+const MAX_RC2_CONTENT = 16 * 1024 * 1024;
+
+function rc2Decryptor(parameters: ContentEncryptionParameters, key: Uint8Array): StreamingDecryptor {
+  const parts: Buffer[] = [];
+  let size = 0;
+  return {
+    update: (chunk) => {
+      size += chunk.length;
+      if (size > MAX_RC2_CONTENT) throw new CachetError('ERR_LIMIT_EXCEEDED', 'RC2-encrypted content larger than 16 MiB is refused');
+      parts.push(Buffer.from(chunk));
+      return Buffer.alloc(0);
+    },
+    final: () => {
+      const plain = rc2CbcDecrypt(key, parameters.rc2EffectiveBits ?? 128, parameters.iv, Buffer.concat(parts));
+      if (!plain) throw decryptFailed();
+      return plain;
+    },
+  };
 }
 
 export interface StreamingEncryptor {
@@ -111,6 +150,7 @@ export interface StreamingDecryptor {
 export function createContentDecryptor(parameters: ContentEncryptionParameters, key: Uint8Array): StreamingDecryptor {
   const info = CIPHERS[parameters.cipher];
   if (!info) throw new CachetError('ERR_UNSUPPORTED_ALGORITHM', `the content cipher ${parameters.cipher} is not supported`);
+  if (parameters.cipher === 'rc2-cbc') return rc2Decryptor(parameters, key);
   if (key.length !== info.keyLength) throw decryptFailed();
   if (info.mode === 'gcm') {
     const decipher = createDecipheriv(info.nodeName as 'aes-256-gcm', key, parameters.iv, { authTagLength: parameters.tagLength ?? GCM_TAG_LENGTH }) as DecipherGCM;

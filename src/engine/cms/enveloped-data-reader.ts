@@ -22,7 +22,7 @@ import {
   skipContent,
   streamOctetString,
 } from '../asn1/ber-reader.js';
-import { createContentDecryptor, contentKeyLength, decodeContentEncryptionAlgorithm, isAuthenticatedCipher } from './content-encryption.js';
+import { createContentDecryptor, contentKeyLengthOf, decodeContentEncryptionAlgorithm, isAuthenticatedCipher } from './content-encryption.js';
 import { decryptorMatches, parseRecipientInfos, recipientDescription, type KeyManagement, type RecipientEntry } from './recipient-info.js';
 import { certificateSubject } from './cert-id.js';
 
@@ -73,7 +73,7 @@ export async function decryptEnvelopedContentInfo(cms: ByteStream | ByteSource, 
     // RFC 5084: GCM only in AuthEnvelopedData; CBC in AuthEnvelopedData has no integrity to check.
     throw new CachetError('ERR_CMS_MALFORMED', `${parameters.cipher} does not belong in ${authenticated ? 'AuthEnvelopedData' : 'EnvelopedData'}`);
   }
-  const key = await entry.unwrap(decryptor, contentKeyLength(parameters.cipher));
+  const key = await entry.unwrap(decryptor, contentKeyLengthOf(parameters));
   const decipher = createContentDecryptor(parameters, Buffer.from(key));
   const contentHeader = await eci.nextChild();
   if (contentHeader) {
