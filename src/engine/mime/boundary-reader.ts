@@ -16,6 +16,14 @@ export interface DelimiterLine {
   bytes: Buffer;
 }
 
+/** How many trailing bytes of `buffer` could begin a "\r\n--" delimiter that the next chunk completes. */
+function possibleDelimiterStart(buffer: Buffer): number {
+  for (let keep = Math.min(3, buffer.length); keep > 0; keep--) {
+    if (buffer.subarray(buffer.length - keep).equals(CRLF_DASH_DASH.subarray(0, keep))) return keep;
+  }
+  return 0;
+}
+
 export class BoundaryReader {
   private readonly iterator: AsyncIterator<Uint8Array>;
   private buffer: Buffer = Buffer.alloc(0);
@@ -29,7 +37,10 @@ export class BoundaryReader {
     while (this.buffer.length < minimum && !this.ended) {
       const next = await this.iterator.next();
       if (next.done) this.ended = true;
-      else if (next.value.length > 0) this.buffer = this.buffer.length === 0 ? Buffer.from(next.value) : Buffer.concat([this.buffer, next.value]);
+      else if (next.value.length > 0) {
+        const chunk = Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength); // a view, not a copy
+        this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+      }
     }
     return this.buffer.length >= minimum;
   }
@@ -94,8 +105,8 @@ export class BoundaryReader {
         searchFrom = hit + 1;
         continue;
       }
-      // keep a tail that could be the start of "\r\n--"
-      const keep = Math.min(this.buffer.length, 3);
+      // keep only a tail that could be the start of "\r\n--" (usually none: no copy on the next fill)
+      const keep = possibleDelimiterStart(this.buffer);
       const emit = this.buffer.length - keep;
       if (emit > 0) {
         yield this.take(emit);
