@@ -1,0 +1,33 @@
+/** cachet policy show [--json] — every effective policy value and setting, and where it comes from. */
+import { loadEffectivePolicy } from '../../policy/policy.js';
+import { parseCommandArgs } from '../args.js';
+import type { CliCommand, CliContext } from '../context.js';
+import { cachetHome } from '../trust.js';
+
+export function policyLocation(context: CliContext): { home: string; policyFile: string | undefined } {
+  return { home: cachetHome(context), policyFile: context.env.CACHET_POLICY };
+}
+
+const command: CliCommand = {
+  summary: 'show the effective policy and settings, with their origin',
+  help: `usage: cachet policy show [--json]
+
+Prints every policy key and user setting with its effective value and where it comes from: the
+admin's policy file ($CACHET_POLICY, or $CACHET_HOME/policy.yaml|json — locked), your settings
+($CACHET_HOME/settings.json), or Cachet's default.`,
+  async run(args, context) {
+    const { values } = parseCommandArgs(args, { json: { type: 'boolean' } });
+    const policy = await loadEffectivePolicy(policyLocation(context));
+    if (values.json) {
+      context.stdout.write(`${JSON.stringify({ values: policy.values })}\n`);
+      return 0;
+    }
+    const width = Math.max(...policy.values.map((v) => v.key.length));
+    for (const v of policy.values) {
+      context.stdout.write(`${v.key.padEnd(width)}  ${JSON.stringify(v.value).padEnd(28)}  ${v.origin}${v.locked && v.origin === 'policy' ? ' (locked)' : ''}\n`);
+    }
+    return 0;
+  },
+};
+
+export default command;

@@ -1,0 +1,168 @@
+/**
+ * Admin policies (locked for the user) and user settings, with their effective values and where each
+ * comes from. The policy file is what an admin pushes (JSON or YAML, from $CACHET_POLICY or
+ * $CACHET_HOME/policy.yaml|json); settings live in $CACHET_HOME/settings.json. Unknown keys and bad
+ * values are errors that name the key and what is allowed — a typo must never silently weaken policy.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { CachetError } from '../engine/errors.js';
+
+type Check = (value: unknown) => boolean;
+interface KeySpec {
+  allowed: string;
+  check: Check;
+  defaultValue: unknown;
+  /** Policy keys are the admin's; setting keys the user's (a policy may still lock a setting). */
+  kind: 'policy' | 'setting';
+}
+
+const oneOf = (...values: string[]): Check => (v) => typeof v === 'string' && values.includes(v);
+const bool: Check = (v) => typeof v === 'boolean';
+const stringOrNull: Check = (v) => v === null || typeof v === 'string';
+
+export const POLICY_KEYS = {
+  certificateSource: { kind: 'policy', allowed: 'sharedVault | derivedCredentials | email', check: oneOf('sharedVault', 'derivedCredentials', 'email'), defaultValue: 'email' },
+  enableSmimeOnFirstLaunch: { kind: 'policy', allowed: 'true | false', check: bool, defaultValue: true },
+  publicCertificateSource: { kind: 'policy', allowed: 'ldap | addressbook | both', check: oneOf('ldap', 'addressbook', 'both'), defaultValue: 'addressbook' },
+  ldapUrl: { kind: 'policy', allowed: 'an ldap:// or ldaps:// URL, or null', check: (v) => v === null || (typeof v === 'string' && /^ldaps?:\/\//.test(v)), defaultValue: null },
+  ldapBaseDn: { kind: 'policy', allowed: 'a DN, or null', check: stringOrNull, defaultValue: null },
+  ldapAnonymous: { kind: 'policy', allowed: 'true | false', check: bool, defaultValue: true },
+  groupRule: { kind: 'policy', allowed: 'block | ask | send-unencrypted', check: oneOf('block', 'ask', 'send-unencrypted'), defaultValue: 'block' },
+  revocationMode: { kind: 'policy', allowed: 'off | soft-fail | hard-fail', check: oneOf('off', 'soft-fail', 'hard-fail'), defaultValue: 'soft-fail' },
+  allowedCiphers: {
+    kind: 'policy',
+    allowed: 'a list of aes-256-gcm, aes-128-gcm, aes-256-cbc, aes-192-cbc, aes-128-cbc',
+    check: (v) => Array.isArray(v) && v.length > 0 && v.every((c) => ['aes-256-gcm', 'aes-128-gcm', 'aes-256-cbc', 'aes-192-cbc', 'aes-128-cbc'].includes(c as string)),
+    defaultValue: ['aes-256-gcm', 'aes-128-gcm', 'aes-256-cbc', 'aes-192-cbc', 'aes-128-cbc'],
+  },
+  obscureSubject: { kind: 'policy', allowed: 'true | false', check: bool, defaultValue: true },
+  enableSigning: { kind: 'setting', allowed: 'true | false', check: bool, defaultValue: true },
+  enableEncryption: { kind: 'setting', allowed: 'true | false', check: bool, defaultValue: true },
+  encryptByDefault: { kind: 'setting', allowed: 'true | false', check: bool, defaultValue: true },
+} as const satisfies Record<string, KeySpec>;
+
+export type PolicyKey = keyof typeof POLICY_KEYS;
+export type Origin = 'policy' | 'setting' | 'default';
+
+export interface EffectiveValue {
+  key: PolicyKey;
+  value: unknown;
+  origin: Origin;
+  /** Set by the admin: the user cannot change it. */
+  locked: boolean;
+}
+
+export interface EffectivePolicy {
+  values: EffectiveValue[];
+  get<K extends PolicyKey>(key: K): (typeof POLICY_KEYS)[K]['defaultValue'] extends boolean ? boolean : unknown;
+  string(key: PolicyKey): string;
+  boolean(key: PolicyKey): boolean;
+}
+
+export interface PolicyLocation {
+  home: string;
+  /** Explicit policy file ($CACHET_POLICY). */
+  policyFile?: string | undefined;
+}
+
+function validate(values: Record<string, unknown>, source: string, allowKinds: ReadonlyArray<'policy' | 'setting'>): Record<string, unknown> {
+  if (values === null || typeof values !== 'object' || Array.isArray(values)) {
+    throw new CachetError('ERR_POLICY_INVALID', `${source} must hold a map of keys to values`);
+  }
+  for (const [key, value] of Object.entries(values)) {
+    const spec = (POLICY_KEYS as Record<string, KeySpec>)[key];
+    if (!spec || !allowKinds.includes(spec.kind)) {
+      const known = Object.entries(POLICY_KEYS).filter(([, s]) => allowKinds.includes(s.kind)).map(([k]) => k);
+      throw new CachetError('ERR_POLICY_INVALID', `${source}: unknown key "${key}"; known keys are ${known.join(', ')}`, { details: { key } });
+    }
+    if (!spec.check(value)) {
+      throw new CachetError('ERR_POLICY_INVALID', `${source}: "${key}" is ${JSON.stringify(value)}; allowed: ${spec.allowed}`, { details: { key } });
+    }
+  }
+  return values;
+}
+
+async function readMaybe(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new CachetError('ERR_INPUT_READ', `cannot read ${path}`, { cause: error });
+  }
+}
+
+function parsePolicyText(text: string, path: string): Record<string, unknown> {
+  try {
+    const parsed = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    return (parsed ?? {}) as Record<string, unknown>;
+  } catch (error) {
+    throw new CachetError('ERR_POLICY_INVALID', `${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+  }
+}
+
+/** The admin's policy file, validated; {} when there is none. */
+export async function loadPolicyFile(location: PolicyLocation): Promise<Record<string, unknown>> {
+  const candidates = location.policyFile ? [location.policyFile] : [join(location.home, 'policy.yaml'), join(location.home, 'policy.yml'), join(location.home, 'policy.json')];
+  for (const path of candidates) {
+    const text = await readMaybe(path);
+    if (text === undefined) {
+      if (location.policyFile) throw new CachetError('ERR_INPUT_READ', `the policy file ${path} does not exist`);
+      continue;
+    }
+    // A policy may set any key: setting keys it sets become locked for the user.
+    return validate(parsePolicyText(text, path), `the policy ${path}`, ['policy', 'setting']);
+  }
+  return {};
+}
+
+function settingsPath(home: string): string {
+  return join(home, 'settings.json');
+}
+
+export async function loadSettings(home: string): Promise<Record<string, unknown>> {
+  const text = await readMaybe(settingsPath(home));
+  if (text === undefined) return {};
+  return validate(parsePolicyText(text, settingsPath(home)), `your settings ${settingsPath(home)}`, ['setting']);
+}
+
+export async function loadEffectivePolicy(location: PolicyLocation): Promise<EffectivePolicy> {
+  const policy = await loadPolicyFile(location);
+  const settings = await loadSettings(location.home);
+  const values: EffectiveValue[] = (Object.keys(POLICY_KEYS) as PolicyKey[]).map((key) => {
+    if (key in policy) return { key, value: policy[key], origin: 'policy', locked: true };
+    if (key in settings) return { key, value: settings[key], origin: 'setting', locked: false };
+    return { key, value: POLICY_KEYS[key].defaultValue, origin: 'default', locked: POLICY_KEYS[key].kind === 'policy' };
+  });
+  const find = (key: PolicyKey) => values.find((v) => v.key === key)!.value;
+  return {
+    values,
+    get: ((key: PolicyKey) => find(key)) as EffectivePolicy['get'],
+    string: (key) => String(find(key)),
+    boolean: (key) => find(key) === true,
+  };
+}
+
+/** Changes one user setting; refused for unknown keys, bad values and keys the policy locks. */
+export async function updateSetting(location: PolicyLocation, key: string, value: unknown): Promise<EffectiveValue> {
+  validate({ [key]: value }, 'the setting', ['setting']);
+  const policy = await loadPolicyFile(location);
+  if (key in policy) throw new CachetError('ERR_POLICY_FORBIDS', `"${key}" is set by your administrator's policy and cannot be changed`, { details: { key } });
+  const settings = { ...(await loadSettings(location.home)), [key]: value };
+  const path = settingsPath(location.home);
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
+  await rename(temporary, path);
+  return { key: key as PolicyKey, value, origin: 'setting', locked: false };
+}
+
+/** Parses a command-line value for a key ("true", "block", "a,b"). */
+export function parseSettingValue(key: string, text: string): unknown {
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  if (text === 'null') return null;
+  if (key === 'allowedCiphers') return text.split(',').map((s) => s.trim());
+  return text;
+}
