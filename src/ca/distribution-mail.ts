@@ -4,12 +4,11 @@
  * The password never travels in this mail — the body says it comes separately (another channel:
  * phone, a second mail, in person), so a mail intercepted in transit does not give the keys away.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer';
+import { findUser, listUsers } from '../client/users.js';
 import { CachetError } from '../engine/errors.js';
+import { Maildir } from '../mail/maildir.js';
 
 export interface DistributionFile {
   /** What the file holds, for the instructions. */
@@ -77,17 +76,27 @@ export async function buildDistributionMail(options: DistributionMailOptions): P
 }
 
 /**
- * Drops a message into a Maildir (maildir(5)): written under tmp/, then renamed into new/, so a
- * reader never sees half a message.
+ * Drops a message into the Maildir at `path` (its tmp/, new/, cur/) through the mail module's
+ * Maildir, which writes under tmp/ and renames into new/.
  */
-export async function deliverToMaildir(maildir: string, message: Uint8Array): Promise<string> {
-  for (const sub of ['tmp', 'new', 'cur']) await mkdir(join(maildir, sub), { recursive: true, mode: 0o700 });
-  const unique = `${Math.floor(Date.now() / 1000)}.M${randomBytes(8).toString('hex')}P${process.pid}.${hostname().replace(/[/:]/g, '_')}`;
-  const temporary = join(maildir, 'tmp', unique);
-  await writeFile(temporary, message, { mode: 0o600 });
-  const final = join(maildir, 'new', unique);
-  await rename(temporary, final);
-  return final;
+export async function deliverToMaildir(path: string, message: Uint8Array): Promise<string> {
+  const folder = basename(path);
+  const id = await new Maildir(dirname(path)).deliver(folder, message);
+  return join(path, 'new', id);
+}
+
+/**
+ * Delivers into the INBOX of a local user of this Cachet home (the embedded default: no server).
+ * @throws CachetError ERR_USAGE when the recipient is not a local user, naming the ones there are.
+ */
+export async function deliverToLocalUser(home: string, to: string, message: Uint8Array): Promise<string> {
+  const user = await findUser(home, to);
+  if (!user) {
+    const users = (await listUsers(home)).map((u) => u.address);
+    throw new CachetError('ERR_USAGE', `${to} is not a local user of ${home}${users.length ? ` (local users: ${users.join(', ')})` : ''}; send by SMTP with --smtp-url instead`, { details: { to } });
+  }
+  const id = await user.mailbox.deliver('INBOX', message);
+  return join(user.mailbox.root, 'INBOX', 'new', id);
 }
 
 export interface SmtpTarget {

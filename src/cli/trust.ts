@@ -27,16 +27,23 @@ async function readAll(paths: string[], what: string): Promise<Buffer[]> {
   return out;
 }
 
-/** Anchors in the user's trust store; none when it does not exist yet. */
+/**
+ * Anchors in the trust store: the user's ($CACHET_HOME/trust) and, for a user of a shared home, the
+ * organisation's ($CACHET_ORG_HOME/trust, delivered by the admin). None when neither exists yet.
+ */
 export async function storedTrustAnchors(context: CliContext): Promise<Buffer[]> {
-  const dir = join(cachetHome(context), 'trust');
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return [];
+  const dirs = [join(cachetHome(context), 'trust'), ...(context.env.CACHET_ORG_HOME ? [join(context.env.CACHET_ORG_HOME, 'trust')] : [])];
+  const anchors: Buffer[] = [];
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      continue;
+    }
+    anchors.push(...(await readAll(names.filter((n) => /\.(pem|der|crt|cer)$/i.test(n)).sort().map((n) => join(dir, n)), 'trusted certificate')));
   }
-  return readAll(names.filter((n) => /\.(pem|der|crt|cer)$/i.test(n)).sort().map((n) => join(dir, n)), 'trusted certificate');
+  return anchors;
 }
 
 export async function buildValidator(

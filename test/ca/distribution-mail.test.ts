@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import PostalMime from 'postal-mime';
+import { addUser } from '../../src/client/users.js';
 import { cachet, caWorkspace, PFX_PASSWORD, type CaWorkspace } from './support.js';
 import { startCaPostfix, type CaPostfix } from './postfix.js';
 
@@ -48,6 +49,19 @@ describe('cachet ca distribute', () => {
     assert.equal(byName['alice-sign.pfx']?.disposition, 'attachment');
     assert.ok(Buffer.from(byName['alice-sign.pfx']!.content as ArrayBuffer).equals(sign));
     assert.ok(Buffer.from(byName['alice-enc.pfx']!.content as ArrayBuffer).equals(enc));
+  });
+
+  test('--local: into the INBOX of a local user of this Cachet home; a stranger is refused', async () => {
+    const alice = await addUser(ws.env.CACHET_HOME!, 'alice@example.com', 'Alice Liddell');
+    const r = await cachet(['ca', 'distribute', '--to', 'alice@example.com', '--sign', ws.path('alice-sign.pfx'), '--enc', ws.path('alice-enc.pfx'), '--local', '--json'], ws.env);
+    assert.equal(r.status, 0, r.stderr);
+    const inbox = await alice.mailbox.list('INBOX');
+    assert.equal(inbox.length, 1);
+    const mail = await PostalMime.parse(await alice.mailbox.read('INBOX', inbox[0]!.id));
+    assert.deepEqual(mail.attachments.map((a) => a.filename).sort(), ['alice-enc.pfx', 'alice-sign.pfx']);
+    const stranger = await cachet(['ca', 'distribute', '--to', 'zoe@example.com', '--enc', ws.path('alice-enc.pfx'), '--local', '--json'], ws.env);
+    assert.equal(stranger.status, 2);
+    assert.match(JSON.parse(stranger.stdout).error.message, /zoe@example.com is not a local user .*local users: alice@example.com/);
   });
 
   test('to a file; usage errors for no file or two destinations', async () => {

@@ -1,17 +1,18 @@
 /**
  * The steps of the reference flow that belong to other modules: the S/MIME engine (sign, encrypt,
- * decrypt, verify), the certificates module (PKCS#12 read, validator with CRLs), and — until they are
- * in this build — the mail client's import-from-mail, the certificates module's role detection and
- * the directory lookup, for which a stated stand-in runs (postal-mime, keyUsage, ldapts). Each
+ * decrypt, verify), the certificates module (PKCS#12 read, role detection, validator with CRLs),
+ * and — until they are in this build — the mail client's import-from-mail and the directory lookup,
+ * for which a stated stand-in runs (postal-mime + readPfx, ldapts). Each
  * stand-in records itself, so the end-to-end test reports exactly where one was used.
  */
 import 'reflect-metadata';
 import type { KeyObject } from 'node:crypto';
-import { CRLDistributionPointsExtension, KeyUsageFlags, KeyUsagesExtension, X509Certificate as PeculiarCertificate } from '@peculiar/x509';
+import { CRLDistributionPointsExtension, X509Certificate as PeculiarCertificate } from '@peculiar/x509';
 import { Client, EqualityFilter } from 'ldapts';
 import PostalMime from 'postal-mime';
 import { readMimeEntity } from '../../src/engine/mime/entity-reader.js';
 import { readPfx, type PfxCredential } from '../../src/engine/pkcs12/pfx-read.js';
+import { certificateRole } from '../../src/engine/pki/certificate-role.js';
 import { createCertificateValidator } from '../../src/engine/pki/create-validator.js';
 import type { CertificateValidator } from '../../src/engine/pki/validator.js';
 import { decryptEnvelopedEntity } from '../../src/engine/smime/decrypt.js';
@@ -30,16 +31,11 @@ function standIn(step: string): void {
 
 export type Role = 'signing' | 'encryption' | 'dual';
 
-/** The role a certificate can play, from its keyUsage (RFC 8550 §4.4.2). */
+/** The role a certificate can play, by the certificates module's rule (RFC 8550 §4.4.2). */
 export function detectRole(certificate: Uint8Array): Role {
-  standIn('role detection: keyUsage read with @peculiar/x509 in the test (src/engine/pki/certificate-role.ts not in this build)');
-  const cert = new PeculiarCertificate(Buffer.from(certificate));
-  const raw = cert.getExtension('2.5.29.15');
-  const usages = raw ? new KeyUsagesExtension(raw.rawData).usages : 0;
-  const signs = (usages & (KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation)) !== 0;
-  const encrypts = (usages & (KeyUsageFlags.keyEncipherment | KeyUsageFlags.keyAgreement)) !== 0;
-  if (signs && encrypts) return 'dual';
-  return signs ? 'signing' : 'encryption';
+  const { role, reasons } = certificateRole(certificate);
+  if (role === 'none') throw new Error(`not an S/MIME certificate: ${reasons.join('; ')}`);
+  return role;
 }
 
 // ---------------------------------------------------------------- import from mail

@@ -1,19 +1,19 @@
 /**
  * The reference flow of issue 6, end to end on one machine:
  * init a CA (root + issuing intermediate) → issue signing-only and encryption-only certificates for
- * alice and bob as PKCS#12 files → publish them to a real slapd → mail them out (Maildir) → each
- * user imports from the mail, roles detected → alice signs a mail and encrypts it to bob, whose
- * certificate comes from LDAP → bob decrypts and verifies: valid and trusted, revocation good (OCSP,
- * from `cachet ca ocsp`) → `cachet ca revoke` alice's signing certificate → her next signature is
- * reported as revoked.
+ * alice and bob as PKCS#12 files → publish them to a real slapd → mail them to the users' local
+ * mailboxes → each user imports from the mail, roles detected → alice signs a mail and encrypts it
+ * to bob, whose certificate comes from LDAP → bob decrypts and verifies: valid and trusted, not
+ * revoked (CRLs fetched from the distribution points that `cachet ca ocsp` serves) → `cachet ca
+ * revoke` alice's signing certificate → her next signature is reported as revoked.
  * Steps that belong to other modules go through ./reference-flow-steps.ts, which says (in the test
  * output, as a diagnostic) where a stand-in ran for a module not yet in this build.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { addUser, findUser } from '../../src/client/users.js';
 import { cachet, caWorkspace, freePort, openssl, PFX_PASSWORD, startCachet, type CaWorkspace } from './support.js';
 import { startCaSlapd, type CaSlapd } from './slapd.js';
 import {
@@ -88,21 +88,22 @@ describe('the reference flow', () => {
     }
   });
 
-  test('3. the distribution mail reaches each user, with the password not in it', async () => {
+  test('3. the distribution mail reaches each user (their local mailbox), with the password not in it', async () => {
     for (const user of USERS) {
-      const r = await cachet(['ca', 'distribute', '--to', user.mail, '--name', user.cn, '--sign', pfxPath(user.uid, 'sign'), '--enc', pfxPath(user.uid, 'enc'), '--maildir', ws.path(`${user.uid}-Maildir`)], ws.env);
+      const local = await addUser(ws.env.CACHET_HOME!, user.mail, user.cn);
+      const r = await cachet(['ca', 'distribute', '--to', user.mail, '--name', user.cn, '--sign', pfxPath(user.uid, 'sign'), '--enc', pfxPath(user.uid, 'enc'), '--local'], ws.env);
       assert.equal(r.status, 0, r.stderr);
-      const files = readdirSync(join(ws.path(`${user.uid}-Maildir`), 'new'));
-      assert.equal(files.length, 1);
-      assert.ok(!readFileSync(join(ws.path(`${user.uid}-Maildir`), 'new', files[0]!)).includes(PFX_PASSWORD));
+      const inbox = await local.mailbox.list('INBOX');
+      assert.equal(inbox.length, 1);
+      assert.ok(!(await local.mailbox.read('INBOX', inbox[0]!.id)).includes(PFX_PASSWORD));
     }
   });
 
   test('4. each user imports from the mail; roles are detected automatically', async () => {
     for (const user of USERS) {
-      const dir = join(ws.path(`${user.uid}-Maildir`), 'new');
-      const raw = readFileSync(join(dir, readdirSync(dir)[0]!));
-      const imported = await importFromMail(raw, PFX_PASSWORD);
+      const local = (await findUser(ws.env.CACHET_HOME!, user.mail))!;
+      const [message] = await local.mailbox.list('INBOX');
+      const imported = await importFromMail(await local.mailbox.read('INBOX', message!.id), PFX_PASSWORD);
       assert.equal(imported.length, 2);
       const byRole = Object.fromEntries(imported.map((c) => [c.role, c]));
       assert.ok(byRole.signing && byRole.encryption, `${user.uid}: one signing and one encryption credential`);

@@ -4,7 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { CachetError } from '../../engine/errors.js';
-import { buildDistributionMail, deliverToMaildir, sendBySmtp, type DistributionFile } from '../../ca/distribution-mail.js';
+import { cachetHome } from '../../ca/ca-store.js';
+import { buildDistributionMail, deliverToLocalUser, deliverToMaildir, sendBySmtp, type DistributionFile } from '../../ca/distribution-mail.js';
 import { checkMailbox } from '../../ca/issue.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
@@ -12,11 +13,11 @@ import { readSecret } from '../secrets.js';
 import { inputPath, writeOutputFile } from './ca-support.js';
 
 const help = `usage: cachet ca distribute --to E (--sign FILE.pfx | --enc FILE.pfx | --dual FILE.pfx)…
-                            (--smtp-url URL | --maildir DIR | --out FILE.eml) [--from F] [--name N]
+                            (--smtp-url URL | --local | --maildir DIR | --out FILE.eml) [--from F] [--name N]
 
 Builds the distribution mail: the PKCS#12 files attached (application/x-pkcs12) and installation
-instructions in the body, then sends it by SMTP, drops it into a local Maildir, or writes it to a
-file. The PKCS#12 password is never put in this mail: the body tells the user it comes separately.
+instructions in the body, then sends it by SMTP, drops it into the user's local mailbox (a local
+user of this Cachet home) or a Maildir, or writes it to a file. The PKCS#12 password is never put in this mail: the body tells the user it comes separately.
 
 Options:
   --to E                    the user's mailbox
@@ -30,6 +31,7 @@ Options:
   --smtp-password-file F
   --smtp-tls-ca FILE        CA certificate(s) for the SMTP server's TLS certificate
   --smtp-tls-servername H   the name the SMTP server's certificate carries, when it is not the URL's host
+  --local                   deliver into the INBOX of the local user E of this Cachet home
   --maildir DIR             deliver into this Maildir (its new/ folder)
   --out FILE                write the message (RFC 5322) to FILE
   --json                    print the result as JSON
@@ -49,6 +51,7 @@ const options = {
   'smtp-tls-ca': { type: 'string' },
   'smtp-tls-servername': { type: 'string' },
   maildir: { type: 'string' },
+  local: { type: 'boolean' },
   out: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
@@ -74,12 +77,14 @@ const command: CliCommand = {
     if (values.enc) files.push(await attachment(values.enc, 'encryption', context.cwd));
     if (values.dual) files.push(await attachment(values.dual, 'dual', context.cwd));
     if (files.length === 0) throw new CachetError('ERR_USAGE', 'give at least one file with --sign, --enc or --dual');
-    const targets = [values['smtp-url'], values.maildir, values.out].filter((v) => v !== undefined);
-    if (targets.length !== 1) throw new CachetError('ERR_USAGE', 'give exactly one of --smtp-url, --maildir or --out');
+    const targets = [values['smtp-url'], values.maildir, values.out, values.local || undefined].filter((v) => v !== undefined);
+    if (targets.length !== 1) throw new CachetError('ERR_USAGE', 'give exactly one of --smtp-url, --local, --maildir or --out');
     const from = values.from ?? context.env.CACHET_CA_FROM ?? `ca@${to.slice(to.lastIndexOf('@') + 1)}`;
     const message = await buildDistributionMail({ from, to, ...(values.name ? { name: values.name } : {}), files });
     let result: { delivered?: string; written?: string; sent?: string };
-    if (values.maildir) {
+    if (values.local) {
+      result = { delivered: await deliverToLocalUser(cachetHome(context.env), to, message) };
+    } else if (values.maildir) {
       result = { delivered: await deliverToMaildir(inputPath(values.maildir, context), message) };
     } else if (values.out) {
       result = { written: await writeOutputFile(values.out, message, context) };

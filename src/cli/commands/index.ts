@@ -46,6 +46,7 @@ export const COMMANDS: Record<string, string> = {
   'ca crl': './ca-crl.js',
   'ca ocsp': './ca-ocsp.js',
   // the mail client
+  'account add': './account-add.js',
   send: './send.js',
   inbox: './inbox.js',
   read: './read.js',

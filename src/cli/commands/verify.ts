@@ -3,16 +3,15 @@
  * Verifies every signature of a signed message or bare CMS signature.
  */
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { CachetError } from '../../engine/errors.js';
 import type { CertificateValidator } from '../../engine/pki/validator.js';
-import { createCertificateValidator } from '../../engine/pki/create-validator.js';
 import type { ByteSink, ByteStream } from '../../engine/stream-types.js';
 import { verifyCms, verifySignedEntity, type SignedLayerReport } from '../../engine/smime/verify.js';
 import { readMimeEntity } from '../../engine/mime/entity-reader.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { openInput, openOutput, type PendingOutput } from '../io.js';
+import { buildValidator } from '../trust.js';
 
 const help = `usage: cachet verify [--trust CA.pem]... [--json] [-i IN] [--content FILE] [--at TIME] [-o OUT]
 
@@ -20,15 +19,16 @@ Verifies every signature of a signed message (multipart/signed or application/pk
 bare CMS signature (DER or PEM; with --content FILE for a detached one).
 
 Options:
-  --trust FILE     a trusted root certificate (PEM or DER; repeatable). With it, every signer must
-                   also chain to one of these anchors.
+  --trust FILE     a trusted root certificate (PEM or DER; repeatable), in addition to the trust
+                   store ($CACHET_HOME/trust/, see "cachet trust"). With any anchor, every signer
+                   must also chain to one of them.
   --json           print one JSON object: {"valid", "trusted", "signers": [...]}
   -i, --in FILE    input (default stdin)
   --content FILE   the signed content of a bare detached signature
   --at TIME        validate certificates at this time (ISO 8601), as openssl -attime
   -o, --out FILE   write the signed content here, only when the verdict is positive
 
-Exit statuses: 0 every signature valid (and trusted, with --trust) · 1 a signature is invalid ·
+Exit statuses: 0 every signature valid (and trusted, given anchors) · 1 a signature is invalid ·
 5 valid but not trusted · 2 usage · 3 file I/O`;
 
 const options = {
@@ -39,16 +39,6 @@ const options = {
   at: { type: 'string' },
   out: { type: 'string', short: 'o' },
 } as const;
-
-function certificatesFromFile(bytes: Buffer, path: string): Buffer[] {
-  const text = bytes.toString('latin1');
-  if (text.includes('-----BEGIN')) {
-    const out = [...text.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)].map((m) => Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64'));
-    if (out.length === 0) throw new CachetError('ERR_CERT_MALFORMED', `${path} holds no CERTIFICATE`);
-    return out;
-  }
-  return [bytes];
-}
 
 /** Reads the first chunk to tell a bare CMS object (DER or PEM) from a MIME message. */
 async function peek(stream: AsyncIterable<Uint8Array>): Promise<{ first: Buffer; all: ByteStream }> {
@@ -104,20 +94,8 @@ const command: CliCommand = {
       at = new Date(values.at);
       if (Number.isNaN(at.getTime())) throw new CachetError('ERR_USAGE', `--at "${values.at}" is not an ISO 8601 time`);
     }
-    let validator: CertificateValidator | undefined;
-    if (values.trust && values.trust.length > 0) {
-      const anchors: Buffer[] = [];
-      for (const path of values.trust) {
-        let bytes: Buffer;
-        try {
-          bytes = await readFile(path);
-        } catch (error) {
-          throw new CachetError('ERR_INPUT_READ', `cannot read the trust anchor ${path}`, { cause: error, details: { file: path } });
-        }
-        anchors.push(...certificatesFromFile(bytes, path));
-      }
-      validator = createCertificateValidator({ trustAnchors: anchors });
-    }
+    // The user's trust store counts as well as --trust (cli/trust.ts), as for `cachet open`.
+    const validator: CertificateValidator | undefined = await buildValidator({ trust: values.trust }, context);
     const verifyOptions = { ...(validator ? { validator } : {}), ...(at ? { at } : {}) };
 
     let output: PendingOutput | undefined;

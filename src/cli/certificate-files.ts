@@ -1,0 +1,93 @@
+/**
+ * Reading the certificate files people are handed: PEM (.pem, .crt, possibly several), DER (.cer,
+ * .der), PKCS#7 certs-only (.p7b, .p7c; DER or PEM) and PKCS#12 (.p12, .pfx; password needed).
+ */
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { CachetError, isCachetError } from '../engine/errors.js';
+import { readPfx, type PfxCredential } from '../engine/pkcs12/pfx-read.js';
+import { readCertsOnly } from '../engine/smime/certs-only.js';
+import { certificateInfo } from '../engine/pki/certificate-info.js';
+import type { CliContext } from './context.js';
+import { pemBlocks } from './credentials.js';
+import { readSecret } from './secrets.js';
+
+export type CertificateFileKind = 'pkcs12' | 'pem' | 'der' | 'pkcs7';
+
+export interface CertificateFile {
+  kind: CertificateFileKind;
+  /** Every certificate in the file, the holder's first where the file says which. */
+  certificates: Uint8Array[];
+  /** For PKCS#12: the keys with their certificates and chains. */
+  credentials: PfxCredential[];
+}
+
+const PKCS12_EXTENSIONS = new Set(['.p12', '.pfx']);
+const MAX_CERTIFICATE_FILE = 16 * 1024 * 1024;
+
+export async function readFileBytes(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CachetError('ERR_INPUT_READ', `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message)}`, { cause: error, details: { file: path } });
+  }
+}
+
+/** Reads a PKCS#12 file; a wrong password is ERR_PKCS12_BAD_PASSWORD naming the file. */
+export async function readPkcs12File(path: string, bytes: Buffer, passwordFile: string | undefined, context: CliContext): Promise<CertificateFile> {
+  const password = await readSecret({ file: passwordFile, envVar: 'CACHET_PASSWORD', promptLabel: `Password for ${path}` }, context);
+  try {
+    const contents = await readPfx(bytes, password);
+    const first = contents.credentials[0]?.certificate;
+    const certificates = first ? [first, ...contents.certificates.filter((c) => !Buffer.from(c).equals(first))] : contents.certificates;
+    return { kind: 'pkcs12', certificates, credentials: contents.credentials };
+  } catch (error) {
+    if (isCachetError(error, 'ERR_PKCS12_BAD_PASSWORD')) {
+      throw new CachetError('ERR_PKCS12_BAD_PASSWORD', `the password for ${path} is wrong`, { cause: error, details: { file: path } });
+    }
+    throw error;
+  }
+}
+
+function isCertificate(der: Uint8Array): boolean {
+  try {
+    certificateInfo(der);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every certificate (and, for PKCS#12, every credential) in a file, whatever its format. */
+export async function readCertificateFile(path: string, passwordFile: string | undefined, context: CliContext): Promise<CertificateFile> {
+  const bytes = await readFileBytes(path);
+  if (bytes.length > MAX_CERTIFICATE_FILE) throw new CachetError('ERR_LIMIT_EXCEEDED', `${path} is too large to be a certificate file`);
+  if (PKCS12_EXTENSIONS.has(extname(path).toLowerCase())) return readPkcs12File(path, bytes, passwordFile, context);
+  const head = bytes.subarray(0, 200).toString('latin1');
+  if (head.includes('-----BEGIN')) {
+    const text = bytes.toString('latin1');
+    const certificates = pemBlocks(text, /^(X509 |TRUSTED )?CERTIFICATE$/);
+    if (certificates.length > 0) return { kind: 'pem', certificates, credentials: [] };
+    if (/-----BEGIN (PKCS7|CMS|PKCS #7 SIGNED DATA)-----/.test(text)) return { kind: 'pkcs7', certificates: await certsOnly(path, bytes), credentials: [] };
+    throw new CachetError('ERR_CERT_NOT_FOUND', `${path} holds no CERTIFICATE or PKCS7 block`, { details: { file: path } });
+  }
+  if (isCertificate(bytes)) return { kind: 'der', certificates: [bytes], credentials: [] };
+  try {
+    return { kind: 'pkcs7', certificates: await certsOnly(path, bytes), credentials: [] };
+  } catch {
+    // neither a certificate nor PKCS#7: PKCS#12 is the last DER format people hand around
+  }
+  return readPkcs12File(path, bytes, passwordFile, context);
+}
+
+async function certsOnly(path: string, bytes: Buffer): Promise<Uint8Array[]> {
+  let certificates: Uint8Array[];
+  try {
+    certificates = await readCertsOnly(bytes);
+  } catch (error) {
+    throw new CachetError('ERR_CERT_MALFORMED', `${path} is not a readable PKCS#7 certificate file`, { cause: error, details: { file: path } });
+  }
+  if (certificates.length === 0) throw new CachetError('ERR_CERT_NOT_FOUND', `${path} holds no certificate`, { details: { file: path } });
+  return certificates;
+}

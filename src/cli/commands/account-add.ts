@@ -1,0 +1,52 @@
+/** cachet account add ADDRESS [--name N] [--smtp-host H --smtp-port P [--smtp-user U --smtp-password-file F] [--smtp-tls] [--smtp-ca F]] */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CachetError } from '../../engine/errors.js';
+import { addUser } from '../../client/users.js';
+import { parseCommandArgs } from '../args.js';
+import type { CliCommand } from '../context.js';
+import { cachetHome } from '../trust.js';
+
+const command: CliCommand = {
+  summary: 'add a mail user to this Cachet home (local mailbox, optional SMTP)',
+  help: `usage: cachet account add ADDRESS [--name NAME] [--smtp-host H --smtp-port P [--smtp-user U]
+                          [--smtp-password-file F] [--smtp-tls] [--smtp-ca CA.pem]]
+
+Creates the user's mailbox (INBOX, Sent, Drafts, Outbox). Mail between users of the same Cachet home is
+delivered locally; with --smtp-* it goes through that SMTP server (STARTTLS required with --smtp-tls).`,
+  async run(args, context) {
+    const { values, positionals } = parseCommandArgs(
+      args,
+      {
+        name: { type: 'string' },
+        'smtp-host': { type: 'string' },
+        'smtp-port': { type: 'string' },
+        'smtp-user': { type: 'string' },
+        'smtp-password-file': { type: 'string' },
+        'smtp-tls': { type: 'boolean' },
+        'smtp-ca': { type: 'string' },
+      },
+      { positionals: true },
+    );
+    const [address] = positionals;
+    if (!address || positionals.length !== 1) throw new CachetError('ERR_USAGE', 'usage: cachet account add ADDRESS');
+    const user = await addUser(cachetHome(context), address, values.name);
+    if (values['smtp-host']) {
+      const port = Number(values['smtp-port'] ?? 587);
+      if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new CachetError('ERR_USAGE', '--smtp-port must be a port number');
+      const smtp = {
+        host: values['smtp-host'],
+        port,
+        requireTls: values['smtp-tls'] ?? false,
+        ...(values['smtp-user'] ? { user: values['smtp-user'] } : {}),
+        ...(values['smtp-password-file'] ? { password: (await readFile(values['smtp-password-file'], 'utf8')).replace(/\r?\n$/, '') } : {}),
+        ...(values['smtp-ca'] ? { ca: await readFile(values['smtp-ca'], 'utf8') } : {}),
+      };
+      await writeFile(join(user.dir, 'account.json'), `${JSON.stringify({ smtp }, null, 2)}\n`, { mode: 0o600 });
+    }
+    context.stdout.write(`added ${user.address}${values['smtp-host'] ? ` (sending through ${values['smtp-host']})` : ' (local delivery)'}\n`);
+    return 0;
+  },
+};
+
+export default command;

@@ -1,0 +1,63 @@
+/** cachet read ID — decrypt, verify and show a message with a status the user can trust. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, basename } from 'node:path';
+import { CachetError } from '../../engine/errors.js';
+import { readMessage } from '../../client/read.js';
+import { parseCommandArgs } from '../args.js';
+import type { CliCommand } from '../context.js';
+import { openUserSession, USER_OPTIONS } from '../user-session.js';
+import { exitStatusForReport } from './open.js';
+
+const STATUS_TEXT: Record<string, string> = {
+  valid: 'SIGNED — signature valid and trusted',
+  invalid: 'SIGNATURE INVALID — the message was changed after signing, or forged',
+  untrusted: 'signed, but NOT TRUSTED',
+  mismatch: 'signed, but NOT BY THE SENDER shown',
+  'partially-signed': 'PARTIALLY SIGNED — only part of it is covered by a signature',
+  'not-signed': 'not signed',
+};
+
+const command: CliCommand = {
+  summary: 'read a message: decrypt, verify, one trustworthy status',
+  help: `usage: cachet read ID [--folder F] [--json] [--save-attachments DIR] [--as USER] [--passphrase-file F]
+
+Decrypts with every encryption key you hold (old ones too), verifies against your trusted roots, and
+shows the same status as "cachet open": valid, invalid, untrusted, mismatch, partially-signed or
+not-signed. The sender's certificates are added to your address book when the status is valid.
+Exit statuses as "cachet open".`,
+  async run(args, context) {
+    const { values, positionals } = parseCommandArgs(args, { ...USER_OPTIONS, folder: { type: 'string' }, json: { type: 'boolean' }, 'save-attachments': { type: 'string' } }, { positionals: true });
+    const [id] = positionals;
+    if (!id) throw new CachetError('ERR_USAGE', 'usage: cachet read ID');
+    const session = await openUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'] });
+    const folder = values.folder ?? (await session.user.mailbox.find(id))?.folder ?? 'INBOX';
+    const result = await readMessage(folder, id, { user: session.user, store: await session.store(), addressBook: session.addressBook, validator: session.validator });
+    if (values['save-attachments']) {
+      await mkdir(values['save-attachments'], { recursive: true });
+      for (const a of result.attachments) await writeFile(join(values['save-attachments'], basename(a.filename)), a.content, { mode: 0o600 });
+    }
+    const { report } = result;
+    const envelope = report.layers.find((l): l is Extract<typeof l, { kind: 'encrypted' }> => l.kind === 'encrypted');
+    if (values.json) {
+      context.stdout.write(`${JSON.stringify({ ...report, id, folder, text: result.text, html: result.html, attachments: result.attachments.map(({ content: _c, ...rest }) => rest) })}\n`);
+    } else {
+      const lines = [
+        `Status:    ${STATUS_TEXT[report.status] ?? report.status}`,
+        `Encrypted: ${envelope ? `yes (${envelope.contentEncryption})` : 'no'}`,
+        ...report.signers.map((s) => `Signer:    ${s.email[0] ?? s.subject} — ${s.valid ? 'signature valid' : 'signature INVALID'}, ${s.trusted ? 'trusted' : 'not trusted'}${s.error ? ` (${s.error.message})` : ''}`),
+        ...report.warnings.map((w) => `Warning:   ${w}`),
+        `From:      ${report.headers.from ?? ''}`,
+        `To:        ${report.headers.to ?? ''}`,
+        `Subject:   ${report.headers.subject ?? ''}`,
+        `Date:      ${report.headers.date ?? ''}`,
+        ...result.attachments.map((a) => `Attached:  ${a.filename} (${a.contentType}, ${a.size} bytes)`),
+        '',
+        result.text ?? (result.html ? '(HTML only: open it in the web client)' : ''),
+      ];
+      context.stdout.write(`${lines.join('\n')}\n`);
+    }
+    return exitStatusForReport(report);
+  },
+};
+
+export default command;

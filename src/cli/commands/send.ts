@@ -1,0 +1,75 @@
+/** cachet send — compose, sign and encrypt per settings and policy, and send. */
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { CachetError } from '../../engine/errors.js';
+import { sendMessage, type OutgoingAttachment } from '../../client/send.js';
+import { parseCommandArgs } from '../args.js';
+import type { CliCommand } from '../context.js';
+import { readInputFully } from '../io.js';
+import { openUserSession, USER_OPTIONS } from '../user-session.js';
+
+const help = `usage: cachet send --to ADDR [--to ADDR]... [--cc ADDR]... [--bcc ADDR]... --subject TEXT
+                   (--body-file F | stdin) [--attach FILE]... [--sign | --no-sign]
+                   [--encrypt | --no-encrypt] [--send-unencrypted] [--as USER] [--passphrase-file F]
+
+Signs and encrypts as your settings say (enableSigning, encryptByDefault) unless told otherwise.
+Recipients' encryption certificates come from your address book. When one has none, the policy's
+group rule decides: block (the default: nothing is sent, and the reason is named), ask (exit 7
+with the question; repeat with --send-unencrypted to send in clear to everyone), or send-unencrypted
+(sent in clear, with a warning and a record). Bcc recipients each get a separately encrypted copy.
+The message is kept in the Outbox until the transport accepts it ("cachet outbox --retry").
+
+Exit statuses: 0 sent · 7 refused by the group rule or policy · 6 queued (server unreachable) · 2 usage`;
+
+const command: CliCommand = {
+  summary: 'send a message (signed and encrypted per settings and policy)',
+  help,
+  async run(args, context) {
+    const { values } = parseCommandArgs(args, {
+      ...USER_OPTIONS,
+      to: { type: 'string', multiple: true },
+      cc: { type: 'string', multiple: true },
+      bcc: { type: 'string', multiple: true },
+      subject: { type: 'string' },
+      'body-file': { type: 'string' },
+      attach: { type: 'string', multiple: true },
+      sign: { type: 'boolean' },
+      'no-sign': { type: 'boolean' },
+      encrypt: { type: 'boolean' },
+      'no-encrypt': { type: 'boolean' },
+      'send-unencrypted': { type: 'boolean' },
+      json: { type: 'boolean' },
+    });
+    if (values.subject === undefined) throw new CachetError('ERR_USAGE', 'the option --subject is required');
+    const session = await openUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'] });
+    const text = (await readInputFully(values['body-file'], context)).toString('utf8');
+    const attachments: OutgoingAttachment[] = [];
+    for (const path of values.attach ?? []) {
+      try {
+        attachments.push({ filename: basename(path), contentType: 'application/octet-stream', data: await readFile(path) });
+      } catch (error) {
+        throw new CachetError('ERR_INPUT_READ', `cannot read the attachment ${path}`, { cause: error });
+      }
+    }
+    const sign = values['no-sign'] ? false : values.sign ? true : undefined;
+    const encrypt = values['no-encrypt'] ? false : values.encrypt ? true : undefined;
+    const outcome = await sendMessage(
+      { to: values.to ?? [], cc: values.cc ?? [], bcc: values.bcc ?? [], subject: values.subject, text, attachments, ...(sign === undefined ? {} : { sign }), ...(encrypt === undefined ? {} : { encrypt }), allowUnencrypted: values['send-unencrypted'] ?? false },
+      { user: session.user, policy: session.policy, store: await session.store(), addressBook: session.addressBook, validator: session.validator, transport: session.transport },
+    );
+    if (values.json) context.stdout.write(`${JSON.stringify(outcome)}\n`);
+    if (outcome.kind === 'sent') {
+      if (!values.json) context.stdout.write(`sent ${outcome.messageId}${outcome.signed ? ', signed' : ''}${outcome.encrypted ? `, encrypted (${outcome.cipher})` : ', NOT encrypted'}\n`);
+      for (const warning of outcome.warnings) context.stderr.write(`warning: ${warning}\n`);
+      return 0;
+    }
+    if (outcome.kind === 'queued') {
+      context.stderr.write(`cachet: not sent yet: ${outcome.reason}\n`);
+      return 6;
+    }
+    context.stderr.write(`cachet: ${outcome.question}\n${outcome.missing.map((m) => `  ${m.address}: ${m.reason}\n`).join('')}Repeat with --send-unencrypted to send it in clear, or remove them.\n`);
+    return 7;
+  },
+};
+
+export default command;

@@ -1,0 +1,65 @@
+/**
+ * What the mail-client commands share: who is acting (--as, $CACHET_USER, or the only user), their
+ * own context (their directory as CACHET_HOME; the organisation's home for policy and trusted
+ * roots), the effective policy, their credential store, address book, validator and transport.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CertificateValidator } from '../engine/pki/validator.js';
+import type { CredentialStore } from '../keys/credential-store.js';
+import { openUserStore } from '../keys/open-store.js';
+import { loadEffectivePolicy, type EffectivePolicy } from '../policy/policy.js';
+import { LocalTransport, SmtpTransport, type SmtpSettings, type Transport } from '../mail/transport.js';
+import { AddressBook } from '../client/address-book.js';
+import { currentUser, findUser, type LocalUser } from '../client/users.js';
+import type { CliContext } from './context.js';
+import { buildValidator, cachetHome } from './trust.js';
+
+export interface UserSession {
+  home: string;
+  user: LocalUser;
+  /** The context with the user's directory as CACHET_HOME (their vault, settings, trust store). */
+  userContext: CliContext;
+  policy: EffectivePolicy;
+  addressBook: AddressBook;
+  validator: CertificateValidator | undefined;
+  transport: Transport;
+  store(createIfMissing?: boolean): Promise<CredentialStore>;
+}
+
+interface AccountConfig {
+  smtp?: SmtpSettings;
+}
+
+export async function openUserSession(context: CliContext, options: { as?: string | undefined; passphraseFile?: string | undefined }): Promise<UserSession> {
+  const home = cachetHome(context);
+  const user = await currentUser(home, options.as ?? context.env.CACHET_USER);
+  const userContext: CliContext = { ...context, env: { ...context.env, CACHET_HOME: user.dir, CACHET_ORG_HOME: home } };
+  const policy = await loadEffectivePolicy({ home, policyFile: context.env.CACHET_POLICY });
+  let config: AccountConfig = {};
+  try {
+    config = JSON.parse(await readFile(join(user.dir, 'account.json'), 'utf8')) as AccountConfig;
+  } catch {
+    // no account configuration: local delivery only
+  }
+  const transport = config.smtp ? new SmtpTransport(config.smtp) : new LocalTransport(async (address) => (await findUser(home, address))?.mailbox);
+  let store: CredentialStore | undefined;
+  return {
+    home,
+    user,
+    userContext,
+    policy,
+    addressBook: await AddressBook.open(user.dir),
+    validator: await buildValidator({ revocation: policy.string('revocationMode') as 'off' | 'soft-fail' | 'hard-fail' }, userContext),
+    transport,
+    async store(createIfMissing = false) {
+      store ??= await openUserStore(userContext, { passphraseFile: options.passphraseFile, createIfMissing });
+      return store;
+    },
+  };
+}
+
+export const USER_OPTIONS = {
+  as: { type: 'string' },
+  'passphrase-file': { type: 'string' },
+} as const;

@@ -1,0 +1,85 @@
+/**
+ * The reference flow for credentials distributed by e-mail: find the .pfx/.p12 attachments of a
+ * message, ask for each password, read the file, recognise the certificate's role — a signing-only
+ * or encryption-only certificate is imported automatically with a notice; a dual-purpose one needs the
+ * user's choice — and put it into the user's credential store. Nothing is imported on a wrong
+ * password or a refused role.
+ */
+import PostalMime from 'postal-mime';
+import { CachetError, isCachetError } from '../engine/errors.js';
+import { certificateSubject } from '../engine/cms/cert-id.js';
+import { readPfx } from '../engine/pkcs12/pfx-read.js';
+import { certificateRole } from '../engine/pki/certificate-role.js';
+import type { CredentialRole, CredentialStore } from '../keys/credential-store.js';
+import type { FolderName } from '../mail/maildir.js';
+import type { LocalUser } from './users.js';
+
+export type ImportResult =
+  | { filename: string; kind: 'imported'; role: CredentialRole; subject: string; automatic: boolean; notice: string }
+  | { filename: string; kind: 'choose-role'; subject: string; choices: CredentialRole[] }
+  | { filename: string; kind: 'failed'; code: string; message: string };
+
+export interface ImportAnswers {
+  password(filename: string): Promise<string>;
+  /** For a dual-purpose certificate: the role the user chose, or undefined to be asked again later. */
+  role?(filename: string, subject: string): Promise<CredentialRole | undefined>;
+  /** Replace the active signing credential without asking again. */
+  replaceSigning?: boolean;
+}
+
+export function isCredentialFile(filename: string, contentType: string): boolean {
+  return /\.(pfx|p12)$/i.test(filename) || /^application\/(x-)?pkcs12$/i.test(contentType);
+}
+
+export async function importFromMail(
+  user: LocalUser,
+  folder: FolderName,
+  id: string,
+  store: CredentialStore,
+  answers: ImportAnswers,
+  only?: number,
+): Promise<ImportResult[]> {
+  const mail = await PostalMime.parse(await user.mailbox.read(folder, id));
+  const candidates = mail.attachments
+    .map((a, index) => ({ a, index }))
+    .filter(({ a, index }) => isCredentialFile(a.filename ?? '', a.mimeType) && (only === undefined || only === index));
+  if (candidates.length === 0) throw new CachetError('ERR_CERT_NOT_FOUND', 'this message has no .pfx or .p12 attachment to import');
+  const results: ImportResult[] = [];
+  for (const { a } of candidates) {
+    const filename = a.filename ?? 'certificate.pfx';
+    try {
+      const bytes = typeof a.content === 'string' ? Buffer.from(a.content, 'base64') : new Uint8Array(a.content);
+      const contents = await readPfx(bytes, await answers.password(filename));
+      const credential = contents.credentials[0];
+      if (!credential) throw new CachetError('ERR_PKCS12_NO_KEY', `${filename} holds no private key`);
+      const subject = certificateSubject(credential.certificate);
+      const detected = certificateRole(credential.certificate);
+      let role: CredentialRole;
+      let automatic = true;
+      if (detected.role === 'signing' || detected.role === 'encryption') role = detected.role;
+      else if (detected.role === 'dual') {
+        const chosen = await answers.role?.(filename, subject);
+        if (!chosen) {
+          results.push({ filename, kind: 'choose-role', subject, choices: ['signing', 'encryption'] });
+          continue;
+        }
+        role = chosen;
+        automatic = false;
+      } else {
+        throw new CachetError('ERR_CERT_ROLE_UNUSABLE', `${filename} cannot be used for S/MIME: ${detected.reasons.join('; ')}`);
+      }
+      await store.add(
+        { certificate: credential.certificate, chain: credential.chain, privateKeyPkcs8: credential.privateKeyPkcs8, role, exportable: true, ...(credential.friendlyName ? { friendlyName: credential.friendlyName } : {}) },
+        { replaceActive: role === 'encryption' || answers.replaceSigning === true },
+      );
+      const notice = automatic
+        ? `${filename}: ${role === 'signing' ? 'a signing-only' : 'an encryption-only'} certificate (${subject}) — imported automatically as your ${role} certificate`
+        : `${filename}: imported as your ${role} certificate, as you chose (${subject})`;
+      results.push({ filename, kind: 'imported', role, subject, automatic, notice });
+    } catch (error) {
+      if (!isCachetError(error)) throw error;
+      results.push({ filename, kind: 'failed', code: error.code, message: error.message });
+    }
+  }
+  return results;
+}

@@ -1,0 +1,85 @@
+/**
+ * Reading: the stored message → openMessage with every decryption key the user holds (old ones too:
+ * never lose access to old mail) and the trust anchors → the status a user can trust, the displayed
+ * bodies and attachments of the verified/decrypted content only, and the sender's certificates
+ * harvested into the address book when the message is validly signed.
+ */
+import PostalMime from 'postal-mime';
+import type { Decryptor } from '../engine/keys.js';
+import type { CertificateValidator } from '../engine/pki/validator.js';
+import { openMessage, type OpenReport } from '../engine/smime/open.js';
+import { collectBytes, toByteStream } from '../engine/stream-types.js';
+import type { CredentialStore } from '../keys/credential-store.js';
+import type { FolderName } from '../mail/maildir.js';
+import type { AddressBook } from './address-book.js';
+import type { LocalUser } from './users.js';
+
+export interface ReadAttachment {
+  index: number;
+  filename: string;
+  contentType: string;
+  size: number;
+  content: Uint8Array;
+}
+
+export interface ReadResult {
+  id: string;
+  folder: FolderName;
+  report: OpenReport;
+  text: string | null;
+  html: string | null;
+  attachments: ReadAttachment[];
+  /** Addresses whose certificate changed (key continuity), to tell the user. */
+  keyChanges: string[];
+}
+
+export interface ReadContext {
+  user: LocalUser;
+  store: CredentialStore;
+  addressBook: AddressBook;
+  validator: CertificateValidator | undefined;
+  at?: Date;
+}
+
+/** Every key that can decrypt: all encryption credentials, active or kept for old mail. */
+export async function decryptorsOf(store: CredentialStore): Promise<Decryptor[]> {
+  const out: Decryptor[] = [];
+  for (const credential of await store.list()) {
+    if (credential.role !== 'encryption') continue;
+    out.push({ certificate: credential.certificate, key: await store.privateKey(credential.id) });
+  }
+  return out;
+}
+
+export async function readMessage(folder: FolderName, id: string, context: ReadContext): Promise<ReadResult> {
+  const raw = await context.user.mailbox.read(folder, id);
+  const opened = await openMessage(toByteStream(raw), {
+    decryptors: await decryptorsOf(context.store),
+    ...(context.validator ? { validator: context.validator } : {}),
+    ...(context.at ? { at: context.at } : {}),
+  });
+  try {
+    const content = await collectBytes(opened.content);
+    const parsed = await PostalMime.parse(content);
+    const keyChanges = context.addressBook.harvest(opened);
+    if (opened.certificates.length > 0) await context.addressBook.save();
+    for (const address of keyChanges) {
+      opened.report.warnings.push(`${address} now uses a certificate from a different CA than before; it is not used for encryption until you accept it (cachet addressbook accept)`);
+    }
+    await context.user.mailbox.markSeen(folder, id);
+    return {
+      id,
+      folder,
+      report: opened.report,
+      text: parsed.text ?? null,
+      html: parsed.html ?? null,
+      attachments: parsed.attachments.map((a, index) => {
+        const bytes = typeof a.content === 'string' ? Buffer.from(a.content, a.encoding === 'base64' ? 'base64' : 'utf8') : new Uint8Array(a.content);
+        return { index, filename: a.filename ?? `attachment-${index + 1}`, contentType: a.mimeType, size: bytes.length, content: bytes };
+      }),
+      keyChanges,
+    };
+  } finally {
+    await opened.dispose();
+  }
+}

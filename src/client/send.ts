@@ -1,0 +1,194 @@
+/**
+ * Sending: compose → policy and settings → recipients' certificates → the group rule → sign →
+ * encrypt (to the recipients and the sender) → outbox → transport; a copy saved to Sent.
+ *
+ * - Protected headers (RFC 9788): From, To, Cc, Subject, Date and Message-ID travel inside the
+ *   signed and encrypted entity; outside, an encrypted message shows the Subject "[...]" when policy
+ *   says so.
+ * - Bcc: each Bcc recipient gets a separately encrypted copy naming only them (and the sender), so no
+ *   RecipientInfo in what the others receive reveals them; no copy carries a Bcc header.
+ * - The group rule: a recipient without a usable certificate never silently receives clear text.
+ *   block (default) refuses, naming them; ask returns a question; send-unencrypted sends in clear
+ *   with a warning and a record.
+ * - A reply quoting an encrypted message is not sent in clear without the user's explicit choice.
+ */
+import { randomBytes } from 'node:crypto';
+import { appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
+import { CachetError } from '../engine/errors.js';
+import type { ContentCipher, Signer } from '../engine/keys.js';
+import type { CertificateValidator } from '../engine/pki/validator.js';
+import { signEntity } from '../engine/smime/sign.js';
+import { encryptEntity } from '../engine/smime/encrypt.js';
+import { collectBytes, toByteStream } from '../engine/stream-types.js';
+import type { CredentialStore } from '../keys/credential-store.js';
+import type { EffectivePolicy } from '../policy/policy.js';
+import { Outbox } from '../mail/outbox.js';
+import type { Transport } from '../mail/transport.js';
+import { AddressBook, chooseAlgorithms, type RecipientChoice } from './address-book.js';
+import { checkAddress, type LocalUser } from './users.js';
+
+export interface OutgoingAttachment {
+  filename: string;
+  contentType: string;
+  data: Uint8Array;
+}
+
+export interface SendRequest {
+  to: string[];
+  cc?: string[];
+  bcc?: string[];
+  subject: string;
+  text: string;
+  attachments?: OutgoingAttachment[];
+  /** Explicit choices; unset means "from the settings". */
+  sign?: boolean;
+  encrypt?: boolean;
+  /** The user's answer when the group rule asked: send in clear to everyone. */
+  allowUnencrypted?: boolean;
+  /** The message replied to was encrypted: its quoted text must not leak in clear. */
+  replyToEncrypted?: boolean;
+}
+
+export interface SendContext {
+  user: LocalUser;
+  policy: EffectivePolicy;
+  store: CredentialStore;
+  addressBook: AddressBook;
+  validator: CertificateValidator | undefined;
+  transport: Transport;
+  now?: Date;
+}
+
+export interface MissingRecipient {
+  address: string;
+  reason: string;
+}
+
+export type SendOutcome =
+  | { kind: 'sent'; messageId: string; encrypted: boolean; signed: boolean; cipher: ContentCipher | null; warnings: string[] }
+  | { kind: 'queued'; messageId: string; reason: string; encrypted: boolean; signed: boolean }
+  | { kind: 'needs-decision'; question: string; missing: MissingRecipient[] };
+
+function addresses(list: string[] | undefined): string[] {
+  return [...new Set((list ?? []).map(checkAddress))];
+}
+
+async function compose(user: LocalUser, request: SendRequest, messageId: string, date: Date): Promise<Buffer> {
+  const composer = new MailComposer({
+    from: { name: user.name, address: user.address },
+    to: request.to,
+    ...(request.cc && request.cc.length > 0 ? { cc: request.cc } : {}),
+    subject: request.subject,
+    date,
+    messageId,
+    text: request.text,
+    attachments: (request.attachments ?? []).map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.data) })),
+  });
+  return new Promise((resolve, reject) => composer.compile().build((error, message) => (error ? reject(error) : resolve(message))));
+}
+
+/** The header fields that stay outside a protected message (RFC 9788 §4.2), obscuring the Subject. */
+function outerHeaders(composed: Buffer, obscureSubject: boolean): string {
+  const headerEnd = composed.indexOf('\r\n\r\n');
+  const block = composed.subarray(0, headerEnd).toString('latin1');
+  const fields = block.split(/\r\n(?![ \t])/);
+  const keep = fields.filter((f) => /^(from|to|cc|date|message-id|subject|mime-version)\s*:/i.test(f));
+  return `${keep.map((f) => (obscureSubject && /^subject\s*:/i.test(f) ? 'Subject: [...]' : f)).join('\r\n')}\r\n`;
+}
+
+async function signer(store: CredentialStore): Promise<Signer> {
+  const active = await store.active('signing');
+  if (!active) throw new CachetError('ERR_KEY_NOT_FOUND', 'you have no signing certificate yet: import one (cachet import-from-mail or cachet cert import), or send with --no-sign');
+  const encryption = await store.active('encryption');
+  return {
+    certificate: active.certificate,
+    chain: active.chain,
+    key: await store.privateKey(active.id),
+    ...(encryption ? { encryptionCertificate: encryption.certificate } : {}),
+  };
+}
+
+export async function sendMessage(request: SendRequest, context: SendContext): Promise<SendOutcome> {
+  const { policy, user } = context;
+  const to = addresses(request.to);
+  const cc = addresses(request.cc);
+  const bcc = addresses(request.bcc);
+  if (to.length + cc.length + bcc.length === 0) throw new CachetError('ERR_USAGE', 'a message needs at least one recipient');
+  const signingAllowed = policy.boolean('enableSigning');
+  const encryptionAllowed = policy.boolean('enableEncryption');
+  if (request.sign && !signingAllowed) throw new CachetError('ERR_POLICY_FORBIDS', 'signing is turned off (enableSigning)');
+  if (request.encrypt && !encryptionAllowed) throw new CachetError('ERR_POLICY_FORBIDS', 'encryption is turned off (enableEncryption)');
+  const sign = request.sign ?? (signingAllowed && (await context.store.active('signing')) !== undefined);
+  let encrypt = request.encrypt ?? ((encryptionAllowed && policy.boolean('encryptByDefault')) || request.replyToEncrypted === true);
+  const warnings: string[] = [];
+
+  let choices: RecipientChoice[] = [];
+  if (encrypt) {
+    const now = context.now ?? new Date();
+    choices = await Promise.all([...to, ...cc, ...bcc].map((a) => context.addressBook.choose(a, context.validator, now)));
+    const missing = choices.filter((c) => !c.certificate).map((c) => ({ address: c.address, reason: c.reason ?? 'no usable certificate' }));
+    if (missing.length > 0) {
+      const rule = policy.string('groupRule');
+      const list = missing.map((m) => `${m.address} (${m.reason})`).join('; ');
+      if (request.replyToEncrypted && !request.allowUnencrypted) {
+        throw new CachetError('ERR_DOWNGRADE_REFUSED', `this reply quotes an encrypted message and cannot be encrypted to: ${list}. It was not sent.`, { details: { missing } });
+      }
+      if (rule === 'block') {
+        throw new CachetError('ERR_RECIPIENT_CERT_MISSING', `not sent: no usable encryption certificate for ${list}. Remove them, or ask them for a signed message first.`, { details: { missing } });
+      }
+      if (rule === 'ask' && !request.allowUnencrypted) {
+        return { kind: 'needs-decision', question: `${missing.length} recipient(s) have no usable encryption certificate. Send the message UNENCRYPTED to everyone?`, missing };
+      }
+      encrypt = false;
+      const warning = `sent UNENCRYPTED to everyone because of ${list}`;
+      warnings.push(warning);
+      await appendFile(join(user.dir, 'downgrades.log'), `${JSON.stringify({ time: new Date().toISOString(), rule, missing, recipients: [...to, ...cc, ...bcc] })}\n`, { mode: 0o600 });
+    }
+  }
+
+  const date = context.now ?? new Date();
+  const domain = user.address.split('@')[1] ?? 'localhost';
+  const messageId = `<${randomBytes(12).toString('hex')}@${domain}>`;
+  const composed = await compose(user, { ...request, to, cc }, messageId, date);
+  const headerEnd = composed.indexOf('\r\n\r\n');
+  // The whole composed message (its header fields included) is the protected inner entity.
+  let inner: Buffer = composed;
+  if (sign) inner = await collectBytes(signEntity(toByteStream(composed), { signers: [await signer(context.store)], mode: 'detached' }));
+
+  const own = await context.store.active('encryption');
+  const copies: Array<{ envelope: { from: string; to: string[] }; message: Buffer }> = [];
+  let cipher: ContentCipher | null = null;
+  let sentCopy: Buffer;
+  if (encrypt) {
+    if (!own) warnings.push('you have no encryption certificate, so you will not be able to read your own copy in Sent');
+    const outer = outerHeaders(composed, policy.boolean('obscureSubject'));
+    const allowed = policy.get('allowedCiphers') as ContentCipher[];
+    const seal = async (recipientChoices: RecipientChoice[]) => {
+      const algorithms = chooseAlgorithms(recipientChoices, allowed);
+      cipher ??= algorithms.cipher;
+      const recipients = own ? [...algorithms.recipients, { certificate: own.certificate }] : algorithms.recipients;
+      return Buffer.concat([Buffer.from(outer, 'latin1'), await collectBytes(encryptEntity(toByteStream(inner), { recipients, cipher: algorithms.cipher }))]);
+    };
+    const visible = choices.filter((c) => !bcc.includes(c.address));
+    sentCopy = await seal(visible);
+    if (to.length + cc.length > 0) copies.push({ envelope: { from: user.address, to: [...to, ...cc] }, message: sentCopy });
+    for (const hidden of choices.filter((c) => bcc.includes(c.address))) copies.push({ envelope: { from: user.address, to: [hidden.address] }, message: await seal([hidden]) });
+  } else {
+    // Clear text (signed or not): the composed header block stays as composed, Bcc never written.
+    const outer = composed.subarray(0, headerEnd + 2).toString('latin1').split(/\r\n(?![ \t])/).filter((f) => f && !/^content-|^mime-version/i.test(f));
+    sentCopy = sign ? Buffer.concat([Buffer.from(`${outer.join('\r\n')}\r\nMIME-Version: 1.0\r\n`, 'latin1'), inner]) : composed;
+    copies.push({ envelope: { from: user.address, to: [...to, ...cc, ...bcc] }, message: sentCopy });
+  }
+
+  await user.mailbox.deliver('Sent', sentCopy, { seen: true });
+  const outbox = new Outbox(user.mailbox, join(user.dir, 'outbox.json'));
+  const ids = await outbox.enqueue(messageId, copies);
+  const result = await outbox.flush(context.transport, ids);
+  if (result.pending.length > 0) {
+    const reason = result.pending[0]!.lastError?.message ?? 'the transport did not accept it';
+    return { kind: 'queued', messageId, reason, encrypted: encrypt, signed: sign };
+  }
+  return { kind: 'sent', messageId, encrypted: encrypt, signed: sign, cipher, warnings };
+}

@@ -1,0 +1,84 @@
+/**
+ * The users of one Cachet home. Each has a directory of their own under $CACHET_HOME/users/<address>/
+ * holding their credentials (vault), address book, settings and Maildir; the home's root holds what the
+ * organisation shares (the admin's policy, trusted roots, the CA). Mail between local users is
+ * delivered straight into the recipient's Maildir: the embedded default needs no server.
+ */
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CachetError } from '../engine/errors.js';
+import { Maildir, FOLDERS } from '../mail/maildir.js';
+import { normaliseAddress, parseAddressList } from '../engine/smime/open.js';
+
+export interface LocalUser {
+  address: string;
+  name: string;
+  /** The user's own directory: their CACHET_HOME for credentials, address book and settings. */
+  dir: string;
+  mailbox: Maildir;
+}
+
+export function usersRoot(home: string): string {
+  return join(home, 'users');
+}
+
+export function checkAddress(address: string): string {
+  const [parsed] = parseAddressList(address);
+  if (!parsed || parseAddressList(address).length !== 1) throw new CachetError('ERR_USAGE', `"${address}" is not an e-mail address`);
+  return parsed;
+}
+
+function userOf(home: string, address: string, name: string): LocalUser {
+  const dir = join(usersRoot(home), address);
+  return { address, name, dir, mailbox: new Maildir(join(dir, 'mail')) };
+}
+
+export async function listUsers(home: string): Promise<LocalUser[]> {
+  let names: string[] = [];
+  try {
+    names = await readdir(usersRoot(home));
+  } catch {
+    return [];
+  }
+  const users: LocalUser[] = [];
+  for (const address of names.sort()) {
+    try {
+      const profile = JSON.parse(await readFile(join(usersRoot(home), address, 'profile.json'), 'utf8')) as { name?: string };
+      users.push(userOf(home, address, profile.name ?? address));
+    } catch {
+      // not a user directory
+    }
+  }
+  return users;
+}
+
+export async function addUser(home: string, address: string, name?: string): Promise<LocalUser> {
+  const normalised = checkAddress(address);
+  const user = userOf(home, normalised, name ?? normalised);
+  await mkdir(user.dir, { recursive: true, mode: 0o700 });
+  await writeFile(join(user.dir, 'profile.json'), `${JSON.stringify({ address: normalised, name: user.name }, null, 2)}\n`, { mode: 0o600 });
+  for (const folder of FOLDERS) await user.mailbox.ensure(folder);
+  return user;
+}
+
+/** The local user with this address, if any. */
+export async function findUser(home: string, address: string): Promise<LocalUser | undefined> {
+  const wanted = normaliseAddress(address);
+  return (await listUsers(home)).find((u) => u.address === wanted);
+}
+
+/**
+ * Who is acting: --as, else $CACHET_USER, else the only user of the home.
+ * @throws CachetError ERR_USAGE naming the users when it is ambiguous or unknown.
+ */
+export async function currentUser(home: string, explicit: string | undefined): Promise<LocalUser> {
+  const users = await listUsers(home);
+  if (explicit) {
+    const user = users.find((u) => u.address === normaliseAddress(explicit));
+    if (!user) throw new CachetError('ERR_USAGE', `there is no user ${explicit} in this Cachet home${users.length ? ` (users: ${users.map((u) => u.address).join(', ')})` : '; add one with "cachet account add ADDRESS"'}`);
+    return user;
+  }
+  if (users.length === 1) return users[0]!;
+  if (users.length === 0) throw new CachetError('ERR_USAGE', 'this Cachet home has no user yet; add one with "cachet account add ADDRESS"');
+  throw new CachetError('ERR_USAGE', `say which user you are with --as or CACHET_USER (users: ${users.map((u) => u.address).join(', ')})`);
+}

@@ -1,0 +1,324 @@
+/**
+ * The user's credentials in one encrypted file, $CACHET_HOME/credentials.vault: the embedded default
+ * behind the {@link CredentialStore} interface, needing no server.
+ *
+ * Layout: "CACHETV1" · uint32 header length · header (JSON) · AES-256-GCM ciphertext · 16-byte tag.
+ * The header names the KDF and its parameters (scrypt N, r, p, salt), the cipher and the IV, plus a
+ * passphrase verifier; it is authenticated as the cipher's additional data, so a changed parameter
+ * cannot go unnoticed. Everything else — certificates, metadata and private keys — is inside the
+ * ciphertext: a private key is never written in clear, and even the list of identities stays private.
+ *
+ * Why a verifier beside the GCM tag: a failed tag alone cannot tell "wrong passphrase" from "damaged
+ * file", and the user must be told which. It reveals nothing the tag does not (both let an attacker
+ * test a guess), and costs the same scrypt per guess.
+ */
+import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { CachetError } from '../engine/errors.js';
+import type { PrivateKeyHandle } from '../engine/keys.js';
+import { softwareKey } from '../engine/software-key.js';
+import { certificateEmails, certificateSubject, subjectPublicKeyInfo } from '../engine/cms/cert-id.js';
+import { certificateFingerprint } from '../engine/pki/certificate-info.js';
+import type { CredentialRole, CredentialStore, NewCredential, StoredCredential } from './credential-store.js';
+import 'reflect-metadata';
+import { X509Certificate } from '@peculiar/x509';
+
+const MAGIC = Buffer.from('CACHETV1', 'latin1');
+
+/** scrypt cost for new vaults (RFC 7914 §2: N=2^15, r=8, p=1 is ~100 ms and 32 MiB). */
+export const VAULT_KDF = { N: 2 ** 15, r: 8, p: 1 } as const;
+
+/** What a vault file may ask of us: a hostile header must not make us allocate gigabytes. */
+export const VAULT_LIMITS = {
+  maxFileBytes: 64 * 1024 * 1024,
+  maxHeaderBytes: 4096,
+  minN: 2 ** 14,
+  maxN: 2 ** 20,
+  maxR: 16,
+  maxP: 4,
+} as const;
+
+interface VaultHeader {
+  format: 'cachet-credentials';
+  version: 1;
+  kdf: { name: 'scrypt'; N: number; r: number; p: number; salt: string };
+  cipher: 'aes-256-gcm';
+  iv: string;
+  /** HMAC-SHA256(verifier key, "cachet vault passphrase"), base64. */
+  verifier: string;
+}
+
+interface VaultRecord {
+  id: string;
+  role: CredentialRole;
+  active: boolean;
+  certificate: string;
+  chain: string[];
+  subject: string;
+  email: string[];
+  notAfter: string;
+  addedAt: string;
+  exportable: boolean;
+  friendlyName?: string;
+  privateKeyPkcs8: string;
+}
+
+interface VaultContents {
+  credentials: VaultRecord[];
+}
+
+interface DerivedKeys {
+  encryption: Buffer;
+  verifier: Buffer;
+}
+
+function scrypt(passphrase: string, salt: Buffer, params: { N: number; r: number; p: number }): Promise<Buffer> {
+  const options: ScryptOptions = { N: params.N, r: params.r, p: params.p, maxmem: 256 * params.N * params.r * params.p + 1024 * 1024 };
+  return new Promise((resolve, reject) => scryptCallback(passphrase.normalize('NFC'), salt, 64, options, (error, key) => (error ? reject(error) : resolve(key))));
+}
+
+async function deriveKeys(passphrase: string, kdf: VaultHeader['kdf']): Promise<DerivedKeys> {
+  const material = await scrypt(passphrase, Buffer.from(kdf.salt, 'base64'), kdf);
+  return { encryption: material.subarray(0, 32), verifier: createHmac('sha256', material.subarray(32)).update('cachet vault passphrase').digest() };
+}
+
+function corrupt(path: string, why: string, cause?: unknown): CachetError {
+  return new CachetError('ERR_VAULT_CORRUPT', `the credential vault ${path} is damaged or has been tampered with (${why}); restore it from a backup`, {
+    ...(cause === undefined ? {} : { cause }),
+    details: { file: path },
+  });
+}
+
+function parseHeader(path: string, bytes: Buffer): { header: VaultHeader; aad: Buffer; body: Buffer } {
+  if (bytes.length < MAGIC.length + 4 || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) throw corrupt(path, 'it is not a Cachet vault file');
+  const length = bytes.readUInt32BE(MAGIC.length);
+  if (length > VAULT_LIMITS.maxHeaderBytes || MAGIC.length + 4 + length + 16 > bytes.length) throw corrupt(path, 'its header is cut short');
+  const aad = bytes.subarray(0, MAGIC.length + 4 + length);
+  let header: VaultHeader;
+  try {
+    header = JSON.parse(bytes.subarray(MAGIC.length + 4, aad.length).toString('utf8')) as VaultHeader;
+  } catch (error) {
+    throw corrupt(path, 'its header is unreadable', error);
+  }
+  const kdf = header?.kdf;
+  const sane =
+    header.format === 'cachet-credentials' &&
+    header.version === 1 &&
+    header.cipher === 'aes-256-gcm' &&
+    kdf?.name === 'scrypt' &&
+    Number.isInteger(kdf.N) && kdf.N >= VAULT_LIMITS.minN && kdf.N <= VAULT_LIMITS.maxN && (kdf.N & (kdf.N - 1)) === 0 &&
+    Number.isInteger(kdf.r) && kdf.r >= 1 && kdf.r <= VAULT_LIMITS.maxR &&
+    Number.isInteger(kdf.p) && kdf.p >= 1 && kdf.p <= VAULT_LIMITS.maxP &&
+    typeof kdf.salt === 'string' && typeof header.iv === 'string' && typeof header.verifier === 'string';
+  if (!sane) throw corrupt(path, 'its header has unknown or out-of-range parameters');
+  return { header, aad, body: bytes.subarray(aad.length) };
+}
+
+/** Writes a file so that a crash leaves either the old or the new contents: temp, fsync, rename, fsync dir. */
+async function writeAtomically(path: string, bytes: Buffer): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const temporary = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const handle = await open(temporary, 'wx', 0o600);
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw new CachetError('ERR_OUTPUT_WRITE', `cannot write the credential vault ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+  }
+  const dirHandle = await open(dir, 'r');
+  try {
+    await dirHandle.sync();
+  } catch {
+    // Some file systems cannot fsync a directory; the rename itself has happened.
+  } finally {
+    await dirHandle.close();
+  }
+}
+
+function toStored(record: VaultRecord): StoredCredential {
+  return {
+    id: record.id,
+    role: record.role,
+    active: record.active,
+    certificate: Buffer.from(record.certificate, 'base64'),
+    chain: record.chain.map((c) => Buffer.from(c, 'base64')),
+    subject: record.subject,
+    email: [...record.email],
+    notAfter: record.notAfter,
+    addedAt: record.addedAt,
+    exportable: record.exportable,
+    ...(record.friendlyName !== undefined ? { friendlyName: record.friendlyName } : {}),
+  };
+}
+
+function keyMatchesCertificate(privateKeyPkcs8: Uint8Array, certificate: Uint8Array): boolean {
+  try {
+    const publicFromKey = createPublicKey(createPrivateKey({ key: Buffer.from(privateKeyPkcs8), format: 'der', type: 'pkcs8' })).export({ format: 'der', type: 'spki' });
+    const publicFromCert = createPublicKey({ key: Buffer.from(subjectPublicKeyInfo(certificate)), format: 'der', type: 'spki' }).export({ format: 'der', type: 'spki' });
+    return publicFromKey.equals(publicFromCert);
+  } catch {
+    return false;
+  }
+}
+
+export interface FileCredentialStore extends CredentialStore {
+  readonly path: string;
+  /** Whether the vault file exists on disk (it is created by the first `add`). */
+  exists(): boolean;
+}
+
+/**
+ * Opens (or prepares to create) the vault file at `path`.
+ * @throws CachetError ERR_VAULT_NOT_FOUND when the file is absent and `createIfMissing` is not set;
+ *   ERR_VAULT_BAD_PASSPHRASE for a wrong passphrase; ERR_VAULT_CORRUPT for a damaged or altered file.
+ * @example const store = await openFileCredentialStore(join(home, 'credentials.vault'), passphrase, { createIfMissing: true });
+ */
+export async function openFileCredentialStore(path: string, passphrase: string, options: { createIfMissing?: boolean } = {}): Promise<FileCredentialStore> {
+  let bytes: Buffer | undefined;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new CachetError('ERR_INPUT_READ', `cannot read the credential vault ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    }
+  }
+  let keys: DerivedKeys;
+  let kdf: VaultHeader['kdf'];
+  let contents: VaultContents;
+  let onDisk = bytes !== undefined;
+  if (bytes === undefined) {
+    if (!options.createIfMissing) throw new CachetError('ERR_VAULT_NOT_FOUND', `there is no credential vault yet (${path}); import a certificate with "cachet cert import" first`);
+    if (passphrase.length === 0) throw new CachetError('ERR_USAGE', 'the vault passphrase must not be empty');
+    kdf = { name: 'scrypt', ...VAULT_KDF, salt: randomBytes(16).toString('base64') };
+    keys = await deriveKeys(passphrase, kdf);
+    contents = { credentials: [] };
+  } else {
+    if (bytes.length > VAULT_LIMITS.maxFileBytes) throw corrupt(path, 'it is far too large');
+    const { header, aad, body } = parseHeader(path, bytes);
+    kdf = header.kdf;
+    keys = await deriveKeys(passphrase, kdf);
+    const verifier = Buffer.from(header.verifier, 'base64');
+    if (verifier.length !== keys.verifier.length || !timingSafeEqual(verifier, keys.verifier)) {
+      throw new CachetError('ERR_VAULT_BAD_PASSPHRASE', 'the vault passphrase is wrong', { details: { file: path } });
+    }
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', keys.encryption, Buffer.from(header.iv, 'base64'));
+      decipher.setAAD(aad);
+      decipher.setAuthTag(body.subarray(body.length - 16));
+      const plain = Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]);
+      contents = JSON.parse(plain.toString('utf8')) as VaultContents;
+      if (!Array.isArray(contents?.credentials)) throw new Error('no credential list');
+    } catch (error) {
+      throw corrupt(path, 'its contents fail their integrity check', error);
+    }
+  }
+
+  async function save(): Promise<void> {
+    const iv = randomBytes(12);
+    const header: VaultHeader = { format: 'cachet-credentials', version: 1, kdf, cipher: 'aes-256-gcm', iv: iv.toString('base64'), verifier: keys.verifier.toString('base64') };
+    const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(headerBytes.length);
+    const aad = Buffer.concat([MAGIC, length, headerBytes]);
+    const cipher = createCipheriv('aes-256-gcm', keys.encryption, iv);
+    cipher.setAAD(aad);
+    const body = Buffer.concat([cipher.update(Buffer.from(JSON.stringify(contents), 'utf8')), cipher.final(), cipher.getAuthTag()]);
+    await writeAtomically(path, Buffer.concat([aad, body]));
+    onDisk = true;
+  }
+
+  function find(id: string): VaultRecord {
+    const record = contents.credentials.find((c) => c.id === id);
+    if (!record) throw new CachetError('ERR_CERT_NOT_FOUND', `no credential ${id} in the vault`, { details: { id } });
+    return record;
+  }
+
+  return {
+    path,
+    exists: () => onDisk,
+    async list() {
+      return contents.credentials.map(toStored);
+    },
+    async active(role) {
+      const record = contents.credentials.find((c) => c.role === role && c.active);
+      return record ? toStored(record) : undefined;
+    },
+    async add(credential: NewCredential, addOptions = {}) {
+      if (!keyMatchesCertificate(credential.privateKeyPkcs8, credential.certificate)) {
+        throw new CachetError('ERR_KEY_MISMATCH', 'the private key does not belong to the certificate');
+      }
+      const id = certificateFingerprint(credential.certificate);
+      const existing = contents.credentials.find((c) => c.id === id);
+      if (existing && !addOptions.replaceActive) {
+        throw new CachetError('ERR_CERT_EXISTS', `this certificate is already in the vault as a ${existing.role} credential (${id.slice(0, 16)})`, { details: { id, role: existing.role } });
+      }
+      const current = contents.credentials.find((c) => c.role === credential.role && c.active && c.id !== id);
+      if (current && credential.role === 'signing' && !addOptions.replaceActive) {
+        throw new CachetError('ERR_CERT_EXISTS', `a signing certificate is already active (${current.subject}, ${current.id.slice(0, 16)}); replacing it needs confirmation (--force)`, {
+          details: { id: current.id, role: 'signing' },
+        });
+      }
+      const cert = new X509Certificate(Buffer.from(credential.certificate));
+      const record: VaultRecord = {
+        id,
+        role: credential.role,
+        active: true,
+        certificate: Buffer.from(credential.certificate).toString('base64'),
+        chain: credential.chain.map((c) => Buffer.from(c).toString('base64')),
+        subject: certificateSubject(credential.certificate),
+        email: certificateEmails(credential.certificate),
+        notAfter: cert.notAfter.toISOString(),
+        addedAt: new Date().toISOString(),
+        exportable: credential.exportable ?? true,
+        ...(credential.friendlyName !== undefined ? { friendlyName: credential.friendlyName } : {}),
+        privateKeyPkcs8: Buffer.from(credential.privateKeyPkcs8).toString('base64'),
+      };
+      const previous = contents;
+      // Older credentials of the role stay, inactive: an old encryption key still opens old mail.
+      contents = {
+        credentials: [...contents.credentials.filter((c) => c.id !== id).map((c) => (c.role === credential.role ? { ...c, active: false } : c)), record],
+      };
+      try {
+        await save();
+      } catch (error) {
+        contents = previous;
+        throw error;
+      }
+      return toStored(record);
+    },
+    async remove(id) {
+      const record = find(id);
+      const previous = contents;
+      const rest = contents.credentials.filter((c) => c.id !== id).map((c) => ({ ...c }));
+      // When the active one goes, the newest remaining credential of its role takes over.
+      if (record.active) {
+        const successor = rest.filter((c) => c.role === record.role).sort((a, b) => b.addedAt.localeCompare(a.addedAt))[0];
+        if (successor) successor.active = true;
+      }
+      contents = { credentials: rest };
+      try {
+        await save();
+      } catch (error) {
+        contents = previous;
+        throw error;
+      }
+    },
+    async privateKey(id): Promise<PrivateKeyHandle> {
+      const record = find(id);
+      return softwareKey(createPrivateKey({ key: Buffer.from(record.privateKeyPkcs8, 'base64'), format: 'der', type: 'pkcs8' }));
+    },
+    async exportPrivateKey(id) {
+      const record = find(id);
+      if (!record.exportable) throw new CachetError('ERR_POLICY_FORBIDS', `the private key of ${record.subject} is marked not exportable`, { details: { id } });
+      return Buffer.from(record.privateKeyPkcs8, 'base64');
+    },
+  };
+}
