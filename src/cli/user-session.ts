@@ -35,7 +35,7 @@ export async function openUserSession(context: CliContext, options: { as?: strin
   const home = cachetHome(context);
   const user = await currentUser(home, options.as ?? context.env.CACHET_USER);
   const userContext: CliContext = { ...context, env: { ...context.env, CACHET_HOME: user.dir, CACHET_ORG_HOME: home } };
-  const policy = await loadEffectivePolicy({ home, policyFile: context.env.CACHET_POLICY });
+  const policy = await loadEffectivePolicy({ home, settingsHome: user.dir, policyFile: context.env.CACHET_POLICY });
   let config: AccountConfig = {};
   try {
     config = JSON.parse(await readFile(join(user.dir, 'account.json'), 'utf8')) as AccountConfig;

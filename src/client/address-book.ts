@@ -27,6 +27,8 @@ export interface KnownCertificate {
   /** Named by the correspondent as their encryption certificate (SMIMEEncryptionKeyPreference). */
   preferred: boolean;
   issuer: string;
+  /** base64 DER of CA certificates that came with it (to build its chain later). */
+  chain?: string[];
 }
 
 export interface AddressEntry {
@@ -87,7 +89,7 @@ export class AddressBook {
    * Adds a certificate for each of its addresses. Returns the addresses whose key changed (a new
    * certificate from a different issuer, or a new key, while others were already known).
    */
-  add(der: Uint8Array, source: KnownCertificate['source'], options: { preferred?: boolean; capabilities?: string[]; now?: Date } = {}): string[] {
+  add(der: Uint8Array, source: KnownCertificate['source'], options: { preferred?: boolean; capabilities?: string[]; now?: Date; chain?: Uint8Array[] } = {}): string[] {
     const cert = new X509Certificate(Buffer.from(der));
     const fingerprint = fingerprintOf(der);
     const changed: string[] = [];
@@ -104,7 +106,15 @@ export class AddressBook {
       const knownIssuers = new Set(entry.certificates.map((c) => c.issuer));
       const firstForAddress = entry.certificates.length === 0;
       if (options.preferred) for (const c of entry.certificates) c.preferred = false;
-      entry.certificates.push({ der: Buffer.from(der).toString('base64'), fingerprint, source, firstSeen: (options.now ?? new Date()).toISOString(), preferred: options.preferred ?? false, issuer: cert.issuer });
+      entry.certificates.push({
+        der: Buffer.from(der).toString('base64'),
+        fingerprint,
+        source,
+        firstSeen: (options.now ?? new Date()).toISOString(),
+        preferred: options.preferred ?? false,
+        issuer: cert.issuer,
+        chain: (options.chain ?? []).filter((c) => new X509Certificate(Buffer.from(c)).ca).map((c) => Buffer.from(c).toString('base64')),
+      });
       // The first certificate, or a renewal by the same CA, is trusted on first use; another CA is a change.
       if (firstForAddress || knownIssuers.has(cert.issuer) || source === 'imported') entry.accepted.push(fingerprint);
       else changed.push(address);
@@ -129,13 +139,14 @@ export class AddressBook {
     for (const layer of opened.signedLayers) {
       for (const signer of layer.signers) {
         if (!signer.valid || signer.trusted !== true || !signer.certificate) continue;
-        changed.push(...this.add(signer.certificate, 'signed-mail', { capabilities: signer.capabilities }));
+        const chain = layer.certificates;
+        changed.push(...this.add(signer.certificate, 'signed-mail', { capabilities: signer.capabilities, chain }));
         const preference = signer.encryptionKeyPreference?.certificate;
-        if (preference) changed.push(...this.add(preference, 'signed-mail', { preferred: true }));
+        if (preference) changed.push(...this.add(preference, 'signed-mail', { preferred: true, chain }));
         // a separate encryption certificate of the signer carried in the message
         for (const other of layer.certificates) {
           const sameOwner = certificateEmails(other).some((e) => signer.email.includes(e));
-          if (sameOwner && certificateRole(other).role === 'encryption') changed.push(...this.add(other, 'signed-mail'));
+          if (sameOwner && certificateRole(other).role === 'encryption') changed.push(...this.add(other, 'signed-mail', { chain }));
         }
       }
     }
@@ -160,7 +171,8 @@ export class AddressBook {
         base.rejected.push({ fingerprint: known.fingerprint, reason: 'no trusted root is configured, so no certificate can be trusted' });
         continue;
       }
-      const result = await validator.validate({ certificate: der, intermediates: [], purpose: 'encryption', at: now });
+      const intermediates = (known.chain ?? []).map((c) => Buffer.from(c, 'base64'));
+      const result = await validator.validate({ certificate: der, intermediates, purpose: 'encryption', at: now });
       if (!result.trusted) {
         base.rejected.push({ fingerprint: known.fingerprint, reason: result.error?.message ?? 'not trusted' });
         continue;

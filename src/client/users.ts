@@ -4,6 +4,8 @@
  * organisation shares (the admin's policy, trusted roots, the CA). Mail between local users is
  * delivered straight into the recipient's Maildir: the embedded default needs no server.
  */
+import { randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CachetError } from '../engine/errors.js';
@@ -81,4 +83,27 @@ export async function currentUser(home: string, explicit: string | undefined): P
   if (users.length === 1) return users[0]!;
   if (users.length === 0) throw new CachetError('ERR_USAGE', 'this Cachet home has no user yet; add one with "cachet account add ADDRESS"');
   throw new CachetError('ERR_USAGE', `say which user you are with --as or CACHET_USER (users: ${users.map((u) => u.address).join(', ')})`);
+}
+
+const scrypt = promisify(scryptCallback) as (password: string, salt: Buffer, length: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
+const LOGIN_KDF = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
+
+/** Sets the password the user signs in to the web client with (stored as a scrypt hash). */
+export async function setLoginPassword(user: LocalUser, password: string): Promise<void> {
+  if (password.length < 8) throw new CachetError('ERR_USAGE', 'a password needs at least 8 characters');
+  const salt = randomBytes(16);
+  const hash = await scrypt(password, salt, 32, LOGIN_KDF);
+  await writeFile(join(user.dir, 'login.json'), `${JSON.stringify({ salt: salt.toString('base64'), hash: hash.toString('base64'), N: LOGIN_KDF.N })}\n`, { mode: 0o600 });
+}
+
+export async function checkLoginPassword(user: LocalUser, password: string): Promise<boolean> {
+  let stored: { salt: string; hash: string };
+  try {
+    stored = JSON.parse(await readFile(join(user.dir, 'login.json'), 'utf8')) as { salt: string; hash: string };
+  } catch {
+    return false;
+  }
+  const expected = Buffer.from(stored.hash, 'base64');
+  const actual = await scrypt(password, Buffer.from(stored.salt, 'base64'), expected.length, LOGIN_KDF);
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
 }

@@ -62,7 +62,10 @@ export interface EffectivePolicy {
 }
 
 export interface PolicyLocation {
+  /** The organisation's home: where the admin's policy file lives. */
   home: string;
+  /** Where the user's settings.json lives (a user's own directory); default `home`. */
+  settingsHome?: string | undefined;
   /** Explicit policy file ($CACHET_POLICY). */
   policyFile?: string | undefined;
 }
@@ -129,7 +132,7 @@ export async function loadSettings(home: string): Promise<Record<string, unknown
 
 export async function loadEffectivePolicy(location: PolicyLocation): Promise<EffectivePolicy> {
   const policy = await loadPolicyFile(location);
-  const settings = await loadSettings(location.home);
+  const settings = await loadSettings(location.settingsHome ?? location.home);
   const values: EffectiveValue[] = (Object.keys(POLICY_KEYS) as PolicyKey[]).map((key) => {
     if (key in policy) return { key, value: policy[key], origin: 'policy', locked: true };
     if (key in settings) return { key, value: settings[key], origin: 'setting', locked: false };
@@ -149,8 +152,8 @@ export async function updateSetting(location: PolicyLocation, key: string, value
   validate({ [key]: value }, 'the setting', ['setting']);
   const policy = await loadPolicyFile(location);
   if (key in policy) throw new CachetError('ERR_POLICY_FORBIDS', `"${key}" is set by your administrator's policy and cannot be changed`, { details: { key } });
-  const settings = { ...(await loadSettings(location.home)), [key]: value };
-  const path = settingsPath(location.home);
+  const settings = { ...(await loadSettings(location.settingsHome ?? location.home)), [key]: value };
+  const path = settingsPath(location.settingsHome ?? location.home);
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const temporary = `${path}.${process.pid}.tmp`;
   await writeFile(temporary, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
