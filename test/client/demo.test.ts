@@ -8,8 +8,8 @@ test('cachet demo: the reference flow ends with a valid, trusted, encrypted mail
   assert.equal(result.status, 'valid');
   assert.equal(result.encrypted, true);
   const output = lines.join('\n');
-  assert.match(output, /imported alice-sign\.pfx: recognised as a signing-only certificate/);
-  assert.match(output, /imported bob-enc\.pfx: recognised as an encryption-only certificate/);
+  assert.match(output, /alice-sign\.pfx: a signing-only certificate .* imported automatically as your signing certificate/);
+  assert.match(output, /bob-enc\.pfx: an encryption-only certificate .* imported automatically as your encryption certificate/);
   assert.match(output, /status VALID, encrypted \(AES-256-GCM\), signed by alice@example\.org \(signature valid, trusted\)/);
   assert.match(output, /the figures are final/);
 });
