@@ -9,6 +9,7 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import { findUser, listUsers } from '../client/users.js';
 import { CachetError } from '../engine/errors.js';
 import { Maildir } from '../mail/maildir.js';
+import { SmtpTransport, type SmtpSettings } from '../mail/transport.js';
 
 export interface DistributionFile {
   /** What the file holds, for the instructions. */
@@ -99,42 +100,32 @@ export async function deliverToLocalUser(home: string, to: string, message: Uint
   return join(user.mailbox.root, 'INBOX', 'new', id);
 }
 
-export interface SmtpTarget {
-  /** smtp://user:pass@host:port or smtps://…; credentials may also come separately. */
-  url: string;
-  user?: string;
-  password?: string;
-  /** Refuse to send unless the connection is TLS (STARTTLS or smtps). */
-  requireTls?: boolean;
-  tls?: { ca?: string | Buffer; servername?: string; rejectUnauthorized?: boolean };
+/**
+ * The mail module's SMTP settings for an smtp:// (STARTTLS when offered) or smtps:// URL; user and
+ * password may be in the URL or given separately.
+ */
+export function smtpSettings(url: string, options: { user?: string; password?: string; ca?: string; requireTls?: boolean } = {}): SmtpSettings {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (error) {
+    throw new CachetError('ERR_USAGE', `--smtp-url "${url}" is not a URL (smtp://host:port or smtps://host:port)`, { cause: error });
+  }
+  if (parsed.protocol !== 'smtp:' && parsed.protocol !== 'smtps:') throw new CachetError('ERR_USAGE', `--smtp-url must start with smtp:// or smtps:// (not ${parsed.protocol})`);
+  const secure = parsed.protocol === 'smtps:';
+  const user = options.user ?? (parsed.username ? decodeURIComponent(parsed.username) : undefined);
+  const password = options.password ?? (parsed.password ? decodeURIComponent(parsed.password) : undefined);
+  return {
+    host: parsed.hostname,
+    port: parsed.port ? Number(parsed.port) : secure ? 465 : 587,
+    secure,
+    ...(options.requireTls ? { requireTls: true } : {}),
+    ...(user ? { user, password: password ?? '' } : {}),
+    ...(options.ca ? { ca: options.ca } : {}),
+  };
 }
 
-/** Sends a built message by SMTP with nodemailer. */
-export async function sendBySmtp(target: SmtpTarget, envelope: { from: string; to: string }, message: Uint8Array): Promise<string> {
-  const { createTransport } = await import('nodemailer');
-  const url = new URL(target.url);
-  const secure = url.protocol === 'smtps:';
-  const user = target.user ?? (url.username ? decodeURIComponent(url.username) : undefined);
-  const pass = target.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
-  const transport = createTransport({
-    host: url.hostname,
-    port: url.port ? Number(url.port) : secure ? 465 : 587,
-    secure,
-    ...(target.requireTls ? { requireTLS: true } : target.tls ? {} : { ignoreTLS: !secure }),
-    ...(user ? { auth: { user, pass: pass ?? '' } } : {}),
-    ...(target.tls ? { tls: target.tls } : {}),
-  });
-  try {
-    const info = await transport.sendMail({ envelope, raw: Buffer.from(message) });
-    return String(info.messageId ?? '');
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'EAUTH') throw new CachetError('ERR_MAIL_AUTH', `the SMTP server ${url.host} refused the credentials`, { cause: error });
-    if (code === 'ECONNECTION' || code === 'ETIMEDOUT' || code === 'ESOCKET' || code === 'EDNS') {
-      throw new CachetError('ERR_MAIL_UNREACHABLE', `the SMTP server ${url.host} cannot be reached`, { cause: error });
-    }
-    throw new CachetError('ERR_MAIL_SEND_FAILED', `the SMTP server ${url.host} did not accept the message: ${(error as Error).message}`, { cause: error });
-  } finally {
-    transport.close();
-  }
+/** Sends the built message through the mail module's SMTP transport. */
+export async function sendBySmtp(settings: SmtpSettings, envelope: { from: string; to: string }, message: Uint8Array): Promise<string[]> {
+  return new SmtpTransport(settings).deliver({ from: envelope.from, to: [envelope.to] }, message);
 }

@@ -31,6 +31,8 @@ export interface ReadResult {
   attachments: ReadAttachment[];
   /** Addresses whose certificate changed (key continuity), to tell the user. */
   keyChanges: string[];
+  /** Per signer of the message's signed layers (same order as report.signers): certificate, chain, revocation. */
+  signerDetails: Array<{ certificate?: Uint8Array; chain?: Uint8Array[]; revocation?: string }>;
 }
 
 export interface ReadContext {
@@ -78,6 +80,13 @@ export async function readMessage(folder: FolderName, id: string, context: ReadC
         return { index, filename: a.filename ?? `attachment-${index + 1}`, contentType: a.mimeType, size: bytes.length, content: bytes };
       }),
       keyChanges,
+      signerDetails: opened.signedLayers.flatMap((l) =>
+        l.signers.map((signer) => ({
+          ...(signer.certificate ? { certificate: signer.certificate } : {}),
+          ...(signer.chain ? { chain: signer.chain } : {}),
+          ...(signer.revocation ? { revocation: `${signer.revocation.status}${signer.revocation.method !== 'none' ? ` (${signer.revocation.method.toUpperCase()})` : ''}` } : {}),
+        })),
+      ),
     };
   } finally {
     await opened.dispose();

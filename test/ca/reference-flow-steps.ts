@@ -1,17 +1,14 @@
 /**
  * The steps of the reference flow that belong to other modules: the S/MIME engine (sign, encrypt,
- * decrypt, verify), the certificates module (PKCS#12 read, role detection, validator with CRLs),
- * and — until they are in this build — the mail client's import-from-mail and the directory lookup,
- * for which a stated stand-in runs (postal-mime + readPfx, ldapts). Each
+ * decrypt, verify), the certificates module (role detection, validator with CRLs), and — until it
+ * is in this build — the directory lookup, for which a stated stand-in runs (ldapts). Each
  * stand-in records itself, so the end-to-end test reports exactly where one was used.
  */
 import 'reflect-metadata';
-import type { KeyObject } from 'node:crypto';
 import { CRLDistributionPointsExtension, X509Certificate as PeculiarCertificate } from '@peculiar/x509';
 import { Client, EqualityFilter } from 'ldapts';
-import PostalMime from 'postal-mime';
 import { readMimeEntity } from '../../src/engine/mime/entity-reader.js';
-import { readPfx, type PfxCredential } from '../../src/engine/pkcs12/pfx-read.js';
+import type { PrivateKeyHandle } from '../../src/engine/keys.js';
 import { certificateRole } from '../../src/engine/pki/certificate-role.js';
 import { createCertificateValidator } from '../../src/engine/pki/create-validator.js';
 import type { CertificateValidator } from '../../src/engine/pki/validator.js';
@@ -19,7 +16,6 @@ import { decryptEnvelopedEntity } from '../../src/engine/smime/decrypt.js';
 import { encryptMessage } from '../../src/engine/smime/encrypt.js';
 import { signMessage } from '../../src/engine/smime/sign.js';
 import { verifySignedEntity } from '../../src/engine/smime/verify.js';
-import { softwareKey } from '../../src/engine/software-key.js';
 import { collectBytes, toByteStream } from '../../src/engine/stream-types.js';
 
 export const usedStandIns: string[] = [];
@@ -36,26 +32,6 @@ export function detectRole(certificate: Uint8Array): Role {
   const { role, reasons } = certificateRole(certificate);
   if (role === 'none') throw new Error(`not an S/MIME certificate: ${reasons.join('; ')}`);
   return role;
-}
-
-// ---------------------------------------------------------------- import from mail
-
-export interface ImportedCredential extends PfxCredential { role: Role; filename: string }
-
-/** The user's distribution mail → credentials by role: postal-mime for the attachments, readPfx for each. */
-export async function importFromMail(raw: Uint8Array, password: string): Promise<ImportedCredential[]> {
-  standIn('import from mail: postal-mime + readPfx in the test, credentials kept in memory (src/client/import-from-mail.ts and the vault CredentialStore not in this build)');
-  const mail = await PostalMime.parse(Buffer.from(raw));
-  const out: ImportedCredential[] = [];
-  for (const attachment of mail.attachments) {
-    if (attachment.mimeType !== 'application/x-pkcs12') continue;
-    const bytes = typeof attachment.content === 'string' ? Buffer.from(attachment.content, 'base64') : new Uint8Array(attachment.content);
-    const { credentials } = await readPfx(bytes, password);
-    const credential = credentials[0];
-    if (!credential) throw new Error(`${attachment.filename ?? 'an attachment'} holds no key`);
-    out.push({ ...credential, role: detectRole(credential.certificate), filename: attachment.filename ?? '' });
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------- directory
@@ -81,10 +57,10 @@ export async function directoryCertificates(url: string, baseDn: string, email: 
 
 // ---------------------------------------------------------------- the S/MIME engine
 
-export interface SigningCredential { certificate: Uint8Array; chain: Uint8Array[]; key: KeyObject }
+export interface SigningCredential { certificate: Uint8Array; chain: Uint8Array[]; key: PrivateKeyHandle }
 
 export async function signMail(message: string, signer: SigningCredential): Promise<Buffer> {
-  const signers = [{ certificate: signer.certificate, chain: signer.chain, key: softwareKey(signer.key) }];
+  const signers = [{ certificate: signer.certificate, chain: signer.chain, key: signer.key }];
   return Buffer.from(await collectBytes(signMessage(toByteStream(Buffer.from(message)), { signers, mode: 'detached' })));
 }
 
@@ -92,10 +68,10 @@ export async function encryptMail(signedMessage: Uint8Array, recipient: Uint8Arr
   return Buffer.from(await collectBytes(encryptMessage(toByteStream(signedMessage), { recipients: [{ certificate: recipient }] })));
 }
 
-export async function decryptMail(encrypted: Uint8Array, recipient: { certificate: Uint8Array; key: KeyObject }): Promise<Buffer> {
+export async function decryptMail(encrypted: Uint8Array, recipient: { certificate: Uint8Array; key: PrivateKeyHandle }): Promise<Buffer> {
   const chunks: Buffer[] = [];
   const entity = await readMimeEntity(toByteStream(encrypted));
-  await decryptEnvelopedEntity(entity, { write: (c) => { chunks.push(Buffer.from(c)); } }, { decryptors: [{ certificate: recipient.certificate, key: softwareKey(recipient.key) }] });
+  await decryptEnvelopedEntity(entity, { write: (c) => { chunks.push(Buffer.from(c)); } }, { decryptors: [{ certificate: recipient.certificate, key: recipient.key }] });
   return Buffer.concat(chunks);
 }
 

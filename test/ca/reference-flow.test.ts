@@ -11,15 +11,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { importFromMail } from '../../src/client/import-from-mail.js';
 import { addUser, findUser } from '../../src/client/users.js';
+import { openFileCredentialStore, type FileCredentialStore } from '../../src/keys/file-credential-store.js';
 import { cachet, caWorkspace, freePort, openssl, PFX_PASSWORD, startCachet, type CaWorkspace } from './support.js';
 import { startCaSlapd, type CaSlapd } from './slapd.js';
-import {
-  decryptMail, detectRole, directoryCertificates, encryptMail, importFromMail, signMail, usedStandIns, validatorFor, verifyMail,
-  type ImportedCredential,
-} from './reference-flow-steps.js';
+import { decryptMail, detectRole, directoryCertificates, encryptMail, signMail, usedStandIns, validatorFor, verifyMail } from './reference-flow-steps.js';
 
 let ws: CaWorkspace;
 let ldap: CaSlapd | undefined;
@@ -30,7 +30,8 @@ const USERS = [
   { uid: 'bob', mail: 'bob@example.com', cn: 'Bob Builder' },
 ];
 const serials: Record<string, string> = {};
-const wallets: Record<string, ImportedCredential[]> = {};
+const wallets: Record<string, FileCredentialStore> = {};
+const VAULT_PASSPHRASE = 'vault passphrase of the user';
 
 before(async () => {
   ws = caWorkspace('cachet-ca-flow-');
@@ -99,40 +100,45 @@ describe('the reference flow', () => {
     }
   });
 
-  test('4. each user imports from the mail; roles are detected automatically', async () => {
+  test('4. each user imports from the mail into their vault; roles are detected automatically', async () => {
     for (const user of USERS) {
       const local = (await findUser(ws.env.CACHET_HOME!, user.mail))!;
       const [message] = await local.mailbox.list('INBOX');
-      const imported = await importFromMail(await local.mailbox.read('INBOX', message!.id), PFX_PASSWORD);
-      assert.equal(imported.length, 2);
-      const byRole = Object.fromEntries(imported.map((c) => [c.role, c]));
-      assert.ok(byRole.signing && byRole.encryption, `${user.uid}: one signing and one encryption credential`);
-      assert.equal(new X509Certificate(byRole.signing.certificate).serialNumber.toLowerCase(), serials[`${user.uid}-sign`]);
-      assert.equal(new X509Certificate(byRole.encryption.certificate).serialNumber.toLowerCase(), serials[`${user.uid}-enc`]);
-      wallets[user.uid] = imported;
+      const store = await openFileCredentialStore(join(local.dir, 'credentials.vault'), VAULT_PASSPHRASE, { createIfMissing: true });
+      const results = await importFromMail(local, 'INBOX', message!.id, store, { password: async () => PFX_PASSWORD });
+      assert.deepEqual(results.map((r) => [r.filename, r.kind, r.kind === 'imported' ? r.role : '', r.kind === 'imported' && r.automatic]), [
+        [`${user.uid}-sign.pfx`, 'imported', 'signing', true],
+        [`${user.uid}-enc.pfx`, 'imported', 'encryption', true],
+      ]);
+      const signing = (await store.active('signing'))!;
+      const encryption = (await store.active('encryption'))!;
+      assert.equal(new X509Certificate(signing.certificate).serialNumber.toLowerCase(), serials[`${user.uid}-sign`]);
+      assert.equal(new X509Certificate(encryption.certificate).serialNumber.toLowerCase(), serials[`${user.uid}-enc`]);
+      assert.equal(signing.chain.length, 2, 'the chain came along from the PKCS#12 file');
+      wallets[user.uid] = store;
     }
   });
 
   let lastSigned: Buffer | undefined;
   async function aliceSendsBob(subject: string): Promise<Buffer> {
-    const alice = wallets.alice!.find((c) => c.role === 'signing')!;
+    const alice = (await wallets.alice!.active('signing'))!;
     // bob's encryption certificate, found in the directory.
     const published = await directoryCertificates(ldap!.url, ldap!.baseDn, 'bob@example.com');
     assert.equal(published.length, 2);
     const bobEncryption = published.find((c) => detectRole(c) === 'encryption');
     assert.ok(bobEncryption, "bob's encryption certificate is in the directory");
     const message = `From: alice@example.com\r\nTo: bob@example.com\r\nSubject: ${subject}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello Bob,\r\nthe quarterly figures are attached in spirit.\r\n`;
-    const signed = await signMail(message, { certificate: alice.certificate, chain: alice.chain, key: createPrivateKey({ key: Buffer.from(alice.privateKeyPkcs8), format: 'der', type: 'pkcs8' }) });
+    const signed = await signMail(message, { certificate: alice.certificate, chain: alice.chain, key: await wallets.alice!.privateKey(alice.id) });
     return encryptMail(signed, bobEncryption);
   }
 
   async function bobReads(encrypted: Buffer): Promise<Awaited<ReturnType<typeof verifyMail>>> {
-    const bob = wallets.bob!.find((c) => c.role === 'encryption')!;
-    const decrypted = await decryptMail(encrypted, { certificate: bob.certificate, key: createPrivateKey({ key: Buffer.from(bob.privateKeyPkcs8), format: 'der', type: 'pkcs8' }) });
+    const bob = (await wallets.bob!.active('encryption'))!;
+    const decrypted = await decryptMail(encrypted, { certificate: bob.certificate, key: await wallets.bob!.privateKey(bob.id) });
     assert.match(decrypted.toString('latin1'), /multipart\/signed/);
     assert.match(decrypted.toString('latin1'), /the quarterly figures are attached in spirit/);
     lastSigned = decrypted;
-    const alice = wallets.alice!.find((c) => c.role === 'signing')!;
+    const alice = (await wallets.alice!.active('signing'))!;
     return verifyMail(decrypted, await validatorFor(root, [alice.certificate, ...alice.chain]));
   }
 

@@ -31,13 +31,19 @@ const ICONS: Record<string, string> = {
   dash: 'M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm-5 9h10v2H7z',
 };
 
-/** An icon with an accessible label (role img), so screen readers announce the status. */
-export function icon(name: keyof typeof ICONS | string, label: string): SVGSVGElement {
+/**
+ * An icon with an accessible label (role img), so screen readers announce the status; `decorative`
+ * icons beside a text that says the same are hidden from them instead.
+ */
+export function icon(name: keyof typeof ICONS | string, label: string, decorative = false): SVGSVGElement {
   const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
   svg.setAttribute('viewBox', '0 0 24 24');
   svg.setAttribute('class', `icon icon-${name}`);
-  svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-label', label);
+  if (decorative) svg.setAttribute('aria-hidden', 'true');
+  else {
+    svg.setAttribute('role', 'img');
+    svg.setAttribute('aria-label', label);
+  }
   const title = document.createElementNS('http://www.w3.org/2000/svg', 'title');
   title.textContent = label;
   const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { CachetError } from '../../engine/errors.js';
 import { cachetHome } from '../../ca/ca-store.js';
-import { buildDistributionMail, deliverToLocalUser, deliverToMaildir, sendBySmtp, type DistributionFile } from '../../ca/distribution-mail.js';
+import { buildDistributionMail, deliverToLocalUser, deliverToMaildir, sendBySmtp, smtpSettings, type DistributionFile } from '../../ca/distribution-mail.js';
 import { checkMailbox } from '../../ca/issue.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
@@ -30,7 +30,7 @@ Options:
   --smtp-user U             SMTP user; its password from --smtp-password-file or $CACHET_SMTP_PASSWORD
   --smtp-password-file F
   --smtp-tls-ca FILE        CA certificate(s) for the SMTP server's TLS certificate
-  --smtp-tls-servername H   the name the SMTP server's certificate carries, when it is not the URL's host
+  --smtp-require-tls        refuse to send unless the connection is encrypted (STARTTLS)
   --local                   deliver into the INBOX of the local user E of this Cachet home
   --maildir DIR             deliver into this Maildir (its new/ folder)
   --out FILE                write the message (RFC 5322) to FILE
@@ -49,7 +49,7 @@ const options = {
   'smtp-user': { type: 'string' },
   'smtp-password-file': { type: 'string' },
   'smtp-tls-ca': { type: 'string' },
-  'smtp-tls-servername': { type: 'string' },
+  'smtp-require-tls': { type: 'boolean' },
   maildir: { type: 'string' },
   local: { type: 'boolean' },
   out: { type: 'string' },
@@ -93,18 +93,15 @@ const command: CliCommand = {
       const password = user
         ? await readSecret({ file: values['smtp-password-file'] === undefined ? undefined : inputPath(values['smtp-password-file'], context), envVar: 'CACHET_SMTP_PASSWORD', promptLabel: `SMTP password for ${user}` }, context)
         : undefined;
-      const ca = values['smtp-tls-ca'] ? await readFile(inputPath(values['smtp-tls-ca'], context)) : undefined;
-      const id = await sendBySmtp({
-        url: values['smtp-url']!,
-        ...(user ? { user, password: password ?? '' } : {}),
-        ...(ca ? { tls: { ca, ...(values['smtp-tls-servername'] ? { servername: values['smtp-tls-servername'] } : {}) } } : {}),
-      }, { from, to }, message);
-      result = { sent: id };
+      const ca = values['smtp-tls-ca'] ? await readFile(inputPath(values['smtp-tls-ca'], context), 'utf8') : undefined;
+      const settings = smtpSettings(values['smtp-url']!, { ...(user ? { user, password: password ?? '' } : {}), ...(ca ? { ca } : {}), ...(values['smtp-require-tls'] ? { requireTls: true } : {}) });
+      const accepted = await sendBySmtp(settings, { from, to }, message);
+      result = { sent: accepted.join(', ') };
     }
     if (values.json) {
       context.stdout.write(`${JSON.stringify({ to, files: files.map((f) => f.filename), ...result })}\n`);
     } else {
-      context.stdout.write(result.delivered ? `delivered to ${result.delivered}\n` : result.written ? `written to ${result.written}\n` : `sent to ${to}${result.sent ? ` (${result.sent})` : ''}\n`);
+      context.stdout.write(result.delivered ? `delivered to ${result.delivered}\n` : result.written ? `written to ${result.written}\n` : `sent to ${result.sent || to}\n`);
       context.stdout.write('Remember: give the PKCS#12 password to the user through another channel.\n');
     }
     return 0;

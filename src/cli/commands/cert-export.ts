@@ -12,6 +12,7 @@ import { readSecret } from '../secrets.js';
 import { findStoredCredential } from '../stored-credential.js';
 
 const help = `usage: cachet cert export ID --out FILE.p12 [--password-file F] [--passphrase-file F] [--legacy]
+                          [--json]
 
 Exports a credential (ID: its fingerprint or the first 8+ hex digits, see "cachet cert list") as a
 PKCS#12 file holding the key, the certificate and its chain. Only credentials marked exportable can
@@ -23,6 +24,7 @@ Options:
   --password-file F    the password for the new file (else $CACHET_PASSWORD, else a prompt)
   --passphrase-file F  the vault passphrase (else $CACHET_VAULT_PASSPHRASE, else a prompt)
   --legacy             legacy algorithms for old clients
+  --json               print {"exported": {"id", "file", "legacy"}}
 
 Exit statuses: 0 written · 1 not found · 7 not exportable · 2 usage · 3 file I/O · 4 wrong passphrase`;
 
@@ -31,6 +33,7 @@ const options = {
   'password-file': { type: 'string' },
   'passphrase-file': { type: 'string' },
   legacy: { type: 'boolean' },
+  json: { type: 'boolean' },
 } as const;
 
 const command: CliCommand = {
@@ -62,7 +65,8 @@ const command: CliCommand = {
       await output.abort();
       throw error;
     }
-    context.stdout.write(`exported ${credential.email[0] ?? credential.subject} (${credential.role}) to ${out}${values.legacy ? ' with legacy algorithms' : ''}\n`);
+    if (values.json) context.stdout.write(`${JSON.stringify({ exported: { id: credential.id, file: out, legacy: values.legacy === true } })}\n`);
+    else context.stdout.write(`exported ${credential.email[0] ?? credential.subject} (${credential.role}) to ${out}${values.legacy ? ' with legacy algorithms' : ''}\n`);
     return 0;
   },
 };

@@ -9,7 +9,7 @@ import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { findStoredCredential } from '../stored-credential.js';
 
-const help = `usage: cachet cert remove ID [--passphrase-file F] [--force]
+const help = `usage: cachet cert remove ID [--passphrase-file F] [--force] [--json]
 
 Removes a credential (ID: its fingerprint or the first 8+ hex digits, see "cachet cert list") from
 your vault. Mail encrypted to an encryption certificate can no longer be read once its key is gone,
@@ -19,6 +19,7 @@ role is removed, the newest remaining one of that role becomes active.
 Options:
   --passphrase-file F  the vault passphrase (else $CACHET_VAULT_PASSPHRASE, else a prompt)
   --force              remove an encryption credential without asking
+  --json               print {"removed": {"id", "role"}}
 
 Exit statuses: 0 removed · 1 not found · 7 an encryption key without --force or a yes · 2 usage ·
 4 wrong passphrase`;
@@ -26,6 +27,7 @@ Exit statuses: 0 removed · 1 not found · 7 an encryption key without --force o
 const options = {
   'passphrase-file': { type: 'string' },
   force: { type: 'boolean' },
+  json: { type: 'boolean' },
 } as const;
 
 const command: CliCommand = {
@@ -46,7 +48,8 @@ const command: CliCommand = {
       if (answer !== 'y' && answer !== 'yes') throw new CachetError('ERR_POLICY_FORBIDS', 'nothing was removed', { details: { id: credential.id } });
     }
     await store.remove(credential.id);
-    context.stdout.write(`removed the ${credential.role} credential of ${who} (${credential.id.slice(0, 16)})\n`);
+    if (values.json) context.stdout.write(`${JSON.stringify({ removed: { id: credential.id, role: credential.role } })}\n`);
+    else context.stdout.write(`removed the ${credential.role} credential of ${who} (${credential.id.slice(0, 16)})\n`);
     return 0;
   },
 };

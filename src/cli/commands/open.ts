@@ -68,6 +68,7 @@ function describe(report: OpenReport): string {
   if (who) lines.push(`signed by: ${who}`);
   for (const signer of report.signers) if (signer.error) lines.push(`  ${signer.email[0] ?? signer.subject}: ${signer.error.message}`);
   for (const warning of report.warnings) lines.push(`warning: ${warning}`);
+  for (const d of report.headers.differences) lines.push(`warning: the ${d.field} was changed outside the signature ("${d.outer ?? ''}"); the protected one is "${d.protected ?? ''}"`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -19,6 +19,7 @@ import {
   X509Crl,
 } from '@peculiar/x509';
 import type { CachetErrorCode } from '../errors.js';
+import { createOcspClient, ocspUrls, type OcspClient, type OcspFetch } from './ocsp.js';
 import type { CertificatePurpose, CertificateValidator, ChainValidationRequest, ChainValidationResult, RevocationReport } from './validator.js';
 
 const EMAIL_PROTECTION = '1.3.6.1.5.5.7.3.4';
@@ -34,6 +35,20 @@ export interface ValidatorOptions {
   crls?: Uint8Array[];
   /** 'off': no revocation check; 'soft-fail' (default): unknown status passes; 'hard-fail': unknown fails. */
   revocation?: 'off' | 'soft-fail' | 'hard-fail';
+  /**
+   * OCSP (RFC 6960), asked when no CRL answered for a link of a chain that ends at a trust anchor —
+   * never for a stranger's chain, whose responder URL is a tracking beacon (asking it tells the sender
+   * the mail was read). Off unless `enabled`.
+   */
+  ocsp?: {
+    enabled: boolean;
+    /** HTTP through this function (default: the global fetch). */
+    fetch?: OcspFetch;
+    /** A client to share (and so share its cache) between validators. */
+    client?: OcspClient;
+    /** A responder to ask for certificates that name none in their authorityInfoAccess. */
+    defaultResponderUrl?: string;
+  };
 }
 
 interface Parsed {
@@ -112,28 +127,68 @@ export function createCertificateValidator(options: ValidatorOptions): Certifica
   const crls = (options.crls ?? []).flatMap(parseCrls);
   const mode = options.revocation ?? 'soft-fail';
 
+  const ocsp = options.ocsp?.enabled ? (options.ocsp.client ?? createOcspClient(options.ocsp.fetch ? { fetch: options.ocsp.fetch } : {})) : undefined;
+  const defaultResponderUrl = options.ocsp?.defaultResponderUrl;
+
+  type LinkAnswer = { state: 'good'; method: 'crl' | 'ocsp'; source: string } | { state: 'revoked'; method: 'crl' | 'ocsp'; source: string; date: Date; reason?: string } | { state: 'unknown' };
+
+  async function crlAnswer(subject: Parsed, issuer: Parsed, at: Date): Promise<LinkAnswer> {
+    let checked = false;
+    for (const crl of crls) {
+      if (crl.issuer !== issuer.cert.subject) continue;
+      if (!(await crl.verify({ publicKey: issuer.cert.publicKey }).catch(() => false))) continue;
+      checked = true;
+      const entry = crl.findRevoked(subject.cert);
+      if (entry && entry.revocationDate <= at) {
+        return { state: 'revoked', method: 'crl', source: 'CRL', date: entry.revocationDate, ...(entry.reason !== undefined ? { reason: String(entry.reason) } : {}) };
+      }
+    }
+    return checked ? { state: 'good', method: 'crl', source: 'CRL' } : { state: 'unknown' };
+  }
+
+  /** Only called for chains that end at an anchor (validate() returns before, for the others). */
+  async function ocspAnswer(subject: Parsed, issuer: Parsed, at: Date): Promise<LinkAnswer> {
+    if (!ocsp) return { state: 'unknown' };
+    const url = ocspUrls(subject.der)[0] ?? defaultResponderUrl;
+    if (!url) return { state: 'unknown' };
+    try {
+      const answer = await ocsp.check({ certificate: subject.der, issuer: issuer.der, url });
+      if (answer.status === 'revoked' && answer.revokedAt && answer.revokedAt <= at) {
+        return { state: 'revoked', method: 'ocsp', source: url, date: answer.revokedAt, ...(answer.reason !== undefined ? { reason: answer.reason } : {}) };
+      }
+      // Revoked only after the validation time: good at that time.
+      if (answer.status === 'good' || answer.status === 'revoked') return { state: 'good', method: 'ocsp', source: url };
+      return { state: 'unknown' };
+    } catch {
+      // Unreachable, late, unsigned or stale: the status stays unknown, and policy decides.
+      return { state: 'unknown' };
+    }
+  }
+
   async function checkRevocation(chain: Parsed[], at: Date): Promise<{ report: RevocationReport; revoked?: { who: Parsed; date: Date; reason?: string } }> {
     if (mode === 'off') return { report: { method: 'none', status: 'not-checked' } };
     let checkedAll = true;
+    let method: 'crl' | 'ocsp' = 'crl';
+    let source = 'CRL';
     for (let i = 0; i < chain.length - 1; i++) {
       const subject = chain[i]!;
       const issuer = chain[i + 1]!;
-      let checked = false;
-      for (const crl of crls) {
-        if (crl.issuer !== issuer.cert.subject) continue;
-        if (!(await crl.verify({ publicKey: issuer.cert.publicKey }).catch(() => false))) continue;
-        checked = true;
-        const entry = crl.findRevoked(subject.cert);
-        if (entry && entry.revocationDate <= at) {
-          return {
-            report: { method: 'crl', status: 'revoked', revokedAt: entry.revocationDate.toISOString(), ...(entry.reason !== undefined ? { reason: String(entry.reason) } : {}), source: 'CRL' },
-            revoked: { who: subject, date: entry.revocationDate },
-          };
-        }
+      let answer = await crlAnswer(subject, issuer, at);
+      if (answer.state === 'unknown') answer = await ocspAnswer(subject, issuer, at);
+      if (answer.state === 'revoked') {
+        return {
+          report: { method: answer.method, status: 'revoked', revokedAt: answer.date.toISOString(), ...(answer.reason !== undefined ? { reason: answer.reason } : {}), source: answer.source },
+          revoked: { who: subject, date: answer.date },
+        };
       }
-      if (!checked) checkedAll = false;
+      if (answer.state === 'unknown') checkedAll = false;
+      // The report names the end entity's answer: the one the user asked about.
+      else if (i === 0) {
+        method = answer.method;
+        source = answer.source;
+      }
     }
-    return { report: checkedAll ? { method: 'crl', status: 'good', source: 'CRL' } : { method: 'none', status: 'unknown' } };
+    return { report: checkedAll ? { method, status: 'good', source } : { method: 'none', status: 'unknown' } };
   }
 
   return {

@@ -177,7 +177,9 @@ function effectiveHeaders(outer: MimeHeaderBlock, inner: MimeHeaderBlock | undef
     for (const field of PROTECTED_FIELDS) {
       const protectedValue = headerValue(inner!, field);
       const outerValue = headerValue(outer, field);
-      if (protectedValue !== null && protectedValue !== outerValue) differences.push({ field, outer: outerValue, protected: protectedValue });
+      // RFC 9788 §4.2: an encrypted message's outer Subject is obscured as "[...]": that is expected.
+      const obscured = field === 'subject' && (outerValue === '[...]' || outerValue === '...');
+      if (protectedValue !== null && protectedValue !== outerValue && !obscured) differences.push({ field, outer: outerValue, protected: protectedValue });
     }
   }
   return {
@@ -287,9 +289,6 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
     }
 
     const headers = effectiveHeaders(outerHeaders, innerHeaders);
-    if (headers.differences.length > 0) {
-      warnings.push(...headers.differences.map((d) => `the ${d.field} shown is the protected one ("${d.protected ?? ''}"); the unprotected header said "${d.outer ?? ''}"`));
-    }
     const from = parseAddressList(headers.from ?? undefined);
     const signers = signedLayers.flatMap((l) => l.signers.map(summariseSigner));
     const status = computeStatus(signedLayers, signedParts, from);

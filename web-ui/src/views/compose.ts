@@ -159,8 +159,8 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
     h(
       'div',
       { className: 'toggles' },
-      h('label', { className: 'toggle', for: 'compose-encrypt' }, encrypt, icon('lock', 'Encrypt'), ' Encrypt', encryptionAllowed ? null : h('span', { className: 'muted' }, ' (disabled in settings)')),
-      h('label', { className: 'toggle', for: 'compose-sign' }, sign, icon('seal', 'Sign'), ' Sign'),
+      h('label', { className: 'toggle', for: 'compose-encrypt' }, encrypt, icon('lock', 'Encrypt', true), ' Encrypt', encryptionAllowed ? null : h('span', { className: 'muted' }, ' (disabled in settings)')),
+      h('label', { className: 'toggle', for: 'compose-sign' }, sign, icon('seal', 'Sign', true), ' Sign'),
     ),
     h('label', { for: 'compose-body' }, 'Message'),
     body,

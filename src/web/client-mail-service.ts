@@ -1,0 +1,302 @@
+/**
+ * The web client's use cases, on the same client modules as the CLI (src/client/*). A user signs in
+ * with their password, which is also the passphrase of their credential vault: the vault is opened
+ * on the server for the session and private keys never reach the browser.
+ */
+import 'reflect-metadata';
+import { X509Certificate as PeculiarCertificate } from '@peculiar/x509';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { CachetError, isCachetError } from '../engine/errors.js';
+import { certificateEmails } from '../engine/cms/cert-id.js';
+import { readMimeEntity } from '../engine/mime/entity-reader.js';
+import { decodeEncodedWords } from '../engine/mime/headers.js';
+import { parseMimeTree, type MimePart } from '../engine/mime/mime-tree.js';
+import { isPkcs7Mime } from '../engine/smime/pkcs7-entity.js';
+import { signedForm } from '../engine/smime/verify.js';
+import type { SignerSummary } from '../engine/smime/open.js';
+import type { CertificateValidator } from '../engine/pki/validator.js';
+import { createCertificateValidator } from '../engine/pki/create-validator.js';
+import { openFileCredentialStore } from '../keys/file-credential-store.js';
+import type { CredentialStore } from '../keys/credential-store.js';
+import { VAULT_FILE_NAME } from '../keys/open-store.js';
+import { loadEffectivePolicy, POLICY_KEYS, updateSetting, type EffectivePolicy, type EffectiveValue } from '../policy/policy.js';
+import { LocalTransport } from '../mail/transport.js';
+import { AddressBook } from '../client/address-book.js';
+import { importFromMail, isCredentialFile } from '../client/import-from-mail.js';
+import { readMessage, type ReadResult } from '../client/read.js';
+import { sendMessage } from '../client/send.js';
+import { checkLoginPassword, findUser, type LocalUser } from '../client/users.js';
+import { storedTrustAnchors } from '../cli/trust.js';
+import type {
+  CertificateDetails,
+  Draft,
+  FolderSummary,
+  ImportOutcome,
+  MessageSummary,
+  MessageView,
+  OutgoingAttachment,
+  RecipientStatus,
+  SendOutcome,
+  SettingView,
+  SmimeSettingsView,
+  WebMailService,
+} from './mail-service.js';
+
+interface Session {
+  user: LocalUser;
+  password: string;
+  store?: CredentialStore;
+}
+
+function describeCertificate(der: Uint8Array, chain: Uint8Array[] = [], revocation = 'not checked'): CertificateDetails {
+  const cert = new PeculiarCertificate(Buffer.from(der));
+  return {
+    subject: cert.subject,
+    issuer: cert.issuer,
+    email: certificateEmails(der),
+    serialNumber: cert.serialNumber,
+    notBefore: cert.notBefore.toISOString(),
+    notAfter: cert.notAfter.toISOString(),
+    fingerprint: createHash('sha256').update(der).digest('hex').replace(/(..)(?!$)/g, '$1:'),
+    chain: chain.map((c) => new PeculiarCertificate(Buffer.from(c)).subject),
+    revocation,
+  };
+}
+
+export class ClientMailService implements WebMailService {
+  private readonly sessions = new Map<string, Session>();
+
+  constructor(private readonly home: string) {}
+
+  private async session(address: string): Promise<Session> {
+    const session = this.sessions.get(address);
+    if (!session) throw new CachetError('ERR_USAGE', 'not signed in');
+    return session;
+  }
+
+  private async store(session: Session): Promise<CredentialStore> {
+    session.store ??= await openFileCredentialStore(join(session.user.dir, VAULT_FILE_NAME), session.password, { createIfMissing: true });
+    return session.store;
+  }
+
+  private async policy(session: Session): Promise<EffectivePolicy> {
+    return loadEffectivePolicy({ home: this.home, settingsHome: session.user.dir, policyFile: process.env.CACHET_POLICY });
+  }
+
+  private async validator(session: Session): Promise<CertificateValidator | undefined> {
+    const context = { env: { CACHET_HOME: session.user.dir, CACHET_ORG_HOME: this.home } } as unknown as Parameters<typeof storedTrustAnchors>[0];
+    const anchors = await storedTrustAnchors(context);
+    return anchors.length > 0 ? createCertificateValidator({ trustAnchors: anchors }) : undefined;
+  }
+
+  async authenticate(address: string, password: string): Promise<boolean> {
+    const user = await findUser(this.home, address).catch(() => undefined);
+    if (!user || !(await checkLoginPassword(user, password))) return false;
+    this.sessions.set(user.address, { user, password });
+    return true;
+  }
+
+  async listFolders(address: string): Promise<FolderSummary[]> {
+    const { user } = await this.session(address);
+    const out: FolderSummary[] = [];
+    for (const name of await user.mailbox.folders()) {
+      const messages = await user.mailbox.list(name);
+      out.push({ name, total: messages.length, unread: messages.filter((m) => !m.seen).length });
+    }
+    return out;
+  }
+
+  async listMessages(address: string, folder: string, query?: string): Promise<MessageSummary[]> {
+    const { user } = await this.session(address);
+    const needle = query?.trim().toLowerCase();
+    const out: MessageSummary[] = [];
+    for (const info of await user.mailbox.list(folder)) {
+      const entity = await readMimeEntity(await user.mailbox.stream(folder, info.id));
+      const from = decodeEncodedWords(entity.headers.get('from') ?? '');
+      const subject = decodeEncodedWords(entity.headers.get('subject') ?? '');
+      if (needle && !from.toLowerCase().includes(needle) && !subject.toLowerCase().includes(needle)) continue;
+      out.push({
+        id: info.id,
+        folder,
+        from,
+        to: decodeEncodedWords(entity.headers.get('to') ?? '').split(',').map((a) => a.trim()).filter(Boolean),
+        subject,
+        date: entity.headers.get('date') ?? info.date.toISOString(),
+        encrypted: isPkcs7Mime(entity) && /enveloped/i.test(entity.headers.contentType().params['smime-type'] ?? ''),
+        signed: signedForm(entity) !== null,
+        seen: info.seen,
+        size: info.size,
+      });
+    }
+    return out.reverse();
+  }
+
+  private async read(session: Session, folder: string, id: string): Promise<ReadResult> {
+    return readMessage(folder, id, { user: session.user, store: await this.store(session), addressBook: await AddressBook.open(session.user.dir), validator: await this.validator(session) });
+  }
+
+  async readMessage(address: string, folder: string, id: string): Promise<MessageView> {
+    const session = await this.session(address);
+    const result = await this.read(session, folder, id);
+    const { report } = result;
+    const envelope = report.layers.find((l): l is Extract<typeof l, { kind: 'encrypted' }> => l.kind === 'encrypted');
+    const signedParts = report.status === 'partially-signed' ? report.signedParts : [];
+    let text = result.text;
+    const unsignedParts: MessageView['unsignedParts'] = [];
+    if (report.status === 'partially-signed') {
+      // Never merge: the signed part's text and each unsigned part are shown apart, marked as such.
+      const tree = parseMimeTree(await session.user.mailbox.read(folder, id));
+      const byPath = (path: string, part: MimePart): MimePart | undefined => (part.path === path ? part : part.children.map((c) => byPath(path, c)).find(Boolean));
+      const signedText: string[] = [];
+      for (const signed of signedParts) {
+        const part = byPath(signed.path, tree);
+        const [content] = part?.children ?? [];
+        if (content) signedText.push(content.body.toString('utf8'));
+      }
+      text = signedText.join('\n');
+      for (const path of report.unsignedParts) {
+        const part = byPath(path, tree);
+        if (part) unsignedParts.push({ description: `part ${path} (${part.headers.contentType().mediaType})`, text: part.body.toString('utf8').slice(0, 20_000) });
+      }
+    }
+    const signerViews = report.signers.map((s: SignerSummary, index) => {
+      const details = result.signerDetails[index];
+      return {
+        email: s.email,
+        subject: s.subject,
+        valid: s.valid,
+        trusted: s.trusted,
+        signingTime: s.signingTime,
+        warning: s.error?.message ?? (s.weakAlgorithm ? `signed with a weak algorithm (${s.digest})` : null),
+        certificate: details?.certificate ? describeCertificate(details.certificate, (details.chain ?? []).slice(1), details.revocation ?? 'not checked') : null,
+      };
+    });
+    return {
+      id,
+      folder,
+      status: report.status,
+      encrypted: report.encrypted,
+      contentEncryption: envelope?.contentEncryption ?? null,
+      signers: signerViews,
+      warnings: report.warnings,
+      headers: {
+        from: report.headers.from ?? '',
+        to: (report.headers.to ?? '').split(',').map((a) => a.trim()).filter(Boolean),
+        cc: (report.headers.cc ?? '').split(',').map((a) => a.trim()).filter(Boolean),
+        subject: report.headers.subject ?? '',
+        date: report.headers.date,
+      },
+      headerDifferences: report.headers.differences.map((d) => `the ${d.field} was changed outside the signature: it says "${d.outer ?? ''}", the signed one "${d.protected ?? ''}" is shown`),
+      text,
+      html: report.status === 'partially-signed' ? null : result.html,
+      attachments: result.attachments.map((a) => ({ index: a.index, filename: a.filename, contentType: a.contentType, size: a.size, importable: isCredentialFile(a.filename, a.contentType) })),
+      unsignedParts,
+    };
+  }
+
+  async attachment(address: string, folder: string, id: string, index: number): Promise<OutgoingAttachment> {
+    const result = await this.read(await this.session(address), folder, id);
+    const attachment = result.attachments.find((a) => a.index === index);
+    if (!attachment) throw new CachetError('ERR_MAIL_NOT_FOUND', 'there is no such attachment');
+    return { filename: attachment.filename, contentType: attachment.contentType, data: attachment.content };
+  }
+
+  async lookupRecipients(address: string, addresses: string[]): Promise<RecipientStatus[]> {
+    const session = await this.session(address);
+    const book = await AddressBook.open(session.user.dir);
+    const validator = await this.validator(session);
+    const out: RecipientStatus[] = [];
+    for (const recipient of addresses) {
+      try {
+        const choice = await book.choose(recipient, validator);
+        out.push({
+          address: choice.address,
+          found: choice.certificate !== undefined,
+          source: choice.certificate ? 'addressbook' : null,
+          subject: choice.certificate ? new PeculiarCertificate(Buffer.from(choice.certificate)).subject : null,
+          reason: choice.reason,
+          keyChanged: choice.keyChange,
+        });
+      } catch (error) {
+        if (!isCachetError(error)) throw error;
+        out.push({ address: recipient, found: false, source: null, subject: null, reason: error.message, keyChanged: false });
+      }
+    }
+    return out;
+  }
+
+  async send(address: string, draft: Draft): Promise<SendOutcome> {
+    const session = await this.session(address);
+    let replyToEncrypted = false;
+    if (draft.inReplyTo) replyToEncrypted = (await this.readMessage(address, draft.inReplyTo.folder, draft.inReplyTo.id)).encrypted;
+    try {
+      const outcome = await sendMessage(
+        {
+          to: draft.to,
+          cc: draft.cc,
+          bcc: draft.bcc,
+          subject: draft.subject,
+          text: draft.body,
+          attachments: draft.attachments,
+          sign: draft.sign,
+          encrypt: draft.encrypt,
+          allowUnencrypted: draft.allowUnencrypted ?? false,
+          replyToEncrypted,
+        },
+        {
+          user: session.user,
+          policy: await this.policy(session),
+          store: await this.store(session),
+          addressBook: await AddressBook.open(session.user.dir),
+          validator: await this.validator(session),
+          transport: new LocalTransport(async (a) => (await findUser(this.home, a))?.mailbox),
+        },
+      );
+      if (outcome.kind === 'sent') return { kind: 'sent', messageId: outcome.messageId, encrypted: outcome.encrypted, signed: outcome.signed, warnings: outcome.warnings };
+      if (outcome.kind === 'queued') return { kind: 'queued', messageId: outcome.messageId, reason: outcome.reason };
+      return { kind: 'needs-decision', question: outcome.question, missing: outcome.missing.map((m) => ({ address: m.address, found: false, source: null, subject: null, reason: m.reason, keyChanged: false })) };
+    } catch (error) {
+      if (isCachetError(error, 'ERR_RECIPIENT_CERT_MISSING') || isCachetError(error, 'ERR_DOWNGRADE_REFUSED')) {
+        const missing = ((error.details['missing'] as Array<{ address: string; reason: string }> | undefined) ?? []).map((m) => ({ address: m.address, found: false, source: null, subject: null, reason: m.reason, keyChanged: false }));
+        return { kind: 'refused', code: error.code, message: error.message, missing };
+      }
+      throw error;
+    }
+  }
+
+  private settingViews(policy: EffectivePolicy): SettingView[] {
+    return policy.values.map((v: EffectiveValue) => ({ key: v.key, value: v.value, origin: v.origin, locked: v.locked && v.origin === 'policy' }));
+  }
+
+  async smimeSettings(address: string): Promise<SmimeSettingsView> {
+    const session = await this.session(address);
+    const policy = await this.policy(session);
+    const credentials = await (await this.store(session)).list();
+    const firstLaunch = !policy.boolean('enableSmimeOnFirstLaunch') ? 'disabled' : credentials.length > 0 ? 'enabled' : 'ask-import';
+    return {
+      firstLaunch,
+      settings: this.settingViews(policy).filter((s) => POLICY_KEYS[s.key as keyof typeof POLICY_KEYS].kind === 'setting'),
+      credentials: credentials.map((c) => ({ id: c.id, role: c.role, active: c.active, subject: c.subject, email: c.email, notAfter: c.notAfter, certificate: describeCertificate(c.certificate, c.chain) })),
+    };
+  }
+
+  async updateSetting(address: string, key: string, value: unknown): Promise<SettingView> {
+    const session = await this.session(address);
+    const result = await updateSetting({ home: this.home, settingsHome: session.user.dir, policyFile: process.env.CACHET_POLICY }, key, value);
+    return { key: result.key, value: result.value, origin: result.origin, locked: false };
+  }
+
+  async effectivePolicy(address: string): Promise<SettingView[]> {
+    return this.settingViews(await this.policy(await this.session(address)));
+  }
+
+  async importFromMail(address: string, source: { folder: string; id: string; index: number }, password: string, role?: 'signing' | 'encryption'): Promise<ImportOutcome> {
+    const session = await this.session(address);
+    const [result] = await importFromMail(session.user, source.folder, source.id, await this.store(session), { password: async () => password, role: async () => role }, source.index);
+    if (!result) return { kind: 'failed', code: 'ERR_CERT_NOT_FOUND', message: 'there is no certificate in that attachment' };
+    if (result.kind === 'imported') return { kind: 'imported', role: result.role, subject: result.subject, notice: result.notice };
+    if (result.kind === 'choose-role') return { kind: 'choose-role', subject: result.subject, choices: result.choices };
+    return { kind: 'failed', code: result.code, message: result.code === 'ERR_PKCS12_BAD_PASSWORD' ? 'That password is wrong for this file. Nothing was imported.' : result.message };
+  }
+}

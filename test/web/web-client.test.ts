@@ -1,0 +1,165 @@
+/**
+ * The web mail client in a real browser (Debian's Chromium through playwright-core), against the real
+ * server and use cases on a demo organisation: import certificates from the administrator's mail,
+ * send a signed mail, send a signed and encrypted one, read it as the recipient with its status, see
+ * a spoofed message as "partially signed", and use it at phone size. Screenshots are kept in
+ * test-artifacts/web/.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, screenshotPath } from '../helpers/browser.js';
+import { pkiFile } from '../helpers/pki.js';
+import { createDemoOrganisation, type DemoOrganisation } from '../../src/client/demo-org.js';
+import { ClientMailService } from '../../src/web/client-mail-service.js';
+import { startWebServer, type RunningWebServer } from '../../src/web/node-adapter.js';
+
+let home: string;
+let org: DemoOrganisation;
+let server: RunningWebServer;
+let browser: Browser;
+
+before(async () => {
+  execFileSync('npx', ['vite', 'build', '--config', 'web-ui/vite.config.ts'], { stdio: 'ignore' });
+  home = mkdtempSync(join(tmpdir(), 'cachet-web-'));
+  org = await createDemoOrganisation(home, { passwords: { alice: 'alice-password', bob: 'bob-password' } });
+  server = await startWebServer({ service: new ClientMailService(home), port: 0 });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+function demoUser(name: 'alice' | 'bob') {
+  return org.users.find((u) => u.user.address.startsWith(name))!;
+}
+
+async function signIn(name: 'alice' | 'bob', viewport = { width: 1280, height: 860 }): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await page.getByLabel('User name').fill(demoUser(name).user.address);
+  await page.getByLabel('Password').fill(`${name}-password`);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
+  return page;
+}
+
+async function importCertificates(page: Page, name: 'alice' | 'bob'): Promise<void> {
+  await page.getByRole('link', { name: /Your certificates for secure mail/ }).click();
+  for (const [file, role] of [[`${name}-sign.pfx`, 'signing'], [`${name}-enc.pfx`, 'encryption']] as const) {
+    const item = page.locator('.attachments li', { hasText: file });
+    await item.getByRole('button', { name: 'Import certificate…' }).click();
+    await item.getByLabel(`Password for ${file}`).fill('wrong password');
+    await item.getByRole('button', { name: 'Import certificate' }).click();
+    await item.getByText('That password is wrong for this file. Nothing was imported.').waitFor();
+    await item.getByLabel(`Password for ${file}`).fill(demoUser(name).pfxPassword);
+    await item.getByRole('button', { name: 'Import certificate' }).click();
+    await item.getByText(new RegExp(`imported automatically as your ${role} certificate`)).waitFor();
+  }
+  await page.screenshot({ path: screenshotPath(`${name}-imported-certificates`), fullPage: true });
+}
+
+async function compose(page: Page, to: string, subject: string, body: string, expectCertificate: boolean): Promise<void> {
+  await page.getByRole('link', { name: 'Compose' }).click();
+  await page.getByLabel('To', { exact: true }).fill(to);
+  await page.getByLabel('To', { exact: true }).press('Enter');
+  const chip = page.locator(`.chip[data-address="${to}"]`);
+  await chip.and(page.locator(`[data-cert="${expectCertificate}"]`)).waitFor();
+  await page.getByLabel('Subject').fill(subject);
+  await page.getByLabel('Message', { exact: true }).fill(body);
+}
+
+test('the reference flow in the browser: import, send signed, send encrypted, read with a trustworthy status', async () => {
+  const bob = await signIn('bob');
+  await bob.getByRole('link', { name: 'Settings' }).click();
+  await bob.getByTestId('first-launch').getByText(/S\/MIME needs your certificates/).waitFor();
+  await bob.getByRole('link', { name: 'Inbox' }).click();
+  await importCertificates(bob, 'bob');
+
+  // bob → alice: alice has no certificate known to bob, so bob sends signed, not encrypted.
+  await compose(bob, 'alice@example.org', 'Hello Alice', 'This signed message introduces me.', false);
+  await bob.getByRole('switch', { name: 'Encrypt' }).uncheck();
+  await bob.getByRole('button', { name: 'Send' }).click();
+  await bob.getByTestId('compose-feedback').getByText('Sent and signed.').waitFor();
+
+  const alice = await signIn('alice');
+  await importCertificates(alice, 'alice');
+  await alice.getByRole('link', { name: 'Inbox' }).click();
+  await alice.getByRole('link', { name: /Hello Alice/ }).click();
+  await alice.locator('.status-bar[data-status="valid"]').waitFor();
+
+  // alice → bob: his certificate was harvested from his signed mail; the lock starts on.
+  await compose(alice, 'bob@example.org', 'Quarterly figures', 'The figures are final. For Bob only.', true);
+  assert.equal(await alice.getByRole('switch', { name: 'Encrypt' }).isChecked(), true, 'encrypt by default');
+  await alice.screenshot({ path: screenshotPath('alice-compose'), fullPage: true });
+  await alice.getByRole('button', { name: 'Send' }).click();
+  await alice.getByTestId('compose-feedback').getByText('Sent, encrypted and signed.').waitFor();
+
+  await bob.getByRole('link', { name: 'Inbox' }).click();
+  await bob.reload();
+  await bob.getByRole('link', { name: /\[\.\.\.\]/ }).click();
+  const status = bob.locator('.status-bar');
+  await status.and(bob.locator('[data-status="valid"]')).waitFor();
+  assert.match((await bob.getByTestId('signature-status').textContent()) ?? '', /Signed/);
+  assert.match((await bob.getByTestId('encryption-status').textContent()) ?? '', /Encrypted \(AES-256-GCM\)/);
+  assert.match((await status.textContent()) ?? '', /Signed by alice@example\.org\. The signature is valid and the certificate is trusted\./);
+  assert.match((await bob.getByTestId('message-text').textContent()) ?? '', /For Bob only/);
+  assert.equal(await bob.getByRole('heading', { name: 'Quarterly figures' }).count(), 1, 'the protected subject is shown');
+  await bob.locator('.cert-details summary').first().click();
+  assert.match((await bob.locator('.cert-details').first().textContent()) ?? '', /SHA-256 fingerprint/);
+  await bob.screenshot({ path: screenshotPath('bob-reads-encrypted-signed'), fullPage: true });
+});
+
+test('a signed part inside unsigned content is shown as partially signed, the added text marked', async () => {
+  const bob = demoUser('bob');
+  const signedPart = execFileSync('openssl', ['cms', '-sign', '-signer', pkiFile('alice.pem'), '-inkey', pkiFile('alice.key'), '-md', 'sha256'], {
+    input: 'Content-Type: text/plain\r\n\r\nMeeting at 10:00 as planned.\r\n',
+  }).toString('latin1');
+  const spoof = [
+    'From: alice@example.com',
+    `To: ${bob.user.address}`,
+    'Subject: Meeting',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="spoof"',
+    '',
+    '--spoof',
+    signedPart.trimEnd(),
+    '--spoof',
+    'Content-Type: text/plain',
+    '',
+    'PS: the bank details changed, pay to account 666.',
+    '--spoof--',
+    '',
+  ].join('\r\n');
+  await bob.user.mailbox.deliver('INBOX', Buffer.from(spoof, 'latin1'));
+  const page = await signIn('bob');
+  await page.getByRole('link', { name: /Meeting/ }).click();
+  await page.locator('.status-bar[data-status="partially-signed"]').waitFor();
+  assert.match((await page.getByTestId('signature-status').textContent()) ?? '', /Partially signed/);
+  const unsigned = page.getByTestId('unsigned-part');
+  assert.match((await unsigned.textContent()) ?? '', /Not covered by the signature.*bank details changed/s);
+  await page.screenshot({ path: screenshotPath('bob-partially-signed'), fullPage: true });
+});
+
+test('phone-sized layout (375 px): usable without horizontal scrolling, menu reachable', async () => {
+  const page = await signIn('bob', { width: 375, height: 740 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(overflow <= 375, `no horizontal scrolling (${overflow} px)`);
+  await page.getByRole('button', { name: 'Menu' }).click();
+  await page.getByRole('link', { name: 'Compose' }).waitFor();
+  await page.screenshot({ path: screenshotPath('phone-menu'), fullPage: true });
+  await page.getByRole('button', { name: 'Menu' }).click();
+  await page.getByRole('link', { name: /Meeting/ }).click();
+  await page.locator('.status-bar').waitFor();
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 375, `the message view fits (${width} px)`);
+  await page.screenshot({ path: screenshotPath('phone-message'), fullPage: true });
+});
