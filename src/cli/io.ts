@@ -103,3 +103,15 @@ export async function writeStream(stream: NodeJS.WritableStream, chunks: AsyncIt
     if (!stream.write(chunk)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
   }
 }
+
+/** Writes `chunks` to OUT (or stdout): a file appears under its name only once everything succeeded. */
+export async function writeOutput(path: string | undefined, context: CliContext, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+  const output = await openOutput(path, context);
+  try {
+    await writeStream(output.stream, chunks);
+    await output.commit();
+  } catch (error) {
+    await output.abort();
+    throw error;
+  }
+}

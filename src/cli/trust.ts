@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CachetError } from '../engine/errors.js';
 import { createCertificateValidator } from '../engine/pki/create-validator.js';
+import { createOcspClient, type OcspClient } from '../engine/pki/ocsp.js';
 import type { CertificateValidator } from '../engine/pki/validator.js';
 import type { CliContext } from './context.js';
 
@@ -46,14 +47,29 @@ export async function storedTrustAnchors(context: CliContext): Promise<Buffer[]>
   return anchors;
 }
 
+/** One OCSP client per process, so its cache serves every validation (a mailbox asks once per certificate). */
+let sharedOcspClient: OcspClient | undefined;
+
+/**
+ * OCSP is asked only for chains that end at an anchor (the validator's rule), and not at all when
+ * revocation checking is off (policy `revocationMode: off`) or `ocsp: false`.
+ */
 export async function buildValidator(
-  options: { trust?: string[] | undefined; crl?: string[] | undefined; revocation?: 'off' | 'soft-fail' | 'hard-fail' },
+  options: { trust?: string[] | undefined; crl?: string[] | undefined; revocation?: 'off' | 'soft-fail' | 'hard-fail'; ocsp?: boolean },
   context: CliContext,
 ): Promise<CertificateValidator | undefined> {
   const anchors = [...(await readAll(options.trust ?? [], 'trusted certificate')), ...(await storedTrustAnchors(context))];
   if (anchors.length === 0) return undefined;
   try {
-    return createCertificateValidator({ trustAnchors: anchors, crls: await readAll(options.crl ?? [], 'CRL'), revocation: options.revocation ?? 'soft-fail' });
+    const revocation = options.revocation ?? 'soft-fail';
+    const ocspEnabled = revocation !== 'off' && options.ocsp !== false;
+    if (ocspEnabled) sharedOcspClient ??= createOcspClient();
+    return createCertificateValidator({
+      trustAnchors: anchors,
+      crls: await readAll(options.crl ?? [], 'CRL'),
+      revocation,
+      ocsp: ocspEnabled && sharedOcspClient ? { enabled: true, client: sharedOcspClient } : { enabled: false },
+    });
   } catch (error) {
     throw new CachetError('ERR_CERT_MALFORMED', 'a trusted certificate or CRL file cannot be read', { cause: error });
   }

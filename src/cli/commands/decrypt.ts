@@ -11,7 +11,7 @@ import { Spool } from '../../engine/spool.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { loadDecryptors } from '../credentials.js';
-import { openInput, openOutput, sniffInput, writeStream } from '../io.js';
+import { openInput, sniffInput, writeOutput } from '../io.js';
 
 const help = `usage: cachet decrypt --key FILE.p12 [--key FILE.p12]... [--password-file F] [--json] [-i IN] [-o OUT]
 
@@ -63,14 +63,7 @@ const command: CliCommand = {
           : await decryptEnvelopedEntity(await readMimeEntity(stream), spool, { decryptors });
       if (values.json) context.stdout.write(`${JSON.stringify(decryptionJson(report))}\n`);
       if (values.out !== undefined || !values.json) {
-        const output = await openOutput(values.out, context);
-        try {
-          await writeStream(output.stream, spool.read());
-          await output.commit();
-        } catch (error) {
-          await output.abort();
-          throw error;
-        }
+        await writeOutput(values.out, context, spool.read());
       }
       return 0;
     } finally {

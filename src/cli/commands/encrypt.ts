@@ -10,7 +10,7 @@ import { CIPHERS, encryptMessage } from '../../engine/smime/encrypt.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { pemBlocks } from '../credentials.js';
-import { openInput, openOutput, writeStream } from '../io.js';
+import { openInput, writeOutput } from '../io.js';
 
 const help = `usage: cachet encrypt --to CERT [--to CERT]... [--cipher C] [--oaep] [-i IN] [-o OUT]
 
@@ -64,14 +64,7 @@ const command: CliCommand = {
     if (!CIPHERS.includes(cipher)) throw new CachetError('ERR_USAGE', `--cipher must be one of ${CIPHERS.join(', ')}`);
     const recipients: Recipient[] = [];
     for (const path of values.to) recipients.push({ certificate: await readCertificateFile(path), keyTransport: values.oaep ? 'rsa-oaep' : 'rsa-pkcs1' });
-    const output = await openOutput(values.out, context);
-    try {
-      await writeStream(output.stream, encryptMessage(openInput(values.in, context), { recipients, cipher }));
-      await output.commit();
-    } catch (error) {
-      await output.abort();
-      throw error;
-    }
+    await writeOutput(values.out, context, encryptMessage(openInput(values.in, context), { recipients, cipher }));
     return 0;
   },
 };

@@ -7,7 +7,7 @@ import { openMessage, type OpenReport } from '../../engine/smime/open.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { loadDecryptors } from '../credentials.js';
-import { openInput, openOutput, writeStream } from '../io.js';
+import { openInput, writeOutput } from '../io.js';
 import { buildValidator, parseAt } from '../trust.js';
 
 const help = `usage: cachet open [--key FILE.p12]... [--password-file F] [--trust CA.pem]... [--crl FILE]...
@@ -83,14 +83,7 @@ const command: CliCommand = {
     const result = await openMessage(openInput(values.in, context), { decryptors, ...(validator ? { validator } : {}), ...(at ? { at } : {}) });
     try {
       if (values.out !== undefined || !values.json) {
-        const output = await openOutput(values.out, context);
-        try {
-          await writeStream(output.stream, result.content);
-          await output.commit();
-        } catch (error) {
-          await output.abort();
-          throw error;
-        }
+        await writeOutput(values.out, context, result.content);
       }
       if (values.json) context.stdout.write(`${JSON.stringify(result.report)}\n`);
       else context.stderr.write(describe(result.report));

@@ -2,19 +2,13 @@
  * cachet sign --signer FILE.p12 [--password-file F] [--opaque] [-i IN] [-o OUT]
  * Signs a message (or a bare MIME entity) with the key and certificate of a PKCS#12 file.
  */
-import { createPrivateKey } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import type { Writable } from 'node:stream';
-import { once } from 'node:events';
 import { CachetError } from '../../engine/errors.js';
 import type { DigestAlgorithm, Signer } from '../../engine/keys.js';
-import { softwareKey } from '../../engine/software-key.js';
 import { signMessage } from '../../engine/smime/sign.js';
-import { readPfx } from '../../engine/pkcs12/pfx-read.js';
 import { parseCommandArgs, required } from '../args.js';
 import type { CliCommand, CliContext } from '../context.js';
-import { openInput, openOutput } from '../io.js';
-import { readSecret } from '../secrets.js';
+import { loadCredentialFile } from '../credentials.js';
+import { openInput, writeOutput } from '../io.js';
 
 const help = `usage: cachet sign --signer FILE.p12 [--password-file F] [--opaque] [-i IN] [-o OUT]
 
@@ -43,52 +37,10 @@ const options = {
   out: { type: 'string', short: 'o' },
 } as const;
 
-/** PEM blocks of one label, as DER. */
-function pemBlocks(text: string, label: RegExp): Buffer[] {
-  const out: Buffer[] = [];
-  for (const m of text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g)) {
-    if (label.test(m[1]!)) out.push(Buffer.from(m[2]!.replace(/\s+/g, ''), 'base64'));
-  }
-  return out;
-}
-
 async function loadSigner(path: string, passwordFile: string | undefined, context: CliContext): Promise<Omit<Signer, 'digest' | 'rsaScheme'>> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw new CachetError('ERR_INPUT_READ', `cannot read the signer file ${path}`, { cause: error, details: { file: path } });
-  }
-  const text = bytes.subarray(0, 64).toString('latin1');
-  if (text.includes('-----BEGIN')) {
-    // A PEM key and chain: convenient for scripts and tests; the key must not be encrypted.
-    const pem = bytes.toString('latin1');
-    const [keyDer] = pemBlocks(pem, /^PRIVATE KEY$/);
-    const certificates = pemBlocks(pem, /^CERTIFICATE$/);
-    if (!keyDer) throw new CachetError('ERR_PKCS12_NO_KEY', `${path} holds no unencrypted PRIVATE KEY block`);
-    if (certificates.length === 0) throw new CachetError('ERR_CERT_NOT_FOUND', `${path} holds no CERTIFICATE block`);
-    const key = createPrivateKey({ key: keyDer, format: 'der', type: 'pkcs8' });
-    return { certificate: certificates[0]!, chain: certificates.slice(1), key: softwareKey(key) };
-  }
-  const password = await readSecret({ file: passwordFile, envVar: 'CACHET_PASSWORD', promptLabel: `Password for ${path}` }, context);
-  const pfx = await readPfx(bytes, password);
-  const credential = pfx.credentials[0];
-  if (!credential) throw new CachetError('ERR_PKCS12_NO_KEY', `${path} holds no private key`);
-  const key = createPrivateKey({ key: Buffer.from(credential.privateKeyPkcs8), format: 'der', type: 'pkcs8' });
+  const [credential, other] = await loadCredentialFile(path, passwordFile, context);
   // A second credential in the file (a separate encryption key) is announced as our encryption certificate.
-  const other = pfx.credentials[1];
-  return {
-    certificate: credential.certificate,
-    chain: credential.chain,
-    key: softwareKey(key),
-    ...(other ? { encryptionCertificate: other.certificate } : {}),
-  };
-}
-
-export async function writeAll(stream: Writable, chunks: AsyncIterable<Uint8Array>): Promise<void> {
-  for await (const chunk of chunks) {
-    if (!stream.write(chunk)) await once(stream, 'drain');
-  }
+  return { certificate: credential!.certificate, chain: credential!.chain, key: credential!.key, ...(other ? { encryptionCertificate: other.certificate } : {}) };
 }
 
 const command: CliCommand = {
@@ -104,14 +56,7 @@ const command: CliCommand = {
     const base = await loadSigner(signerPath, values['password-file'], context);
     const signer: Signer = { ...base, ...(digest ? { digest: digest as DigestAlgorithm } : {}), ...(values.pss ? { rsaScheme: 'rsa-pss' as const } : {}) };
     const input = openInput(values.in, context);
-    const output = await openOutput(values.out, context);
-    try {
-      await writeAll(output.stream, signMessage(input, { signers: [signer], mode: values.opaque ? 'opaque' : 'detached' }));
-      await output.commit();
-    } catch (error) {
-      await output.abort();
-      throw error;
-    }
+    await writeOutput(values.out, context, signMessage(input, { signers: [signer], mode: values.opaque ? 'opaque' : 'detached' }));
     return 0;
   },
 };

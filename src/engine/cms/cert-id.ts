@@ -11,6 +11,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import type { SignerIdentifier, RecipientIdentifier } from '@peculiar/asn1-cms';
 import { CachetError } from '../errors.js';
 import { OID } from '../oids.js';
+import { decodeObjectIdentifier } from '../asn1/ber-reader.js';
 
 /** A SignerIdentifier or RecipientIdentifier (key transport), in neutral form. */
 export type CertificateIdentifier =
@@ -318,7 +319,7 @@ export function nameDerToString(nameDer: Uint8Array): string {
 
 function nameToString(buf: Uint8Array, name: DerElement): string {
   return nameAttributes(buf, name)
-    .map((a) => `${SHORT_NAMES[dottedOid(a.oid)] ?? dottedOid(a.oid)}=${escapeRdnValue(a.value)}`)
+    .map((a) => `${SHORT_NAMES[decodeObjectIdentifier(a.oid)] ?? decodeObjectIdentifier(a.oid)}=${escapeRdnValue(a.value)}`)
     .reverse()
     .join(',');
 }
@@ -360,21 +361,6 @@ function decodeString(tag: number, content: Uint8Array): string {
     default:
       return `#${bytes.toString('hex')}`;
   }
-}
-
-function dottedOid(content: Buffer): string {
-  const arcs: number[] = [];
-  let value = 0;
-  for (const byte of content) {
-    value = value * 128 + (byte & 0x7f);
-    if ((byte & 0x80) === 0) {
-      arcs.push(value);
-      value = 0;
-    }
-  }
-  const first = arcs.shift() ?? 0;
-  const head = first < 40 ? [0, first] : first < 80 ? [1, first - 40] : [2, first - 80];
-  return [...head, ...arcs].join('.');
 }
 
 /** A comparison key for Names: attribute types and case-folded, space-collapsed values, in order. */
