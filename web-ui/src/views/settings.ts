@@ -29,7 +29,7 @@ function settingSwitch(setting: SettingView, feedback: HTMLElement): HTMLElement
     'div',
     { className: 'setting' },
     h('label', { for: id }, input, ` ${LABELS[setting.key] ?? setting.key}`),
-    setting.locked ? h('span', { id: `${id}-locked`, className: 'locked' }, icon('lock', 'Locked by your administrator'), ' Locked by your administrator') : null,
+    setting.locked ? h('span', { id: `${id}-locked`, className: 'locked' }, icon('lock', 'Locked', true), ' Locked by your administrator') : null,
   );
 }
 
