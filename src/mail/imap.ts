@@ -1,0 +1,128 @@
+/**
+ * A mailbox on an IMAP server (imapflow), with the same operations as the local Maildir: list a
+ * folder, read a message, append (to Sent or Drafts), mark seen. A lost connection is a clear,
+ * typed error (ERR_MAIL_CONNECTION_LOST) and the next call opens a new one: nothing is half-done on
+ * our side, since every operation is a single IMAP command.
+ */
+import { ImapFlow } from 'imapflow';
+import { CachetError } from '../engine/errors.js';
+import type { FolderName, StoredMessageInfo } from './maildir.js';
+
+export interface ImapSettings {
+  host: string;
+  port: number;
+  /** Implicit TLS (993); otherwise STARTTLS is used when the server offers it. */
+  secure: boolean;
+  user: string;
+  password: string;
+  /** PEM of a private CA for the server's certificate. */
+  ca?: string;
+  /** Server name to check the certificate against (default: host). */
+  servername?: string;
+}
+
+function folderPath(folder: FolderName): string {
+  return folder === 'INBOX' ? 'INBOX' : folder;
+}
+
+export class ImapMailbox {
+  private client: ImapFlow | undefined;
+
+  constructor(private readonly settings: ImapSettings) {}
+
+  private async connection(): Promise<ImapFlow> {
+    if (this.client?.usable) return this.client;
+    const s = this.settings;
+    const client = new ImapFlow({
+      host: s.host,
+      port: s.port,
+      secure: s.secure,
+      auth: { user: s.user, pass: s.password },
+      tls: { ...(s.ca ? { ca: s.ca } : {}), servername: s.servername ?? s.host },
+      logger: false,
+      connectionTimeout: 15_000,
+      greetingTimeout: 15_000,
+      socketTimeout: 60_000,
+    });
+    client.on('error', () => {
+      // reported to the caller of the failing operation; the client is discarded
+    });
+    try {
+      await client.connect();
+    } catch (error) {
+      const e = error as { authenticationFailed?: boolean; code?: string };
+      if (e.authenticationFailed) throw new CachetError('ERR_MAIL_AUTH', `the IMAP server refused the login for ${s.user}`, { cause: error });
+      throw new CachetError('ERR_MAIL_UNREACHABLE', `the IMAP server ${s.host}:${s.port} cannot be reached`, { cause: error });
+    }
+    this.client = client;
+    return client;
+  }
+
+  private async run<T>(what: string, operation: (client: ImapFlow) => Promise<T>): Promise<T> {
+    const client = await this.connection();
+    try {
+      return await operation(client);
+    } catch (error) {
+      if (error instanceof CachetError) throw error;
+      if (!client.usable) {
+        this.client = undefined;
+        throw new CachetError('ERR_MAIL_CONNECTION_LOST', `the connection to the IMAP server was lost while ${what}; try again`, { cause: error });
+      }
+      throw new CachetError('ERR_MAIL_NOT_FOUND', `the IMAP server refused ${what}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  async list(folder: FolderName): Promise<StoredMessageInfo[]> {
+    return this.run(`listing ${folder}`, async (client) => {
+      const lock = await client.getMailboxLock(folderPath(folder));
+      try {
+        const out: StoredMessageInfo[] = [];
+        if ((client.mailbox && typeof client.mailbox === 'object' ? client.mailbox.exists : 0) === 0) return out;
+        for await (const message of client.fetch('1:*', { uid: true, flags: true, size: true, internalDate: true })) {
+          out.push({ id: String(message.uid), folder, size: message.size ?? 0, seen: message.flags?.has('\\Seen') ?? false, date: new Date(message.internalDate ?? Date.now()) });
+        }
+        return out;
+      } finally {
+        lock.release();
+      }
+    });
+  }
+
+  async read(folder: FolderName, id: string): Promise<Buffer> {
+    if (!/^\d+$/.test(id)) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no message ${id} in ${folder}`);
+    return this.run(`reading message ${id}`, async (client) => {
+      const lock = await client.getMailboxLock(folderPath(folder));
+      try {
+        const message = await client.fetchOne(id, { source: true }, { uid: true });
+        if (!message || !message.source) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no message ${id} in ${folder}`);
+        return message.source;
+      } finally {
+        lock.release();
+      }
+    });
+  }
+
+  async deliver(folder: FolderName, message: Uint8Array, options: { seen?: boolean } = {}): Promise<string> {
+    return this.run(`saving to ${folder}`, async (client) => {
+      const result = await client.append(folderPath(folder), Buffer.from(message), options.seen ? ['\\Seen'] : []);
+      return result && typeof result === 'object' && 'uid' in result && result.uid ? String(result.uid) : '';
+    });
+  }
+
+  async markSeen(folder: FolderName, id: string): Promise<void> {
+    await this.run(`marking ${id} as read`, async (client) => {
+      const lock = await client.getMailboxLock(folderPath(folder));
+      try {
+        await client.messageFlagsAdd(id, ['\\Seen'], { uid: true });
+      } finally {
+        lock.release();
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client?.usable) await client.logout().catch(() => client.close());
+  }
+}

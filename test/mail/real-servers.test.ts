@@ -1,0 +1,165 @@
+/**
+ * Sending through a real Postfix (STARTTLS, SASL) and reading through a real Dovecot (IMAPS), started
+ * privately on 127.0.0.1; an SMTP server that goes away in the middle (nothing lost, delivered once
+ * after a retry); and an IMAP connection dropped by the server (a clear error, then it works again).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startMailServers, type MailServers } from '../helpers/mail-servers.js';
+import { certificateDer, pkiBytes, privateKey } from '../helpers/pki.js';
+import { SmtpTransport } from '../../src/mail/transport.js';
+import { ImapMailbox } from '../../src/mail/imap.js';
+import { Maildir } from '../../src/mail/maildir.js';
+import { Outbox } from '../../src/mail/outbox.js';
+import { signMessage } from '../../src/engine/smime/sign.js';
+import { encryptMessage } from '../../src/engine/smime/encrypt.js';
+import { openMessage } from '../../src/engine/smime/open.js';
+import { softwareKey } from '../../src/engine/software-key.js';
+import { createCertificateValidator } from '../../src/engine/pki/create-validator.js';
+import { collectBytes, toByteStream } from '../../src/engine/stream-types.js';
+import { isCachetError } from '../../src/engine/errors.js';
+
+let servers: MailServers;
+let work: string;
+
+before(async () => {
+  servers = await startMailServers(['alice', 'bob']);
+  work = mkdtempSync(join(tmpdir(), 'cachet-realmail-'));
+});
+after(() => {
+  servers?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+function smtp(user = 'alice'): SmtpTransport {
+  return new SmtpTransport({ host: '127.0.0.1', port: servers.smtpPort, requireTls: true, user, password: user, ca: servers.ca, timeoutMs: 5000 });
+}
+
+function imap(user = 'bob'): ImapMailbox {
+  return new ImapMailbox({ host: '127.0.0.1', port: servers.imapsPort, secure: true, user, password: user, ca: servers.ca, servername: 'localhost' });
+}
+
+async function sealedMessage(subject: string, messageId: string): Promise<Buffer> {
+  const message = `From: alice@example.com\r\nTo: bob@example.com\r\nSubject: ${subject}\r\nMessage-ID: ${messageId}\r\nContent-Type: text/plain\r\n\r\nSent through a real Postfix.\r\n`;
+  const signed = signMessage(toByteStream(message), { signers: [{ certificate: certificateDer('alice'), key: softwareKey(privateKey('alice')) }], mode: 'detached' });
+  return collectBytes(encryptMessage(signed, { recipients: [{ certificate: certificateDer('bob') }] }));
+}
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
+  for (let i = 0; i < 100; i++) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function countWithMessageId(mailbox: ImapMailbox, messageId: string): Promise<number> {
+  let count = 0;
+  for (const info of await mailbox.list('INBOX')) if ((await mailbox.read('INBOX', info.id)).includes(messageId)) count++;
+  return count;
+}
+
+test('alice sends through Postfix (STARTTLS + AUTH); bob reads through Dovecot (IMAPS): valid and encrypted', async () => {
+  const messageId = '<real-1@example.com>';
+  const accepted = await smtp().deliver({ from: 'alice@example.com', to: ['bob@example.com'] }, await sealedMessage('over real servers', messageId));
+  assert.deepEqual(accepted, ['bob@example.com']);
+  const mailbox = imap();
+  try {
+    const raw = await waitFor(async () => {
+      for (const info of await mailbox.list('INBOX')) {
+        const bytes = await mailbox.read('INBOX', info.id);
+        if (bytes.includes(messageId)) return bytes;
+      }
+      return undefined;
+    }, 'delivery');
+    const opened = await openMessage(toByteStream(raw), {
+      decryptors: [{ certificate: certificateDer('bob'), key: softwareKey(privateKey('bob')) }],
+      validator: createCertificateValidator({ trustAnchors: [pkiBytes('ca.pem')] }),
+    });
+    assert.equal(opened.report.status, 'valid');
+    assert.equal(opened.report.encrypted, true);
+    await opened.dispose();
+    // the Sent copy goes back through IMAP APPEND
+    const sent = imap('alice');
+    assert.match(await sent.deliver('Sent', raw, { seen: true }), /^\d+$/);
+    assert.equal((await sent.list('Sent')).length, 1);
+    await sent.close();
+  } finally {
+    await mailbox.close();
+  }
+});
+
+test('a wrong SMTP password is ERR_MAIL_AUTH, and a wrong IMAP password too', async () => {
+  const bad = new SmtpTransport({ host: '127.0.0.1', port: servers.smtpPort, requireTls: true, user: 'alice', password: 'wrong', ca: servers.ca, timeoutMs: 5000 });
+  await assert.rejects(bad.deliver({ from: 'alice@example.com', to: ['bob@example.com'] }, Buffer.from('x')), (e) => isCachetError(e, 'ERR_MAIL_AUTH'));
+  const badImap = new ImapMailbox({ host: '127.0.0.1', port: servers.imapsPort, secure: true, user: 'bob', password: 'wrong', ca: servers.ca, servername: 'localhost' });
+  await assert.rejects(badImap.list('INBOX'), (e) => isCachetError(e, 'ERR_MAIL_AUTH'));
+});
+
+test('SMTP down in the middle: the message stays in the outbox, and a retry delivers it exactly once', async () => {
+  const outbox = new Outbox(new Maildir(join(work, 'alice')), join(work, 'outbox.json'));
+  const messageId = '<real-2@example.com>';
+  const ids = await outbox.enqueue(messageId, [{ envelope: { from: 'alice@example.com', to: ['bob@example.com'] }, message: await sealedMessage('retry me', messageId) }]);
+  servers.stopSmtp();
+  try {
+    const first = await outbox.flush(smtp(), ids);
+    assert.equal(first.pending.length, 1);
+    assert.equal(first.pending[0]?.lastError?.code, 'ERR_MAIL_UNREACHABLE');
+  } finally {
+    servers.startSmtp();
+  }
+  await waitFor(async () => {
+    try {
+      execFileSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${servers.smtpPort}`]);
+      return true;
+    } catch {
+      return undefined;
+    }
+  }, 'SMTP to come back');
+  const second = await outbox.flush(smtp());
+  assert.deepEqual(second.pending, []);
+  assert.equal((await outbox.flush(smtp())).sent.length, 0, 'nothing left to send again');
+  const mailbox = imap();
+  try {
+    await waitFor(async () => ((await countWithMessageId(mailbox, messageId)) > 0 ? true : undefined), 'delivery after retry');
+    assert.equal(await countWithMessageId(mailbox, messageId), 1, 'delivered exactly once');
+  } finally {
+    await mailbox.close();
+  }
+});
+
+test('an IMAP connection dropped in the middle of a command is ERR_MAIL_CONNECTION_LOST, and the next call reconnects', async () => {
+  // A loopback proxy in front of Dovecot lets the test cut the line while a command is under way.
+  const sockets = new Set<Socket>();
+  const proxy = createServer((client) => {
+    const upstream = connect(servers.imapsPort, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', () => resolve()));
+  const port = (proxy.address() as AddressInfo).port;
+  const mailbox = new ImapMailbox({ host: '127.0.0.1', port, secure: true, user: 'bob', password: 'bob', ca: servers.ca, servername: 'localhost' });
+  try {
+    await mailbox.list('INBOX');
+    const pending = mailbox.list('INBOX');
+    for (const socket of sockets) socket.destroy();
+    sockets.clear();
+    await assert.rejects(pending, (e) => isCachetError(e, 'ERR_MAIL_CONNECTION_LOST'));
+    assert.ok((await mailbox.list('INBOX')).length >= 1, 'resumed on a new connection');
+  } finally {
+    await mailbox.close();
+    proxy.close();
+  }
+});
