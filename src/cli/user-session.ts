@@ -10,6 +10,7 @@ import type { CredentialStore } from '../keys/credential-store.js';
 import { openUserStore } from '../keys/open-store.js';
 import { loadEffectivePolicy, type EffectivePolicy } from '../policy/policy.js';
 import { LocalTransport, SmtpTransport, type SmtpSettings, type Transport } from '../mail/transport.js';
+import { ImapMailbox, type ImapSettings } from '../mail/imap.js';
 import { AddressBook } from '../client/address-book.js';
 import { currentUser, findUser, type LocalUser } from '../client/users.js';
 import type { CliContext } from './context.js';
@@ -29,20 +30,23 @@ export interface UserSession {
 
 interface AccountConfig {
   smtp?: SmtpSettings;
+  imap?: ImapSettings;
 }
 
 export async function openUserSession(context: CliContext, options: { as?: string | undefined; passphraseFile?: string | undefined }): Promise<UserSession> {
   const home = cachetHome(context);
-  const user = await currentUser(home, options.as ?? context.env.CACHET_USER);
-  const userContext: CliContext = { ...context, env: { ...context.env, CACHET_HOME: user.dir, CACHET_ORG_HOME: home } };
-  const policy = await loadEffectivePolicy({ home, settingsHome: user.dir, policyFile: context.env.CACHET_POLICY });
+  const localUser = await currentUser(home, options.as ?? context.env.CACHET_USER);
+  const userContext: CliContext = { ...context, env: { ...context.env, CACHET_HOME: localUser.dir, CACHET_ORG_HOME: home } };
+  const policy = await loadEffectivePolicy({ home, settingsHome: localUser.dir, policyFile: context.env.CACHET_POLICY });
   let config: AccountConfig = {};
   try {
-    config = JSON.parse(await readFile(join(user.dir, 'account.json'), 'utf8')) as AccountConfig;
+    config = JSON.parse(await readFile(join(localUser.dir, 'account.json'), 'utf8')) as AccountConfig;
   } catch {
     // no account configuration: local delivery only
   }
-  const transport = config.smtp ? new SmtpTransport(config.smtp) : new LocalTransport(async (address) => (await findUser(home, address))?.mailbox);
+  // An IMAP account reads from the server; the Outbox stays local, so nothing waits on the server.
+  const user = config.imap ? { ...localUser, mailbox: new ImapMailbox(config.imap) } : localUser;
+  const transport = config.smtp ? new SmtpTransport(config.smtp) : new LocalTransport(async (address) => (await findUser(home, address))?.maildir);
   let store: CredentialStore | undefined;
   return {
     home,

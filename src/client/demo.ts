@@ -33,7 +33,7 @@ export async function runDemo(say: (line: string) => void): Promise<DemoResult> 
     say('1. The administrator set up the CA "Example Org S/MIME CA" (a root and an issuing CA); every user trusts its root.');
     say('2. It issued each user a signing-only and an encryption-only certificate, and mailed them as PKCS#12 files (the password travels separately).');
     const validator = createCertificateValidator({ trustAnchors: [org.root] });
-    const transport = new LocalTransport(async (address) => (await findUser(home, address))?.mailbox);
+    const transport = new LocalTransport(async (address) => (await findUser(home, address))?.maildir);
     const sessions = new Map<string, { demo: DemoUser; store: Awaited<ReturnType<typeof openFileCredentialStore>>; book: AddressBook }>();
     for (const demo of org.users) {
       const store = await openFileCredentialStore(join(demo.user.dir, VAULT_FILE_NAME), demo.password, { createIfMissing: true });

@@ -183,7 +183,7 @@ export async function sendMessage(request: SendRequest, context: SendContext): P
   }
 
   await user.mailbox.deliver('Sent', sentCopy, { seen: true });
-  const outbox = new Outbox(user.mailbox, join(user.dir, 'outbox.json'));
+  const outbox = new Outbox(user.maildir, join(user.dir, 'outbox.json'));
   const ids = await outbox.enqueue(messageId, copies);
   const result = await outbox.flush(context.transport, ids);
   if (result.pending.length > 0) {

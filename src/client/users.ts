@@ -10,6 +10,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CachetError } from '../engine/errors.js';
 import { Maildir, FOLDERS } from '../mail/maildir.js';
+import type { Mailbox } from '../mail/mailbox.js';
 import { normaliseAddress, parseAddressList } from '../engine/smime/open.js';
 
 export interface LocalUser {
@@ -17,7 +18,10 @@ export interface LocalUser {
   name: string;
   /** The user's own directory: their CACHET_HOME for credentials, address book and settings. */
   dir: string;
-  mailbox: Maildir;
+  /** Where the user reads mail: the local Maildir, or an IMAP account (account.json). */
+  mailbox: Mailbox;
+  /** The local Maildir: the Outbox lives here, and local users deliver here. */
+  maildir: Maildir;
 }
 
 export function usersRoot(home: string): string {
@@ -32,7 +36,8 @@ export function checkAddress(address: string): string {
 
 function userOf(home: string, address: string, name: string): LocalUser {
   const dir = join(usersRoot(home), address);
-  return { address, name, dir, mailbox: new Maildir(join(dir, 'mail')) };
+  const maildir = new Maildir(join(dir, 'mail'));
+  return { address, name, dir, mailbox: maildir, maildir };
 }
 
 export async function listUsers(home: string): Promise<LocalUser[]> {
@@ -59,7 +64,7 @@ export async function addUser(home: string, address: string, name?: string): Pro
   const user = userOf(home, normalised, name ?? normalised);
   await mkdir(user.dir, { recursive: true, mode: 0o700 });
   await writeFile(join(user.dir, 'profile.json'), `${JSON.stringify({ address: normalised, name: user.name }, null, 2)}\n`, { mode: 0o600 });
-  for (const folder of FOLDERS) await user.mailbox.ensure(folder);
+  for (const folder of FOLDERS) await user.maildir.ensure(folder);
   return user;
 }
 

@@ -7,6 +7,7 @@
 import { ImapFlow } from 'imapflow';
 import { CachetError } from '../engine/errors.js';
 import type { FolderName, StoredMessageInfo } from './maildir.js';
+import type { Mailbox } from './mailbox.js';
 
 export interface ImapSettings {
   host: string;
@@ -25,7 +26,7 @@ function folderPath(folder: FolderName): string {
   return folder === 'INBOX' ? 'INBOX' : folder;
 }
 
-export class ImapMailbox {
+export class ImapMailbox implements Mailbox {
   private client: ImapFlow | undefined;
 
   constructor(private readonly settings: ImapSettings) {}
@@ -118,6 +119,25 @@ export class ImapMailbox {
         lock.release();
       }
     });
+  }
+
+  async stream(folder: FolderName, id: string): Promise<AsyncIterable<Uint8Array>> {
+    const bytes = await this.read(folder, id);
+    return (async function* () {
+      yield bytes;
+    })();
+  }
+
+  async folders(): Promise<FolderName[]> {
+    return this.run('listing the folders', async (client) => (await client.list()).map((m) => m.path));
+  }
+
+  async find(id: string): Promise<{ folder: FolderName; info: StoredMessageInfo } | undefined> {
+    for (const folder of await this.folders()) {
+      const info = (await this.list(folder)).find((m) => m.id === id);
+      if (info) return { folder, info };
+    }
+    return undefined;
   }
 
   async close(): Promise<void> {

@@ -9,6 +9,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promis
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CachetError } from '../engine/errors.js';
+import type { Mailbox } from './mailbox.js';
 
 export const FOLDERS = ['INBOX', 'Sent', 'Drafts', 'Outbox'] as const;
 export type FolderName = (typeof FOLDERS)[number] | string;
@@ -32,7 +33,7 @@ function checkId(id: string): void {
   if (!ID_PATTERN.test(id)) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no message "${id}"`);
 }
 
-export class Maildir {
+export class Maildir implements Mailbox {
   constructor(readonly root: string) {}
 
   private folderPath(folder: FolderName): string {

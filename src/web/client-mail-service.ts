@@ -250,7 +250,7 @@ export class ClientMailService implements WebMailService {
           store: await this.store(session),
           addressBook: await AddressBook.open(session.user.dir),
           validator: await this.validator(session),
-          transport: new LocalTransport(async (a) => (await findUser(this.home, a))?.mailbox),
+          transport: new LocalTransport(async (a) => (await findUser(this.home, a))?.maildir),
         },
       );
       if (outcome.kind === 'sent') return { kind: 'sent', messageId: outcome.messageId, encrypted: outcome.encrypted, signed: outcome.signed, warnings: outcome.warnings };

@@ -163,3 +163,42 @@ test('an IMAP connection dropped in the middle of a command is ERR_MAIL_CONNECTI
     proxy.close();
   }
 });
+
+test('the CLI reads an IMAP account: cachet inbox and cachet read over Dovecot, sending through Postfix', async () => {
+  const { runCachet } = await import('../helpers/cli.js');
+  const { writeFileSync, mkdirSync, copyFileSync } = await import('node:fs');
+  const { pkiFile } = await import('../helpers/pki.js');
+  const home = join(work, 'cli-home');
+  mkdirSync(join(home, 'trust'), { recursive: true });
+  copyFileSync(pkiFile('ca.pem'), join(home, 'trust', 'root.pem'));
+  writeFileSync(join(work, 'bob-password'), 'bob');
+  writeFileSync(join(work, 'alice-password'), 'alice');
+  writeFileSync(join(work, 'ca.pem'), servers.ca);
+  const env = { CACHET_HOME: home, CACHET_VAULT_PASSPHRASE: 'vault passphrase', CACHET_PASSWORD: 'test' };
+  const add = await runCachet(['account', 'add', 'bob@example.com', '--imap-host', '127.0.0.1', '--imap-port', String(servers.imapsPort), '--imap-user', 'bob', '--imap-password-file', join(work, 'bob-password'), '--imap-ca', join(work, 'ca.pem'),
+    '--smtp-host', '127.0.0.1', '--smtp-port', String(servers.smtpPort), '--smtp-user', 'bob', '--smtp-password-file', join(work, 'bob-password'), '--smtp-tls', '--smtp-ca', join(work, 'ca.pem')], { env });
+  assert.equal(add.status, 0, add.stderr);
+  // bob's decryption key, in his own vault (his user directory is his CACHET_HOME)
+  const imported = await runCachet(['cert', 'import', pkiFile('bob.p12'), '--role', 'encryption'], { env: { ...env, CACHET_HOME: join(home, 'users', 'bob@example.com') } });
+  assert.equal(imported.status, 0, imported.stderr);
+  const listed = await runCachet(['inbox', '--json'], { env });
+  assert.equal(listed.status, 0, listed.stderr);
+  const messages = (JSON.parse(listed.stdout) as { messages: Array<{ id: string; subject: string; encrypted: boolean }> }).messages;
+  const first = messages.find((m) => m.subject === 'over real servers');
+  assert.ok(first, 'the message delivered through Postfix is listed from Dovecot');
+  assert.equal(first.encrypted, true);
+  const read = await runCachet(['read', first.id, '--json'], { env });
+  assert.equal(read.status, 0, read.stderr);
+  const report = JSON.parse(read.stdout) as { status: string; encrypted: boolean; text: string };
+  assert.equal(report.status, 'valid');
+  assert.equal(report.encrypted, true);
+  assert.match(report.text, /Sent through a real Postfix/);
+  const sent = await runCachet(['send', '--to', 'alice@example.com', '--subject', 'via postfix', '--no-encrypt', '--no-sign'], { env, stdin: 'plain hello' });
+  assert.equal(sent.status, 0, sent.stderr);
+  const alice = imap('alice');
+  try {
+    await waitFor(async () => ((await countWithMessageId(alice, 'via postfix')) > 0 ? true : undefined), 'the CLI-sent message');
+  } finally {
+    await alice.close();
+  }
+});

@@ -11,6 +11,8 @@ const command: CliCommand = {
   summary: 'add a mail user to this Cachet home (local mailbox, optional SMTP)',
   help: `usage: cachet account add ADDRESS [--name NAME] [--smtp-host H --smtp-port P [--smtp-user U]
                           [--smtp-password-file F] [--smtp-tls] [--smtp-ca CA.pem]]
+                          [--imap-host H [--imap-port 993] [--imap-user U] [--imap-password-file F]
+                          [--imap-starttls] [--imap-ca CA.pem]]
 
 Creates the user's mailbox (INBOX, Sent, Drafts, Outbox). Mail between users of the same Cachet home is
 delivered locally; with --smtp-* it goes through that SMTP server (STARTTLS required with --smtp-tls).`,
@@ -25,12 +27,31 @@ delivered locally; with --smtp-* it goes through that SMTP server (STARTTLS requ
         'smtp-password-file': { type: 'string' },
         'smtp-tls': { type: 'boolean' },
         'smtp-ca': { type: 'string' },
+        'imap-host': { type: 'string' },
+        'imap-port': { type: 'string' },
+        'imap-user': { type: 'string' },
+        'imap-password-file': { type: 'string' },
+        'imap-starttls': { type: 'boolean' },
+        'imap-ca': { type: 'string' },
       },
       { positionals: true },
     );
     const [address] = positionals;
     if (!address || positionals.length !== 1) throw new CachetError('ERR_USAGE', 'usage: cachet account add ADDRESS');
     const user = await addUser(cachetHome(context), address, values.name);
+    const config: Record<string, unknown> = {};
+    if (values['imap-host']) {
+      const port = Number(values['imap-port'] ?? 993);
+      if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new CachetError('ERR_USAGE', '--imap-port must be a port number');
+      config['imap'] = {
+        host: values['imap-host'],
+        port,
+        secure: !values['imap-starttls'],
+        user: values['imap-user'] ?? user.address,
+        password: values['imap-password-file'] ? (await readFile(values['imap-password-file'], 'utf8')).replace(/\r?\n$/, '') : '',
+        ...(values['imap-ca'] ? { ca: await readFile(values['imap-ca'], 'utf8'), servername: 'localhost' } : {}),
+      };
+    }
     if (values['smtp-host']) {
       const port = Number(values['smtp-port'] ?? 587);
       if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new CachetError('ERR_USAGE', '--smtp-port must be a port number');
@@ -42,9 +63,10 @@ delivered locally; with --smtp-* it goes through that SMTP server (STARTTLS requ
         ...(values['smtp-password-file'] ? { password: (await readFile(values['smtp-password-file'], 'utf8')).replace(/\r?\n$/, '') } : {}),
         ...(values['smtp-ca'] ? { ca: await readFile(values['smtp-ca'], 'utf8') } : {}),
       };
-      await writeFile(join(user.dir, 'account.json'), `${JSON.stringify({ smtp }, null, 2)}\n`, { mode: 0o600 });
+      config['smtp'] = smtp;
     }
-    context.stdout.write(`added ${user.address}${values['smtp-host'] ? ` (sending through ${values['smtp-host']})` : ' (local delivery)'}\n`);
+    if (Object.keys(config).length > 0) await writeFile(join(user.dir, 'account.json'), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+    context.stdout.write(`added ${user.address}${values['imap-host'] ? ` (reading from ${values['imap-host']})` : ''}${values['smtp-host'] ? ` (sending through ${values['smtp-host']})` : ' (local delivery)'}\n`);
     return 0;
   },
 };

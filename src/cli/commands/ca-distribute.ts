@@ -2,11 +2,12 @@
  * cachet ca distribute --to E --sign FILE.pfx --enc FILE.pfx [--smtp-url …] [--maildir DIR]
  */
 import { readFile } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { CachetError } from '../../engine/errors.js';
 import { cachetHome } from '../../ca/ca-store.js';
-import { buildDistributionMail, deliverToLocalUser, deliverToMaildir, sendBySmtp, smtpSettings, type DistributionFile } from '../../ca/distribution-mail.js';
+import { buildDistributionMail, deliverToMaildir, sendBySmtp, smtpSettings, type DistributionFile } from '../../ca/distribution-mail.js';
 import { checkMailbox } from '../../ca/issue.js';
+import { findUser, listUsers } from '../../client/users.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { readSecret } from '../secrets.js';
@@ -63,6 +64,20 @@ async function attachment(path: string, role: DistributionFile['role'], cwd: str
   } catch (error) {
     throw new CachetError('ERR_INPUT_READ', `cannot read ${path}`, { cause: error, details: { file: path } });
   }
+}
+
+/**
+ * Delivers into the INBOX of a local user of this Cachet home (the embedded default: no server).
+ * @throws CachetError ERR_USAGE when the recipient is not a local user, naming the ones there are.
+ */
+async function deliverToLocalUser(home: string, to: string, message: Uint8Array): Promise<string> {
+  const user = await findUser(home, to);
+  if (!user) {
+    const users = (await listUsers(home)).map((u) => u.address);
+    throw new CachetError('ERR_USAGE', `${to} is not a local user of ${home}${users.length ? ` (local users: ${users.join(', ')})` : ''}; send by SMTP with --smtp-url instead`, { details: { to } });
+  }
+  const id = await user.maildir.deliver('INBOX', message);
+  return join(user.maildir.root, 'INBOX', 'new', id);
 }
 
 const command: CliCommand = {

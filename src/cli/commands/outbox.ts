@@ -14,7 +14,7 @@ recipients who already have a message never get it twice. Exit status 6 when mes
   async run(args, context) {
     const { values } = parseCommandArgs(args, { ...USER_OPTIONS, retry: { type: 'boolean' }, json: { type: 'boolean' } });
     const session = await openUserSession(context, { as: values.as });
-    const outbox = new Outbox(session.user.mailbox, join(session.user.dir, 'outbox.json'));
+    const outbox = new Outbox(session.user.maildir, join(session.user.dir, 'outbox.json'));
     const pending = values.retry ? (await outbox.flush(session.transport)).pending : await outbox.pending();
     if (values.json) context.stdout.write(`${JSON.stringify({ pending })}\n`);
     else if (pending.length === 0) context.stdout.write('the outbox is empty\n');

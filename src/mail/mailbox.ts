@@ -1,0 +1,15 @@
+/**
+ * What the client needs of a mailbox, whether it is the local Maildir (the embedded default) or an
+ * IMAP account: folders, messages, saving (to Sent), marking read.
+ */
+import type { FolderName, StoredMessageInfo } from './maildir.js';
+
+export interface Mailbox {
+  folders(): Promise<FolderName[]>;
+  list(folder: FolderName): Promise<StoredMessageInfo[]>;
+  read(folder: FolderName, id: string): Promise<Buffer>;
+  stream(folder: FolderName, id: string): Promise<AsyncIterable<Uint8Array>>;
+  deliver(folder: FolderName, message: Uint8Array, options?: { seen?: boolean }): Promise<string>;
+  markSeen(folder: FolderName, id: string): Promise<void>;
+  find(id: string): Promise<{ folder: FolderName; info: StoredMessageInfo } | undefined>;
+}
