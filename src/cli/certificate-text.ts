@@ -10,14 +10,20 @@ export function describeKey(info: CertificateInfo): string {
   return info.keyBits ? `${info.keyAlgorithm} ${info.keyBits} bits` : info.keyAlgorithm;
 }
 
+function validityNote(info: CertificateInfo, now: Date): string {
+  if (now > new Date(info.notAfter)) return ' (EXPIRED)';
+  if (now < new Date(info.notBefore)) return ' (NOT YET VALID)';
+  return '';
+}
+
 /** A block of "Label: value" lines, indented by two spaces. */
-export function certificateText(info: CertificateInfo): string {
+export function certificateText(info: CertificateInfo, now: Date = new Date()): string {
   const rows: Array<[string, string]> = [
     ['Subject', info.subject],
     ['E-mail', info.emails.length > 0 ? info.emails.join(', ') : '(none)'],
     ['Issuer', info.issuer],
     ['Serial', info.serialNumber],
-    ['Valid', `${info.notBefore} to ${info.notAfter}`],
+    ['Valid', `${info.notBefore} to ${info.notAfter}${validityNote(info, now)}`],
     ['Key', describeKey(info)],
     ['Key usage', info.keyUsage.length > 0 ? info.keyUsage.join(', ') : '(not restricted)'],
     ['Extended key usage', info.extendedKeyUsage.length > 0 ? info.extendedKeyUsage.join(', ') : '(not restricted)'],

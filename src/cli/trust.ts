@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CachetError } from '../engine/errors.js';
 import { createCertificateValidator } from '../engine/pki/create-validator.js';
+import { createCrlClient, type CrlClient } from '../engine/pki/crl.js';
 import { createOcspClient, type OcspClient } from '../engine/pki/ocsp.js';
 import type { CertificateValidator } from '../engine/pki/validator.js';
 import type { CliContext } from './context.js';
@@ -49,10 +50,12 @@ export async function storedTrustAnchors(context: CliContext): Promise<Buffer[]>
 
 /** One OCSP client per process, so its cache serves every validation (a mailbox asks once per certificate). */
 let sharedOcspClient: OcspClient | undefined;
+let sharedCrlClient: CrlClient | undefined;
 
 /**
- * OCSP is asked only for chains that end at an anchor (the validator's rule), and not at all when
- * revocation checking is off (policy `revocationMode: off`) or `ocsp: false`.
+ * OCSP responders and CRL distribution points are asked only for chains that end at an anchor (the
+ * validator's rule), and not at all when revocation checking is off (policy `revocationMode: off`)
+ * or `ocsp: false` (which turns off all network fetching, CRLs included).
  */
 export async function buildValidator(
   options: { trust?: string[] | undefined; crl?: string[] | undefined; revocation?: 'off' | 'soft-fail' | 'hard-fail'; ocsp?: boolean },
@@ -69,6 +72,8 @@ export async function buildValidator(
       crls: await readAll(options.crl ?? [], 'CRL'),
       revocation,
       ocsp: ocspEnabled && sharedOcspClient ? { enabled: true, client: sharedOcspClient } : { enabled: false },
+      // CRL distribution points are fetched under the same rule as OCSP: only for chains to the store's anchors.
+      crlFetch: ocspEnabled ? { enabled: true, client: (sharedCrlClient ??= createCrlClient()) } : { enabled: false },
     });
   } catch (error) {
     throw new CachetError('ERR_CERT_MALFORMED', 'a trusted certificate or CRL file cannot be read', { cause: error });

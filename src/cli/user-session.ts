@@ -12,6 +12,8 @@ import { loadEffectivePolicy, type EffectivePolicy } from '../policy/policy.js';
 import { LocalTransport, SmtpTransport, type SmtpSettings, type Transport } from '../mail/transport.js';
 import { ImapMailbox, type ImapSettings } from '../mail/imap.js';
 import { AddressBook } from '../client/address-book.js';
+import { DirectoryCache } from '../directory/cache.js';
+import { resolveRecipients } from '../directory/resolve-recipients.js';
 import { currentUser, findUser, type LocalUser } from '../client/users.js';
 import type { CliContext } from './context.js';
 import { buildValidator, cachetHome } from './trust.js';
@@ -25,6 +27,8 @@ export interface UserSession {
   addressBook: AddressBook;
   validator: CertificateValidator | undefined;
   transport: Transport;
+  /** The directory named by the policy (ldapUrl, ldapBaseDn, anonymous access), if any. */
+  directory: ((addresses: string[]) => Promise<Map<string, { certificate?: Uint8Array; reason?: string }>>) | undefined;
   store(createIfMissing?: boolean): Promise<CredentialStore>;
 }
 
@@ -48,14 +52,26 @@ export async function openUserSession(context: CliContext, options: { as?: strin
   const user = config.imap ? { ...localUser, mailbox: new ImapMailbox(config.imap) } : localUser;
   const transport = config.smtp ? new SmtpTransport(config.smtp) : new LocalTransport(async (address) => (await findUser(home, address))?.maildir);
   let store: CredentialStore | undefined;
+  const validator = await buildValidator({ revocation: policy.string('revocationMode') as 'off' | 'soft-fail' | 'hard-fail' }, userContext);
+  const ldapUrl = policy.get('ldapUrl') as string | null;
+  const baseDn = policy.get('ldapBaseDn') as string | null;
+  const directory =
+    ldapUrl && baseDn
+      ? async (addresses: string[]) => {
+          const cache = await DirectoryCache.open(userContext.env.CACHET_HOME ?? home);
+          const resolved = await resolveRecipients(addresses, { directory: { url: ldapUrl, baseDn, anonymous: policy.boolean('ldapAnonymous') }, cache, sourceOrder: 'ldap', validator });
+          return new Map(resolved.map((r) => [r.address, r.certificate ? { certificate: r.certificate.der } : { reason: r.reason ?? 'no certificate in the directory' }]));
+        }
+      : undefined;
   return {
     home,
     user,
     userContext,
     policy,
     addressBook: await AddressBook.open(user.dir),
-    validator: await buildValidator({ revocation: policy.string('revocationMode') as 'off' | 'soft-fail' | 'hard-fail' }, userContext),
+    validator,
     transport,
+    directory,
     async store(createIfMissing = false) {
       store ??= await openUserStore(userContext, { passphraseFile: options.passphraseFile, createIfMissing });
       return store;

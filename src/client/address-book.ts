@@ -42,7 +42,7 @@ export interface AddressEntry {
 export interface RecipientChoice {
   address: string;
   certificate?: Uint8Array;
-  source: 'addressbook' | null;
+  source: 'addressbook' | 'ldap' | null;
   /** Why each other candidate was not chosen; or why there is none. */
   rejected: Array<{ fingerprint: string; reason: string }>;
   reason: string | null;

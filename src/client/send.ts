@@ -58,6 +58,11 @@ export interface SendContext {
   addressBook: AddressBook;
   validator: CertificateValidator | undefined;
   transport: Transport;
+  /**
+   * The organisation's directory (LDAP), asked for recipients the address book cannot serve when
+   * the policy's public certificate source includes it. Returns a certificate or why there is none.
+   */
+  directory?: (addresses: string[]) => Promise<Map<string, { certificate?: Uint8Array; reason?: string }>>;
   now?: Date;
 }
 
@@ -128,6 +133,15 @@ export async function sendMessage(request: SendRequest, context: SendContext): P
   if (encrypt) {
     const now = context.now ?? new Date();
     choices = await Promise.all([...to, ...cc, ...bcc].map((a) => context.addressBook.choose(a, context.validator, now)));
+    const unresolved = choices.filter((c) => !c.certificate).map((c) => c.address);
+    if (unresolved.length > 0 && context.directory && policy.string('publicCertificateSource') !== 'addressbook') {
+      const found = await context.directory(unresolved);
+      choices = choices.map((c) => {
+        const answer = found.get(c.address);
+        if (c.certificate || !answer) return c;
+        return answer.certificate ? { ...c, certificate: answer.certificate, source: 'ldap' as const, reason: null } : { ...c, reason: `${c.reason ?? ''}; directory: ${answer.reason ?? 'no certificate'}` };
+      });
+    }
     const missing = choices.filter((c) => !c.certificate).map((c) => ({ address: c.address, reason: c.reason ?? 'no usable certificate' }));
     if (missing.length > 0) {
       const rule = policy.string('groupRule');

@@ -112,4 +112,15 @@ describe('the vault file credential store', () => {
     const added = await store.add(credential('bob', 'encryption', false));
     await assert.rejects(store.exportPrivateKey(added.id), (e: unknown) => isCachetError(e, 'ERR_POLICY_FORBIDS'));
   });
+
+  test('two handles on one vault (CLI and web client): neither loses the other\'s credential', async () => {
+    const path = vaultPath();
+    const first = await openFileCredentialStore(path, 'p', { createIfMissing: true });
+    await first.add(credential('frank-sign', 'signing'));
+    const second = await openFileCredentialStore(path, 'p');
+    await second.add(credential('frank-enc', 'encryption'));
+    await first.add(credential('grace-enc', 'encryption'));
+    const reopened = await openFileCredentialStore(path, 'p');
+    assert.deepEqual((await reopened.list()).map((c) => [c.subject.split(',')[1], c.active]), [['CN=frank-sign', true], ['CN=frank-enc', false], ['CN=grace-enc', true]]);
+  });
 });

@@ -12,7 +12,7 @@
  * file", and the user must be told which. It reveals nothing the tag does not (both let an attacker
  * test a guess), and costs the same scrypt per guess.
  */
-import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, randomBytes, scrypt as scryptCallback, timingSafeEqual, X509Certificate, type ScryptOptions } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CachetError } from '../engine/errors.js';
@@ -21,8 +21,6 @@ import { softwareKey } from '../engine/software-key.js';
 import { certificateEmails, certificateSubject, subjectPublicKeyInfo } from '../engine/cms/cert-id.js';
 import { certificateFingerprint } from '../engine/pki/certificate-info.js';
 import type { CredentialRole, CredentialStore, NewCredential, StoredCredential } from './credential-store.js';
-import 'reflect-metadata';
-import { X509Certificate } from '@peculiar/x509';
 
 const MAGIC = Buffer.from('CACHETV1', 'latin1');
 
@@ -190,39 +188,64 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
       throw new CachetError('ERR_INPUT_READ', `cannot read the credential vault ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
     }
   }
-  let keys: DerivedKeys;
-  let kdf: VaultHeader['kdf'];
-  let contents: VaultContents;
+  // Assigned below, either fresh or by decode().
+  let keys!: DerivedKeys;
+  let kdf: VaultHeader['kdf'] | undefined;
+  let contents: VaultContents = { credentials: [] };
   let onDisk = bytes !== undefined;
+  /** The file's bytes as last read or written, to notice another process's change before a write. */
+  let lastSeen: Buffer | undefined = bytes;
+
+  async function decode(fileBytes: Buffer): Promise<void> {
+    if (fileBytes.length > VAULT_LIMITS.maxFileBytes) throw corrupt(path, 'it is far too large');
+    const { header, aad, body } = parseHeader(path, fileBytes);
+    const sameKdf = kdf !== undefined && kdf.salt === header.kdf.salt && kdf.N === header.kdf.N && kdf.r === header.kdf.r && kdf.p === header.kdf.p;
+    const derived = sameKdf ? keys : await deriveKeys(passphrase, header.kdf);
+    const verifier = Buffer.from(header.verifier, 'base64');
+    if (verifier.length !== derived.verifier.length || !timingSafeEqual(verifier, derived.verifier)) {
+      throw new CachetError('ERR_VAULT_BAD_PASSPHRASE', 'the vault passphrase is wrong', { details: { file: path } });
+    }
+    let decoded: VaultContents;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', derived.encryption, Buffer.from(header.iv, 'base64'));
+      decipher.setAAD(aad);
+      decipher.setAuthTag(body.subarray(body.length - 16));
+      const plain = Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]);
+      decoded = JSON.parse(plain.toString('utf8')) as VaultContents;
+      if (!Array.isArray(decoded?.credentials)) throw new Error('no credential list');
+    } catch (error) {
+      throw corrupt(path, 'its contents fail their integrity check', error);
+    }
+    keys = derived;
+    kdf = header.kdf;
+    contents = decoded;
+    lastSeen = fileBytes;
+  }
+
   if (bytes === undefined) {
     if (!options.createIfMissing) throw new CachetError('ERR_VAULT_NOT_FOUND', `there is no credential vault yet (${path}); import a certificate with "cachet cert import" first`);
     if (passphrase.length === 0) throw new CachetError('ERR_USAGE', 'the vault passphrase must not be empty');
     kdf = { name: 'scrypt', ...VAULT_KDF, salt: randomBytes(16).toString('base64') };
     keys = await deriveKeys(passphrase, kdf);
-    contents = { credentials: [] };
   } else {
-    if (bytes.length > VAULT_LIMITS.maxFileBytes) throw corrupt(path, 'it is far too large');
-    const { header, aad, body } = parseHeader(path, bytes);
-    kdf = header.kdf;
-    keys = await deriveKeys(passphrase, kdf);
-    const verifier = Buffer.from(header.verifier, 'base64');
-    if (verifier.length !== keys.verifier.length || !timingSafeEqual(verifier, keys.verifier)) {
-      throw new CachetError('ERR_VAULT_BAD_PASSPHRASE', 'the vault passphrase is wrong', { details: { file: path } });
-    }
+    await decode(bytes);
+  }
+
+  /** Another process (the web client, a second CLI) may have written since we read: start from its version. */
+  async function refresh(): Promise<void> {
+    let current: Buffer;
     try {
-      const decipher = createDecipheriv('aes-256-gcm', keys.encryption, Buffer.from(header.iv, 'base64'));
-      decipher.setAAD(aad);
-      decipher.setAuthTag(body.subarray(body.length - 16));
-      const plain = Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]);
-      contents = JSON.parse(plain.toString('utf8')) as VaultContents;
-      if (!Array.isArray(contents?.credentials)) throw new Error('no credential list');
-    } catch (error) {
-      throw corrupt(path, 'its contents fail their integrity check', error);
+      current = await readFile(path);
+    } catch {
+      return;
     }
+    if (lastSeen && current.equals(lastSeen)) return;
+    await decode(current);
   }
 
   async function save(): Promise<void> {
     const iv = randomBytes(12);
+    if (!kdf) throw new CachetError('ERR_INTERNAL', 'the vault key was not derived');
     const header: VaultHeader = { format: 'cachet-credentials', version: 1, kdf, cipher: 'aes-256-gcm', iv: iv.toString('base64'), verifier: keys.verifier.toString('base64') };
     const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
     const length = Buffer.alloc(4);
@@ -231,7 +254,9 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
     const cipher = createCipheriv('aes-256-gcm', keys.encryption, iv);
     cipher.setAAD(aad);
     const body = Buffer.concat([cipher.update(Buffer.from(JSON.stringify(contents), 'utf8')), cipher.final(), cipher.getAuthTag()]);
-    await writeAtomically(path, Buffer.concat([aad, body]));
+    const written = Buffer.concat([aad, body]);
+    await writeAtomically(path, written);
+    lastSeen = written;
     onDisk = true;
   }
 
@@ -255,6 +280,7 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
       if (!keyMatchesCertificate(credential.privateKeyPkcs8, credential.certificate)) {
         throw new CachetError('ERR_KEY_MISMATCH', 'the private key does not belong to the certificate');
       }
+      await refresh();
       const id = certificateFingerprint(credential.certificate);
       const existing = contents.credentials.find((c) => c.id === id);
       if (existing && !addOptions.replaceActive) {
@@ -275,7 +301,7 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
         chain: credential.chain.map((c) => Buffer.from(c).toString('base64')),
         subject: certificateSubject(credential.certificate),
         email: certificateEmails(credential.certificate),
-        notAfter: cert.notAfter.toISOString(),
+        notAfter: new Date(cert.validTo).toISOString(),
         addedAt: new Date().toISOString(),
         exportable: credential.exportable ?? true,
         ...(credential.friendlyName !== undefined ? { friendlyName: credential.friendlyName } : {}),
@@ -295,6 +321,7 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
       return toStored(record);
     },
     async remove(id) {
+      await refresh();
       const record = find(id);
       const previous = contents;
       const rest = contents.credentials.filter((c) => c.id !== id).map((c) => ({ ...c }));

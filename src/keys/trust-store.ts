@@ -21,7 +21,8 @@ export interface TrustAnchorEntry {
   id: string;
   /** The file that holds it (in the store, or the system bundle). */
   file: string;
-  source: 'store' | 'system';
+  /** The user's store, the organisation's (delivered by the admin), or the system bundle. */
+  source: 'store' | 'organisation' | 'system';
   certificate: Uint8Array;
   info: CertificateInfo;
 }
@@ -54,9 +55,7 @@ function entry(der: Uint8Array, file: string, source: TrustAnchorEntry['source']
   }
 }
 
-/** Every anchor in the store, and with `system` the system bundle's too. */
-export async function listTrustAnchors(home: string, options: { system?: boolean } = {}): Promise<TrustAnchorEntry[]> {
-  const dir = trustDirectory(home);
+async function directoryAnchors(dir: string, source: TrustAnchorEntry['source']): Promise<TrustAnchorEntry[]> {
   const out: TrustAnchorEntry[] = [];
   let names: string[] = [];
   try {
@@ -67,10 +66,20 @@ export async function listTrustAnchors(home: string, options: { system?: boolean
   for (const name of names) {
     const file = join(dir, name);
     for (const der of anchorFileCertificates(await readFile(file))) {
-      const e = entry(der, file, 'store');
+      const e = entry(der, file, source);
       if (e) out.push(e);
     }
   }
+  return out;
+}
+
+/**
+ * Every anchor in the user's store; with `organisationHome` the organisation's store too (read-only
+ * here: the admin delivers it), and with `system` the system bundle's.
+ */
+export async function listTrustAnchors(home: string, options: { system?: boolean; organisationHome?: string | undefined } = {}): Promise<TrustAnchorEntry[]> {
+  const out = await directoryAnchors(trustDirectory(home), 'store');
+  if (options.organisationHome) out.push(...(await directoryAnchors(trustDirectory(options.organisationHome), 'organisation')));
   if (options.system) out.push(...(await systemTrustAnchors()).map((der) => entry(der, SYSTEM_TRUST_BUNDLE, 'system')).filter((e) => e !== undefined));
   return out;
 }

@@ -80,6 +80,9 @@ describe('cachet cert inspect', () => {
     assert.equal(r.status, 0);
     assert.match(r.stdout, /Role:\s+none \(its extended key usage does not include e-mail protection\)/);
     assert.match(r.stdout, /SHA-256:\s+([0-9A-F]{2}:){31}[0-9A-F]{2}/);
+    assert.doesNotMatch(r.stdout, /EXPIRED/);
+    const oscar = await runCachet(['cert', 'inspect', pkiFile('oscar.pem')]);
+    assert.match(oscar.stdout, /Valid:\s+2020-01-01T00:00:00\.000Z to 2021-01-01T00:00:00\.000Z \(EXPIRED\)/);
     const bad = await runCachet(['cert', 'inspect', pkiFile('alice.p12'), '--json'], { env: { CACHET_PASSWORD: 'wrong' } });
     assert.equal(bad.status, 4);
     assert.equal((JSON.parse(bad.stdout) as { error: { code: string } }).error.code, 'ERR_PKCS12_BAD_PASSWORD');
@@ -149,6 +152,20 @@ describe('cachet cert import', () => {
     assert.equal(r.status, 4);
     assert.equal((JSON.parse(r.stdout) as { error: { code: string } }).error.code, 'ERR_PKCS12_BAD_PASSWORD');
     assert.deepEqual(readFileSync(vault), before);
+  });
+
+  test('on a terminal, a new vault asks for its passphrase twice; two different answers change nothing', async () => {
+    const home = join(root, `home-${homes++}`);
+    const env = { CACHET_HOME: home, CACHET_PASSWORD: 'test' };
+    const differ = await runCachet(['cert', 'import', pkiFile('frank-sign.p12')], { env, answers: ['one', 'two'] });
+    assert.equal(differ.status, 2);
+    assert.match(differ.stderr, /the two passphrases differ/);
+    assert.equal(existsSync(join(home, 'credentials.vault')), false);
+    const same = await runCachet(['cert', 'import', pkiFile('frank-sign.p12')], { env, answers: ['s3cret', 's3cret'] });
+    assert.equal(same.status, 0, same.stderr);
+    assert.match(same.stderr, /New passphrase for your credential vault/);
+    const listed = await runCachet(['cert', 'list', '--json'], { env, answers: ['s3cret'] });
+    assert.equal((JSON.parse(listed.stdout) as { credentials: unknown[] }).credentials.length, 1);
   });
 
   test('a wrong vault passphrase: exit 4, ERR_VAULT_BAD_PASSPHRASE', async () => {

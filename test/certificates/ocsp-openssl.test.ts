@@ -16,6 +16,7 @@ import { certificateDer, pkiBytes, pkiFile, testPkiDir } from '../helpers/pki.js
 import { createCertificateValidator } from '../../src/engine/pki/create-validator.js';
 import { createOcspClient, ocspUrls, type OcspFetch } from '../../src/engine/pki/ocsp.js';
 import { isCachetError } from '../../src/engine/errors.js';
+import { runCachet } from '../helpers/cli.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -97,6 +98,7 @@ let dir: string;
 let port: number;
 let responder: Responder | undefined;
 let rogue: Responder | undefined;
+let delegated: Responder | undefined;
 let olga: Buffer;
 let stranger: Buffer;
 let rogueUrl: string;
@@ -112,14 +114,23 @@ before(async () => {
   // olga names the real responder; the stranger (under the untrusted Bars Root CA) names it too.
   olga = issueWithOcspUrl(dir, 'ca', 'olga', `http://127.0.0.1:${port}/`);
   stranger = issueWithOcspUrl(dir, 'bars', 'stranger', `http://127.0.0.1:${port}/`);
+  // rex names the responder too, and is revoked in the database before the responder starts.
+  issueWithOcspUrl(dir, 'ca', 'rex', `http://127.0.0.1:${port}/`);
+  execFileSync('openssl', ['ca', '-config', 'db-ca/ca.cnf', '-cert', 'ca.pem', '-keyfile', 'ca.key', '-revoke', 'rex.pem', '-crl_reason', 'keyCompromise'], { cwd: dir, stdio: 'pipe' });
   responder = await startResponder(dir, port, { cert: 'ca.pem', key: 'ca.key' });
   // A responder that signs with alice's key: not the CA, not a delegated OCSP signer.
   rogue = await startResponder(dir, roguePort, { cert: 'alice.pem', key: 'alice.key' });
+  // A delegated responder (RFC 6960 §4.2.2.2): certified by the CA for id-kp-OCSPSigning.
+  execFileSync('openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'responder.key', '-subj', '/O=Test/CN=Test OCSP Responder', '-out', 'responder.csr'], { cwd: dir, stdio: 'pipe' });
+  writeFileSync(join(dir, 'responder.ext'), 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=OCSPSigning\n');
+  execFileSync('openssl', ['x509', '-req', '-in', 'responder.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '30', '-extfile', 'responder.ext', '-out', 'responder.pem'], { cwd: dir, stdio: 'pipe' });
+  delegated = await startResponder(dir, await freePort(), { cert: 'responder.pem', key: 'responder.key' });
 });
 
 after(async () => {
   await responder?.stop();
   await rogue?.stop();
+  await delegated?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -151,6 +162,33 @@ describe('OCSP client against openssl ocsp', () => {
       client.check({ certificate: certificateDer('alice'), issuer: caDer(), url: rogueUrl }),
       (error: unknown) => isCachetError(error, 'ERR_REVOCATION_UNKNOWN') && /not signed by the certificate's CA/.test((error as Error).message),
     );
+  });
+
+  test("a replayed answer (a real one, for another request) is refused: it does not carry our nonce", async () => {
+    let recorded: ArrayBuffer | undefined;
+    const recording: OcspFetch = async (url, init) => {
+      const response = await globalThis.fetch(url, { ...init, body: Buffer.from(init.body) });
+      recorded = await response.arrayBuffer();
+      return { ok: response.ok, status: response.status, arrayBuffer: async () => recorded! };
+    };
+    const good = await createOcspClient({ fetch: recording }).check({ certificate: certificateDer('mallory'), issuer: caDer(), url: responder!.url });
+    assert.equal(good.status, 'revoked');
+    const replaying: OcspFetch = async () => ({ ok: true, status: 200, arrayBuffer: async () => recorded! });
+    await assert.rejects(
+      createOcspClient({ fetch: replaying }).check({ certificate: certificateDer('mallory'), issuer: caDer(), url: responder!.url }),
+      (error: unknown) => isCachetError(error, 'ERR_REVOCATION_UNKNOWN') && /nonce/.test((error as Error).message),
+    );
+    // and an answer about another certificate does not answer for alice
+    await assert.rejects(
+      createOcspClient({ fetch: replaying }).check({ certificate: certificateDer('alice'), issuer: caDer(), url: responder!.url }),
+      (error: unknown) => isCachetError(error, 'ERR_REVOCATION_UNKNOWN'),
+    );
+  });
+
+  test('a delegated responder (id-kp-OCSPSigning, certified by the CA) is believed', async () => {
+    const answer = await createOcspClient().check({ certificate: certificateDer('mallory'), issuer: caDer(), url: delegated!.url });
+    assert.equal(answer.status, 'revoked');
+    assert.equal(answer.nonce, 'matched');
   });
 
   test('an unreachable responder is an unknown status, named as such', async () => {
@@ -229,4 +267,29 @@ test('the responder is real: openssl itself agrees mallory is revoked', () => {
   const out = execFileSync('openssl', ['ocsp', '-issuer', pkiFile('ca.pem'), '-cert', pkiFile('mallory.pem'), '-url', responder!.url, '-CAfile', pkiFile('ca.pem')], { encoding: 'utf8', stdio: 'pipe' });
   assert.match(out, /mallory\.pem: revoked/);
   assert.ok(readFileSync(join(dir, 'db-ca/index.txt'), 'utf8').includes('CN=olga'));
+});
+
+describe('cachet verify asks OCSP for chains to the trust store, by itself', () => {
+  test("olga's signature is trusted (OCSP good); rex's is refused as revoked (exit 5)", async () => {
+    const home = join(dir, 'home');
+    assert.equal((await runCachet(['trust', 'add', join(dir, 'ca.pem')], { env: { CACHET_HOME: home } })).status, 0);
+    const message = join(dir, 'msg.eml');
+    writeFileSync(message, 'From: olga@example.com\r\nTo: bob@example.com\r\nSubject: ocsp\r\nContent-Type: text/plain\r\n\r\nHi.\r\n');
+    const verdicts: Record<string, { status: number; stderr: string }> = {};
+    for (const name of ['olga', 'rex']) {
+      const signer = join(dir, `${name}-signer.pem`);
+      writeFileSync(signer, Buffer.concat([readFileSync(join(dir, `${name}.key`)), readFileSync(join(dir, `${name}.pem`))]));
+      const signed = join(dir, `${name}-signed.eml`);
+      const s = await runCachet(['sign', '--signer', signer, '-i', message, '-o', signed]);
+      assert.equal(s.status, 0, s.stderr);
+      verdicts[name] = await runCachet(['verify', '-i', signed], { env: { CACHET_HOME: home } });
+    }
+    assert.equal(verdicts.olga!.status, 0, verdicts.olga!.stderr);
+    const json = await runCachet(['verify', '-i', join(dir, 'olga-signed.eml'), '--json'], { env: { CACHET_HOME: home } });
+    const signer = (JSON.parse(json.stdout) as { signers: Array<{ trusted: boolean; revocation: { method: string; status: string; source: string } }> }).signers[0]!;
+    assert.equal(signer.trusted, true);
+    assert.deepEqual(signer.revocation, { method: 'ocsp', status: 'good', source: `http://127.0.0.1:${port}/` });
+    assert.equal(verdicts.rex!.status, 5);
+    assert.match(verdicts.rex!.stderr, /rex@example\.com was revoked on/);
+  });
 });

@@ -64,6 +64,14 @@ describe('cachet trust', () => {
     assert.equal((JSON.parse(missing.stdout) as { error: { code: string } }).error.code, 'ERR_CERT_NOT_FOUND');
   });
 
+  test("the organisation's anchors ($CACHET_ORG_HOME/trust) are listed as such, and count for verify", async () => {
+    const env = { ...freshHome(), CACHET_ORG_HOME: join(root, `org-${homes}`) };
+    const org = await runCachet(['trust', 'add', pkiFile('ca.pem')], { env: { CACHET_HOME: env.CACHET_ORG_HOME } });
+    assert.equal(org.status, 0, org.stderr);
+    const list = JSON.parse((await runCachet(['trust', 'list', '--json'], { env })).stdout) as { anchors: Array<{ subject: string; source: string }> };
+    assert.deepEqual(list.anchors.map((a) => [a.subject, a.source]), [['CN=Test SMIME Root CA,O=Test', 'organisation']]);
+  });
+
   test('--system adds the system bundle to the list', async () => {
     const env = freshHome();
     const list = JSON.parse((await runCachet(['trust', 'list', '--system', '--json'], { env })).stdout) as { anchors: Array<{ source: string }> };

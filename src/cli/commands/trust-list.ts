@@ -10,7 +10,8 @@ import { cachetHome } from '../trust.js';
 
 const help = `usage: cachet trust list [--system] [--json]
 
-Lists the CA certificates you trust ($CACHET_HOME/trust/): subject, validity and SHA-256 fingerprint.
+Lists the CA certificates you trust ($CACHET_HOME/trust/, and your organisation's in
+$CACHET_ORG_HOME/trust/ when set): subject, validity and SHA-256 fingerprint.
 
 Options:
   --system  include the system's trust anchors (/etc/ssl/certs/ca-certificates.crt)
@@ -28,7 +29,7 @@ const command: CliCommand = {
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);
-    const anchors = await listTrustAnchors(cachetHome(context), { system: values.system === true });
+    const anchors = await listTrustAnchors(cachetHome(context), { system: values.system === true, organisationHome: context.env.CACHET_ORG_HOME });
     if (values.json) {
       const list = anchors.map((a) => ({ id: a.id, subject: a.info.subject, issuer: a.info.issuer, notBefore: a.info.notBefore, notAfter: a.info.notAfter, isCa: a.info.isCa, source: a.source, file: a.file }));
       context.stdout.write(`${JSON.stringify({ anchors: list })}\n`);
@@ -39,7 +40,7 @@ const command: CliCommand = {
       return 0;
     }
     for (const a of anchors) {
-      context.stdout.write(`${a.info.subject}${a.source === 'system' ? ' [system]' : ''}\n  valid until ${a.info.notAfter.slice(0, 10)}  SHA-256 ${colonHex(a.id)}\n`);
+      context.stdout.write(`${a.info.subject}${a.source === 'store' ? '' : ` [${a.source}]`}\n  valid until ${a.info.notAfter.slice(0, 10)}  SHA-256 ${colonHex(a.id)}\n`);
     }
     return 0;
   },

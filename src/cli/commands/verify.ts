@@ -79,6 +79,8 @@ function jsonReport(report: SignedLayerReport): unknown {
       signatureAlgorithm: s.signatureAlgorithm,
       weakAlgorithm: s.weakAlgorithm,
       signingTime: s.signingTime,
+      // What was checked (CRL, OCSP or nothing) and what it said.
+      revocation: s.revocation ?? null,
       error: s.error ? { code: s.error.code, message: s.error.message } : null,
     })),
   };

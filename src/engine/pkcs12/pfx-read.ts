@@ -118,13 +118,33 @@ function readBags(der: Buffer, password: string): Bag[] {
       if (!algorithm || !encryptedContent) continue;
       const ciphertext = octets(safe, encryptedContent);
       const plain = pbeDecrypt(derBytes(safe, algorithm), password, ciphertext);
-      // Without a MAC, a failed decryption is the only sign of a wrong password.
-      if (!plain) throw new WrongPassword();
-      readSafeContents(plain, password, bags, 0);
+      // Without a MAC, a failed decryption is the only sign of a wrong password; a wrong key also
+      // passes the padding check about once in 256 tries, leaving garbage that is not DER.
+      const contents = decryptedDer(plain);
+      if (!contents) {
+        if (!plain || !macData) throw new WrongPassword();
+        throw malformed('an encrypted part does not decrypt to certificates and keys');
+      }
+      readSafeContents(contents, password, bags, 0);
     }
     // EnvelopedData safes (public-key privacy mode) are not used by any mail client's export.
   }
   return bags;
+}
+
+/**
+ * Decrypted bytes as DER: a correctly decrypted bag is one whole SEQUENCE, which macOS and Java
+ * may write in BER (indefinite lengths) inside the encryption too. Undefined when it is not one.
+ */
+function decryptedDer(plain: Uint8Array | undefined): Buffer | undefined {
+  if (!plain) return undefined;
+  try {
+    const der = berToDer(plain);
+    const node = derNode(der);
+    return node.tag === 0x30 && node.end === der.length ? der : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The value of a [0] IMPLICIT OCTET STRING, primitive or (after BER normalisation) segmented. */
@@ -159,7 +179,7 @@ function readSafeContents(buf: Buffer, password: string, bags: Bag[], depth: num
       bags.push({ kind: 'key', value: derBytes(buf, value), ...attributes });
     } else if (bagId === OIDS.pkcs8ShroudedKeyBag) {
       const [algorithm, encrypted] = derChildren(buf, value);
-      const plain = pbeDecrypt(derBytes(buf, algorithm!), password, derContent(buf, encrypted!));
+      const plain = decryptedDer(pbeDecrypt(derBytes(buf, algorithm!), password, derContent(buf, encrypted!)));
       if (!plain) throw new WrongPassword();
       bags.push({ kind: 'key', value: plain, ...attributes });
     } else if (bagId === OIDS.certBag) {

@@ -3,8 +3,9 @@
  *
  * Why by hand: Windows / AD CS and `openssl pkcs12 -legacy` exports protect their certificate bags
  * with pbeWithSHAAnd40BitRC2-CBC, and Node 20's OpenSSL does not load the legacy provider, so RC2 is
- * not available from node:crypto. No maintained npm package offers it with test vectors. It is only
- * ever used to read (and, on request, write) PKCS#12 files: never for mail content.
+ * not available from node:crypto. No maintained npm package offers it with test vectors. It reads
+ * (and, on request, writes) legacy PKCS#12 files, and decrypts old RC2 mail (RFC 4134 §5.2) in
+ * src/engine/cms/content-encryption.ts; Cachet never encrypts new mail with it.
  */
 
 // The PITABLE of RFC 2268 §2: a permutation of 0..255 based on the digits of pi.

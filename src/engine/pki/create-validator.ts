@@ -2,25 +2,31 @@
  * Certificate path validation (RFC 5280 §6, as it applies to S/MIME per RFC 8550): builds a chain
  * from the end entity through the message's and the caller's intermediates to a trust anchor,
  * checks every signature, validity at the validation time (and the end entity's at the signing time),
- * basicConstraints and pathLenConstraint, keyUsage and extendedKeyUsage for the purpose, and
- * revocation against the CRLs the caller supplies. No network and no storage: anchors and CRLs come
- * in as bytes.
+ * basicConstraints and pathLenConstraint, name constraints on e-mail addresses, keyUsage and
+ * extendedKeyUsage for the purpose, and revocation against the CRLs the caller supplies, then OCSP
+ * when enabled. No storage: anchors and CRLs come in as bytes; HTTP for OCSP through an injected fetch.
  *
  * The answers are sentences a user can act on: "the certificate of alice@example.com expired on
  * 2021-01-01", "… issued by a CA you do not trust: Bars Root CA", "… was revoked on …".
  */
 import 'reflect-metadata';
 import {
+  AuthorityKeyIdentifierExtension,
   BasicConstraintsExtension,
   ExtendedKeyUsageExtension,
   KeyUsageFlags,
   KeyUsagesExtension,
+  SubjectKeyIdentifierExtension,
   X509Certificate,
   X509Crl,
 } from '@peculiar/x509';
 import type { CachetErrorCode } from '../errors.js';
-import { createOcspClient, ocspUrls, type OcspClient, type OcspFetch } from './ocsp.js';
-import type { CertificatePurpose, CertificateValidator, ChainValidationRequest, ChainValidationResult, RevocationReport } from './validator.js';
+import { certificateEmails } from '../cms/cert-id.js';
+import { nameConstraintProblem, unknownCriticalExtensions } from './path-validation.js';
+import type { CrlClient, CrlFetch } from './crl.js';
+import type { OcspClient, OcspFetch } from './ocsp.js';
+import { createRevocationChecker, type ChainLink, type RevocationMode } from './revocation.js';
+import type { CertificatePurpose, CertificateValidator, ChainValidationRequest, ChainValidationResult } from './validator.js';
 
 const EMAIL_PROTECTION = '1.3.6.1.5.5.7.3.4';
 const ANY_EKU = '2.5.29.37.0';
@@ -33,8 +39,13 @@ export interface ValidatorOptions {
   intermediates?: Uint8Array[];
   /** CRLs (DER or PEM) to check revocation against. */
   crls?: Uint8Array[];
-  /** 'off': no revocation check; 'soft-fail' (default): unknown status passes; 'hard-fail': unknown fails. */
-  revocation?: 'off' | 'soft-fail' | 'hard-fail';
+  /**
+   * 'off': no revocation check; 'soft-fail' (default): unknown status passes; 'hard-fail': unknown fails.
+   * The object form also turns network fetching on or off in one place: `fetch: true` asks OCSP
+   * responders and CRL distribution points (global fetch, or `http`), for chains that end at a trust
+   * anchor only; `fetch: false` (the default) asks nothing. `ocsp` and `crlFetch` below refine it.
+   */
+  revocation?: RevocationMode | { mode: RevocationMode; fetch?: boolean; http?: OcspFetch & CrlFetch };
   /**
    * OCSP (RFC 6960), asked when no CRL answered for a link of a chain that ends at a trust anchor —
    * never for a stranger's chain, whose responder URL is a tracking beacon (asking it tells the sender
@@ -49,12 +60,19 @@ export interface ValidatorOptions {
     /** A responder to ask for certificates that name none in their authorityInfoAccess. */
     defaultResponderUrl?: string;
   };
+  /**
+   * CRLs fetched from the certificates' distribution points (http only), for chains that end at a
+   * trust anchor and only when no given CRL answered. Off unless `enabled`.
+   */
+  crlFetch?: {
+    enabled: boolean;
+    fetch?: CrlFetch;
+    /** A client to share (and so share its cache) between validators. */
+    client?: CrlClient;
+  };
 }
 
-interface Parsed {
-  der: Uint8Array;
-  cert: X509Certificate;
-}
+type Parsed = ChainLink;
 
 function parse(bytes: Uint8Array): Parsed[] {
   const text = Buffer.from(bytes.subarray(0, 64)).toString('latin1');
@@ -81,17 +99,35 @@ function commonName(name: string): string {
   return /CN=([^,]+)/.exec(name)?.[1] ?? name;
 }
 
+/** How messages name a certificate's owner: the first e-mail address (SAN, then emailAddress), else the CN. */
 export function certificateLabel(cert: X509Certificate): string {
-  const email = /E=([^,]+)/.exec(cert.subject)?.[1];
-  return email ?? commonName(cert.subject);
+  let emails: string[] = [];
+  try {
+    emails = certificateEmails(new Uint8Array(cert.rawData));
+  } catch {
+    // an unreadable SAN leaves the subject's CN as the label
+  }
+  return emails[0] ?? /E=([^,]+)/.exec(cert.subject)?.[1] ?? commonName(cert.subject);
 }
 
 function day(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
 
+/** keyIdentifier of the authorityKeyIdentifier, or subjectKeyIdentifier, as hex; undefined when absent. */
+function keyIdentifiers(cert: X509Certificate): { aki?: string; ski?: string } {
+  const aki = cert.getExtension(AuthorityKeyIdentifierExtension)?.keyId;
+  const ski = cert.getExtension(SubjectKeyIdentifierExtension)?.keyId;
+  return { ...(aki ? { aki: aki.toLowerCase() } : {}), ...(ski ? { ski: ski.toLowerCase() } : {}) };
+}
+
 async function issuedBy(child: X509Certificate, issuer: X509Certificate): Promise<boolean> {
   if (child.issuer !== issuer.subject) return false;
+  // RFC 5280 §4.2.1.1: the AKI names the issuer's key, which tells apart CAs of the same name
+  // (a renewed root, a re-keyed intermediate) without a signature check.
+  const { aki } = keyIdentifiers(child);
+  const { ski } = keyIdentifiers(issuer);
+  if (aki && ski && aki !== ski) return false;
   try {
     return await child.verify({ publicKey: issuer.publicKey, signatureOnly: true });
   } catch {
@@ -121,75 +157,31 @@ function usageProblem(cert: X509Certificate, purpose: CertificatePurpose): strin
   return undefined;
 }
 
+function safely<T>(run: () => T, fallback: T): T {
+  try {
+    return run();
+  } catch {
+    return fallback;
+  }
+}
+
 export function createCertificateValidator(options: ValidatorOptions): CertificateValidator {
   const anchors = options.trustAnchors.flatMap(parse);
   const known = (options.intermediates ?? []).flatMap(parse);
   const crls = (options.crls ?? []).flatMap(parseCrls);
-  const mode = options.revocation ?? 'soft-fail';
+  const policy = typeof options.revocation === 'object' ? options.revocation : { mode: options.revocation ?? 'soft-fail', fetch: false };
+  const mode = policy.mode;
+  const network = policy.fetch === true && mode !== 'off';
+  const http = typeof options.revocation === 'object' ? options.revocation.http : undefined;
+  const ocspOptions = options.ocsp ?? (network ? { enabled: true, ...(http ? { fetch: http } : {}) } : undefined);
+  const crlFetchOptions = options.crlFetch ?? (network ? { enabled: true, ...(http ? { fetch: http } : {}) } : undefined);
 
-  const ocsp = options.ocsp?.enabled ? (options.ocsp.client ?? createOcspClient(options.ocsp.fetch ? { fetch: options.ocsp.fetch } : {})) : undefined;
-  const defaultResponderUrl = options.ocsp?.defaultResponderUrl;
-
-  type LinkAnswer = { state: 'good'; method: 'crl' | 'ocsp'; source: string } | { state: 'revoked'; method: 'crl' | 'ocsp'; source: string; date: Date; reason?: string } | { state: 'unknown' };
-
-  async function crlAnswer(subject: Parsed, issuer: Parsed, at: Date): Promise<LinkAnswer> {
-    let checked = false;
-    for (const crl of crls) {
-      if (crl.issuer !== issuer.cert.subject) continue;
-      if (!(await crl.verify({ publicKey: issuer.cert.publicKey }).catch(() => false))) continue;
-      checked = true;
-      const entry = crl.findRevoked(subject.cert);
-      if (entry && entry.revocationDate <= at) {
-        return { state: 'revoked', method: 'crl', source: 'CRL', date: entry.revocationDate, ...(entry.reason !== undefined ? { reason: String(entry.reason) } : {}) };
-      }
-    }
-    return checked ? { state: 'good', method: 'crl', source: 'CRL' } : { state: 'unknown' };
-  }
-
-  /** Only called for chains that end at an anchor (validate() returns before, for the others). */
-  async function ocspAnswer(subject: Parsed, issuer: Parsed, at: Date): Promise<LinkAnswer> {
-    if (!ocsp) return { state: 'unknown' };
-    const url = ocspUrls(subject.der)[0] ?? defaultResponderUrl;
-    if (!url) return { state: 'unknown' };
-    try {
-      const answer = await ocsp.check({ certificate: subject.der, issuer: issuer.der, url });
-      if (answer.status === 'revoked' && answer.revokedAt && answer.revokedAt <= at) {
-        return { state: 'revoked', method: 'ocsp', source: url, date: answer.revokedAt, ...(answer.reason !== undefined ? { reason: answer.reason } : {}) };
-      }
-      // Revoked only after the validation time: good at that time.
-      if (answer.status === 'good' || answer.status === 'revoked') return { state: 'good', method: 'ocsp', source: url };
-      return { state: 'unknown' };
-    } catch {
-      // Unreachable, late, unsigned or stale: the status stays unknown, and policy decides.
-      return { state: 'unknown' };
-    }
-  }
-
-  async function checkRevocation(chain: Parsed[], at: Date): Promise<{ report: RevocationReport; revoked?: { who: Parsed; date: Date; reason?: string } }> {
-    if (mode === 'off') return { report: { method: 'none', status: 'not-checked' } };
-    let checkedAll = true;
-    let method: 'crl' | 'ocsp' = 'crl';
-    let source = 'CRL';
-    for (let i = 0; i < chain.length - 1; i++) {
-      const subject = chain[i]!;
-      const issuer = chain[i + 1]!;
-      let answer = await crlAnswer(subject, issuer, at);
-      if (answer.state === 'unknown') answer = await ocspAnswer(subject, issuer, at);
-      if (answer.state === 'revoked') {
-        return {
-          report: { method: answer.method, status: 'revoked', revokedAt: answer.date.toISOString(), ...(answer.reason !== undefined ? { reason: answer.reason } : {}), source: answer.source },
-          revoked: { who: subject, date: answer.date },
-        };
-      }
-      if (answer.state === 'unknown') checkedAll = false;
-      // The report names the end entity's answer: the one the user asked about.
-      else if (i === 0) {
-        method = answer.method;
-        source = answer.source;
-      }
-    }
-    return { report: checkedAll ? { method, status: 'good', source } : { method: 'none', status: 'unknown' } };
-  }
+  const revocation = createRevocationChecker({
+    mode,
+    crls,
+    ...(ocspOptions ? { ocsp: ocspOptions } : {}),
+    ...(crlFetchOptions ? { crlFetch: crlFetchOptions } : {}),
+  });
 
   return {
     async validate(request: ChainValidationRequest): Promise<ChainValidationResult> {
@@ -239,8 +231,24 @@ export function createCertificateValidator(options: ValidatorOptions): Certifica
           ? failure('ERR_CHAIN_UNTRUSTED', `the certificate of ${label} was issued by a CA you do not trust: ${commonName(top.subject)}`, ders, withSigningTime)
           : failure('ERR_CHAIN_UNTRUSTED', `the certificate of ${label} was issued by a CA you do not trust: ${commonName(top.issuer)} (its certificate is not available)`, ders, withSigningTime);
       }
-      for (const [index, { cert }] of chain.entries()) {
+      for (const [index, { cert, der }] of chain.entries()) {
         const who = index === 0 ? `the certificate of ${label}` : `the CA certificate ${commonName(cert.subject)}`;
+        const isAnchor = index === chain.length - 1;
+        // RFC 5280 §4.2: a certificate with a critical extension we do not process MUST be rejected.
+        // The anchor is exempt: its extensions are not part of path processing (§6.1.1 d).
+        const unknown = isAnchor ? [] : safely(() => unknownCriticalExtensions(der), []);
+        if (unknown.length > 0) return failure('ERR_CERT_USAGE', `${who} has a critical extension Cachet does not understand (${unknown.join(', ')}), so it cannot be trusted`, ders, withSigningTime);
+        if (index > 0) {
+          // §6.1.4 (g): the CA's name constraints bind every certificate below it.
+          for (const below of chain.slice(0, index)) {
+            // An unreadable nameConstraints extension fails closed: it was meant to restrict.
+            const problem = safely(() => nameConstraintProblem(der, below.der), { address: 'any', rule: 'not-permitted' as const });
+            if (problem) {
+              const verb = problem.rule === 'excluded' ? 'excludes' : 'does not permit';
+              return failure('ERR_CERT_USAGE', `the CA ${commonName(cert.subject)} ${verb} the address ${problem.address} (name constraints), so the certificate of ${label} cannot be trusted`, ders, withSigningTime);
+            }
+          }
+        }
         if (request.at > cert.notAfter) return failure('ERR_CERT_EXPIRED', `${who} expired on ${day(cert.notAfter)}`, ders, withSigningTime);
         if (request.at < cert.notBefore) return failure('ERR_CERT_NOT_YET_VALID', `${who} is not valid before ${day(cert.notBefore)}`, ders, withSigningTime);
         // A v1 self-signed root the user chose to trust carries no basicConstraints: it is exempt.
@@ -258,7 +266,7 @@ export function createCertificateValidator(options: ValidatorOptions): Certifica
       }
       const problem = usageProblem(leaf.cert, request.purpose);
       if (problem) return failure('ERR_CERT_USAGE', `the certificate of ${label} ${problem}`, ders, withSigningTime);
-      const { report, revoked } = await checkRevocation(chain, request.at);
+      const { report, revoked } = await revocation.check(chain, request.at);
       if (revoked) {
         const who = revoked.who === leaf ? `the certificate of ${label}` : `the CA certificate ${commonName(revoked.who.cert.subject)}`;
         return failure('ERR_CERT_REVOKED', `${who} was revoked on ${day(revoked.date)}`, ders, { ...withSigningTime, revocation: report });

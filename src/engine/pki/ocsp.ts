@@ -91,7 +91,8 @@ export const OCSP_LIMITS = {
 const SHA1 = '1.3.14.3.2.26';
 
 /** RFC 5280 §5.3.1 CRLReason names. */
-const REASONS = ['unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'certificateHold', 'unused', 'removeFromCRL', 'privilegeWithdrawn', 'aACompromise'];
+/** RFC 5280 §5.3.1 CRLReason names, by code (also used for CRL entries). */
+export const REVOCATION_REASONS = ['unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'certificateHold', 'unused', 'removeFromCRL', 'privilegeWithdrawn', 'aACompromise'];
 
 /** Signature algorithms a responder may use, by OID: the digest for node:crypto (RFC 4055, RFC 5758). */
 const SIGNATURE_DIGESTS: Record<string, string> = {
@@ -273,7 +274,7 @@ export function createOcspClient(options: OcspClientOptions = {}): OcspClient {
       return {
         status: 'revoked',
         revokedAt: status.revoked.revocationTime,
-        ...(reasonCode !== undefined ? { reason: REASONS[Number(reasonCode)] ?? String(reasonCode) } : {}),
+        ...(reasonCode !== undefined ? { reason: REVOCATION_REASONS[Number(reasonCode)] ?? String(reasonCode) } : {}),
         ...base,
       };
     }

@@ -1,0 +1,171 @@
+/**
+ * cachet lookup EMAIL... — finds each address's encryption certificate in the directory (and/or the
+ * address book, as the policy orders them) and shows the chosen one or why there is none.
+ */
+import { readFile } from 'node:fs/promises';
+import { AddressBook } from '../../directory/address-book.js';
+import { DirectoryCache } from '../../directory/cache.js';
+import type { DirectoryConfig } from '../../directory/ldap-lookup.js';
+import { resolveRecipients, type ResolvedRecipient, type SourceOrder } from '../../directory/resolve-recipients.js';
+import { CachetError } from '../../engine/errors.js';
+import { loadEffectivePolicy } from '../../policy/policy.js';
+import { parseCommandArgs } from '../args.js';
+import type { CliCommand, CliContext } from '../context.js';
+import { readSecret } from '../secrets.js';
+import { buildValidator, cachetHome, parseAt } from '../trust.js';
+
+const help = `usage: cachet lookup EMAIL... [--ldap-url URL --base-dn DN (--anonymous | --bind-dn DN --bind-password-file F)]
+                    [--ldap-ca FILE] [--starttls] [--source ldap|addressbook|both] [--trust CA.pem]... [--crl F]...
+                    [--timeout MS] [--at TIME] [--no-cache] [--json]
+
+Finds each recipient's encryption certificate. Without --ldap-url the policy's directory settings
+(ldapUrl, ldapBaseDn, ldapAnonymous, publicCertificateSource) apply. A certificate is chosen only if it
+is valid now, chains to a trusted CA (your trust store plus --trust), is not revoked, can encrypt, and
+names the address; every other candidate is listed with the reason it was set aside. When the directory
+cannot be reached, earlier answers are taken from the cache ($CACHET_HOME/directory-cache.json), and
+the output says so.
+
+Options:
+  --ldap-url URL            ldap://host:port or ldaps://host:port
+  --base-dn DN              where to search
+  --anonymous               search without binding
+  --bind-dn DN              bind as DN; its password from --bind-password-file or CACHET_LDAP_PASSWORD
+  --bind-password-file F    file holding the bind password
+  --ldap-ca FILE            PEM of the CA of the directory's TLS certificate
+  --starttls                upgrade an ldap:// connection with StartTLS
+  --source S                ldap, addressbook or both (default: the policy's, or ldap with --ldap-url)
+  --trust FILE              a CA certificate to trust besides the trust store (repeatable)
+  --crl FILE                a CRL to check revocation against (repeatable)
+  --timeout MS              connect and search timeout (default 5000)
+  --at TIME                 choose as of this ISO 8601 time instead of now
+  --no-cache                neither use nor record cached directory answers
+  --json                    print {"recipients": [...]}
+
+Exit statuses: 0 every address has a certificate · 1 some have none, or the directory refused the
+credentials or failed · 2 usage · 3 input · 6 directory unreachable (and nothing cached)`;
+
+const options = {
+  'ldap-url': { type: 'string' },
+  'base-dn': { type: 'string' },
+  anonymous: { type: 'boolean' },
+  'bind-dn': { type: 'string' },
+  'bind-password-file': { type: 'string' },
+  'ldap-ca': { type: 'string' },
+  starttls: { type: 'boolean' },
+  source: { type: 'string' },
+  trust: { type: 'string', multiple: true },
+  crl: { type: 'string', multiple: true },
+  timeout: { type: 'string' },
+  at: { type: 'string' },
+  'no-cache': { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
+type Values = ReturnType<typeof parseCommandArgs<typeof options>>['values'];
+
+async function readCa(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    throw new CachetError('ERR_INPUT_READ', `cannot read the directory CA file ${file}`, { cause: error, details: { file } });
+  }
+}
+
+async function directoryConfig(values: Values, context: CliContext): Promise<{ config?: DirectoryConfig; order: SourceOrder }> {
+  const source = values.source;
+  if (source !== undefined && !['ldap', 'addressbook', 'both'].includes(source)) throw new CachetError('ERR_USAGE', `--source must be ldap, addressbook or both (got "${source}")`);
+  const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) throw new CachetError('ERR_USAGE', `--timeout needs a positive number of milliseconds (got "${values.timeout}")`);
+  const tlsCa = values['ldap-ca'] ? await readCa(values['ldap-ca']) : undefined;
+  if (values['ldap-url'] !== undefined) {
+    if (!values['base-dn']) throw new CachetError('ERR_USAGE', 'the option --base-dn is required with --ldap-url');
+    if (values.anonymous && values['bind-dn']) throw new CachetError('ERR_USAGE', 'give either --anonymous or --bind-dn, not both');
+    if (!values.anonymous && !values['bind-dn']) throw new CachetError('ERR_USAGE', 'give --anonymous or --bind-dn DN with --bind-password-file F');
+    const bindDn = values['bind-dn'];
+    const passwordFile = values['bind-password-file'];
+    const config: DirectoryConfig = {
+      url: values['ldap-url'],
+      baseDn: values['base-dn'],
+      anonymous: values.anonymous === true,
+      ...(bindDn ? { bindDn, bindPassword: () => readSecret({ file: passwordFile, envVar: 'CACHET_LDAP_PASSWORD', promptLabel: `Password for ${bindDn}` }, context) } : {}),
+      ...(values.starttls ? { startTls: true } : {}),
+      ...(tlsCa ? { tlsCa } : {}),
+      ...(timeoutMs ? { timeoutMs } : {}),
+    };
+    return { config, order: (source as SourceOrder | undefined) ?? 'ldap' };
+  }
+  const policy = await loadEffectivePolicy({ home: cachetHome(context), policyFile: context.env.CACHET_POLICY });
+  const order = (source as SourceOrder | undefined) ?? (policy.string('publicCertificateSource') as SourceOrder);
+  const url = policy.get('ldapUrl');
+  const baseDn = policy.get('ldapBaseDn');
+  if (typeof url !== 'string' || typeof baseDn !== 'string') {
+    if (order === 'addressbook') return { order };
+    throw new CachetError('ERR_USAGE', 'no directory is configured: give --ldap-url URL --base-dn DN (--anonymous | --bind-dn DN), or set ldapUrl and ldapBaseDn in the policy');
+  }
+  if (!policy.boolean('ldapAnonymous') && !values['bind-dn']) throw new CachetError('ERR_USAGE', 'the directory policy forbids anonymous access: give --bind-dn DN --bind-password-file F');
+  const bindDn = values['bind-dn'];
+  const config: DirectoryConfig = {
+    url,
+    baseDn,
+    anonymous: bindDn === undefined,
+    ...(bindDn ? { bindDn, bindPassword: () => readSecret({ file: values['bind-password-file'], envVar: 'CACHET_LDAP_PASSWORD', promptLabel: `Password for ${bindDn}` }, context) } : {}),
+    ...(values.starttls ? { startTls: true } : {}),
+    ...(tlsCa ? { tlsCa } : {}),
+    ...(timeoutMs ? { timeoutMs } : {}),
+  };
+  return { config, order };
+}
+
+function toJson(r: ResolvedRecipient): Record<string, unknown> {
+  const c = r.certificate;
+  return {
+    address: r.address,
+    certificate: c
+      ? { subject: c.info.subject, issuer: c.info.issuer, serialNumber: c.info.serialNumber, fingerprintSha256: c.info.fingerprintSha256, notBefore: c.info.notBefore, notAfter: c.info.notAfter, source: c.source }
+      : null,
+    reason: r.reason ?? null,
+    notes: r.notes,
+    rejected: r.rejected.map(({ fingerprint, subject, source, code, reason }) => ({ fingerprint, subject, source, code, reason })),
+    keyChange: r.keyChange ?? null,
+  };
+}
+
+function toText(r: ResolvedRecipient): string {
+  const lines = [`${r.address}:`];
+  const c = r.certificate;
+  if (c) {
+    lines.push(`  certificate  ${c.info.subject}`, `  serial       ${c.info.serialNumber}`, `  SHA-256      ${c.info.fingerprintSha256}`, `  valid        ${c.info.notBefore} to ${c.info.notAfter}`, `  source       ${c.source === 'ldap-cache' ? 'directory (from cache)' : c.source === 'ldap' ? 'directory' : 'address book'}`);
+  } else {
+    lines.push(`  no certificate: ${r.reason ?? 'none found'}`);
+  }
+  for (const note of r.notes) lines.push(`  note: ${note}`);
+  if (r.keyChange) lines.push(`  ${r.keyChange.message}`);
+  for (const x of r.rejected) lines.push(`  rejected ${x.subject || x.fingerprint.slice(0, 16)} [${x.source}]: ${x.reason} (${x.code})`);
+  return lines.join('\n');
+}
+
+const command: CliCommand = {
+  summary: "find recipients' encryption certificates (directory, address book)",
+  help,
+  async run(args, context) {
+    const { values, positionals } = parseCommandArgs(args, options, { positionals: true });
+    if (positionals.length === 0) throw new CachetError('ERR_USAGE', 'give at least one e-mail address to look up');
+    const { config, order } = await directoryConfig(values, context);
+    const home = cachetHome(context);
+    const useCache = values['no-cache'] !== true;
+    const results = await resolveRecipients(positionals, {
+      directory: config,
+      sourceOrder: order,
+      addressBook: order === 'ldap' ? undefined : await AddressBook.open(home),
+      cache: useCache ? await DirectoryCache.open(home) : undefined,
+      useCache,
+      validator: await buildValidator({ trust: values.trust, crl: values.crl }, context),
+      now: parseAt(values.at) ?? new Date(),
+    });
+    if (values.json) context.stdout.write(`${JSON.stringify({ recipients: results.map(toJson) }, null, 2)}\n`);
+    else context.stdout.write(`${results.map(toText).join('\n\n')}\n`);
+    return results.every((r) => r.certificate) ? 0 : 1;
+  },
+};
+
+export default command;

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { certificateFingerprint } from '../engine/pki/certificate-info.js';
+import type { SignedLayerReport, SignerReport } from '../engine/smime/reports.js';
+import { certificateDer } from '../../test/helpers/pki.js';
+import { AddressBook } from './address-book.js';
+
+function layer(signer: Partial<SignerReport>, certificates: Uint8Array[] = []): SignedLayerReport {
+  const s: SignerReport = { subject: 'CN=frank', email: ['frank@example.com'], digestAlgorithm: 'sha256', signatureAlgorithm: 'rsa-pkcs1-sha256', signingTime: null, valid: true, trusted: true, weakAlgorithm: false, error: null, capabilities: [], ...signer };
+  return { kind: 'signed', form: 'detached', signers: [s], valid: s.valid, trusted: s.trusted, certificates };
+}
+
+test('harvest: signer and its encryption certificate, capabilities and key preference; persisted', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'cachet-ab-'));
+  try {
+    const book = await AddressBook.open(home);
+    const now = new Date('2026-03-01T00:00:00Z');
+    book.harvestSignedLayer(layer({ certificate: certificateDer('frank-sign'), capabilities: ['aes-256-gcm', 'rsaes-oaep'], encryptionKeyPreference: { source: 'smime', certificate: certificateDer('frank-enc') } }, [certificateDer('frank-sign'), certificateDer('frank-enc')]), now);
+    await book.save();
+    const again = await AddressBook.open(home);
+    const frank = again.correspondent('Frank@Example.com');
+    assert.equal(frank?.certificates.length, 2);
+    assert.ok(frank?.certificates.every((c) => c.accepted && c.origin === 'signed-mail'));
+    assert.deepEqual(frank?.capabilities, { list: ['aes-256-gcm', 'rsaes-oaep'], seenAt: now.toISOString() });
+    assert.equal(frank?.encryptionKeyPreference?.fingerprint, certificateFingerprint(certificateDer('frank-enc')));
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('harvest ignores invalid or untrusted signatures: they cannot plant a key', async () => {
+  const book = await AddressBook.open(mkdtempSync(join(tmpdir(), 'cachet-ab-')));
+  assert.deepEqual(book.harvestSignedLayer(layer({ certificate: certificateDer('alice'), email: ['alice@example.com'], valid: false }), new Date()), []);
+  assert.deepEqual(book.harvestSignedLayer(layer({ certificate: certificateDer('eve'), email: ['eve@example.com'], trusted: false }), new Date()), []);
+  assert.deepEqual(book.addresses(), []);
+});
+
+test('key continuity: a different key for a known address is flagged and kept pending; renewal same key+CA is not', async () => {
+  const book = await AddressBook.open(mkdtempSync(join(tmpdir(), 'cachet-ab-')));
+  const now = new Date();
+  assert.equal(book.add(certificateDer('alice'), 'import', now)[0]?.keyChange, undefined);
+  const [changed] = book.add(certificateDer('eve'), 'certs-only', now, ['alice@example.com']);
+  assert.equal(changed?.keyChange?.kind, 'new-key-and-ca');
+  assert.match(changed?.keyChange?.message ?? '', /cachet addressbook accept alice@example.com/);
+  assert.equal(book.correspondent('alice@example.com')?.certificates[1]?.accepted, false);
+  const [other] = book.add(certificateDer('bob'), 'import', now, ['alice@example.com']);
+  assert.equal(other?.keyChange?.kind, 'new-key');
+  book.accept('alice@example.com', certificateFingerprint(certificateDer('eve')));
+  assert.equal(book.keyChange('alice@example.com', certificateDer('eve')), undefined);
+});

@@ -1,0 +1,190 @@
+/**
+ * The address book: correspondents' certificates in $CACHET_HOME/address-book.json, harvested from
+ * validly signed mail (the signer's certificates, the SMIMEEncryptionKeyPreference, SMIMECapabilities
+ * with the time they were seen), from certs-only messages, or imported by hand. Each certificate is
+ * filed under the addresses it names, and key continuity (key-continuity.ts) decides whether it is
+ * accepted at once or waits for the user.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { certificateEmails, certificateIssuer, issuerAndSerialNumber, subjectKeyIdentifier } from '../engine/cms/cert-id.js';
+import { CachetError } from '../engine/errors.js';
+import { certificateFingerprint } from '../engine/pki/certificate-info.js';
+import type { SignedLayerReport } from '../engine/smime/reports.js';
+import { detectKeyChange, type KeyChange, type KnownCertificate } from './key-continuity.js';
+
+export type CertificateOrigin = 'signed-mail' | 'certs-only' | 'import';
+
+export interface AddressBookCertificate extends KnownCertificate {
+  origin: CertificateOrigin;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+export interface Correspondent {
+  certificates: AddressBookCertificate[];
+  /** SMIMECapabilities as last announced, and when. */
+  capabilities?: { list: string[]; seenAt: string };
+  /** Fingerprint of the certificate named by SMIMEEncryptionKeyPreference, and when. */
+  encryptionKeyPreference?: { fingerprint: string; seenAt: string };
+}
+
+export interface AddResult {
+  address: string;
+  fingerprint: string;
+  added: boolean;
+  keyChange?: KeyChange;
+}
+
+interface BookFile {
+  version: 1;
+  correspondents: Record<string, Correspondent>;
+}
+
+const normalise = (address: string): string => address.trim().toLowerCase();
+
+export class AddressBook {
+  private constructor(private readonly file: string, private data: BookFile) {}
+
+  static file(home: string): string {
+    return join(home, 'address-book.json');
+  }
+
+  static async open(home: string): Promise<AddressBook> {
+    const file = AddressBook.file(home);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new AddressBook(file, { version: 1, correspondents: {} });
+      throw new CachetError('ERR_INPUT_READ', `cannot read the address book ${file}`, { cause: error, details: { file } });
+    }
+    try {
+      const data = JSON.parse(text) as BookFile;
+      if (data?.version !== 1 || typeof data.correspondents !== 'object') throw new Error('unknown format');
+      return new AddressBook(file, data);
+    } catch (error) {
+      throw new CachetError('ERR_INPUT_READ', `the address book ${file} is damaged; move it away to start a new one`, { cause: error, details: { file } });
+    }
+  }
+
+  addresses(): string[] {
+    return Object.keys(this.data.correspondents).sort();
+  }
+
+  correspondent(address: string): Correspondent | undefined {
+    return this.data.correspondents[normalise(address)];
+  }
+
+  /** DER of every certificate filed under the address, accepted or not (selection decides). */
+  certificates(address: string): Uint8Array[] {
+    return (this.correspondent(address)?.certificates ?? []).map((c) => Buffer.from(c.der, 'base64'));
+  }
+
+  keyChange(address: string, der: Uint8Array): KeyChange | undefined {
+    return detectKeyChange(normalise(address), der, this.correspondent(address)?.certificates ?? []);
+  }
+
+  /**
+   * Files a certificate under each address it names (or the given ones). The first certificate of an
+   * address is accepted (trust on first use); a changed key or CA is stored unaccepted, with the change.
+   */
+  add(der: Uint8Array, origin: CertificateOrigin, now: Date, addresses?: readonly string[]): AddResult[] {
+    const names = (addresses ?? certificateEmails(der)).map(normalise);
+    if (names.length === 0) throw new CachetError('ERR_CERT_NOT_FOUND', 'the certificate names no e-mail address; give the address it belongs to');
+    const fingerprint = certificateFingerprint(der);
+    const results: AddResult[] = [];
+    for (const address of names) {
+      const entry = (this.data.correspondents[address] ??= { certificates: [] });
+      const existing = entry.certificates.find((c) => c.fingerprint === fingerprint);
+      if (existing) {
+        existing.lastSeen = now.toISOString();
+        results.push({ address, fingerprint, added: false });
+        continue;
+      }
+      const keyChange = detectKeyChange(address, der, entry.certificates);
+      entry.certificates.push({
+        fingerprint,
+        der: Buffer.from(der).toString('base64'),
+        accepted: keyChange === undefined,
+        origin,
+        firstSeen: now.toISOString(),
+        lastSeen: now.toISOString(),
+      });
+      results.push({ address, fingerprint, added: true, ...(keyChange ? { keyChange } : {}) });
+    }
+    return results;
+  }
+
+  /** `cachet addressbook accept EMAIL FINGERPRINT`: the user vouches for a changed certificate. */
+  accept(address: string, fingerprint: string): AddressBookCertificate {
+    const wanted = fingerprint.toLowerCase().replace(/[^0-9a-f]/g, '');
+    const cert = this.correspondent(address)?.certificates.find((c) => c.fingerprint === wanted);
+    if (!cert) throw new CachetError('ERR_CERT_NOT_FOUND', `the address book holds no certificate ${fingerprint} for ${address}`, { details: { address, fingerprint } });
+    cert.accepted = true;
+    return cert;
+  }
+
+  /**
+   * Harvests a signed layer. Only signers whose signature is valid AND whose certificate chains to a
+   * trust anchor feed the book: an unverified message must not be able to plant a key.
+   */
+  harvestSignedLayer(report: SignedLayerReport, now: Date): AddResult[] {
+    const results: AddResult[] = [];
+    for (const signer of report.signers) {
+      if (!signer.valid || signer.trusted !== true || !signer.certificate) continue;
+      const addresses = signer.email.map(normalise);
+      if (addresses.length === 0) continue;
+      results.push(...this.add(signer.certificate, 'signed-mail', now, addresses));
+      // Certificates the signer shipped for its own addresses (typically its encryption certificate).
+      for (const der of report.certificates) {
+        const names = certificateEmails(der).map(normalise).filter((a) => addresses.includes(a));
+        if (names.length > 0 && certificateFingerprint(der) !== certificateFingerprint(signer.certificate)) results.push(...this.add(der, 'signed-mail', now, names));
+      }
+      const preferred = preferredCertificate(signer.encryptionKeyPreference, report.certificates);
+      if (preferred && !certificateEmails(preferred).map(normalise).some((a) => addresses.includes(a))) {
+        results.push(...this.add(preferred, 'signed-mail', now, addresses));
+      }
+      for (const address of addresses) {
+        const entry = this.data.correspondents[address];
+        if (!entry) continue;
+        if (signer.capabilities.length > 0) entry.capabilities = { list: [...signer.capabilities], seenAt: now.toISOString() };
+        if (preferred) entry.encryptionKeyPreference = { fingerprint: certificateFingerprint(preferred), seenAt: now.toISOString() };
+      }
+    }
+    return results;
+  }
+
+  /** Certificates of a certs-only message, each filed under the addresses it names. */
+  harvestCertsOnly(certificates: readonly Uint8Array[], now: Date): AddResult[] {
+    return certificates.filter((der) => certificateEmails(der).length > 0).flatMap((der) => this.add(der, 'certs-only', now));
+  }
+
+  async save(): Promise<void> {
+    await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
+    const temp = `${this.file}.${process.pid}.${Date.now()}.tmp`;
+    await writeFile(temp, JSON.stringify(this.data, null, 2), { mode: 0o600 });
+    await rename(temp, this.file);
+  }
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex').replace(/^(00)+(?=.)/, '');
+}
+
+/** The certificate an SMIMEEncryptionKeyPreference names: carried, or found among the layer's certificates. */
+function preferredCertificate(pref: SignedLayerReport['signers'][number]['encryptionKeyPreference'], pool: readonly Uint8Array[]): Uint8Array | undefined {
+  if (!pref) return undefined;
+  if (pref.certificate) return pref.certificate;
+  return pool.find((der) => {
+    if (pref.keyIdentifier) {
+      const ski = subjectKeyIdentifier(der);
+      return ski !== undefined && Buffer.from(ski).toString('hex') === pref.keyIdentifier.toLowerCase();
+    }
+    if (pref.serialNumber) {
+      const serialMatches = hex(issuerAndSerialNumber(der).serialNumber) === pref.serialNumber.toLowerCase().replace(/^(00)+(?=.)/, '');
+      return serialMatches && (!pref.issuer || pref.issuer === certificateIssuer(der));
+    }
+    return false;
+  });
+}

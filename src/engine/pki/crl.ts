@@ -1,0 +1,105 @@
+/**
+ * CRLs fetched from a certificate's CRL distribution points (RFC 5280 §4.2.1.13) over HTTP. The
+ * network is a parameter (a fetch function), so the engine does no I/O unless the caller hands it
+ * one, and a fetched CRL is cached until its nextUpdate. Only http(s) URIs are followed: LDAP
+ * distribution points go through the directory module.
+ *
+ * Whether to fetch at all is decided by the validator: never for a stranger's chain (a CRL URL in a
+ * certificate that does not chain to a trust anchor is a tracking beacon).
+ */
+import 'reflect-metadata';
+import { CRLDistributionPointsExtension, X509Crl, X509Certificate } from '@peculiar/x509';
+import { CachetError } from '../errors.js';
+
+/** The part of the Fetch API the client uses; `globalThis.fetch` fits. */
+export type CrlFetch = (url: string, init: { method: 'GET'; signal: AbortSignal }) => Promise<{ ok: boolean; status: number; arrayBuffer(): Promise<ArrayBuffer> }>;
+
+export const CRL_LIMITS = {
+  timeoutMs: 5000,
+  /** Large enterprise CRLs reach a few MiB; beyond this the answer is refused. */
+  maxBytes: 16 * 1024 * 1024,
+  cacheSize: 64,
+  /** A CRL without nextUpdate is kept this long. */
+  defaultCacheMs: 60 * 60 * 1000,
+} as const;
+
+export interface CrlClientOptions {
+  fetch?: CrlFetch;
+  timeoutMs?: number;
+  now?: () => Date;
+}
+
+export interface CrlClient {
+  /** The CRL at `url` (DER), from the cache while it is fresh. @throws ERR_REVOCATION_UNKNOWN */
+  get(url: string): Promise<{ crl: X509Crl; cached: boolean }>;
+}
+
+/** The http(s) URIs of the certificate's CRL distribution points. */
+export function crlDistributionPointUrls(certificate: Uint8Array): string[] {
+  try {
+    const extension = new X509Certificate(Buffer.from(certificate)).getExtension(CRLDistributionPointsExtension);
+    if (!extension) return [];
+    const urls: string[] = [];
+    for (const point of extension.distributionPoints) {
+      for (const name of point.distributionPoint?.fullName ?? []) {
+        const uri = name.uniformResourceIdentifier;
+        if (uri && /^https?:\/\//i.test(uri)) urls.push(uri);
+      }
+    }
+    return urls;
+  } catch {
+    return [];
+  }
+}
+
+function unknown(message: string, cause?: unknown): CachetError {
+  return new CachetError('ERR_REVOCATION_UNKNOWN', message, cause === undefined ? {} : { cause });
+}
+
+function parseCrl(body: Uint8Array): X509Crl {
+  const head = Buffer.from(body.subarray(0, 64)).toString('latin1');
+  if (head.includes('-----BEGIN X509 CRL-----')) {
+    const base64 = /-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----/.exec(Buffer.from(body).toString('latin1'))?.[1] ?? '';
+    return new X509Crl(Buffer.from(base64.replace(/\s+/g, ''), 'base64'));
+  }
+  return new X509Crl(Buffer.from(body));
+}
+
+/**
+ * A CRL client with its own cache (keyed by URL, kept until nextUpdate).
+ * @example const { crl } = await createCrlClient().get('http://crl.example.com/ca.crl');
+ */
+export function createCrlClient(options: CrlClientOptions = {}): CrlClient {
+  const fetchFunction: CrlFetch = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
+  const timeoutMs = options.timeoutMs ?? CRL_LIMITS.timeoutMs;
+  const clock = options.now ?? (() => new Date());
+  const cache = new Map<string, { crl: X509Crl; until: number }>();
+
+  return {
+    async get(url) {
+      const now = clock().getTime();
+      const hit = cache.get(url);
+      if (hit && hit.until > now) return { crl: hit.crl, cached: true };
+      let response: Awaited<ReturnType<CrlFetch>>;
+      try {
+        response = await fetchFunction(url, { method: 'GET', signal: AbortSignal.timeout(timeoutMs) });
+      } catch (error) {
+        const timedOut = (error as Error)?.name === 'TimeoutError' || (error as Error)?.name === 'AbortError';
+        throw unknown(timedOut ? `the CRL at ${url} did not arrive within ${timeoutMs} ms` : `the CRL at ${url} cannot be reached`, error);
+      }
+      if (!response.ok) throw unknown(`the CRL at ${url} could not be fetched (HTTP ${response.status})`);
+      const body = new Uint8Array(await response.arrayBuffer());
+      if (body.length > CRL_LIMITS.maxBytes) throw unknown(`the CRL at ${url} is larger than ${CRL_LIMITS.maxBytes} bytes`);
+      let crl: X509Crl;
+      try {
+        crl = parseCrl(body);
+      } catch (error) {
+        throw unknown(`the file at ${url} is not a CRL`, error);
+      }
+      const until = crl.nextUpdate ? crl.nextUpdate.getTime() : now + CRL_LIMITS.defaultCacheMs;
+      if (cache.size >= CRL_LIMITS.cacheSize) cache.delete(cache.keys().next().value!);
+      cache.set(url, { crl, until });
+      return { crl, cached: false };
+    },
+  };
+}
