@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CachetError } from './errors.js';
 import type { ByteSink, ByteStream } from './stream-types.js';
 
 export const SPOOL_MEMORY_LIMIT = 8 * 1024 * 1024;
@@ -25,7 +26,7 @@ export class Spool implements ByteSink {
   }
 
   async write(chunk: Uint8Array): Promise<void> {
-    if (this.disposed) throw new Error('the spool was disposed');
+    if (this.disposed) throw new CachetError('ERR_INTERNAL', 'content was written to a spool after it was disposed');
     if (chunk.length === 0) return;
     this.size += chunk.length;
     if (!this.file && this.size <= this.memoryLimit) {
@@ -44,13 +45,18 @@ export class Spool implements ByteSink {
     await this.file.handle!.write(chunk);
   }
 
+  /** Where the content spilled to, if it did (for tests and diagnostics). */
+  get spillPath(): string | undefined {
+    return this.file?.path;
+  }
+
   /** The content so far, as a stream; may be read any number of times. */
   async *read(): ByteStream {
     if (!this.file) {
       yield* this.chunks;
       return;
     }
-    await this.file.handle?.sync();
+    // No fsync: the file is read back through the same page cache, and durability is not wanted.
     yield* createReadStream(this.file.path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>;
   }
 

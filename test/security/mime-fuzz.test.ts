@@ -11,6 +11,7 @@ import { readMimeEntity } from '../../src/engine/mime/entity-reader.js';
 import { toTransportSafeCanonical } from '../../src/engine/mime/canonicalize.js';
 import { parseMimeTree } from '../../src/engine/mime/mime-tree.js';
 import { base64Decode } from '../../src/engine/mime/base64.js';
+import { readMultipart } from '../../src/engine/mime/multipart.js';
 import { openMessage } from '../../src/engine/smime/open.js';
 import { createCertificateValidator } from '../../src/engine/pki/create-validator.js';
 import { softwareKey } from '../../src/engine/software-key.js';
@@ -47,6 +48,9 @@ test('header, entity, tree, base64 and canonical-form readers: only typed errors
       await onlyTypedErrors(() => parseMimeTree(bytes));
       await onlyTypedErrors(() => collectBytes(base64Decode(toByteStream(bytes))));
       await onlyTypedErrors(() => collectBytes(toTransportSafeCanonical(toByteStream(bytes))));
+      await onlyTypedErrors(async () => {
+        for await (const part of readMultipart(await readMimeEntity(toByteStream(bytes)))) await collectBytes(part.body);
+      });
     }),
     { numRuns: 300, interruptAfterTimeLimit: 20_000 },
   );
@@ -57,6 +61,12 @@ test('openMessage on random input: only typed errors, never a signed verdict', a
     fc.asyncProperty(input, async (bytes) => {
       await onlyTypedErrors(async () => {
         const result = await openMessage(toByteStream(bytes), { decryptors: [] });
+        assert.notEqual(result.report.status, 'valid');
+        await result.dispose();
+      });
+      await onlyTypedErrors(async () => {
+        // The streaming walk used for content too large to hold in memory.
+        const result = await openMessage(toByteStream(bytes), { decryptors: [], inMemoryScanLimit: 0 });
         assert.notEqual(result.report.status, 'valid');
         await result.dispose();
       });

@@ -31,12 +31,21 @@ Options:
   --trust FILE        a trusted root (PEM or DER); repeatable; the trust store is used as well
   --crl FILE          a CRL to check revocation against; repeatable
   --at TIME           validate certificates at this ISO 8601 time (as openssl -attime)
-  --json              print one JSON object: {"status", "encrypted", "from", "signers", "layers", ...}
+  --json              print one JSON object: {"status", "encrypted", "from", "signers", "layers",
+                      "valid", "trusted", "headers", "signedParts", "unsignedParts", "warnings"};
+                      "headers" holds the Subject/From/To/Cc/Date shown — the protected ones
+                      (RFC 9788 hp=, Thunderbird protected-headers="v1") over the outer ones — and
+                      "differences" lists each protected field the outer header contradicts
   -i, --in FILE       input message (default stdin)
   -o, --out FILE      where to write the innermost entity
 
-Exit statuses: 0 valid or not-signed · 1 invalid or partially-signed, or it cannot be opened ·
-5 untrusted or mismatch · 2 usage · 3 file I/O · 4 wrong password`;
+Input: a whole message (CRLF or LF-only), or a bare CMS object (DER, or PEM CMS/PKCS7).
+"encrypted" is true only when the message root (or the root under a signature) is encrypted; an
+encrypted part inside unencrypted content is never decrypted into the view (EFAIL).
+
+Exit statuses: 0 valid, or not-signed with nothing failed (plain, or decrypted) · 1 invalid or
+partially-signed, or it cannot be opened (a stable code on stderr, or in --json) · 5 untrusted or
+mismatch · 2 usage · 3 file I/O · 4 wrong password. OUT is written only once the verdict is known.`;
 
 const options = {
   key: { type: 'string', multiple: true },

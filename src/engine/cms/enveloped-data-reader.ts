@@ -120,8 +120,14 @@ function chooseRecipient(entries: RecipientEntry[], decryptors: readonly Decrypt
     const decryptor = decryptors.find((d) => decryptorMatches(entry, d));
     if (decryptor) return { entry, decryptor };
   }
-  const present = entries.map((e) => Object.values(recipientDescription(e)).join(' ')).join('; ');
+  const present = entries.map((e) => describeRecipient(recipientDescription(e))).join('; ');
   throw new CachetError('ERR_NOT_A_RECIPIENT', decryptors.length === 0 ? 'no key was given to decrypt with' : `none of your keys can open this message; it is encrypted to: ${present || 'recipients of an unsupported kind'}`, {
     details: { recipients: entries.map(recipientDescription) },
   });
+}
+
+/** "serial 1002 issued by CN=…" or "key identifier 3f…": what the message itself says of a recipient. */
+function describeRecipient(id: { issuer?: string; serialNumber?: string; subjectKeyIdentifier?: string }): string {
+  if (id.subjectKeyIdentifier) return `the certificate with key identifier ${id.subjectKeyIdentifier}`;
+  return `the certificate with serial ${id.serialNumber ?? '?'} issued by ${id.issuer ?? '?'}`;
 }

@@ -82,7 +82,9 @@ export class BoundaryReader {
       if (end > this.buffer.length) continue;
       if (this.buffer.toString('latin1', position + 2, end) !== boundary) continue;
       const next = this.buffer[end];
-      if (next === undefined || next === 0x2d || next === 0x0d || next === 0x20 || next === 0x09) return boundary;
+      // "--b-x" is not a delimiter of "b" (a nested boundary may extend the outer one); "--b--" closes.
+      if (next === undefined || next === 0x0d || next === 0x20 || next === 0x09) return boundary;
+      if (next === 0x2d && this.buffer[end + 1] === 0x2d) return boundary;
     }
     return undefined;
   }

@@ -57,3 +57,22 @@ test('a binary non-text leaf becomes base64 and decodes back', async () => {
   assert.match(out, /Content-Transfer-Encoding: base64\r\n\r\n/);
   assert.equal(Buffer.from(out.split('\r\n\r\n')[1] ?? '', 'base64').toString('hex'), payload.toString('hex'));
 });
+
+test('a nested boundary that extends the outer one ("b" and "b-inner") is not mistaken for it', async () => {
+  const entity = [
+    'Content-Type: multipart/mixed; boundary="b"',
+    '',
+    '--b',
+    'Content-Type: multipart/alternative; boundary="b-inner"',
+    '',
+    '--b-inner',
+    'Content-Type: text/plain',
+    '',
+    'caf\u00e9',
+    '--b-inner--',
+    '--b--',
+    '',
+  ].join('\r\n');
+  const out = await canonical(entity);
+  assert.match(out, /--b-inner\r\nContent-Type: text\/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9\r\n--b-inner--\r\n--b--/);
+});

@@ -32,13 +32,65 @@ export async function readHeaderBytes(source: ByteSource): Promise<Buffer> {
   return Buffer.from(collected);
 }
 
-export async function readMimeEntity(stream: ByteStream): Promise<MimeEntity> {
-  const source = new ByteSource(stream);
-  return readMimeEntityFrom(source);
+/**
+ * Where the header block ends in `bytes` (just after its blank line), or -1 when no blank line is in
+ * it yet. A blank line is "\n" or "\r\n" at the start of a line; the block may itself be empty.
+ */
+export function headerBlockEnd(bytes: Buffer, from = 0): number {
+  if (bytes[0] === 0x0a) return 1;
+  if (bytes[0] === 0x0d && bytes[1] === 0x0a) return 2;
+  const lf = bytes.indexOf('\n\n', from);
+  const crlf = bytes.indexOf('\n\r\n', from);
+  if (lf === -1 && crlf === -1) return -1;
+  if (crlf === -1 || (lf !== -1 && lf < crlf)) return lf + 2;
+  return crlf + 3;
 }
 
-export async function readMimeEntityFrom(source: ByteSource): Promise<MimeEntity> {
-  const headerBytes = await readHeaderBytes(source);
+/**
+ * Reads the header block chunk by chunk with Buffer.indexOf (a byte-at-a-time reader costs more than
+ * the signature check of a small message), then hands back the rest of the stream as the body —
+ * the chunk holding the blank line split, never the whole body copied.
+ * @throws CachetError ERR_LIMIT_EXCEEDED when the header block exceeds HEADER_LIMITS.maxHeaderBytes
+ */
+export async function readMimeEntity(stream: ByteStream): Promise<MimeEntity> {
+  const iterator = stream[Symbol.asyncIterator]();
+  let head: Buffer = Buffer.alloc(0);
+  let rest: Buffer | undefined;
+  let ended = false;
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    if (next.value.length === 0) continue;
+    const chunk = Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
+    // Search from a little before the join, for a blank line split across chunks.
+    const from = Math.max(0, head.length - 2);
+    head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+    const end = headerBlockEnd(head, from);
+    if (end !== -1) {
+      if (end > HEADER_LIMITS.maxHeaderBytes) break;
+      rest = head.subarray(end);
+      head = head.subarray(0, end);
+      break;
+    }
+    if (head.length > HEADER_LIMITS.maxHeaderBytes) break;
+  }
+  if (head.length > HEADER_LIMITS.maxHeaderBytes) {
+    throw new CachetError('ERR_LIMIT_EXCEEDED', `the header block is larger than ${HEADER_LIMITS.maxHeaderBytes} bytes`);
+  }
+  // No blank line at all: the whole input is header (tolerated, as a message with an empty body).
+  const headerBytes = Buffer.from(head);
   const headers = parseHeaderBlock(headerBytes);
-  return { headers, headerBytes, body: source.readRest() };
+  const body = (async function* (): AsyncGenerator<Uint8Array> {
+    if (rest !== undefined && rest.length > 0) yield rest;
+    if (ended) return;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  })();
+  return { headers, headerBytes, body };
 }

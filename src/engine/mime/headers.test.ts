@@ -38,3 +38,9 @@ test('readMimeEntity splits headers from a streamed body, LF-only mail included'
 test('a line that is not a header field is a typed MIME error', () => {
   assert.throws(() => parseHeaderBlock(Buffer.from('not a header\r\n\r\n')), (e) => isCachetError(e, 'ERR_MIME_MALFORMED'));
 });
+
+test('an mbox "From " separator on the first line is skipped, not a malformed field', () => {
+  const block = parseHeaderBlock(Buffer.from('From alice@example.com Mon Jan  1 10:00:00 2024\nFrom: alice@example.com\nSubject: hi\n\n'));
+  assert.equal(block.get('from'), 'alice@example.com');
+  assert.deepEqual(block.fields.map((f) => f.name), ['From', 'Subject']);
+});

@@ -78,6 +78,12 @@ export function parseHeaderBlock(bytes: Uint8Array): MimeHeaderBlock {
       flush();
       break;
     }
+    if (start === 0 && line.subarray(0, 5).toString('latin1') === 'From ') {
+      // The mbox separator ("From alice@example.com Mon Jan  1 10:00:00 2024") that stored mail and
+      // some exports keep on the first line: not a field, and never part of what was signed.
+      start = end;
+      continue;
+    }
     if (line[0] === 0x20 || line[0] === 0x09) {
       if (current) current.end = end;
       // a continuation before any field: ignore (seen in broken mail), it carries no field

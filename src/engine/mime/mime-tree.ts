@@ -3,8 +3,8 @@
  * signed part found inside unsigned content can be verified over exactly its own bytes and the
  * unsigned parts around it can be shown as such. Tolerant of LF-only mail, preambles and epilogues.
  */
-import { CachetError } from '../errors.js';
-import { parseHeaderBlock } from './headers.js';
+import { CachetError, isCachetError } from '../errors.js';
+import { headerBlock, parseHeaderBlock } from './headers.js';
 import type { MimeHeaderBlock } from './types.js';
 
 export const MIME_TREE_LIMITS = { maxDepth: 32, maxParts: 1000 } as const;
@@ -41,7 +41,9 @@ export function splitMultipartBody(body: Buffer, boundary: string): Buffer[] {
     const atLineStart = found === 0 || body[found - 1] === 0x0a;
     const after = found + delimiter.length;
     const next = body[after];
-    const boundaryEnds = next === undefined || next === 0x2d || next === 0x0d || next === 0x0a || next === 0x20 || next === 0x09;
+    // "--b-x" is not a delimiter of "b" (a nested boundary may extend the outer one); "--b--" closes.
+    const boundaryEnds =
+      next === undefined || next === 0x0d || next === 0x0a || next === 0x20 || next === 0x09 || (next === 0x2d && body[after + 1] === 0x2d);
     if (atLineStart && boundaryEnds) {
       const closing = next === 0x2d && body[after + 1] === 0x2d;
       let lineEnd = body.indexOf(0x0a, after);
@@ -70,8 +72,17 @@ export function parseMimeTree(bytes: Buffer): MimePart {
     if (depth > MIME_TREE_LIMITS.maxDepth) throw new CachetError('ERR_LIMIT_EXCEEDED', `MIME nesting deeper than ${MIME_TREE_LIMITS.maxDepth} levels`);
     if (++count > MIME_TREE_LIMITS.maxParts) throw new CachetError('ERR_LIMIT_EXCEEDED', `more than ${MIME_TREE_LIMITS.maxParts} MIME parts`);
     const split = headerEnd(entity);
-    const headers = parseHeaderBlock(entity.subarray(0, split));
-    const body = entity.subarray(split);
+    let headers: MimeHeaderBlock;
+    let body = entity.subarray(split);
+    try {
+      headers = parseHeaderBlock(entity.subarray(0, split));
+    } catch (error) {
+      // A damaged part inside a message (no blank line, a stray line) is kept as an opaque leaf of
+      // unknown content rather than failing the whole message: it is simply not signed.
+      if (depth === 0 || !isCachetError(error) || error.code !== 'ERR_MIME_MALFORMED') throw error;
+      headers = headerBlock([{ name: 'Content-Type', value: 'application/octet-stream', raw: Buffer.alloc(0) }]);
+      body = entity;
+    }
     const type = headers.contentType();
     const boundary = type.params['boundary'];
     const children =

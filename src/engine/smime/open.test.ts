@@ -104,6 +104,15 @@ test('partially-signed: a signed part inside unsigned content with a footer adde
   assert.equal(report.signedParts[0]?.valid, true);
   assert.deepEqual(report.unsignedParts, ['2']);
   assert.equal(report.valid, null);
+  // The same verdict when the content is too large to hold and is walked as it streams.
+  const streamed = await openMessage(toByteStream(Buffer.from(mixed.replace(/\r\n/g, '\n'), 'latin1')), { decryptors: [], validator: validator(), inMemoryScanLimit: 0 });
+  try {
+    assert.equal(streamed.report.status, 'partially-signed');
+    assert.deepEqual(streamed.report.signedParts.map((p) => [p.path, p.valid, p.trusted]), [['1', true, true]]);
+    assert.deepEqual(streamed.report.unsignedParts, ['2']);
+  } finally {
+    await streamed.dispose();
+  }
 });
 
 test('encrypted only: not-signed, encrypted, decrypted content released', async () => {
@@ -133,6 +142,15 @@ test('EFAIL: an encrypted part inside unencrypted content is not decrypted into 
   assert.equal(report.status, 'not-signed');
   assert.doesNotMatch(content, /quarterly figures/);
   assert.ok(report.warnings.some((w) => /not decrypted/.test(w)));
+  const streamed = await openMessage(toByteStream(Buffer.from(mixed, 'latin1')), { decryptors: [{ certificate: certificateDer('bob'), key: softwareKey(privateKey('bob')) }], inMemoryScanLimit: 0 });
+  try {
+    assert.equal(streamed.report.encrypted, false);
+    assert.deepEqual(streamed.report.unsignedParts, []);
+    assert.ok(streamed.report.warnings.some((w) => /part 2 is encrypted/.test(w)));
+    assert.doesNotMatch((await collectBytes(streamed.content)).toString(), /quarterly figures/);
+  } finally {
+    await streamed.dispose();
+  }
 });
 
 test('protected headers: the signed Subject wins and the difference is reported', async () => {
@@ -142,4 +160,81 @@ test('protected headers: the signed Subject wins and the difference is reported'
   assert.equal(report.headers.protected, true);
   assert.equal(report.headers.subject, 'The real subject');
   assert.deepEqual(report.headers.differences.map((d) => d.field), ['subject']);
+});
+
+test('protected headers, Thunderbird v1 under sign+encrypt: the signed From and Subject win over a rewritten outer header', async () => {
+  const entity = [
+    'Content-Type: multipart/mixed; boundary="tb"; protected-headers="v1"',
+    'From: Alice <alice@example.com>',
+    'To: bob@example.com',
+    'Subject: Merger plans',
+    '',
+    '--tb',
+    BODY.trimEnd(),
+    '--tb--',
+    '',
+  ].join('\r\n');
+  const message = withHeaders('carol@example.com', encrypt('bob', sign('alice', entity)), '...');
+  const { report } = await open(message, { key: 'bob' });
+  assert.equal(report.status, 'valid');
+  assert.equal(report.encrypted, true);
+  assert.equal(report.headers.scheme, 'protected-headers-v1');
+  assert.equal(report.headers.subject, 'Merger plans');
+  assert.deepEqual(report.from, ['alice@example.com']);
+  assert.deepEqual(report.headers.differences.map((d) => d.field), ['from']);
+});
+
+test('RFC 9788 hp="clear" with HP-Outer: the declared outer header is no difference', async () => {
+  const entity = `Content-Type: text/plain; charset=us-ascii; hp="clear"\r\nFrom: alice@example.com\r\nTo: bob@example.com\r\nSubject: Figures\r\nHP-Outer: From: alice@example.com\r\nHP-Outer: To: bob@example.com\r\nHP-Outer: Subject: Figures\r\n\r\nThe quarterly figures are attached.\r\n`;
+  const { report } = await open(withHeaders('alice@example.com', sign('alice', entity)));
+  assert.equal(report.status, 'valid');
+  assert.equal(report.headers.scheme, 'rfc9788');
+  assert.deepEqual(report.headers.differences, []);
+});
+
+test('bare CMS input: DER and PEM opaque SignedData and DER EnvelopedData are unwrapped', async () => {
+  const der = openssl(['-sign', '-nodetach', '-signer', pkiFile('alice.pem'), '-inkey', pkiFile('alice.key'), '-md', 'sha256', '-outform', 'DER'], BODY);
+  const pem = openssl(['-sign', '-nodetach', '-signer', pkiFile('alice.pem'), '-inkey', pkiFile('alice.key'), '-md', 'sha256', '-outform', 'PEM'], BODY);
+  for (const input of [der, pem]) {
+    const { report, content } = await open(input);
+    assert.deepEqual(report.layers.map((l) => l.kind), ['signed']);
+    assert.equal(report.valid, true);
+    assert.equal(report.trusted, true);
+    // A bare CMS object has no From header: nothing to match the signer with.
+    assert.equal(report.status, 'mismatch');
+    assert.match(content, /quarterly figures/);
+  }
+  const enveloped = openssl(['-encrypt', '-aes-128-cbc', '-recip', pkiFile('bob.pem'), '-outform', 'DER'], BODY);
+  const { report, content } = await open(enveloped, { key: 'bob' });
+  assert.equal(report.encrypted, true);
+  assert.equal(report.status, 'not-signed');
+  assert.match(content, /quarterly figures/);
+});
+
+test('tolerant reading: x-pkcs7 types, uppercase media types, LF-only stored mail, no smime-type', async () => {
+  const signed = withHeaders('alice@example.com', sign('alice', BODY, true)).toString('latin1');
+  const legacy = signed
+    .replace(/application\/pkcs7-mime; smime-type=signed-data;/i, 'APPLICATION/X-PKCS7-MIME;')
+    .replace(/\r\n/g, '\n');
+  const { report, content } = await open(Buffer.from(legacy, 'latin1'));
+  assert.equal(report.status, 'valid');
+  assert.match(content, /quarterly figures/);
+  const detached = withHeaders('alice@example.com', sign('alice', BODY)).toString('latin1').replace(/\r\n/g, '\n').replace('application/pkcs7-signature', 'application/x-pkcs7-signature');
+  assert.equal((await open(Buffer.from(detached, 'latin1'))).report.status, 'valid');
+});
+
+test('certs-only: declared, or only named smime.p7c; the certificates are collected, not-signed', async () => {
+  const p7 = execFileSync('openssl', ['crl2pkcs7', '-nocrl', '-certfile', pkiFile('alice.pem'), '-outform', 'DER']);
+  const base64 = p7.toString('base64').replace(/.{1,76}/g, '$&\r\n');
+  for (const type of ['application/pkcs7-mime; smime-type=certs-only', 'application/x-pkcs7-mime; name="smime.p7c"']) {
+    const message = Buffer.from(`From: alice@example.com\r\nContent-Type: ${type}\r\nContent-Transfer-Encoding: base64\r\n\r\n${base64}`);
+    const result = await openMessage(toByteStream(message), { decryptors: [] });
+    try {
+      assert.deepEqual(result.report.layers, [{ kind: 'certs-only', certificates: 1 }]);
+      assert.equal(result.report.status, 'not-signed');
+      assert.deepEqual(result.certificates.map((c) => Buffer.from(c).toString('hex')), [certificateDer('alice').toString('hex')]);
+    } finally {
+      await result.dispose();
+    }
+  }
 });

@@ -16,30 +16,32 @@
  * unauthenticated content around it. Decrypted and verified bytes are held in a spool until their
  * verdict is known.
  */
-import { domainToASCII } from 'node:url';
 import { CachetError, isCachetError } from '../errors.js';
 import type { Decryptor } from '../keys.js';
 import type { CertificateValidator } from '../pki/validator.js';
 import type { ByteStream } from '../stream-types.js';
 import { toByteStream } from '../stream-types.js';
 import { readMimeEntity } from '../mime/entity-reader.js';
-import { decodeEncodedWords } from '../mime/headers.js';
-import { parseMimeTree, type MimePart } from '../mime/mime-tree.js';
-import type { MimeEntity, MimeHeaderBlock } from '../mime/types.js';
+import { parseHeaderBlock } from '../mime/headers.js';
+import { cmsInput } from './cms-input.js';
+import { MIME_TREE_LIMITS, parseMimeTree, type MimePart } from '../mime/mime-tree.js';
+import { readMultipart } from '../mime/multipart.js';
+import type { MimeEntity } from '../mime/types.js';
 import { Spool } from '../spool.js';
 import { decryptEnvelopedEntity, type DecryptionReport } from './decrypt.js';
 import { declaredSmimeType, decodedBody, isPkcs7Mime } from './pkcs7-entity.js';
 import type { SignedLayerReport, SignerReport } from './reports.js';
 import { readCertsOnly } from './certs-only.js';
 import { signedForm, verifySignedEntity } from './verify.js';
+import { effectiveHeaders, protectedHeaderBlock, type EffectiveHeaders } from './protected-headers.js';
+import { computeStatus, normaliseAddress, parseAddressList, type MessageStatus } from './status.js';
 
-export type MessageStatus = 'valid' | 'invalid' | 'untrusted' | 'mismatch' | 'partially-signed' | 'not-signed';
+export { normaliseAddress, parseAddressList, type MessageStatus };
 
 /** Layers deeper than this are refused (a triple wrap is three). */
 export const MAX_LAYERS = 8;
-/** The innermost entity is scanned for signed parts inside unsigned content up to this size. */
+/** Up to this size the innermost entity is scanned in memory for signed parts inside unsigned content; beyond, as it streams. */
 export const MAX_SCANNED_BYTES = 64 * 1024 * 1024;
-const PROTECTED_FIELDS = ['from', 'to', 'cc', 'reply-to', 'subject', 'date', 'message-id'] as const;
 /** DER of the content-type OIDs, as they appear at the start of a ContentInfo. */
 const SIGNED_OID_DER = '06092a864886f70d010702';
 const ENVELOPED_OID_DER = '06092a864886f70d010703';
@@ -50,6 +52,8 @@ export interface OpenOptions {
   validator?: CertificateValidator;
   /** Validation time (default now), as `openssl -attime`. */
   at?: Date;
+  /** Content up to this size is scanned in memory, larger content as it streams (default MAX_SCANNED_BYTES). */
+  inMemoryScanLimit?: number;
 }
 
 export interface SignerSummary {
@@ -88,17 +92,9 @@ export interface OpenReport {
   valid: boolean | null;
   /** All chains trusted; null when not signed or no trust anchors were available. */
   trusted: boolean | null;
-  headers: {
-    subject: string | null;
-    from: string | null;
-    to: string | null;
-    cc: string | null;
-    date: string | null;
-    /** Whether the headers shown come from inside the signature/encryption (RFC 9788). */
-    protected: boolean;
-    /** Protected fields that differ from the unprotected outer ones. */
-    differences: Array<{ field: string; outer: string | null; protected: string | null }>;
-  };
+  /** The header shown: protected fields (RFC 9788, Thunderbird v1) over outer ones, differences listed. */
+  headers: EffectiveHeaders;
+
   /** For partially-signed messages: the signed parts, and the parts outside any signature. */
   signedParts: SignedPartReport[];
   unsignedParts: string[];
@@ -130,69 +126,6 @@ export function summariseSigner(signer: SignerReport): SignerSummary {
   };
 }
 
-/** The addresses of a From-like header value ("Name <a@b>, c@d"); undefined entries when malformed. */
-export function parseAddressList(value: string | undefined): Array<string | undefined> {
-  if (value === undefined) return [];
-  const items: string[] = [];
-  let current = '';
-  let quoted = false;
-  let angle = 0;
-  for (const ch of value) {
-    if (ch === '"') quoted = !quoted;
-    if (!quoted && ch === '<') angle++;
-    if (!quoted && ch === '>') angle = Math.max(0, angle - 1);
-    if (ch === ',' && !quoted && angle === 0) {
-      items.push(current);
-      current = '';
-    } else current += ch;
-  }
-  items.push(current);
-  return items
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0)
-    .map((item) => {
-      const address = (/<([^<>]*)>\s*$/.exec(item)?.[1] ?? item).trim();
-      return /^[^\s@<>()",;:]+@[^\s@<>()",;:]+$/.test(address) ? normaliseAddress(address) : undefined;
-    });
-}
-
-/** Lower-cased, with the domain in its ASCII (A-label) form (RFC 8398 comparison). */
-export function normaliseAddress(address: string): string {
-  const at = address.lastIndexOf('@');
-  const local = address.slice(0, at);
-  const domain = domainToASCII(address.slice(at + 1).toLowerCase()) || address.slice(at + 1).toLowerCase();
-  return `${local.toLowerCase()}@${domain}`;
-}
-
-function headerValue(headers: MimeHeaderBlock, name: string): string | null {
-  const value = headers.get(name);
-  return value === undefined ? null : decodeEncodedWords(value);
-}
-
-function effectiveHeaders(outer: MimeHeaderBlock, inner: MimeHeaderBlock | undefined): OpenReport['headers'] {
-  const useInner = inner !== undefined && PROTECTED_FIELDS.some((f) => inner.get(f) !== undefined);
-  const source = useInner ? inner! : outer;
-  const differences: OpenReport['headers']['differences'] = [];
-  if (useInner) {
-    for (const field of PROTECTED_FIELDS) {
-      const protectedValue = headerValue(inner!, field);
-      const outerValue = headerValue(outer, field);
-      // RFC 9788 §4.2: an encrypted message's outer Subject is obscured as "[...]": that is expected.
-      const obscured = field === 'subject' && (outerValue === '[...]' || outerValue === '...');
-      if (protectedValue !== null && protectedValue !== outerValue && !obscured) differences.push({ field, outer: outerValue, protected: protectedValue });
-    }
-  }
-  return {
-    subject: headerValue(source, 'subject'),
-    from: headerValue(source, 'from'),
-    to: headerValue(source, 'to'),
-    cc: headerValue(source, 'cc'),
-    date: headerValue(source, 'date'),
-    protected: useInner,
-    differences,
-  };
-}
-
 /** Whether an entity is S/MIME we can unwrap at this position, and how. */
 function layerKind(entity: MimeEntity): 'encrypted' | 'signed' | 'certs-only' | undefined {
   if (isPkcs7Mime(entity)) {
@@ -200,6 +133,8 @@ function layerKind(entity: MimeEntity): 'encrypted' | 'signed' | 'certs-only' | 
     if (type === 'enveloped-data' || type === 'authenveloped-data') return 'encrypted';
     if (type === 'certs-only') return 'certs-only';
     if (type === 'signed-data') return 'signed';
+    // smime-type missing but named smime.p7c: RFC 8551 §3.2.2 gives .p7c to certs-only messages.
+    if (type === '' && /\.p7c"?$/i.test((entity.headers.contentType().params['name'] ?? '').trim())) return 'certs-only';
     // smime-type missing: Outlook and old clients; the CMS content type decides (sniffed on read).
     return undefined;
   }
@@ -225,6 +160,43 @@ async function sniffPkcs7(entity: MimeEntity, spools: Spool[]): Promise<{ kind: 
   return { kind, entity: { ...entity, body: spool.read() } };
 }
 
+/** A bare CMS object handed over as the message: DER (a SEQUENCE, definite or indefinite) or PEM. */
+function looksLikeBareCms(first: Uint8Array): boolean {
+  // 0x30 is also "0", but a header field name never starts a message with "0" followed by a
+  // DER length byte (0x80 indefinite, 0x81–0x84 long form).
+  if (first[0] === 0x30 && first.length > 1 && first[1]! >= 0x80 && first[1]! <= 0x84) return true;
+  return Buffer.from(first.subarray(0, 64)).toString('latin1').trimStart().startsWith('-----BEGIN');
+}
+
+/**
+ * The root entity of the input. Besides a whole message, `cachet open` takes a bare CMS object
+ * (issue 2: "Input may be a whole message, or a bare CMS object"): it is given a synthetic
+ * pkcs7-mime header without smime-type, so the CMS content type decides how it is unwrapped.
+ */
+async function readRootEntity(message: ByteStream): Promise<MimeEntity> {
+  const iterator = message[Symbol.asyncIterator]();
+  let first: Uint8Array | undefined;
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) break;
+    if (next.value.length > 0) {
+      first = next.value;
+      break;
+    }
+  }
+  const whole: ByteStream = (async function* () {
+    if (first) yield first;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  })();
+  if (!first || !looksLikeBareCms(first)) return readMimeEntity(whole);
+  const headerBytes = Buffer.from('Content-Type: application/pkcs7-mime; name=smime.p7m\r\nContent-Transfer-Encoding: binary\r\n\r\n');
+  return { headers: parseHeaderBlock(headerBytes), headerBytes, body: await cmsInput(whole) };
+}
+
 export async function openMessage(message: ByteStream, options: OpenOptions): Promise<OpenResult> {
   const at = options.at ?? new Date();
   const spools: Spool[] = [];
@@ -233,7 +205,7 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
   const certificates: Uint8Array[] = [];
   const warnings: string[] = [];
   let encrypted = false;
-  let current = await readMimeEntity(message);
+  let current = await readRootEntity(message);
   const outerHeaders = current.headers;
   const dispose = async () => {
     for (const spool of spools) await spool.dispose();
@@ -278,20 +250,25 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
       await contentSpool.write(current.headerBytes);
       for await (const chunk of current.body) await contentSpool.write(chunk);
     }
-    const innerHeaders = layers.some((l) => l.kind === 'encrypted' || l.kind === 'signed') ? (await readMimeEntity(contentSpool.read())).headers : undefined;
-
     // Inside the innermost entity: signed parts within unsigned content, encrypted parts not opened.
     const signedParts: SignedPartReport[] = [];
     const unsignedParts: string[] = [];
-    if (contentSpool.length <= MAX_SCANNED_BYTES) {
-      const tree = parseMimeTree(await contentSpool.bytes());
+    let tree: MimePart | undefined;
+    if (contentSpool.length <= (options.inMemoryScanLimit ?? MAX_SCANNED_BYTES)) {
+      tree = parseMimeTree(await contentSpool.bytes());
       await scanParts(tree, signedParts, unsignedParts, warnings, options, at, certificates);
+    } else {
+      // Too large to hold: the parts are walked as they stream from the spool.
+      await scanPartsStreaming(await readMimeEntity(contentSpool.read()), '', 0, { signedParts, unsignedParts, warnings, options, at, certificates });
     }
 
+    // Protected headers exist only under a layer at the root: the innermost entity's own header.
+    const unwrapped = layers.some((l) => l.kind === 'encrypted' || l.kind === 'signed');
+    const innerHeaders = unwrapped ? protectedHeaderBlock((await readMimeEntity(contentSpool.read())).headers, () => tree?.body) : undefined;
     const headers = effectiveHeaders(outerHeaders, innerHeaders);
     const from = parseAddressList(headers.from ?? undefined);
     const signers = signedLayers.flatMap((l) => l.signers.map(summariseSigner));
-    const status = computeStatus(signedLayers, signedParts, from);
+    const status = computeStatus(signedLayers, signedParts.length, from);
     for (const signer of signers) if (signer.weakAlgorithm) warnings.push(`${signer.email[0] ?? signer.subject} signed with a weak algorithm (${signer.digest})`);
     const report: OpenReport = {
       status,
@@ -312,17 +289,6 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
     await dispose();
     throw error;
   }
-}
-
-function computeStatus(signedLayers: SignedLayerReport[], signedParts: SignedPartReport[], from: Array<string | undefined>): MessageStatus {
-  if (signedLayers.length === 0) return signedParts.length > 0 ? 'partially-signed' : 'not-signed';
-  const signers = signedLayers.flatMap((l) => l.signers);
-  if (signers.length === 0 || signers.some((s) => !s.valid)) return 'invalid';
-  if (signers.some((s) => s.trusted !== true)) return 'untrusted';
-  const sender = from.length === 1 ? from[0] : undefined;
-  if (!sender) return 'mismatch';
-  const matches = signers.some((s) => s.email.some((e) => normaliseAddress(e) === sender));
-  return matches ? 'valid' : 'mismatch';
 }
 
 async function scanParts(
@@ -355,5 +321,50 @@ async function scanParts(
     }
     if (child.children.length > 0) await scanParts(child, signedParts, unsignedParts, warnings, options, at, certificates);
     else unsignedParts.push(child.path);
+  }
+}
+
+interface ScanContext {
+  signedParts: SignedPartReport[];
+  unsignedParts: string[];
+  warnings: string[];
+  options: OpenOptions;
+  at: Date;
+  certificates: Uint8Array[];
+}
+
+/** scanParts for content too large to hold: each part is classified and verified as it streams. */
+async function scanPartsStreaming(entity: MimeEntity, path: string, depth: number, context: ScanContext): Promise<void> {
+  const type = entity.headers.contentType();
+  if (type.type !== 'multipart' || !type.params['boundary']) return;
+  if (depth >= MIME_TREE_LIMITS.maxDepth) throw new CachetError('ERR_LIMIT_EXCEEDED', `MIME nesting deeper than ${MIME_TREE_LIMITS.maxDepth} levels`);
+  let index = 0;
+  try {
+    for await (const part of readMultipart(entity)) {
+      index++;
+      const partPath = path ? `${path}.${index}` : String(index);
+      const kind = layerKind(part);
+      if (kind === 'signed') {
+        try {
+          const { options, at } = context;
+          const report = await verifySignedEntity(part, { write: () => {} }, { ...(options.validator ? { validator: options.validator } : {}), at });
+          context.certificates.push(...report.certificates);
+          context.signedParts.push({ path: partPath, valid: report.valid, trusted: report.trusted, signers: report.signers.map(summariseSigner) });
+        } catch (error) {
+          if (!isCachetError(error)) throw error;
+          context.signedParts.push({ path: partPath, valid: false, trusted: null, signers: [] });
+        }
+      } else if (kind === 'encrypted' || (isPkcs7Mime(part) && kind === undefined)) {
+        context.warnings.push(`part ${partPath} is encrypted inside unencrypted content; it was not decrypted (it could be used to leak its plaintext)`);
+        context.unsignedParts.push(partPath);
+      } else if (part.headers.contentType().type === 'multipart') {
+        await scanPartsStreaming(part, partPath, depth + 1, context);
+      } else context.unsignedParts.push(partPath);
+    }
+  } catch (error) {
+    if (!isCachetError(error) || error.code !== 'ERR_MIME_MALFORMED') throw error;
+    // A damaged structure ends the walk; what follows is shown as unsigned, never as signed.
+    context.warnings.push(`the MIME structure after part ${path ? `${path}.${index}` : index} could not be read: ${error.message}`);
+    context.unsignedParts.push(path || 'root');
   }
 }

@@ -1,0 +1,63 @@
+/**
+ * A streaming multipart reader (RFC 2046 §5.1): the parts of a multipart entity, in order, each as a
+ * MimeEntity whose header bytes are exact (in canonical CRLF form) and whose body streams — so a part of any size passes
+ * without being held in memory. Tolerant as stored mail needs: LF-only line ends (read as CRLF),
+ * quoted boundaries, preamble and epilogue, a missing close delimiter.
+ *
+ * Each part's body must be read (or abandoned) before the next part is asked for; what a consumer
+ * leaves unread is skipped.
+ */
+import { CachetError } from '../errors.js';
+import type { ByteStream } from '../stream-types.js';
+import { BoundaryReader } from './boundary-reader.js';
+import { parseHeaderBlock } from './headers.js';
+import { toCrlf } from './line-endings.js';
+import type { MimeEntity } from './types.js';
+
+/** Parts per multipart entity beyond which reading stops (a flood of empty parts is an attack). */
+export const MAX_MULTIPART_PARTS = 1000;
+
+/**
+ * @throws CachetError ERR_MIME_MALFORMED when the entity is not multipart or has no boundary;
+ *         ERR_LIMIT_EXCEEDED beyond MAX_MULTIPART_PARTS
+ * @example
+ * for await (const part of readMultipart(await readMimeEntity(stream))) {
+ *   console.log(part.headers.contentType().mediaType, (await collectBytes(part.body)).length);
+ * }
+ */
+export async function* readMultipart(entity: MimeEntity): AsyncGenerator<MimeEntity> {
+  const type = entity.headers.contentType();
+  const boundary = type.params['boundary'];
+  if (type.type !== 'multipart' || !boundary) {
+    throw new CachetError('ERR_MIME_MALFORMED', `a ${type.mediaType} entity with no boundary is not multipart`);
+  }
+  // The header block ended in a blank line, so the body starts at a line start: a delimiter right at
+  // the start (no preamble) is found by readUntilDelimiter.
+  const reader = new BoundaryReader(toCrlf(entity.body));
+  const active = [boundary];
+  const preamble = reader.readUntilDelimiter(active)[Symbol.asyncIterator]();
+  while (!(await preamble.next()).done) {
+    // the preamble belongs to no part
+  }
+  for (let count = 0; ; count++) {
+    const delimiter = await reader.readDelimiterLine(active);
+    if (!delimiter || delimiter.closing) return; // the epilogue is not read
+    if (count >= MAX_MULTIPART_PARTS) throw new CachetError('ERR_LIMIT_EXCEEDED', `more than ${MAX_MULTIPART_PARTS} parts in one multipart entity`);
+    const headerBytes = await reader.readHeaderBlock();
+    const headers = parseHeaderBlock(headerBytes);
+    // Iterated by hand, not with yield*, so that a consumer that stops early does not close the
+    // underlying reader: the rest of the part is skipped below and the next delimiter still found.
+    const iterator = reader.readUntilDelimiter(active)[Symbol.asyncIterator]();
+    const body: ByteStream = (async function* () {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    })();
+    yield { headers, headerBytes, body };
+    while (!(await iterator.next()).done) {
+      // skip what the consumer left unread
+    }
+  }
+}
