@@ -50,11 +50,13 @@ async function sealedMessage(subject: string, messageId: string): Promise<Buffer
   return collectBytes(encryptMessage(signed, { recipients: [{ certificate: certificateDer('bob') }] }));
 }
 
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
-  for (let i = 0; i < 100; i++) {
+/** Polls until `probe` finds something: Postfix delivers asynchronously (queue, then LMTP). */
+async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, seconds = 45): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
     const found = await probe();
     if (found !== undefined) return found;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`timed out waiting for ${what}`);
 }
