@@ -115,6 +115,10 @@ smtpd_tls_security_level = may
 smtpd_tls_chain_files = $PKI/localhost.key, $PKI/localhost.pem
 message_size_limit = 52428800
 smtpd_error_sleep_time = 0
+# a test must not wait minutes for a retry after a transient LMTP failure under load
+queue_run_delay = 1s
+minimal_backoff_time = 1s
+maximal_backoff_time = 2s
 biff = no
 CONF
 cat > "$D/postfix/master.cf" <<CONF
