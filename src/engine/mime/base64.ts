@@ -11,17 +11,28 @@ function bytesPerLine(lineLength: number): number {
   return (lineLength / 4) * 3;
 }
 
+/** Input is gathered to about this size before encoding: few large codec calls, not many tiny ones. */
+const ENCODE_BATCH = 57 * 16 * 1024;
+
 export async function* base64Encode(stream: ByteStream, lineLength = 76): ByteStream {
   if (lineLength % 4 !== 0 || lineLength <= 0) throw new RangeError('lineLength must be a positive multiple of 4');
   const perLine = bytesPerLine(lineLength);
-  let carry: Buffer = Buffer.alloc(0);
+  let pending: Buffer[] = [];
+  let size = 0;
   for await (const chunk of stream) {
-    const input = carry.length === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([carry, chunk]);
+    if (chunk.length === 0) continue;
+    pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    size += chunk.length;
+    if (size < ENCODE_BATCH) continue;
+    const input = pending.length === 1 ? pending[0]! : Buffer.concat(pending, size);
     const whole = input.length - (input.length % perLine);
-    if (whole > 0) yield encodeLines(input.subarray(0, whole), lineLength);
-    carry = Buffer.from(input.subarray(whole));
+    yield encodeLines(input.subarray(0, whole), lineLength);
+    // copy the short tail: the producer may reuse the chunk's memory
+    const tail = Buffer.from(input.subarray(whole));
+    pending = tail.length > 0 ? [tail] : [];
+    size = tail.length;
   }
-  if (carry.length > 0) yield encodeLines(carry, lineLength);
+  if (size > 0) yield encodeLines(pending.length === 1 ? pending[0]! : Buffer.concat(pending, size), lineLength);
 }
 
 /** Encodes bytes into CRLF-terminated lines of `lineLength` characters (the last may be shorter). */

@@ -26,6 +26,11 @@ export async function* toCrlf(stream: ByteStream): ByteStream {
       pendingCr = true;
       input = input.subarray(0, input.length - 1);
     }
+    if (o === 0 && isCanonical(input)) {
+      // Already CRLF throughout (the usual case for mail): pass the chunk on without a copy.
+      if (input.length > 0) yield input;
+      continue;
+    }
     let start = 0;
     while (start < input.length) {
       let lf = input.indexOf(LF, start);
@@ -43,6 +48,18 @@ export async function* toCrlf(stream: ByteStream): ByteStream {
     if (o > 0) yield out.subarray(0, o);
   }
   if (pendingCr) yield Buffer.from([CR, LF]);
+}
+
+/** Every LF is preceded by a CR and every CR followed by an LF: nothing to change. */
+function isCanonical(input: Buffer): boolean {
+  let lineFeeds = 0;
+  for (let lf = input.indexOf(LF); lf !== -1; lf = input.indexOf(LF, lf + 1)) {
+    if (lf === 0 || input[lf - 1] !== CR) return false;
+    lineFeeds++;
+  }
+  let carriageReturns = 0;
+  for (let cr = input.indexOf(CR); cr !== -1; cr = input.indexOf(CR, cr + 1)) carriageReturns++;
+  return carriageReturns === lineFeeds;
 }
 
 /** Copies input[start, end) into out; a CR not at the segment's end becomes CRLF, one at its end stays CR+LF. */
