@@ -6,7 +6,6 @@
  */
 import { basename, dirname, join } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { findUser, listUsers } from '../client/users.js';
 import { CachetError } from '../engine/errors.js';
 import { Maildir } from '../mail/maildir.js';
 import { SmtpTransport, type SmtpSettings } from '../mail/transport.js';
@@ -84,20 +83,6 @@ export async function deliverToMaildir(path: string, message: Uint8Array): Promi
   const folder = basename(path);
   const id = await new Maildir(dirname(path)).deliver(folder, message);
   return join(path, 'new', id);
-}
-
-/**
- * Delivers into the INBOX of a local user of this Cachet home (the embedded default: no server).
- * @throws CachetError ERR_USAGE when the recipient is not a local user, naming the ones there are.
- */
-export async function deliverToLocalUser(home: string, to: string, message: Uint8Array): Promise<string> {
-  const user = await findUser(home, to);
-  if (!user) {
-    const users = (await listUsers(home)).map((u) => u.address);
-    throw new CachetError('ERR_USAGE', `${to} is not a local user of ${home}${users.length ? ` (local users: ${users.join(', ')})` : ''}; send by SMTP with --smtp-url instead`, { details: { to } });
-  }
-  const id = await user.mailbox.deliver('INBOX', message);
-  return join(user.mailbox.root, 'INBOX', 'new', id);
 }
 
 /**

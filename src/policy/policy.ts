@@ -29,6 +29,9 @@ export const POLICY_KEYS = {
   ldapUrl: { kind: 'policy', allowed: 'an ldap:// or ldaps:// URL, or null', check: (v) => v === null || (typeof v === 'string' && /^ldaps?:\/\//.test(v)), defaultValue: null },
   ldapBaseDn: { kind: 'policy', allowed: 'a DN, or null', check: stringOrNull, defaultValue: null },
   ldapAnonymous: { kind: 'policy', allowed: 'true | false', check: bool, defaultValue: true },
+  ldapBindDn: { kind: 'policy', allowed: 'a DN, or null (used when ldapAnonymous is false)', check: stringOrNull, defaultValue: null },
+  ldapStartTls: { kind: 'policy', allowed: 'true | false', check: bool, defaultValue: false },
+  ldapTimeoutMs: { kind: 'policy', allowed: 'a whole number of milliseconds from 100 to 120000', check: (v) => Number.isInteger(v) && (v as number) >= 100 && (v as number) <= 120_000, defaultValue: 5000 },
   groupRule: { kind: 'policy', allowed: 'block | ask | send-unencrypted', check: oneOf('block', 'ask', 'send-unencrypted'), defaultValue: 'block' },
   revocationMode: { kind: 'policy', allowed: 'off | soft-fail | hard-fail', check: oneOf('off', 'soft-fail', 'hard-fail'), defaultValue: 'soft-fail' },
   allowedCiphers: {
@@ -38,9 +41,13 @@ export const POLICY_KEYS = {
     defaultValue: ['aes-256-gcm', 'aes-128-gcm', 'aes-256-cbc', 'aes-192-cbc', 'aes-128-cbc'],
   },
   obscureSubject: { kind: 'policy', allowed: 'true | false', check: bool, defaultValue: true },
+  vaultIdleMinutes: { kind: 'policy', allowed: 'a whole number of minutes from 1 to 1440', check: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 1440, defaultValue: 15 },
   enableSigning: { kind: 'setting', allowed: 'true | false', check: bool, defaultValue: true },
   enableEncryption: { kind: 'setting', allowed: 'true | false', check: bool, defaultValue: true },
   encryptByDefault: { kind: 'setting', allowed: 'true | false', check: bool, defaultValue: true },
+  // Which certificate to use when several are held: a SHA-256 fingerprint (hex), or null for the active one.
+  signingCertificate: { kind: 'setting', allowed: 'a SHA-256 fingerprint (64 hex digits), or null', check: (v) => v === null || (typeof v === 'string' && /^[0-9a-f]{64}$/i.test(v.replace(/:/g, ''))), defaultValue: null },
+  encryptionCertificate: { kind: 'setting', allowed: 'a SHA-256 fingerprint (64 hex digits), or null', check: (v) => v === null || (typeof v === 'string' && /^[0-9a-f]{64}$/i.test(v.replace(/:/g, ''))), defaultValue: null },
 } as const satisfies Record<string, KeySpec>;
 
 export type PolicyKey = keyof typeof POLICY_KEYS;
@@ -167,5 +174,6 @@ export function parseSettingValue(key: string, text: string): unknown {
   if (text === 'false') return false;
   if (text === 'null') return null;
   if (key === 'allowedCiphers') return text.split(',').map((s) => s.trim());
+  if (/^\d+$/.test(text) && typeof (POLICY_KEYS as Record<string, KeySpec>)[key]?.defaultValue === 'number') return Number(text);
   return text;
 }

@@ -1,12 +1,11 @@
 /**
  * The steps of the reference flow that belong to other modules: the S/MIME engine (sign, encrypt,
- * decrypt, verify), the certificates module (role detection, validator with CRLs), and — until it
- * is in this build — the directory lookup, for which a stated stand-in runs (ldapts). Each
- * stand-in records itself, so the end-to-end test reports exactly where one was used.
+ * decrypt, verify), the certificates module (role detection, validator with CRLs), and the
+ * directory module's LDAP lookup.
  */
 import 'reflect-metadata';
 import { CRLDistributionPointsExtension, X509Certificate as PeculiarCertificate } from '@peculiar/x509';
-import { Client, EqualityFilter } from 'ldapts';
+import { lookupInDirectory } from '../../src/directory/ldap-lookup.js';
 import { readMimeEntity } from '../../src/engine/mime/entity-reader.js';
 import type { PrivateKeyHandle } from '../../src/engine/keys.js';
 import { certificateRole } from '../../src/engine/pki/certificate-role.js';
@@ -18,10 +17,6 @@ import { signMessage } from '../../src/engine/smime/sign.js';
 import { verifySignedEntity } from '../../src/engine/smime/verify.js';
 import { collectBytes, toByteStream } from '../../src/engine/stream-types.js';
 
-export const usedStandIns: string[] = [];
-function standIn(step: string): void {
-  if (!usedStandIns.includes(step)) usedStandIns.push(step);
-}
 
 // ---------------------------------------------------------------- roles
 
@@ -36,23 +31,10 @@ export function detectRole(certificate: Uint8Array): Role {
 
 // ---------------------------------------------------------------- directory
 
-/** Certificates on the entry whose mail is `email`. */
+/** Certificates on the directory entry for `email`, by the directory module's lookup (anonymous read). */
 export async function directoryCertificates(url: string, baseDn: string, email: string): Promise<Uint8Array[]> {
-  standIn('recipient certificate from LDAP: ldapts search in the test (src/directory lookup not in this build)');
-  const client = new Client({ url, timeout: 5000, connectTimeout: 5000 });
-  try {
-    const { searchEntries } = await client.search(baseDn, {
-      scope: 'sub',
-      filter: new EqualityFilter({ attribute: 'mail', value: email }),
-      attributes: ['userCertificate;binary'],
-      explicitBufferAttributes: ['userCertificate;binary'],
-    });
-    const value = searchEntries[0]?.['userCertificate;binary'];
-    const values = value === undefined ? [] : Array.isArray(value) ? value : [value];
-    return values.filter((v): v is Buffer => Buffer.isBuffer(v)).map((v) => new Uint8Array(v));
-  } finally {
-    await client.unbind().catch(() => undefined);
-  }
+  const found = await lookupInDirectory({ url, baseDn, anonymous: true }, [email]);
+  return (found.get(email) ?? [...found.values()][0] ?? []).flatMap((entry) => entry.certificates);
 }
 
 // ---------------------------------------------------------------- the S/MIME engine

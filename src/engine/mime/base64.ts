@@ -12,7 +12,7 @@ function bytesPerLine(lineLength: number): number {
 }
 
 /** Input is gathered to about this size before encoding: few large codec calls, not many tiny ones. */
-const ENCODE_BATCH = 57 * 16 * 1024;
+const ENCODE_BATCH = 57 * 2 * 1024;
 
 export async function* base64Encode(stream: ByteStream, lineLength = 76): ByteStream {
   if (lineLength % 4 !== 0 || lineLength <= 0) throw new RangeError('lineLength must be a positive multiple of 4');
