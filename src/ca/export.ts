@@ -1,36 +1,23 @@
 /**
  * PKCS#12 export of an issued credential: the private key, the certificate and the whole chain up to
  * the root, under a password. Modern (PBES2 / AES-256-CBC, HMAC-SHA-256 MAC) by default; legacy
- * (3DES, SHA-1 MAC) on request for old clients. The PFX writer is the certificates module's
+ * (3DES, SHA-1 MAC) on request for old clients. The PFX writer is the engine's
  * (src/engine/pkcs12/pfx-write.ts); this module only decides what goes in and enforces the
  * template's "exportable key" flag.
  */
 import { CachetError } from '../engine/errors.js';
 import type { CertificateTemplate } from './templates.js';
+import { writePfx, type PfxWriteOptions } from '../engine/pkcs12/pfx-write.js';
 
-export interface PfxWriteOptions {
-  privateKeyPkcs8: Uint8Array;
-  certificate: Uint8Array;
-  chain: Uint8Array[];
-  password: string;
-  friendlyName?: string;
-  legacy?: boolean;
-}
+export type { PfxWriteOptions } from '../engine/pkcs12/pfx-write.js';
 export type WritePfx = (options: PfxWriteOptions) => Promise<Uint8Array>;
 
 /** A password shorter than this is refused: the file travels by mail. */
 export const MIN_PFX_PASSWORD_LENGTH = 8;
 
-/** The certificates module's PKCS#12 writer. Load it before issuing, so a build without it never
- *  issues a certificate whose key then cannot be handed out. */
+/** The engine's PKCS#12 writer (kept behind a function so tests can pass another). */
 export async function loadPfxWriter(): Promise<WritePfx> {
-  try {
-    // Loaded by path at run time: the PKCS#12 writer belongs to the certificates module.
-    const modulePath = '../engine/pkcs12/pfx-write.js';
-    return ((await import(modulePath)) as { writePfx: WritePfx }).writePfx;
-  } catch (error) {
-    throw new CachetError('ERR_NOT_IMPLEMENTED', 'writing PKCS#12 files is not available in this build (src/engine/pkcs12/pfx-write.ts is missing)', { cause: error });
-  }
+  return writePfx;
 }
 
 /**

@@ -4,13 +4,13 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { CliContext } from '../../src/cli/context.js';
 import { runCli } from '../../src/cli/run-cli.js';
+import { freePort } from '../helpers/net.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const CA_PASSPHRASE = 'correct horse battery';
@@ -80,16 +80,6 @@ export function openssl(args: string[], input?: string | Buffer): { status: numb
   return run('openssl', args, input);
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts `cachet ARGS` as a process (through tsx) and waits for a stdout line matching `ready`. */
 export async function startCachet(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; output: () => string; stop(): Promise<void> }> {
@@ -130,3 +120,5 @@ export async function startCachet(args: string[], env: NodeJS.ProcessEnv, ready:
   }
   return { child, output: () => output, stop };
 }
+
+export { freePort };

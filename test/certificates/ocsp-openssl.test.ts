@@ -9,7 +9,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { certificateDer, pkiBytes, pkiFile, testPkiDir } from '../helpers/pki.js';
@@ -17,17 +16,8 @@ import { createCertificateValidator } from '../../src/engine/pki/create-validato
 import { createOcspClient, ocspUrls, type OcspFetch } from '../../src/engine/pki/ocsp.js';
 import { isCachetError } from '../../src/engine/errors.js';
 import { runCachet } from '../helpers/cli.js';
+import { freePort } from '../helpers/net.js';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Responder {
   child: ChildProcess;

@@ -4,26 +4,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pkiFile, testPkiDir } from './pki.js';
+import { freePort } from './net.js';
 
 const UP = fileURLToPath(new URL('../servers/mail-up.sh', import.meta.url));
 const DOWN = fileURLToPath(new URL('../servers/mail-down.sh', import.meta.url));
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface MailServers {
   imapPort: number;
@@ -72,3 +61,5 @@ export async function startMailServers(users = ['alice', 'bob']): Promise<MailSe
     startSmtp: () => execFileSync('script', ['-qec', `postfix -c '${join(stateDir, 'postfix')}' start`, '/dev/null'], { stdio: 'ignore' }),
   };
 }
+
+export { freePort };

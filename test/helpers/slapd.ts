@@ -6,11 +6,11 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Attribute, Change, Client } from 'ldapts';
 import { pkiFile } from './pki.js';
+import { freePort } from './net.js';
 
 export type LdapValue = string | Buffer;
 
@@ -49,16 +49,6 @@ objectclass ( 1.2.840.113556.1.5.9 NAME 'user' SUP organizationalPerson STRUCTUR
   MAY ( proxyAddresses $ mail $ displayName $ givenName $ userCertificate $ userSMIMECertificate ) )
 `;
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function ldif(entry: LdapEntry): string {
   const lines = [`dn: ${entry.dn}`];
@@ -178,3 +168,5 @@ export async function startSlapd(options: { withTls?: boolean; entries?: LdapEnt
     throw error;
   }
 }
+
+export { freePort };
