@@ -38,7 +38,7 @@ describe('the vault file credential store', () => {
     const added = await store.add(credential('alice', 'signing'));
     assert.equal(store.exists(), true);
     assert.equal(statSync(path).mode & 0o777, 0o600);
-    assert.deepEqual(readdirSync(join(path, '..')), ['credentials.vault']);
+    assert.deepEqual(readdirSync(join(path, '..')), ['credentials.vault', 'credentials.vault.generation']);
     const again = await openFileCredentialStore(path, 'pass phrase');
     const [stored] = await again.list();
     assert.equal(stored!.id, added.id);

@@ -64,6 +64,47 @@ interface VaultRecord {
 
 interface VaultContents {
   credentials: VaultRecord[];
+  /** Raised by every write, inside the authenticated ciphertext; compared with the `.generation` file
+   *  beside the vault so that replacing the whole file by an older copy is noticed. */
+  generation?: number;
+}
+
+/**
+ * Wrong passphrases, counted in a small file beside the vault so that a loop of fresh processes cannot
+ * guess faster than one: after n failures the next try waits 250 ms · 2^(n-1), at most 15 s.
+ */
+const failuresPath = (path: string) => `${path}.failures`;
+
+async function waitForBackoff(path: string): Promise<void> {
+  let state: { count: number; last: number };
+  try {
+    state = JSON.parse(await readFile(failuresPath(path), 'utf8')) as { count: number; last: number };
+  } catch {
+    return;
+  }
+  if (!Number.isSafeInteger(state.count) || state.count <= 0 || typeof state.last !== 'number') return;
+  const delay = Math.min(250 * 2 ** (state.count - 1), 15_000) - (Date.now() - state.last);
+  if (delay > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(delay, 15_000)));
+}
+
+async function recordFailure(path: string): Promise<void> {
+  let count = 0;
+  try {
+    count = (JSON.parse(await readFile(failuresPath(path), 'utf8')) as { count: number }).count || 0;
+  } catch {
+    // first failure
+  }
+  await writeAtomically(failuresPath(path), Buffer.from(JSON.stringify({ count: count + 1, last: Date.now() }))).catch(() => undefined);
+}
+
+/** The highest generation this machine has seen written, kept beside the vault (not secret). */
+async function readSeenGeneration(path: string): Promise<number> {
+  try {
+    const value = Number.parseInt((await readFile(`${path}.generation`, 'utf8')).trim(), 10);
+    return Number.isSafeInteger(value) && value >= 0 ? value : 0;
+  } catch {
+    return 0;
+  }
 }
 
 interface DerivedKeys {
@@ -171,6 +212,8 @@ export interface FileCredentialStore extends CredentialStore {
   readonly path: string;
   /** Whether the vault file exists on disk (it is created by the first `add`). */
   exists(): boolean;
+  /** Writes the (possibly empty) vault now: `cachet vault init`. */
+  persist(): Promise<void>;
 }
 
 /**
@@ -200,9 +243,11 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
     if (fileBytes.length > VAULT_LIMITS.maxFileBytes) throw corrupt(path, 'it is far too large');
     const { header, aad, body } = parseHeader(path, fileBytes);
     const sameKdf = kdf !== undefined && kdf.salt === header.kdf.salt && kdf.N === header.kdf.N && kdf.r === header.kdf.r && kdf.p === header.kdf.p;
+    if (!sameKdf) await waitForBackoff(path);
     const derived = sameKdf ? keys : await deriveKeys(passphrase, header.kdf);
     const verifier = Buffer.from(header.verifier, 'base64');
     if (verifier.length !== derived.verifier.length || !timingSafeEqual(verifier, derived.verifier)) {
+      await recordFailure(path);
       throw new CachetError('ERR_VAULT_BAD_PASSPHRASE', 'the vault passphrase is wrong', { details: { file: path } });
     }
     let decoded: VaultContents;
@@ -216,6 +261,11 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
     } catch (error) {
       throw corrupt(path, 'its contents fail their integrity check', error);
     }
+    // Written after the vault itself, so a crash between the two leaves the file ahead, never behind.
+    if ((decoded.generation ?? 0) < (await readSeenGeneration(path))) {
+      throw corrupt(path, 'it is older than the last version written here (it has been rolled back)');
+    }
+    if (!sameKdf) await rm(failuresPath(path), { force: true });
     keys = derived;
     kdf = header.kdf;
     contents = decoded;
@@ -245,6 +295,7 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
 
   async function save(): Promise<void> {
     const iv = randomBytes(12);
+    contents.generation = (contents.generation ?? 0) + 1;
     if (!kdf) throw new CachetError('ERR_INTERNAL', 'the vault key was not derived');
     const header: VaultHeader = { format: 'cachet-credentials', version: 1, kdf, cipher: 'aes-256-gcm', iv: iv.toString('base64'), verifier: keys.verifier.toString('base64') };
     const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
@@ -256,6 +307,7 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
     const body = Buffer.concat([cipher.update(Buffer.from(JSON.stringify(contents), 'utf8')), cipher.final(), cipher.getAuthTag()]);
     const written = Buffer.concat([aad, body]);
     await writeAtomically(path, written);
+    await writeAtomically(`${path}.generation`, Buffer.from(`${contents.generation}\n`));
     lastSeen = written;
     onDisk = true;
   }
@@ -269,6 +321,7 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
   return {
     path,
     exists: () => onDisk,
+    persist: () => save(),
     async list() {
       return contents.credentials.map(toStored);
     },
@@ -310,6 +363,7 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
       const previous = contents;
       // Older credentials of the role stay, inactive: an old encryption key still opens old mail.
       contents = {
+        generation: previous.generation ?? 0,
         credentials: [...contents.credentials.filter((c) => c.id !== id).map((c) => (c.role === credential.role ? { ...c, active: false } : c)), record],
       };
       try {
@@ -330,7 +384,7 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
         const successor = rest.filter((c) => c.role === record.role).sort((a, b) => b.addedAt.localeCompare(a.addedAt))[0];
         if (successor) successor.active = true;
       }
-      contents = { credentials: rest };
+      contents = { generation: previous.generation ?? 0, credentials: rest };
       try {
         await save();
       } catch (error) {

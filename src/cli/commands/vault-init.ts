@@ -1,0 +1,34 @@
+/**
+ * cachet vault init [--passphrase-file F]
+ * Creates the user's empty credential vault in $CACHET_HOME with a new passphrase.
+ */
+import { CachetError } from '../../engine/errors.js';
+import { openUserStore, userVaultPath } from '../../keys/open-store.js';
+import { existsSync } from 'node:fs';
+import { parseCommandArgs } from '../args.js';
+import type { CliCommand } from '../context.js';
+
+const help = `usage: cachet vault init [--passphrase-file F]
+
+Creates your credential vault ($CACHET_HOME/credentials.vault), encrypted under a passphrase
+(from --passphrase-file, $CACHET_VAULT_PASSPHRASE, or asked twice at the terminal).
+
+Exit statuses: 0 created · 1 a vault already exists`;
+
+const options = { 'passphrase-file': { type: 'string' } } as const;
+
+const command: CliCommand = {
+  summary: 'create your encrypted credential vault',
+  help,
+  async run(args, context) {
+    const { values } = parseCommandArgs(args, options);
+    const path = userVaultPath(context);
+    if (existsSync(path)) throw new CachetError('ERR_VAULT_EXISTS', `a vault already exists at ${path}; nothing was changed`);
+    const store = await openUserStore(context, { passphraseFile: values['passphrase-file'], createIfMissing: true });
+    await store.persist();
+    context.stdout.write(`created the vault ${path}\n`);
+    return 0;
+  },
+};
+
+export default command;
