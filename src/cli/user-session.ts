@@ -11,10 +11,8 @@ import { openUserStore } from '../keys/open-store.js';
 import { loadEffectivePolicy, type EffectivePolicy } from '../policy/policy.js';
 import { LocalTransport, SmtpTransport, type SmtpSettings, type Transport } from '../mail/transport.js';
 import { ImapMailbox, type ImapSettings } from '../mail/imap.js';
-import { AddressBook } from '../client/address-book.js';
-import { DirectoryCache } from '../directory/cache.js';
-import { resolveRecipients } from '../directory/resolve-recipients.js';
-import { currentUser, findUser, type LocalUser } from '../client/users.js';
+import { recipientResolver, type RecipientResolver } from '../client/recipients.js';
+import { currentUser, findUser, listUsers, type LocalUser } from '../client/users.js';
 import type { CliContext } from './context.js';
 import { buildValidator, cachetHome } from './trust.js';
 
@@ -24,11 +22,10 @@ export interface UserSession {
   /** The context with the user's directory as CACHET_HOME (their vault, settings, trust store). */
   userContext: CliContext;
   policy: EffectivePolicy;
-  addressBook: AddressBook;
   validator: CertificateValidator | undefined;
   transport: Transport;
-  /** The directory named by the policy (ldapUrl, ldapBaseDn, anonymous access), if any. */
-  directory: ((addresses: string[]) => Promise<Map<string, { certificate?: Uint8Array; reason?: string }>>) | undefined;
+  /** Recipients' certificates from the address book and the directory, as the policy orders them. */
+  resolveRecipients: RecipientResolver;
   store(createIfMissing?: boolean): Promise<CredentialStore>;
 }
 
@@ -53,25 +50,14 @@ export async function openUserSession(context: CliContext, options: { as?: strin
   const transport = config.smtp ? new SmtpTransport(config.smtp) : new LocalTransport(async (address) => (await findUser(home, address))?.maildir);
   let store: CredentialStore | undefined;
   const validator = await buildValidator({ revocation: policy.string('revocationMode') as 'off' | 'soft-fail' | 'hard-fail' }, userContext);
-  const ldapUrl = policy.get('ldapUrl') as string | null;
-  const baseDn = policy.get('ldapBaseDn') as string | null;
-  const directory =
-    ldapUrl && baseDn
-      ? async (addresses: string[]) => {
-          const cache = await DirectoryCache.open(userContext.env.CACHET_HOME ?? home);
-          const resolved = await resolveRecipients(addresses, { directory: { url: ldapUrl, baseDn, anonymous: policy.boolean('ldapAnonymous') }, cache, sourceOrder: 'ldap', validator });
-          return new Map(resolved.map((r) => [r.address, r.certificate ? { certificate: r.certificate.der } : { reason: r.reason ?? 'no certificate in the directory' }]));
-        }
-      : undefined;
   return {
     home,
     user,
     userContext,
     policy,
-    addressBook: await AddressBook.open(user.dir),
     validator,
     transport,
-    directory,
+    resolveRecipients: recipientResolver({ userDir: localUser.dir, policy, validator }),
     async store(createIfMissing = false) {
       store ??= await openUserStore(userContext, { passphraseFile: options.passphraseFile, createIfMissing });
       return store;
@@ -83,3 +69,13 @@ export const USER_OPTIONS = {
   as: { type: 'string' },
   'passphrase-file': { type: 'string' },
 } as const;
+
+/**
+ * Where the acting person's own data lives (address book, directory cache): their user directory in
+ * a home with mail users, else the home itself (a single-person CLI installation).
+ */
+export async function personalHome(context: CliContext, as: string | undefined): Promise<string> {
+  const home = cachetHome(context);
+  if ((await listUsers(home)).length === 0) return home;
+  return (await currentUser(home, as ?? context.env.CACHET_USER)).dir;
+}

@@ -30,6 +30,8 @@ export interface DemoOrganisation {
   home: string;
   domain: string;
   root: Uint8Array;
+  /** The issuing CA's certificate (delivered to users beside the root). */
+  issuing: Uint8Array;
   users: DemoUser[];
 }
 
@@ -42,6 +44,8 @@ export async function createDemoOrganisation(home: string, options: { domain?: s
   const root = await store.caCertificate('root');
   await mkdir(join(home, 'trust'), { recursive: true, mode: 0o700 });
   await writeFile(join(home, 'trust', 'example-org-root.pem'), pemEncode(root, 'CERTIFICATE'));
+  // The administrator delivers the issuing CA too, so chains build for certificates harvested alone.
+  await writeFile(join(home, 'trust', 'example-org-issuing.pem'), pemEncode(issuer.certificate, 'CERTIFICATE'));
   const users: DemoUser[] = [];
   for (const name of options.names ?? ['alice', 'bob']) {
     const address = `${name}@${domain}`;
@@ -67,5 +71,5 @@ export async function createDemoOrganisation(home: string, options: { domain?: s
     const distributionMailId = await user.mailbox.deliver('INBOX', mail);
     users.push({ user, password, pfxPassword, distributionMailId });
   }
-  return { home, domain, root, users };
+  return { home, domain, root, issuing: issuer.certificate, users };
 }

@@ -13,7 +13,7 @@ import { openFileCredentialStore } from '../keys/file-credential-store.js';
 import { VAULT_FILE_NAME } from '../keys/open-store.js';
 import { loadEffectivePolicy } from '../policy/policy.js';
 import { LocalTransport } from '../mail/transport.js';
-import { AddressBook } from './address-book.js';
+import { recipientResolver } from './recipients.js';
 import { createDemoOrganisation, type DemoUser } from './demo-org.js';
 import { importFromMail } from './import-from-mail.js';
 import { readMessage } from './read.js';
@@ -32,9 +32,9 @@ export async function runDemo(say: (line: string) => void): Promise<DemoResult> 
     const org = await createDemoOrganisation(home);
     say('1. The administrator set up the CA "Example Org S/MIME CA" (a root and an issuing CA); every user trusts its root.');
     say('2. It issued each user a signing-only and an encryption-only certificate, and mailed them as PKCS#12 files (the password travels separately).');
-    const validator = createCertificateValidator({ trustAnchors: [org.root] });
+    const validator = createCertificateValidator({ trustAnchors: [org.root, org.issuing] });
     const transport = new LocalTransport(async (address) => (await findUser(home, address))?.maildir);
-    const sessions = new Map<string, { demo: DemoUser; store: Awaited<ReturnType<typeof openFileCredentialStore>>; book: AddressBook }>();
+    const sessions = new Map<string, { demo: DemoUser; store: Awaited<ReturnType<typeof openFileCredentialStore>> }>();
     for (const demo of org.users) {
       const store = await openFileCredentialStore(join(demo.user.dir, VAULT_FILE_NAME), demo.password, { createIfMissing: true });
       const results = await importFromMail(demo.user, 'INBOX', demo.distributionMailId, store, { password: async () => demo.pfxPassword });
@@ -42,7 +42,7 @@ export async function runDemo(say: (line: string) => void): Promise<DemoResult> 
         if (result.kind !== 'imported') throw new Error(`${result.filename} was not imported: ${result.kind === 'failed' ? result.message : 'a role must be chosen'}`);
         say(`3. ${demo.user.address} opened the mail — ${result.notice}.`);
       }
-      sessions.set(demo.user.address.split('@')[0]!, { demo, store, book: await AddressBook.open(demo.user.dir) });
+      sessions.set(demo.user.address.split('@')[0]!, { demo, store });
     }
     const alice = sessions.get('alice')!;
     const bob = sessions.get('bob')!;
@@ -51,21 +51,21 @@ export async function runDemo(say: (line: string) => void): Promise<DemoResult> 
     // bob introduces himself with a signed message, so that alice learns his encryption certificate.
     await sendMessage(
       { to: [alice.demo.user.address], subject: 'Hello from Bob', text: 'Hi Alice, this signed message carries my certificates.', encrypt: false },
-      { user: bob.demo.user, policy: await policyOf(bob.demo), store: bob.store, addressBook: bob.book, validator, transport },
+      { user: bob.demo.user, policy: await policyOf(bob.demo), store: bob.store, resolveRecipients: recipientResolver({ userDir: bob.demo.user.dir, policy: await policyOf(bob.demo), validator }), transport },
     );
     const intro = (await alice.demo.user.mailbox.list('INBOX')).find((m) => m.id !== alice.demo.distributionMailId)!;
-    const introRead = await readMessage('INBOX', intro.id, { user: alice.demo.user, store: alice.store, addressBook: alice.book, validator });
+    const introRead = await readMessage('INBOX', intro.id, { user: alice.demo.user, store: alice.store, validator });
     say(`4. bob sent alice a signed message; alice read it (status ${introRead.report.status}) and her address book now holds bob's encryption certificate.`);
 
     const sent = await sendMessage(
       { to: [bob.demo.user.address], subject: 'Quarterly figures', text: 'Hello Bob,\n\nthe figures are final. Only you can read this, and you can check it is from me.\n\nAlice\n' },
-      { user: alice.demo.user, policy: await policyOf(alice.demo), store: alice.store, addressBook: alice.book, validator, transport },
+      { user: alice.demo.user, policy: await policyOf(alice.demo), store: alice.store, resolveRecipients: recipientResolver({ userDir: alice.demo.user.dir, policy: await policyOf(alice.demo), validator }), transport },
     );
     if (sent.kind !== 'sent') throw new Error(`alice's message was not sent: ${sent.kind === 'queued' ? sent.reason : sent.question}`);
     say(`5. alice sent bob a mail, ${sent.signed ? 'signed' : 'NOT signed'} and ${sent.encrypted ? `encrypted (${sent.cipher?.toUpperCase()}) to bob and herself` : 'NOT encrypted'}.`);
 
     const incoming = (await bob.demo.user.mailbox.list('INBOX')).find((m) => m.id !== bob.demo.distributionMailId)!;
-    const read = await readMessage('INBOX', incoming.id, { user: bob.demo.user, store: bob.store, addressBook: bob.book, validator });
+    const read = await readMessage('INBOX', incoming.id, { user: bob.demo.user, store: bob.store, validator });
     const envelope = read.report.layers.find((l): l is Extract<typeof l, { kind: 'encrypted' }> => l.kind === 'encrypted');
     const signers = read.report.signers.map((s) => `${s.email[0] ?? s.subject} (${s.valid ? 'signature valid' : 'signature INVALID'}, ${s.trusted ? 'trusted' : 'not trusted'})`).join(', ');
     say(`6. bob read it: status ${read.report.status.toUpperCase()}, ${envelope ? `encrypted (${envelope.contentEncryption.toUpperCase()})` : 'NOT encrypted'}, signed by ${signers}.`);

@@ -11,7 +11,7 @@ import { openMessage, type OpenReport } from '../engine/smime/open.js';
 import { collectBytes, toByteStream } from '../engine/stream-types.js';
 import type { CredentialStore } from '../keys/credential-store.js';
 import type { FolderName } from '../mail/maildir.js';
-import type { AddressBook } from './address-book.js';
+import { AddressBook } from '../directory/address-book.js';
 import type { LocalUser } from './users.js';
 
 export interface ReadAttachment {
@@ -38,7 +38,6 @@ export interface ReadResult {
 export interface ReadContext {
   user: LocalUser;
   store: CredentialStore;
-  addressBook: AddressBook;
   validator: CertificateValidator | undefined;
   at?: Date;
 }
@@ -53,6 +52,22 @@ export async function decryptorsOf(store: CredentialStore): Promise<Decryptor[]>
   return out;
 }
 
+/**
+ * Feeds the address book from what the message proves: signers of a valid message (their
+ * certificates, key preference, capabilities) and certs-only content. Returns key-change warnings.
+ */
+async function harvest(userDir: string, opened: Awaited<ReturnType<typeof openMessage>>, now: Date): Promise<string[]> {
+  const certsOnly = opened.report.layers.some((l) => l.kind === 'certs-only');
+  if (opened.report.status !== 'valid' && !certsOnly) return [];
+  const book = await AddressBook.open(userDir);
+  const results = [
+    ...(opened.report.status === 'valid' ? opened.signedLayers.flatMap((layer) => book.harvestSignedLayer(layer, now)) : []),
+    ...(certsOnly ? book.harvestCertsOnly(opened.certificates, now) : []),
+  ];
+  if (results.some((r) => r.added)) await book.save();
+  return results.filter((r) => r.keyChange).map((r) => `${r.keyChange!.message} It is not used for encryption until you accept it: cachet addressbook accept ${r.address} ${r.fingerprint}`);
+}
+
 export async function readMessage(folder: FolderName, id: string, context: ReadContext): Promise<ReadResult> {
   const raw = await context.user.mailbox.read(folder, id);
   const opened = await openMessage(toByteStream(raw), {
@@ -63,11 +78,8 @@ export async function readMessage(folder: FolderName, id: string, context: ReadC
   try {
     const content = await collectBytes(opened.content);
     const parsed = await PostalMime.parse(content);
-    const keyChanges = context.addressBook.harvest(opened);
-    if (opened.certificates.length > 0) await context.addressBook.save();
-    for (const address of keyChanges) {
-      opened.report.warnings.push(`${address} now uses a certificate from a different CA than before; it is not used for encryption until you accept it (cachet addressbook accept)`);
-    }
+    const keyChanges = await harvest(context.user.dir, opened, context.at ?? new Date());
+    for (const change of keyChanges) opened.report.warnings.push(change);
     await context.user.mailbox.markSeen(folder, id);
     return {
       id,

@@ -18,7 +18,6 @@ import { join } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { CachetError } from '../engine/errors.js';
 import type { ContentCipher, Signer } from '../engine/keys.js';
-import type { CertificateValidator } from '../engine/pki/validator.js';
 import { signEntity } from '../engine/smime/sign.js';
 import { encryptEntity } from '../engine/smime/encrypt.js';
 import { collectBytes, toByteStream } from '../engine/stream-types.js';
@@ -26,7 +25,7 @@ import type { CredentialStore } from '../keys/credential-store.js';
 import type { EffectivePolicy } from '../policy/policy.js';
 import { Outbox } from '../mail/outbox.js';
 import type { Transport } from '../mail/transport.js';
-import { AddressBook, chooseAlgorithms, type RecipientChoice } from './address-book.js';
+import { chooseAlgorithms, type RecipientLookup, type RecipientResolver } from './recipients.js';
 import { checkAddress, type LocalUser } from './users.js';
 
 export interface OutgoingAttachment {
@@ -55,14 +54,9 @@ export interface SendContext {
   user: LocalUser;
   policy: EffectivePolicy;
   store: CredentialStore;
-  addressBook: AddressBook;
-  validator: CertificateValidator | undefined;
+  /** Recipients' certificates: address book and directory, per policy (recipients.ts). */
+  resolveRecipients: RecipientResolver;
   transport: Transport;
-  /**
-   * The organisation's directory (LDAP), asked for recipients the address book cannot serve when
-   * the policy's public certificate source includes it. Returns a certificate or why there is none.
-   */
-  directory?: (addresses: string[]) => Promise<Map<string, { certificate?: Uint8Array; reason?: string }>>;
   now?: Date;
 }
 
@@ -129,19 +123,9 @@ export async function sendMessage(request: SendRequest, context: SendContext): P
   let encrypt = request.encrypt ?? ((encryptionAllowed && policy.boolean('encryptByDefault')) || request.replyToEncrypted === true);
   const warnings: string[] = [];
 
-  let choices: RecipientChoice[] = [];
+  let choices: RecipientLookup[] = [];
   if (encrypt) {
-    const now = context.now ?? new Date();
-    choices = await Promise.all([...to, ...cc, ...bcc].map((a) => context.addressBook.choose(a, context.validator, now)));
-    const unresolved = choices.filter((c) => !c.certificate).map((c) => c.address);
-    if (unresolved.length > 0 && context.directory && policy.string('publicCertificateSource') !== 'addressbook') {
-      const found = await context.directory(unresolved);
-      choices = choices.map((c) => {
-        const answer = found.get(c.address);
-        if (c.certificate || !answer) return c;
-        return answer.certificate ? { ...c, certificate: answer.certificate, source: 'ldap' as const, reason: null } : { ...c, reason: `${c.reason ?? ''}; directory: ${answer.reason ?? 'no certificate'}` };
-      });
-    }
+    choices = await context.resolveRecipients([...to, ...cc, ...bcc]);
     const missing = choices.filter((c) => !c.certificate).map((c) => ({ address: c.address, reason: c.reason ?? 'no usable certificate' }));
     if (missing.length > 0) {
       const rule = policy.string('groupRule');
@@ -179,7 +163,7 @@ export async function sendMessage(request: SendRequest, context: SendContext): P
     if (!own) warnings.push('you have no encryption certificate, so you will not be able to read your own copy in Sent');
     const outer = outerHeaders(composed, policy.boolean('obscureSubject'));
     const allowed = policy.get('allowedCiphers') as ContentCipher[];
-    const seal = async (recipientChoices: RecipientChoice[]) => {
+    const seal = async (recipientChoices: RecipientLookup[]) => {
       const algorithms = chooseAlgorithms(recipientChoices, allowed);
       cipher ??= algorithms.cipher;
       const recipients = own ? [...algorithms.recipients, { certificate: own.certificate }] : algorithms.recipients;

@@ -22,7 +22,7 @@ import type { CredentialStore } from '../keys/credential-store.js';
 import { VAULT_FILE_NAME } from '../keys/open-store.js';
 import { loadEffectivePolicy, POLICY_KEYS, updateSetting, type EffectivePolicy, type EffectiveValue } from '../policy/policy.js';
 import { LocalTransport } from '../mail/transport.js';
-import { AddressBook } from '../client/address-book.js';
+import { recipientResolver } from '../client/recipients.js';
 import { importFromMail, isCredentialFile } from '../client/import-from-mail.js';
 import { readMessage, type ReadResult } from '../client/read.js';
 import { sendMessage } from '../client/send.js';
@@ -133,7 +133,7 @@ export class ClientMailService implements WebMailService {
   }
 
   private async read(session: Session, folder: string, id: string): Promise<ReadResult> {
-    return readMessage(folder, id, { user: session.user, store: await this.store(session), addressBook: await AddressBook.open(session.user.dir), validator: await this.validator(session) });
+    return readMessage(folder, id, { user: session.user, store: await this.store(session), validator: await this.validator(session) });
   }
 
   async readMessage(address: string, folder: string, id: string): Promise<MessageView> {
@@ -204,19 +204,18 @@ export class ClientMailService implements WebMailService {
 
   async lookupRecipients(address: string, addresses: string[]): Promise<RecipientStatus[]> {
     const session = await this.session(address);
-    const book = await AddressBook.open(session.user.dir);
-    const validator = await this.validator(session);
+    const resolve = recipientResolver({ userDir: session.user.dir, policy: await this.policy(session), validator: await this.validator(session) });
     const out: RecipientStatus[] = [];
     for (const recipient of addresses) {
       try {
-        const choice = await book.choose(recipient, validator);
+        const [lookup] = await resolve([recipient]);
         out.push({
-          address: choice.address,
-          found: choice.certificate !== undefined,
-          source: choice.certificate ? 'addressbook' : null,
-          subject: choice.certificate ? new PeculiarCertificate(Buffer.from(choice.certificate)).subject : null,
-          reason: choice.reason,
-          keyChanged: choice.keyChange,
+          address: lookup!.address,
+          found: lookup!.certificate !== undefined,
+          source: lookup!.source === 'ldap-cache' ? 'cache' : lookup!.source,
+          subject: lookup!.certificate ? new PeculiarCertificate(Buffer.from(lookup!.certificate)).subject : null,
+          reason: lookup!.reason,
+          keyChanged: lookup!.keyChange,
         });
       } catch (error) {
         if (!isCachetError(error)) throw error;
@@ -248,8 +247,7 @@ export class ClientMailService implements WebMailService {
           user: session.user,
           policy: await this.policy(session),
           store: await this.store(session),
-          addressBook: await AddressBook.open(session.user.dir),
-          validator: await this.validator(session),
+          resolveRecipients: recipientResolver({ userDir: session.user.dir, policy: await this.policy(session), validator: await this.validator(session) }),
           transport: new LocalTransport(async (a) => (await findUser(this.home, a))?.maildir),
         },
       );

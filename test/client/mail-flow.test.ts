@@ -78,6 +78,11 @@ test('a signed message introduces frank; grace then sends him a signed and encry
   assert.equal(introReport.status, 'valid');
   assert.equal(introReport.encrypted, false);
   assert.match(introReport.text, /signed introduction/);
+  // what reading harvested is what the address book command shows
+  const book = await runCachet(['addressbook', 'list', '--as', GRACE, '--json'], { env });
+  assert.equal(book.status, 0, book.stderr);
+  const frank = (JSON.parse(book.stdout) as { correspondents: Array<{ address: string; certificates: Array<{ role: string }> }> }).correspondents.find((c) => c.address === FRANK);
+  assert.deepEqual(frank?.certificates.map((c) => c.role).sort(), ['encryption', 'signing'], "frank's signing and encryption certificates were harvested");
 
   const reply = await runCachet(['send', '--as', GRACE, '--to', FRANK, '--subject', 'Re: Introduction'], { env, stdin: 'Nice to meet you, Frank. This one is encrypted.' });
   assert.equal(reply.status, 0, reply.stderr);

@@ -15,7 +15,7 @@ import { runCachet } from '../helpers/cli.js';
 import { certificateDer, pkiBytes, pkiFile } from '../helpers/pki.js';
 import { buildDistributionMail } from '../../src/ca/distribution-mail.js';
 import { Maildir } from '../../src/mail/maildir.js';
-import { AddressBook } from '../../src/client/address-book.js';
+import { AddressBook } from '../../src/directory/address-book.js';
 
 let home: string;
 let env: NodeJS.ProcessEnv;
@@ -43,8 +43,8 @@ before(async () => {
   assert.equal(imported.status, 0, imported.stderr);
   // Frank already knows Grace's and Carol's encryption certificates (as if harvested from signed mail).
   const book = await AddressBook.open(join(home, 'users', FRANK));
-  book.add(certificateDer('grace-enc'), 'imported');
-  book.add(certificateDer('carol'), 'imported');
+  book.add(certificateDer('grace-enc'), 'import', new Date());
+  book.add(certificateDer('carol'), 'import', new Date());
   await book.save();
 });
 after(() => rmSync(home, { recursive: true, force: true }));

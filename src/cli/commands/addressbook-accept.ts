@@ -5,7 +5,7 @@ import { AddressBook } from '../../directory/address-book.js';
 import { CachetError } from '../../engine/errors.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
-import { cachetHome } from '../trust.js';
+import { personalHome } from '../user-session.js';
 
 const help = `usage: cachet addressbook accept EMAIL FINGERPRINT
 
@@ -19,10 +19,10 @@ const command: CliCommand = {
   summary: "accept a correspondent's changed certificate",
   help,
   async run(args, context) {
-    const { positionals } = parseCommandArgs(args, {}, { positionals: true });
+    const { values, positionals } = parseCommandArgs(args, { as: { type: 'string' } }, { positionals: true });
     if (positionals.length !== 2) throw new CachetError('ERR_USAGE', 'give the e-mail address and the SHA-256 fingerprint of the certificate to accept');
     const [address, fingerprint] = positionals as [string, string];
-    const book = await AddressBook.open(cachetHome(context));
+    const book = await AddressBook.open(await personalHome(context, values.as));
     const cert = book.accept(address, fingerprint);
     await book.save();
     context.stdout.write(`accepted ${cert.fingerprint} for ${address.toLowerCase()}\n`);

@@ -8,7 +8,7 @@ import { CachetError } from '../../engine/errors.js';
 import { readCertsOnly } from '../../engine/smime/certs-only.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
-import { cachetHome } from '../trust.js';
+import { personalHome } from '../user-session.js';
 
 const help = `usage: cachet addressbook import FILE... [--email ADDRESS] [--json]
 
@@ -22,7 +22,7 @@ Options:
 
 Exit statuses: 0 imported · 2 usage · 3 a file cannot be read · 5 a certificate cannot be read`;
 
-const options = { email: { type: 'string' }, json: { type: 'boolean' } } as const;
+const options = { email: { type: 'string' }, json: { type: 'boolean' }, as: { type: 'string' } } as const;
 
 async function certificatesIn(file: string): Promise<Uint8Array[]> {
   let bytes: Buffer;
@@ -50,7 +50,7 @@ const command: CliCommand = {
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });
     if (positionals.length === 0) throw new CachetError('ERR_USAGE', 'give at least one certificate file to import');
-    const book = await AddressBook.open(cachetHome(context));
+    const book = await AddressBook.open(await personalHome(context, values.as));
     const now = new Date();
     const results: AddResult[] = [];
     for (const file of positionals) {

@@ -5,7 +5,7 @@ import { AddressBook } from '../../directory/address-book.js';
 import { certificateInfo } from '../../engine/pki/certificate-info.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
-import { cachetHome } from '../trust.js';
+import { personalHome } from '../user-session.js';
 
 const help = `usage: cachet addressbook list [EMAIL...] [--json]
 
@@ -18,14 +18,14 @@ Options:
 
 Exit statuses: 0 listed · 2 usage · 3 the address book cannot be read`;
 
-const options = { json: { type: 'boolean' } } as const;
+const options = { json: { type: 'boolean' }, as: { type: 'string' } } as const;
 
 const command: CliCommand = {
   summary: 'list the certificates in your address book',
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });
-    const book = await AddressBook.open(cachetHome(context));
+    const book = await AddressBook.open(await personalHome(context, values.as));
     const wanted = positionals.map((a) => a.toLowerCase());
     const addresses = book.addresses().filter((a) => wanted.length === 0 || wanted.includes(a));
     const list = addresses.map((address) => {

@@ -31,7 +31,7 @@ Exit statuses as "cachet open".`,
     if (!id) throw new CachetError('ERR_USAGE', 'usage: cachet read ID');
     const session = await openUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'] });
     const folder = values.folder ?? (await session.user.mailbox.find(id))?.folder ?? 'INBOX';
-    const result = await readMessage(folder, id, { user: session.user, store: await session.store(), addressBook: session.addressBook, validator: session.validator });
+    const result = await readMessage(folder, id, { user: session.user, store: await session.store(), validator: session.validator });
     if (values['save-attachments']) {
       await mkdir(values['save-attachments'], { recursive: true });
       for (const a of result.attachments) await writeFile(join(values['save-attachments'], basename(a.filename)), a.content, { mode: 0o600 });

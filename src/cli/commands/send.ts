@@ -55,7 +55,7 @@ const command: CliCommand = {
     const encrypt = values['no-encrypt'] ? false : values.encrypt ? true : undefined;
     const outcome = await sendMessage(
       { to: values.to ?? [], cc: values.cc ?? [], bcc: values.bcc ?? [], subject: values.subject, text, attachments, ...(sign === undefined ? {} : { sign }), ...(encrypt === undefined ? {} : { encrypt }), allowUnencrypted: values['send-unencrypted'] ?? false },
-      { user: session.user, policy: session.policy, store: await session.store(), addressBook: session.addressBook, validator: session.validator, transport: session.transport, ...(session.directory ? { directory: session.directory } : {}) },
+      { user: session.user, policy: session.policy, store: await session.store(), resolveRecipients: session.resolveRecipients, transport: session.transport },
     );
     if (values.json) context.stdout.write(`${JSON.stringify(outcome)}\n`);
     if (outcome.kind === 'sent') {

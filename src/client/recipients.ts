@@ -1,0 +1,72 @@
+/**
+ * The mail client's view of the directory module: for each recipient, the encryption certificate to
+ * use (from the address book, the LDAP directory, or both, in the order the policy "S/MIME public
+ * certificate source" gives), what they announced they can decrypt, and why there is none. A changed
+ * key that the user has not accepted is never used (key continuity).
+ */
+import type { ContentCipher, Recipient } from '../engine/keys.js';
+import type { CertificateValidator } from '../engine/pki/validator.js';
+import { AddressBook } from '../directory/address-book.js';
+import { chooseAlgorithms as chooseDirectoryAlgorithms } from '../directory/algorithms.js';
+import { DirectoryCache } from '../directory/cache.js';
+import type { DirectoryConfig } from '../directory/ldap-lookup.js';
+import { resolveRecipients } from '../directory/resolve-recipients.js';
+import type { EffectivePolicy } from '../policy/policy.js';
+
+export interface RecipientLookup {
+  address: string;
+  certificate?: Uint8Array;
+  source: 'ldap' | 'ldap-cache' | 'addressbook' | null;
+  reason: string | null;
+  capabilities: string[];
+  /** A certificate changed and is waiting for the user to accept it. */
+  keyChange: boolean;
+}
+
+export type RecipientResolver = (addresses: string[]) => Promise<RecipientLookup[]>;
+
+/** The directory named by the admin's policy, if any. */
+export function directoryFromPolicy(policy: EffectivePolicy): DirectoryConfig | undefined {
+  const url = policy.get('ldapUrl') as string | null;
+  const baseDn = policy.get('ldapBaseDn') as string | null;
+  if (!url || !baseDn) return undefined;
+  return { url, baseDn, anonymous: policy.boolean('ldapAnonymous') };
+}
+
+export function recipientResolver(options: { userDir: string; policy: EffectivePolicy; validator: CertificateValidator | undefined; now?: Date }): RecipientResolver {
+  return async (addresses) => {
+    const book = await AddressBook.open(options.userDir);
+    const directory = directoryFromPolicy(options.policy);
+    const configured = options.policy.string('publicCertificateSource') as 'ldap' | 'addressbook' | 'both';
+    // Without a directory, "ldap" or "both" can only mean the address book.
+    const sourceOrder = directory ? configured : 'addressbook';
+    const resolved = await resolveRecipients(addresses, {
+      directory,
+      addressBook: book,
+      cache: directory ? await DirectoryCache.open(options.userDir) : undefined,
+      sourceOrder,
+      validator: options.validator,
+      keyChangePolicy: 'block',
+      ...(options.now ? { now: options.now } : {}),
+    });
+    return resolved.map((r) => ({
+      address: r.address,
+      ...(r.certificate ? { certificate: r.certificate.der } : {}),
+      source: r.source ?? null,
+      reason: r.certificate ? null : (r.reason ?? 'no usable certificate'),
+      capabilities: book.correspondent(r.address)?.capabilities?.list ?? [],
+      keyChange: r.rejected.some((x) => x.code === 'ERR_KEY_CHANGED'),
+    }));
+  };
+}
+
+/**
+ * Per-recipient algorithms (the directory module's rule: AES-GCM only when every recipient announced
+ * it, RSA-OAEP for those who did), within the ciphers the policy allows.
+ */
+export function chooseAlgorithms(lookups: RecipientLookup[], allowed: readonly ContentCipher[]): { cipher: ContentCipher; recipients: Recipient[] } {
+  const choice = chooseDirectoryAlgorithms(lookups.map((l) => ({ address: l.address, capabilities: l.capabilities })));
+  const cipher: ContentCipher = allowed.includes(choice.contentEncryption) ? choice.contentEncryption : allowed.includes('aes-256-cbc') ? 'aes-256-cbc' : (allowed[0] ?? 'aes-256-cbc');
+  const recipients = lookups.filter((l) => l.certificate).map((l) => ({ certificate: l.certificate!, keyTransport: choice.keyTransport[l.address] ?? ('rsa-pkcs1' as const) }));
+  return { cipher, recipients };
+}
