@@ -97,6 +97,10 @@ test('a signed message introduces frank; grace then sends him a signed and encry
   assert.equal(report.headers.subject, 'Re: Introduction', 'the protected Subject is shown');
   assert.deepEqual(report.signers[0]?.email, [GRACE]);
   assert.match(report.text, /This one is encrypted/);
+  // Progress for long work, on stderr only: stdout stays clean JSON for scripts.
+  const synced = await runCachet(['inbox', '--as', FRANK, '--json', '--progress'], { env });
+  assert.match(synced.stderr, /Syncing INBOX \[#+\.*\] 100% \d+\/\d+/);
+  assert.doesNotThrow(() => JSON.parse(synced.stdout));
   // The sender can read her own Sent copy.
   const sent = await runCachet(['inbox', '--as', GRACE, '--folder', 'Sent', '--json'], { env });
   const sentId = (JSON.parse(sent.stdout) as { messages: Array<{ id: string; subject: string }> }).messages.find((m) => m.subject === '[...]')!.id;

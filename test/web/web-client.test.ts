@@ -219,3 +219,22 @@ test('locked policies are shown as locked, and the group rule asks before anythi
     rmSync(join(home, 'policy.yaml'), { force: true });
   }
 });
+
+test('keyboard only: sign in, reach Compose and open it without a mouse', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(demoUser('alice').user.address);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('alice-password');
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
+  for (let i = 0; i < 30; i++) {
+    await page.keyboard.press('Tab');
+    if ((await page.evaluate(() => document.activeElement?.textContent?.trim())) === 'Compose') break;
+  }
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'New message' }).waitFor();
+  await context.close();
+});

@@ -6,19 +6,23 @@ import { signedForm } from '../../engine/smime/verify.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { openUserSession, USER_OPTIONS } from '../user-session.js';
+import { progressFor } from '../progress.js';
 
 const command: CliCommand = {
   summary: 'list the messages of a folder',
-  help: `usage: cachet inbox [--folder INBOX|Sent|Drafts|Outbox] [--as USER] [--json]
+  help: `usage: cachet inbox [--folder INBOX|Sent|Drafts|Outbox] [--as USER] [--json] [--progress]
 
 Lists messages with their outer headers only ("encrypted" and "signed" here describe the outer
 form; open a message with "cachet read ID" for a verified status).`,
   async run(args, context) {
-    const { values } = parseCommandArgs(args, { ...USER_OPTIONS, folder: { type: 'string' }, json: { type: 'boolean' } });
+    const { values } = parseCommandArgs(args, { ...USER_OPTIONS, folder: { type: 'string' }, json: { type: 'boolean' }, progress: { type: 'boolean' } });
     const session = await openUserSession(context, { as: values.as });
     const folder = values.folder ?? 'INBOX';
     const rows = [];
-    for (const info of await session.user.mailbox.list(folder)) {
+    const messages = await session.user.mailbox.list(folder);
+    const progress = progressFor(context, `Syncing ${folder}`, values.progress ?? false);
+    for (const [index, info] of messages.entries()) {
+      progress.update(index + 1, messages.length, `${index + 1}/${messages.length}`);
       const entity = await readMimeEntity(await session.user.mailbox.stream(folder, info.id));
       rows.push({
         id: info.id,
@@ -33,6 +37,7 @@ form; open a message with "cachet read ID" for a verified status).`,
         size: info.size,
       });
     }
+    progress.done();
     if (values.json) context.stdout.write(`${JSON.stringify({ folder, messages: rows })}\n`);
     else if (rows.length === 0) context.stdout.write(`${folder} is empty\n`);
     else for (const r of rows) context.stdout.write(`${r.seen ? ' ' : '*'} ${r.id}  ${r.encrypted ? 'E' : ' '}${r.signed ? 'S' : ' '} ${r.from.padEnd(30).slice(0, 30)}  ${r.subject}\n`);

@@ -7,10 +7,11 @@ import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { readInputFully } from '../io.js';
 import { openUserSession, USER_OPTIONS } from '../user-session.js';
+import { progressFor } from '../progress.js';
 
 const help = `usage: cachet send --to ADDR [--to ADDR]... [--cc ADDR]... [--bcc ADDR]... --subject TEXT
                    (--body-file F | stdin) [--attach FILE]... [--sign | --no-sign]
-                   [--encrypt | --no-encrypt] [--send-unencrypted] [--as USER] [--passphrase-file F]
+                   [--encrypt | --no-encrypt] [--send-unencrypted] [--as USER] [--passphrase-file F] [--progress]
 
 Signs and encrypts as your settings say (enableSigning, encryptByDefault) unless told otherwise.
 Recipients' encryption certificates come from your address book. When one has none, the policy's
@@ -39,18 +40,23 @@ const command: CliCommand = {
       'no-encrypt': { type: 'boolean' },
       'send-unencrypted': { type: 'boolean' },
       json: { type: 'boolean' },
+      progress: { type: 'boolean' },
     });
     if (values.subject === undefined) throw new CachetError('ERR_USAGE', 'the option --subject is required');
     const session = await openUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'] });
     const text = (await readInputFully(values['body-file'], context)).toString('utf8');
     const attachments: OutgoingAttachment[] = [];
-    for (const path of values.attach ?? []) {
+    const progress = progressFor(context, 'Preparing attachments', values.progress ?? false);
+    for (const [index, path] of (values.attach ?? []).entries()) {
+      progress.update(index, (values.attach ?? []).length, basename(path));
       try {
         attachments.push({ filename: basename(path), contentType: 'application/octet-stream', data: await readFile(path) });
       } catch (error) {
         throw new CachetError('ERR_INPUT_READ', `cannot read the attachment ${path}`, { cause: error });
       }
     }
+    progress.update(1, 1);
+    progress.done(values.attach?.length ? 'Signing, encrypting and sending…' : undefined);
     const sign = values['no-sign'] ? false : values.sign ? true : undefined;
     const encrypt = values['no-encrypt'] ? false : values.encrypt ? true : undefined;
     const outcome = await sendMessage(
