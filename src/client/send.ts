@@ -122,6 +122,9 @@ export async function sendMessage(request: SendRequest, context: SendContext): P
   const sign = request.sign ?? (signingAllowed && (await context.store.active('signing')) !== undefined);
   let encrypt = request.encrypt ?? ((encryptionAllowed && policy.boolean('encryptByDefault')) || request.replyToEncrypted === true);
   const warnings: string[] = [];
+  if (request.replyToEncrypted && !encrypt && !request.allowUnencrypted) {
+    throw new CachetError('ERR_DOWNGRADE_REFUSED', 'this is a reply to an encrypted message: it is not sent in clear unless you choose so explicitly (--send-unencrypted)');
+  }
 
   let choices: RecipientLookup[] = [];
   if (encrypt) {

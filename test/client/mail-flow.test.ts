@@ -109,6 +109,16 @@ test('a signed message introduces frank; grace then sends him a signed and encry
   assert.equal(own.status, 0, own.stderr);
 });
 
+test('a reply to an encrypted message is encrypted by default and never goes out in clear by accident', async () => {
+  const encrypted = (await inbox(FRANK)).find((m) => m.subject === '[...]')!;
+  const refused = await runCachet(['send', '--as', FRANK, '--to', GRACE, '--subject', 'Re: secret', '--no-encrypt', '--reply-to-id', encrypted.id], { env, stdin: '> quoted secret' });
+  assert.equal(refused.status, 7);
+  assert.match(refused.stderr, /reply to an encrypted message/);
+  const reply = await runCachet(['send', '--as', FRANK, '--to', GRACE, '--subject', 'Re: secret', '--reply-to-id', encrypted.id], { env, stdin: '> quoted secret' });
+  assert.equal(reply.status, 0, reply.stderr);
+  assert.match(reply.stdout, /encrypted/);
+});
+
 test('mail to an address with no local mailbox and no SMTP server stays in the outbox, nothing lost', async () => {
   writeFileSync(join(home, 'policy.yaml'), 'groupRule: send-unencrypted\n');
   const result = await runCachet(['send', '--as', FRANK, '--to', 'nobody@elsewhere.example', '--subject', 'queued', '--no-sign'], { env, stdin: 'queued text' });

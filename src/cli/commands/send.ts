@@ -8,10 +8,13 @@ import type { CliCommand } from '../context.js';
 import { readInputFully } from '../io.js';
 import { openUserSession, USER_OPTIONS } from '../user-session.js';
 import { progressFor } from '../progress.js';
+import { readMimeEntity } from '../../engine/mime/entity-reader.js';
+import { isEncryptedEntity } from '../../engine/smime/decrypt.js';
 
 const help = `usage: cachet send --to ADDR [--to ADDR]... [--cc ADDR]... [--bcc ADDR]... --subject TEXT
                    (--body-file F | stdin) [--attach FILE]... [--sign | --no-sign]
-                   [--encrypt | --no-encrypt] [--send-unencrypted] [--as USER] [--passphrase-file F] [--progress]
+                   [--encrypt | --no-encrypt] [--send-unencrypted] [--reply-to-id ID] [--as USER]
+                   [--passphrase-file F] [--progress]
 
 Signs and encrypts as your settings say (enableSigning, encryptByDefault) unless told otherwise.
 Recipients' encryption certificates come from your address book. When one has none, the policy's
@@ -19,6 +22,8 @@ group rule decides: block (the default: nothing is sent, and the reason is named
 with the question; repeat with --send-unencrypted to send in clear to everyone), or send-unencrypted
 (sent in clear, with a warning and a record). Bcc recipients each get a separately encrypted copy.
 The message is kept in the Outbox until the transport accepts it ("cachet outbox --retry").
+With --reply-to-id, a reply to an encrypted message is encrypted by default, and is refused rather than
+sent in clear (even with --no-encrypt) unless --send-unencrypted says so.
 
 Exit statuses: 0 sent · 7 refused by the group rule or policy · 6 queued (server unreachable) · 2 usage`;
 
@@ -41,6 +46,7 @@ const command: CliCommand = {
       'send-unencrypted': { type: 'boolean' },
       json: { type: 'boolean' },
       progress: { type: 'boolean' },
+      'reply-to-id': { type: 'string' },
     });
     if (values.subject === undefined) throw new CachetError('ERR_USAGE', 'the option --subject is required');
     const session = await openUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'] });
@@ -57,10 +63,19 @@ const command: CliCommand = {
     }
     progress.update(1, 1);
     progress.done(values.attach?.length ? 'Signing, encrypting and sending…' : undefined);
+    // Replying to an encrypted message: the reply is encrypted by default, and its quoted text never
+    // goes out in clear without --send-unencrypted.
+    let replyToEncrypted = false;
+    if (values['reply-to-id']) {
+      const original = await session.user.mailbox.find(values['reply-to-id']);
+      if (!original) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no message ${values['reply-to-id']} to reply to`);
+      const entity = await readMimeEntity(await session.user.mailbox.stream(original.folder, values['reply-to-id']));
+      replyToEncrypted = isEncryptedEntity(entity);
+    }
     const sign = values['no-sign'] ? false : values.sign ? true : undefined;
     const encrypt = values['no-encrypt'] ? false : values.encrypt ? true : undefined;
     const outcome = await sendMessage(
-      { to: values.to ?? [], cc: values.cc ?? [], bcc: values.bcc ?? [], subject: values.subject, text, attachments, ...(sign === undefined ? {} : { sign }), ...(encrypt === undefined ? {} : { encrypt }), allowUnencrypted: values['send-unencrypted'] ?? false },
+      { to: values.to ?? [], cc: values.cc ?? [], bcc: values.bcc ?? [], subject: values.subject, text, attachments, ...(sign === undefined ? {} : { sign }), ...(encrypt === undefined ? {} : { encrypt }), allowUnencrypted: values['send-unencrypted'] ?? false, replyToEncrypted },
       { user: session.user, policy: session.policy, store: await session.store(), resolveRecipients: session.resolveRecipients, transport: session.transport },
     );
     if (values.json) context.stdout.write(`${JSON.stringify(outcome)}\n`);
