@@ -21,7 +21,7 @@ import type { ContentCipher, Signer } from '../engine/keys.js';
 import { signEntity } from '../engine/smime/sign.js';
 import { encryptEntity } from '../engine/smime/encrypt.js';
 import { collectBytes, toByteStream } from '../engine/stream-types.js';
-import type { CredentialStore } from '../keys/credential-store.js';
+import type { CredentialStore, StoredCredential } from '../keys/credential-store.js';
 import type { EffectivePolicy } from '../policy/policy.js';
 import { Outbox } from '../mail/outbox.js';
 import type { Transport } from '../mail/transport.js';
@@ -97,10 +97,23 @@ function outerHeaders(composed: Buffer, obscureSubject: boolean): string {
   return `${keep.map((f) => (obscureSubject && /^subject\s*:/i.test(f) ? 'Subject: [...]' : f)).join('\r\n')}\r\n`;
 }
 
-async function signer(store: CredentialStore): Promise<Signer> {
-  const active = await store.active('signing');
+/**
+ * The credential for a role: the one the user chose in their settings (signingCertificate /
+ * encryptionCertificate, by SHA-256 fingerprint), else the store's active one.
+ */
+async function chosenCredential(store: CredentialStore, policy: EffectivePolicy, role: 'signing' | 'encryption'): Promise<StoredCredential | undefined> {
+  const chosen = policy.get(role === 'signing' ? 'signingCertificate' : 'encryptionCertificate') as string | null;
+  if (!chosen) return store.active(role);
+  const id = chosen.toLowerCase().replace(/:/g, '');
+  const credential = (await store.list()).find((c) => c.id === id && c.role === role);
+  if (!credential) throw new CachetError('ERR_CERT_NOT_FOUND', `your ${role} certificate setting names ${id.slice(0, 16)}…, which is not in your vault; change the setting or import it`);
+  return credential;
+}
+
+async function signer(store: CredentialStore, policy: EffectivePolicy): Promise<Signer> {
+  const active = await chosenCredential(store, policy, 'signing');
   if (!active) throw new CachetError('ERR_KEY_NOT_FOUND', 'you have no signing certificate yet: import one (cachet import-from-mail or cachet cert import), or send with --no-sign');
-  const encryption = await store.active('encryption');
+  const encryption = await chosenCredential(store, policy, 'encryption');
   return {
     certificate: active.certificate,
     chain: active.chain,
@@ -156,9 +169,9 @@ export async function sendMessage(request: SendRequest, context: SendContext): P
   const headerEnd = composed.indexOf('\r\n\r\n');
   // The whole composed message (its header fields included) is the protected inner entity.
   let inner: Buffer = composed;
-  if (sign) inner = await collectBytes(signEntity(toByteStream(composed), { signers: [await signer(context.store)], mode: 'detached' }));
+  if (sign) inner = await collectBytes(signEntity(toByteStream(composed), { signers: [await signer(context.store, policy)], mode: 'detached' }));
 
-  const own = await context.store.active('encryption');
+  const own = await chosenCredential(context.store, policy, 'encryption');
   const copies: Array<{ envelope: { from: string; to: string[] }; message: Buffer }> = [];
   let cipher: ContentCipher | null = null;
   let sentCopy: Buffer;

@@ -109,6 +109,17 @@ test('a signed message introduces frank; grace then sends him a signed and encry
   assert.equal(own.status, 0, own.stderr);
 });
 
+test("the signing certificate chosen in the settings is the one used; an unknown one is a clear error", async () => {
+  const missing = 'ab'.repeat(32);
+  assert.equal((await runCachet(['settings', 'set', 'signingCertificate', missing, '--as', FRANK], { env })).status, 0);
+  const refused = await runCachet(['send', '--as', FRANK, '--to', GRACE, '--subject', 'x'], { env, stdin: 'x' });
+  assert.notEqual(refused.status, 0);
+  assert.match(refused.stderr, /signing certificate setting names abababab/);
+  assert.equal((await runCachet(['settings', 'set', 'signingCertificate', 'null', '--as', FRANK], { env })).status, 0);
+  const shown = JSON.parse((await runCachet(['settings', 'show', '--json', '--as', FRANK], { env })).stdout) as { settings: Array<{ key: string; value: unknown }> };
+  assert.equal(shown.settings.find((v) => v.key === 'signingCertificate')?.value, null);
+});
+
 test('a reply to an encrypted message is encrypted by default and never goes out in clear by accident', async () => {
   const encrypted = (await inbox(FRANK)).find((m) => m.subject === '[...]')!;
   const refused = await runCachet(['send', '--as', FRANK, '--to', GRACE, '--subject', 'Re: secret', '--no-encrypt', '--reply-to-id', encrypted.id], { env, stdin: '> quoted secret' });

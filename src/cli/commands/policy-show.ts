@@ -3,9 +3,11 @@ import { loadEffectivePolicy } from '../../policy/policy.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand, CliContext } from '../context.js';
 import { cachetHome } from '../trust.js';
+import { personalHome } from '../user-session.js';
 
-export function policyLocation(context: CliContext): { home: string; policyFile: string | undefined } {
-  return { home: cachetHome(context), policyFile: context.env.CACHET_POLICY };
+/** The admin's policy (the home's) and the acting user's settings (their own directory). */
+export async function policyLocation(context: CliContext, as?: string): Promise<{ home: string; settingsHome: string; policyFile: string | undefined }> {
+  return { home: cachetHome(context), settingsHome: await personalHome(context, as), policyFile: context.env.CACHET_POLICY };
 }
 
 const command: CliCommand = {
@@ -16,8 +18,8 @@ Prints every policy key and user setting with its effective value and where it c
 admin's policy file ($CACHET_POLICY, or $CACHET_HOME/policy.yaml|json — locked), your settings
 ($CACHET_HOME/settings.json), or Cachet's default.`,
   async run(args, context) {
-    const { values } = parseCommandArgs(args, { json: { type: 'boolean' } });
-    const policy = await loadEffectivePolicy(policyLocation(context));
+    const { values } = parseCommandArgs(args, { json: { type: 'boolean' }, as: { type: 'string' } });
+    const policy = await loadEffectivePolicy(await policyLocation(context, values.as));
     if (values.json) {
       context.stdout.write(`${JSON.stringify({ values: policy.values })}\n`);
       return 0;

@@ -12,10 +12,10 @@ const command: CliCommand = {
 KEY is enableSigning, enableEncryption or encryptByDefault; VALUE true or false.
 Exit status 7 when the admin's policy locks the key, 2 for an unknown key or a bad value.`,
   async run(args, context) {
-    const { positionals } = parseCommandArgs(args, {}, { positionals: true });
+    const { values, positionals } = parseCommandArgs(args, { as: { type: 'string' } }, { positionals: true });
     const [key, text] = positionals;
     if (key === undefined || text === undefined || positionals.length !== 2) throw new CachetError('ERR_USAGE', 'usage: cachet settings set KEY VALUE');
-    const result = await updateSetting(policyLocation(context), key, parseSettingValue(key, text));
+    const result = await updateSetting(await policyLocation(context, values.as), key, parseSettingValue(key, text));
     context.stdout.write(`${result.key} is now ${JSON.stringify(result.value)}\n`);
     return 0;
   },

@@ -10,8 +10,8 @@ const command: CliCommand = {
 
 Shows enableSigning, enableEncryption and encryptByDefault, and whether the policy locks them.`,
   async run(args, context) {
-    const { values } = parseCommandArgs(args, { json: { type: 'boolean' } });
-    const policy = await loadEffectivePolicy(policyLocation(context));
+    const { values } = parseCommandArgs(args, { json: { type: 'boolean' }, as: { type: 'string' } });
+    const policy = await loadEffectivePolicy(await policyLocation(context, values.as));
     const settings = policy.values.filter((v) => POLICY_KEYS[v.key].kind === 'setting');
     if (values.json) context.stdout.write(`${JSON.stringify({ settings })}\n`);
     else for (const v of settings) context.stdout.write(`${v.key}: ${JSON.stringify(v.value)}${v.origin === 'policy' ? ' (locked by policy)' : v.origin === 'default' ? ' (default)' : ''}\n`);
