@@ -14,8 +14,8 @@ import type { CliContext } from './context.js';
 
 export function openInput(path: string | undefined, context: CliContext): Readable {
   if (path === undefined || path === '-') return context.stdin;
-  // Large reads: fewer, bigger chunks through the streaming pipeline (64 KiB default costs ~30%).
-  const stream = createReadStream(path, { highWaterMark: 1024 * 1024 });
+  // 256 KiB reads: fewer calls than the 64 KiB default, yet little garbage in flight (peak RSS).
+  const stream = createReadStream(path, { highWaterMark: 256 * 1024 });
   return stream;
 }
 
@@ -43,7 +43,7 @@ export async function openOutput(path: string | undefined, context: CliContext):
     return { stream: context.stdout, commit: async () => {}, abort: async () => {} };
   }
   const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const stream = createWriteStream(temporary, { mode: 0o600, highWaterMark: 1024 * 1024 });
+  const stream = createWriteStream(temporary, { mode: 0o600, highWaterMark: 256 * 1024 });
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
     stream.once('error', (error) => reject(new CachetError('ERR_OUTPUT_WRITE', `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? error.message}`, { cause: error })));
