@@ -111,8 +111,14 @@ export class ClientMailService implements WebMailService {
     const { user } = await this.session(address);
     const needle = query?.trim().toLowerCase();
     const out: MessageSummary[] = [];
+    const seenMessageIds = new Set<string>(); // a duplicate delivery (lost SMTP acknowledgement) is shown once
     for (const info of await user.mailbox.list(folder)) {
       const entity = await readMimeEntity(await user.mailbox.stream(folder, info.id));
+      const messageId = entity.headers.get('message-id');
+      if (messageId) {
+        if (seenMessageIds.has(messageId)) continue;
+        seenMessageIds.add(messageId);
+      }
       const from = decodeEncodedWords(entity.headers.get('from') ?? '');
       const subject = decodeEncodedWords(entity.headers.get('subject') ?? '');
       if (needle && !from.toLowerCase().includes(needle) && !subject.toLowerCase().includes(needle)) continue;

@@ -69,8 +69,11 @@ async function countWithMessageId(mailbox: ImapMailbox, messageId: string): Prom
 
 test('alice sends through Postfix (STARTTLS + AUTH); bob reads through Dovecot (IMAPS): valid and encrypted', async () => {
   const messageId = '<real-1@example.com>';
-  const accepted = await smtp().deliver({ from: 'alice@example.com', to: ['bob@example.com'] }, await sealedMessage('over real servers', messageId));
+  const sealed = await sealedMessage('over real servers', messageId);
+  const accepted = await smtp().deliver({ from: 'alice@example.com', to: ['bob@example.com'] }, sealed);
   assert.deepEqual(accepted, ['bob@example.com']);
+  // as if the acknowledgement had been lost and the outbox retried: the server gets it twice
+  await smtp().deliver({ from: 'alice@example.com', to: ['bob@example.com'] }, sealed);
   const mailbox = imap();
   try {
     const raw = await waitFor(async () => {
@@ -186,6 +189,8 @@ test('the CLI reads an IMAP account: cachet inbox and cachet read over Dovecot, 
   const listed = await runCachet(['inbox', '--json'], { env });
   assert.equal(listed.status, 0, listed.stderr);
   const messages = (JSON.parse(listed.stdout) as { messages: Array<{ id: string; subject: string; encrypted: boolean }> }).messages;
+  // the same message delivered twice (a retry after a lost acknowledgement) is listed once
+  assert.equal(messages.filter((m) => m.subject === 'over real servers').length, 1);
   const first = messages.find((m) => m.subject === 'over real servers');
   assert.ok(first, 'the message delivered through Postfix is listed from Dovecot');
   assert.equal(first.encrypted, true);

@@ -21,9 +21,17 @@ form; open a message with "cachet read ID" for a verified status).`,
     const rows = [];
     const messages = await session.user.mailbox.list(folder);
     const progress = progressFor(context, `Syncing ${folder}`, values.progress ?? false);
+    // A retry after a lost SMTP acknowledgement can deliver a message twice: the same Message-ID is
+    // shown once, so sending is idempotent as the user sees it.
+    const seenMessageIds = new Set<string>();
     for (const [index, info] of messages.entries()) {
       progress.update(index + 1, messages.length, `${index + 1}/${messages.length}`);
       const entity = await readMimeEntity(await session.user.mailbox.stream(folder, info.id));
+      const messageId = entity.headers.get('message-id');
+      if (messageId) {
+        if (seenMessageIds.has(messageId)) continue;
+        seenMessageIds.add(messageId);
+      }
       rows.push({
         id: info.id,
         folder,
