@@ -224,7 +224,9 @@ test('keyboard only: sign in, reach Compose and open it without a mouse', async 
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
   const page = await context.newPage();
   await page.goto(server.url);
+  await page.getByLabel('User name').waitFor(); // the page renders its form after asking for the session
   await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'login-user', 'the first Tab reaches the user name');
   await page.keyboard.type(demoUser('alice').user.address);
   await page.keyboard.press('Tab');
   await page.keyboard.type('alice-password');
