@@ -33,15 +33,9 @@ export function checkExportAllowed(template: CertificateTemplate, password: stri
   }
 }
 
-export interface ExportRequest {
+/** What goes into an exported PKCS#12, and the template that decides whether it may be exported. */
+export interface ExportRequest extends PfxWriteOptions {
   template: CertificateTemplate;
-  privateKeyPkcs8: Uint8Array;
-  certificate: Uint8Array;
-  /** Issuer first, up to the root. */
-  chain: Uint8Array[];
-  password: string;
-  friendlyName?: string;
-  legacy?: boolean;
 }
 
 /**

@@ -111,13 +111,13 @@ export async function runCli(argv: string[], context: CliContext = defaultContex
 
 export function reportError(error: unknown, wantsJson: boolean, context: CliContext): number {
   const cachetError = toCachetError(error);
+  // A system error we can explain (no such file, disk full) is the user's situation, not a bug.
+  const isBug = cachetError.code === 'ERR_INTERNAL';
   if (wantsJson) context.stdout.write(`${JSON.stringify({ error: cachetError.toJSON() })}\n`);
   context.stderr.write(`cachet: ${cachetError.message}\n`);
-  if (!isCachetError(error) || context.env.CACHET_DEBUG === '1') {
-    if (context.env.CACHET_DEBUG === '1') context.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
-    else context.stderr.write('(this is a bug in Cachet; run with CACHET_DEBUG=1 for details)\n');
-  }
-  return isCachetError(error) ? exitStatusFor(cachetError.code) : 70;
+  if (context.env.CACHET_DEBUG === '1') context.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
+  else if (isBug) context.stderr.write('(this is a bug in Cachet; run with CACHET_DEBUG=1 for details)\n');
+  return isBug ? 70 : exitStatusFor(cachetError.code);
 }
 
 function toCachetError(error: unknown): CachetError {

@@ -10,7 +10,7 @@ import type { Decryptor, Signer } from '../engine/keys.js';
 import { certificateRole } from '../engine/pki/certificate-role.js';
 import type { CliContext } from '../cli/context.js';
 import { readSecret } from '../cli/secrets.js';
-import type { CredentialRole, CredentialStore } from './credential-store.js';
+import type { CredentialRole, CredentialStore, StoredCredential } from './credential-store.js';
 import { openUserStore } from './open-store.js';
 import { DEFAULT_PKCS11_MODULE, Pkcs11Token } from './pkcs11/token.js';
 
@@ -18,14 +18,8 @@ export type CertificateSource = 'sharedVault' | 'derivedCredentials' | 'email';
 
 export const TOKEN_PIN_ENV = 'CACHET_TOKEN_PIN';
 
-export interface KeySourceCredential {
-  id: string;
-  role: CredentialRole;
-  active: boolean;
-  certificate: Uint8Array;
-  chain: Uint8Array[];
-  subject: string;
-}
+/** What a key source tells about a credential: the part of a stored credential every source knows. */
+export type KeySourceCredential = Pick<StoredCredential, 'id' | 'role' | 'active' | 'certificate' | 'chain' | 'subject'>;
 
 export interface KeySource {
   readonly source: CertificateSource;

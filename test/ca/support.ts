@@ -6,11 +6,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { CliContext } from '../../src/cli/context.js';
-import { runCli } from '../../src/cli/run-cli.js';
 import { freePort } from '../helpers/net.js';
+import { runCachet } from '../helpers/cli.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const CA_PASSPHRASE = 'correct horse battery';
@@ -47,27 +45,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `cachet ARGS` in-process; stdout/stderr captured. */
+/** Runs `cachet ARGS` in-process; stdout/stderr captured (the shared runner of test/helpers/cli.ts). */
 export async function cachet(args: string[], env: NodeJS.ProcessEnv, cwd = process.cwd()): Promise<CliResult> {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on('data', (c: Buffer) => out.push(c));
-  stderr.on('data', (c: Buffer) => err.push(c));
-  const context: CliContext = {
-    stdin: Readable.from([]),
-    stdout,
-    stderr,
-    env,
-    cwd,
-    interactive: false,
-    prompt: async () => {
-      throw new Error('no prompt in tests');
-    },
-  };
-  const status = await runCli(args, context);
-  return { status, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+  const { status, stdout, stderr } = await runCachet(args, { env, cwd });
+  return { status, stdout, stderr };
 }
 
 export function run(command: string, args: string[], input?: string | Buffer): { status: number | null; stdout: string; stderr: string } {

@@ -19,12 +19,12 @@ import { readMimeEntity } from '../mime/entity-reader.js';
 import { cmsInput } from './cms-input.js';
 import type { SignedLayerReport } from './reports.js';
 import { checkSigners, hashContent, verifySignedData, type VerifyOptions } from './signed-data-verifier.js';
+import { decodedBody, isPkcs7Mime } from './pkcs7-entity.js';
 
 export type { VerifyOptions } from './signed-data-verifier.js';
 export type { SignedLayerReport, SignerReport } from './reports.js';
 
 const SIGNATURE_TYPES = new Set(['application/pkcs7-signature', 'application/x-pkcs7-signature']);
-const PKCS7_MIME_TYPES = new Set(['application/pkcs7-mime', 'application/x-pkcs7-mime']);
 const ALL_DIGESTS: ReadableDigestAlgorithm[] = ['sha1', 'sha256', 'sha384', 'sha512'];
 
 /** How a signed entity is signed, from its header: 'detached', 'opaque', or null when it is not signed. */
@@ -41,24 +41,7 @@ export function signedForm(entity: Pick<MimeEntity, 'headers'>): 'detached' | 'o
   return null;
 }
 
-function isPkcs7Mime(entity: Pick<MimeEntity, 'headers'>): boolean {
-  const type = entity.headers.contentType();
-  if (PKCS7_MIME_TYPES.has(type.mediaType)) return true;
-  // Some clients send application/octet-stream with the smime.p7m name (RFC 8551 §3.2.2).
-  if (type.mediaType === 'application/octet-stream') {
-    const name = type.params.name ?? /filename="?([^";]+)/i.exec(entity.headers.get('content-disposition') ?? '')?.[1] ?? '';
-    return /\.p7m$/i.test(name.trim());
-  }
-  return false;
-}
 
-/** The entity's body decoded from its transfer encoding (base64 or identity). */
-function decodedBody(entity: MimeEntity): ByteStream {
-  const encoding = entity.headers.transferEncoding();
-  if (encoding === 'base64') return base64Decode(entity.body);
-  if (encoding === '7bit' || encoding === '8bit' || encoding === 'binary') return entity.body;
-  throw new CachetError('ERR_MIME_MALFORMED', `a signature encoded as ${encoding} cannot be read`);
-}
 
 /** The digests to compute while the detached content streams, before the signature is read. */
 function digestsForMicalg(micalg: string | undefined): ReadableDigestAlgorithm[] {
