@@ -123,4 +123,25 @@ describe('the vault file credential store', () => {
     const reopened = await openFileCredentialStore(path, 'p');
     assert.deepEqual((await reopened.list()).map((c) => [c.subject.split(',')[1], c.active]), [['CN=frank-sign', true], ['CN=frank-enc', false], ['CN=grace-enc', true]]);
   });
+
+  test('a named secret is kept encrypted in the vault, survives reopening, and can be forgotten', async () => {
+    const path = vaultPath();
+    const store = await openFileCredentialStore(path, 'p', { createIfMissing: true });
+    await store.setSecret('ldap-bind-password', 'Directory-Secret-42');
+    assert.equal(readFileSync(path).includes(Buffer.from('Directory-Secret-42')), false);
+    const reopened = await openFileCredentialStore(path, 'p');
+    assert.equal(await reopened.secret('ldap-bind-password'), 'Directory-Secret-42');
+    await reopened.setSecret('ldap-bind-password', undefined);
+    assert.equal(await (await openFileCredentialStore(path, 'p')).secret('ldap-bind-password'), undefined);
+  });
+
+  test('a new passphrase opens the vault with everything in it; the old one no longer does', async () => {
+    const path = await vaultWithAlice();
+    const store = await openFileCredentialStore(path, 'pass phrase');
+    await store.changePassphrase('a better pass phrase');
+    const reopened = await openFileCredentialStore(path, 'a better pass phrase');
+    assert.equal((await reopened.list()).length, 1);
+    await assert.rejects(openFileCredentialStore(path, 'pass phrase'), (e: unknown) => isCachetError(e, 'ERR_VAULT_BAD_PASSPHRASE'));
+    await assert.rejects(store.changePassphrase(''), (e: unknown) => isCachetError(e, 'ERR_USAGE'));
+  });
 });

@@ -67,6 +67,8 @@ interface VaultContents {
   /** Raised by every write, inside the authenticated ciphertext; compared with the `.generation` file
    *  beside the vault so that replacing the whole file by an older copy is noticed. */
   generation?: number;
+  /** Small named secrets that belong with the keys (the directory bind password), encrypted alike. */
+  secrets?: Record<string, string>;
 }
 
 /**
@@ -214,6 +216,12 @@ export interface FileCredentialStore extends CredentialStore {
   exists(): boolean;
   /** Writes the (possibly empty) vault now: `cachet vault init`. */
   persist(): Promise<void>;
+  /** A named secret kept in the vault (e.g. "ldap-bind-password"), or undefined. */
+  secret(name: string): Promise<string | undefined>;
+  /** Stores (or, with undefined, forgets) a named secret; written atomically like every change. */
+  setSecret(name: string, value: string | undefined): Promise<void>;
+  /** Re-encrypts the whole vault under a key derived from the new passphrase (fresh salt). */
+  changePassphrase(newPassphrase: string): Promise<void>;
 }
 
 /**
@@ -312,6 +320,18 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
     onDisk = true;
   }
 
+  /** Applies a change to the contents and saves it; on a failed write the contents stay as they were. */
+  async function commit(next: VaultContents): Promise<void> {
+    const previous = contents;
+    contents = next;
+    try {
+      await save();
+    } catch (error) {
+      contents = previous;
+      throw error;
+    }
+  }
+
   function find(id: string): VaultRecord {
     const record = contents.credentials.find((c) => c.id === id);
     if (!record) throw new CachetError('ERR_CERT_NOT_FOUND', `no credential ${id} in the vault`, { details: { id } });
@@ -324,6 +344,32 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
     persist: () => save(),
     async list() {
       return contents.credentials.map(toStored);
+    },
+    async secret(name) {
+      await refresh();
+      return contents.secrets?.[name];
+    },
+    async setSecret(name, value) {
+      await refresh();
+      const secrets = { ...contents.secrets };
+      if (value === undefined) delete secrets[name];
+      else secrets[name] = value;
+      await commit({ ...contents, secrets });
+    },
+    async changePassphrase(newPassphrase) {
+      if (newPassphrase.length === 0) throw new CachetError('ERR_USAGE', 'the vault passphrase must not be empty');
+      await refresh();
+      const previousKdf = kdf;
+      const previousKeys = keys;
+      kdf = { name: 'scrypt', ...VAULT_KDF, salt: randomBytes(16).toString('base64') };
+      keys = await deriveKeys(newPassphrase, kdf);
+      try {
+        await commit({ ...contents });
+      } catch (error) {
+        kdf = previousKdf;
+        keys = previousKeys;
+        throw error;
+      }
     },
     async active(role) {
       const record = contents.credentials.find((c) => c.role === role && c.active);
@@ -360,37 +406,23 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
         ...(credential.friendlyName !== undefined ? { friendlyName: credential.friendlyName } : {}),
         privateKeyPkcs8: Buffer.from(credential.privateKeyPkcs8).toString('base64'),
       };
-      const previous = contents;
       // Older credentials of the role stay, inactive: an old encryption key still opens old mail.
-      contents = {
-        generation: previous.generation ?? 0,
+      await commit({
+        ...contents,
         credentials: [...contents.credentials.filter((c) => c.id !== id).map((c) => (c.role === credential.role ? { ...c, active: false } : c)), record],
-      };
-      try {
-        await save();
-      } catch (error) {
-        contents = previous;
-        throw error;
-      }
+      });
       return toStored(record);
     },
     async remove(id) {
       await refresh();
       const record = find(id);
-      const previous = contents;
       const rest = contents.credentials.filter((c) => c.id !== id).map((c) => ({ ...c }));
       // When the active one goes, the newest remaining credential of its role takes over.
       if (record.active) {
         const successor = rest.filter((c) => c.role === record.role).sort((a, b) => b.addedAt.localeCompare(a.addedAt))[0];
         if (successor) successor.active = true;
       }
-      contents = { generation: previous.generation ?? 0, credentials: rest };
-      try {
-        await save();
-      } catch (error) {
-        contents = previous;
-        throw error;
-      }
+      await commit({ ...contents, credentials: rest });
     },
     async privateKey(id): Promise<PrivateKeyHandle> {
       const record = find(id);
