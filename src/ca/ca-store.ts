@@ -1,26 +1,30 @@
 /**
  * The CA's state on disk, under $CACHET_HOME/ca/ (default ~/.cachet/ca):
  *
- *   ca.json        settings: name, key type, public URLs, whether an issuing intermediate exists
- *   root.pem       the root certificate;          root.key   its private key, encrypted PKCS#8
- *   issuing.pem    the issuing intermediate (optional); issuing.key its private key
+ *   ca.json        settings: name, key type, public URLs, whether an issuing intermediate exists,
+ *                  and where each CA key is kept (`keys`)
+ *   root.pem       the root certificate;  issuing.pem  the issuing intermediate (optional)
+ *   ca.vault       the CA keys, in the encrypted vault format of src/keys (the default), or
+ *   root.key, issuing.key   the CA keys as encrypted PKCS#8 files (the first format; still read), or
+ *                  nothing at all: the keys live on a PKCS#11 token (generated there, never extracted)
  *   index.json     every certificate issued: serial, subject, e-mail, template, status, revocation
  *   crl.der        the current CRL, rewritten on every revocation and by `cachet ca crl`
+ *   root-crl.der   the root's CRL (the ARL) when there is an intermediate
  *
- * Private keys are PKCS#8 EncryptedPrivateKeyInfo (PBES2: PBKDF2-HMAC-SHA256 + AES-256-CBC, as
- * OpenSSL writes them) under the CA passphrase. The vault's CredentialStore is for the user's own
- * credentials (signing · encryption roles), which a CA key is not, so the CA keeps its own file.
- * Once loaded, a CA key is used only through the engine's PrivateKeyHandle (see ca-signer.ts), the
- * interface a vault or PKCS#11 token key also offers.
+ * The CA vault is a vault file of the CA's own, under the CA passphrase: never the user's vault,
+ * whose credentials are the user's mail keys. Key files are PKCS#8 EncryptedPrivateKeyInfo (PBES2:
+ * PBKDF2-HMAC-SHA256 + AES-256-CBC, as OpenSSL writes them). Whatever the store, a CA key is used
+ * only through the engine's PrivateKeyHandle (see ca-signer.ts).
  * Every write goes to a temporary file renamed into place, so a crash never leaves half a file.
  */
-import { X509Certificate, createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPrivateKey, createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
 import { access, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CachetError } from '../engine/errors.js';
 import type { PrivateKeyHandle } from '../engine/keys.js';
 import { softwareKey } from '../engine/software-key.js';
+import { CaUnlock } from './ca-unlock.js';
 
 export type KeyType = 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'ec-p256' | 'ec-p384';
 export const KEY_TYPES: readonly KeyType[] = ['rsa-2048', 'rsa-3072', 'rsa-4096', 'ec-p256', 'ec-p384'];
@@ -38,7 +42,25 @@ export interface CaSettings {
   rootCrlNumber?: number;
   /** Issued-certificate counter: the running number of the next index entry. */
   nextSequence: number;
+  /** Where each CA key is kept. Absent in CAs made before the choice existed: key files. */
+  keys?: { root: CaKeyLocation; issuing?: CaKeyLocation };
+  /** Set when the root has revoked the issuing intermediate (listed in the root's CRL). */
+  issuingRevocation?: { revokedAt: string; reason: RevocationReason };
 }
+
+/** Where one CA key is kept. */
+export type CaKeyLocation =
+  /** root.key / issuing.key: encrypted PKCS#8 under the CA passphrase. */
+  | { store: 'file' }
+  /** ca.vault, under the CA passphrase; `id` is the credential's id (certificate fingerprint). */
+  | { store: 'vault'; id: string }
+  /** A PKCS#11 token: the key pair was generated there; `id` is its CKA_ID (hex). */
+  | { store: 'pkcs11'; module: string; tokenLabel: string; id: string; label: string };
+
+export type CaKeyStoreKind = CaKeyLocation['store'];
+
+/** The CA vault's file name in the CA directory. */
+export const CA_VAULT_FILE = 'ca.vault';
 
 export type RevocationReason =
   | 'unspecified' | 'keyCompromise' | 'cACompromise' | 'affiliationChanged' | 'superseded'
@@ -163,12 +185,23 @@ export class CaStore {
     await writeAtomic(this.path('ca.json'), `${JSON.stringify(settings, null, 2)}\n`);
   }
 
-  /** Writes a CA certificate and its key, encrypted under the passphrase. */
+  /** Writes a CA certificate and its key, encrypted under the passphrase (the key-file store). */
   async saveCaKeyPair(which: 'root' | 'issuing', certificate: Uint8Array, key: KeyObject, passphrase: string): Promise<void> {
     await mkdir(this.directory, { recursive: true, mode: 0o700 });
     const encrypted = key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase });
     await writeAtomic(this.path(`${which}.key`), encrypted);
+    await this.saveCaCertificate(which, certificate);
+  }
+
+  /** Writes a CA certificate (public: readable without the passphrase, by `cachet ca cert`). */
+  async saveCaCertificate(which: 'root' | 'issuing', certificate: Uint8Array): Promise<void> {
+    await mkdir(this.directory, { recursive: true, mode: 0o700 });
     await writeAtomic(this.path(`${which}.pem`), pemEncode(certificate, 'CERTIFICATE'), 0o644);
+  }
+
+  /** The CA vault's path. */
+  get vaultPath(): string {
+    return this.path(CA_VAULT_FILE);
   }
 
   async caCertificate(which: 'root' | 'issuing'): Promise<Uint8Array> {
@@ -191,15 +224,64 @@ export class CaStore {
     return settings.intermediate ? [await this.caCertificate('issuing'), root] : [root];
   }
 
-  /** The issuing key pair, decrypted with the CA passphrase. */
-  async issuer(passphrase: string): Promise<CaKeyPair> {
+  /**
+   * The issuing key pair: the intermediate's when there is one, else the root's. `unlock` is the CA
+   * passphrase, or a CaUnlock that supplies the passphrase and/or the token PIN as the key needs.
+   */
+  async issuer(unlock: string | CaUnlock): Promise<CaKeyPair> {
     const settings = await this.settings();
-    return this.loadKeyPair(settings.intermediate ? 'issuing' : 'root', passphrase);
+    return this.loadKeyPair(settings.intermediate ? 'issuing' : 'root', unlock);
   }
 
-  async loadKeyPair(which: 'root' | 'issuing', passphrase: string): Promise<CaKeyPair> {
+  /**
+   * A CA certificate and a handle on its key, wherever the settings say the key is kept.
+   * @throws CachetError ERR_VAULT_BAD_PASSPHRASE (wrong CA passphrase), ERR_TOKEN_PIN_INCORRECT /
+   *   ERR_TOKEN_ABSENT (token), ERR_KEY_MISMATCH (the key does not belong to the certificate).
+   */
+  async loadKeyPair(which: 'root' | 'issuing', unlock: string | CaUnlock): Promise<CaKeyPair> {
+    const settings = await this.settings();
+    const access = typeof unlock === 'string' ? CaUnlock.withPassphrase(unlock) : unlock;
     const certificate = await this.caCertificate(which);
-    const pem = await readFile(this.path(`${which}.key`), 'utf8');
+    const certificateSpki = new X509Certificate(certificate).publicKey.export({ type: 'spki', format: 'der' });
+    const location: CaKeyLocation = settings.keys?.[which] ?? { store: 'file' };
+    if (location.store === 'pkcs11') {
+      const token = await access.token(location);
+      // The certificate written beside the key at `ca init` must be the one in the CA directory: a
+      // swapped token (same label, other keys) would sign things nobody can verify.
+      const onToken = token.certificateById(location.id);
+      if (onToken && !Buffer.from(onToken).equals(Buffer.from(certificate))) {
+        throw new CachetError('ERR_KEY_MISMATCH', `the token "${location.tokenLabel}" holds another certificate under the CA key's id ${location.id}: it is not this CA's token`);
+      }
+      const key = token.privateKeyById(location.id, certificateSpki, location.label);
+      // And the key under that id must be the certificate's: one signature over a random challenge,
+      // checked here, before the key signs anything a relying party will see.
+      const challenge = randomBytes(32);
+      const signature = await key.sign(challenge, key.kind === 'rsa' ? 'rsa-pkcs1' : 'ecdsa', 'sha256');
+      const publicKey = createPublicKey({ key: certificateSpki, format: 'der', type: 'spki' });
+      if (!verify('sha256', challenge, key.kind === 'ec' ? { key: publicKey, dsaEncoding: 'der' } : publicKey, signature)) {
+        throw new CachetError('ERR_KEY_MISMATCH', `the key "${location.label}" on the token "${location.tokenLabel}" does not belong to ${this.path(`${which}.pem`)}`);
+      }
+      return { certificate, key };
+    }
+    if (location.store === 'vault') {
+      const vault = await access.vault(this.vaultPath);
+      const record = (await vault.list()).find((c) => c.id === location.id);
+      if (!record) throw new CachetError('ERR_KEY_NOT_FOUND', `the CA vault ${this.vaultPath} holds no key for the ${which} CA; restore the vault from a backup`);
+      // The vault keeps the key in PKCS#8 inside its encryption; loaded here, it lives in memory only.
+      const handle = await vault.privateKey(location.id);
+      if (!Buffer.from(record.certificate).equals(Buffer.from(certificate))) {
+        throw new CachetError('ERR_KEY_MISMATCH', `the CA vault's ${which} key belongs to another certificate than ${this.path(`${which}.pem`)}`);
+      }
+      return { certificate, key: handle };
+    }
+    const source = this.path(`${which}.key`);
+    const passphrase = await access.passphrase();
+    let pem: string;
+    try {
+      pem = await readFile(source, 'utf8');
+    } catch (error) {
+      throw new CachetError('ERR_KEY_NOT_FOUND', `the CA key file ${source} cannot be read; restore it from a backup`, { cause: error, details: { file: source } });
+    }
     let keyObject: KeyObject;
     try {
       keyObject = createPrivateKey({ key: pem, format: 'pem', passphrase });
@@ -207,9 +289,8 @@ export class CaStore {
       throw new CachetError('ERR_VAULT_BAD_PASSPHRASE', 'the CA passphrase is wrong (the CA key could not be decrypted)', { cause: error });
     }
     // A key file swapped under the certificate would sign things nobody can verify: refuse it.
-    const certificateSpki = new X509Certificate(certificate).publicKey.export({ type: 'spki', format: 'der' });
     if (!certificateSpki.equals(createPublicKey(keyObject).export({ type: 'spki', format: 'der' }))) {
-      throw new CachetError('ERR_KEY_MISMATCH', `the CA key ${this.path(`${which}.key`)} does not belong to ${this.path(`${which}.pem`)}`);
+      throw new CachetError('ERR_KEY_MISMATCH', `the CA key ${source} does not belong to ${this.path(`${which}.pem`)}`);
     }
     return { certificate, key: softwareKey(keyObject) };
   }

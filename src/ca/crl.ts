@@ -37,19 +37,36 @@ async function signCrl(store: CaStore, issuer: CaKeyPair, now: Date): Promise<Ui
   return der;
 }
 
-/** How long the root's CRL stays current: the root signs rarely (CA/B BR §4.9.7: at most 12 months). */
-export const ROOT_CRL_VALIDITY_DAYS = 365;
+/**
+ * How long the root's CRL stays current. CA/B BR §4.9.7 allows up to 12 months, but a validator
+ * caches a CRL until its nextUpdate (src/engine/pki/crl.ts), so a year-long ARL would hide a revoked
+ * intermediate from a running client for a year. Cachet's root key is as reachable as the issuing
+ * key (same vault or token), so the root's CRL is kept as fresh as the issuing CA's: `cachet ca ocsp`
+ * renews it before it expires.
+ */
+export const ROOT_CRL_VALIDITY_DAYS = CRL_VALIDITY_DAYS;
 
 /**
- * The root's CRL, which the issuing intermediate's CRL distribution point names. Cachet does not
- * revoke intermediates, so it lists none; it exists so that a validator checking every certificate
- * of the path finds a current answer for the intermediate too.
+ * The root's CRL (an ARL: it lists CA certificates only), which the issuing intermediate's CRL
+ * distribution point names. It lists the intermediate once `cachet ca revoke --intermediate` has
+ * revoked it, and is empty otherwise, so that a validator checking every certificate of the path
+ * finds a current answer for the intermediate too.
  */
 export async function publishRootCrl(store: CaStore, root: CaKeyPair, now: Date = new Date()): Promise<Uint8Array> {
   return store.locked(async () => {
     const settings = await store.settings();
     const crlNumber = (settings.rootCrlNumber ?? 0) + 1;
-    const der = await buildCrl(root, [], crlNumber, now, ROOT_CRL_VALIDITY_DAYS);
+    const entries: X509CrlEntryParams[] = [];
+    const revoked = settings.issuingRevocation;
+    if (settings.intermediate && revoked) {
+      const issuing = new X509Certificate(bufferOf(await store.caCertificate('issuing')));
+      entries.push({
+        serialNumber: issuing.serialNumber,
+        revocationDate: new Date(revoked.revokedAt),
+        ...(revoked.reason !== 'unspecified' ? { reason: REASON_CODES[revoked.reason] } : {}),
+      });
+    }
+    const der = await buildCrl(root, entries, crlNumber, now, ROOT_CRL_VALIDITY_DAYS);
     await store.saveCrl(der, 'root');
     await store.saveSettings({ ...settings, rootCrlNumber: crlNumber });
     return der;

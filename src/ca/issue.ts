@@ -87,6 +87,9 @@ export interface IssuedCertificate {
  */
 export async function issueCertificate(store: CaStore, issuer: CaKeyPair, request: IssueRequest): Promise<IssuedCertificate> {
   const settings = await store.settings();
+  if (settings.intermediate && settings.issuingRevocation) {
+    throw new CachetError('ERR_CERT_REVOKED', `the issuing CA was revoked on ${settings.issuingRevocation.revokedAt.slice(0, 10)}: this CA can no longer issue certificates; set up a new CA`);
+  }
   const { template } = request;
   const email = checkMailbox(request.email);
   const facts = publicKeyFacts(request.spki);
@@ -174,7 +177,9 @@ export async function makeCaCertificate(request: CaCertificateRequest): Promise<
     // CA/B Forum S/MIME BR §7.1.2.2 (g): a subordinate CA for S/MIME carries id-kp-emailProtection.
     extensions.push(new ExtendedKeyUsageExtension([ID_KP_EMAIL_PROTECTION], false));
     const base = request.settings.httpBase.replace(/\/+$/, '');
-    extensions.push(new AuthorityInfoAccessExtension({ caIssuers: [`${base}/root.crt`] }, false));
+    // OCSP for the intermediate itself: `cachet ca ocsp` answers for it with the root's key, so a
+    // revoked intermediate shows to clients that use OCSP only (CA/B S/MIME BR §7.1.2.2 (c): MAY).
+    extensions.push(new AuthorityInfoAccessExtension({ ocsp: [`${base}/ocsp`], caIssuers: [`${base}/root.crt`] }, false));
     // CA/B Forum S/MIME BR §7.1.2.2 (b): a subordinate CA certificate carries the root's CRL URL.
     extensions.push(new CRLDistributionPointsExtension([`${base}/root.crl`], false));
     signingHandle = request.issuer.key;

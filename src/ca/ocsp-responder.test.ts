@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import 'reflect-metadata';
-import { X509Crl } from '@peculiar/x509';
+import { X509Certificate, X509Crl } from '@peculiar/x509';
 import { CaStore, type CaKeyPair } from './ca-store.js';
-import { publishCrl } from './crl.js';
+import { publishCrl, publishRootCrl } from './crl.js';
 import { answerOcspRequest, startOcspResponder, type RunningResponder } from './ocsp-responder.js';
 import { setUpCa } from './setup.js';
 
@@ -49,5 +49,27 @@ describe('OCSP responder', () => {
   test('an oversized request body is refused with 413', async () => {
     const response = await fetch(`${running!.url}/`, { method: 'POST', body: new Uint8Array(64 * 1024) });
     assert.equal(response.status, 413);
+  });
+});
+
+describe('OCSP responder of a CA with an intermediate', () => {
+  test("/root.crl: the root's CRL about to expire is renewed with the root key before it is served", async () => {
+    const withIntermediate = new CaStore(join(dir, 'ca-intermediate'));
+    await setUpCa(withIntermediate, { name: 'Two-level CA', intermediate: true, keyType: 'ec-p256', httpBase: 'http://127.0.0.1:1', passphrase: 'unit-test-passphrase' });
+    const issuing = await withIntermediate.issuer('unit-test-passphrase');
+    const root = await withIntermediate.loadKeyPair('root', 'unit-test-passphrase');
+    await publishRootCrl(withIntermediate, root, new Date(Date.now() - 6.5 * 86_400_000));
+    const responder = await startOcspResponder(withIntermediate, { certificate: issuing.certificate, key: issuing.key, delegated: false }, {
+      port: 0,
+      root: { certificate: root.certificate, key: root.key, delegated: false },
+      refreshRootCrl: () => publishRootCrl(withIntermediate, root),
+    });
+    try {
+      const served = new X509Crl(Buffer.from(await (await fetch(`${responder.url}/root.crl`)).arrayBuffer()));
+      assert.ok(Date.now() - served.thisUpdate.getTime() < 60_000, 'a fresh root CRL');
+      assert.ok(await served.verify({ publicKey: new X509Certificate(Buffer.from(root.certificate)).publicKey }), 'signed by the root');
+    } finally {
+      await responder.close();
+    }
   });
 });

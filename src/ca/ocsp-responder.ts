@@ -32,7 +32,7 @@ import { CachetError } from '../engine/errors.js';
 import type { PrivateKeyHandle } from '../engine/keys.js';
 import { signingProfile } from './ca-signer.js';
 import { X509Crl } from '@peculiar/x509';
-import { bufferOf, REASON_CODES, type CaStore } from './ca-store.js';
+import { bufferOf, REASON_CODES, type CaStore, type RevocationReason } from './ca-store.js';
 
 /** RFC 6960 requests are small; anything over this is refused before parsing. */
 export const MAX_OCSP_REQUEST_BYTES = 16 * 1024;
@@ -61,6 +61,12 @@ interface IssuerIdentity {
   keyBits: Buffer;
 }
 
+/** A certificate's serial as the index spells it: lower-case hex without a leading zero octet. */
+function certificateSerialHex(certificateDer: Uint8Array): string {
+  const certificate = AsnConvert.parse(certificateDer, Certificate);
+  return Buffer.from(certificate.tbsCertificate.serialNumber).toString('hex').replace(/^(00)+(?=[0-9a-f]{2})/, '');
+}
+
 function issuerIdentity(certificateDer: Uint8Array): IssuerIdentity {
   const certificate = AsnConvert.parse(certificateDer, Certificate);
   return {
@@ -86,33 +92,53 @@ export interface OcspAnswerLog {
 /**
  * Answers one DER OCSPRequest with a DER OCSPResponse. Never throws for a bad request: it answers
  * malformedRequest, as RFC 6960 §2.3 asks.
+ *
+ * With `root` (a CA with an intermediate), CertIDs under the root are answered too: the issuing
+ * intermediate is good or revoked (`cachet ca revoke --intermediate`), and those answers are signed
+ * by the root, the only key RFC 6960 §4.2.2.2 authorises for them. One response has one signer, so
+ * the first CertID decides whose; CertIDs of the other CA in the same request are answered unknown.
  */
-export async function answerOcspRequest(store: CaStore, responder: ResponderIdentity, requestDer: Uint8Array, now: Date = new Date(), log?: (answer: OcspAnswerLog) => void): Promise<Uint8Array> {
+export async function answerOcspRequest(store: CaStore, responder: ResponderIdentity, requestDer: Uint8Array, now: Date = new Date(), log?: (answer: OcspAnswerLog) => void, root?: ResponderIdentity): Promise<Uint8Array> {
   let request: OCSPRequest;
   try {
     request = AsnConvert.parse(requestDer, OCSPRequest);
   } catch {
     return errorResponse(OCSPResponseStatus.malformedRequest);
   }
+  const settings = await store.settings();
   const issuer = issuerIdentity(await store.issuerCertificate());
+  const rootAnswers = root && settings.intermediate ? { identity: issuerIdentity(await store.caCertificate('root')), issuing: await store.caCertificate('issuing') } : undefined;
   const index = await store.index();
   const produced = wholeSeconds(now);
   const responses: SingleResponse[] = [];
+  const matches = (identity: IssuerIdentity, certId: CertID, hash: string): boolean =>
+    createHash(hash).update(identity.nameDer).digest().equals(Buffer.from(certId.issuerNameHash.buffer))
+    && createHash(hash).update(identity.keyBits).digest().equals(Buffer.from(certId.issuerKeyHash.buffer));
+  let signer: 'issuing' | 'root' | undefined;
   for (const single of request.tbsRequest.requestList) {
     const certId: CertID = single.reqCert;
     const hash = HASHES[certId.hashAlgorithm.algorithm];
     if (!hash) return errorResponse(OCSPResponseStatus.malformedRequest);
-    const ours = createHash(hash).update(issuer.nameDer).digest().equals(Buffer.from(certId.issuerNameHash.buffer))
-      && createHash(hash).update(issuer.keyBits).digest().equals(Buffer.from(certId.issuerKeyHash.buffer));
     const serial = Buffer.from(certId.serialNumber).toString('hex').replace(/^(00)+(?=[0-9a-f]{2})/, '');
-    const entry = ours ? index.find((e) => e.serial === serial) : undefined;
+    const under: 'issuing' | 'root' | undefined = matches(issuer, certId, hash) ? 'issuing' : rootAnswers && matches(rootAnswers.identity, certId, hash) ? 'root' : undefined;
+    signer ??= under;
+    let state: { status: 'good' } | { status: 'revoked'; at: string | undefined; reason: RevocationReason | undefined } | undefined;
+    if (under === 'issuing' && signer === 'issuing') {
+      const entry = index.find((e) => e.serial === serial);
+      if (entry) state = entry.status === 'revoked' ? { status: 'revoked', at: entry.revokedAt, reason: entry.reason } : { status: 'good' };
+    } else if (under === 'root' && signer === 'root' && rootAnswers) {
+      if (certificateSerialHex(rootAnswers.issuing) === serial) {
+        const revoked = settings.issuingRevocation;
+        state = revoked ? { status: 'revoked', at: revoked.revokedAt, reason: revoked.reason } : { status: 'good' };
+      }
+    }
     let certStatus: CertStatus;
-    if (!entry) {
+    if (!state) {
       certStatus = new CertStatus({ unknown: null });
       log?.({ serial, status: 'unknown' });
-    } else if (entry.status === 'revoked') {
-      const reason = entry.reason && entry.reason !== 'unspecified' ? new CRLReason(REASON_CODES[entry.reason]) : undefined;
-      certStatus = new CertStatus({ revoked: new RevokedInfo({ revocationTime: wholeSeconds(new Date(entry.revokedAt ?? now)), ...(reason ? { revocationReason: reason } : {}) }) });
+    } else if (state.status === 'revoked') {
+      const reason = state.reason && state.reason !== 'unspecified' ? new CRLReason(REASON_CODES[state.reason]) : undefined;
+      certStatus = new CertStatus({ revoked: new RevokedInfo({ revocationTime: wholeSeconds(new Date(state.at ?? now)), ...(reason ? { revocationReason: reason } : {}) }) });
       log?.({ serial, status: 'revoked' });
     } else {
       certStatus = new CertStatus({ good: null });
@@ -125,8 +151,9 @@ export async function answerOcspRequest(store: CaStore, responder: ResponderIden
       nextUpdate: new Date(produced.getTime() + OCSP_RESPONSE_VALIDITY_SECONDS * 1000),
     }));
   }
+  const signing = signer === 'root' && root ? root : responder;
   const nonce = request.tbsRequest.requestExtensions?.find((e) => e.extnID === id_pkix_ocsp_nonce);
-  const responderKeyBits = issuerIdentity(responder.certificate).keyBits;
+  const responderKeyBits = issuerIdentity(signing.certificate).keyBits;
   const tbs = new ResponseData({
     // RFC 6960 §4.2.2.3: byKey is the SHA-1 of the responder's public key BIT STRING value.
     responderID: new ResponderID({ byKey: new OctetString(createHash('sha1').update(responderKeyBits).digest()) }),
@@ -135,15 +162,15 @@ export async function answerOcspRequest(store: CaStore, responder: ResponderIden
     ...(nonce ? { responseExtensions: [new Extension({ extnID: id_pkix_ocsp_nonce, critical: false, extnValue: nonce.extnValue })] } : {}),
   });
   const tbsDer = Buffer.from(AsnConvert.serialize(tbs));
-  const profile = signingProfile(responder.key);
+  const profile = signingProfile(signing.key);
   // The handle returns ECDSA signatures DER-encoded (Ecdsa-Sig-Value), as OCSP carries them.
-  const signature = await responder.key.sign(tbsDer, profile.scheme, profile.digest);
+  const signature = await signing.key.sign(tbsDer, profile.scheme, profile.digest);
   const basic = new BasicOCSPResponse({
     tbsResponseData: tbs,
     // RFC 5754 §3.2: ECDSA AlgorithmIdentifiers have no parameters; RFC 4055 §5: RSA's are NULL.
-    signatureAlgorithm: new AlgorithmIdentifier(responder.key.kind === 'rsa' ? { algorithm: profile.signatureOid, parameters: null } : { algorithm: profile.signatureOid }),
+    signatureAlgorithm: new AlgorithmIdentifier(signing.key.kind === 'rsa' ? { algorithm: profile.signatureOid, parameters: null } : { algorithm: profile.signatureOid }),
     signature: new Uint8Array(signature).buffer,
-    ...(responder.delegated ? { certs: [AsnConvert.parse(responder.certificate, Certificate)] } : {}),
+    ...(signing.delegated ? { certs: [AsnConvert.parse(signing.certificate, Certificate)] } : {}),
   });
   const response = new OCSPResponse({
     responseStatus: OCSPResponseStatus.successful,
@@ -183,14 +210,18 @@ export interface ResponderOptions {
   port: number;
   host?: string;
   log?: (line: string) => void;
+  /** The root's key, to answer for the issuing intermediate (a CA with an intermediate only). */
+  root?: ResponderIdentity;
   /** Signs a fresh CRL; called when the stored one is missing or within a day of its nextUpdate,
    *  so a responder left running keeps serving a current CRL. */
   refreshCrl?: () => Promise<Uint8Array>;
+  /** The same for the root's CRL (/root.crl), signed with the root key. */
+  refreshRootCrl?: () => Promise<Uint8Array>;
 }
 
 /** The stored CRL, renewed first when it is about to expire (and a signer was given). */
-async function currentCrl(store: CaStore, refresh: ResponderOptions['refreshCrl'], now: Date): Promise<Uint8Array | undefined> {
-  const stored = await store.crl();
+async function currentCrl(store: CaStore, which: 'issuing' | 'root', refresh: ResponderOptions['refreshCrl'], now: Date): Promise<Uint8Array | undefined> {
+  const stored = await store.crl(which);
   if (!refresh) return stored;
   if (stored) {
     const nextUpdate = new X509Crl(bufferOf(stored)).nextUpdate;
@@ -214,22 +245,22 @@ export async function startOcspResponder(store: CaStore, responder: ResponderIde
     if (request.method === 'POST') {
       const body = await readBody(request, MAX_OCSP_REQUEST_BYTES);
       if (!body) return send(response, 413, 'text/plain', 'request too large\n');
-      return send(response, 200, 'application/ocsp-response', await answerOcspRequest(store, responder, body, new Date(), logAnswer));
+      return send(response, 200, 'application/ocsp-response', await answerOcspRequest(store, responder, body, new Date(), logAnswer, options.root));
     }
     if (request.method !== 'GET') return send(response, 405, 'text/plain', 'method not allowed\n');
     if (path === '/root.crl') {
-      const crl = await store.crl('root');
+      const crl = (await store.settings()).intermediate ? await currentCrl(store, 'root', options.refreshRootCrl, new Date()) : undefined;
       return crl ? send(response, 200, 'application/pkix-crl', crl) : send(response, 404, 'text/plain', 'this CA has no intermediate, hence no root CRL\n');
     }
     if (path === '/crl' || path.endsWith('.crl')) {
-      const crl = await currentCrl(store, options.refreshCrl, new Date());
+      const crl = await currentCrl(store, 'issuing', options.refreshCrl, new Date());
       return crl ? send(response, 200, 'application/pkix-crl', crl) : send(response, 404, 'text/plain', 'no CRL published yet\n');
     }
     if (path === '/ca.crt') return send(response, 200, 'application/pkix-cert', await store.issuerCertificate());
     if (path === '/root.crt') return send(response, 200, 'application/pkix-cert', await store.caCertificate('root'));
     const encoded = decodeURIComponent(path.replace(/^\/(ocsp\/)?/, ''));
     if (encoded.length > 0 && encoded.length < MAX_OCSP_REQUEST_BYTES) {
-      return send(response, 200, 'application/ocsp-response', await answerOcspRequest(store, responder, Buffer.from(encoded, 'base64'), new Date(), logAnswer));
+      return send(response, 200, 'application/ocsp-response', await answerOcspRequest(store, responder, Buffer.from(encoded, 'base64'), new Date(), logAnswer, options.root));
     }
     return send(response, 404, 'text/plain', 'not found\n');
   }

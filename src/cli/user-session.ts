@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CertificateValidator } from '../engine/pki/validator.js';
 import type { CredentialStore } from '../keys/credential-store.js';
-import { openUserStore } from '../keys/open-store.js';
+import type { FileCredentialStore } from '../keys/file-credential-store.js';
+import { openUserStore } from './vault-passphrase.js';
 import { loadEffectivePolicy, type EffectivePolicy } from '../policy/policy.js';
 import { LocalTransport, SmtpTransport, type SmtpSettings, type Transport } from '../mail/transport.js';
 import { ImapMailbox, type ImapSettings } from '../mail/imap.js';
@@ -48,7 +49,11 @@ export async function openUserSession(context: CliContext, options: { as?: strin
   // An IMAP account reads from the server; the Outbox stays local, so nothing waits on the server.
   const user = config.imap ? { ...localUser, mailbox: new ImapMailbox(config.imap) } : localUser;
   const transport = config.smtp ? new SmtpTransport(config.smtp) : new LocalTransport(async (address) => (await findUser(home, address))?.maildir);
-  let store: CredentialStore | undefined;
+  let vault: FileCredentialStore | undefined;
+  const openVault = async (createIfMissing: boolean): Promise<FileCredentialStore> => {
+    vault ??= await openUserStore(userContext, { passphraseFile: options.passphraseFile, createIfMissing });
+    return vault;
+  };
   const validator = await buildValidator({ revocation: policy.string('revocationMode') as 'off' | 'soft-fail' | 'hard-fail' }, userContext);
   return {
     home,
@@ -57,11 +62,8 @@ export async function openUserSession(context: CliContext, options: { as?: strin
     policy,
     validator,
     transport,
-    resolveRecipients: recipientResolver({ userDir: localUser.dir, policy, validator }),
-    async store(createIfMissing = false) {
-      store ??= await openUserStore(userContext, { passphraseFile: options.passphraseFile, createIfMissing });
-      return store;
-    },
+    resolveRecipients: recipientResolver({ userDir: localUser.dir, orgHome: home, policy, validator, secrets: () => openVault(false) }),
+    store: (createIfMissing = false) => openVault(createIfMissing),
   };
 }
 

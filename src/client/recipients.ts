@@ -9,7 +9,7 @@ import type { CertificateValidator } from '../engine/pki/validator.js';
 import { AddressBook } from '../directory/address-book.js';
 import { chooseAlgorithms as chooseDirectoryAlgorithms } from '../directory/algorithms.js';
 import { DirectoryCache } from '../directory/cache.js';
-import type { DirectoryConfig } from '../directory/ldap-lookup.js';
+import { directoryFromPolicy, type SecretHolder } from '../directory/policy-directory.js';
 import { resolveRecipients } from '../directory/resolve-recipients.js';
 import type { EffectivePolicy } from '../policy/policy.js';
 
@@ -25,18 +25,21 @@ export interface RecipientLookup {
 
 export type RecipientResolver = (addresses: string[]) => Promise<RecipientLookup[]>;
 
-/** The directory named by the admin's policy, if any. */
-export function directoryFromPolicy(policy: EffectivePolicy): DirectoryConfig | undefined {
-  const url = policy.get('ldapUrl') as string | null;
-  const baseDn = policy.get('ldapBaseDn') as string | null;
-  if (!url || !baseDn) return undefined;
-  return { url, baseDn, anonymous: policy.boolean('ldapAnonymous') };
+export interface RecipientResolverOptions {
+  userDir: string;
+  /** The organisation's home (the policy's relative TLS CA file is read from there); default userDir. */
+  orgHome?: string;
+  policy: EffectivePolicy;
+  validator: CertificateValidator | undefined;
+  /** The user's vault, opened only when the directory needs the bind password kept in it. */
+  secrets?: () => Promise<SecretHolder>;
+  now?: Date;
 }
 
-export function recipientResolver(options: { userDir: string; policy: EffectivePolicy; validator: CertificateValidator | undefined; now?: Date }): RecipientResolver {
+export function recipientResolver(options: RecipientResolverOptions): RecipientResolver {
   return async (addresses) => {
     const book = await AddressBook.open(options.userDir);
-    const directory = directoryFromPolicy(options.policy);
+    const directory = await directoryFromPolicy(options.policy, { home: options.orgHome ?? options.userDir, ...(options.secrets ? { secrets: options.secrets } : {}) });
     const configured = options.policy.string('publicCertificateSource') as 'ldap' | 'addressbook' | 'both';
     // Without a directory, "ldap" or "both" can only mean the address book.
     const sourceOrder = directory ? configured : 'addressbook';

@@ -18,6 +18,8 @@ export interface DirectoryConfig {
   bindDn?: string;
   /** Asked only when a bind is needed, so the password stays in the credential store until then. */
   bindPassword?: () => Promise<string>;
+  /** Instead of bindDn/bindPassword: both at once, when the DN too is kept in the credential store. */
+  bindCredentials?: () => Promise<{ bindDn: string; password: string }>;
   timeoutMs?: number;
   sizeLimit?: number;
   /** PEM of the CA that issued the server's TLS certificate (else the system's). */
@@ -81,6 +83,13 @@ function classify(error: unknown, config: DirectoryConfig): CachetError {
   }
   const text = String((error as Error)?.message ?? error);
   const code = (error as NodeJS.ErrnoException)?.code;
+  // Node's TLS verification codes (SELF_SIGNED_CERT_IN_CHAIN, CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID, …).
+  if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code ?? '')) {
+    return new CachetError('ERR_DIRECTORY_FAILURE', `the directory ${config.url} presented a TLS certificate that is not trusted (${text}); check the directory's CA (the policy's ldapTlsCaFile, or --ldap-ca)`, {
+      cause: error,
+      details: { url: config.url, tls: code },
+    });
+  }
   if (/ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|ETIMEDOUT|timeout|timed out|closed|EPIPE/i.test(`${code ?? ''} ${text}`)) {
     return new CachetError('ERR_DIRECTORY_UNREACHABLE', `the directory ${config.url} cannot be reached (${text})`, { cause: error, details: { url: config.url } });
   }
@@ -91,21 +100,43 @@ export function validateDirectoryConfig(config: DirectoryConfig): void {
   if (!/^ldaps?:\/\//i.test(config.url)) throw new CachetError('ERR_USAGE', `the directory URL must start with ldap:// or ldaps:// (got "${config.url}")`);
   if (config.startTls && /^ldaps:/i.test(config.url)) throw new CachetError('ERR_USAGE', 'StartTLS applies to ldap:// URLs; an ldaps:// URL is already encrypted');
   if (!config.baseDn) throw new CachetError('ERR_USAGE', 'the directory base DN is missing');
-  if (!config.anonymous && (!config.bindDn || !config.bindPassword)) throw new CachetError('ERR_USAGE', 'a directory without anonymous access needs a bind DN and a password');
+  if (!config.anonymous && !config.bindCredentials && (!config.bindDn || !config.bindPassword)) throw new CachetError('ERR_USAGE', 'a directory without anonymous access needs a bind DN and a password');
 }
 
-/** Looks each address up; one connection for all. Throws ERR_DIRECTORY_* (never a raw ldapts error). */
-export async function lookupInDirectory(config: DirectoryConfig, addresses: readonly string[]): Promise<Map<string, DirectoryEntry[]>> {
+/** Connects (TLS or StartTLS as configured), binds unless anonymous, runs `work`, and always unbinds.
+ *  Every failure comes out as ERR_DIRECTORY_* (never a raw ldapts error). */
+async function withDirectory<T>(config: DirectoryConfig, work: (client: Client, timeout: number) => Promise<T>): Promise<T> {
   validateDirectoryConfig(config);
   const timeout = config.timeoutMs ?? DEFAULT_DIRECTORY_TIMEOUT_MS;
   const tlsOptions = config.tlsCa ? { ca: [config.tlsCa], minVersion: 'TLSv1.2' as const } : { minVersion: 'TLSv1.2' as const };
   // ldapts speaks TLS from the first byte whenever tlsOptions is set, so ldap:// (with or without StartTLS) must not get them.
   const secure = /^ldaps:/i.test(config.url);
   const client = new Client({ url: config.url, timeout, connectTimeout: timeout, ...(secure ? { tlsOptions } : {}), strictDN: true });
-  const result = new Map<string, DirectoryEntry[]>();
   try {
     if (config.startTls) await client.startTLS(tlsOptions);
-    if (!config.anonymous) await client.bind(config.bindDn as string, await (config.bindPassword as () => Promise<string>)());
+    if (!config.anonymous) {
+      const { bindDn, password } = config.bindCredentials
+        ? await config.bindCredentials()
+        : { bindDn: config.bindDn as string, password: await (config.bindPassword as () => Promise<string>)() };
+      await client.bind(bindDn, password);
+    }
+    return await work(client, timeout);
+  } catch (error) {
+    throw classify(error, config);
+  } finally {
+    await client.unbind().catch(() => undefined);
+  }
+}
+
+/** Checks that the directory accepts the configured connection and bind, before a password is kept. */
+export async function checkDirectoryAccess(config: DirectoryConfig): Promise<void> {
+  await withDirectory(config, async () => undefined);
+}
+
+/** Looks each address up; one connection for all. Throws ERR_DIRECTORY_* (never a raw ldapts error). */
+export async function lookupInDirectory(config: DirectoryConfig, addresses: readonly string[]): Promise<Map<string, DirectoryEntry[]>> {
+  return withDirectory(config, async (client, timeout) => {
+    const result = new Map<string, DirectoryEntry[]>();
     for (const address of addresses) {
       const { searchEntries } = await client.search(config.baseDn, {
         scope: 'sub',
@@ -120,9 +151,5 @@ export async function lookupInDirectory(config: DirectoryConfig, addresses: read
       result.set(address, entries);
     }
     return result;
-  } catch (error) {
-    throw classify(error, config);
-  } finally {
-    await client.unbind().catch(() => undefined);
-  }
+  });
 }

@@ -80,6 +80,7 @@ export const ERROR_CODES = {
   ERR_TOKEN_PIN_LOCKED: 'the token PIN is locked',
   ERR_TOKEN_FAILURE: 'the token reported an error',
   ERR_SOURCE_EMPTY: 'the configured certificate source holds no credentials',
+  ERR_VAULT_SERVICE_RUNNING: 'a vault service is already running for this home',
 
   // directory and address book
   ERR_DIRECTORY_UNREACHABLE: 'the directory server cannot be reached',

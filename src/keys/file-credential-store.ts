@@ -13,9 +13,9 @@
  * test a guess), and costs the same scrypt per guess.
  */
 import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, randomBytes, scrypt as scryptCallback, timingSafeEqual, X509Certificate, type ScryptOptions } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
 import { CachetError } from '../engine/errors.js';
+import { writeFileAtomically } from './atomic-file.js';
 import type { PrivateKeyHandle } from '../engine/keys.js';
 import { softwareKey } from '../engine/software-key.js';
 import { certificateEmails, certificateSubject, subjectPublicKeyInfo } from '../engine/cms/cert-id.js';
@@ -156,33 +156,8 @@ function parseHeader(path: string, bytes: Buffer): { header: VaultHeader; aad: B
   return { header, aad, body: bytes.subarray(aad.length) };
 }
 
-/** Writes a file so that a crash leaves either the old or the new contents: temp, fsync, rename, fsync dir. */
-async function writeAtomically(path: string, bytes: Buffer): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const temporary = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    const handle = await open(temporary, 'wx', 0o600);
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw new CachetError('ERR_OUTPUT_WRITE', `cannot write the credential vault ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
-  }
-  const dirHandle = await open(dir, 'r');
-  try {
-    await dirHandle.sync();
-  } catch {
-    // Some file systems cannot fsync a directory; the rename itself has happened.
-  } finally {
-    await dirHandle.close();
-  }
-}
+/** Every file of the vault is written crash-safe: temp file, fsync, rename, fsync the directory. */
+const writeAtomically = (path: string, bytes: Buffer) => writeFileAtomically(path, bytes, 'the credential vault');
 
 function toStored(record: VaultRecord): StoredCredential {
   return {

@@ -1,44 +1,48 @@
 /**
  * Where the user's keys come from, chosen by the admin's policy "S/MIME certificate source":
  * the shared vault (keys held by the vault service), derived credentials (keys on a PKCS#11 token)
- * or e-mail (PKCS#12 files mailed to the user and imported into the local vault). Signing and
- * decryption take keys only from the configured source, through this one interface.
+ * or e-mail (PKCS#12 files mailed to the user and imported into the local vault). The client takes
+ * keys only from the configured source, through the one {@link CredentialStore} interface.
  */
-import { X509Certificate } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import { CachetError } from '../engine/errors.js';
-import type { Decryptor, Signer } from '../engine/keys.js';
-import { certificateRole } from '../engine/pki/certificate-role.js';
-import type { CliContext } from '../cli/context.js';
-import { readSecret } from '../cli/secrets.js';
-import type { CredentialRole, CredentialStore, StoredCredential } from './credential-store.js';
-import { openUserStore } from './open-store.js';
+import type { CredentialRole, CredentialStore, NewCredential, StoredCredential } from './credential-store.js';
+import type { FileCredentialStore } from './file-credential-store.js';
+import { openVaultFile, vaultFileExists, vaultFilePath } from './open-store.js';
 import { DEFAULT_PKCS11_MODULE, Pkcs11Token } from './pkcs11/token.js';
+import { tokenCredentialStore } from './token-credential-store.js';
+import { VaultServiceClient, type VaultClientOptions } from './vault-service/client.js';
+import { VAULT_APP_TOKEN_ENV, vaultServicePaths } from './vault-service/paths.js';
+import { vaultServiceStore } from './vault-service/remote-store.js';
 
 export type CertificateSource = 'sharedVault' | 'derivedCredentials' | 'email';
 
+/** The environment variable a CLI reads the token PIN from. */
 export const TOKEN_PIN_ENV = 'CACHET_TOKEN_PIN';
 
-/** What a key source tells about a credential: the part of a stored credential every source knows. */
-export type KeySourceCredential = Pick<StoredCredential, 'id' | 'role' | 'active' | 'certificate' | 'chain' | 'subject'>;
-
-export interface KeySource {
-  readonly source: CertificateSource;
-  /** The active signing credential, or undefined when the source has none. */
-  signer(): Promise<Signer | undefined>;
-  /** Every encryption-capable credential (active and older ones, to read old mail). */
-  decryptors(): Promise<Decryptor[]>;
-  credentials(): Promise<KeySourceCredential[]>;
-  /** Throws ERR_SOURCE_EMPTY, saying what to do, when the source holds nothing. */
-  requireCredentials(): Promise<KeySourceCredential[]>;
-  close(): Promise<void>;
+export interface CredentialSourceOptions {
+  /** The user's CACHET_HOME: their vault file, the vault service socket, their app token file. */
+  home: string;
+  /** 'email': the local vault passphrase (asked lazily). */
+  passphrase: () => Promise<string>;
+  /** 'derivedCredentials': the PKCS#11 module (default SoftHSM's), token label, and PIN (asked lazily). */
+  token?: { module?: string; tokenLabel?: string };
+  pin: () => Promise<string>;
+  /** 'sharedVault': this app's enrolment token (asked lazily); default lookup env CACHET_VAULT_APP_TOKEN,
+   *  then the owner-only file $CACHET_HOME/vault-app-token. */
+  appToken?: () => Promise<string>;
+  createIfMissing?: boolean;
+  /** The environment the default app-token lookup reads; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** 'sharedVault': options of the service client (tests watch its answers). */
+  vaultClient?: VaultClientOptions;
 }
 
-export interface KeySourceConfig {
-  /** email: the local vault; by default the user's vault in $CACHET_HOME. */
-  store?: CredentialStore;
-  passphraseFile?: string;
-  /** derivedCredentials: the PKCS#11 module, token and PIN. */
-  token?: { module?: string; tokenLabel?: string; pinFile?: string };
+/** A credential source as the client holds it: the store, which source it is, and how to let go of it. */
+export interface CredentialSource extends CredentialStore {
+  readonly source: CertificateSource;
+  /** Ends a token session; nothing to do for the other sources. */
+  close(): Promise<void>;
 }
 
 const WHAT_TO_DO: Record<CertificateSource, string> = {
@@ -47,88 +51,120 @@ const WHAT_TO_DO: Record<CertificateSource, string> = {
   sharedVault: 'open your identity-provider app so that it deposits your credentials in the vault',
 };
 
-/** A source over a {@link CredentialStore} (the local vault, or any other store). */
-export function storeKeySource(source: CertificateSource, store: CredentialStore): KeySource {
-  const credentials = async (): Promise<KeySourceCredential[]> =>
-    (await store.list()).map(({ id, role, active, certificate, chain, subject }) => ({ id, role, active, certificate, chain, subject }));
-  return withCommon(source, {
-    credentials,
-    async signer() {
-      const active = await store.active('signing');
-      if (!active) return undefined;
-      return { certificate: active.certificate, chain: active.chain, key: await store.privateKey(active.id) };
-    },
-    async decryptors() {
-      const all = (await store.list()).filter((c) => c.role === 'encryption');
-      return Promise.all(all.map(async (c) => ({ certificate: c.certificate, key: await store.privateKey(c.id) })));
-    },
-    async close() {},
-  });
+/** The error to show when the configured source holds nothing: says which source and what to do. */
+export function sourceEmptyError(source: CertificateSource): CachetError {
+  return new CachetError('ERR_SOURCE_EMPTY', `the certificate source "${source}" set by your administrator holds no credentials: ${WHAT_TO_DO[source]}`, { details: { source } });
 }
 
-function withCommon(source: CertificateSource, parts: Omit<KeySource, 'source' | 'requireCredentials'>): KeySource {
+/**
+ * This app's enrolment token for the shared vault: $CACHET_VAULT_APP_TOKEN, else the file
+ * $CACHET_HOME/vault-app-token, which must be readable by its owner only (like an SSH key).
+ * @throws CachetError ERR_VAULT_ACCESS_DENIED when there is none, ERR_POLICY_FORBIDS for a file others can read.
+ */
+export async function defaultAppToken(home: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const fromEnv = env[VAULT_APP_TOKEN_ENV];
+  if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv.trim();
+  const path = vaultServicePaths(home).appToken;
+  let mode: number;
+  try {
+    mode = (await stat(path)).mode;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new CachetError('ERR_VAULT_ACCESS_DENIED', `this app has no enrolment token for the shared vault: have it enrolled ("cachet vault enrol-app NAME") and put the token in ${path} (mode 600) or in ${VAULT_APP_TOKEN_ENV}`);
+    }
+    throw new CachetError('ERR_INPUT_READ', `cannot read ${path}`, { cause: error });
+  }
+  if ((mode & 0o077) !== 0) {
+    throw new CachetError('ERR_POLICY_FORBIDS', `${path} can be read by other users; make it yours only ("chmod 600 ${path}") — it holds the key to your shared vault`, { details: { file: path } });
+  }
+  return (await readFile(path, 'utf8')).trim();
+}
+
+/** The local vault, when none exists yet: empty, and asking for a passphrase only once something is added. */
+function notYetCreatedVault(home: string, passphrase: () => Promise<string>): CredentialStore {
+  let created: FileCredentialStore | undefined;
+  const missing = () => new CachetError('ERR_CERT_NOT_FOUND', `there is no credential vault yet (${vaultFilePath(home)}); import a certificate with "cachet cert import"`);
   return {
-    source,
-    ...parts,
-    async requireCredentials() {
-      const list = await parts.credentials();
-      if (list.length === 0) {
-        throw new CachetError('ERR_SOURCE_EMPTY', `the certificate source "${source}" set by your administrator holds no credentials: ${WHAT_TO_DO[source]}`, { details: { source } });
-      }
-      return list;
+    list: async () => (created ? created.list() : []),
+    active: async (role: CredentialRole): Promise<StoredCredential | undefined> => created?.active(role),
+    async add(credential: NewCredential, options) {
+      created ??= await openVaultFile(home, passphrase, { createIfMissing: true });
+      return created.add(credential, options);
+    },
+    remove: async (id) => {
+      if (!created) throw missing();
+      return created.remove(id);
+    },
+    privateKey: async (id) => {
+      if (!created) throw missing();
+      return created.privateKey(id);
+    },
+    exportPrivateKey: async (id) => {
+      if (!created) throw missing();
+      return created.exportPrivateKey(id);
     },
   };
 }
 
-function tokenKeySource(token: Pkcs11Token): KeySource {
-  const entries = () =>
-    token.credentials().map((c) => {
-      const { role } = certificateRole(c.certificate);
-      // A dual-purpose certificate on a token serves both roles: the token holds one key for it.
-      const roles: CredentialRole[] = role === 'dual' ? ['signing', 'encryption'] : role === 'none' ? [] : [role];
-      return { token: c, roles };
-    });
-  return withCommon('derivedCredentials', {
-    async credentials() {
-      return entries().flatMap(({ token: c, roles }) =>
-        roles.map((role) => ({ id: c.id, role, active: true, certificate: new Uint8Array(c.certificate), chain: [], subject: new X509Certificate(c.certificate).subject })),
-      );
-    },
-    async signer() {
-      const found = entries().find((e) => e.roles.includes('signing'));
-      return found ? { certificate: new Uint8Array(found.token.certificate), key: token.privateKey(found.token) } : undefined;
-    },
-    async decryptors() {
-      return entries()
-        .filter((e) => e.roles.includes('encryption'))
-        .map((e) => ({ certificate: new Uint8Array(e.token.certificate), key: token.privateKey(e.token) }));
-    },
-    async close() {
-      token.close();
-    },
-  });
-}
-
 /**
- * @throws ERR_NOT_IMPLEMENTED for sharedVault (the vault service is not in this build yet),
- *   ERR_TOKEN_* for a token source, ERR_VAULT_* for the local vault.
+ * Opens the certificate source the policy names, as a {@link CredentialStore}. A source that holds
+ * nothing lists []; the caller then shows {@link sourceEmptyError}.
+ *
+ * - 'email': the local vault file ($CACHET_HOME/credentials.vault); when it does not exist yet, an
+ *   empty store (created, with `passphrase()`, by the first `add`; at once with `createIfMissing`).
+ * - 'derivedCredentials': the PKCS#11 token; add/remove/export refused (ERR_POLICY_FORBIDS).
+ * - 'sharedVault': the running vault service, as this enrolled app; keys stay in the service.
+ *
+ * @throws CachetError ERR_VAULT_BAD_PASSPHRASE / ERR_VAULT_CORRUPT (email); ERR_TOKEN_ABSENT /
+ *   ERR_TOKEN_PIN_INCORRECT / ERR_TOKEN_PIN_LOCKED / ERR_TOKEN_FAILURE (derivedCredentials);
+ *   ERR_VAULT_UNREACHABLE (service not running), ERR_VAULT_LOCKED (run "cachet vault unlock"),
+ *   ERR_VAULT_ACCESS_DENIED (no token, unknown or revoked app) (sharedVault).
  */
-export async function openKeySource(source: CertificateSource, config: KeySourceConfig, context: CliContext): Promise<KeySource> {
+export async function openCredentialSource(source: CertificateSource, options: CredentialSourceOptions): Promise<CredentialSource> {
   switch (source) {
-    case 'email':
-      return storeKeySource('email', config.store ?? (await openUserStore(context, { passphraseFile: config.passphraseFile })));
-    case 'derivedCredentials': {
-      const pin = await readSecret({ file: config.token?.pinFile, envVar: TOKEN_PIN_ENV, promptLabel: 'PIN of your token' }, context);
-      const tokenConfig = { module: config.token?.module ?? DEFAULT_PKCS11_MODULE, pin, ...(config.token?.tokenLabel !== undefined ? { tokenLabel: config.token.tokenLabel } : {}) };
-      return tokenKeySource(Pkcs11Token.open(tokenConfig));
+    case 'email': {
+      const store =
+        vaultFileExists(options.home) || options.createIfMissing
+          ? await openVaultFile(options.home, options.passphrase, { createIfMissing: options.createIfMissing ?? false })
+          : notYetCreatedVault(options.home, options.passphrase);
+      return withSource('email', store, async () => {});
     }
-    case 'sharedVault':
-      throw new CachetError('ERR_NOT_IMPLEMENTED', 'the shared vault service is not available in this build; ask your administrator to set the certificate source to "email" or "derivedCredentials"');
+    case 'derivedCredentials': {
+      const pin = await options.pin();
+      const token = Pkcs11Token.open({
+        module: options.token?.module ?? DEFAULT_PKCS11_MODULE,
+        pin,
+        ...(options.token?.tokenLabel !== undefined ? { tokenLabel: options.token.tokenLabel } : {}),
+      });
+      const store = tokenCredentialStore(token);
+      return withSource('derivedCredentials', store, () => store.close());
+    }
+    case 'sharedVault': {
+      const client = await VaultServiceClient.connect(options.home, options.vaultClient);
+      const token = await (options.appToken ?? (() => defaultAppToken(options.home, options.env)))();
+      const store = vaultServiceStore(client, token);
+      // One request now, so that a stopped or locked service or a refused app is said at once.
+      await store.list();
+      return withSource('sharedVault', store, async () => {});
+    }
   }
 }
 
+function withSource(source: CertificateSource, store: CredentialStore, close: () => Promise<void>): CredentialSource {
+  return {
+    source,
+    list: () => store.list(),
+    active: (role) => store.active(role),
+    add: (credential, options) => store.add(credential, options),
+    remove: (id) => store.remove(id),
+    privateKey: (id) => store.privateKey(id),
+    exportPrivateKey: (id) => store.exportPrivateKey(id),
+    close,
+  };
+}
+
 /** "Enable S/MIME on first launch": on with credentials → enabled; on without → ask to import; off → disabled. */
-export async function firstLaunchSmimeState(policy: { enableOnFirstLaunch: boolean }, source: KeySource): Promise<'enabled' | 'ask-import' | 'disabled'> {
+export async function firstLaunchSmimeState(policy: { enableOnFirstLaunch: boolean }, store: Pick<CredentialStore, 'list'>): Promise<'enabled' | 'ask-import' | 'disabled'> {
   if (!policy.enableOnFirstLaunch) return 'disabled';
-  return (await source.credentials()).length > 0 ? 'enabled' : 'ask-import';
+  return (await store.list()).length > 0 ? 'enabled' : 'ask-import';
 }

@@ -16,6 +16,8 @@ const BAD: Record<keyof typeof POLICY_KEYS, unknown> = {
   ldapAnonymous: 'no',
   ldapBindDn: ['cn=admin'],
   ldapStartTls: 1,
+  ldapTlsCaFile: 7,
+  ldapSizeLimit: 0,
   ldapTimeoutMs: 10,
   groupRule: 'sometimes',
   revocationMode: 'strict',

@@ -31,6 +31,8 @@ export const POLICY_KEYS = {
   ldapAnonymous: { kind: 'policy', allowed: 'true | false', check: bool, defaultValue: true },
   ldapBindDn: { kind: 'policy', allowed: 'a DN, or null (used when ldapAnonymous is false)', check: stringOrNull, defaultValue: null },
   ldapStartTls: { kind: 'policy', allowed: 'true | false', check: bool, defaultValue: false },
+  ldapTlsCaFile: { kind: 'policy', allowed: "the path of a PEM file with the CA of the directory's TLS certificate, or null for the system's", check: stringOrNull, defaultValue: null },
+  ldapSizeLimit: { kind: 'policy', allowed: 'a whole number of entries from 1 to 1000', check: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 1000, defaultValue: 50 },
   ldapTimeoutMs: { kind: 'policy', allowed: 'a whole number of milliseconds from 100 to 120000', check: (v) => Number.isInteger(v) && (v as number) >= 100 && (v as number) <= 120_000, defaultValue: 5000 },
   groupRule: { kind: 'policy', allowed: 'block | ask | send-unencrypted', check: oneOf('block', 'ask', 'send-unencrypted'), defaultValue: 'block' },
   revocationMode: { kind: 'policy', allowed: 'off | soft-fail | hard-fail', check: oneOf('off', 'soft-fail', 'hard-fail'), defaultValue: 'soft-fail' },

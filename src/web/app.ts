@@ -165,6 +165,15 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
       return c.json(await service.updateSetting(s.user, param(c, 'key'), body.value));
     }),
   );
+  app.post(
+    '/api/directory/login',
+    handle(async (c, s) => {
+      const body = (await c.req.json().catch(() => ({}))) as { bindDn?: unknown; password?: unknown };
+      if (typeof body.password !== 'string' || (body.bindDn !== undefined && typeof body.bindDn !== 'string')) throw new CachetError('ERR_USAGE', 'the directory password is required');
+      return c.json(await service.directoryLogin(s.user, { password: body.password, ...(typeof body.bindDn === 'string' ? { bindDn: body.bindDn } : {}) }));
+    }),
+  );
+  app.post('/api/directory/logout', handle(async (c, s) => c.json({ directory: await service.directoryLogout(s.user) })));
   app.get('/api/policy', handle(async (c, s) => c.json(await service.effectivePolicy(s.user))));
   app.post(
     '/api/import-from-mail',

@@ -17,12 +17,13 @@ import { signedForm } from '../engine/smime/verify.js';
 import type { SignerSummary } from '../engine/smime/open.js';
 import type { CertificateValidator } from '../engine/pki/validator.js';
 import { createCertificateValidator } from '../engine/pki/create-validator.js';
-import { openFileCredentialStore } from '../keys/file-credential-store.js';
+import { openFileCredentialStore, type FileCredentialStore } from '../keys/file-credential-store.js';
 import type { CredentialStore } from '../keys/credential-store.js';
 import { VAULT_FILE_NAME } from '../keys/open-store.js';
 import { loadEffectivePolicy, POLICY_KEYS, updateSetting, type EffectivePolicy, type EffectiveValue } from '../policy/policy.js';
 import { LocalTransport } from '../mail/transport.js';
-import { recipientResolver } from '../client/recipients.js';
+import { recipientResolver, type RecipientResolver } from '../client/recipients.js';
+import { directoryLogin, directoryLoginState, directoryLogout } from '../client/directory-login.js';
 import { importFromMail, isCredentialFile } from '../client/import-from-mail.js';
 import { readMessage, type ReadResult } from '../client/read.js';
 import { sendMessage } from '../client/send.js';
@@ -30,6 +31,7 @@ import { checkLoginPassword, findUser, type LocalUser } from '../client/users.js
 import { storedTrustAnchors } from '../cli/trust.js';
 import type {
   CertificateDetails,
+  DirectoryLoginView,
   Draft,
   FolderSummary,
   ImportOutcome,
@@ -46,6 +48,8 @@ import type {
 interface Session {
   user: LocalUser;
   password: string;
+  /** The user's vault file, opened with their password: their keys and their kept secrets. */
+  vault?: FileCredentialStore;
   store?: CredentialStore;
 }
 
@@ -75,9 +79,18 @@ export class ClientMailService implements WebMailService {
     return session;
   }
 
+  private async vault(session: Session): Promise<FileCredentialStore> {
+    session.vault ??= await openFileCredentialStore(join(session.user.dir, VAULT_FILE_NAME), session.password, { createIfMissing: true });
+    return session.vault;
+  }
+
   private async store(session: Session): Promise<CredentialStore> {
-    session.store ??= await openFileCredentialStore(join(session.user.dir, VAULT_FILE_NAME), session.password, { createIfMissing: true });
+    session.store ??= await this.vault(session);
     return session.store;
+  }
+
+  private async recipientResolver(session: Session): Promise<RecipientResolver> {
+    return recipientResolver({ userDir: session.user.dir, orgHome: this.home, policy: await this.policy(session), validator: await this.validator(session), secrets: () => this.vault(session) });
   }
 
   private async policy(session: Session): Promise<EffectivePolicy> {
@@ -210,7 +223,7 @@ export class ClientMailService implements WebMailService {
 
   async lookupRecipients(address: string, addresses: string[]): Promise<RecipientStatus[]> {
     const session = await this.session(address);
-    const resolve = recipientResolver({ userDir: session.user.dir, policy: await this.policy(session), validator: await this.validator(session) });
+    const resolve = await this.recipientResolver(session);
     const out: RecipientStatus[] = [];
     for (const recipient of addresses) {
       try {
@@ -253,7 +266,7 @@ export class ClientMailService implements WebMailService {
           user: session.user,
           policy: await this.policy(session),
           store: await this.store(session),
-          resolveRecipients: recipientResolver({ userDir: session.user.dir, policy: await this.policy(session), validator: await this.validator(session) }),
+          resolveRecipients: await this.recipientResolver(session),
           transport: new LocalTransport(async (a) => (await findUser(this.home, a))?.maildir),
         },
       );
@@ -282,7 +295,21 @@ export class ClientMailService implements WebMailService {
       firstLaunch,
       settings: this.settingViews(policy).filter((s) => POLICY_KEYS[s.key as keyof typeof POLICY_KEYS].kind === 'setting'),
       credentials: credentials.map((c) => ({ id: c.id, role: c.role, active: c.active, subject: c.subject, email: c.email, notAfter: c.notAfter, certificate: describeCertificate(c.certificate, c.chain) })),
+      directory: (await directoryLoginState(policy, this.home, await this.vault(session))) ?? null,
     };
+  }
+
+  async directoryLogin(address: string, login: { bindDn?: string; password: string }): Promise<DirectoryLoginView> {
+    const session = await this.session(address);
+    const policy = await this.policy(session);
+    await directoryLogin(policy, this.home, () => this.vault(session), login);
+    return (await directoryLoginState(policy, this.home, await this.vault(session)))!;
+  }
+
+  async directoryLogout(address: string): Promise<DirectoryLoginView | null> {
+    const session = await this.session(address);
+    await directoryLogout(await this.vault(session));
+    return (await directoryLoginState(await this.policy(session), this.home, await this.vault(session))) ?? null;
   }
 
   async updateSetting(address: string, key: string, value: unknown): Promise<SettingView> {

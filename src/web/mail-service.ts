@@ -135,6 +135,16 @@ export interface SmimeSettingsView {
   firstLaunch: 'enabled' | 'ask-import' | 'disabled';
   settings: SettingView[];
   credentials: CredentialView[];
+  /** A directory that answers bound users only, and whether the user's password for it is kept. */
+  directory: DirectoryLoginView | null;
+}
+
+export interface DirectoryLoginView {
+  url: string;
+  /** The policy's bind DN (locked), else the user's own from their last login. */
+  bindDn: string | null;
+  bindDnLocked: boolean;
+  loggedIn: boolean;
 }
 
 export type ImportOutcome =
@@ -153,6 +163,9 @@ export interface WebMailService {
   smimeSettings(user: string): Promise<SmimeSettingsView>;
   updateSetting(user: string, key: string, value: unknown): Promise<SettingView>;
   effectivePolicy(user: string): Promise<SettingView[]>;
+  /** Checks the bind with the directory, then keeps the DN and password in the user's vault. */
+  directoryLogin(user: string, login: { bindDn?: string; password: string }): Promise<DirectoryLoginView>;
+  directoryLogout(user: string): Promise<DirectoryLoginView | null>;
   importFromMail(
     user: string,
     source: { folder: string; id: string; index: number },

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cachet, caWorkspace, openssl, type CaWorkspace } from './support.js';
 
 let ws: CaWorkspace;
@@ -48,16 +48,13 @@ describe('cachet ca init / cert', () => {
     assert.match(again.stderr, /already exists/);
   });
 
-  test('the CA keys are encrypted PKCS#8 (PBES2, AES-256) that only the passphrase opens; an empty CRL is published', () => {
-    for (const which of ['root', 'issuing']) {
-      const file = `${ws.env.CACHET_HOME}/ca/${which}.key`;
-      assert.match(readFileSync(file, 'utf8'), /^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
-      const parsed = openssl(['asn1parse', '-in', file]);
-      assert.match(parsed.stdout, /PBES2/);
-      assert.match(parsed.stdout, /aes-256-cbc/);
-      assert.equal(openssl(['pkey', '-in', file, '-passin', 'pass:correct horse battery', '-noout']).status, 0);
-      assert.notEqual(openssl(['pkey', '-in', file, '-passin', 'pass:wrong', '-noout']).status, 0);
-    }
+  test('by default the CA keys are in the CA vault (no key file beside it); an empty CRL is published', () => {
+    const settings = JSON.parse(readFileSync(`${ws.env.CACHET_HOME}/ca/ca.json`, 'utf8'));
+    assert.equal(settings.keys.root.store, 'vault');
+    assert.equal(settings.keys.issuing.store, 'vault');
+    assert.notEqual(settings.keys.root.id, settings.keys.issuing.id);
+    assert.equal(readFileSync(`${ws.env.CACHET_HOME}/ca/ca.vault`).subarray(0, 8).toString('latin1'), 'CACHETV1');
+    for (const which of ['root', 'issuing']) assert.equal(existsSync(`${ws.env.CACHET_HOME}/ca/${which}.key`), false);
     const crl = openssl(['crl', '-inform', 'DER', '-in', `${ws.env.CACHET_HOME}/ca/crl.der`, '-noout', '-text']);
     assert.equal(crl.status, 0, crl.stderr);
     assert.match(crl.stdout, /No Revoked Certificates/);

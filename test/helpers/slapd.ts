@@ -76,7 +76,8 @@ async function killPid(pidFile: string): Promise<void> {
   rmSync(pidFile, { force: true });
 }
 
-export async function startSlapd(options: { withTls?: boolean; entries?: LdapEntry[] } = {}): Promise<Slapd> {
+/** `anonymousRead: false` makes the directory answer bound users only (as Active Directory does). */
+export async function startSlapd(options: { withTls?: boolean; entries?: LdapEntry[]; anonymousRead?: boolean } = {}): Promise<Slapd> {
   const dir = mkdtempSync(join(tmpdir(), 'cachet-slapd-'));
   const pidFile = join(dir, 'slapd.pid');
   let stopped = false;
@@ -111,7 +112,7 @@ export async function startSlapd(options: { withTls?: boolean; entries?: LdapEnt
       `directory ${join(dir, 'db')}`,
       'index objectClass,mail,proxyAddresses eq',
       'access to attrs=userPassword by self write by anonymous auth by * none',
-      'access to * by * read',
+      options.anonymousRead === false ? 'access to * by users read by * none' : 'access to * by * read',
       '',
     ].join('\n'));
     const base: LdapEntry[] = [
@@ -127,7 +128,7 @@ export async function startSlapd(options: { withTls?: boolean; entries?: LdapEnt
     const start = async (): Promise<void> => {
       execFileSync('slapd', ['-f', join(dir, 'slapd.conf'), '-h', [`${url}/`, ...(ldapsUrl ? [`${ldapsUrl}/`] : [])].join(' ')], { stdio: 'pipe' });
       for (let i = 0; i < 100; i++) {
-        if (spawnSync('ldapsearch', ['-x', '-H', url, '-b', BASE, '-s', 'base', 'dn'], { stdio: 'ignore' }).status === 0) return;
+        if (spawnSync('ldapsearch', ['-x', '-H', url, '-D', `cn=admin,${BASE}`, '-w', 'admin', '-b', BASE, '-s', 'base', 'dn'], { stdio: 'ignore' }).status === 0) return;
         await new Promise((r) => setTimeout(r, 100));
       }
       throw new Error(`slapd did not come up on ${url}`);

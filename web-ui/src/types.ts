@@ -3,6 +3,7 @@ export type {
   AttachmentView,
   CertificateDetails,
   CredentialView,
+  DirectoryLoginView,
   FolderSummary,
   ImportOutcome,
   MessageSummary,

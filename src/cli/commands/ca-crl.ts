@@ -6,7 +6,7 @@ import { CachetError } from '../../engine/errors.js';
 import { publishCrl, publishRootCrl } from '../../ca/crl.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
-import { caIssuer, caPassphrase, caStore, writeOutputFile } from './ca-support.js';
+import { CA_SECRET_OPTIONS, caIssuer, caStore, withCaUnlock, writeOutputFile } from './ca-support.js';
 
 const help = `usage: cachet ca crl [--root] [--out F] [--pem] [--passphrase-file F]
 
@@ -17,15 +17,16 @@ Options:
   -o, --out F          write the CRL to F (DER unless --pem)
   --pem                PEM instead of DER
   --root               the root's CRL instead (served at /root.crl; the intermediate points there),
-                       signed with the root key, valid 365 days
+                       signed with the root key, valid 7 days
   --passphrase-file F  the CA passphrase (else $CACHET_CA_PASSPHRASE, else a prompt)
+  --pin-file F         for a CA whose keys are on a token: its PIN (else $CACHET_TOKEN_PIN, else a prompt)
 
 Exit statuses: 0 published · 1 no CA · 3 file I/O · 4 passphrase`;
 
 const options = {
   out: { type: 'string', short: 'o' },
   pem: { type: 'boolean' },
-  'passphrase-file': { type: 'string' },
+  ...CA_SECRET_OPTIONS,
   root: { type: 'boolean' },
 } as const;
 
@@ -35,13 +36,10 @@ const command: CliCommand = {
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);
     const store = caStore(context);
-    let der: Uint8Array;
-    if (values.root) {
-      if (!(await store.settings()).intermediate) throw new CachetError('ERR_USAGE', 'this CA has no intermediate: its one CRL is the one "cachet ca crl" makes');
-      der = await publishRootCrl(store, await store.loadKeyPair('root', await caPassphrase(values['passphrase-file'], context)));
-    } else {
-      der = await publishCrl(store, await caIssuer(store, values['passphrase-file'], context));
-    }
+    if (values.root && !(await store.settings()).intermediate) throw new CachetError('ERR_USAGE', 'this CA has no intermediate: its one CRL is the one "cachet ca crl" makes');
+    const der = await withCaUnlock(values, context, async (unlock) => values.root
+      ? publishRootCrl(store, await store.loadKeyPair('root', unlock))
+      : publishCrl(store, await caIssuer(store, unlock)));
     const output = values.pem ? pemEncode(der, 'X509 CRL') : der;
     if (values.out) await writeOutputFile(values.out, output, context, 0o644);
     else context.stdout.write(output);

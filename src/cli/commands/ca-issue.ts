@@ -13,7 +13,7 @@ import { getTemplate } from '../../ca/templates.js';
 import { parseCommandArgs, required } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { readSecret } from '../secrets.js';
-import { caIssuer, caStore, inputPath, writeOutputFile } from './ca-support.js';
+import { CA_SECRET_OPTIONS, caIssuer, caStore, inputPath, withCaUnlock, writeOutputFile } from './ca-support.js';
 
 const help = `usage: cachet ca issue --template T --email E [--name N] --out FILE.p12 [--password-file F] [--legacy] [--key TYPE]
        cachet ca issue --template T --csr REQ.pem --out CERT.pem [--email E] [--chain]
@@ -40,6 +40,7 @@ Options:
   --password-file F    the PKCS#12 password (else $CACHET_PASSWORD, else a prompt)
   --legacy             legacy PKCS#12 encryption (3DES, SHA-1 MAC)
   --passphrase-file F  the CA passphrase (else $CACHET_CA_PASSPHRASE, else a prompt)
+  --pin-file F         for a CA whose keys are on a token: its PIN (else $CACHET_TOKEN_PIN, else a prompt)
   --json               print the issued certificate's serial, subject and dates as JSON
 
 Exit statuses: 0 issued · 1 refused (key too small, bad request) · 2 usage · 3 file I/O · 4 passphrase`;
@@ -54,7 +55,7 @@ const options = {
   chain: { type: 'boolean' },
   'password-file': { type: 'string' },
   legacy: { type: 'boolean' },
-  'passphrase-file': { type: 'string' },
+  ...CA_SECRET_OPTIONS,
   json: { type: 'boolean' },
 } as const;
 
@@ -78,8 +79,7 @@ const command: CliCommand = {
         throw new CachetError('ERR_INPUT_READ', `cannot read the request ${values.csr}`, { cause: error, details: { file: values.csr } });
       }
       const accepted = await acceptRequest(bytes, template, values.email);
-      const issuer = await caIssuer(store, values['passphrase-file'], context);
-      result = await issueCertificate(store, issuer, { template, spki: accepted.spki, email: accepted.email });
+      result = await withCaUnlock(values, context, async (unlock) => issueCertificate(store, await caIssuer(store, unlock), { template, spki: accepted.spki, email: accepted.email }));
       const pem = [result.certificate, ...(values.chain ? await store.chain() : [])].map((c) => pemEncode(c, 'CERTIFICATE')).join('');
       await writeOutputFile(out, pem, context, 0o644);
     } else {
@@ -90,9 +90,8 @@ const command: CliCommand = {
       const password = await readSecret({ file: values['password-file'] === undefined ? undefined : inputPath(values['password-file'], context), envVar: 'CACHET_PASSWORD', promptLabel: `Password for ${out}` }, context);
       checkExportAllowed(template, password);
       const writePfx = await loadPfxWriter();
-      const issuer = await caIssuer(store, values['passphrase-file'], context);
       const keyPair = await generateKeyPairOf(keyType);
-      result = await issueCertificate(store, issuer, { template, spki: keyPair.spki, email });
+      result = await withCaUnlock(values, context, async (unlock) => issueCertificate(store, await caIssuer(store, unlock), { template, spki: keyPair.spki, email }));
       const pfx = await exportPfx({
         template,
         privateKeyPkcs8: new Uint8Array(keyPair.privateKey.export({ type: 'pkcs8', format: 'der' })),

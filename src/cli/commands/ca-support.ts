@@ -1,12 +1,15 @@
 /**
- * What the `cachet ca …` commands share: where the CA lives and how its passphrase is read
- * (--passphrase-file, else $CACHET_CA_PASSPHRASE, else a prompt; never argv).
+ * What the `cachet ca …` commands share: where the CA lives and how its secrets are read — the CA
+ * passphrase (--passphrase-file, else $CACHET_CA_PASSPHRASE, else a prompt) for keys in the CA vault
+ * or key files, the token PIN (--pin-file, else $CACHET_TOKEN_PIN, else a prompt) for keys on a
+ * PKCS#11 token; never argv, and each asked only when a key needs it.
  */
 import { writeFile, rename } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, basename, join, resolve } from 'node:path';
 import { CachetError } from '../../engine/errors.js';
 import { CaStore, type CaKeyPair } from '../../ca/ca-store.js';
+import { CaUnlock } from '../../ca/ca-unlock.js';
 import type { CliContext } from '../context.js';
 import { readSecret } from '../secrets.js';
 
@@ -18,9 +21,36 @@ export async function caPassphrase(file: string | undefined, context: CliContext
   return readSecret({ file: file === undefined ? undefined : resolve(context.cwd, file), envVar: 'CACHET_CA_PASSPHRASE', promptLabel: 'CA passphrase' }, context);
 }
 
-export async function caIssuer(store: CaStore, file: string | undefined, context: CliContext): Promise<CaKeyPair> {
+/** The same variable as the token key source's (src/keys/key-source.ts). */
+export const TOKEN_PIN_ENV = 'CACHET_TOKEN_PIN';
+
+/** The options every command that uses a CA key takes. */
+export const CA_SECRET_OPTIONS = {
+  'passphrase-file': { type: 'string' },
+  'pin-file': { type: 'string' },
+} as const;
+
+/** Lazily reads the CA passphrase and the token PIN, each only if a CA key needs it. Close it after use. */
+export function caUnlock(values: { 'passphrase-file'?: string | undefined; 'pin-file'?: string | undefined }, context: CliContext): CaUnlock {
+  return new CaUnlock({
+    passphrase: () => caPassphrase(values['passphrase-file'], context),
+    pin: () => readSecret({ file: values['pin-file'] === undefined ? undefined : resolve(context.cwd, values['pin-file']), envVar: TOKEN_PIN_ENV, promptLabel: "PIN of the CA's token" }, context),
+  });
+}
+
+export async function caIssuer(store: CaStore, unlock: CaUnlock): Promise<CaKeyPair> {
   await store.settings(); // ERR_CA_NOT_INITIALISED before asking for a passphrase
-  return store.issuer(await caPassphrase(file, context));
+  return store.issuer(unlock);
+}
+
+/** Runs `action` with a CaUnlock for these options, and logs out of the token afterwards. */
+export async function withCaUnlock<T>(values: { 'passphrase-file'?: string | undefined; 'pin-file'?: string | undefined }, context: CliContext, action: (unlock: CaUnlock) => Promise<T>): Promise<T> {
+  const unlock = caUnlock(values, context);
+  try {
+    return await action(unlock);
+  } finally {
+    unlock.close();
+  }
 }
 
 /** Writes a whole output file atomically (temporary file + rename), mode 0600 for secrets. */

@@ -4,7 +4,7 @@
  */
 import { CachetError } from '../../engine/errors.js';
 import { writePfx } from '../../engine/pkcs12/pfx-write.js';
-import { openUserStore } from '../../keys/open-store.js';
+import { openUserStore } from '../vault-passphrase.js';
 import { parseCommandArgs, required } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { openOutput } from '../io.js';

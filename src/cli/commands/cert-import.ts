@@ -6,7 +6,7 @@ import { CachetError, isCachetError } from '../../engine/errors.js';
 import { certificateInfo, type CertificateInfo } from '../../engine/pki/certificate-info.js';
 import type { PfxCredential } from '../../engine/pkcs12/pfx-read.js';
 import type { CredentialRole, StoredCredential } from '../../keys/credential-store.js';
-import { openUserStore } from '../../keys/open-store.js';
+import { openUserStore } from '../vault-passphrase.js';
 import { parseCommandArgs } from '../args.js';
 import { readCertificateFile } from '../certificate-files.js';
 import type { CliCommand, CliContext } from '../context.js';

@@ -4,7 +4,7 @@
  */
 import { isCachetError } from '../../engine/errors.js';
 import type { StoredCredential } from '../../keys/credential-store.js';
-import { openUserStore } from '../../keys/open-store.js';
+import { openUserStore } from '../vault-passphrase.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 

@@ -4,7 +4,7 @@
  * one needs --force (or a yes on the terminal).
  */
 import { CachetError } from '../../engine/errors.js';
-import { openUserStore } from '../../keys/open-store.js';
+import { openUserStore } from '../vault-passphrase.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { findStoredCredential } from '../stored-credential.js';

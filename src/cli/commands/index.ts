@@ -32,6 +32,8 @@ export const COMMANDS: Record<string, string> = {
   'token list': './token-list.js',
   // directory and address book
   lookup: './lookup.js',
+  'directory login': './directory-login.js',
+  'directory logout': './directory-logout.js',
   'addressbook list': './addressbook-list.js',
   'addressbook import': './addressbook-import.js',
   'addressbook accept': './addressbook-accept.js',

@@ -13,13 +13,18 @@ import { parseCommandArgs } from '../args.js';
 import type { CliCommand, CliContext } from '../context.js';
 import { readSecret } from '../secrets.js';
 import { buildValidator, cachetHome, parseAt } from '../trust.js';
+import { personalHome } from '../user-session.js';
+import { openUserStore } from '../vault-passphrase.js';
+import { directoryFromPolicy } from '../../directory/policy-directory.js';
 
 const help = `usage: cachet lookup EMAIL... [--ldap-url URL --base-dn DN (--anonymous | --bind-dn DN --bind-password-file F)]
                     [--ldap-ca FILE] [--starttls] [--source ldap|addressbook|both] [--trust CA.pem]... [--crl F]...
                     [--timeout MS] [--at TIME] [--no-cache] [--json]
 
 Finds each recipient's encryption certificate. Without --ldap-url the policy's directory settings
-(ldapUrl, ldapBaseDn, ldapAnonymous, publicCertificateSource) apply. A certificate is chosen only if it
+(ldapUrl, ldapBaseDn, ldapAnonymous, ldapBindDn, ldapStartTls, ldapTlsCaFile, ldapTimeoutMs,
+ldapSizeLimit, publicCertificateSource) apply; a bound directory takes the password kept in your
+credential vault by "cachet directory login". A certificate is chosen only if it
 is valid now, chains to a trusted CA (your trust store plus --trust), is not revoked, can encrypt, and
 names the address; every other candidate is listed with the reason it was set aside. When the directory
 cannot be reached, earlier answers are taken from the cache ($CACHET_HOME/directory-cache.json), and
@@ -38,6 +43,8 @@ Options:
   --crl FILE                a CRL to check revocation against (repeatable)
   --timeout MS              connect and search timeout (default 5000)
   --at TIME                 choose as of this ISO 8601 time instead of now
+  --as ADDRESS              act as this mail user (their address book and vault)
+  --passphrase-file F       your vault's passphrase, to read the kept directory password
   --no-cache                neither use nor record cached directory answers
   --json                    print {"recipients": [...]}
 
@@ -59,6 +66,8 @@ const options = {
   at: { type: 'string' },
   'no-cache': { type: 'boolean' },
   json: { type: 'boolean' },
+  as: { type: 'string' },
+  'passphrase-file': { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseCommandArgs<typeof options>>['values'];
@@ -96,23 +105,25 @@ async function directoryConfig(values: Values, context: CliContext): Promise<{ c
   }
   const policy = await loadEffectivePolicy({ home: cachetHome(context), policyFile: context.env.CACHET_POLICY });
   const order = (source as SourceOrder | undefined) ?? (policy.string('publicCertificateSource') as SourceOrder);
-  const url = policy.get('ldapUrl');
-  const baseDn = policy.get('ldapBaseDn');
-  if (typeof url !== 'string' || typeof baseDn !== 'string') {
+  const personal = await personalHome(context, values.as);
+  const fromPolicy = await directoryFromPolicy(policy, {
+    home: cachetHome(context),
+    secrets: () => openUserStore({ ...context, env: { ...context.env, CACHET_HOME: personal } }, { passphraseFile: values['passphrase-file'] }),
+  });
+  if (!fromPolicy) {
     if (order === 'addressbook') return { order };
     throw new CachetError('ERR_USAGE', 'no directory is configured: give --ldap-url URL --base-dn DN (--anonymous | --bind-dn DN), or set ldapUrl and ldapBaseDn in the policy');
   }
-  if (!policy.boolean('ldapAnonymous') && !values['bind-dn']) throw new CachetError('ERR_USAGE', 'the directory policy forbids anonymous access: give --bind-dn DN --bind-password-file F');
+  // Flags given beside the policy's directory override its connection details, never its server.
   const bindDn = values['bind-dn'];
   const config: DirectoryConfig = {
-    url,
-    baseDn,
-    anonymous: bindDn === undefined,
-    ...(bindDn ? { bindDn, bindPassword: () => readSecret({ file: values['bind-password-file'], envVar: 'CACHET_LDAP_PASSWORD', promptLabel: `Password for ${bindDn}` }, context) } : {}),
+    ...fromPolicy,
+    ...(bindDn ? { anonymous: false, bindDn, bindPassword: () => readSecret({ file: values['bind-password-file'], envVar: 'CACHET_LDAP_PASSWORD', promptLabel: `Password for ${bindDn}` }, context) } : {}),
     ...(values.starttls ? { startTls: true } : {}),
     ...(tlsCa ? { tlsCa } : {}),
     ...(timeoutMs ? { timeoutMs } : {}),
   };
+  if (bindDn) delete config.bindCredentials;
   return { config, order };
 }
 
@@ -151,7 +162,7 @@ const command: CliCommand = {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });
     if (positionals.length === 0) throw new CachetError('ERR_USAGE', 'give at least one e-mail address to look up');
     const { config, order } = await directoryConfig(values, context);
-    const home = cachetHome(context);
+    const home = await personalHome(context, values.as);
     const useCache = values['no-cache'] !== true;
     const results = await resolveRecipients(positionals, {
       directory: config,

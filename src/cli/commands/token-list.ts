@@ -4,18 +4,21 @@
  */
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
-import { openKeySource } from '../../keys/key-source.js';
+import { readSecret } from '../secrets.js';
+import { TOKEN_PIN_ENV } from '../../keys/key-source.js';
+import { DEFAULT_PKCS11_MODULE, Pkcs11Token } from '../../keys/pkcs11/token.js';
+import { tokenEntries } from '../../keys/token-credential-store.js';
 
 const help = `usage: cachet token list [--module M] [--token-label L] [--pin-file F] [--json]
 
 Lists the credentials on a PKCS#11 token (smart card, HSM): CKA_ID, role and holder. The keys stay on
-the token.
+the token. A dual-purpose certificate is listed once per role.
 
 Options:
-  --module M        the PKCS#11 module (default /usr/lib/softhsm/libsofthsm2.so)
+  --module M        the PKCS#11 module (default ${DEFAULT_PKCS11_MODULE})
   --token-label L   which token (default the first one present)
-  --pin-file F      the PIN (else $CACHET_TOKEN_PIN, else a prompt)
-  --json            print {"credentials": [...]}
+  --pin-file F      the PIN (else $${TOKEN_PIN_ENV}, else a prompt)
+  --json            print {"credentials": [{"id", "fingerprint", "role", "subject"}]}
 
 Exit statuses: 0 listed · 4 wrong or locked PIN · 1 token absent or failing`;
 
@@ -31,19 +34,14 @@ const command: CliCommand = {
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);
-    const source = await openKeySource(
-      'derivedCredentials',
-      {
-        token: {
-          ...(values.module !== undefined ? { module: values.module } : {}),
-          ...(values['token-label'] !== undefined ? { tokenLabel: values['token-label'] } : {}),
-          ...(values['pin-file'] !== undefined ? { pinFile: values['pin-file'] } : {}),
-        },
-      },
-      context,
-    );
+    const pin = await readSecret({ file: values['pin-file'], envVar: TOKEN_PIN_ENV, promptLabel: 'PIN of your token' }, context);
+    const token = Pkcs11Token.open({
+      module: values.module ?? DEFAULT_PKCS11_MODULE,
+      pin,
+      ...(values['token-label'] !== undefined ? { tokenLabel: values['token-label'] } : {}),
+    });
     try {
-      const list = (await source.credentials()).map((c) => ({ id: c.id, role: c.role, subject: c.subject }));
+      const list = tokenEntries(token).map((e) => ({ id: e.token.id, fingerprint: e.stored.id, role: e.stored.role, subject: e.stored.subject }));
       if (values.json) {
         context.stdout.write(`${JSON.stringify({ credentials: list })}\n`);
       } else if (list.length === 0) {
@@ -53,7 +51,7 @@ const command: CliCommand = {
       }
       return 0;
     } finally {
-      await source.close();
+      token.close();
     }
   },
 };

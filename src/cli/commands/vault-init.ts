@@ -3,7 +3,7 @@
  * Creates the user's empty credential vault in $CACHET_HOME with a new passphrase.
  */
 import { CachetError } from '../../engine/errors.js';
-import { openUserStore, userVaultPath } from '../../keys/open-store.js';
+import { openUserStore, userVaultPath } from '../vault-passphrase.js';
 import { existsSync } from 'node:fs';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';

@@ -4,7 +4,9 @@
  * and decrypts by asking the token (pkcs11js, a maintained binding). The engine sees only a
  * PrivateKeyHandle, exactly as for keys in the vault.
  */
-import { createHash, createPublicKey, randomBytes, X509Certificate } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes, X509Certificate, type JsonWebKey as NodeJsonWebKey, type KeyObject } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
 import * as pkcs11Namespace from 'pkcs11js';
 
 // pkcs11js is CommonJS: under Node's ESM loader its constants live on the default export only.
@@ -42,6 +44,21 @@ function tokenError(error: unknown, what: string): CachetError {
   if (/CKR_PIN_LOCKED/.test(message)) return new CachetError('ERR_TOKEN_PIN_LOCKED', 'the token PIN is locked; ask your administrator to unblock it', { cause: error });
   if (/CKR_TOKEN_NOT_PRESENT|CKR_DEVICE_REMOVED|CKR_SLOT_ID_INVALID/.test(message)) return new CachetError('ERR_TOKEN_ABSENT', 'the token is not present', { cause: error });
   return new CachetError('ERR_TOKEN_FAILURE', `the token failed while ${what}: ${message}`, { cause: error });
+}
+
+/** What {@link Pkcs11Token.generateKeyPair} makes. */
+export type TokenKeySpec = { kind: 'rsa'; bits: number } | { kind: 'ec'; curve: 'P-256' | 'P-384' };
+
+/** CKA_EC_PARAMS: the DER OBJECT IDENTIFIER of the named curve (RFC 5480 §2.1.1.1). */
+const CURVE_OIDS: Record<'P-256' | 'P-384', string> = {
+  'P-256': '06082a8648ce3d030107',
+  'P-384': '06052b81040022',
+};
+
+/** CKA_SERIAL_NUMBER is the DER INTEGER (tag and length included), PKCS#11 v2.40 §4.6.3. */
+function derInteger(value: Buffer): Buffer {
+  const length = value.length < 0x80 ? Buffer.from([value.length]) : Buffer.from([0x81, value.length]);
+  return Buffer.concat([Buffer.from([0x02]), length, value]);
 }
 
 /** DER Ecdsa-Sig-Value from the token's raw r‖s (what CMS carries). */
@@ -130,9 +147,149 @@ export class Pkcs11Token {
 
   /** A handle that signs and decrypts with the token key of `credential`. */
   privateKey(credential: TokenCredential): PrivateKeyHandle {
-    const [key] = this.find([{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, { type: pkcs11js.CKA_ID, value: Buffer.from(credential.id, 'hex') }]);
-    if (!key) throw new CachetError('ERR_KEY_NOT_FOUND', `the token holds no private key for ${credential.label || credential.id}`);
-    const publicKey = new X509Certificate(credential.certificate).publicKey;
+    return this.privateKeyById(credential.id, new X509Certificate(credential.certificate).publicKey, credential.label);
+  }
+
+  /**
+   * A handle for the private key with CKA_ID `id` (hex), whose public half is `publicKey` (an SPKI DER
+   * or KeyObject): for a key that has no certificate on the token yet, such as a CA key that is about
+   * to sign its own certificate.
+   */
+  privateKeyById(id: string, publicKey: KeyObject | Uint8Array, label = ''): PrivateKeyHandle {
+    const [key] = this.find([{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, { type: pkcs11js.CKA_ID, value: Buffer.from(id, 'hex') }]);
+    if (!key) throw new CachetError('ERR_KEY_NOT_FOUND', `the token holds no private key for ${label || id}`);
+    return this.keyHandle(key, publicKey instanceof Uint8Array ? createPublicKey({ key: Buffer.from(publicKey), format: 'der', type: 'spki' }) : publicKey);
+  }
+
+  /**
+   * Generates a key pair ON the token (C_GenerateKeyPair): the private key is a token object,
+   * private, CKA_SENSITIVE and not CKA_EXTRACTABLE, so it never leaves the token; both halves carry
+   * `id` (hex) as CKA_ID and `label` as CKA_LABEL. Returns the public key as SPKI DER.
+   */
+  async generateKeyPair(spec: TokenKeySpec, id: string, label: string): Promise<Uint8Array> {
+    const common = [
+      { type: pkcs11js.CKA_TOKEN, value: true },
+      { type: pkcs11js.CKA_ID, value: Buffer.from(id, 'hex') },
+      { type: pkcs11js.CKA_LABEL, value: Buffer.from(label, 'utf8') },
+    ];
+    const privateTemplate: Template = [
+      ...common,
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+      { type: pkcs11js.CKA_PRIVATE, value: true },
+      { type: pkcs11js.CKA_SENSITIVE, value: true },
+      { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+      { type: pkcs11js.CKA_SIGN, value: true },
+    ];
+    let mechanism: number;
+    let publicTemplate: Template;
+    if (spec.kind === 'rsa') {
+      mechanism = pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN;
+      publicTemplate = [
+        ...common,
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
+        { type: pkcs11js.CKA_VERIFY, value: true },
+        { type: pkcs11js.CKA_MODULUS_BITS, value: spec.bits },
+        { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: Buffer.from([0x01, 0x00, 0x01]) },
+      ];
+    } else {
+      mechanism = pkcs11js.CKM_EC_KEY_PAIR_GEN;
+      publicTemplate = [
+        ...common,
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
+        { type: pkcs11js.CKA_VERIFY, value: true },
+        { type: pkcs11js.CKA_EC_PARAMS, value: Buffer.from(CURVE_OIDS[spec.curve], 'hex') },
+      ];
+    }
+    let pair: pkcs11Namespace.KeyPair;
+    try {
+      pair = await this.module.C_GenerateKeyPairAsync(this.session, { mechanism }, publicTemplate, privateTemplate);
+    } catch (error) {
+      throw tokenError(error, 'generating a key pair');
+    }
+    try {
+      return this.publicKeySpki(pair.publicKey, spec);
+    } catch (error) {
+      throw tokenError(error, 'reading the new public key');
+    }
+  }
+
+  /** The SPKI DER of a public key object (RSA: modulus and exponent; EC: the point, CKA_EC_POINT). */
+  private publicKeySpki(handle: Buffer, spec: TokenKeySpec): Uint8Array {
+    let jwk: NodeJsonWebKey;
+    if (spec.kind === 'rsa') {
+      const [n, e] = this.module.C_GetAttributeValue(this.session, handle, [{ type: pkcs11js.CKA_MODULUS }, { type: pkcs11js.CKA_PUBLIC_EXPONENT }]);
+      if (!n?.value || !e?.value) throw new Error('the token returned no RSA modulus or exponent');
+      jwk = { kty: 'RSA', n: (n.value as Buffer).toString('base64url'), e: (e.value as Buffer).toString('base64url') };
+    } else {
+      const [point] = this.module.C_GetAttributeValue(this.session, handle, [{ type: pkcs11js.CKA_EC_POINT }]);
+      if (!point?.value) throw new Error('the token returned no EC point');
+      let bytes = point.value as Buffer;
+      const size = CURVES[spec.curve]!.size;
+      // PKCS#11 v2.40 §2.3.3: CKA_EC_POINT is "DER-encoding of ANSI X9.62 ECPoint value Q", i.e. an
+      // OCTET STRING around 04‖x‖y; some modules give the bare point. Both are accepted.
+      if (bytes.length !== 2 * size + 1) bytes = bytes.subarray(bytes[1]! & 0x80 ? 2 + (bytes[1]! & 0x7f) : 2);
+      if (bytes.length !== 2 * size + 1 || bytes[0] !== 0x04) throw new Error('the token returned an EC point Cachet cannot read');
+      jwk = { kty: 'EC', crv: spec.curve, x: bytes.subarray(1, 1 + size).toString('base64url'), y: bytes.subarray(1 + size).toString('base64url') };
+    }
+    return new Uint8Array(createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'der' }));
+  }
+
+  /** Stores a certificate on the token under CKA_ID `id` (hex), beside the key pair it certifies. */
+  writeCertificate(certificate: Uint8Array, id: string, label: string): void {
+    const parsed = AsnConvert.parse(Buffer.from(certificate), Certificate);
+    try {
+      this.module.C_CreateObject(this.session, [
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_CERTIFICATE },
+        { type: pkcs11js.CKA_CERTIFICATE_TYPE, value: pkcs11js.CKC_X_509 },
+        { type: pkcs11js.CKA_TOKEN, value: true },
+        { type: pkcs11js.CKA_PRIVATE, value: false },
+        { type: pkcs11js.CKA_ID, value: Buffer.from(id, 'hex') },
+        { type: pkcs11js.CKA_LABEL, value: Buffer.from(label, 'utf8') },
+        { type: pkcs11js.CKA_SUBJECT, value: Buffer.from(AsnConvert.serialize(parsed.tbsCertificate.subject)) },
+        { type: pkcs11js.CKA_ISSUER, value: Buffer.from(AsnConvert.serialize(parsed.tbsCertificate.issuer)) },
+        { type: pkcs11js.CKA_SERIAL_NUMBER, value: derInteger(Buffer.from(parsed.tbsCertificate.serialNumber)) },
+        { type: pkcs11js.CKA_VALUE, value: Buffer.from(certificate) },
+      ]);
+    } catch (error) {
+      throw tokenError(error, 'writing a certificate');
+    }
+  }
+
+  /** The certificate stored under CKA_ID `id` (hex), if any. */
+  certificateById(id: string): Buffer | undefined {
+    const [handle] = this.find([{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_CERTIFICATE }, { type: pkcs11js.CKA_ID, value: Buffer.from(id, 'hex') }]);
+    if (!handle) return undefined;
+    const [value] = this.module.C_GetAttributeValue(this.session, handle, [{ type: pkcs11js.CKA_VALUE }]);
+    return value?.value as Buffer;
+  }
+
+  /** Whether any object (key or certificate) carries CKA_ID `id` (hex). */
+  hasObject(id: string): boolean {
+    return this.find([{ type: pkcs11js.CKA_ID, value: Buffer.from(id, 'hex') }]).length > 0;
+  }
+
+  /** Security attributes of the private key `id`: what a caller checks to be sure it cannot leave. */
+  privateKeyAttributes(id: string): { sensitive: boolean; extractable: boolean; alwaysSensitive: boolean; neverExtractable: boolean; local: boolean } | undefined {
+    const [key] = this.find([{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, { type: pkcs11js.CKA_ID, value: Buffer.from(id, 'hex') }]);
+    if (!key) return undefined;
+    const values = this.module.C_GetAttributeValue(this.session, key, [
+      { type: pkcs11js.CKA_SENSITIVE }, { type: pkcs11js.CKA_EXTRACTABLE }, { type: pkcs11js.CKA_ALWAYS_SENSITIVE }, { type: pkcs11js.CKA_NEVER_EXTRACTABLE }, { type: pkcs11js.CKA_LOCAL },
+    ]).map((a) => (a.value as Buffer)[0] === 1);
+    return { sensitive: values[0]!, extractable: values[1]!, alwaysSensitive: values[2]!, neverExtractable: values[3]!, local: values[4]! };
+  }
+
+  /** Removes every object with CKA_ID `id` (hex): undoes a half-finished setup. */
+  destroyObjects(id: string): void {
+    for (const handle of this.find([{ type: pkcs11js.CKA_ID, value: Buffer.from(id, 'hex') }])) {
+      try {
+        this.module.C_DestroyObject(this.session, handle);
+      } catch {
+        // best effort: the caller reports the original failure
+      }
+    }
+  }
+
+  private keyHandle(key: Buffer, publicKey: KeyObject): PrivateKeyHandle {
     const type = publicKey.asymmetricKeyType;
     const operate = (what: string, run: () => Buffer): Buffer => {
       try {

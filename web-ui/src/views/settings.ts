@@ -1,7 +1,7 @@
 /** Settings → S/MIME: the user's switches (locked ones shown as locked) and the chosen certificates. */
 import { ApiError, getJson, sendJson } from '../api.js';
 import { clear, h, icon } from '../dom.js';
-import type { SettingView, SmimeSettingsView } from '../types.js';
+import type { DirectoryLoginView, SettingView, SmimeSettingsView } from '../types.js';
 import { certificatePanel } from './status.js';
 
 const LABELS: Record<string, string> = {
@@ -33,6 +33,57 @@ function settingSwitch(setting: SettingView, feedback: HTMLElement): HTMLElement
   );
 }
 
+/**
+ * A directory that answers bound users only: the password is checked by the server against the
+ * directory and kept in the user's vault; the browser never stores it.
+ */
+function directorySection(initial: DirectoryLoginView): HTMLElement {
+  const section = h('section', { className: 'directory', 'aria-labelledby': 'directory-title', 'data-testid': 'directory' });
+  const render = (state: DirectoryLoginView, message?: HTMLElement): void => {
+    clear(section);
+    section.append(h('h2', { id: 'directory-title' }, 'Directory'));
+    if (message) section.append(message);
+    if (state.loggedIn) {
+      const forget = h('button', { type: 'button' }, 'Forget the password');
+      forget.addEventListener('click', async () => {
+        try {
+          const result = await sendJson<{ directory: DirectoryLoginView | null }>('POST', '/api/directory/logout', {});
+          if (result.directory) render(result.directory, h('p', { className: 'notice tone-neutral' }, 'The directory password is forgotten.'));
+        } catch (e) {
+          render(state, h('p', { className: 'form-error', role: 'alert' }, e instanceof ApiError ? e.message : 'Could not forget the password'));
+        }
+      });
+      section.append(h('p', {}, `Recipients' certificates are looked up in ${state.url} as ${state.bindDn ?? 'you'}.`), forget);
+      return;
+    }
+    const dn = h('input', { id: 'directory-dn', name: 'bindDn', autocomplete: 'username', value: state.bindDn ?? '', required: true });
+    dn.readOnly = state.bindDnLocked;
+    const password = h('input', { id: 'directory-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+    const form = h(
+      'form',
+      { className: 'directory-login' },
+      h('p', { className: 'notice tone-warn' }, `The directory ${state.url} needs your password to find recipients' certificates.`),
+      h('label', { for: 'directory-dn' }, state.bindDnLocked ? 'Bind DN (set by your administrator)' : 'Bind DN'),
+      dn,
+      h('label', { for: 'directory-password' }, 'Directory password'),
+      password,
+      h('button', { type: 'submit', className: 'primary' }, 'Check and keep'),
+    );
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      try {
+        const next = await sendJson<DirectoryLoginView>('POST', '/api/directory/login', { password: password.value, ...(state.bindDnLocked ? {} : { bindDn: dn.value }) });
+        render(next, h('p', { className: 'notice tone-good', role: 'status' }, 'The directory accepted your password; it is kept in your vault.'));
+      } catch (e) {
+        render(state, h('p', { className: 'form-error', role: 'alert' }, e instanceof ApiError ? e.message : 'The directory could not be reached'));
+      }
+    });
+    section.append(form);
+  };
+  render(initial);
+  return section;
+}
+
 export async function settingsView(container: HTMLElement): Promise<void> {
   clear(container);
   const view = await getJson<SmimeSettingsView>('/api/settings/smime');
@@ -51,6 +102,7 @@ export async function settingsView(container: HTMLElement): Promise<void> {
       firstLaunch,
       ...view.settings.filter((s) => s.key in LABELS).map((s) => settingSwitch(s, feedback)),
       feedback,
+      view.directory ? directorySection(view.directory) : null,
       h('h2', {}, 'Your certificates'),
       view.credentials.length === 0
         ? h('p', { className: 'muted' }, 'No certificates yet. Import them from the mail your administrator sent (open it and choose "Import certificate").')

@@ -1,0 +1,48 @@
+/**
+ * cachet vault list [--app-token T | --app-token-file F] [--json]
+ * What the shared vault holds, as an enrolled app sees it: certificates, roles, ids — never a key.
+ */
+import { VaultServiceClient } from '../../keys/vault-service/client.js';
+import { listVaultCredentials } from '../../keys/vault-service/remote-store.js';
+import { parseCommandArgs } from '../args.js';
+import type { CliCommand } from '../context.js';
+import { cachetHome } from '../trust.js';
+import { APP_TOKEN_OPTIONS, readAppToken } from '../vault-app-token.js';
+
+const help = `usage: cachet vault list [--app-token T | --app-token-file F] [--json]
+
+Lists the credentials in the shared vault, through the running vault service, as an enrolled app:
+id (SHA-256 of the certificate), role, whether active, holder. The keys stay in the service.
+
+Options:
+  --app-token T        this app's enrolment token (else --app-token-file, $CACHET_VAULT_APP_TOKEN,
+                       or $CACHET_HOME/vault-app-token)
+  --app-token-file F   read the token from F
+  --json               print {"credentials": [{"id", "role", "active", "subject", "email", "notAfter",
+                       "certificate" (base64 DER)}]}
+
+Exit statuses: 0 listed · 1 locked vault · 6 no vault service running · 7 app not enrolled or revoked`;
+
+const options = { ...APP_TOKEN_OPTIONS, json: { type: 'boolean' } } as const;
+
+const command: CliCommand = {
+  summary: 'list the credentials in the shared vault (as an enrolled app)',
+  help,
+  async run(args, context) {
+    const { values } = parseCommandArgs(args, options);
+    const token = await readAppToken(values, context);
+    const client = await VaultServiceClient.connect(cachetHome(context));
+    const credentials = await listVaultCredentials(client, token);
+    if (values.json) {
+      const list = credentials.map((c) => ({ id: c.id, role: c.role, active: c.active, subject: c.subject, email: c.email, notAfter: c.notAfter, certificate: Buffer.from(c.certificate).toString('base64') }));
+      context.stdout.write(`${JSON.stringify({ credentials: list })}\n`);
+    } else if (credentials.length === 0) {
+      context.stdout.write('the shared vault holds no credentials\n');
+    } else {
+      for (const c of credentials) context.stdout.write(`${c.id.slice(0, 16)}  ${c.role.padEnd(10)}  ${c.active ? 'active  ' : 'inactive'}  ${c.email[0] ?? c.subject}\n`);
+    }
+    return 0;
+  },
+};
+
+export default command;

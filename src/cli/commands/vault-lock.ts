@@ -1,0 +1,29 @@
+/**
+ * cachet vault lock
+ * Makes the running vault service forget the opened vault (keys and the key derived from the passphrase).
+ */
+import { VaultServiceClient } from '../../keys/vault-service/client.js';
+import { parseCommandArgs } from '../args.js';
+import type { CliCommand } from '../context.js';
+import { cachetHome } from '../trust.js';
+
+const help = `usage: cachet vault lock
+
+Locks the running vault service: it forgets your opened vault — its keys and the key derived from
+your passphrase — and answers apps "the vault is locked" until "cachet vault unlock".
+
+Exit statuses: 0 locked · 6 no vault service running`;
+
+const command: CliCommand = {
+  summary: 'lock the running vault service',
+  help,
+  async run(args, context) {
+    parseCommandArgs(args, {});
+    const client = await VaultServiceClient.connect(cachetHome(context));
+    await client.owner('lock');
+    context.stdout.write('the vault service is locked\n');
+    return 0;
+  },
+};
+
+export default command;

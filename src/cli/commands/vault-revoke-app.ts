@@ -1,0 +1,32 @@
+/**
+ * cachet vault revoke-app NAME
+ * Revokes an enrolled app: the vault service refuses its token from the next request on.
+ */
+import { CachetError } from '../../engine/errors.js';
+import { revokeApp } from '../../keys/vault-service/app-registry.js';
+import { parseCommandArgs } from '../args.js';
+import type { CliCommand } from '../context.js';
+import { cachetHome } from '../trust.js';
+
+const help = `usage: cachet vault revoke-app NAME
+
+Revokes the app NAME: the vault service refuses its token from the next request on (a running
+service needs no restart). Enrol it again to give it a new token.
+
+Exit statuses: 0 revoked · 2 no such app`;
+
+const command: CliCommand = {
+  summary: 'revoke an app from the vault service',
+  help,
+  async run(args, context) {
+    const { positionals } = parseCommandArgs(args, {}, { positionals: true });
+    const [name, extra] = positionals;
+    if (name === undefined) throw new CachetError('ERR_USAGE', 'name the app to revoke');
+    if (extra !== undefined) throw new CachetError('ERR_USAGE', `unexpected argument "${extra}"`);
+    await revokeApp(cachetHome(context), name);
+    context.stdout.write(`revoked "${name}": the vault service no longer answers it\n`);
+    return 0;
+  },
+};
+
+export default command;

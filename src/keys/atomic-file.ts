@@ -1,0 +1,36 @@
+/**
+ * Owner-only files written so that a crash leaves either the old or the new contents: write a
+ * temporary file (mode 0600), fsync, rename over the target, fsync the directory.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { CachetError } from '../engine/errors.js';
+
+/** @param what names the file in the error, e.g. "the credential vault". */
+export async function writeFileAtomically(path: string, bytes: Uint8Array | string, what = ''): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const temporary = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const handle = await open(temporary, 'wx', 0o600);
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw new CachetError('ERR_OUTPUT_WRITE', `cannot write ${what ? `${what} ` : ''}${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+  }
+  const dirHandle = await open(dir, 'r');
+  try {
+    await dirHandle.sync();
+  } catch {
+    // Some file systems cannot fsync a directory; the rename itself has happened.
+  } finally {
+    await dirHandle.close();
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The vault service's protocol: JSON over HTTP/1.1, `POST /v1/<operation>`, the caller's token in
+ * `Authorization: Bearer …`. Why HTTP and JSON: node:http speaks it over a Unix socket (`socketPath`)
+ * and over TLS alike, gives request/response framing and body limits without a hand-written framing
+ * layer, and every message stays readable in a test or a packet capture. Binary fields are base64.
+ *
+ * What crosses the socket: certificates, roles and ids; data to sign and signatures; wrapped
+ * content-encryption keys and the keys they unwrap; ECDH shared secrets. Never a private key.
+ */
+import { CachetError, ERROR_CODES, type CachetErrorCode } from '../../engine/errors.js';
+import type { DigestAlgorithm, KeyTransportPadding, SignatureScheme } from '../../engine/keys.js';
+import type { CredentialRole, StoredCredential } from '../credential-store.js';
+
+export const PROTOCOL_PREFIX = '/v1/';
+
+/** Operations an enrolled app may ask for. */
+export type AppOperation = 'list' | 'sign' | 'decrypt' | 'derive' | 'deposit';
+/** Operations of the vault's owner (authenticated by the control token in the endpoint file). */
+export type OwnerOperation = 'status' | 'unlock' | 'lock' | 'passphrase';
+
+export interface WireCredential {
+  id: string;
+  role: CredentialRole;
+  active: boolean;
+  certificate: string;
+  chain: string[];
+  subject: string;
+  email: string[];
+  notAfter: string;
+  addedAt: string;
+  friendlyName?: string;
+}
+
+export interface SignRequest {
+  id: string;
+  data: string;
+  scheme: SignatureScheme;
+  digest: DigestAlgorithm;
+}
+
+export interface DecryptRequest {
+  id: string;
+  encryptedKey: string;
+  padding: { scheme: 'rsa-pkcs1'; expectedLength: number } | { scheme: 'rsa-oaep'; hash: 'sha1' | 'sha256' | 'sha384' | 'sha512'; label?: string };
+}
+
+export interface DeriveRequest {
+  id: string;
+  originatorPublicKeySpki: string;
+}
+
+export interface DepositRequest {
+  pkcs12: string;
+  password: string;
+  role?: CredentialRole;
+  replaceActive?: boolean;
+}
+
+export interface StatusResponse {
+  locked: boolean;
+  /** Seconds of inactivity after which the service locks itself. */
+  idleSeconds: number;
+  pid: number;
+}
+
+export const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+export const unb64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
+
+export function toWireCredential(c: StoredCredential): WireCredential {
+  return {
+    id: c.id,
+    role: c.role,
+    active: c.active,
+    certificate: b64(c.certificate),
+    chain: c.chain.map(b64),
+    subject: c.subject,
+    email: [...c.email],
+    notAfter: c.notAfter,
+    addedAt: c.addedAt,
+    ...(c.friendlyName !== undefined ? { friendlyName: c.friendlyName } : {}),
+  };
+}
+
+/** Keys of the shared vault never leave the service: a deposited credential is never exportable. */
+export function fromWireCredential(c: WireCredential): StoredCredential {
+  return {
+    id: c.id,
+    role: c.role,
+    active: c.active,
+    certificate: unb64(c.certificate),
+    chain: c.chain.map(unb64),
+    subject: c.subject,
+    email: [...c.email],
+    notAfter: c.notAfter,
+    addedAt: c.addedAt,
+    exportable: false,
+    ...(c.friendlyName !== undefined ? { friendlyName: c.friendlyName } : {}),
+  };
+}
+
+export function paddingToWire(padding: KeyTransportPadding): DecryptRequest['padding'] {
+  if (padding.scheme === 'rsa-pkcs1') return { scheme: 'rsa-pkcs1', expectedLength: padding.expectedLength };
+  return { scheme: 'rsa-oaep', hash: padding.hash, ...(padding.label ? { label: b64(padding.label) } : {}) };
+}
+
+export function paddingFromWire(padding: DecryptRequest['padding']): KeyTransportPadding {
+  if (padding?.scheme === 'rsa-pkcs1' && Number.isInteger(padding.expectedLength) && padding.expectedLength > 0 && padding.expectedLength <= 64) {
+    return { scheme: 'rsa-pkcs1', expectedLength: padding.expectedLength };
+  }
+  if (padding?.scheme === 'rsa-oaep' && ['sha1', 'sha256', 'sha384', 'sha512'].includes(padding.hash)) {
+    return { scheme: 'rsa-oaep', hash: padding.hash, ...(padding.label ? { label: unb64(padding.label) } : {}) };
+  }
+  throw new CachetError('ERR_USAGE', 'the decryption request names no known padding');
+}
+
+/** HTTP status for an error answer (the code carries the meaning; the status helps generic tools). */
+export function httpStatusFor(code: CachetErrorCode): number {
+  switch (code) {
+    case 'ERR_VAULT_ACCESS_DENIED':
+      return 403;
+    case 'ERR_VAULT_LOCKED':
+      return 423;
+    case 'ERR_INTERNAL':
+      return 500;
+    default:
+      return 400;
+  }
+}
+
+export function errorToWire(error: CachetError): { error: { code: CachetErrorCode; message: string; details?: Record<string, unknown> } } {
+  return { error: error.toJSON() };
+}
+
+/** Rebuilds the service's error on the app's side; an unknown code is a protocol fault. */
+export function errorFromWire(body: unknown): CachetError {
+  const error = (body as { error?: { code?: string; message?: string; details?: Record<string, unknown> } })?.error;
+  if (error && typeof error.code === 'string' && Object.hasOwn(ERROR_CODES, error.code)) {
+    return new CachetError(error.code as CachetErrorCode, error.message, { details: error.details ?? {} });
+  }
+  return new CachetError('ERR_INTERNAL', 'the vault service gave an answer this version does not understand');
+}
