@@ -8,11 +8,14 @@ import { join } from 'node:path';
 import type { CertificateValidator } from '../engine/pki/validator.js';
 import type { CredentialStore } from '../keys/credential-store.js';
 import type { FileCredentialStore } from '../keys/file-credential-store.js';
-import { openUserStore } from './vault-passphrase.js';
+import { openUserStore, readVaultPassphrase } from './vault-passphrase.js';
+import { openCredentialSource, TOKEN_PIN_ENV, type CertificateSource, type CredentialSource } from '../keys/key-source.js';
+import { readSecret } from './secrets.js';
 import { loadEffectivePolicy, type EffectivePolicy } from '../policy/policy.js';
 import { LocalTransport, SmtpTransport, type SmtpSettings, type Transport } from '../mail/transport.js';
 import { ImapMailbox, type ImapSettings } from '../mail/imap.js';
 import { recipientResolver, type RecipientResolver } from '../client/recipients.js';
+import { certificateSourceOf } from '../client/certificate-source.js';
 import { currentUser, findUser, listUsers, type LocalUser } from '../client/users.js';
 import type { CliContext } from './context.js';
 import { buildValidator, cachetHome } from './trust.js';
@@ -27,7 +30,13 @@ export interface UserSession {
   transport: Transport;
   /** Recipients' certificates from the address book and the directory, as the policy orders them. */
   resolveRecipients: RecipientResolver;
+  /** The user's keys, from the certificate source the admin's policy names: the vault file (email),
+   *  the token (derivedCredentials) or the vault service (sharedVault). */
   store(createIfMissing?: boolean): Promise<CredentialStore>;
+  /** Which source that is, for "it holds nothing: do this" messages. */
+  source: CertificateSource;
+  /** Lets go of the source (ends a token session). */
+  close(): Promise<void>;
 }
 
 interface AccountConfig {
@@ -35,7 +44,14 @@ interface AccountConfig {
   imap?: ImapSettings;
 }
 
-export async function openUserSession(context: CliContext, options: { as?: string | undefined; passphraseFile?: string | undefined }): Promise<UserSession> {
+export interface UserSessionOptions {
+  as?: string | undefined;
+  passphraseFile?: string | undefined;
+  /** derivedCredentials: the token PIN's file (else $CACHET_TOKEN_PIN, else a prompt). */
+  pinFile?: string | undefined;
+}
+
+export async function openUserSession(context: CliContext, options: UserSessionOptions): Promise<UserSession> {
   const home = cachetHome(context);
   const localUser = await currentUser(home, options.as ?? context.env.CACHET_USER);
   const userContext: CliContext = { ...context, env: { ...context.env, CACHET_HOME: localUser.dir, CACHET_ORG_HOME: home } };
@@ -54,6 +70,20 @@ export async function openUserSession(context: CliContext, options: { as?: strin
     vault ??= await openUserStore(userContext, { passphraseFile: options.passphraseFile, createIfMissing });
     return vault;
   };
+  const { source, token } = certificateSourceOf(policy);
+  let opened: CredentialSource | undefined;
+  /** The vault file stays the email source's store, and the place of kept secrets for every source. */
+  const openStore = async (createIfMissing: boolean): Promise<CredentialStore> => {
+    if (source === 'email') return openVault(createIfMissing);
+    opened ??= await openCredentialSource(source, {
+      home: localUser.dir,
+      env: userContext.env,
+      passphrase: () => readVaultPassphrase(userContext, options.passphraseFile),
+      pin: () => readSecret({ file: options.pinFile, envVar: TOKEN_PIN_ENV, promptLabel: 'PIN of your token' }, context),
+      token,
+    });
+    return opened;
+  };
   const validator = await buildValidator({ revocation: policy.string('revocationMode') as 'off' | 'soft-fail' | 'hard-fail' }, userContext);
   return {
     home,
@@ -63,14 +93,30 @@ export async function openUserSession(context: CliContext, options: { as?: strin
     validator,
     transport,
     resolveRecipients: recipientResolver({ userDir: localUser.dir, orgHome: home, policy, validator, secrets: () => openVault(false) }),
-    store: (createIfMissing = false) => openVault(createIfMissing),
+    store: (createIfMissing = false) => openStore(createIfMissing),
+    source,
+    async close() {
+      await opened?.close();
+      opened = undefined;
+    },
   };
 }
 
 export const USER_OPTIONS = {
   as: { type: 'string' },
   'passphrase-file': { type: 'string' },
+  'pin-file': { type: 'string' },
 } as const;
+
+/** Runs `work` with the user's session and always lets go of its key source (a token session). */
+export async function withUserSession<T>(context: CliContext, values: { as?: string | undefined; 'passphrase-file'?: string | undefined; 'pin-file'?: string | undefined }, work: (session: UserSession) => Promise<T>): Promise<T> {
+  const session = await openUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'], pinFile: values['pin-file'] });
+  try {
+    return await work(session);
+  } finally {
+    await session.close();
+  }
+}
 
 /**
  * Where the acting person's own data lives (address book, directory cache): their user directory in

@@ -18,12 +18,13 @@ export interface DirectoryLoginState {
 }
 
 /** What the settings show: undefined when the policy names no directory or lets everyone search it. */
-export async function directoryLoginState(policy: EffectivePolicy, home: string, vault: SecretHolder | undefined): Promise<DirectoryLoginState | undefined> {
+export async function directoryLoginState(policy: EffectivePolicy, home: string, openVault: () => Promise<SecretHolder>): Promise<DirectoryLoginState | undefined> {
   const directory = await directoryFromPolicy(policy, { home });
   if (!directory || directory.anonymous) return undefined;
   const policyDn = policy.get('ldapBindDn') as string | null;
-  const keptDn = (await vault?.secret(BIND_DN_SECRET)) ?? null;
-  const loggedIn = (await vault?.secret(BIND_PASSWORD_SECRET)) !== undefined;
+  const vault = await openVault();
+  const keptDn = (await vault.secret(BIND_DN_SECRET)) ?? null;
+  const loggedIn = (await vault.secret(BIND_PASSWORD_SECRET)) !== undefined;
   return { url: directory.url, bindDn: policyDn ?? keptDn, bindDnLocked: policyDn !== null, loggedIn };
 }
 

@@ -11,6 +11,7 @@ import { certificateSubject } from '../engine/cms/cert-id.js';
 import { readPfx } from '../engine/pkcs12/pfx-read.js';
 import { certificateRole } from '../engine/pki/certificate-role.js';
 import type { CredentialRole, CredentialStore } from '../keys/credential-store.js';
+import type { CertificateSource } from '../keys/key-source.js';
 import type { FolderName } from '../mail/maildir.js';
 import type { LocalUser } from './users.js';
 
@@ -29,6 +30,20 @@ export interface ImportAnswers {
 
 export function isCredentialFile(filename: string, contentType: string): boolean {
   return /\.(pfx|p12)$/i.test(filename) || /^application\/(x-)?pkcs12$/i.test(contentType);
+}
+
+/**
+ * Certificates mailed as .pfx files are the "email" certificate source; under the other sources the
+ * client takes keys only from the token or the shared vault, and says so rather than import.
+ * @throws ERR_POLICY_FORBIDS for the derivedCredentials and sharedVault sources.
+ */
+export function assertMailImportAllowed(source: CertificateSource): void {
+  if (source === 'derivedCredentials') {
+    throw new CachetError('ERR_POLICY_FORBIDS', 'your administrator takes your keys from your token (derived credentials): certificate files mailed to you are not imported; your token holds your keys');
+  }
+  if (source === 'sharedVault') {
+    throw new CachetError('ERR_POLICY_FORBIDS', 'your administrator takes your keys from the shared vault: your identity-provider app deposits them there, and certificate files mailed to you are not imported');
+  }
 }
 
 export async function importFromMail(

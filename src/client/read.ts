@@ -37,7 +37,8 @@ export interface ReadResult {
 
 export interface ReadContext {
   user: LocalUser;
-  store: CredentialStore;
+  /** The user's keys; a function is called only for encrypted mail (no PIN or passphrase otherwise). */
+  store: CredentialStore | (() => Promise<CredentialStore>);
   validator: CertificateValidator | undefined;
   at?: Date;
 }
@@ -71,7 +72,7 @@ async function harvest(userDir: string, opened: Awaited<ReturnType<typeof openMe
 export async function readMessage(folder: FolderName, id: string, context: ReadContext): Promise<ReadResult> {
   const raw = await context.user.mailbox.read(folder, id);
   const opened = await openMessage(toByteStream(raw), {
-    decryptors: await decryptorsOf(context.store),
+    decryptors: async () => decryptorsOf(typeof context.store === 'function' ? await context.store() : context.store),
     ...(context.validator ? { validator: context.validator } : {}),
     ...(context.at ? { at: context.at } : {}),
   });

@@ -17,11 +17,13 @@ import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { CachetError } from '../engine/errors.js';
-import type { ContentCipher, Signer } from '../engine/keys.js';
+import type { ContentCipher } from '../engine/keys.js';
 import { signEntity } from '../engine/smime/sign.js';
 import { encryptEntity } from '../engine/smime/encrypt.js';
 import { collectBytes, toByteStream } from '../engine/stream-types.js';
-import type { CredentialStore, StoredCredential } from '../keys/credential-store.js';
+import type { CredentialStore } from '../keys/credential-store.js';
+import type { CertificateSource } from '../keys/key-source.js';
+import { chosenCredential, signerFrom } from './credential-choice.js';
 import type { EffectivePolicy } from '../policy/policy.js';
 import { Outbox } from '../mail/outbox.js';
 import type { Transport } from '../mail/transport.js';
@@ -53,7 +55,11 @@ export interface SendRequest {
 export interface SendContext {
   user: LocalUser;
   policy: EffectivePolicy;
-  store: CredentialStore;
+  /** The user's keys; a function is called only when the message is signed or encrypted, so a plain
+   *  message never waits on a vault or a token. */
+  store: CredentialStore | (() => Promise<CredentialStore>);
+  /** Where the store's keys come from (the policy's certificate source), to say what to do when it is empty. */
+  source?: CertificateSource;
   /** Recipients' certificates: address book and directory, per policy (recipients.ts). */
   resolveRecipients: RecipientResolver;
   transport: Transport;
@@ -97,31 +103,6 @@ function outerHeaders(composed: Buffer, obscureSubject: boolean): string {
   return `${keep.map((f) => (obscureSubject && /^subject\s*:/i.test(f) ? 'Subject: [...]' : f)).join('\r\n')}\r\n`;
 }
 
-/**
- * The credential for a role: the one the user chose in their settings (signingCertificate /
- * encryptionCertificate, by SHA-256 fingerprint), else the store's active one.
- */
-async function chosenCredential(store: CredentialStore, policy: EffectivePolicy, role: 'signing' | 'encryption'): Promise<StoredCredential | undefined> {
-  const chosen = policy.get(role === 'signing' ? 'signingCertificate' : 'encryptionCertificate') as string | null;
-  if (!chosen) return store.active(role);
-  const id = chosen.toLowerCase().replace(/:/g, '');
-  const credential = (await store.list()).find((c) => c.id === id && c.role === role);
-  if (!credential) throw new CachetError('ERR_CERT_NOT_FOUND', `your ${role} certificate setting names ${id.slice(0, 16)}…, which is not in your vault; change the setting or import it`);
-  return credential;
-}
-
-async function signer(store: CredentialStore, policy: EffectivePolicy): Promise<Signer> {
-  const active = await chosenCredential(store, policy, 'signing');
-  if (!active) throw new CachetError('ERR_KEY_NOT_FOUND', 'you have no signing certificate yet: import one (cachet import-from-mail or cachet cert import), or send with --no-sign');
-  const encryption = await chosenCredential(store, policy, 'encryption');
-  return {
-    certificate: active.certificate,
-    chain: active.chain,
-    key: await store.privateKey(active.id),
-    ...(encryption ? { encryptionCertificate: encryption.certificate } : {}),
-  };
-}
-
 export async function sendMessage(request: SendRequest, context: SendContext): Promise<SendOutcome> {
   const { policy, user } = context;
   const to = addresses(request.to);
@@ -132,7 +113,9 @@ export async function sendMessage(request: SendRequest, context: SendContext): P
   const encryptionAllowed = policy.boolean('enableEncryption');
   if (request.sign && !signingAllowed) throw new CachetError('ERR_POLICY_FORBIDS', 'signing is turned off (enableSigning)');
   if (request.encrypt && !encryptionAllowed) throw new CachetError('ERR_POLICY_FORBIDS', 'encryption is turned off (enableEncryption)');
-  const sign = request.sign ?? (signingAllowed && (await context.store.active('signing')) !== undefined);
+  let store: CredentialStore | undefined;
+  const keys = async (): Promise<CredentialStore> => (store ??= typeof context.store === 'function' ? await context.store() : context.store);
+  const sign = request.sign ?? (signingAllowed && (await (await keys()).active('signing')) !== undefined);
   let encrypt = request.encrypt ?? ((encryptionAllowed && policy.boolean('encryptByDefault')) || request.replyToEncrypted === true);
   const warnings: string[] = [];
   if (request.replyToEncrypted && !encrypt && !request.allowUnencrypted) {
@@ -169,9 +152,9 @@ export async function sendMessage(request: SendRequest, context: SendContext): P
   const headerEnd = composed.indexOf('\r\n\r\n');
   // The whole composed message (its header fields included) is the protected inner entity.
   let inner: Buffer = composed;
-  if (sign) inner = await collectBytes(signEntity(toByteStream(composed), { signers: [await signer(context.store, policy)], mode: 'detached' }));
+  if (sign) inner = await collectBytes(signEntity(toByteStream(composed), { signers: [await signerFrom(await keys(), policy, context.source, user.address)], mode: 'detached' }));
 
-  const own = await chosenCredential(context.store, policy, 'encryption');
+  const own = encrypt ? await chosenCredential(await keys(), policy, 'encryption', user.address) : undefined;
   const copies: Array<{ envelope: { from: string; to: string[] }; message: Buffer }> = [];
   let cipher: ContentCipher | null = null;
   let sentCopy: Buffer;

@@ -47,6 +47,9 @@ export interface Signer {
   rsaScheme?: 'rsa-pkcs1' | 'rsa-pss';
   /** Our encryption certificate, announced with SMIMEEncryptionKeyPreference (RFC 8551 §2.5.3). */
   encryptionCertificate?: Uint8Array;
+  /** Whether SMIMECapabilities announce RSA-OAEP (SHA-256); default true. Set false when our decryption
+   *  key cannot undo it — many tokens (SoftHSM2, PIV cards) do RSA-OAEP with SHA-1 only, or not at all. */
+  announceRsaOaep?: boolean;
 }
 
 /** Someone to encrypt to. */

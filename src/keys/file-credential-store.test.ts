@@ -144,4 +144,20 @@ describe('the vault file credential store', () => {
     await assert.rejects(openFileCredentialStore(path, 'pass phrase'), (e: unknown) => isCachetError(e, 'ERR_VAULT_BAD_PASSPHRASE'));
     await assert.rejects(store.changePassphrase(''), (e: unknown) => isCachetError(e, 'ERR_USAGE'));
   });
+  test('a store that is open sees what another writer added (list, active, privateKey); a tampered change is refused', async () => {
+    const path = await vaultWithAlice();
+    const reader = await openFileCredentialStore(path, 'pass phrase');
+    const writer = await openFileCredentialStore(path, 'pass phrase');
+    assert.equal((await reader.list()).length, 1);
+    const bob = await writer.add(credential('bob', 'encryption'));
+    assert.deepEqual((await reader.list()).map((c) => c.role).sort(), ['encryption', 'signing']);
+    assert.equal((await reader.active('encryption'))?.id, bob.id);
+    assert.equal((await reader.privateKey(bob.id)).kind, 'rsa');
+    // Asked again with nothing changed: the same answer.
+    assert.equal((await reader.list()).length, 2);
+    const bytes = readFileSync(path);
+    bytes[bytes.length - 1]! ^= 1;
+    writeFileSync(path, bytes);
+    await assert.rejects(reader.list(), (e) => isCachetError(e, 'ERR_VAULT_CORRUPT'));
+  });
 });

@@ -13,7 +13,7 @@
  * test a guess), and costs the same scrypt per guess.
  */
 import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, randomBytes, scrypt as scryptCallback, timingSafeEqual, X509Certificate, type ScryptOptions } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { CachetError } from '../engine/errors.js';
 import { writeFileAtomically } from './atomic-file.js';
 import type { PrivateKeyHandle } from '../engine/keys.js';
@@ -221,15 +221,38 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
   let onDisk = bytes !== undefined;
   /** The file's bytes as last read or written, to notice another process's change before a write. */
   let lastSeen: Buffer | undefined = bytes;
+  /**
+   * Identity of the file (inode, size, times) taken just before `lastSeen` was read: a cheap "has it
+   * changed?". Unknown after opening and after our own writes (a stamp taken after a read or a write
+   * could already describe someone else's newer file), so the next refresh compares bytes once.
+   */
+  let lastStat: string | undefined;
 
-  async function decode(fileBytes: Buffer): Promise<void> {
+  async function fileStamp(): Promise<string | undefined> {
+    try {
+      const info = await stat(path, { bigint: true });
+      // Every write is a rename of a new file, so the inode alone changes with each write; size and
+      // the nanosecond times also catch a file rewritten in place by something else.
+      return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** `refreshing`: the file changed under us — no user is guessing, so no back-off and no failure counted. */
+  async function decode(fileBytes: Buffer, refreshing = false): Promise<void> {
     if (fileBytes.length > VAULT_LIMITS.maxFileBytes) throw corrupt(path, 'it is far too large');
     const { header, aad, body } = parseHeader(path, fileBytes);
     const sameKdf = kdf !== undefined && kdf.salt === header.kdf.salt && kdf.N === header.kdf.N && kdf.r === header.kdf.r && kdf.p === header.kdf.p;
-    if (!sameKdf) await waitForBackoff(path);
+    if (!sameKdf && !refreshing) await waitForBackoff(path);
     const derived = sameKdf ? keys : await deriveKeys(passphrase, header.kdf);
     const verifier = Buffer.from(header.verifier, 'base64');
     if (verifier.length !== derived.verifier.length || !timingSafeEqual(verifier, derived.verifier)) {
+      if (refreshing) {
+        throw new CachetError('ERR_VAULT_BAD_PASSPHRASE', 'the vault passphrase was changed by another program since the vault was opened here; open it again with the new passphrase', {
+          details: { file: path, changedElsewhere: true },
+        });
+      }
       await recordFailure(path);
       throw new CachetError('ERR_VAULT_BAD_PASSPHRASE', 'the vault passphrase is wrong', { details: { file: path } });
     }
@@ -248,7 +271,7 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
     if ((decoded.generation ?? 0) < (await readSeenGeneration(path))) {
       throw corrupt(path, 'it is older than the last version written here (it has been rolled back)');
     }
-    if (!sameKdf) await rm(failuresPath(path), { force: true });
+    if (!sameKdf && !refreshing) await rm(failuresPath(path), { force: true });
     keys = derived;
     kdf = header.kdf;
     contents = decoded;
@@ -264,16 +287,22 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
     await decode(bytes);
   }
 
-  /** Another process (the web client, a second CLI) may have written since we read: start from its version. */
+  /**
+   * Another process (the web client, a second CLI, `cachet cert import` beside a running vault
+   * service) may have written since we read: start from its version. Called before every read and
+   * write; it costs one stat() when nothing changed, and reads the file only when its stamp moved.
+   */
   async function refresh(): Promise<void> {
+    const stamp = await fileStamp();
+    if (stamp === undefined || stamp === lastStat) return;
     let current: Buffer;
     try {
       current = await readFile(path);
     } catch {
       return;
     }
-    if (lastSeen && current.equals(lastSeen)) return;
-    await decode(current);
+    if (!(lastSeen && current.equals(lastSeen))) await decode(current, true);
+    lastStat = stamp;
   }
 
   async function save(): Promise<void> {
@@ -292,6 +321,7 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
     await writeAtomically(path, written);
     await writeAtomically(`${path}.generation`, Buffer.from(`${contents.generation}\n`));
     lastSeen = written;
+    lastStat = undefined;
     onDisk = true;
   }
 
@@ -318,6 +348,7 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
     exists: () => onDisk,
     persist: () => save(),
     async list() {
+      await refresh();
       return contents.credentials.map(toStored);
     },
     async secret(name) {
@@ -347,6 +378,7 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
       }
     },
     async active(role) {
+      await refresh();
       const record = contents.credentials.find((c) => c.role === role && c.active);
       return record ? toStored(record) : undefined;
     },
@@ -400,10 +432,12 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
       await commit({ ...contents, credentials: rest });
     },
     async privateKey(id): Promise<PrivateKeyHandle> {
+      await refresh();
       const record = find(id);
       return softwareKey(createPrivateKey({ key: Buffer.from(record.privateKeyPkcs8, 'base64'), format: 'der', type: 'pkcs8' }));
     },
     async exportPrivateKey(id) {
+      await refresh();
       const record = find(id);
       if (!record.exportable) throw new CachetError('ERR_POLICY_FORBIDS', `the private key of ${record.subject} is marked not exportable`, { details: { id } });
       return Buffer.from(record.privateKeyPkcs8, 'base64');

@@ -3,8 +3,14 @@
  * role its key usage gives it (a dual-purpose certificate serves both roles: the token holds one key
  * for it), and private keys that are handles on the token. Keys on a token are issued onto it by the
  * identity provider, so adding, removing and exporting are refused.
+ *
+ * Not every key pair on a token is the user's mail key: a CA's keys may live on the same token
+ * (`cachet ca init --token-label`), and a token may carry TLS or device certificates. Only
+ * certificates with an S/MIME role, that certify nothing, are credentials.
  */
+import 'reflect-metadata';
 import { X509Certificate } from 'node:crypto';
+import { BasicConstraintsExtension, KeyUsageFlags, KeyUsagesExtension, X509Certificate as PeculiarCertificate } from '@peculiar/x509';
 import { CachetError } from '../engine/errors.js';
 import { certificateEmails, certificateSubject } from '../engine/cms/cert-id.js';
 import { certificateFingerprint } from '../engine/pki/certificate-info.js';
@@ -18,13 +24,36 @@ export interface TokenEntry {
   token: TokenCredential;
 }
 
-/** One entry per certificate and role; the first certificate of a role on the token is the active one. */
+/**
+ * Whether the certificate is a CA's: basicConstraints cA, or a key usage that signs certificates or
+ * CRLs — RFC 5280 §4.2.1.3: "If the keyCertSign bit is asserted, then the cA bit in the basic
+ * constraints extension MUST also be asserted"; a certificate that breaks that rule is still no
+ * user's mail certificate. (certificateRole sees the first case only.)
+ */
+function certifiesOthers(certificate: Uint8Array): boolean {
+  const cert = new PeculiarCertificate(Buffer.from(certificate));
+  if (cert.getExtension(BasicConstraintsExtension)?.ca) return true;
+  const usages = cert.getExtension(KeyUsagesExtension)?.usages ?? 0;
+  return (usages & (KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign)) !== 0;
+}
+
+/**
+ * One entry per S/MIME certificate and role; the first certificate of a role on the token is the
+ * active one. CA certificates and certificates without an S/MIME use (role "none") are left out.
+ */
 export function tokenEntries(token: Pkcs11Token): TokenEntry[] {
   const entries: TokenEntry[] = [];
   const seen = new Set<CredentialRole>();
   for (const credential of token.credentials()) {
     const certificate = new Uint8Array(credential.certificate);
-    const { role } = certificateRole(certificate);
+    let role: ReturnType<typeof certificateRole>['role'];
+    try {
+      if (certifiesOthers(certificate)) continue;
+      role = certificateRole(certificate).role;
+    } catch {
+      // A certificate object Cachet cannot read is no credential; the readable ones stay usable.
+      continue;
+    }
     const roles: CredentialRole[] = role === 'dual' ? ['signing', 'encryption'] : role === 'none' ? [] : [role];
     const notAfter = new Date(new X509Certificate(credential.certificate).validTo).toISOString();
     for (const r of roles) {

@@ -9,6 +9,7 @@ import { loadEffectivePolicy, POLICY_KEYS, updateSetting } from './policy.js';
 /** One value each key must refuse. */
 const BAD: Record<keyof typeof POLICY_KEYS, unknown> = {
   certificateSource: 'smartcard',
+  pkcs11Module: 42,
   enableSmimeOnFirstLaunch: 'yes',
   publicCertificateSource: 'dns',
   ldapUrl: 'http://dir.example.com',
@@ -27,6 +28,7 @@ const BAD: Record<keyof typeof POLICY_KEYS, unknown> = {
   enableSigning: null,
   enableEncryption: 'on',
   encryptByDefault: 0,
+  tokenLabel: ['card'],
   signingCertificate: 'not-a-fingerprint',
   encryptionCertificate: 'abc',
 };

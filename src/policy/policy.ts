@@ -24,6 +24,8 @@ const stringOrNull: Check = (v) => v === null || typeof v === 'string';
 
 export const POLICY_KEYS = {
   certificateSource: { kind: 'policy', allowed: 'sharedVault | derivedCredentials | email', check: oneOf('sharedVault', 'derivedCredentials', 'email'), defaultValue: 'email' },
+  // derivedCredentials: which PKCS#11 module (null: SoftHSM2's, as packaged by Debian) and which token.
+  pkcs11Module: { kind: 'policy', allowed: 'the path of a PKCS#11 module (.so), or null for the default', check: stringOrNull, defaultValue: null },
   enableSmimeOnFirstLaunch: { kind: 'policy', allowed: 'true | false', check: bool, defaultValue: true },
   publicCertificateSource: { kind: 'policy', allowed: 'ldap | addressbook | both', check: oneOf('ldap', 'addressbook', 'both'), defaultValue: 'addressbook' },
   ldapUrl: { kind: 'policy', allowed: 'an ldap:// or ldaps:// URL, or null', check: (v) => v === null || (typeof v === 'string' && /^ldaps?:\/\//.test(v)), defaultValue: null },
@@ -47,6 +49,7 @@ export const POLICY_KEYS = {
   enableSigning: { kind: 'setting', allowed: 'true | false', check: bool, defaultValue: true },
   enableEncryption: { kind: 'setting', allowed: 'true | false', check: bool, defaultValue: true },
   encryptByDefault: { kind: 'setting', allowed: 'true | false', check: bool, defaultValue: true },
+  tokenLabel: { kind: 'setting', allowed: 'the label of your token, or null for the first token with a key', check: stringOrNull, defaultValue: null },
   // Which certificate to use when several are held: a SHA-256 fingerprint (hex), or null for the active one.
   signingCertificate: { kind: 'setting', allowed: 'a SHA-256 fingerprint (64 hex digits), or null', check: (v) => v === null || (typeof v === 'string' && /^[0-9a-f]{64}$/i.test(v.replace(/:/g, ''))), defaultValue: null },
   encryptionCertificate: { kind: 'setting', allowed: 'a SHA-256 fingerprint (64 hex digits), or null', check: (v) => v === null || (typeof v === 'string' && /^[0-9a-f]{64}$/i.test(v.replace(/:/g, ''))), defaultValue: null },

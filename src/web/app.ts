@@ -118,8 +118,10 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
     return c.json({ user, csrfToken: session.csrfToken });
   });
 
-  app.post('/api/logout', (c) => {
+  app.post('/api/logout', async (c) => {
+    const user = c.get('session')?.user;
     endSession(c, sessions);
+    if (user) await service.endSession(user).catch(() => undefined);
     return c.json({ ok: true });
   });
 
@@ -171,6 +173,14 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
       const body = (await c.req.json().catch(() => ({}))) as { bindDn?: unknown; password?: unknown };
       if (typeof body.password !== 'string' || (body.bindDn !== undefined && typeof body.bindDn !== 'string')) throw new CachetError('ERR_USAGE', 'the directory password is required');
       return c.json(await service.directoryLogin(s.user, { password: body.password, ...(typeof body.bindDn === 'string' ? { bindDn: body.bindDn } : {}) }));
+    }),
+  );
+  app.post(
+    '/api/token/unlock',
+    handle(async (c, s) => {
+      const body = (await c.req.json().catch(() => ({}))) as { pin?: unknown };
+      if (typeof body.pin !== 'string' || body.pin.length === 0) throw new CachetError('ERR_PASSWORD_REQUIRED', 'the PIN of your token is required');
+      return c.json(await service.unlockToken(s.user, body.pin));
     }),
   );
   app.post('/api/directory/logout', handle(async (c, s) => c.json({ directory: await service.directoryLogout(s.user) })));

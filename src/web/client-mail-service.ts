@@ -18,13 +18,15 @@ import type { SignerSummary } from '../engine/smime/open.js';
 import type { CertificateValidator } from '../engine/pki/validator.js';
 import { createCertificateValidator } from '../engine/pki/create-validator.js';
 import { openFileCredentialStore, type FileCredentialStore } from '../keys/file-credential-store.js';
-import type { CredentialStore } from '../keys/credential-store.js';
+import type { CredentialStore, StoredCredential } from '../keys/credential-store.js';
 import { VAULT_FILE_NAME } from '../keys/open-store.js';
 import { loadEffectivePolicy, POLICY_KEYS, updateSetting, type EffectivePolicy, type EffectiveValue } from '../policy/policy.js';
 import { LocalTransport } from '../mail/transport.js';
 import { recipientResolver, type RecipientResolver } from '../client/recipients.js';
 import { directoryLogin, directoryLoginState, directoryLogout } from '../client/directory-login.js';
-import { importFromMail, isCredentialFile } from '../client/import-from-mail.js';
+import { certificateSourceOf } from '../client/certificate-source.js';
+import { firstLaunchSmimeState, openCredentialSource, type CredentialSource } from '../keys/key-source.js';
+import { assertMailImportAllowed, importFromMail, isCredentialFile } from '../client/import-from-mail.js';
 import { readMessage, type ReadResult } from '../client/read.js';
 import { sendMessage } from '../client/send.js';
 import { checkLoginPassword, findUser, type LocalUser } from '../client/users.js';
@@ -48,9 +50,10 @@ import type {
 interface Session {
   user: LocalUser;
   password: string;
-  /** The user's vault file, opened with their password: their keys and their kept secrets. */
+  /** The user's vault file, opened with their password: their keys (email source) and kept secrets. */
   vault?: FileCredentialStore;
-  store?: CredentialStore;
+  /** The token (unlocked with its PIN) or the shared vault service, when the policy names one. */
+  opened?: CredentialSource;
 }
 
 function describeCertificate(der: Uint8Array, chain: Uint8Array[] = [], revocation = 'not checked'): CertificateDetails {
@@ -84,9 +87,22 @@ export class ClientMailService implements WebMailService {
     return session.vault;
   }
 
+  /** The user's keys, from the certificate source the admin's policy names. */
   private async store(session: Session): Promise<CredentialStore> {
-    session.store ??= await this.vault(session);
-    return session.store;
+    const { source } = certificateSourceOf(await this.policy(session));
+    if (source === 'email') return this.vault(session);
+    if (session.opened?.source === source) return session.opened;
+    if (source === 'derivedCredentials') throw new CachetError('ERR_PASSWORD_REQUIRED', 'your keys are on your token: unlock it with its PIN in Settings first');
+    session.opened = await openCredentialSource('sharedVault', {
+      home: session.user.dir,
+      // Each user's own app token file: the server's environment is not any one user's.
+      env: {},
+      passphrase: async () => session.password,
+      pin: async () => {
+        throw new CachetError('ERR_USAGE', 'the shared vault needs no PIN');
+      },
+    });
+    return session.opened;
   }
 
   private async recipientResolver(session: Session): Promise<RecipientResolver> {
@@ -152,7 +168,7 @@ export class ClientMailService implements WebMailService {
   }
 
   private async read(session: Session, folder: string, id: string): Promise<ReadResult> {
-    return readMessage(folder, id, { user: session.user, store: await this.store(session), validator: await this.validator(session) });
+    return readMessage(folder, id, { user: session.user, store: () => this.store(session), validator: await this.validator(session) });
   }
 
   async readMessage(address: string, folder: string, id: string): Promise<MessageView> {
@@ -265,7 +281,8 @@ export class ClientMailService implements WebMailService {
         {
           user: session.user,
           policy: await this.policy(session),
-          store: await this.store(session),
+          store: () => this.store(session),
+          source: certificateSourceOf(await this.policy(session)).source,
           resolveRecipients: await this.recipientResolver(session),
           transport: new LocalTransport(async (a) => (await findUser(this.home, a))?.maildir),
         },
@@ -289,27 +306,56 @@ export class ClientMailService implements WebMailService {
   async smimeSettings(address: string): Promise<SmimeSettingsView> {
     const session = await this.session(address);
     const policy = await this.policy(session);
-    const credentials = await (await this.store(session)).list();
-    const firstLaunch = !policy.boolean('enableSmimeOnFirstLaunch') ? 'disabled' : credentials.length > 0 ? 'enabled' : 'ask-import';
+    const { source } = certificateSourceOf(policy);
+    let credentials: StoredCredential[] = [];
+    let sourceProblem: string | null = null;
+    try {
+      // A token not yet unlocked is not a problem to report: the settings ask for its PIN.
+      if (source !== 'derivedCredentials' || session.opened) credentials = await (await this.store(session)).list();
+    } catch (error) {
+      // A stopped vault service or a locked token is shown in the settings, not as a broken page.
+      if (!isCachetError(error)) throw error;
+      sourceProblem = error.message;
+    }
+    const firstLaunch = await firstLaunchSmimeState({ enableOnFirstLaunch: policy.boolean('enableSmimeOnFirstLaunch') }, { list: async () => credentials });
     return {
       firstLaunch,
       settings: this.settingViews(policy).filter((s) => POLICY_KEYS[s.key as keyof typeof POLICY_KEYS].kind === 'setting'),
       credentials: credentials.map((c) => ({ id: c.id, role: c.role, active: c.active, subject: c.subject, email: c.email, notAfter: c.notAfter, certificate: describeCertificate(c.certificate, c.chain) })),
-      directory: (await directoryLoginState(policy, this.home, await this.vault(session))) ?? null,
+      directory: (await directoryLoginState(policy, this.home, () => this.vault(session))) ?? null,
+      source,
+      tokenUnlocked: session.opened?.source === 'derivedCredentials',
+      sourceProblem,
     };
+  }
+
+  async unlockToken(address: string, pin: string): Promise<SmimeSettingsView> {
+    const session = await this.session(address);
+    const { source, token } = certificateSourceOf(await this.policy(session));
+    if (source !== 'derivedCredentials') throw new CachetError('ERR_USAGE', 'your keys are not on a token');
+    await session.opened?.close();
+    session.opened = undefined;
+    session.opened = await openCredentialSource('derivedCredentials', { home: session.user.dir, passphrase: async () => session.password, pin: async () => pin, token });
+    return this.smimeSettings(address);
+  }
+
+  async endSession(address: string): Promise<void> {
+    const session = this.sessions.get(address);
+    this.sessions.delete(address);
+    await session?.opened?.close();
   }
 
   async directoryLogin(address: string, login: { bindDn?: string; password: string }): Promise<DirectoryLoginView> {
     const session = await this.session(address);
     const policy = await this.policy(session);
     await directoryLogin(policy, this.home, () => this.vault(session), login);
-    return (await directoryLoginState(policy, this.home, await this.vault(session)))!;
+    return (await directoryLoginState(policy, this.home, () => this.vault(session)))!;
   }
 
   async directoryLogout(address: string): Promise<DirectoryLoginView | null> {
     const session = await this.session(address);
     await directoryLogout(await this.vault(session));
-    return (await directoryLoginState(await this.policy(session), this.home, await this.vault(session))) ?? null;
+    return (await directoryLoginState(await this.policy(session), this.home, () => this.vault(session))) ?? null;
   }
 
   async updateSetting(address: string, key: string, value: unknown): Promise<SettingView> {
@@ -324,6 +370,7 @@ export class ClientMailService implements WebMailService {
 
   async importFromMail(address: string, source: { folder: string; id: string; index: number }, password: string, role?: 'signing' | 'encryption'): Promise<ImportOutcome> {
     const session = await this.session(address);
+    assertMailImportAllowed(certificateSourceOf(await this.policy(session)).source);
     const [result] = await importFromMail(session.user, source.folder, source.id, await this.store(session), { password: async () => password, role: async () => role }, source.index);
     if (!result) return { kind: 'failed', code: 'ERR_CERT_NOT_FOUND', message: 'there is no certificate in that attachment' };
     if (result.kind === 'imported') return { kind: 'imported', role: result.role, subject: result.subject, notice: result.notice };

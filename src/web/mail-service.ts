@@ -137,6 +137,12 @@ export interface SmimeSettingsView {
   credentials: CredentialView[];
   /** A directory that answers bound users only, and whether the user's password for it is kept. */
   directory: DirectoryLoginView | null;
+  /** Where the user's keys come from (the admin's "S/MIME certificate source"). */
+  source: 'email' | 'sharedVault' | 'derivedCredentials';
+  /** derivedCredentials: whether the token has been unlocked with its PIN in this session. */
+  tokenUnlocked: boolean;
+  /** Why the source could not be read (vault service stopped or locked, token absent…), or null. */
+  sourceProblem: string | null;
 }
 
 export interface DirectoryLoginView {
@@ -166,6 +172,10 @@ export interface WebMailService {
   /** Checks the bind with the directory, then keeps the DN and password in the user's vault. */
   directoryLogin(user: string, login: { bindDn?: string; password: string }): Promise<DirectoryLoginView>;
   directoryLogout(user: string): Promise<DirectoryLoginView | null>;
+  /** derivedCredentials: opens the token with its PIN for this session (the PIN is not kept). */
+  unlockToken(user: string, pin: string): Promise<SmimeSettingsView>;
+  /** The browser session ended: let go of the user's keys (token session, opened vault). */
+  endSession(user: string): Promise<void>;
   importFromMail(
     user: string,
     source: { folder: string; id: string; index: number },

@@ -34,3 +34,22 @@ export function createSoftHsm(identities: Array<{ name: string; id: string }>, l
   }
   return { module: DEFAULT_PKCS11_MODULE, label, pin, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/**
+ * Writes one more key pair and certificate (PEM files, e.g. a CA's) onto a token made by
+ * {@link createSoftHsm}, under CKA_ID `id` (hex) and CKA_LABEL `label`.
+ */
+export function addToSoftHsm(hsm: SoftHsm, keyPemFile: string, certPemFile: string, id: string, label: string): void {
+  const dir = mkdtempSync(join(tmpdir(), 'cachet-softhsm-add-'));
+  try {
+    const key = join(dir, 'key.der');
+    const cert = join(dir, 'cert.der');
+    execFileSync('openssl', ['pkey', '-in', keyPemFile, '-outform', 'DER', '-out', key]);
+    execFileSync('openssl', ['x509', '-in', certPemFile, '-outform', 'DER', '-out', cert]);
+    const login = ['--module', hsm.module, '--token-label', hsm.label, '--login', '--pin', hsm.pin];
+    execFileSync('pkcs11-tool', [...login, '--write-object', key, '--type', 'privkey', '--id', id, '--label', label, '--usage-sign', '--usage-decrypt'], { stdio: 'pipe' });
+    execFileSync('pkcs11-tool', [...login, '--write-object', cert, '--type', 'cert', '--id', id, '--label', label], { stdio: 'pipe' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -82,3 +82,14 @@ test('cachet token list --json lists the token credentials; a wrong PIN exits wi
   assert.equal(bad.status, 4);
   assert.match(bad.stderr, /PIN/);
 });
+
+test('derivedCredentials: with a source already open in this process, opening another with a wrong PIN is refused', async () => {
+  assert.ok(source, 'a source is open (and logged in) from the test above');
+  await assert.rejects(openCredentialSource('derivedCredentials', options('9999')), (e) => isCachetError(e, 'ERR_TOKEN_PIN_INCORRECT'));
+  const again = await openCredentialSource('derivedCredentials', options(hsm!.pin));
+  try {
+    assert.equal((await again.list()).length, 3);
+  } finally {
+    await again.close();
+  }
+});

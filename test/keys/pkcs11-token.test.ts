@@ -68,9 +68,44 @@ for (const [name, options] of [['alice', []], ['alice', ['-keyopt', 'rsa_padding
   });
 }
 
+test('RSA-OAEP with SHA-256, which SoftHSM lacks, is a clear typed error, through the engine and on the key', async () => {
+  const input = join(work, 'plain-oaep256.txt');
+  writeFileSync(input, 'Content-Type: text/plain\r\n\r\nOAEP with SHA-256.\r\n');
+  const encrypted = execFileSync('openssl', ['cms', '-encrypt', '-aes-256-cbc', '-in', input, '-recip', pkiFile('alice.pem'), '-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const c = credential('alice');
+  const unsupported = (e: unknown) => isCachetError(e, 'ERR_UNSUPPORTED_ALGORITHM') && /this token cannot do RSA-OAEP with SHA-256/.test((e as Error).message);
+  await assert.rejects(
+    decryptEnvelopedEntity(await readMimeEntity(toByteStream(encrypted)), { write: () => undefined }, { decryptors: [{ certificate: c.certificate, key: token.privateKey(c) }] }),
+    unsupported,
+  );
+  await assert.rejects(token.privateKey(c).decryptKeyTransport!(new Uint8Array(256), { scheme: 'rsa-oaep', hash: 'sha256' }), unsupported);
+  // The session is still usable afterwards: SHA-1 OAEP decrypts.
+  const sha1 = execFileSync('openssl', ['cms', '-encrypt', '-aes-256-cbc', '-in', input, '-recip', pkiFile('alice.pem'), '-keyopt', 'rsa_padding_mode:oaep'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const parts: Buffer[] = [];
+  await decryptEnvelopedEntity(await readMimeEntity(toByteStream(sha1)), { write: (chunk) => void parts.push(Buffer.from(chunk)) }, { decryptors: [{ certificate: c.certificate, key: token.privateKey(c) }] });
+  assert.match(Buffer.concat(parts).toString(), /OAEP with SHA-256/);
+});
+
 test('a wrong PIN and a missing token are clear, typed errors', () => {
   token.close(); // log out, so that the PIN is checked again
   assert.throws(() => Pkcs11Token.open({ module: hsm.module, tokenLabel: hsm.label, pin: '0000' }), (e) => isCachetError(e, 'ERR_TOKEN_PIN_INCORRECT'));
   assert.throws(() => Pkcs11Token.open({ module: hsm.module, tokenLabel: 'no-such-token', pin: hsm.pin }), (e) => isCachetError(e, 'ERR_TOKEN_ABSENT'));
   token = Pkcs11Token.open({ module: hsm.module, tokenLabel: hsm.label, pin: hsm.pin });
+});
+
+test('in a process already logged in, a second open with a wrong PIN is still refused; the right PIN opens', async () => {
+  // `token` (opened with the right PIN) keeps this process logged in to the token.
+  const again = Pkcs11Token.open({ module: hsm.module, tokenLabel: hsm.label, pin: hsm.pin });
+  assert.throws(() => Pkcs11Token.open({ module: hsm.module, tokenLabel: hsm.label, pin: '0000' }), (e) => isCachetError(e, 'ERR_TOKEN_PIN_INCORRECT'));
+  assert.throws(() => Pkcs11Token.open({ module: hsm.module, tokenLabel: hsm.label, pin: '12345' }), (e) => isCachetError(e, 'ERR_TOKEN_PIN_INCORRECT'));
+  again.close();
+  token.close();
+  // After the refusals, the right PIN logs in again and the key works.
+  token = Pkcs11Token.open({ module: hsm.module, tokenLabel: hsm.label, pin: hsm.pin });
+  const second = Pkcs11Token.open({ module: hsm.module, tokenLabel: hsm.label, pin: hsm.pin });
+  // Closing one session does not log out the other: the login is shared.
+  second.close();
+  const c = credential('alice');
+  const signature = await token.privateKey(c).sign(Buffer.from('still logged in'), 'rsa-pkcs1', 'sha256');
+  assert.equal(signature.length, 256);
 });

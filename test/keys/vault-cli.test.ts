@@ -74,14 +74,20 @@ test('without a running service, unlock and list say to start "cachet vault serv
 });
 
 test('enrol-app prints a token once; vault serve starts locked and refuses apps until unlocked', async () => {
-  const idp = await runCachet(['vault', 'enrol-app', 'idp'], { env });
+  const idp = await runCachet(['vault', 'enrol-app', 'idp', '--scope', 'deposit'], { env });
   assert.equal(idp.status, 0, idp.stderr);
   idpToken = idp.stdout.trim();
   assert.match(idpToken, /^cvt_[A-Za-z0-9_-]{43}$/);
+  assert.match(idp.stderr, /enrolled "idp" \(may deposit\)/);
   const mail = await runCachet(['vault', 'enrol-app', 'mail', '--json'], { env });
-  mailToken = (JSON.parse(mail.stdout) as { token: string }).token;
+  const enrolled = JSON.parse(mail.stdout) as { token: string; scopes: string[] };
+  mailToken = enrolled.token;
+  assert.deepEqual(enrolled.scopes, ['use'], 'the default scope is "use"');
   assert.notEqual(mailToken, idpToken);
   assert.equal((await runCachet(['vault', 'enrol-app', 'bad name'], { env })).status, 2);
+  const badScope = await runCachet(['vault', 'enrol-app', 'x', '--scope', 'use,admin'], { env });
+  assert.equal(badScope.status, 2);
+  assert.match(badScope.stderr, /"use", "deposit" or "use,deposit"/);
 
   const started = await startServe();
   assert.match(started, /listening on unix:.*vault\.sock \(locked: run "cachet vault unlock"; locks after 120 s idle\)/);
@@ -107,6 +113,14 @@ test('deposit: a dual-purpose certificate needs --role without a terminal, is as
   const bob = await runCachet(['vault', 'deposit', pkiFile('bob.p12'), '--role', 'encryption'], { env: { ...p12Env, CACHET_VAULT_APP_TOKEN: idpToken } });
   assert.equal(bob.status, 0, bob.stderr);
   assert.match(bob.stdout, /deposited bob@example\.com \([0-9a-f]{16}\) for encryption/);
+
+  // Scopes: the mail app (use) may not deposit, the identity-provider app (deposit) may not list.
+  const mailDeposit = await runCachet(['vault', 'deposit', pkiFile('carol.p12'), '--role', 'encryption'], { env: { ...p12Env, CACHET_VAULT_APP_TOKEN: mailToken } });
+  assert.equal(mailDeposit.status, 7, mailDeposit.stderr);
+  assert.match(mailDeposit.stderr, /"mail" may not deposit credentials: that needs the scope "deposit"/);
+  const idpList = await runCachet(['vault', 'list'], { env: { ...env, CACHET_VAULT_APP_TOKEN: idpToken } });
+  assert.equal(idpList.status, 7, idpList.stderr);
+  assert.match(idpList.stderr, /scope "use"/);
 
   // The mail app's token in the owner-only default file.
   writeFileSync(vaultServicePaths(home).appToken, mailToken, { mode: 0o600 });

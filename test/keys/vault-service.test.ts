@@ -6,11 +6,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash, createPublicKey, createVerify } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { certificateDer, P12_PASSWORD, pkiBytes, pkiFile, privateKey } from '../helpers/pki.js';
+import { runCachet } from '../helpers/cli.js';
 import { isCachetError } from '../../src/engine/errors.js';
 import { collectBytes, toByteStream } from '../../src/engine/stream-types.js';
 import { signMessage } from '../../src/engine/smime/sign.js';
@@ -19,7 +21,7 @@ import { certificateFingerprint } from '../../src/engine/pki/certificate-info.js
 import { openFileCredentialStore } from '../../src/keys/file-credential-store.js';
 import { vaultFilePath } from '../../src/keys/open-store.js';
 import { openCredentialSource, type CredentialSource } from '../../src/keys/key-source.js';
-import { enrolApp, revokeApp } from '../../src/keys/vault-service/app-registry.js';
+import { enrolApp, listApps, revokeApp } from '../../src/keys/vault-service/app-registry.js';
 import { readAudit } from '../../src/keys/vault-service/audit-log.js';
 import { VaultServiceClient } from '../../src/keys/vault-service/client.js';
 import { vaultServicePaths } from '../../src/keys/vault-service/paths.js';
@@ -58,7 +60,7 @@ describe('the vault service on a Unix socket', () => {
   before(async () => {
     home = await newHome();
     mailToken = await enrolApp(home, 'mail');
-    idpToken = await enrolApp(home, 'idp');
+    idpToken = await enrolApp(home, 'idp', ['deposit']);
     service = await startVaultService({ home, idleSeconds: 600 });
     services.push(service);
   });
@@ -114,6 +116,24 @@ describe('the vault service on a Unix socket', () => {
     assert.deepEqual(alice.deposited.map((d) => d.role), ['signing']);
     await client.app('deposit', idpToken, { pkcs12: p12('bob'), password: P12_PASSWORD, role: 'encryption' });
     await client.app('deposit', idpToken, { pkcs12: p12('carol'), password: P12_PASSWORD, role: 'encryption' });
+  });
+
+  test('scopes: the mail app ("use") may not deposit, the identity-provider app ("deposit") may not list or sign; each refusal is audited by name', async () => {
+    const client = await VaultServiceClient.connect(home);
+    await assert.rejects(
+      client.app('deposit', mailToken, { pkcs12: b64(pkiBytes('frank-enc.p12')), password: P12_PASSWORD }),
+      (e) => isCachetError(e, 'ERR_VAULT_ACCESS_DENIED') && /"mail" may not deposit credentials: that needs the scope "deposit"/.test((e as Error).message) && (e as { details: { scope?: string } }).details.scope === 'deposit',
+    );
+    await assert.rejects(client.app('list', idpToken), (e) => isCachetError(e, 'ERR_VAULT_ACCESS_DENIED') && /scope "use"/.test((e as Error).message));
+    const alice = certificateFingerprint(certificateDer('alice'));
+    await assert.rejects(client.app('sign', idpToken, { id: alice, data: b64(Buffer.from('x')), scheme: 'rsa-pkcs1', digest: 'sha256' }), (e) => isCachetError(e, 'ERR_VAULT_ACCESS_DENIED') && /scope "use"/.test((e as Error).message));
+    // Nothing was deposited by the refused request.
+    const listed = await client.app<{ credentials: Array<{ id: string }> }>('list', mailToken);
+    assert.ok(!listed.credentials.some((c) => c.id === certificateFingerprint(certificateDer('frank-enc'))));
+    const entries = await readAudit(home);
+    assert.ok(entries.some((e) => e.app === 'mail' && e.operation === 'deposit' && e.outcome === 'ERR_VAULT_ACCESS_DENIED'), 'the refused deposit');
+    assert.ok(entries.some((e) => e.app === 'idp' && e.operation === 'list' && e.outcome === 'ERR_VAULT_ACCESS_DENIED'), 'the refused list');
+    assert.ok(entries.some((e) => e.app === 'idp' && e.operation === 'sign' && e.credential === alice && e.outcome === 'ERR_VAULT_ACCESS_DENIED'), 'the refused signature');
   });
 
   test('the mail app lists the credentials (no keys) and cannot add, remove or export', async () => {
@@ -224,6 +244,48 @@ describe('the vault service on a Unix socket', () => {
     const client = await VaultServiceClient.connect(home);
     await assert.rejects(client.app('list', mailToken), (e) => isCachetError(e, 'ERR_VAULT_LOCKED'));
   });
+});
+
+test('an app enrolled before scopes existed (no scopes in the registry) keeps "use" and "deposit"', async () => {
+  const home = await newHome();
+  const token = 'cvt_legacy-token-of-an-app-enrolled-before-scopes';
+  writeFileSync(
+    vaultServicePaths(home).apps,
+    JSON.stringify({ apps: { idp: { tokenSha256: createHash('sha256').update(token).digest('hex'), enrolledAt: '2026-01-01T00:00:00.000Z' } } }),
+    { mode: 0o600 },
+  );
+  const service = await startVaultService({ home, idleSeconds: 60, passphrase: PASSPHRASE });
+  services.push(service);
+  const client = await VaultServiceClient.connect(home);
+  await client.app('deposit', token, { pkcs12: b64(pkiBytes('frank-enc.p12')), password: P12_PASSWORD });
+  assert.equal((await client.app<{ credentials: unknown[] }>('list', token)).credentials.length, 1);
+  assert.deepEqual((await listApps(home)).map((a) => [a.name, a.scopes]), [['idp', ['use', 'deposit']]]);
+  await service.close();
+});
+
+test('the service sees what "cachet cert import" wrote to the vault file while it was unlocked; a passphrase changed elsewhere locks it', async () => {
+  const home = await newHome();
+  const token = await enrolApp(home, 'mail');
+  const service = await startVaultService({ home, idleSeconds: 60, passphrase: PASSPHRASE });
+  services.push(service);
+  const source = await openCredentialSource('sharedVault', { home, passphrase: never, pin: never, appToken: async () => token });
+  assert.deepEqual(await source.list(), []);
+  const imported = await runCachet(['cert', 'import', pkiFile('frank-sign.p12')], { env: { CACHET_HOME: home, CACHET_PASSWORD: P12_PASSWORD, CACHET_VAULT_PASSPHRASE: PASSPHRASE } });
+  assert.equal(imported.status, 0, imported.stderr);
+  const frank = certificateFingerprint(certificateDer('frank-sign'));
+  assert.deepEqual((await source.list()).map((c) => [c.id, c.role]), [[frank, 'signing']], 'listed without a deposit or an unlock');
+  // …and usable: the service signs with the key it has just read from the file.
+  const data = Buffer.from('signed with a key imported beside the running service');
+  const signature = await (await source.privateKey(frank)).sign(data, 'rsa-pkcs1', 'sha256');
+  assert.ok(createVerify('sha256').update(data).verify(createPublicKey(privateKey('frank-sign')), Buffer.from(signature)));
+  // Another program re-keys the vault file: the service can no longer read it, and says "unlock".
+  await (await openFileCredentialStore(vaultFilePath(home), PASSPHRASE)).changePassphrase('another pass phrase');
+  await assert.rejects(source.list(), (e) => isCachetError(e, 'ERR_VAULT_LOCKED') && /changed by another program/.test((e as Error).message));
+  assert.equal(service.isLocked(), true);
+  assert.equal(existsSync(`${vaultFilePath(home)}.failures`), false, 'no wrong passphrase was counted');
+  await (await VaultServiceClient.connect(home)).owner('unlock', { passphrase: 'another pass phrase' });
+  assert.equal((await source.list()).length, 1);
+  await service.close();
 });
 
 test('the service locks itself after the idle time', async () => {

@@ -1,25 +1,29 @@
 /**
- * cachet decrypt --key FILE.p12... [--password-file F] [--json] [-i IN] [-o OUT]
+ * cachet decrypt [--key FILE.p12...] [--password-file F] [--json] [-i IN] [-o OUT]
  * Decrypts an S/MIME message or a bare CMS object; writes the inner entity only once its integrity
  * is established (GCM tag, CBC padding), so nothing unauthenticated is ever released.
  */
-import { CachetError } from '../../engine/errors.js';
 import { decryptCms, decryptEnvelopedEntity, type DecryptionReport } from '../../engine/smime/decrypt.js';
 import { readMimeEntity } from '../../engine/mime/entity-reader.js';
 import { cmsInput } from '../../engine/smime/cms-input.js';
 import { Spool } from '../../engine/spool.js';
 import { parseCommandArgs } from '../args.js';
-import type { CliCommand } from '../context.js';
+import type { CliCommand, CliContext } from '../context.js';
 import { loadDecryptors } from '../credentials.js';
+import type { Decryptor } from '../../engine/keys.js';
+import { decryptorsOf } from '../../client/read.js';
+import { OWN_KEY_OPTIONS, withOwnKeys } from '../own-keys.js';
 import { openInput, sniffInput, writeOutput } from '../io.js';
 
-const help = `usage: cachet decrypt --key FILE.p12 [--key FILE.p12]... [--password-file F] [--json] [-i IN] [-o OUT]
+const help = `usage: cachet decrypt [--key FILE.p12]... [--password-file F] [--json] [-i IN] [-o OUT]
 
 Decrypts the S/MIME message (or bare CMS, DER or PEM) read from IN (default stdin) and writes the
 decrypted inner entity to OUT (default stdout) — only after its integrity has been checked.
 
 Options:
-  --key FILE          PKCS#12 file (or PEM key + certificate) holding a decryption key; repeatable
+  --key FILE          PKCS#12 file (or PEM key + certificate) holding a decryption key; repeatable.
+                      Without it: your encryption keys (old ones too) from your vault, token or
+                      the shared vault, as the policy's certificateSource says
   --password-file F   file holding the PKCS#12 password (else $CACHET_PASSWORD, else a prompt)
   --json              print one JSON object describing the decryption (the content goes to -o)
   -i, --in FILE       input (default stdin)
@@ -34,6 +38,7 @@ const options = {
   json: { type: 'boolean' },
   in: { type: 'string', short: 'i' },
   out: { type: 'string', short: 'o' },
+  ...OWN_KEY_OPTIONS,
 } as const;
 
 export function decryptionJson(report: DecryptionReport): Record<string, unknown> {
@@ -47,28 +52,35 @@ export function decryptionJson(report: DecryptionReport): Record<string, unknown
   };
 }
 
+type Values = ReturnType<typeof parseCommandArgs<typeof options>>['values'];
+
+/** Decrypts IN into a spool and releases it to OUT only once its integrity is established. */
+async function decryptInput(decryptors: Decryptor[], values: Values, context: CliContext): Promise<number> {
+  const { kind, stream } = await sniffInput(openInput(values.in, context));
+  const spool = new Spool();
+  try {
+    const report =
+      kind === 'cms'
+        ? await decryptCms(await cmsInput(stream), spool, { decryptors })
+        : await decryptEnvelopedEntity(await readMimeEntity(stream), spool, { decryptors });
+    if (values.json) context.stdout.write(`${JSON.stringify(decryptionJson(report))}\n`);
+    if (values.out !== undefined || !values.json) {
+      await writeOutput(values.out, context, spool.read());
+    }
+    return 0;
+  } finally {
+    await spool.dispose();
+  }
+}
+
 const command: CliCommand = {
   summary: 'decrypt an S/MIME message',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);
-    if (!values.key || values.key.length === 0) throw new CachetError('ERR_USAGE', 'the option --key is required');
-    const decryptors = await loadDecryptors(values.key, values['password-file'], context);
-    const { kind, stream } = await sniffInput(openInput(values.in, context));
-    const spool = new Spool();
-    try {
-      const report =
-        kind === 'cms'
-          ? await decryptCms(await cmsInput(stream), spool, { decryptors })
-          : await decryptEnvelopedEntity(await readMimeEntity(stream), spool, { decryptors });
-      if (values.json) context.stdout.write(`${JSON.stringify(decryptionJson(report))}\n`);
-      if (values.out !== undefined || !values.json) {
-        await writeOutput(values.out, context, spool.read());
-      }
-      return 0;
-    } finally {
-      await spool.dispose();
-    }
+    if (values.key && values.key.length > 0) return decryptInput(await loadDecryptors(values.key, values['password-file'], context), values, context);
+    // The keys may live on a token or in the vault service: they stay open while the message is decrypted.
+    return withOwnKeys(context, values, async ({ store }) => decryptInput(await decryptorsOf(store), values, context));
   },
 };
 

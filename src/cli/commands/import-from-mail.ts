@@ -1,6 +1,6 @@
 /** cachet import-from-mail ID — import the .pfx/.p12 files an administrator mailed you. */
 import { CachetError } from '../../engine/errors.js';
-import { importFromMail } from '../../client/import-from-mail.js';
+import { assertMailImportAllowed, importFromMail } from '../../client/import-from-mail.js';
 import type { CredentialRole } from '../../keys/credential-store.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
@@ -26,32 +26,37 @@ Exit statuses: 0 all imported · 1 something was not imported (each file says wh
     const [id] = positionals;
     if (!id) throw new CachetError('ERR_USAGE', 'usage: cachet import-from-mail ID');
     if (values.role !== undefined && values.role !== 'signing' && values.role !== 'encryption') throw new CachetError('ERR_USAGE', '--role must be signing or encryption');
-    const session = await openUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'] });
-    const folder = values.folder ?? (await session.user.mailbox.find(id))?.folder ?? 'INBOX';
-    const store = await session.store(true);
-    const results = await importFromMail(session.user, folder, id, store, {
-      password: (filename) => readSecret({ file: values['password-file'], envVar: 'CACHET_PASSWORD', promptLabel: `Password for ${filename}` }, context),
-      role: async (filename, subject) => {
-        if (values.role) return values.role as CredentialRole;
-        if (!context.interactive) return undefined;
-        const answer = (await context.prompt(`${filename} (${subject}) can sign and encrypt. Use it for [s]igning or [e]ncryption? `)).trim().toLowerCase();
-        return answer.startsWith('s') ? 'signing' : answer.startsWith('e') ? 'encryption' : undefined;
-      },
-      replaceSigning: values.force ?? false,
-    });
-    if (values.json) context.stdout.write(`${JSON.stringify({ results })}\n`);
-    let status = 0;
-    for (const r of results) {
-      if (r.kind === 'imported') context.stdout.write(`${r.notice}\n`);
-      else if (r.kind === 'choose-role') {
-        context.stderr.write(`${r.filename}: ${r.subject} can both sign and encrypt; choose its role with --role signing or --role encryption\n`);
-        status = 1;
-      } else {
-        context.stderr.write(`${r.filename}: not imported: ${r.message}\n`);
-        status = r.code === 'ERR_PKCS12_BAD_PASSWORD' ? 4 : 1;
+    const session = await openUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'], pinFile: values['pin-file'] });
+    try {
+      const folder = values.folder ?? (await session.user.mailbox.find(id))?.folder ?? 'INBOX';
+      assertMailImportAllowed(session.source);
+      const store = await session.store(true);
+      const results = await importFromMail(session.user, folder, id, store, {
+        password: (filename) => readSecret({ file: values['password-file'], envVar: 'CACHET_PASSWORD', promptLabel: `Password for ${filename}` }, context),
+        role: async (filename, subject) => {
+          if (values.role) return values.role as CredentialRole;
+          if (!context.interactive) return undefined;
+          const answer = (await context.prompt(`${filename} (${subject}) can sign and encrypt. Use it for [s]igning or [e]ncryption? `)).trim().toLowerCase();
+          return answer.startsWith('s') ? 'signing' : answer.startsWith('e') ? 'encryption' : undefined;
+        },
+        replaceSigning: values.force ?? false,
+      });
+      if (values.json) context.stdout.write(`${JSON.stringify({ results })}\n`);
+      let status = 0;
+      for (const r of results) {
+        if (r.kind === 'imported') context.stdout.write(`${r.notice}\n`);
+        else if (r.kind === 'choose-role') {
+          context.stderr.write(`${r.filename}: ${r.subject} can both sign and encrypt; choose its role with --role signing or --role encryption\n`);
+          status = 1;
+        } else {
+          context.stderr.write(`${r.filename}: not imported: ${r.message}\n`);
+          status = r.code === 'ERR_PKCS12_BAD_PASSWORD' ? 4 : 1;
+        }
       }
+      return status;
+    } finally {
+      await session.close();
     }
-    return status;
   },
 };
 

@@ -7,6 +7,8 @@ import { openMessage, type OpenReport } from '../../engine/smime/open.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { loadDecryptors } from '../credentials.js';
+import { decryptorsOf } from '../../client/read.js';
+import { OWN_KEY_OPTIONS, openOwnKeys } from '../own-keys.js';
 import { openInput, writeOutput } from '../io.js';
 import { buildValidator, parseAt } from '../trust.js';
 
@@ -26,7 +28,9 @@ included), writes the innermost entity to OUT (default stdout; nothing on stdout
   not-signed        no signature
 
 Options:
-  --key FILE          PKCS#12 file (or PEM key + certificate) to decrypt with; repeatable
+  --key FILE          PKCS#12 file (or PEM key + certificate) to decrypt with; repeatable. Without
+                      it, an encrypted message is opened with your own keys (vault, token or shared
+                      vault, as the policy says); signed or plain mail never asks for them
   --password-file F   file holding the PKCS#12 password (else $CACHET_PASSWORD, else a prompt)
   --trust FILE        a trusted root (PEM or DER); repeatable; the trust store is used as well
   --crl FILE          a CRL to check revocation against; repeatable
@@ -56,6 +60,7 @@ const options = {
   json: { type: 'boolean' },
   in: { type: 'string', short: 'i' },
   out: { type: 'string', short: 'o' },
+  ...OWN_KEY_OPTIONS,
 } as const;
 
 export function exitStatusForReport(report: OpenReport): number {
@@ -87,9 +92,21 @@ const command: CliCommand = {
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);
     const at = parseAt(values.at);
-    const decryptors = values.key ? await loadDecryptors(values.key, values['password-file'], context) : [];
+    // Own keys are opened only when an encrypted layer is met, and kept open until it is decrypted.
+    let own: Awaited<ReturnType<typeof openOwnKeys>> | undefined;
+    const decryptors = values.key
+      ? await loadDecryptors(values.key, values['password-file'], context)
+      : async () => {
+          own = await openOwnKeys(context, values);
+          return decryptorsOf(own.store);
+        };
     const validator = await buildValidator({ trust: values.trust, crl: values.crl }, context);
-    const result = await openMessage(openInput(values.in, context), { decryptors, ...(validator ? { validator } : {}), ...(at ? { at } : {}) });
+    let result: Awaited<ReturnType<typeof openMessage>>;
+    try {
+      result = await openMessage(openInput(values.in, context), { decryptors, ...(validator ? { validator } : {}), ...(at ? { at } : {}) });
+    } finally {
+      await own?.close();
+    }
     try {
       if (values.out !== undefined || !values.json) {
         await writeOutput(values.out, context, result.content);

@@ -29,35 +29,39 @@ Exit statuses as "cachet open".`,
     const { values, positionals } = parseCommandArgs(args, { ...USER_OPTIONS, folder: { type: 'string' }, json: { type: 'boolean' }, 'save-attachments': { type: 'string' } }, { positionals: true });
     const [id] = positionals;
     if (!id) throw new CachetError('ERR_USAGE', 'usage: cachet read ID');
-    const session = await openUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'] });
-    const folder = values.folder ?? (await session.user.mailbox.find(id))?.folder ?? 'INBOX';
-    const result = await readMessage(folder, id, { user: session.user, store: await session.store(), validator: session.validator });
-    if (values['save-attachments']) {
-      await mkdir(values['save-attachments'], { recursive: true });
-      for (const a of result.attachments) await writeFile(join(values['save-attachments'], basename(a.filename)), a.content, { mode: 0o600 });
+    const session = await openUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'], pinFile: values['pin-file'] });
+    try {
+      const folder = values.folder ?? (await session.user.mailbox.find(id))?.folder ?? 'INBOX';
+      const result = await readMessage(folder, id, { user: session.user, store: () => session.store(), validator: session.validator });
+      if (values['save-attachments']) {
+        await mkdir(values['save-attachments'], { recursive: true });
+        for (const a of result.attachments) await writeFile(join(values['save-attachments'], basename(a.filename)), a.content, { mode: 0o600 });
+      }
+      const { report } = result;
+      const envelope = report.layers.find((l): l is Extract<typeof l, { kind: 'encrypted' }> => l.kind === 'encrypted');
+      if (values.json) {
+        context.stdout.write(`${JSON.stringify({ ...report, id, folder, text: result.text, html: result.html, attachments: result.attachments.map(({ content: _c, ...rest }) => rest) })}\n`);
+      } else {
+        const lines = [
+          `Status:    ${STATUS_TEXT[report.status] ?? report.status}`,
+          `Encrypted: ${envelope ? `yes (${envelope.contentEncryption})` : 'no'}`,
+          ...report.signers.map((s) => `Signer:    ${s.email[0] ?? s.subject} — ${s.valid ? 'signature valid' : 'signature INVALID'}, ${s.trusted ? 'trusted' : 'not trusted'}${s.error ? ` (${s.error.message})` : ''}`),
+          ...report.warnings.map((w) => `Warning:   ${w}`),
+          ...report.headers.differences.map((d) => `Warning:   the ${d.field} was changed outside the signature ("${d.outer ?? ''}"); the protected one is shown`),
+          `From:      ${report.headers.from ?? ''}`,
+          `To:        ${report.headers.to ?? ''}`,
+          `Subject:   ${report.headers.subject ?? ''}`,
+          `Date:      ${report.headers.date ?? ''}`,
+          ...result.attachments.map((a) => `Attached:  ${a.filename} (${a.contentType}, ${a.size} bytes)`),
+          '',
+          result.text ?? (result.html ? '(HTML only: open it in the web client)' : ''),
+        ];
+        context.stdout.write(`${lines.join('\n')}\n`);
+      }
+      return exitStatusForReport(report);
+    } finally {
+      await session.close();
     }
-    const { report } = result;
-    const envelope = report.layers.find((l): l is Extract<typeof l, { kind: 'encrypted' }> => l.kind === 'encrypted');
-    if (values.json) {
-      context.stdout.write(`${JSON.stringify({ ...report, id, folder, text: result.text, html: result.html, attachments: result.attachments.map(({ content: _c, ...rest }) => rest) })}\n`);
-    } else {
-      const lines = [
-        `Status:    ${STATUS_TEXT[report.status] ?? report.status}`,
-        `Encrypted: ${envelope ? `yes (${envelope.contentEncryption})` : 'no'}`,
-        ...report.signers.map((s) => `Signer:    ${s.email[0] ?? s.subject} — ${s.valid ? 'signature valid' : 'signature INVALID'}, ${s.trusted ? 'trusted' : 'not trusted'}${s.error ? ` (${s.error.message})` : ''}`),
-        ...report.warnings.map((w) => `Warning:   ${w}`),
-        ...report.headers.differences.map((d) => `Warning:   the ${d.field} was changed outside the signature ("${d.outer ?? ''}"); the protected one is shown`),
-        `From:      ${report.headers.from ?? ''}`,
-        `To:        ${report.headers.to ?? ''}`,
-        `Subject:   ${report.headers.subject ?? ''}`,
-        `Date:      ${report.headers.date ?? ''}`,
-        ...result.attachments.map((a) => `Attached:  ${a.filename} (${a.contentType}, ${a.size} bytes)`),
-        '',
-        result.text ?? (result.html ? '(HTML only: open it in the web client)' : ''),
-      ];
-      context.stdout.write(`${lines.join('\n')}\n`);
-    }
-    return exitStatusForReport(report);
   },
 };
 

@@ -49,47 +49,51 @@ const command: CliCommand = {
       'reply-to-id': { type: 'string' },
     });
     if (values.subject === undefined) throw new CachetError('ERR_USAGE', 'the option --subject is required');
-    const session = await openUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'] });
-    const text = (await readInputFully(values['body-file'], context)).toString('utf8');
-    const attachments: OutgoingAttachment[] = [];
-    const progress = progressFor(context, 'Preparing attachments', values.progress ?? false);
-    for (const [index, path] of (values.attach ?? []).entries()) {
-      progress.update(index, (values.attach ?? []).length, basename(path));
-      try {
-        attachments.push({ filename: basename(path), contentType: 'application/octet-stream', data: await readFile(path) });
-      } catch (error) {
-        throw new CachetError('ERR_INPUT_READ', `cannot read the attachment ${path}`, { cause: error });
+    const session = await openUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'], pinFile: values['pin-file'] });
+    try {
+      const text = (await readInputFully(values['body-file'], context)).toString('utf8');
+      const attachments: OutgoingAttachment[] = [];
+      const progress = progressFor(context, 'Preparing attachments', values.progress ?? false);
+      for (const [index, path] of (values.attach ?? []).entries()) {
+        progress.update(index, (values.attach ?? []).length, basename(path));
+        try {
+          attachments.push({ filename: basename(path), contentType: 'application/octet-stream', data: await readFile(path) });
+        } catch (error) {
+          throw new CachetError('ERR_INPUT_READ', `cannot read the attachment ${path}`, { cause: error });
+        }
       }
+      progress.update(1, 1);
+      progress.done(values.attach?.length ? 'Signing, encrypting and sending…' : undefined);
+      // Replying to an encrypted message: the reply is encrypted by default, and its quoted text never
+      // goes out in clear without --send-unencrypted.
+      let replyToEncrypted = false;
+      if (values['reply-to-id']) {
+        const original = await session.user.mailbox.find(values['reply-to-id']);
+        if (!original) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no message ${values['reply-to-id']} to reply to`);
+        const entity = await readMimeEntity(await session.user.mailbox.stream(original.folder, values['reply-to-id']));
+        replyToEncrypted = isEncryptedEntity(entity);
+      }
+      const sign = values['no-sign'] ? false : values.sign ? true : undefined;
+      const encrypt = values['no-encrypt'] ? false : values.encrypt ? true : undefined;
+      const outcome = await sendMessage(
+        { to: values.to ?? [], cc: values.cc ?? [], bcc: values.bcc ?? [], subject: values.subject, text, attachments, ...(sign === undefined ? {} : { sign }), ...(encrypt === undefined ? {} : { encrypt }), allowUnencrypted: values['send-unencrypted'] ?? false, replyToEncrypted },
+        { user: session.user, policy: session.policy, store: () => session.store(), source: session.source, resolveRecipients: session.resolveRecipients, transport: session.transport },
+      );
+      if (values.json) context.stdout.write(`${JSON.stringify(outcome)}\n`);
+      if (outcome.kind === 'sent') {
+        if (!values.json) context.stdout.write(`sent ${outcome.messageId}${outcome.signed ? ', signed' : ''}${outcome.encrypted ? `, encrypted (${outcome.cipher})` : ', NOT encrypted'}\n`);
+        for (const warning of outcome.warnings) context.stderr.write(`warning: ${warning}\n`);
+        return 0;
+      }
+      if (outcome.kind === 'queued') {
+        context.stderr.write(`cachet: not sent yet: ${outcome.reason}\n`);
+        return 6;
+      }
+      context.stderr.write(`cachet: ${outcome.question}\n${outcome.missing.map((m) => `  ${m.address}: ${m.reason}\n`).join('')}Repeat with --send-unencrypted to send it in clear, or remove them.\n`);
+      return 7;
+    } finally {
+      await session.close();
     }
-    progress.update(1, 1);
-    progress.done(values.attach?.length ? 'Signing, encrypting and sending…' : undefined);
-    // Replying to an encrypted message: the reply is encrypted by default, and its quoted text never
-    // goes out in clear without --send-unencrypted.
-    let replyToEncrypted = false;
-    if (values['reply-to-id']) {
-      const original = await session.user.mailbox.find(values['reply-to-id']);
-      if (!original) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no message ${values['reply-to-id']} to reply to`);
-      const entity = await readMimeEntity(await session.user.mailbox.stream(original.folder, values['reply-to-id']));
-      replyToEncrypted = isEncryptedEntity(entity);
-    }
-    const sign = values['no-sign'] ? false : values.sign ? true : undefined;
-    const encrypt = values['no-encrypt'] ? false : values.encrypt ? true : undefined;
-    const outcome = await sendMessage(
-      { to: values.to ?? [], cc: values.cc ?? [], bcc: values.bcc ?? [], subject: values.subject, text, attachments, ...(sign === undefined ? {} : { sign }), ...(encrypt === undefined ? {} : { encrypt }), allowUnencrypted: values['send-unencrypted'] ?? false, replyToEncrypted },
-      { user: session.user, policy: session.policy, store: await session.store(), resolveRecipients: session.resolveRecipients, transport: session.transport },
-    );
-    if (values.json) context.stdout.write(`${JSON.stringify(outcome)}\n`);
-    if (outcome.kind === 'sent') {
-      if (!values.json) context.stdout.write(`sent ${outcome.messageId}${outcome.signed ? ', signed' : ''}${outcome.encrypted ? `, encrypted (${outcome.cipher})` : ', NOT encrypted'}\n`);
-      for (const warning of outcome.warnings) context.stderr.write(`warning: ${warning}\n`);
-      return 0;
-    }
-    if (outcome.kind === 'queued') {
-      context.stderr.write(`cachet: not sent yet: ${outcome.reason}\n`);
-      return 6;
-    }
-    context.stderr.write(`cachet: ${outcome.question}\n${outcome.missing.map((m) => `  ${m.address}: ${m.reason}\n`).join('')}Repeat with --send-unencrypted to send it in clear, or remove them.\n`);
-    return 7;
   },
 };
 

@@ -12,7 +12,8 @@ import { tokenEntries } from '../../keys/token-credential-store.js';
 const help = `usage: cachet token list [--module M] [--token-label L] [--pin-file F] [--json]
 
 Lists the credentials on a PKCS#11 token (smart card, HSM): CKA_ID, role and holder. The keys stay on
-the token. A dual-purpose certificate is listed once per role.
+the token. A dual-purpose certificate is listed once per role. A CA's keys on the same token and
+certificates with no S/MIME use (e.g. TLS only) are not credentials and are not listed.
 
 Options:
   --module M        the PKCS#11 module (default ${DEFAULT_PKCS11_MODULE})

@@ -17,7 +17,8 @@ const help = `usage: cachet vault deposit FILE.p12 [--app-token T | --app-token-
                            [--role signing|encryption] [--force] [--json]
 
 Deposits a certificate and its private key (a PKCS#12 file) into the shared vault through the running
-vault service, as an enrolled app (the identity-provider side). The service decides the role from
+vault service, as an app enrolled with the scope "deposit" (the identity-provider side:
+"cachet vault enrol-app NAME --scope deposit"). The service decides the role from
 the certificate's key usage; a dual-purpose certificate needs --role (asked on a terminal).
 Deposited keys are never exportable.
 
@@ -31,7 +32,7 @@ Options:
   --json               print {"deposited": [{"id", "role", "subject", "email"}]}
 
 Exit statuses: 0 deposited · 1 role needed, unusable or locked vault · 4 wrong password ·
-6 no vault service running · 7 app not enrolled or revoked`;
+6 no vault service running · 7 app not enrolled, revoked, or without the scope "deposit"`;
 
 const options = {
   ...APP_TOKEN_OPTIONS,

@@ -11,8 +11,9 @@ import { APP_TOKEN_OPTIONS, readAppToken } from '../vault-app-token.js';
 
 const help = `usage: cachet vault list [--app-token T | --app-token-file F] [--json]
 
-Lists the credentials in the shared vault, through the running vault service, as an enrolled app:
-id (SHA-256 of the certificate), role, whether active, holder. The keys stay in the service.
+Lists the credentials in the shared vault, through the running vault service, as an app enrolled with
+the scope "use": id (SHA-256 of the certificate), role, whether active, holder. The keys stay in the
+service.
 
 Options:
   --app-token T        this app's enrolment token (else --app-token-file, $CACHET_VAULT_APP_TOKEN,
@@ -21,7 +22,8 @@ Options:
   --json               print {"credentials": [{"id", "role", "active", "subject", "email", "notAfter",
                        "certificate" (base64 DER)}]}
 
-Exit statuses: 0 listed · 1 locked vault · 6 no vault service running · 7 app not enrolled or revoked`;
+Exit statuses: 0 listed · 1 locked vault · 6 no vault service running · 7 app not enrolled, revoked,
+or without the scope "use"`;
 
 const options = { ...APP_TOKEN_OPTIONS, json: { type: 'boolean' } } as const;
 

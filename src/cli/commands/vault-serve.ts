@@ -15,8 +15,9 @@ const help = `usage: cachet vault serve [--listen 127.0.0.1:PORT --tls-cert F --
                          [--unlock] [--passphrase-file F] [--idle-seconds N]
 
 Runs the shared vault service until interrupted (Ctrl-C, SIGTERM). It holds your opened vault and
-answers only apps enrolled with "cachet vault enrol-app": they list credentials and ask it to sign and
-decrypt; private keys never leave it. Every access is written to $CACHET_HOME/vault-audit.log.
+answers only apps enrolled with "cachet vault enrol-app", each within its scopes: "use" apps list
+credentials and ask it to sign and decrypt, "deposit" apps put credentials in; private keys never
+leave it. Every access is written to $CACHET_HOME/vault-audit.log.
 
 By default it listens on a Unix socket in $CACHET_HOME/vault-service/ that only you can reach (when
 that path is too long for a socket address, in a private directory under the temporary directory);

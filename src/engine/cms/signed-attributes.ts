@@ -17,15 +17,15 @@ const OAEP_SHA256_PARAMS = derTlv(
   derTlv(0xa0, derTlv(0x30, objectIdentifier(OID.id_sha256), Buffer.from([0x05, 0x00]))),
   derTlv(0xa1, derTlv(0x30, objectIdentifier(OID.id_mgf1), derTlv(0x30, objectIdentifier(OID.id_sha256), Buffer.from([0x05, 0x00])))),
 );
-const CAPABILITIES: Buffer = derTlv(
-  0x30,
+const CONTENT_CAPABILITIES = [
   derTlv(0x30, objectIdentifier(OID.aes256_GCM)),
   derTlv(0x30, objectIdentifier(OID.aes128_GCM)),
   derTlv(0x30, objectIdentifier(OID.aes256_CBC)),
   derTlv(0x30, objectIdentifier(OID.aes192_CBC)),
   derTlv(0x30, objectIdentifier(OID.aes128_CBC)),
-  derTlv(0x30, objectIdentifier(OID.id_RSAES_OAEP), OAEP_SHA256_PARAMS),
-);
+];
+const CAPABILITIES: Buffer = derTlv(0x30, ...CONTENT_CAPABILITIES, derTlv(0x30, objectIdentifier(OID.id_RSAES_OAEP), OAEP_SHA256_PARAMS));
+const CAPABILITIES_WITHOUT_OAEP: Buffer = derTlv(0x30, ...CONTENT_CAPABILITIES);
 
 /** Names used in reports for capabilities. */
 const CAPABILITY_NAMES: Record<string, string> = {
@@ -54,6 +54,8 @@ export interface SignedAttributesInput {
   signingTime: Date;
   /** Our encryption certificate, announced with SMIMEEncryptionKeyPreference. */
   encryptionCertificate?: Uint8Array;
+  /** Announce RSA-OAEP among SMIMECapabilities (default true). */
+  announceRsaOaep?: boolean;
 }
 
 function attribute(type: string, ...values: Uint8Array[]): Buffer {
@@ -78,7 +80,7 @@ export function buildSignedAttributes(input: SignedAttributesInput): Buffer {
     attribute(OID.id_contentType, objectIdentifier(input.contentType)),
     attribute(OID.id_signingTime, encodeTime(input.signingTime)),
     attribute(OID.id_messageDigest, octetString(input.messageDigest)),
-    attribute(OID.smimeCapabilities, CAPABILITIES),
+    attribute(OID.smimeCapabilities, input.announceRsaOaep === false ? CAPABILITIES_WITHOUT_OAEP : CAPABILITIES),
   ];
   if (input.encryptionCertificate) {
     const ias = issuerAndSerialNumberDer(input.encryptionCertificate);

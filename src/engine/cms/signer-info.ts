@@ -31,6 +31,7 @@ export async function buildSignerInfo(input: SignerInfoInput): Promise<Buffer> {
     messageDigest: input.messageDigest,
     signingTime: input.signingTime,
     ...(signer.encryptionCertificate ? { encryptionCertificate: signer.encryptionCertificate } : {}),
+    ...(signer.announceRsaOaep === false ? { announceRsaOaep: false } : {}),
   });
   const signature = await signer.key.sign(signedAttributes, scheme, digest);
   return derTlv(

@@ -48,7 +48,9 @@ const ENVELOPED_OID_DER = '06092a864886f70d010703';
 const AUTH_ENVELOPED_OID_DER = '060b2a864886f70d0109100117';
 
 export interface OpenOptions {
-  decryptors: Decryptor[];
+  /** The keys that may decrypt; a function is called only when an encrypted layer is met, so reading
+   *  signed or plain mail never needs to unlock a vault or a token. */
+  decryptors: Decryptor[] | (() => Promise<Decryptor[]>);
   validator?: CertificateValidator;
   /** Validation time (default now), as `openssl -attime`. */
   at?: Date;
@@ -229,7 +231,8 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
       const spool = new Spool();
       spools.push(spool);
       if (kind === 'encrypted') {
-        const report = await decryptEnvelopedEntity(current, spool, { decryptors: options.decryptors });
+        const decryptors = typeof options.decryptors === 'function' ? await options.decryptors() : options.decryptors;
+        const report = await decryptEnvelopedEntity(current, spool, { decryptors });
         layers.push({ ...report, kind: 'encrypted' });
         encrypted = true;
       } else {

@@ -4,7 +4,7 @@
  * and decrypts by asking the token (pkcs11js, a maintained binding). The engine sees only a
  * PrivateKeyHandle, exactly as for keys in the vault.
  */
-import { createHash, createPublicKey, randomBytes, X509Certificate, type JsonWebKey as NodeJsonWebKey, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createPublicKey, randomBytes, timingSafeEqual, X509Certificate, type JsonWebKey as NodeJsonWebKey, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import * as pkcs11Namespace from 'pkcs11js';
@@ -40,7 +40,7 @@ const CURVES: Record<string, { curve: NamedCurve; size: number }> = {
 
 function tokenError(error: unknown, what: string): CachetError {
   const message = (error as Error)?.message ?? String(error);
-  if (/CKR_PIN_INCORRECT/.test(message)) return new CachetError('ERR_TOKEN_PIN_INCORRECT', 'the token PIN is wrong', { cause: error });
+  if (/CKR_PIN_INCORRECT|CKR_PIN_LEN_RANGE|CKR_PIN_INVALID/.test(message)) return new CachetError('ERR_TOKEN_PIN_INCORRECT', 'the token PIN is wrong', { cause: error });
   if (/CKR_PIN_LOCKED/.test(message)) return new CachetError('ERR_TOKEN_PIN_LOCKED', 'the token PIN is locked; ask your administrator to unblock it', { cause: error });
   if (/CKR_TOKEN_NOT_PRESENT|CKR_DEVICE_REMOVED|CKR_SLOT_ID_INVALID/.test(message)) return new CachetError('ERR_TOKEN_ABSENT', 'the token is not present', { cause: error });
   return new CachetError('ERR_TOKEN_FAILURE', `the token failed while ${what}: ${message}`, { cause: error });
@@ -99,25 +99,84 @@ function loadedModule(path: string): pkcs11Namespace.PKCS11 {
   return module;
 }
 
+/**
+ * PKCS#11 login state belongs to the application (this process) and the token, not to a session
+ * (PKCS#11 v2.40 §5.6 C_Login): once one session has logged in, C_Login on another answers
+ * CKR_USER_ALREADY_LOGGED_IN without looking at the PIN, so a second open with a wrong PIN would
+ * succeed. Each token (module and slot) therefore remembers a keyed hash of the PIN that logged it
+ * in — never the PIN — and how many of our sessions use the login.
+ */
+interface SlotLogin {
+  /** HMAC of the PIN that logged this token in, under a key that exists only in this process. */
+  pinDigest: Buffer | undefined;
+  sessions: number;
+}
+const slotLogins = new Map<string, SlotLogin>();
+const PIN_HASH_KEY = randomBytes(32);
+const pinDigest = (slotKey: string, pin: string) => createHmac('sha256', PIN_HASH_KEY).update(slotKey).update('\u0000').update(pin, 'utf8').digest();
+
+/** Logs `session` in with `pin`, checking the PIN even when this process is logged in already. */
+function login(module: pkcs11Namespace.PKCS11, session: Buffer, state: SlotLogin, pin: string, digest: Buffer): void {
+  try {
+    module.C_Login(session, pkcs11js.CKU_USER, pin);
+    state.pinDigest = digest;
+    return;
+  } catch (error) {
+    if (!/CKR_USER_ALREADY_LOGGED_IN/.test((error as Error).message)) throw error;
+  }
+  if (state.pinDigest && timingSafeEqual(state.pinDigest, digest)) return;
+  // Logged in with another PIN (or by a login we did not see): PKCS#11 has no "check this PIN", so
+  // log out and log in again with the one given. A wrong PIN then fails here, and counts against
+  // the token's retry counter like any wrong PIN. (The other sessions of this process on the token
+  // share the login: after a wrong PIN they are logged out too, and their next use fails clearly.)
+  state.pinDigest = undefined;
+  try {
+    module.C_Logout(session);
+  } catch (error) {
+    if (!/CKR_USER_NOT_LOGGED_IN/.test((error as Error).message)) throw error;
+  }
+  module.C_Login(session, pkcs11js.CKU_USER, pin);
+  state.pinDigest = digest;
+}
+
 export class Pkcs11Token {
+  private closed = false;
+
   private constructor(
     private readonly module: pkcs11Namespace.PKCS11,
     private readonly session: Buffer,
+    private readonly slotKey: string,
   ) {}
 
+  /**
+   * Opens a session on the token and logs in with `config.pin` — checked even when another session
+   * of this process is logged in already.
+   * @throws CachetError ERR_TOKEN_ABSENT, ERR_TOKEN_PIN_INCORRECT, ERR_TOKEN_PIN_LOCKED, ERR_TOKEN_FAILURE.
+   */
   static open(config: TokenConfig): Pkcs11Token {
     const module = loadedModule(config.module);
     try {
       const slot = module.C_GetSlotList(true).find((s) => config.tokenLabel === undefined || module.C_GetTokenInfo(s).label.trim() === config.tokenLabel);
       if (!slot) throw new CachetError('ERR_TOKEN_ABSENT', config.tokenLabel ? `no token labelled "${config.tokenLabel}" is present` : 'no token is present');
+      const slotKey = `${config.module}\u0000${Buffer.from(slot).toString('hex')}`;
+      let state = slotLogins.get(slotKey);
+      if (!state) {
+        state = { pinDigest: undefined, sessions: 0 };
+        slotLogins.set(slotKey, state);
+      }
       const session = module.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
       try {
-        module.C_Login(session, pkcs11js.CKU_USER, config.pin);
+        login(module, session, state, config.pin, pinDigest(slotKey, config.pin));
       } catch (error) {
-        // Login is per application: another session of this process already logged in.
-        if (!/CKR_USER_ALREADY_LOGGED_IN/.test((error as Error).message)) throw error;
+        try {
+          module.C_CloseSession(session);
+        } catch {
+          // the session is gone already
+        }
+        throw error;
       }
-      return new Pkcs11Token(module, session);
+      state.sessions++;
+      return new Pkcs11Token(module, session, slotKey);
     } catch (error) {
       if (error instanceof CachetError) throw error;
       throw tokenError(error, 'opening a session');
@@ -314,12 +373,24 @@ export class Pkcs11Token {
         },
         decryptKeyTransport: async (encryptedKey: Uint8Array, padding: KeyTransportPadding) => {
           if (padding.scheme === 'rsa-oaep') {
-            return operate('decrypting', () => {
-              const hash = { sha1: [pkcs11js.CKM_SHA_1, pkcs11js.CKG_MGF1_SHA1], sha256: [pkcs11js.CKM_SHA256, pkcs11js.CKG_MGF1_SHA256], sha384: [pkcs11js.CKM_SHA384, pkcs11js.CKG_MGF1_SHA384], sha512: [pkcs11js.CKM_SHA512, pkcs11js.CKG_MGF1_SHA512] }[padding.hash];
-              const parameter = { type: pkcs11js.CK_PARAMS_RSA_OAEP, hashAlg: hash[0]!, mgf: hash[1]!, source: 1, ...(padding.label ? { sourceData: Buffer.from(padding.label) } : {}) } as pkcs11Namespace.RsaOAEP;
+            const hash = { sha1: [pkcs11js.CKM_SHA_1, pkcs11js.CKG_MGF1_SHA1], sha256: [pkcs11js.CKM_SHA256, pkcs11js.CKG_MGF1_SHA256], sha384: [pkcs11js.CKM_SHA384, pkcs11js.CKG_MGF1_SHA384], sha512: [pkcs11js.CKM_SHA512, pkcs11js.CKG_MGF1_SHA512] }[padding.hash];
+            const parameter = { type: pkcs11js.CK_PARAMS_RSA_OAEP, hashAlg: hash[0]!, mgf: hash[1]!, source: 1, ...(padding.label ? { sourceData: Buffer.from(padding.label) } : {}) } as pkcs11Namespace.RsaOAEP;
+            try {
               this.module.C_DecryptInit(this.session, { mechanism: pkcs11js.CKM_RSA_PKCS_OAEP, parameter }, key);
-              return this.module.C_Decrypt(this.session, Buffer.from(encryptedKey), Buffer.alloc(modulusBits / 8));
-            });
+            } catch (error) {
+              // A token that lacks this OAEP variant says so when the operation is set up: SoftHSM 2.6
+              // does OAEP with SHA-1 only and answers CKR_ARGUMENTS_BAD for any other hash; others
+              // answer CKR_MECHANISM_PARAM_INVALID or CKR_MECHANISM_INVALID.
+              if (/CKR_ARGUMENTS_BAD|CKR_MECHANISM_PARAM_INVALID|CKR_MECHANISM_INVALID/.test((error as Error)?.message ?? '')) {
+                const name = { sha1: 'SHA-1', sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' }[padding.hash];
+                throw new CachetError('ERR_UNSUPPORTED_ALGORITHM', `this token cannot do RSA-OAEP with ${name}: the message was encrypted for your key with RSA-OAEP/${name}, which the token's PKCS#11 module does not offer; ask the sender to use RSA-OAEP with SHA-1 or RSA PKCS#1 v1.5, or use a token that supports it`, {
+                  cause: error,
+                  details: { algorithm: 'rsa-oaep', hash: padding.hash },
+                });
+              }
+              throw tokenError(error, 'decrypting');
+            }
+            return operate('decrypting', () => this.module.C_Decrypt(this.session, Buffer.from(encryptedKey), Buffer.alloc(modulusBits / 8)));
           }
           try {
             this.module.C_DecryptInit(this.session, { mechanism: pkcs11js.CKM_RSA_PKCS }, key);
@@ -378,10 +449,25 @@ export class Pkcs11Token {
     throw new CachetError('ERR_UNSUPPORTED_ALGORITHM', `token keys of type ${type ?? 'unknown'} are not supported`);
   }
 
-  /** Ends this session; the module stays loaded for the process (PKCS#11 is initialised once). */
+  /**
+   * Ends this session; the last of our sessions on the token logs out (the login is shared by all of
+   * them, so an earlier logout would pull it from under the others). The module stays loaded for the
+   * process (PKCS#11 is initialised once).
+   */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const state = slotLogins.get(this.slotKey);
+    if (state) state.sessions--;
+    if (!state || state.sessions <= 0) {
+      slotLogins.delete(this.slotKey);
+      try {
+        this.module.C_Logout(this.session);
+      } catch {
+        // not logged in any more (a wrong PIN elsewhere logged the token out), or the token is gone
+      }
+    }
     try {
-      this.module.C_Logout(this.session);
       this.module.C_CloseSession(this.session);
     } catch {
       // closing a session that the token already dropped

@@ -23,7 +23,7 @@ import { certificateRole } from '../../engine/pki/certificate-role.js';
 import type { CredentialRole, NewCredential, StoredCredential } from '../credential-store.js';
 import { openFileCredentialStore, type FileCredentialStore } from '../file-credential-store.js';
 import { vaultFilePath } from '../open-store.js';
-import { identifyApp } from './app-registry.js';
+import { identifyApp, requireScope, type AppScope } from './app-registry.js';
 import { appendAudit } from './audit-log.js';
 import { VaultServiceClient } from './client.js';
 import { readEndpoint, removeEndpoint, writeEndpoint, type VaultEndpoint } from './endpoint.js';
@@ -172,6 +172,19 @@ export async function startVaultService(options: VaultServiceOptions): Promise<R
   }
   touch();
 
+  /**
+   * The store re-reads the vault file when another program wrote it (a `cachet cert import` beside
+   * the running service). Written under a new passphrase, it can no longer be read with the key held
+   * here: the service locks, and the owner unlocks it with the new passphrase.
+   */
+  function lockedIfChangedElsewhere(error: unknown): unknown {
+    if (isCachetError(error, 'ERR_VAULT_BAD_PASSPHRASE') && error.details.changedElsewhere === true) {
+      lock();
+      return new CachetError('ERR_VAULT_LOCKED', 'the vault passphrase was changed by another program, so the service has locked the vault: run "cachet vault unlock" with the new passphrase', { cause: error });
+    }
+    return error;
+  }
+
   const opened = (): FileCredentialStore => {
     if (!store) throw locked();
     return store;
@@ -285,6 +298,14 @@ export async function startVaultService(options: VaultServiceOptions): Promise<R
   }
 
   const ownerOperations = new Set(['status', 'unlock', 'lock', 'passphrase']);
+  /** The scope each app operation needs (an operation not named here is unknown: refused below). */
+  const neededScope: Record<string, { scope: AppScope; doing: string }> = {
+    list: { scope: 'use', doing: 'list the credentials' },
+    sign: { scope: 'use', doing: 'sign' },
+    decrypt: { scope: 'use', doing: 'decrypt' },
+    derive: { scope: 'use', doing: 'decrypt (ECDH)' },
+    deposit: { scope: 'deposit', doing: 'deposit credentials' },
+  };
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = request.url ?? '';
@@ -306,10 +327,18 @@ export async function startVaultService(options: VaultServiceOptions): Promise<R
         app = 'owner';
         answer = await ownerOperation(operation, body);
       } else {
-        app = await identifyApp(home, token);
+        const identified = await identifyApp(home, token);
+        app = identified.name;
         const id = (body as { id?: unknown }).id;
         if (typeof id === 'string') credential = id;
-        const result = await appOperation(operation, body);
+        const needed = Object.hasOwn(neededScope, operation) ? neededScope[operation] : undefined;
+        if (needed) requireScope(identified, needed.scope, needed.doing);
+        let result: Awaited<ReturnType<typeof appOperation>>;
+        try {
+          result = await appOperation(operation, body);
+        } catch (error) {
+          throw lockedIfChangedElsewhere(error);
+        }
         credential = result.credential ?? credential;
         answer = result.answer;
         touch();

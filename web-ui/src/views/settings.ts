@@ -84,13 +84,51 @@ function directorySection(initial: DirectoryLoginView): HTMLElement {
   return section;
 }
 
+const SOURCE_TEXT: Record<SmimeSettingsView['source'], string> = {
+  email: 'Your keys are the certificates your administrator mailed you, kept in your encrypted vault.',
+  sharedVault: 'Your keys are kept in the shared vault, where your identity-provider app puts them.',
+  derivedCredentials: 'Your keys are on your token (smart card); they never leave it.',
+};
+
+/** derivedCredentials: the token's PIN opens it for this session; the PIN is not stored. */
+function tokenSection(view: SmimeSettingsView, container: HTMLElement): HTMLElement | null {
+  if (view.source !== 'derivedCredentials' || view.tokenUnlocked) return null;
+  const pin = h('input', { id: 'token-pin', name: 'pin', type: 'password', inputmode: 'numeric', autocomplete: 'off', required: true });
+  const error = h('p', { className: 'form-error', role: 'alert' });
+  const form = h(
+    'form',
+    { className: 'directory-login', 'data-testid': 'token-unlock' },
+    h('label', { for: 'token-pin' }, 'PIN of your token'),
+    pin,
+    error,
+    h('button', { type: 'submit', className: 'primary' }, 'Unlock token'),
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    error.textContent = '';
+    try {
+      await sendJson<SmimeSettingsView>('POST', '/api/token/unlock', { pin: pin.value });
+      await settingsView(container);
+    } catch (e) {
+      pin.value = '';
+      error.textContent = e instanceof ApiError ? e.message : 'The token could not be opened';
+    }
+  });
+  return form;
+}
+
 export async function settingsView(container: HTMLElement): Promise<void> {
   clear(container);
   const view = await getJson<SmimeSettingsView>('/api/settings/smime');
   const feedback = h('div', { role: 'status', 'aria-live': 'polite' });
+  const whatToDo: Record<SmimeSettingsView['source'], string> = {
+    email: 'S/MIME needs your certificates: open the mail from your administrator and import the attached .pfx files.',
+    sharedVault: 'S/MIME needs your certificates: open your identity-provider app so that it deposits them in the shared vault.',
+    derivedCredentials: view.tokenUnlocked ? 'S/MIME needs your certificates: your token holds none; ask your administrator to issue derived credentials onto it.' : 'S/MIME needs your token: unlock it with its PIN below.',
+  };
   const firstLaunch =
     view.firstLaunch === 'ask-import'
-      ? h('p', { className: 'notice tone-warn', 'data-testid': 'first-launch' }, 'S/MIME needs your certificates: open the mail from your administrator and import the attached .pfx files.')
+      ? h('p', { className: 'notice tone-warn', 'data-testid': 'first-launch' }, whatToDo[view.source])
       : view.firstLaunch === 'disabled'
         ? h('p', { className: 'notice tone-neutral', 'data-testid': 'first-launch' }, 'S/MIME is off until you enable it here.')
         : null;
@@ -100,12 +138,15 @@ export async function settingsView(container: HTMLElement): Promise<void> {
       { className: 'settings card', 'aria-labelledby': 'settings-title' },
       h('h1', { id: 'settings-title' }, 'Settings → S/MIME'),
       firstLaunch,
+      h('p', { className: 'muted', 'data-testid': 'certificate-source' }, SOURCE_TEXT[view.source]),
+      view.sourceProblem ? h('p', { className: 'notice tone-warn', role: 'alert', 'data-testid': 'source-problem' }, view.sourceProblem) : null,
+      tokenSection(view, container),
       ...view.settings.filter((s) => s.key in LABELS).map((s) => settingSwitch(s, feedback)),
       feedback,
       view.directory ? directorySection(view.directory) : null,
       h('h2', {}, 'Your certificates'),
       view.credentials.length === 0
-        ? h('p', { className: 'muted' }, 'No certificates yet. Import them from the mail your administrator sent (open it and choose "Import certificate").')
+        ? h('p', { className: 'muted' }, view.source === 'email' ? 'No certificates yet. Import them from the mail your administrator sent (open it and choose "Import certificate").' : 'No certificates to show yet.')
         : h(
             'ul',
             { className: 'credentials' },

@@ -1,0 +1,66 @@
+/**
+ * The user's own keys for `cachet sign`, `decrypt` and `open` when no key file is named: taken from
+ * the certificate source the policy names — the vault (unlocked with its passphrase), the token
+ * (with its PIN) or the vault service — exactly as the mail client takes them. A key file named on
+ * the command line (`--signer`, `--key`) still wins, for scripts and one-off use.
+ */
+import { certificateSourceOf } from '../client/certificate-source.js';
+import { CachetError } from '../engine/errors.js';
+import type { CredentialStore } from '../keys/credential-store.js';
+import { openCredentialSource, TOKEN_PIN_ENV, type CertificateSource } from '../keys/key-source.js';
+import { vaultFileExists } from '../keys/open-store.js';
+import { loadEffectivePolicy, type EffectivePolicy } from '../policy/policy.js';
+import type { CliContext } from './context.js';
+import { readSecret } from './secrets.js';
+import { cachetHome } from './trust.js';
+import { personalHome } from './user-session.js';
+import { readVaultPassphrase } from './vault-passphrase.js';
+
+export const OWN_KEY_OPTIONS = {
+  as: { type: 'string' },
+  'passphrase-file': { type: 'string' },
+  'pin-file': { type: 'string' },
+} as const;
+
+export interface OwnKeyValues {
+  as?: string | undefined;
+  'passphrase-file'?: string | undefined;
+  'pin-file'?: string | undefined;
+}
+
+/** Opens the user's key source; `use` runs with it and the source is let go of afterwards. */
+export interface OwnKeys {
+  store: CredentialStore;
+  source: CertificateSource;
+  /** The user's effective policy and settings (which certificate plays which role). */
+  policy: EffectivePolicy;
+}
+
+/** Opens the user's key source; the caller closes it (a token session) when done. */
+export async function openOwnKeys(context: CliContext, values: OwnKeyValues): Promise<OwnKeys & { close(): Promise<void> }> {
+  const home = await personalHome(context, values.as);
+  const policy = await loadEffectivePolicy({ home: cachetHome(context), settingsHome: home, policyFile: context.env.CACHET_POLICY });
+  const { source, token } = certificateSourceOf(policy);
+  if (source === 'email' && !vaultFileExists(home)) {
+    throw new CachetError('ERR_USAGE', 'you have no credential vault yet: name a key file (--signer / --key FILE.p12), or import your certificate with "cachet cert import FILE.p12"');
+  }
+  const userContext: CliContext = { ...context, env: { ...context.env, CACHET_HOME: home } };
+  const store = await openCredentialSource(source, {
+    home,
+    env: context.env,
+    passphrase: () => readVaultPassphrase(userContext, values['passphrase-file']),
+    pin: () => readSecret({ file: values['pin-file'], envVar: TOKEN_PIN_ENV, promptLabel: 'PIN of your token' }, context),
+    token,
+  });
+  return { store, source, policy, close: () => store.close() };
+}
+
+/** Runs `use` with the user's key source and always lets go of it afterwards. */
+export async function withOwnKeys<T>(context: CliContext, values: OwnKeyValues, use: (keys: OwnKeys) => Promise<T>): Promise<T> {
+  const keys = await openOwnKeys(context, values);
+  try {
+    return await use(keys);
+  } finally {
+    await keys.close();
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * The admin's "S/MIME certificate source" decides where the mail client takes the user's keys from:
+ * a PKCS#11 token (derived credentials, SoftHSM2 here) or the shared vault service (keys deposited by
+ * the identity-provider app). Sending signs through that source and reading decrypts through it; the
+ * local vault is not used, and importing files into it is refused.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCachet } from '../helpers/cli.js';
+import { P12_PASSWORD, pkiFile } from '../helpers/pki.js';
+import { createSoftHsm, type SoftHsm } from '../helpers/softhsm.js';
+import { enrolApp } from '../../src/keys/vault-service/app-registry.js';
+import { readAudit } from '../../src/keys/vault-service/audit-log.js';
+import { startVaultService, type RunningVaultService } from '../../src/keys/vault-service/server.js';
+import { vaultFilePath } from '../../src/keys/open-store.js';
+import { vaultServicePaths } from '../../src/keys/vault-service/paths.js';
+
+/** A home with the test root trusted, the given policy, and the mail users alice and bob. */
+async function homeWithUsers(policy: string): Promise<{ home: string; env: NodeJS.ProcessEnv; userDir: (name: string) => string }> {
+  const home = mkdtempSync(join(tmpdir(), 'cachet-source-'));
+  mkdirSync(join(home, 'trust'));
+  copyFileSync(pkiFile('ca.pem'), join(home, 'trust', 'root.pem'));
+  writeFileSync(join(home, 'policy.yaml'), `${policy}revocationMode: off\n`);
+  const env: NodeJS.ProcessEnv = { CACHET_HOME: home, CACHET_VAULT_PASSPHRASE: 'vault passphrase', CACHET_PASSWORD: 'test' };
+  for (const user of ['alice@example.com', 'bob@example.com']) assert.equal((await runCachet(['account', 'add', user], { env })).status, 0);
+  return { home, env, userDir: (name) => join(home, 'users', `${name}@example.com`) };
+}
+
+function passwordFile(dir: string): string {
+  const file = join(dir, 'p12-password');
+  writeFileSync(file, `${P12_PASSWORD}\n`);
+  return file;
+}
+
+async function inboxIds(env: NodeJS.ProcessEnv, user: string): Promise<string[]> {
+  const run = await runCachet(['inbox', '--as', user, '--json'], { env });
+  return (JSON.parse(run.stdout) as { messages: Array<{ id: string }> }).messages.map((m) => m.id);
+}
+
+describe('certificate source: derived credentials on a PKCS#11 token', () => {
+  let token: SoftHsm;
+  let setup: Awaited<ReturnType<typeof homeWithUsers>>;
+  before(async () => {
+    token = createSoftHsm([{ name: 'alice', id: 'a1' }, { name: 'bob', id: 'b1' }], 'people');
+    setup = await homeWithUsers(`certificateSource: derivedCredentials\npkcs11Module: ${token.module}\n`);
+    setup.env.CACHET_TOKEN_PIN = token.pin;
+  });
+  after(() => {
+    token?.remove();
+    if (setup) rmSync(setup.home, { recursive: true, force: true });
+  });
+
+  test('alice signs on the token and bob, reading with his key on the token, sees a valid signature', async () => {
+    // Both people's keys are on one test token; a real deployment has one card each.
+    const sent = await runCachet(['send', '--as', 'alice@example.com', '--to', 'bob@example.com', '--subject', 'signed on the card', '--no-encrypt', '--sign'], { env: setup.env, stdin: 'From my smart card.' });
+    assert.equal(sent.status, 0, sent.stderr);
+    assert.match(sent.stdout, /signed/);
+    assert.equal(existsSync(vaultFilePath(setup.userDir('alice'))), false, 'no key was put in a local vault');
+    const [id] = await inboxIds(setup.env, 'bob@example.com');
+    const read = JSON.parse((await runCachet(['read', id!, '--as', 'bob@example.com', '--json'], { env: setup.env })).stdout) as { status: string; text: string };
+    assert.equal(read.status, 'valid');
+    assert.match(read.text, /From my smart card/);
+  });
+
+  test("bob replies encrypted to the certificate harvested from alice's signature; alice decrypts on the token", async () => {
+    const sent = await runCachet(['send', '--as', 'bob@example.com', '--to', 'alice@example.com', '--subject', 'for your card only', '--encrypt'], { env: setup.env, stdin: 'Only your token can open this.' });
+    assert.equal(sent.status, 0, sent.stderr);
+    assert.match(sent.stdout, /encrypted/);
+    const [id] = await inboxIds(setup.env, 'alice@example.com');
+    const run = await runCachet(['read', id!, '--as', 'alice@example.com', '--json'], { env: setup.env });
+    const read = JSON.parse(run.stdout) as { status: string; encrypted: boolean; text: string };
+    assert.equal(read.encrypted, true);
+    assert.equal(read.status, 'valid');
+    assert.match(read.text, /Only your token can open this/);
+    assert.equal(existsSync(vaultFilePath(setup.userDir('alice'))), false);
+  });
+
+  test('a wrong PIN is a clear error (exit 4) and nothing is sent', async () => {
+    const sent = await runCachet(['send', '--as', 'alice@example.com', '--to', 'bob@example.com', '--subject', 'wrong pin', '--no-encrypt', '--sign'], { env: { ...setup.env, CACHET_TOKEN_PIN: '0000' }, stdin: 'x' });
+    assert.equal(sent.status, 4, sent.stderr);
+    assert.match(sent.stderr, /PIN/);
+    assert.equal((await inboxIds(setup.env, 'bob@example.com')).length, 1);
+    // Reading signed mail needs no key: no PIN is asked, and the status is still shown.
+    const [id] = await inboxIds(setup.env, 'bob@example.com');
+    const read = await runCachet(['read', id!, '--as', 'bob@example.com', '--json'], { env: { ...setup.env, CACHET_TOKEN_PIN: '0000' } });
+    assert.equal(JSON.parse(read.stdout).status, 'valid');
+  });
+
+  test('importing a .p12 from mail is refused: keys come from the token only', async () => {
+    const sent = await runCachet(['send', '--as', 'bob@example.com', '--to', 'alice@example.com', '--subject', 'your certificate', '--no-sign', '--no-encrypt', '--attach', pkiFile('alice.p12')], { env: setup.env, stdin: 'attached' });
+    assert.equal(sent.status, 0, sent.stderr);
+    const ids = await inboxIds(setup.env, 'alice@example.com');
+    const run = await runCachet(['import-from-mail', ids[ids.length - 1]!, '--as', 'alice@example.com', '--password-file', passwordFile(setup.home)], { env: setup.env });
+    assert.equal(run.status, 7, run.stderr);
+    assert.match(run.stderr, /token/);
+    assert.equal(existsSync(vaultFilePath(setup.userDir('alice'))), false);
+  });
+});
+
+describe('certificate source: the shared vault service', () => {
+  let setup: Awaited<ReturnType<typeof homeWithUsers>>;
+  let service: RunningVaultService | undefined;
+  let aliceHome: string;
+  before(async () => {
+    setup = await homeWithUsers('certificateSource: sharedVault\n');
+    aliceHome = setup.userDir('alice');
+    // The identity-provider app deposits alice's credentials; the mail client is enrolled apart.
+    const idpToken = await enrolApp(aliceHome, 'identity-provider', ['deposit']);
+    const mailToken = await enrolApp(aliceHome, 'cachet-mail');
+    writeFileSync(join(aliceHome, 'vault-app-token'), `${mailToken}\n`, { mode: 0o600 });
+    chmodSync(join(aliceHome, 'vault-app-token'), 0o600);
+    const init = await runCachet(['vault', 'init'], { env: { ...setup.env, CACHET_HOME: aliceHome } });
+    assert.equal(init.status, 0, init.stderr);
+    service = await startVaultService({ home: aliceHome, idleSeconds: 600, passphrase: 'vault passphrase' });
+    const deposit = await runCachet(['vault', 'deposit', pkiFile('alice.p12'), '--role', 'signing', '--password-file', passwordFile(setup.home)], { env: { ...setup.env, CACHET_HOME: aliceHome, CACHET_VAULT_APP_TOKEN: idpToken } });
+    assert.equal(deposit.status, 0, deposit.stderr);
+  });
+  after(async () => {
+    await service?.close();
+    if (setup) rmSync(setup.home, { recursive: true, force: true });
+  });
+
+  test('alice signs through the service; bob sees a valid signature; the audit log names the mail app', async () => {
+    const sent = await runCachet(['send', '--as', 'alice@example.com', '--to', 'bob@example.com', '--subject', 'signed by the vault', '--no-encrypt', '--sign'], { env: setup.env, stdin: 'Through the shared vault.' });
+    assert.equal(sent.status, 0, sent.stderr);
+    const [id] = await inboxIds(setup.env, 'bob@example.com');
+    const read = JSON.parse((await runCachet(['read', id!, '--as', 'bob@example.com', '--json'], { env: setup.env })).stdout) as { status: string };
+    assert.equal(read.status, 'valid');
+    const audit = await readAudit(aliceHome);
+    assert.ok(audit.some((e) => e.app === 'cachet-mail' && e.operation === 'sign'), JSON.stringify(audit));
+  });
+
+  test('the mail client cannot put keys into the shared vault', async () => {
+    assert.ok(existsSync(vaultServicePaths(aliceHome).endpoint));
+    const sent = await runCachet(['send', '--as', 'bob@example.com', '--to', 'alice@example.com', '--subject', 'p12', '--no-sign', '--no-encrypt', '--attach', pkiFile('alice.p12')], { env: setup.env, stdin: 'x' });
+    assert.equal(sent.status, 0, sent.stderr);
+    const [id] = await inboxIds(setup.env, 'alice@example.com');
+    const run = await runCachet(['import-from-mail', id!, '--as', 'alice@example.com', '--password-file', passwordFile(setup.home)], { env: setup.env });
+    assert.notEqual(run.status, 0);
+    assert.match(run.stderr, /vault/);
+  });
+
+  test('with the service stopped, signing says the vault cannot be reached (exit 6)', async () => {
+    await service?.close();
+    service = undefined;
+    const sent = await runCachet(['send', '--as', 'alice@example.com', '--to', 'bob@example.com', '--subject', 'no vault', '--no-encrypt', '--sign'], { env: setup.env, stdin: 'x' });
+    assert.equal(sent.status, 6, sent.stderr);
+    assert.match(sent.stderr, /vault/);
+  });
+});
