@@ -6,10 +6,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCachet } from '../helpers/cli.js';
+import { createMailHome, type MailHome } from '../helpers/mail-home.js';
 import { P12_PASSWORD, pkiFile } from '../helpers/pki.js';
 import { createSoftHsm, type SoftHsm } from '../helpers/softhsm.js';
 import { enrolApp } from '../../src/keys/vault-service/app-registry.js';
@@ -18,15 +18,8 @@ import { startVaultService, type RunningVaultService } from '../../src/keys/vaul
 import { vaultFilePath } from '../../src/keys/open-store.js';
 import { vaultServicePaths } from '../../src/keys/vault-service/paths.js';
 
-/** A home with the test root trusted, the given policy, and the mail users alice and bob. */
-async function homeWithUsers(policy: string): Promise<{ home: string; env: NodeJS.ProcessEnv; userDir: (name: string) => string }> {
-  const home = mkdtempSync(join(tmpdir(), 'cachet-source-'));
-  mkdirSync(join(home, 'trust'));
-  copyFileSync(pkiFile('ca.pem'), join(home, 'trust', 'root.pem'));
-  writeFileSync(join(home, 'policy.yaml'), `${policy}revocationMode: off\n`);
-  const env: NodeJS.ProcessEnv = { CACHET_HOME: home, CACHET_VAULT_PASSPHRASE: 'vault passphrase', CACHET_PASSWORD: 'test' };
-  for (const user of ['alice@example.com', 'bob@example.com']) assert.equal((await runCachet(['account', 'add', user], { env })).status, 0);
-  return { home, env, userDir: (name) => join(home, 'users', `${name}@example.com`) };
+async function homeWithUsers(policy: string): Promise<MailHome> {
+  return createMailHome({ prefix: 'cachet-source-', policy: `${policy}revocationMode: off\n`, users: [{ address: 'alice@example.com' }, { address: 'bob@example.com' }] });
 }
 
 function passwordFile(dir: string): string {
@@ -42,7 +35,7 @@ async function inboxIds(env: NodeJS.ProcessEnv, user: string): Promise<string[]>
 
 describe('certificate source: derived credentials on a PKCS#11 token', () => {
   let token: SoftHsm;
-  let setup: Awaited<ReturnType<typeof homeWithUsers>>;
+  let setup: MailHome;
   before(async () => {
     token = createSoftHsm([{ name: 'alice', id: 'a1' }, { name: 'bob', id: 'b1' }], 'people');
     setup = await homeWithUsers(`certificateSource: derivedCredentials\npkcs11Module: ${token.module}\n`);
@@ -50,7 +43,7 @@ describe('certificate source: derived credentials on a PKCS#11 token', () => {
   });
   after(() => {
     token?.remove();
-    if (setup) rmSync(setup.home, { recursive: true, force: true });
+    setup?.remove();
   });
 
   test('alice signs on the token and bob, reading with his key on the token, sees a valid signature', async () => {
@@ -58,7 +51,7 @@ describe('certificate source: derived credentials on a PKCS#11 token', () => {
     const sent = await runCachet(['send', '--as', 'alice@example.com', '--to', 'bob@example.com', '--subject', 'signed on the card', '--no-encrypt', '--sign'], { env: setup.env, stdin: 'From my smart card.' });
     assert.equal(sent.status, 0, sent.stderr);
     assert.match(sent.stdout, /signed/);
-    assert.equal(existsSync(vaultFilePath(setup.userDir('alice'))), false, 'no key was put in a local vault');
+    assert.equal(existsSync(vaultFilePath(setup.userDir('alice@example.com'))), false, 'no key was put in a local vault');
     const [id] = await inboxIds(setup.env, 'bob@example.com');
     const read = JSON.parse((await runCachet(['read', id!, '--as', 'bob@example.com', '--json'], { env: setup.env })).stdout) as { status: string; text: string };
     assert.equal(read.status, 'valid');
@@ -75,7 +68,7 @@ describe('certificate source: derived credentials on a PKCS#11 token', () => {
     assert.equal(read.encrypted, true);
     assert.equal(read.status, 'valid');
     assert.match(read.text, /Only your token can open this/);
-    assert.equal(existsSync(vaultFilePath(setup.userDir('alice'))), false);
+    assert.equal(existsSync(vaultFilePath(setup.userDir('alice@example.com'))), false);
   });
 
   test('a wrong PIN is a clear error (exit 4) and nothing is sent', async () => {
@@ -96,17 +89,17 @@ describe('certificate source: derived credentials on a PKCS#11 token', () => {
     const run = await runCachet(['import-from-mail', ids[ids.length - 1]!, '--as', 'alice@example.com', '--password-file', passwordFile(setup.home)], { env: setup.env });
     assert.equal(run.status, 7, run.stderr);
     assert.match(run.stderr, /token/);
-    assert.equal(existsSync(vaultFilePath(setup.userDir('alice'))), false);
+    assert.equal(existsSync(vaultFilePath(setup.userDir('alice@example.com'))), false);
   });
 });
 
 describe('certificate source: the shared vault service', () => {
-  let setup: Awaited<ReturnType<typeof homeWithUsers>>;
+  let setup: MailHome;
   let service: RunningVaultService | undefined;
   let aliceHome: string;
   before(async () => {
     setup = await homeWithUsers('certificateSource: sharedVault\n');
-    aliceHome = setup.userDir('alice');
+    aliceHome = setup.userDir('alice@example.com');
     // The identity-provider app deposits alice's credentials; the mail client is enrolled apart.
     const idpToken = await enrolApp(aliceHome, 'identity-provider', ['deposit']);
     const mailToken = await enrolApp(aliceHome, 'cachet-mail');
@@ -120,7 +113,7 @@ describe('certificate source: the shared vault service', () => {
   });
   after(async () => {
     await service?.close();
-    if (setup) rmSync(setup.home, { recursive: true, force: true });
+    setup?.remove();
   });
 
   test('alice signs through the service; bob sees a valid signature; the audit log names the mail app', async () => {

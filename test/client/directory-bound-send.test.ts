@@ -5,47 +5,47 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { certificateFingerprint } from '../../src/engine/pki/certificate-info.js';
 import { runCachet } from '../helpers/cli.js';
+import { createMailHome, type MailHome } from '../helpers/mail-home.js';
 import { certificateDer, pkiFile } from '../helpers/pki.js';
 import { startSlapd, type Slapd } from '../helpers/slapd.js';
 
 describe('a bound-only directory under the policy (slapd, StartTLS)', () => {
   let slapd: Slapd | undefined;
+  let mailHome: MailHome | undefined;
   let home: string;
   let env: NodeJS.ProcessEnv;
-  const aliceDir = (): string => join(home, 'users', 'alice@example.com');
+  const aliceDir = (): string => mailHome!.userDir('alice@example.com');
   const writePolicy = (extra: string): void =>
-    writeFileSync(
-      join(home, 'policy.yaml'),
+    mailHome!.writePolicy(
       `publicCertificateSource: ldap\nldapUrl: ${slapd!.url}\nldapBaseDn: ${slapd!.baseDn}\nldapStartTls: true\nldapTlsCaFile: directory-ca.pem\nldapAnonymous: false\nldapTimeoutMs: 3000\nldapSizeLimit: 10\nrevocationMode: off\n${extra}`,
     );
 
   before(async () => {
-    home = mkdtempSync(join(tmpdir(), 'cachet-dirbound-'));
     slapd = await startSlapd({
       withTls: true,
       anonymousRead: false,
       entries: [{ dn: 'uid=bob,ou=people,dc=example,dc=com', attributes: { objectClass: 'inetOrgPerson', uid: 'bob', cn: 'bob', sn: 'B', mail: 'bob@example.com', 'userCertificate;binary': certificateDer('bob') } }],
     });
-    mkdirSync(join(home, 'trust'));
-    copyFileSync(pkiFile('ca.pem'), join(home, 'trust', 'root.pem'));
+    mailHome = await createMailHome({
+      prefix: 'cachet-dirbound-',
+      users: [
+        { address: 'alice@example.com', p12: 'alice', role: 'signing' },
+        { address: 'bob@example.com', p12: 'bob', role: 'encryption' },
+      ],
+    });
+    home = mailHome.home;
+    env = mailHome.env;
     // The policy names the directory's TLS CA by a path relative to the organisation's home.
     copyFileSync(slapd.caFile!, join(home, 'directory-ca.pem'));
     writePolicy(`ldapBindDn: ${slapd.readerDn}\n`);
-    env = { CACHET_HOME: home, CACHET_VAULT_PASSPHRASE: 'vault passphrase', CACHET_PASSWORD: 'test' };
-    for (const [user, p12, role] of [['alice@example.com', 'alice', 'signing'], ['bob@example.com', 'bob', 'encryption']] as const) {
-      assert.equal((await runCachet(['account', 'add', user], { env })).status, 0);
-      const imported = await runCachet(['cert', 'import', pkiFile(`${p12}.p12`), '--role', role], { env: { ...env, CACHET_HOME: join(home, 'users', user) } });
-      assert.equal(imported.status, 0, imported.stderr);
-    }
   });
   after(async () => {
     await slapd?.stop();
-    if (home) rmSync(home, { recursive: true, force: true });
+    mailHome?.remove();
   });
 
   const passwordFile = (text: string): string => {

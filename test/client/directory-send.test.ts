@@ -5,35 +5,32 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { runCachet } from '../helpers/cli.js';
-import { certificateDer, pkiFile } from '../helpers/pki.js';
+import { createMailHome, type MailHome } from '../helpers/mail-home.js';
+import { certificateDer } from '../helpers/pki.js';
 import { startSlapd, type Slapd } from '../helpers/slapd.js';
 
 let slapd: Slapd | undefined;
-let home: string;
+let mailHome: MailHome | undefined;
 let env: NodeJS.ProcessEnv;
 
 before(async () => {
-  home = mkdtempSync(join(tmpdir(), 'cachet-dirsend-'));
   slapd = await startSlapd({
     entries: [{ dn: 'uid=bob,ou=people,dc=example,dc=com', attributes: { objectClass: 'inetOrgPerson', uid: 'bob', cn: 'bob', sn: 'B', mail: 'bob@example.com', 'userCertificate;binary': certificateDer('bob') } }],
   });
-  mkdirSync(join(home, 'trust'));
-  copyFileSync(pkiFile('ca.pem'), join(home, 'trust', 'root.pem'));
-  writeFileSync(join(home, 'policy.yaml'), `publicCertificateSource: both\nldapUrl: ${slapd.url}\nldapBaseDn: ${slapd.baseDn}\nldapAnonymous: true\nrevocationMode: off\n`);
-  env = { CACHET_HOME: home, CACHET_VAULT_PASSPHRASE: 'vault passphrase', CACHET_PASSWORD: 'test' };
-  for (const [user, p12, role] of [['alice@example.com', 'alice', 'signing'], ['bob@example.com', 'bob', 'encryption']] as const) {
-    assert.equal((await runCachet(['account', 'add', user], { env })).status, 0);
-    const imported = await runCachet(['cert', 'import', pkiFile(`${p12}.p12`), '--role', role], { env: { ...env, CACHET_HOME: join(home, 'users', user) } });
-    assert.equal(imported.status, 0, imported.stderr);
-  }
+  mailHome = await createMailHome({
+    prefix: 'cachet-dirsend-',
+    policy: `publicCertificateSource: both\nldapUrl: ${slapd.url}\nldapBaseDn: ${slapd.baseDn}\nldapAnonymous: true\nrevocationMode: off\n`,
+    users: [
+      { address: 'alice@example.com', p12: 'alice', role: 'signing' },
+      { address: 'bob@example.com', p12: 'bob', role: 'encryption' },
+    ],
+  });
+  env = mailHome.env;
 });
 after(async () => {
   await slapd?.stop();
-  rmSync(home, { recursive: true, force: true });
+  mailHome?.remove();
 });
 
 test("alice encrypts to bob with the certificate from the directory, and bob reads it", async () => {
