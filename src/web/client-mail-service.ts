@@ -176,6 +176,8 @@ export class ClientMailService implements WebMailService {
     const result = await this.read(session, folder, id);
     const { report } = result;
     const envelope = report.layers.find((l): l is Extract<typeof l, { kind: 'encrypted' }> => l.kind === 'encrypted');
+    // Mailed .pfx files are the "email" source; under a token or the shared vault they are not offered for import.
+    const importsFromMail = certificateSourceOf(await this.policy(session)).source === 'email';
     const signedParts = report.status === 'partially-signed' ? report.signedParts : [];
     let text = result.text;
     const unsignedParts: MessageView['unsignedParts'] = [];
@@ -225,7 +227,7 @@ export class ClientMailService implements WebMailService {
       headerDifferences: report.headers.differences.map((d) => `the ${d.field} was changed outside the signature: it says "${d.outer ?? ''}", the signed one "${d.protected ?? ''}" is shown`),
       text,
       html: report.status === 'partially-signed' ? null : result.html,
-      attachments: result.attachments.map((a) => ({ index: a.index, filename: a.filename, contentType: a.contentType, size: a.size, importable: isCredentialFile(a.filename, a.contentType) })),
+      attachments: result.attachments.map((a) => ({ index: a.index, filename: a.filename, contentType: a.contentType, size: a.size, importable: importsFromMail && isCredentialFile(a.filename, a.contentType) })),
       unsignedParts,
     };
   }

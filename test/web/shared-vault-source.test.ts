@@ -5,12 +5,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCachet } from '../helpers/cli.js';
 import { P12_PASSWORD, pkiFile } from '../helpers/pki.js';
-import { addUser, setLoginPassword } from '../../src/client/users.js';
+import { addUser, findUser, setLoginPassword } from '../../src/client/users.js';
+import { buildDistributionMail } from '../../src/ca/distribution-mail.js';
 import { isCachetError } from '../../src/engine/errors.js';
 import { enrolApp } from '../../src/keys/vault-service/app-registry.js';
 import { startVaultService, type RunningVaultService } from '../../src/keys/vault-service/server.js';
@@ -51,9 +52,14 @@ test('settings list the deposited credential, from the service', async () => {
   assert.equal(view.firstLaunch, 'enabled');
 });
 
-test('importing a mailed .pfx is refused under the shared vault', async () => {
+test('a mailed .pfx is not offered for import, and importing it is refused, under the shared vault', async () => {
   const client = web();
   await client.authenticate('alice@example.com', 'alice-password');
+  const alice = (await findUser(home, 'alice@example.com'))!;
+  const mail = await buildDistributionMail({ from: 'pki@example.com', to: 'alice@example.com', files: [{ role: 'signing', filename: 'alice-sign.pfx', content: readFileSync(pkiFile('alice.p12')) }] });
+  const id = await alice.mailbox.deliver('INBOX', mail);
+  const view = await client.readMessage('alice@example.com', 'INBOX', id);
+  assert.deepEqual(view.attachments.map((a) => [a.filename, a.importable]), [['alice-sign.pfx', false]]);
   await assert.rejects(client.importFromMail('alice@example.com', { folder: 'INBOX', id: 'x', index: 0 }, 'pw'), (e: unknown) => isCachetError(e, 'ERR_POLICY_FORBIDS') && /shared vault/.test(e.message));
 });
 
