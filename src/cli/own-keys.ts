@@ -16,12 +16,6 @@ import { cachetHome } from './trust.js';
 import { personalHome } from './user-session.js';
 import { readVaultPassphrase } from './vault-passphrase.js';
 
-export const OWN_KEY_OPTIONS = {
-  as: { type: 'string' },
-  'passphrase-file': { type: 'string' },
-  'pin-file': { type: 'string' },
-} as const;
-
 export interface OwnKeyValues {
   as?: string | undefined;
   'passphrase-file'?: string | undefined;
@@ -64,3 +58,6 @@ export async function withOwnKeys<T>(context: CliContext, values: OwnKeyValues, 
     await keys.close();
   }
 }
+
+/** Every encryption key of the source (old ones too, to read old mail). */
+export { decryptorsOf as ownDecryptors } from '../client/read.js';

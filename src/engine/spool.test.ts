@@ -32,3 +32,51 @@ test('beyond the bound it spills to a private 0600 file, removed by dispose', as
   assert.equal(existsSync(path), false);
   await assert.rejects(spool.write(Buffer.from('late')), (e) => isCachetError(e) && e.code === 'ERR_INTERNAL');
 });
+
+test('spilled content reads back exactly across spill-buffer and block boundaries, whatever the chunking', async () => {
+  const total = 3 * 1024 * 1024 + 12_345;
+  const expected = Buffer.alloc(total);
+  for (let i = 0; i < total; i++) expected[i] = (i * 131 + (i >> 12)) & 0xff;
+  for (const sizes of [[1 << 20], [4095, 4097, 65_536], [1, 7, 700_001]]) {
+    const spool = new Spool(1000);
+    const reused = Buffer.alloc(1 << 20);
+    for (let offset = 0, k = 0; offset < total; k++) {
+      const size = Math.min(sizes[k % sizes.length]!, total - offset);
+      // the producer reuses one buffer: what the spool keeps must be its own copy
+      expected.copy(reused, 0, offset, offset + size);
+      await spool.write(reused.subarray(0, size));
+      reused.fill(0xee, 0, size);
+      offset += size;
+    }
+    assert.equal(spool.length, total);
+    const [first, second] = await Promise.all([collectBytes(spool.read()), collectBytes(spool.read())]);
+    assert.ok(first.equals(expected), `content differs for chunk sizes ${sizes.join(',')}`);
+    assert.ok(second.equals(expected));
+    await spool.dispose();
+  }
+});
+
+test('reading midway shows the content so far, and writing may go on after it', async () => {
+  const spool = new Spool(10);
+  const parts: Buffer[] = [];
+  for (let round = 0; round < 3; round++) {
+    const part = Buffer.alloc(1_500_000 + round * 3_001, 0x41 + round);
+    parts.push(part);
+    await spool.write(part);
+    assert.ok((await collectBytes(spool.read())).equals(Buffer.concat(parts)), `after round ${round}`);
+  }
+  assert.equal(typeof spool.spillDirect, 'boolean');
+  await spool.dispose();
+});
+
+test('a reader that stops early leaves nothing behind, and dispose still removes the file', async () => {
+  const spool = new Spool(10);
+  await spool.write(Buffer.alloc(2_000_000, 1));
+  for await (const chunk of spool.read()) {
+    assert.ok(chunk.length > 0);
+    break;
+  }
+  const path = spool.spillPath!;
+  await spool.dispose();
+  assert.equal(existsSync(path), false);
+});

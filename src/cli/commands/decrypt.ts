@@ -11,9 +11,10 @@ import { parseCommandArgs } from '../args.js';
 import type { CliCommand, CliContext } from '../context.js';
 import { loadDecryptors } from '../credentials.js';
 import type { Decryptor } from '../../engine/keys.js';
-import { decryptorsOf } from '../../client/read.js';
-import { OWN_KEY_OPTIONS, withOwnKeys } from '../own-keys.js';
-import { openInput, sniffInput, writeOutput } from '../io.js';
+import { OWN_KEY_OPTIONS } from '../own-key-options.js';
+import { openInput, openOutput, sniffInput, writeOutput, type PendingOutput } from '../io.js';
+import { CachetError } from '../../engine/errors.js';
+import type { ByteSink } from '../../engine/stream-types.js';
 
 const help = `usage: cachet decrypt [--key FILE.p12]... [--password-file F] [--json] [-i IN] [-o OUT]
 
@@ -54,19 +55,51 @@ export function decryptionJson(report: DecryptionReport): Record<string, unknown
 
 type Values = ReturnType<typeof parseCommandArgs<typeof options>>['values'];
 
-/** Decrypts IN into a spool and releases it to OUT only once its integrity is established. */
+/** A sink writing into a pending output file, waiting for the file to drain (constant memory). */
+function outputSink(output: PendingOutput): ByteSink {
+  return {
+    write: (chunk) =>
+      new Promise<void>((resolve, reject) => {
+        const onError = (error: Error) => reject(new CachetError('ERR_OUTPUT_WRITE', `cannot write the output: ${(error as NodeJS.ErrnoException).code ?? error.message}`, { cause: error }));
+        output.stream.once('error', onError);
+        const settle = () => {
+          output.stream.off('error', onError);
+          resolve();
+        };
+        if (output.stream.write(chunk)) settle();
+        else output.stream.once('drain', settle);
+      }),
+  };
+}
+
+/**
+ * Decrypts IN and releases the plaintext only once its integrity is established (GCM tag, CBC
+ * padding). To a file (-o), it is written straight into the hidden temporary file that becomes the
+ * output only on success and is deleted otherwise — the same guarantee as the spool without a second
+ * pass over the data. To stdout, which cannot be taken back, it waits in the spool.
+ */
 async function decryptInput(decryptors: Decryptor[], values: Values, context: CliContext): Promise<number> {
   const { kind, stream } = await sniffInput(openInput(values.in, context));
+  const run = (sink: ByteSink) =>
+    kind === 'cms' ? cmsInput(stream).then((cms) => decryptCms(cms, sink, { decryptors })) : readMimeEntity(stream).then((entity) => decryptEnvelopedEntity(entity, sink, { decryptors }));
+  if (values.out !== undefined && values.out !== '-') {
+    const output = await openOutput(values.out, context);
+    let report: DecryptionReport;
+    try {
+      report = await run(outputSink(output));
+      await output.commit();
+    } catch (error) {
+      await output.abort();
+      throw error;
+    }
+    if (values.json) context.stdout.write(`${JSON.stringify(decryptionJson(report))}\n`);
+    return 0;
+  }
   const spool = new Spool();
   try {
-    const report =
-      kind === 'cms'
-        ? await decryptCms(await cmsInput(stream), spool, { decryptors })
-        : await decryptEnvelopedEntity(await readMimeEntity(stream), spool, { decryptors });
+    const report = await run(spool);
     if (values.json) context.stdout.write(`${JSON.stringify(decryptionJson(report))}\n`);
-    if (values.out !== undefined || !values.json) {
-      await writeOutput(values.out, context, spool.read());
-    }
+    if (values.out !== undefined || !values.json) await writeOutput(values.out, context, spool.read());
     return 0;
   } finally {
     await spool.dispose();
@@ -80,7 +113,9 @@ const command: CliCommand = {
     const { values } = parseCommandArgs(args, options);
     if (values.key && values.key.length > 0) return decryptInput(await loadDecryptors(values.key, values['password-file'], context), values, context);
     // The keys may live on a token or in the vault service: they stay open while the message is decrypted.
-    return withOwnKeys(context, values, async ({ store }) => decryptInput(await decryptorsOf(store), values, context));
+    // Loaded only here: the key sources bring the PKCS#11 binding and the vault client with them.
+    const { withOwnKeys, ownDecryptors } = await import('../own-keys.js');
+    return withOwnKeys(context, values, async ({ store }) => decryptInput(await ownDecryptors(store), values, context));
   },
 };
 

@@ -7,8 +7,7 @@ import { openMessage, type OpenReport } from '../../engine/smime/open.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { loadDecryptors } from '../credentials.js';
-import { decryptorsOf } from '../../client/read.js';
-import { OWN_KEY_OPTIONS, openOwnKeys } from '../own-keys.js';
+import { OWN_KEY_OPTIONS } from '../own-key-options.js';
 import { openInput, writeOutput } from '../io.js';
 import { buildValidator, parseAt } from '../trust.js';
 
@@ -93,12 +92,15 @@ const command: CliCommand = {
     const { values } = parseCommandArgs(args, options);
     const at = parseAt(values.at);
     // Own keys are opened only when an encrypted layer is met, and kept open until it is decrypted.
-    let own: Awaited<ReturnType<typeof openOwnKeys>> | undefined;
+    let own: { close(): Promise<void> } | undefined;
     const decryptors = values.key
       ? await loadDecryptors(values.key, values['password-file'], context)
       : async () => {
-          own = await openOwnKeys(context, values);
-          return decryptorsOf(own.store);
+          // Loaded only for encrypted mail: the key sources bring the PKCS#11 binding and the vault client.
+          const { openOwnKeys, ownDecryptors } = await import('../own-keys.js');
+          const keys = await openOwnKeys(context, values);
+          own = keys;
+          return ownDecryptors(keys.store);
         };
     const validator = await buildValidator({ trust: values.trust, crl: values.crl }, context);
     let result: Awaited<ReturnType<typeof openMessage>>;

@@ -7,8 +7,7 @@ import { CachetError } from '../../engine/errors.js';
 import type { DigestAlgorithm, Signer } from '../../engine/keys.js';
 import { signMessage } from '../../engine/smime/sign.js';
 import { parseCommandArgs } from '../args.js';
-import { signerFrom } from '../../client/credential-choice.js';
-import { OWN_KEY_OPTIONS, withOwnKeys } from '../own-keys.js';
+import { OWN_KEY_OPTIONS } from '../own-key-options.js';
 import type { CliCommand, CliContext } from '../context.js';
 import { loadCredentialFile } from '../credentials.js';
 import { openInput, writeOutput } from '../io.js';
@@ -65,6 +64,8 @@ const command: CliCommand = {
     };
     if (values.signer !== undefined) return sign(await loadSigner(values.signer, values['password-file'], context));
     // The key may live on a token or in the vault service: it stays open while the message is signed.
+    // Loaded only here: the key sources bring the PKCS#11 binding and the vault client with them.
+    const [{ withOwnKeys }, { signerFrom }] = await Promise.all([import('../own-keys.js'), import('../../client/credential-choice.js')]);
     return withOwnKeys(context, values, async ({ store, source, policy }) => sign(await signerFrom(store, policy, source)));
   },
 };

@@ -14,6 +14,8 @@ import { TagClass, UniversalTag } from '../asn1/ber-reader.js';
 import { contentKeyLength, createContentEncryptor, encodeContentEncryptionAlgorithm, isAuthenticatedCipher, newParameters } from './content-encryption.js';
 import { buildRecipientInfo } from './recipient-info.js';
 
+const CIPHER_SLICE = 64 * 1024;
+
 export interface EnvelopeOptions {
   recipients: Recipient[];
   cipher: ContentCipher;
@@ -44,8 +46,12 @@ export async function* envelopedContentInfo(content: ByteStream, options: Envelo
   ]);
   async function* ciphertext(): ByteStream {
     for await (const chunk of content) {
-      const out = encryptor.update(chunk);
-      if (out.length > 0) yield out;
+      // At most 64 KiB per update: each update returns a new buffer, and at this size the allocator
+      // recycles them (warm memory); with 256 KiB file-read chunks AES-GCM ran ~10% slower here.
+      for (let offset = 0; offset < chunk.length; offset += CIPHER_SLICE) {
+        const out = encryptor.update(chunk.length <= CIPHER_SLICE ? chunk : chunk.subarray(offset, offset + CIPHER_SLICE));
+        if (out.length > 0) yield out;
+      }
     }
     const last = encryptor.final();
     if (last.length > 0) yield last;

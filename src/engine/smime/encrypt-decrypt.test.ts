@@ -100,6 +100,27 @@ describe('refusals', () => {
     assert.equal(code(() => encryptEntity(toByteStream(ENTITY), { recipients: [{ certificate: certificateDer('bob') }], bcc: true } as never)), 'ERR_USAGE');
   });
 
+  test('a failing input fails the encryption after what was already produced, and a reader may stop early', async () => {
+    const failing = (async function* () {
+      yield Buffer.from('Content-Type: text/plain\r\n\r\n');
+      for (let i = 0; i < 64; i++) yield Buffer.alloc(64 * 1024, 0x61);
+      throw new Error('the disk went away');
+    })();
+    let produced = 0;
+    await assert.rejects(
+      (async () => {
+        for await (const chunk of encryptEntity(failing, { recipients: [{ certificate: certificateDer('bob') }], cipher: 'aes-256-gcm' })) produced += chunk.length;
+      })(),
+      /the disk went away/,
+    );
+    assert.ok(produced > 4 * 1024 * 1024, `only ${produced} bytes came out before the failure`);
+    let chunks = 0;
+    for await (const chunk of encryptEntity(largeContent(8 * 1024 * 1024, createHash('sha256')), { recipients: [{ certificate: certificateDer('bob') }] })) {
+      assert.ok(chunk.length > 0);
+      if (++chunks === 3) break;
+    }
+  });
+
   test('a signed entity is not mistaken for an encrypted one', async () => {
     const entity = await readMimeEntity(toByteStream('Content-Type: application/pkcs7-mime; smime-type=signed-data\r\nContent-Transfer-Encoding: base64\r\n\r\nMAA=\r\n'));
     await assert.rejects(decryptEnvelopedEntity(entity, { write: () => {} }, { decryptors: [decryptor('bob')] }), (e: unknown) => isCachetError(e) && e.code === 'ERR_NOT_ENCRYPTED');
