@@ -7,7 +7,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCachet } from '../../helpers/cli.js';
@@ -125,6 +125,8 @@ describe('openssl cms -encrypt → cachet decrypt --json', () => {
     assert.notEqual(run.status, 0);
     assert.equal((JSON.parse(run.stdout) as { error: { code: string } }).error.code, 'ERR_AUTH_TAG_INVALID');
     assert.equal(existsSync(out), false);
+    // The plaintext went into a hidden temporary file beside the output: it is gone too.
+    assert.deepEqual(readdirSync(work).filter((name) => name.startsWith('.tampered.out')), []);
   });
 });
 
