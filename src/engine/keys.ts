@@ -15,7 +15,9 @@ export type KeyTransportPadding =
   /** RSAES-PKCS1-v1_5. `expectedLength` is the content-encryption key length; on bad padding an
    *  implementation returns a pseudo-random key of that length (implicit rejection), never an error. */
   | { scheme: 'rsa-pkcs1'; expectedLength: number }
-  | { scheme: 'rsa-oaep'; hash: 'sha1' | 'sha256' | 'sha384' | 'sha512'; label?: Uint8Array };
+  /** RSAES-OAEP. `mgf1Hash` is MGF1's digest when it differs from `hash` (RFC 4055 §4.1; Java's JCE and
+   *  BouncyCastle write SHA-256 with MGF1-SHA-1); absent means MGF1 with `hash`. */
+  | { scheme: 'rsa-oaep'; hash: 'sha1' | 'sha256' | 'sha384' | 'sha512'; mgf1Hash?: 'sha1' | 'sha256' | 'sha384' | 'sha512'; label?: Uint8Array };
 
 export interface PrivateKeyHandle {
   readonly kind: KeyKind;

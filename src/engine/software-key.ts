@@ -6,6 +6,7 @@ import { constants, createPublicKey, diffieHellman, privateDecrypt, sign, type K
 import { CachetError } from './errors.js';
 import type { DigestAlgorithm, KeyTransportPadding, NamedCurve, PrivateKeyHandle, SignatureScheme } from './keys.js';
 import { rsaPkcs1DecryptWithImplicitRejection } from './cms/rsa-implicit-rejection.js';
+import { oaepDecryptFailed, rsaOaepDecryptWithMgf1 } from './cms/eme-oaep.js';
 
 const CURVES: Record<string, NamedCurve> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
 
@@ -28,13 +29,17 @@ export function softwareKey(privateKey: KeyObject): PrivateKeyHandle {
       },
       async decryptKeyTransport(encryptedKey: Uint8Array, padding: KeyTransportPadding) {
         if (padding.scheme === 'rsa-oaep') {
+          const mgf1Hash = padding.mgf1Hash ?? padding.hash;
+          // Node's OAEP takes one digest for both the label hash and MGF1; a differing MGF1 digest is
+          // decoded by hand (eme-oaep.ts), failing with the same error as Node's path.
+          if (mgf1Hash !== padding.hash) return rsaOaepDecryptWithMgf1(privateKey, encryptedKey, { hash: padding.hash, mgf1Hash, ...(padding.label ? { label: padding.label } : {}) });
           try {
             return privateDecrypt(
               { key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: padding.hash, ...(padding.label ? { oaepLabel: padding.label } : {}) },
               encryptedKey,
             );
           } catch (error) {
-            throw new CachetError('ERR_DECRYPT_FAILED', 'the message could not be decrypted with this key', { cause: error });
+            throw oaepDecryptFailed(error);
           }
         }
         return rsaPkcs1DecryptWithImplicitRejection(privateKey, encryptedKey, padding.expectedLength);

@@ -4,7 +4,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { cachet, caWorkspace, openssl, run, type CaWorkspace } from './support.js';
 import { startCaSlapd, type CaSlapd } from './slapd.js';
 
@@ -83,5 +84,20 @@ describe('cachet ca publish', () => {
     const down = await cachet(['ca', 'publish', '--email', 'alice@example.com', '--ldap-url', 'ldap://127.0.0.1:1', '--base-dn', ldap!.baseDn, '--json'], ws.env);
     assert.equal(down.status, 6);
     assert.equal(JSON.parse(down.stdout).error.code, 'ERR_DIRECTORY_UNREACHABLE');
+  });
+
+  test('without --ldap-url: the directory the policy names (where lookups search) is written to', async () => {
+    await issue('bob-enc', 'encryption-only', 'bob@example.com');
+    const policy = join(ws.env.CACHET_HOME!, 'policy.yaml');
+    writeFileSync(policy, `ldapUrl: ${ldap!.url}\nldapBaseDn: ${ldap!.baseDn}\n`);
+    try {
+      const r = await cachet(['ca', 'publish', '--email', 'bob@example.com', '--bind-dn', ldap!.adminDn, '--bind-password-file', ws.path('ldap-password'), '--json'], ws.env);
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(readBack('bob'), [issued['bob-enc']!]);
+    } finally {
+      rmSync(policy, { force: true });
+    }
+    const none = await cachet(['ca', 'publish', '--email', 'bob@example.com', '--json'], ws.env);
+    assert.equal(none.status, 2);
   });
 });

@@ -11,6 +11,9 @@ import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { readSecret } from '../secrets.js';
 import { caStore, inputPath } from './ca-support.js';
+import { directoryFromPolicy } from '../../directory/policy-directory.js';
+import { loadEffectivePolicy } from '../../policy/policy.js';
+import { cachetHome } from '../trust.js';
 
 const help = `usage: cachet ca publish --email E [--ldap-url URL] [--base-dn DN] [--bind-dn DN] [--bind-password-file F] [--replace]
 
@@ -20,8 +23,10 @@ holds; with --replace the attribute holds exactly these certificates afterwards.
 
 Options:
   --email E                 the mailbox
-  --ldap-url URL            ldap:// or ldaps:// (else $CACHET_LDAP_URL)
-  --base-dn DN              where to search for the entry (else $CACHET_LDAP_BASE_DN)
+  --ldap-url URL            ldap:// or ldaps:// (else $CACHET_LDAP_URL, else the policy's ldapUrl)
+  --base-dn DN              where to search for the entry (else $CACHET_LDAP_BASE_DN, else the
+                            policy's ldapBaseDn); the policy's ldapStartTls and ldapTlsCaFile apply
+                            to its directory too
   --bind-dn DN              who writes (else $CACHET_LDAP_BIND_DN)
   --bind-password-file F    the bind password (else $CACHET_LDAP_PASSWORD, else a prompt)
   --starttls                upgrade ldap:// with StartTLS before binding
@@ -52,9 +57,14 @@ const command: CliCommand = {
     const { values } = parseCommandArgs(args, options);
     if (!values.email) throw new CachetError('ERR_USAGE', 'the option --email is required');
     const email = checkMailbox(values.email);
-    const url = values['ldap-url'] ?? context.env.CACHET_LDAP_URL;
-    const baseDn = values['base-dn'] ?? context.env.CACHET_LDAP_BASE_DN;
-    if (!url) throw new CachetError('ERR_USAGE', 'give the directory with --ldap-url (or set CACHET_LDAP_URL)');
+    // Without a directory named here, the one the organisation's policy names (where lookups search).
+    const fromPolicy =
+      values['ldap-url'] ?? context.env.CACHET_LDAP_URL
+        ? undefined
+        : await directoryFromPolicy(await loadEffectivePolicy({ home: cachetHome(context), policyFile: context.env.CACHET_POLICY }), { home: cachetHome(context) });
+    const url = values['ldap-url'] ?? context.env.CACHET_LDAP_URL ?? fromPolicy?.url;
+    const baseDn = values['base-dn'] ?? context.env.CACHET_LDAP_BASE_DN ?? fromPolicy?.baseDn;
+    if (!url) throw new CachetError('ERR_USAGE', 'give the directory with --ldap-url (or set CACHET_LDAP_URL, or ldapUrl in the policy)');
     if (!baseDn) throw new CachetError('ERR_USAGE', 'give the search base with --base-dn (or set CACHET_LDAP_BASE_DN)');
     const bindDn = values['bind-dn'] ?? context.env.CACHET_LDAP_BIND_DN;
     let certificates: Uint8Array[];
@@ -77,12 +87,12 @@ const command: CliCommand = {
     const bindPassword = bindDn
       ? await readSecret({ file: values['bind-password-file'] === undefined ? undefined : inputPath(values['bind-password-file'], context), envVar: 'CACHET_LDAP_PASSWORD', promptLabel: `Password for ${bindDn}` }, context)
       : undefined;
-    const tlsCa = values['tls-ca'] ? await readFile(inputPath(values['tls-ca'], context)) : undefined;
+    const tlsCa = values['tls-ca'] ? await readFile(inputPath(values['tls-ca'], context)) : fromPolicy?.tlsCa;
     const result = await publishCertificates({
       url,
       baseDn,
       ...(bindDn ? { bindDn, bindPassword: bindPassword ?? '' } : {}),
-      ...(values.starttls ? { startTls: true } : {}),
+      ...(values.starttls || fromPolicy?.startTls ? { startTls: true } : {}),
       ...(tlsCa ? { tls: { ca: tlsCa } } : {}),
     }, email, certificates, { replace: values.replace ?? false });
     if (values.json) context.stdout.write(`${JSON.stringify(result)}\n`);

@@ -215,13 +215,14 @@ function parseKeyTransport(buf: Uint8Array, node: DerNode): RecipientEntry {
     };
   }
   if (oid === OID.id_RSAES_OAEP) {
-    const { hash, label } = parseOaepParameters(buf, algParams);
+    const { hash, mgf1Hash, label } = parseOaepParameters(buf, algParams);
     return {
       keyManagement: 'rsa-oaep',
       identifier,
       async unwrap(decryptor) {
         if (!decryptor.key.decryptKeyTransport) throw new CachetError('ERR_KEY_NOT_FOUND', 'this key cannot decrypt RSA key transport');
-        return decryptor.key.decryptKeyTransport(encryptedKey, { scheme: 'rsa-oaep', hash, ...(label ? { label } : {}) });
+        // mgf1Hash is named only when it differs, so keys that predate it see the request they know.
+        return decryptor.key.decryptKeyTransport(encryptedKey, { scheme: 'rsa-oaep', hash, ...(mgf1Hash !== hash ? { mgf1Hash } : {}), ...(label ? { label } : {}) });
       },
     };
   }
@@ -230,11 +231,13 @@ function parseKeyTransport(buf: Uint8Array, node: DerNode): RecipientEntry {
 
 /**
  * RSAES-OAEP-params in every encoding seen in the wild: parameters absent or NULL (all defaults:
- * SHA-1, MGF1-SHA-1), explicit hash with absent or NULL hash parameters, MGF1 digest differing.
+ * SHA-1, MGF1-SHA-1), explicit hash with absent or NULL hash parameters, and an MGF1 digest that
+ * differs from the OAEP digest (SHA-256 with the default MGF1-SHA-1, as Java's JCE and BouncyCastle
+ * write it).
  */
-function parseOaepParameters(buf: Uint8Array, params: DerNode | undefined): { hash: OaepHash; label?: Uint8Array } {
+function parseOaepParameters(buf: Uint8Array, params: DerNode | undefined): { hash: OaepHash; mgf1Hash: OaepHash; label?: Uint8Array } {
   let hash: OaepHash = 'sha1';
-  let mgfHash: string = 'sha1';
+  let mgf1Hash: OaepHash = 'sha1';
   let label: Uint8Array | undefined;
   if (params && params.tag === 0x30) {
     for (const field of derChildren(buf, params)) {
@@ -242,8 +245,9 @@ function parseOaepParameters(buf: Uint8Array, params: DerNode | undefined): { ha
       if (!inner) continue;
       if (field.tag === 0xa0) hash = hashByOid(derOid(buf, derChildren(buf, inner)[0]!)) as OaepHash;
       if (field.tag === 0xa1) {
-        const [, mgfParams] = derChildren(buf, inner);
-        if (mgfParams) mgfHash = hashByOid(derOid(buf, derChildren(buf, mgfParams)[0]!));
+        const [mgfId, mgfParams] = derChildren(buf, inner);
+        if (!mgfId || derOid(buf, mgfId) !== OID.id_mgf1) throw new CachetError('ERR_UNSUPPORTED_ALGORITHM', 'RSA-OAEP with a mask generation function other than MGF1 is not supported');
+        if (mgfParams) mgf1Hash = hashByOid(derOid(buf, derChildren(buf, mgfParams)[0]!)) as OaepHash;
       }
       if (field.tag === 0xa2) {
         const [, value] = derChildren(buf, inner);
@@ -251,8 +255,7 @@ function parseOaepParameters(buf: Uint8Array, params: DerNode | undefined): { ha
       }
     }
   }
-  if (hash !== mgfHash) throw new CachetError('ERR_UNSUPPORTED_ALGORITHM', `RSA-OAEP with ${hash} and MGF1-${mgfHash} is not supported`);
-  return label ? { hash, label } : { hash };
+  return label ? { hash, mgf1Hash, label } : { hash, mgf1Hash };
 }
 
 function hashByOid(oid: string): string {

@@ -373,8 +373,10 @@ export class Pkcs11Token {
         },
         decryptKeyTransport: async (encryptedKey: Uint8Array, padding: KeyTransportPadding) => {
           if (padding.scheme === 'rsa-oaep') {
-            const hash = { sha1: [pkcs11js.CKM_SHA_1, pkcs11js.CKG_MGF1_SHA1], sha256: [pkcs11js.CKM_SHA256, pkcs11js.CKG_MGF1_SHA256], sha384: [pkcs11js.CKM_SHA384, pkcs11js.CKG_MGF1_SHA384], sha512: [pkcs11js.CKM_SHA512, pkcs11js.CKG_MGF1_SHA512] }[padding.hash];
-            const parameter = { type: pkcs11js.CK_PARAMS_RSA_OAEP, hashAlg: hash[0]!, mgf: hash[1]!, source: 1, ...(padding.label ? { sourceData: Buffer.from(padding.label) } : {}) } as pkcs11Namespace.RsaOAEP;
+            const mechanisms = { sha1: [pkcs11js.CKM_SHA_1, pkcs11js.CKG_MGF1_SHA1], sha256: [pkcs11js.CKM_SHA256, pkcs11js.CKG_MGF1_SHA256], sha384: [pkcs11js.CKM_SHA384, pkcs11js.CKG_MGF1_SHA384], sha512: [pkcs11js.CKM_SHA512, pkcs11js.CKG_MGF1_SHA512] };
+            const mgf1Hash = padding.mgf1Hash ?? padding.hash;
+            // CK_RSA_PKCS_OAEP_PARAMS names the OAEP digest and the MGF separately (PKCS#11 v2.40 §2.1.8).
+            const parameter = { type: pkcs11js.CK_PARAMS_RSA_OAEP, hashAlg: mechanisms[padding.hash][0]!, mgf: mechanisms[mgf1Hash][1]!, source: 1, ...(padding.label ? { sourceData: Buffer.from(padding.label) } : {}) } as pkcs11Namespace.RsaOAEP;
             try {
               this.module.C_DecryptInit(this.session, { mechanism: pkcs11js.CKM_RSA_PKCS_OAEP, parameter }, key);
             } catch (error) {
@@ -382,10 +384,11 @@ export class Pkcs11Token {
               // does OAEP with SHA-1 only and answers CKR_ARGUMENTS_BAD for any other hash; others
               // answer CKR_MECHANISM_PARAM_INVALID or CKR_MECHANISM_INVALID.
               if (/CKR_ARGUMENTS_BAD|CKR_MECHANISM_PARAM_INVALID|CKR_MECHANISM_INVALID/.test((error as Error)?.message ?? '')) {
-                const name = { sha1: 'SHA-1', sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' }[padding.hash];
+                const names = { sha1: 'SHA-1', sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' };
+                const name = names[padding.hash] + (mgf1Hash !== padding.hash ? ` and MGF1-${names[mgf1Hash]}` : '');
                 throw new CachetError('ERR_UNSUPPORTED_ALGORITHM', `this token cannot do RSA-OAEP with ${name}: the message was encrypted for your key with RSA-OAEP/${name}, which the token's PKCS#11 module does not offer; ask the sender to use RSA-OAEP with SHA-1 or RSA PKCS#1 v1.5, or use a token that supports it`, {
                   cause: error,
-                  details: { algorithm: 'rsa-oaep', hash: padding.hash },
+                  details: { algorithm: 'rsa-oaep', hash: padding.hash, ...(mgf1Hash !== padding.hash ? { mgf1Hash } : {}) },
                 });
               }
               throw tokenError(error, 'decrypting');

@@ -38,10 +38,19 @@ export interface SignRequest {
   digest: DigestAlgorithm;
 }
 
+type OaepWireHash = 'sha1' | 'sha256' | 'sha384' | 'sha512';
+const OAEP_WIRE_HASHES: readonly unknown[] = ['sha1', 'sha256', 'sha384', 'sha512'];
+
 export interface DecryptRequest {
   id: string;
   encryptedKey: string;
-  padding: { scheme: 'rsa-pkcs1'; expectedLength: number } | { scheme: 'rsa-oaep'; hash: 'sha1' | 'sha256' | 'sha384' | 'sha512'; label?: string };
+  /** 'rsa-oaep' uses MGF1 with `hash`. An MGF1 digest of its own travels as 'rsa-oaep-mgf1', not as an
+   *  extra field of 'rsa-oaep': a service older than it would ignore the field and decode with the
+   *  wrong MGF1, whereas it refuses an unknown scheme by name. */
+  padding:
+    | { scheme: 'rsa-pkcs1'; expectedLength: number }
+    | { scheme: 'rsa-oaep'; hash: OaepWireHash; label?: string }
+    | { scheme: 'rsa-oaep-mgf1'; hash: OaepWireHash; mgf1Hash: OaepWireHash; label?: string };
 }
 
 export interface DeriveRequest {
@@ -64,7 +73,11 @@ export interface StatusResponse {
 }
 
 export const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
-export const unb64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
+export const unb64 = (text: string) => {
+  // Requests are untrusted JSON: a number or an object where base64 belongs is the caller's mistake.
+  if (typeof text !== 'string') throw new CachetError('ERR_USAGE', 'the request has a binary field that is not base64 text');
+  return new Uint8Array(Buffer.from(text, 'base64'));
+};
 
 export function toWireCredential(c: StoredCredential): WireCredential {
   return {
@@ -100,15 +113,21 @@ export function fromWireCredential(c: WireCredential): StoredCredential {
 
 export function paddingToWire(padding: KeyTransportPadding): DecryptRequest['padding'] {
   if (padding.scheme === 'rsa-pkcs1') return { scheme: 'rsa-pkcs1', expectedLength: padding.expectedLength };
-  return { scheme: 'rsa-oaep', hash: padding.hash, ...(padding.label ? { label: b64(padding.label) } : {}) };
+  const label = padding.label ? { label: b64(padding.label) } : {};
+  if (padding.mgf1Hash && padding.mgf1Hash !== padding.hash) return { scheme: 'rsa-oaep-mgf1', hash: padding.hash, mgf1Hash: padding.mgf1Hash, ...label };
+  return { scheme: 'rsa-oaep', hash: padding.hash, ...label };
 }
 
 export function paddingFromWire(padding: DecryptRequest['padding']): KeyTransportPadding {
   if (padding?.scheme === 'rsa-pkcs1' && Number.isInteger(padding.expectedLength) && padding.expectedLength > 0 && padding.expectedLength <= 64) {
     return { scheme: 'rsa-pkcs1', expectedLength: padding.expectedLength };
   }
-  if (padding?.scheme === 'rsa-oaep' && ['sha1', 'sha256', 'sha384', 'sha512'].includes(padding.hash)) {
+  // 'rsa-oaep' carrying an MGF1 digest is refused rather than decoded with MGF1-`hash`.
+  if (padding?.scheme === 'rsa-oaep' && OAEP_WIRE_HASHES.includes(padding.hash) && !Object.hasOwn(padding, 'mgf1Hash')) {
     return { scheme: 'rsa-oaep', hash: padding.hash, ...(padding.label ? { label: unb64(padding.label) } : {}) };
+  }
+  if (padding?.scheme === 'rsa-oaep-mgf1' && OAEP_WIRE_HASHES.includes(padding.hash) && OAEP_WIRE_HASHES.includes(padding.mgf1Hash)) {
+    return { scheme: 'rsa-oaep', hash: padding.hash, mgf1Hash: padding.mgf1Hash, ...(padding.label ? { label: unb64(padding.label) } : {}) };
   }
   throw new CachetError('ERR_USAGE', 'the decryption request names no known padding');
 }
