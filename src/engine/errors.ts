@@ -101,6 +101,7 @@ export const ERROR_CODES = {
   ERR_MAIL_NOT_FOUND: 'no such message',
   ERR_MAIL_CONNECTION_LOST: 'the connection to the mail server was lost',
   ERR_DOWNGRADE_REFUSED: 'sending in clear was refused by the group rule',
+  ERR_SESSION_ENDED: 'the session ended (signed out, or idle too long): sign in again',
 
   // CA
   ERR_CA_NOT_INITIALISED: 'no CA has been set up',

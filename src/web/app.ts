@@ -32,6 +32,7 @@ function httpStatusFor(code: string): 400 | 401 | 403 | 404 | 409 | 502 | 500 {
   if (code === 'ERR_CERT_EXISTS') return 409;
   if (code.endsWith('_UNREACHABLE') || code === 'ERR_MAIL_CONNECTION_LOST') return 502;
   if (code === 'ERR_INTERNAL') return 500;
+  if (code === 'ERR_SESSION_ENDED') return 401;
   return 400;
 }
 
@@ -88,6 +89,11 @@ async function readDraft(c: AppContext): Promise<Draft> {
 export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionVariables }> {
   const { service } = options;
   const sessions = options.sessions ?? new SessionStore();
+  // When a user's last session ends, the server lets go of their keys (opened vault, token session).
+  sessions.onEnd((ended) => {
+    if (!sessions.hasUser(ended.user)) void service.endSession(ended.user).catch(() => undefined);
+  });
+  setInterval(() => sessions.sweep(), 60_000).unref();
   const app = new Hono<{ Variables: SessionVariables }>();
 
   app.use('*', securityHeaders());
@@ -118,10 +124,8 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
     return c.json({ user, csrfToken: session.csrfToken });
   });
 
-  app.post('/api/logout', async (c) => {
-    const user = c.get('session')?.user;
+  app.post('/api/logout', (c) => {
     endSession(c, sessions);
-    if (user) await service.endSession(user).catch(() => undefined);
     return c.json({ ok: true });
   });
 
@@ -129,6 +133,9 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
     try {
       return await fn(c, requireSession(c));
     } catch (error) {
+      // The server let go of the user's keys (idle past the policy's vaultIdleMinutes): the browser
+      // session ends with it, so the page shows the sign-in form instead of asking again and again.
+      if (isCachetError(error, 'ERR_SESSION_ENDED')) endSession(c, sessions);
       return errorResponse(c, error);
     }
   };

@@ -54,6 +54,8 @@ interface Session {
   vault?: FileCredentialStore;
   /** The token (unlocked with its PIN) or the shared vault service, when the policy names one. */
   opened?: CredentialSource;
+  /** When the user last did anything: after the policy's vaultIdleMinutes, their keys are let go of. */
+  lastUsed: number;
 }
 
 function describeCertificate(der: Uint8Array, chain: Uint8Array[] = [], revocation = 'not checked'): CertificateDetails {
@@ -74,11 +76,21 @@ function describeCertificate(der: Uint8Array, chain: Uint8Array[] = [], revocati
 export class ClientMailService implements WebMailService {
   private readonly sessions = new Map<string, Session>();
 
-  constructor(private readonly home: string) {}
+  constructor(
+    private readonly home: string,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   private async session(address: string): Promise<Session> {
     const session = this.sessions.get(address);
-    if (!session) throw new CachetError('ERR_USAGE', 'not signed in');
+    if (!session) throw new CachetError('ERR_SESSION_ENDED', 'you are not signed in');
+    // The policy's idle lock: an open vault or token must not wait for whoever sits down next.
+    const idleMinutes = (await this.policy(session)).get('vaultIdleMinutes') as number;
+    if (this.now() - session.lastUsed > idleMinutes * 60_000) {
+      await this.endSession(address);
+      throw new CachetError('ERR_SESSION_ENDED', `your session was locked after ${idleMinutes} minutes without use: sign in again`);
+    }
+    session.lastUsed = this.now();
     return session;
   }
 
@@ -122,7 +134,8 @@ export class ClientMailService implements WebMailService {
   async authenticate(address: string, password: string): Promise<boolean> {
     const user = await findUser(this.home, address).catch(() => undefined);
     if (!user || !(await checkLoginPassword(user, password))) return false;
-    this.sessions.set(user.address, { user, password });
+    await this.sessions.get(user.address)?.opened?.close();
+    this.sessions.set(user.address, { user, password, lastUsed: this.now() });
     return true;
   }
 

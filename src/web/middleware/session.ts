@@ -21,8 +21,30 @@ export type SessionVariables = { session: Session | undefined };
 
 export class SessionStore {
   private readonly sessions = new Map<string, Session>();
+  private readonly endListeners: Array<(session: Session) => void> = [];
 
   constructor(private readonly idleMs = 30 * 60 * 1000, private readonly now: () => number = Date.now) {}
+
+  /** Called when a session ends (sign-out, or idle timeout found by `get` or `sweep`). */
+  onEnd(listener: (session: Session) => void): void {
+    this.endListeners.push(listener);
+  }
+
+  /** Whether the user still has a live session (in another browser, say). */
+  hasUser(user: string): boolean {
+    for (const session of this.sessions.values()) if (session.user === user && this.now() - session.lastSeen <= this.idleMs) return true;
+    return false;
+  }
+
+  /** Ends every idle session: run periodically, so that a closed browser does not leave keys open on the server. */
+  sweep(): void {
+    for (const session of [...this.sessions.values()]) if (this.now() - session.lastSeen > this.idleMs) this.end(session);
+  }
+
+  private end(session: Session): void {
+    this.sessions.delete(session.id);
+    for (const listener of this.endListeners) listener(session);
+  }
 
   create(user: string): Session {
     const session = { id: randomBytes(32).toString('base64url'), user, csrfToken: randomBytes(32).toString('base64url'), lastSeen: this.now() };
@@ -35,7 +57,7 @@ export class SessionStore {
     const session = this.sessions.get(id);
     if (!session) return undefined;
     if (this.now() - session.lastSeen > this.idleMs) {
-      this.sessions.delete(id);
+      this.end(session);
       return undefined;
     }
     session.lastSeen = this.now();
@@ -43,7 +65,8 @@ export class SessionStore {
   }
 
   destroy(id: string): void {
-    this.sessions.delete(id);
+    const session = this.sessions.get(id);
+    if (session) this.end(session);
   }
 }
 

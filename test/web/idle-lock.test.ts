@@ -1,0 +1,69 @@
+/**
+ * The policy's idle lock in the web client: after vaultIdleMinutes without use the server lets go of
+ * the user's password and opened vault, the browser session ends with it (401, then the sign-in form,
+ * not a loop), and signing out or an abandoned browser session ends the server side too.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDemoOrganisation } from '../../src/client/demo-org.js';
+import { isCachetError } from '../../src/engine/errors.js';
+import { createWebApp } from '../../src/web/app.js';
+import { ClientMailService } from '../../src/web/client-mail-service.js';
+import { SessionStore } from '../../src/web/middleware/session.js';
+
+let home: string;
+let clock = Date.now();
+const now = (): number => clock;
+const ORIGIN = 'http://localhost';
+
+before(async () => {
+  home = mkdtempSync(join(tmpdir(), 'cachet-web-idle-'));
+  await createDemoOrganisation(home, { names: ['alice'], passwords: { alice: 'alice-password' } });
+  writeFileSync(join(home, 'policy.yaml'), 'vaultIdleMinutes: 5\n');
+});
+after(() => rmSync(home, { recursive: true, force: true }));
+
+test('idle past vaultIdleMinutes: the use cases refuse with ERR_SESSION_ENDED until the user signs in again', async () => {
+  const service = new ClientMailService(home, now);
+  assert.equal(await service.authenticate('alice@example.org', 'alice-password'), true);
+  await service.smimeSettings('alice@example.org');
+  clock += 4 * 60_000;
+  await service.smimeSettings('alice@example.org'); // used within the limit: the clock restarts
+  clock += 6 * 60_000;
+  await assert.rejects(service.smimeSettings('alice@example.org'), (e: unknown) => isCachetError(e, 'ERR_SESSION_ENDED') && /5 minutes/.test(e.message));
+  await assert.rejects(service.listFolders('alice@example.org'), (e: unknown) => isCachetError(e, 'ERR_SESSION_ENDED'));
+  assert.equal(await service.authenticate('alice@example.org', 'alice-password'), true);
+  await service.smimeSettings('alice@example.org');
+});
+
+test('through the HTTP API: 401, and the browser session is over too (no sign-in loop)', async () => {
+  const app = createWebApp({ service: new ClientMailService(home, now) });
+  const login = await app.request('/api/login', { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN }, body: JSON.stringify({ user: 'alice@example.org', password: 'alice-password' }) });
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+  assert.equal((await app.request('/api/folders', { headers: { cookie } })).status, 200);
+  clock += 6 * 60_000;
+  const idle = await app.request('/api/folders', { headers: { cookie } });
+  assert.equal(idle.status, 401);
+  assert.equal(((await idle.json()) as { error: { code: string } }).error.code, 'ERR_SESSION_ENDED');
+  assert.deepEqual(await (await app.request('/api/session', { headers: { cookie } })).json(), { user: null });
+});
+
+test('a browser session that ends (sign-out, or abandoned and swept) ends the server side when it was the last', async () => {
+  const ended: string[] = [];
+  let storeClock = 0;
+  const store = new SessionStore(1000, () => storeClock);
+  store.onEnd((s) => ended.push(s.user));
+  const a = store.create('alice');
+  store.create('alice');
+  store.destroy(a.id);
+  assert.deepEqual(ended, ['alice']);
+  assert.equal(store.hasUser('alice'), true, 'her other browser is still signed in');
+  storeClock = 5000;
+  assert.equal(store.hasUser('alice'), false);
+  store.sweep();
+  assert.deepEqual(ended, ['alice', 'alice']);
+  assert.equal(store.get(a.id), undefined);
+});
