@@ -38,7 +38,8 @@ export class SessionStore {
 
   /** Ends every idle session: run periodically, so that a closed browser does not leave keys open on the server. */
   sweep(): void {
-    for (const session of [...this.sessions.values()]) if (this.now() - session.lastSeen > this.idleMs) this.end(session);
+    // Deleting the entry being visited is well defined for a Map's iterator.
+    for (const session of this.sessions.values()) if (this.now() - session.lastSeen > this.idleMs) this.end(session);
   }
 
   private end(session: Session): void {
