@@ -21,8 +21,10 @@ import { X509Certificate, createPrivateKey, createPublicKey, randomBytes, verify
 import { access, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { octetString, sequence } from '../engine/asn1/ber-writer.js';
 import { CachetError } from '../engine/errors.js';
 import type { PrivateKeyHandle } from '../engine/keys.js';
+import { pbes2Encrypt } from '../engine/pkcs12/password-based.js';
 import { softwareKey } from '../engine/software-key.js';
 import { CaUnlock } from './ca-unlock.js';
 
@@ -121,6 +123,20 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * PBKDF2 work factor of the CA key files. Node's own `export({ cipher, passphrase })` takes OpenSSL's
+ * default of 2048 iterations, which lets a copied key file be guessed at millions of passphrases a
+ * second; OWASP's Password Storage Cheat Sheet asks 600 000 for PBKDF2-HMAC-SHA256. Node offers no
+ * way to set the count, so the EncryptedPrivateKeyInfo (RFC 5958 §3) is built here with the engine's
+ * PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC); OpenSSL and `createPrivateKey` read it as before.
+ */
+export const CA_KEY_FILE_ITERATIONS = 600_000;
+
+function encryptPrivateKey(key: KeyObject, passphrase: string): string {
+  const { algorithm, encrypted } = pbes2Encrypt(passphrase, key.export({ type: 'pkcs8', format: 'der' }), CA_KEY_FILE_ITERATIONS);
+  return pemEncode(sequence(algorithm, octetString(encrypted)), 'ENCRYPTED PRIVATE KEY');
+}
+
 /** A copy in a fresh ArrayBuffer: what WebCrypto and @peculiar/x509 take as BufferSource. */
 export function bufferOf(bytes: Uint8Array): ArrayBuffer {
   return bytes.slice().buffer as ArrayBuffer;
@@ -188,8 +204,7 @@ export class CaStore {
   /** Writes a CA certificate and its key, encrypted under the passphrase (the key-file store). */
   async saveCaKeyPair(which: 'root' | 'issuing', certificate: Uint8Array, key: KeyObject, passphrase: string): Promise<void> {
     await mkdir(this.directory, { recursive: true, mode: 0o700 });
-    const encrypted = key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase });
-    await writeAtomic(this.path(`${which}.key`), encrypted);
+    await writeAtomic(this.path(`${which}.key`), encryptPrivateKey(key, passphrase));
     await this.saveCaCertificate(which, certificate);
   }
 

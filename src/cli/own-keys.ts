@@ -13,7 +13,7 @@ import { loadEffectivePolicy, type EffectivePolicy } from '../policy/policy.js';
 import type { CliContext } from './context.js';
 import { readSecret } from './secrets.js';
 import { cachetHome } from './trust.js';
-import { personalHome } from './user-session.js';
+import { personalHome } from './personal-home.js';
 import { readVaultPassphrase } from './vault-passphrase.js';
 
 export interface OwnKeyValues {

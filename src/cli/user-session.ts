@@ -16,7 +16,7 @@ import { LocalTransport, SmtpTransport, type SmtpSettings, type Transport } from
 import { ImapMailbox, type ImapSettings } from '../mail/imap.js';
 import { recipientResolver, type RecipientResolver } from '../client/recipients.js';
 import { certificateSourceOf } from '../client/certificate-source.js';
-import { currentUser, findUser, listUsers, type LocalUser } from '../client/users.js';
+import { currentUser, findUser, type LocalUser } from '../client/users.js';
 import type { CliContext } from './context.js';
 import { buildValidator, cachetHome } from './trust.js';
 
@@ -116,14 +116,4 @@ export async function withUserSession<T>(context: CliContext, values: { as?: str
   } finally {
     await session.close();
   }
-}
-
-/**
- * Where the acting person's own data lives (address book, directory cache): their user directory in
- * a home with mail users, else the home itself (a single-person CLI installation).
- */
-export async function personalHome(context: CliContext, as: string | undefined): Promise<string> {
-  const home = cachetHome(context);
-  if ((await listUsers(home)).length === 0) return home;
-  return (await currentUser(home, as ?? context.env.CACHET_USER)).dir;
 }

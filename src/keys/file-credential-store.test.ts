@@ -124,6 +124,18 @@ describe('the vault file credential store', () => {
     assert.deepEqual((await reopened.list()).map((c) => [c.subject.split(',')[1], c.active]), [['CN=frank-sign', true], ['CN=frank-enc', false], ['CN=grace-enc', true]]);
   });
 
+  test('two handles writing at the same moment (the vault service\'s deposit beside "cert import"): both credentials stay', async () => {
+    const path = await vaultWithAlice();
+    const service = await openFileCredentialStore(path, 'pass phrase');
+    const cli = await openFileCredentialStore(path, 'pass phrase');
+    // Each read-modify-write must start from the other's result, not from what both saw before.
+    await Promise.all([service.add(credential('bob', 'encryption')), cli.add(credential('frank-enc', 'encryption')), service.setSecret('s', 'v')]);
+    await Promise.all([cli.remove((await cli.list()).find((c) => c.role === 'signing')!.id), service.add(credential('grace-enc', 'encryption'))]);
+    const reopened = await openFileCredentialStore(path, 'pass phrase');
+    assert.deepEqual((await reopened.list()).map((c) => c.subject.split(',')[1]).sort(), ['CN=bob', 'CN=frank-enc', 'CN=grace-enc']);
+    assert.equal(await reopened.secret('s'), 'v');
+    assert.deepEqual(readdirSync(join(path, '..')).filter((f) => f.endsWith('.lock')), [], 'no lock file is left behind');
+  });
   test('a named secret is kept encrypted in the vault, survives reopening, and can be forgotten', async () => {
     const path = vaultPath();
     const store = await openFileCredentialStore(path, 'p', { createIfMissing: true });

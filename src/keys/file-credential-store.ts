@@ -16,6 +16,7 @@ import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createP
 import { readFile, rm, stat } from 'node:fs/promises';
 import { CachetError } from '../engine/errors.js';
 import { writeFileAtomically } from './atomic-file.js';
+import { withFileLock } from './file-lock.js';
 import type { PrivateKeyHandle } from '../engine/keys.js';
 import { softwareKey } from '../engine/software-key.js';
 import { certificateEmails, certificateSubject, subjectPublicKeyInfo } from '../engine/cms/cert-id.js';
@@ -325,6 +326,19 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
     onDisk = true;
   }
 
+  /**
+   * Every change is a read-modify-write of the whole file, and several programs write it (the vault
+   * service's deposits, `cachet cert import`, the web client): without a lock, two changes made at
+   * once both start from the same file and the second write silently drops the first's credential.
+   * So each change runs under the vault's lock file and starts from the file as it is then.
+   */
+  function change<T>(apply: () => Promise<T>): Promise<T> {
+    return withFileLock(`${path}.lock`, async () => {
+      await refresh();
+      return apply();
+    }, { what: `the credential vault ${path}` });
+  }
+
   /** Applies a change to the contents and saves it; on a failed write the contents stay as they were. */
   async function commit(next: VaultContents): Promise<void> {
     const previous = contents;
@@ -346,7 +360,7 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
   return {
     path,
     exists: () => onDisk,
-    persist: () => save(),
+    persist: () => change(() => save()),
     async list() {
       await refresh();
       return contents.credentials.map(toStored);
@@ -356,26 +370,30 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
       return contents.secrets?.[name];
     },
     async setSecret(name, value) {
-      await refresh();
-      const secrets = { ...contents.secrets };
-      if (value === undefined) delete secrets[name];
-      else secrets[name] = value;
-      await commit({ ...contents, secrets });
+      await change(async () => {
+        const secrets = { ...contents.secrets };
+        if (value === undefined) delete secrets[name];
+        else secrets[name] = value;
+        await commit({ ...contents, secrets });
+      });
     },
     async changePassphrase(newPassphrase) {
       if (newPassphrase.length === 0) throw new CachetError('ERR_USAGE', 'the vault passphrase must not be empty');
-      await refresh();
-      const previousKdf = kdf;
-      const previousKeys = keys;
-      kdf = { name: 'scrypt', ...VAULT_KDF, salt: randomBytes(16).toString('base64') };
-      keys = await deriveKeys(newPassphrase, kdf);
-      try {
-        await commit({ ...contents });
-      } catch (error) {
-        kdf = previousKdf;
-        keys = previousKeys;
-        throw error;
-      }
+      const nextKdf: VaultHeader['kdf'] = { name: 'scrypt', ...VAULT_KDF, salt: randomBytes(16).toString('base64') };
+      const nextKeys = await deriveKeys(newPassphrase, nextKdf);
+      await change(async () => {
+        const previousKdf = kdf;
+        const previousKeys = keys;
+        kdf = nextKdf;
+        keys = nextKeys;
+        try {
+          await commit({ ...contents });
+        } catch (error) {
+          kdf = previousKdf;
+          keys = previousKeys;
+          throw error;
+        }
+      });
     },
     async active(role) {
       await refresh();
@@ -386,50 +404,52 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
       if (!keyMatchesCertificate(credential.privateKeyPkcs8, credential.certificate)) {
         throw new CachetError('ERR_KEY_MISMATCH', 'the private key does not belong to the certificate');
       }
-      await refresh();
-      const id = certificateFingerprint(credential.certificate);
-      const existing = contents.credentials.find((c) => c.id === id);
-      if (existing && !addOptions.replaceActive) {
-        throw new CachetError('ERR_CERT_EXISTS', `this certificate is already in the vault as a ${existing.role} credential (${id.slice(0, 16)})`, { details: { id, role: existing.role } });
-      }
-      const current = contents.credentials.find((c) => c.role === credential.role && c.active && c.id !== id);
-      if (current && credential.role === 'signing' && !addOptions.replaceActive) {
-        throw new CachetError('ERR_CERT_EXISTS', `a signing certificate is already active (${current.subject}, ${current.id.slice(0, 16)}); replacing it needs confirmation (--force)`, {
-          details: { id: current.id, role: 'signing' },
+      return change(async () => {
+        const id = certificateFingerprint(credential.certificate);
+        const existing = contents.credentials.find((c) => c.id === id);
+        if (existing && !addOptions.replaceActive) {
+          throw new CachetError('ERR_CERT_EXISTS', `this certificate is already in the vault as a ${existing.role} credential (${id.slice(0, 16)})`, { details: { id, role: existing.role } });
+        }
+        const current = contents.credentials.find((c) => c.role === credential.role && c.active && c.id !== id);
+        if (current && credential.role === 'signing' && !addOptions.replaceActive) {
+          throw new CachetError('ERR_CERT_EXISTS', `a signing certificate is already active (${current.subject}, ${current.id.slice(0, 16)}); replacing it needs confirmation (--force)`, {
+            details: { id: current.id, role: 'signing' },
+          });
+        }
+        const cert = new X509Certificate(Buffer.from(credential.certificate));
+        const record: VaultRecord = {
+          id,
+          role: credential.role,
+          active: true,
+          certificate: Buffer.from(credential.certificate).toString('base64'),
+          chain: credential.chain.map((c) => Buffer.from(c).toString('base64')),
+          subject: certificateSubject(credential.certificate),
+          email: certificateEmails(credential.certificate),
+          notAfter: new Date(cert.validTo).toISOString(),
+          addedAt: new Date().toISOString(),
+          exportable: credential.exportable ?? true,
+          ...(credential.friendlyName !== undefined ? { friendlyName: credential.friendlyName } : {}),
+          privateKeyPkcs8: Buffer.from(credential.privateKeyPkcs8).toString('base64'),
+        };
+        // Older credentials of the role stay, inactive: an old encryption key still opens old mail.
+        await commit({
+          ...contents,
+          credentials: [...contents.credentials.filter((c) => c.id !== id).map((c) => (c.role === credential.role ? { ...c, active: false } : c)), record],
         });
-      }
-      const cert = new X509Certificate(Buffer.from(credential.certificate));
-      const record: VaultRecord = {
-        id,
-        role: credential.role,
-        active: true,
-        certificate: Buffer.from(credential.certificate).toString('base64'),
-        chain: credential.chain.map((c) => Buffer.from(c).toString('base64')),
-        subject: certificateSubject(credential.certificate),
-        email: certificateEmails(credential.certificate),
-        notAfter: new Date(cert.validTo).toISOString(),
-        addedAt: new Date().toISOString(),
-        exportable: credential.exportable ?? true,
-        ...(credential.friendlyName !== undefined ? { friendlyName: credential.friendlyName } : {}),
-        privateKeyPkcs8: Buffer.from(credential.privateKeyPkcs8).toString('base64'),
-      };
-      // Older credentials of the role stay, inactive: an old encryption key still opens old mail.
-      await commit({
-        ...contents,
-        credentials: [...contents.credentials.filter((c) => c.id !== id).map((c) => (c.role === credential.role ? { ...c, active: false } : c)), record],
+        return toStored(record);
       });
-      return toStored(record);
     },
     async remove(id) {
-      await refresh();
-      const record = find(id);
-      const rest = contents.credentials.filter((c) => c.id !== id).map((c) => ({ ...c }));
-      // When the active one goes, the newest remaining credential of its role takes over.
-      if (record.active) {
-        const successor = rest.filter((c) => c.role === record.role).sort((a, b) => b.addedAt.localeCompare(a.addedAt))[0];
-        if (successor) successor.active = true;
-      }
-      await commit({ ...contents, credentials: rest });
+      await change(async () => {
+        const record = find(id);
+        const rest = contents.credentials.filter((c) => c.id !== id).map((c) => ({ ...c }));
+        // When the active one goes, the newest remaining credential of its role takes over.
+        if (record.active) {
+          const successor = rest.filter((c) => c.role === record.role).sort((a, b) => b.addedAt.localeCompare(a.addedAt))[0];
+          if (successor) successor.active = true;
+        }
+        await commit({ ...contents, credentials: rest });
+      });
     },
     async privateKey(id): Promise<PrivateKeyHandle> {
       await refresh();

@@ -128,6 +128,11 @@ describe('CA keys in encrypted key files (--key-store file, and CAs made before 
       const parsed = openssl(['asn1parse', '-in', file]);
       assert.match(parsed.stdout, /PBES2/);
       assert.match(parsed.stdout, /aes-256-cbc/);
+      // The PBKDF2 work factor: OpenSSL's (and so Node's) default of 2048 iterations lets a stolen
+      // key file be guessed at millions of passphrases a second; OWASP asks 600 000 for HMAC-SHA-256.
+      const iterations = /:PBKDF2[\s\S]*?INTEGER\s+:([0-9A-F]+)/.exec(parsed.stdout);
+      assert.ok(iterations, parsed.stdout);
+      assert.ok(Number.parseInt(iterations[1]!, 16) >= 600_000, `PBKDF2 iterations: ${Number.parseInt(iterations[1]!, 16)}`);
       assert.equal(openssl(['pkey', '-in', file, '-passin', `pass:${CA_PASSPHRASE}`, '-noout']).status, 0);
       assert.notEqual(openssl(['pkey', '-in', file, '-passin', 'pass:wrong', '-noout']).status, 0);
     }

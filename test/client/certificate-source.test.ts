@@ -144,3 +144,24 @@ describe('certificate source: the shared vault service', () => {
     assert.match(sent.stderr, /vault/);
   });
 });
+
+describe('cert commands act for a mail user (--as)', () => {
+  let setup: MailHome;
+  before(async () => {
+    setup = await homeWithUsers('');
+  });
+  after(() => setup?.remove());
+
+  test("import and list go to the named user's vault; with several users and no --as, a clear usage error", async () => {
+    const imported = await runCachet(['cert', 'import', pkiFile('alice.p12'), '--role', 'signing', '--as', 'alice@example.com'], { env: setup.env });
+    assert.equal(imported.status, 0, imported.stderr);
+    assert.equal(existsSync(vaultFilePath(setup.userDir('alice@example.com'))), true);
+    assert.equal(existsSync(vaultFilePath(setup.userDir('bob@example.com'))), false);
+    assert.equal(existsSync(vaultFilePath(setup.home)), false, 'not in the organisation home');
+    const listed = await runCachet(['cert', 'list', '--as', 'alice@example.com', '--json'], { env: setup.env });
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.match(listed.stdout, /alice@example\.com/);
+    const ambiguous = await runCachet(['cert', 'list', '--json'], { env: setup.env });
+    assert.equal(ambiguous.status, 2, ambiguous.stderr);
+  });
+});

@@ -8,7 +8,7 @@ import { CachetError } from '../../engine/errors.js';
 import { readCertsOnly } from '../../engine/smime/certs-only.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
-import { personalHome } from '../user-session.js';
+import { personalHome } from '../personal-home.js';
 
 const help = `usage: cachet addressbook import FILE... [--email ADDRESS] [--json]
 

@@ -5,7 +5,7 @@ import { AddressBook } from '../../directory/address-book.js';
 import { certificateInfo } from '../../engine/pki/certificate-info.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
-import { personalHome } from '../user-session.js';
+import { personalHome } from '../personal-home.js';
 
 const help = `usage: cachet addressbook list [EMAIL...] [--json]
 

@@ -5,6 +5,7 @@
 import { CachetError } from '../../engine/errors.js';
 import { writePfx } from '../../engine/pkcs12/pfx-write.js';
 import { openUserStore } from '../vault-passphrase.js';
+import { personalContext } from '../personal-home.js';
 import { parseCommandArgs, required } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { openOutput } from '../io.js';
@@ -23,6 +24,7 @@ Options:
   --out FILE           where to write the PKCS#12 file (required; created with mode 0600)
   --password-file F    the password for the new file (else $CACHET_PASSWORD, else a prompt)
   --passphrase-file F  the vault passphrase (else $CACHET_VAULT_PASSPHRASE, else a prompt)
+  --as ADDRESS         the mail user whose vault it is (in a home with several users)
   --legacy             legacy algorithms for old clients
   --json               print {"exported": {"id", "file", "legacy"}}
 
@@ -32,6 +34,7 @@ const options = {
   out: { type: 'string', short: 'o' },
   'password-file': { type: 'string' },
   'passphrase-file': { type: 'string' },
+  as: { type: 'string' },
   legacy: { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
@@ -45,7 +48,7 @@ const command: CliCommand = {
     if (id === undefined) throw new CachetError('ERR_USAGE', 'name the credential to export (see "cachet cert list")');
     if (extra !== undefined) throw new CachetError('ERR_USAGE', `unexpected argument "${extra}"`);
     const out = required(values.out, 'out');
-    const store = await openUserStore(context, { passphraseFile: values['passphrase-file'] });
+    const store = await openUserStore(await personalContext(context, values.as), { passphraseFile: values['passphrase-file'] });
     const credential = await findStoredCredential(store, id);
     const privateKeyPkcs8 = await store.exportPrivateKey(credential.id);
     const password = await readSecret({ file: values['password-file'], envVar: 'CACHET_PASSWORD', promptLabel: `Password for ${out}` }, context);

@@ -7,6 +7,7 @@ import { certificateInfo, type CertificateInfo } from '../../engine/pki/certific
 import type { PfxCredential } from '../../engine/pkcs12/pfx-read.js';
 import type { CredentialRole, StoredCredential } from '../../keys/credential-store.js';
 import { openUserStore } from '../vault-passphrase.js';
+import { personalContext } from '../personal-home.js';
 import { parseCommandArgs } from '../args.js';
 import { readCertificateFile } from '../certificate-files.js';
 import type { CliCommand, CliContext } from '../context.js';
@@ -24,6 +25,7 @@ Options:
   --role R             signing or encryption, for a dual-purpose certificate
   --password-file F    the PKCS#12 password (else $CACHET_PASSWORD, else a prompt)
   --passphrase-file F  the vault passphrase (else $CACHET_VAULT_PASSPHRASE, else a prompt)
+  --as ADDRESS         the mail user whose vault it is (in a home with several users)
   --force              replace the active signing certificate without asking
   --json               print {"imported": [{"id", "role", "chosen", "subject", "email"}]}
 
@@ -34,6 +36,7 @@ const options = {
   role: { type: 'string' },
   'password-file': { type: 'string' },
   'passphrase-file': { type: 'string' },
+  as: { type: 'string' },
   force: { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
@@ -110,7 +113,7 @@ const command: CliCommand = {
       plans.push({ credential, info, ...(await planRole(info, requested, context)) });
     }
 
-    const store = await openUserStore(context, { passphraseFile: values['passphrase-file'], createIfMissing: true });
+    const store = await openUserStore(await personalContext(context, values.as), { passphraseFile: values['passphrase-file'], createIfMissing: true });
     const imported: Array<{ plan: Planned; stored: StoredCredential }> = [];
     for (const plan of plans) {
       const credential = {

@@ -5,6 +5,7 @@
 import { isCachetError } from '../../engine/errors.js';
 import type { StoredCredential } from '../../keys/credential-store.js';
 import { openUserStore } from '../vault-passphrase.js';
+import { personalContext } from '../personal-home.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 
@@ -16,12 +17,14 @@ credentials are kept to read old mail.
 
 Options:
   --passphrase-file F  the vault passphrase (else $CACHET_VAULT_PASSPHRASE, else a prompt)
+  --as ADDRESS         the mail user whose vault it is (in a home with several users)
   --json               print {"credentials": [...]}
 
 Exit statuses: 0 listed (also when there is no vault yet) · 4 wrong passphrase · 1 damaged vault`;
 
 const options = {
   'passphrase-file': { type: 'string' },
+  as: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -46,7 +49,7 @@ const command: CliCommand = {
     const { values } = parseCommandArgs(args, options);
     let credentials: StoredCredential[];
     try {
-      credentials = await (await openUserStore(context, { passphraseFile: values['passphrase-file'] })).list();
+      credentials = await (await openUserStore(await personalContext(context, values.as), { passphraseFile: values['passphrase-file'] })).list();
     } catch (error) {
       if (!isCachetError(error, 'ERR_VAULT_NOT_FOUND')) throw error;
       credentials = [];

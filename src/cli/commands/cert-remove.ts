@@ -5,6 +5,7 @@
  */
 import { CachetError } from '../../engine/errors.js';
 import { openUserStore } from '../vault-passphrase.js';
+import { personalContext } from '../personal-home.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { findStoredCredential } from '../stored-credential.js';
@@ -18,6 +19,7 @@ role is removed, the newest remaining one of that role becomes active.
 
 Options:
   --passphrase-file F  the vault passphrase (else $CACHET_VAULT_PASSPHRASE, else a prompt)
+  --as ADDRESS         the mail user whose vault it is (in a home with several users)
   --force              remove an encryption credential without asking
   --json               print {"removed": {"id", "role"}}
 
@@ -26,6 +28,7 @@ Exit statuses: 0 removed · 1 not found · 7 an encryption key without --force o
 
 const options = {
   'passphrase-file': { type: 'string' },
+  as: { type: 'string' },
   force: { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
@@ -38,7 +41,7 @@ const command: CliCommand = {
     const [id, extra] = positionals;
     if (id === undefined) throw new CachetError('ERR_USAGE', 'name the credential to remove (see "cachet cert list")');
     if (extra !== undefined) throw new CachetError('ERR_USAGE', `unexpected argument "${extra}"`);
-    const store = await openUserStore(context, { passphraseFile: values['passphrase-file'] });
+    const store = await openUserStore(await personalContext(context, values.as), { passphraseFile: values['passphrase-file'] });
     const credential = await findStoredCredential(store, id);
     const who = credential.email[0] ?? credential.subject;
     if (credential.role === 'encryption' && values.force !== true) {

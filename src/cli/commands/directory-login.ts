@@ -8,7 +8,7 @@ import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { readSecret } from '../secrets.js';
 import { cachetHome } from '../trust.js';
-import { personalHome } from '../user-session.js';
+import { personalHome } from '../personal-home.js';
 import { openUserStore } from '../vault-passphrase.js';
 
 const help = `usage: cachet directory login [--bind-dn DN] [--password-file F] [--as ADDRESS] [--passphrase-file F]

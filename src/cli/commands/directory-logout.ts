@@ -4,7 +4,7 @@
 import { directoryLogout } from '../../client/directory-login.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
-import { personalHome } from '../user-session.js';
+import { personalHome } from '../personal-home.js';
 import { openUserStore } from '../vault-passphrase.js';
 
 const help = `usage: cachet directory logout [--as ADDRESS] [--passphrase-file F]

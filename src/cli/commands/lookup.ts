@@ -13,7 +13,7 @@ import { parseCommandArgs } from '../args.js';
 import type { CliCommand, CliContext } from '../context.js';
 import { readSecret } from '../secrets.js';
 import { buildValidator, cachetHome, parseAt } from '../trust.js';
-import { personalHome } from '../user-session.js';
+import { personalHome } from '../personal-home.js';
 import { openUserStore } from '../vault-passphrase.js';
 import { directoryFromPolicy } from '../../directory/policy-directory.js';
 

@@ -3,7 +3,7 @@ import { loadEffectivePolicy } from '../../policy/policy.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand, CliContext } from '../context.js';
 import { cachetHome } from '../trust.js';
-import { personalHome } from '../user-session.js';
+import { personalHome } from '../personal-home.js';
 
 /** The admin's policy (the home's) and the acting user's settings (their own directory). */
 export async function policyLocation(context: CliContext, as?: string): Promise<{ home: string; settingsHome: string; policyFile: string | undefined }> {

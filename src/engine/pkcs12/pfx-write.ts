@@ -15,7 +15,12 @@ import { legacyPbeEncrypt, pbes2Encrypt, pfxMac } from './password-based.js';
 export const MODERN_KDF_ITERATIONS = 100_000;
 /** Legacy files keep the count old readers expect. */
 export const LEGACY_KDF_ITERATIONS = 2048;
-const MAC_ITERATIONS = 2048;
+/**
+ * The MAC is checked with the password alone, so its count is what a guesser pays per guess: modern
+ * files use the KDF's count for both (as `openssl pkcs12 -iter` does); legacy files keep 2048 for the
+ * old readers they exist for.
+ */
+const macIterations = (legacy: boolean): number => (legacy ? LEGACY_KDF_ITERATIONS : MODERN_KDF_ITERATIONS);
 
 export interface PfxWriteOptions {
   privateKeyPkcs8: Uint8Array;
@@ -84,11 +89,11 @@ export async function writePfx(options: PfxWriteOptions): Promise<Uint8Array> {
 
   const macHash = legacy ? 'sha1' : 'sha256';
   const macSalt = randomBytes(legacy ? 8 : 16);
-  const mac = pfxMac(macHash, options.password, macSalt, MAC_ITERATIONS, authenticatedSafe);
+  const mac = pfxMac(macHash, options.password, macSalt, macIterations(legacy), authenticatedSafe);
   const macData = sequence(
     sequence(sequence(objectIdentifier(legacy ? OID.sha1 : OID.sha256), Buffer.from([0x05, 0x00])), octetString(mac)),
     octetString(macSalt),
-    smallInteger(MAC_ITERATIONS),
+    smallInteger(macIterations(legacy)),
   );
   return sequence(smallInteger(3), dataContentInfo(authenticatedSafe), macData);
 }

@@ -7,6 +7,8 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
+import { lstat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { CachetError } from '../../engine/errors.js';
 import { notRunning, readEndpoint, type VaultEndpoint } from './endpoint.js';
 import { errorFromWire, PROTOCOL_PREFIX, type AppOperation, type OwnerOperation } from './wire.js';
@@ -53,6 +55,7 @@ export class VaultServiceClient {
     const path = `${PROTOCOL_PREFIX}${operation}`;
     let request: ClientRequest;
     if (endpoint.transport === 'unix') {
+      await this.checkPrivateSocket(endpoint.socket);
       request = httpRequest({ socketPath: endpoint.socket, path, method: 'POST', headers, agent: false });
     } else {
       const socket = await this.pinnedTlsSocket(endpoint);
@@ -87,6 +90,32 @@ export class VaultServiceClient {
     }
     if (response.status !== 200) throw errorFromWire(parsed);
     return parsed as T;
+  }
+
+  /**
+   * The socket must be the user's own, in a directory only the user can enter — what the service
+   * makes (a 0700 directory in the home, or a fresh mkdtemp one under /tmp). An endpoint file left by
+   * a killed service may name a /tmp directory that has since been cleaned away and re-created by
+   * another local user, listening there: the token (and, for `vault unlock`, the passphrase) must
+   * not be sent to that socket. Checked before connecting; inside a directory of ours that no one
+   * else can write, the socket cannot be swapped afterwards.
+   */
+  private async checkPrivateSocket(socket: string): Promise<void> {
+    const uid = process.getuid?.();
+    let directory;
+    let entry;
+    try {
+      directory = await lstat(dirname(socket));
+      entry = await lstat(socket);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw notRunning(this.home, 'it stopped without removing its endpoint file');
+      throw this.transportError(error as Error);
+    }
+    const ours = (info: { uid: number }) => uid === undefined || info.uid === uid;
+    if (!directory.isDirectory() || !ours(directory) || (directory.mode & 0o077) !== 0 || !ours(entry)) {
+      throw notRunning(this.home, `${socket} is not in a private directory of yours, so it is not the vault service's; nothing was sent to it`);
+    }
+    if (!entry.isSocket()) throw notRunning(this.home, 'it stopped without removing its endpoint file');
   }
 
   private async pinnedTlsSocket(endpoint: Extract<VaultEndpoint, { transport: 'tls' }>): Promise<TLSSocket> {

@@ -82,11 +82,15 @@ async function readBody(request: IncomingMessage): Promise<unknown> {
     parts.push(chunk as Buffer);
   }
   if (size === 0) return {};
+  let body: unknown;
   try {
-    return JSON.parse(Buffer.concat(parts).toString('utf8'));
+    body = JSON.parse(Buffer.concat(parts).toString('utf8'));
   } catch (error) {
     throw new CachetError('ERR_USAGE', 'the request to the vault service is not JSON', { cause: error });
   }
+  // Every operation reads named fields: anything but an object (null, an array, a string) is refused here.
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new CachetError('ERR_USAGE', 'the request to the vault service is not a JSON object');
+  return body;
 }
 
 function bearer(request: IncomingMessage): string | undefined {
@@ -136,7 +140,8 @@ async function checkNotRunning(home: string): Promise<void> {
     await client.owner('status');
   } catch (error) {
     if (isCachetError(error, 'ERR_VAULT_UNREACHABLE')) {
-      if (previous.transport === 'unix') await rm(previous.socket, { force: true });
+      // (The stale socket may sit in a directory that is no longer ours: then it is left alone.)
+      if (previous.transport === 'unix') await rm(previous.socket, { force: true }).catch(() => undefined);
       await rm(vaultServicePaths(home).endpoint, { force: true });
       return;
     }
@@ -232,6 +237,13 @@ export async function startVaultService(options: VaultServiceOptions): Promise<R
     return { deposited };
   }
 
+  /** Key separation: a signing key is never used to decrypt or agree keys, as the mail client never does. */
+  function onlyEncryption(credential: StoredCredential): void {
+    if (credential.role !== 'encryption') {
+      throw new CachetError('ERR_CERT_USAGE', `the credential ${credential.id.slice(0, 16)} is a ${credential.role} credential; the vault decrypts only with encryption credentials`, { details: { id: credential.id } });
+    }
+  }
+
   /** What an enrolled app asks for. Returns the answer and the credential it concerned (for the log). */
   async function appOperation(operation: string, body: unknown): Promise<{ answer: unknown; credential?: string }> {
     switch (operation) {
@@ -248,12 +260,14 @@ export async function startVaultService(options: VaultServiceOptions): Promise<R
       case 'decrypt': {
         const request = body as DecryptRequest;
         const credential = await find(field(body, 'id'));
+        onlyEncryption(credential);
         const key = await opened().privateKey(credential.id);
         if (!key.decryptKeyTransport) throw new CachetError('ERR_UNSUPPORTED_ALGORITHM', 'this credential does not decrypt by key transport');
         return { answer: { key: b64(await key.decryptKeyTransport(unb64(field(body, 'encryptedKey')), paddingFromWire(request.padding))) }, credential: credential.id };
       }
       case 'derive': {
         const credential = await find(field(body, 'id'));
+        onlyEncryption(credential);
         const key = await opened().privateKey(credential.id);
         if (!key.deriveSharedSecret) throw new CachetError('ERR_UNSUPPORTED_ALGORITHM', 'this credential does not agree keys (ECDH)');
         return { answer: { secret: b64(await key.deriveSharedSecret(unb64(field(body as DeriveRequest, 'originatorPublicKeySpki')))) }, credential: credential.id };
