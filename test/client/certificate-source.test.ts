@@ -124,6 +124,10 @@ describe('certificate source: the shared vault service', () => {
     assert.equal(read.status, 'valid');
     const audit = await readAudit(aliceHome);
     assert.ok(audit.some((e) => e.app === 'cachet-mail' && e.operation === 'sign'), JSON.stringify(audit));
+    // The vault commands act for a mail user of the organisation's home with --as.
+    const listed = await runCachet(['vault', 'list', '--as', 'alice@example.com', '--json'], { env: setup.env });
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.match(listed.stdout, /alice@example\.com/);
   });
 
   test('the mail client cannot put keys into the shared vault', async () => {

@@ -8,12 +8,13 @@ import type { CredentialRole } from '../../keys/credential-store.js';
 import { VaultServiceClient } from '../../keys/vault-service/client.js';
 import { b64, type DepositRequest } from '../../keys/vault-service/wire.js';
 import { parseCommandArgs } from '../args.js';
+import { personalContext } from '../personal-home.js';
 import type { CliCommand } from '../context.js';
 import { readSecret } from '../secrets.js';
 import { cachetHome } from '../trust.js';
 import { APP_TOKEN_OPTIONS, readAppToken } from '../vault-app-token.js';
 
-const help = `usage: cachet vault deposit FILE.p12 [--app-token T | --app-token-file F] [--password-file F]
+const help = `usage: cachet vault deposit FILE.p12 [--app-token T | --app-token-file F] [--password-file F] [--as ADDRESS]
                            [--role signing|encryption] [--force] [--json]
 
 Deposits a certificate and its private key (a PKCS#12 file) into the shared vault through the running
@@ -31,10 +32,13 @@ Options:
   --force              replace the active signing credential
   --json               print {"deposited": [{"id", "role", "subject", "email"}]}
 
+--as ADDRESS: in a home with several mail users, the user whose vault it is.
+
 Exit statuses: 0 deposited · 1 role needed, unusable or locked vault · 4 wrong password ·
 6 no vault service running · 7 app not enrolled, revoked, or without the scope "deposit"`;
 
 const options = {
+  as: { type: 'string' },
   ...APP_TOKEN_OPTIONS,
   'password-file': { type: 'string' },
   role: { type: 'string' },
@@ -47,6 +51,7 @@ const command: CliCommand = {
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });
+    context = await personalContext(context, values.as);
     const [file, extra] = positionals;
     if (file === undefined) throw new CachetError('ERR_USAGE', 'name the PKCS#12 file to deposit');
     if (extra !== undefined) throw new CachetError('ERR_USAGE', `unexpected argument "${extra}"`);

@@ -6,10 +6,11 @@ import { CachetError } from '../../engine/errors.js';
 import { DEFAULT_APP_SCOPES, enrolApp, parseAppScopes } from '../../keys/vault-service/app-registry.js';
 import { vaultServicePaths } from '../../keys/vault-service/paths.js';
 import { parseCommandArgs } from '../args.js';
+import { personalContext } from '../personal-home.js';
 import type { CliCommand } from '../context.js';
 import { cachetHome } from '../trust.js';
 
-const help = `usage: cachet vault enrol-app NAME [--scope use|deposit|use,deposit] [--json]
+const help = `usage: cachet vault enrol-app NAME [--scope use|deposit|use,deposit] [--json] [--as ADDRESS]
 
 Enrols the app NAME (letters, digits, ".", "_", "-") with your vault service and prints a new random
 token for it on stdout — the only time it is shown: only a hash of it is kept
@@ -23,15 +24,18 @@ Options:
               Default: ${DEFAULT_APP_SCOPES.join(',')}
   --json      print {"app": NAME, "scopes": [...], "token": TOKEN}
 
+--as ADDRESS: in a home with several mail users, the user whose vault it is.
+
 Exit statuses: 0 enrolled · 2 usage`;
 
-const options = { scope: { type: 'string' }, json: { type: 'boolean' } } as const;
+const options = { as: { type: 'string' }, scope: { type: 'string' }, json: { type: 'boolean' } } as const;
 
 const command: CliCommand = {
   summary: 'enrol an app with the vault service (prints its token)',
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });
+    context = await personalContext(context, values.as);
     const [name, extra] = positionals;
     if (name === undefined) throw new CachetError('ERR_USAGE', 'name the app to enrol');
     if (extra !== undefined) throw new CachetError('ERR_USAGE', `unexpected argument "${extra}"`);

@@ -5,11 +5,12 @@
 import { VaultServiceClient } from '../../keys/vault-service/client.js';
 import { listVaultCredentials } from '../../keys/vault-service/remote-store.js';
 import { parseCommandArgs } from '../args.js';
+import { personalContext } from '../personal-home.js';
 import type { CliCommand } from '../context.js';
 import { cachetHome } from '../trust.js';
 import { APP_TOKEN_OPTIONS, readAppToken } from '../vault-app-token.js';
 
-const help = `usage: cachet vault list [--app-token T | --app-token-file F] [--json]
+const help = `usage: cachet vault list [--app-token T | --app-token-file F] [--json] [--as ADDRESS]
 
 Lists the credentials in the shared vault, through the running vault service, as an app enrolled with
 the scope "use": id (SHA-256 of the certificate), role, whether active, holder. The keys stay in the
@@ -22,16 +23,19 @@ Options:
   --json               print {"credentials": [{"id", "role", "active", "subject", "email", "notAfter",
                        "certificate" (base64 DER)}]}
 
+--as ADDRESS: in a home with several mail users, the user whose vault it is.
+
 Exit statuses: 0 listed · 1 locked vault · 6 no vault service running · 7 app not enrolled, revoked,
 or without the scope "use"`;
 
-const options = { ...APP_TOKEN_OPTIONS, json: { type: 'boolean' } } as const;
+const options = { as: { type: 'string' }, ...APP_TOKEN_OPTIONS, json: { type: 'boolean' } } as const;
 
 const command: CliCommand = {
   summary: 'list the credentials in the shared vault (as an enrolled app)',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);
+    context = await personalContext(context, values.as);
     const token = await readAppToken(values, context);
     const client = await VaultServiceClient.connect(cachetHome(context));
     const credentials = await listVaultCredentials(client, token);

@@ -4,13 +4,16 @@
  */
 import { VaultServiceClient } from '../../keys/vault-service/client.js';
 import { parseCommandArgs } from '../args.js';
+import { personalContext } from '../personal-home.js';
 import type { CliCommand } from '../context.js';
 import { cachetHome } from '../trust.js';
 
-const help = `usage: cachet vault lock
+const help = `usage: cachet vault lock [--as ADDRESS]
 
 Locks the running vault service: it forgets your opened vault — its keys and the key derived from
 your passphrase — and answers apps "the vault is locked" until "cachet vault unlock".
+
+--as ADDRESS: in a home with several mail users, the user whose vault it is.
 
 Exit statuses: 0 locked · 6 no vault service running`;
 
@@ -18,7 +21,8 @@ const command: CliCommand = {
   summary: 'lock the running vault service',
   help,
   async run(args, context) {
-    parseCommandArgs(args, {});
+    const { values } = parseCommandArgs(args, { as: { type: 'string' } });
+    context = await personalContext(context, values.as);
     const client = await VaultServiceClient.connect(cachetHome(context));
     await client.owner('lock');
     context.stdout.write('the vault service is locked\n');

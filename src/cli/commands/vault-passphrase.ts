@@ -7,13 +7,14 @@ import { openFileCredentialStore } from '../../keys/file-credential-store.js';
 import { vaultFileExists, vaultFilePath } from '../../keys/open-store.js';
 import { VaultServiceClient } from '../../keys/vault-service/client.js';
 import { parseCommandArgs } from '../args.js';
+import { personalContext } from '../personal-home.js';
 import type { CliCommand } from '../context.js';
 import { cachetHome } from '../trust.js';
 import { readNewPassphrase, readVaultPassphrase } from '../vault-passphrase.js';
 
 export const VAULT_NEW_PASSPHRASE_ENV = 'CACHET_VAULT_NEW_PASSPHRASE';
 
-const help = `usage: cachet vault passphrase [--passphrase-file F] [--new-passphrase-file F]
+const help = `usage: cachet vault passphrase [--passphrase-file F] [--new-passphrase-file F] [--as ADDRESS]
 
 Changes the passphrase of your credential vault. The current one comes from --passphrase-file,
 $CACHET_VAULT_PASSPHRASE or a prompt; the new one from --new-passphrase-file,
@@ -21,9 +22,12 @@ $${VAULT_NEW_PASSPHRASE_ENV} or a prompt (asked twice). When the vault service r
 through it (so it keeps serving); otherwise the vault file is changed directly. A wrong current
 passphrase changes nothing.
 
+--as ADDRESS: in a home with several mail users, the user whose vault it is.
+
 Exit statuses: 0 changed · 2 the new passphrases differ · 4 wrong passphrase · 1 no vault`;
 
 const options = {
+  as: { type: 'string' },
   'passphrase-file': { type: 'string' },
   'new-passphrase-file': { type: 'string' },
 } as const;
@@ -44,6 +48,7 @@ const command: CliCommand = {
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);
+    context = await personalContext(context, values.as);
     const home = cachetHome(context);
     if (!vaultFileExists(home)) throw new CachetError('ERR_VAULT_NOT_FOUND', `there is no credential vault yet (${vaultFilePath(home)}); create it with "cachet vault init"`);
     const old = await readVaultPassphrase(context, values['passphrase-file'], 'Current passphrase of your credential vault');

@@ -7,11 +7,12 @@ import { CachetError } from '../../engine/errors.js';
 import { startVaultService } from '../../keys/vault-service/server.js';
 import { loadEffectivePolicy } from '../../policy/policy.js';
 import { parseCommandArgs } from '../args.js';
+import { personalContext } from '../personal-home.js';
 import type { CliCommand } from '../context.js';
 import { cachetHome } from '../trust.js';
 import { readVaultPassphrase } from '../vault-passphrase.js';
 
-const help = `usage: cachet vault serve [--listen 127.0.0.1:PORT --tls-cert F --tls-key F]
+const help = `usage: cachet vault serve [--listen 127.0.0.1:PORT --tls-cert F --tls-key F] [--as ADDRESS]
                          [--unlock] [--passphrase-file F] [--idle-seconds N]
 
 Runs the shared vault service until interrupted (Ctrl-C, SIGTERM). It holds your opened vault and
@@ -35,9 +36,12 @@ Options:
   --idle-seconds N     lock after N idle seconds when that is sooner than the policy's idle time
                        (meant for tests; it can only shorten the policy's time, never lengthen it)
 
+--as ADDRESS: in a home with several mail users, the user whose vault it is.
+
 Exit statuses: 0 stopped · 1 already running · 2 usage · 4 wrong passphrase`;
 
 const options = {
+  as: { type: 'string' },
   listen: { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
@@ -58,6 +62,7 @@ const command: CliCommand = {
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);
+    context = await personalContext(context, values.as);
     const home = cachetHome(context);
     const policy = await loadEffectivePolicy({ home, policyFile: context.env.CACHET_POLICY });
     let idleSeconds = Number(policy.get('vaultIdleMinutes')) * 60;
