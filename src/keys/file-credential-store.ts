@@ -21,7 +21,7 @@ import type { PrivateKeyHandle } from '../engine/keys.js';
 import { softwareKey } from '../engine/software-key.js';
 import { certificateEmails, certificateSubject, subjectPublicKeyInfo } from '../engine/cms/cert-id.js';
 import { certificateFingerprint } from '../engine/pki/certificate-info.js';
-import type { CredentialRole, CredentialStore, NewCredential, StoredCredential } from './credential-store.js';
+import type { CredentialStore, NewCredential, StoredCredential } from './credential-store.js';
 
 const MAGIC = Buffer.from('CACHETV1', 'latin1');
 
@@ -48,20 +48,8 @@ interface VaultHeader {
   verifier: string;
 }
 
-interface VaultRecord {
-  id: string;
-  role: CredentialRole;
-  active: boolean;
-  certificate: string;
-  chain: string[];
-  subject: string;
-  email: string[];
-  notAfter: string;
-  addedAt: string;
-  exportable: boolean;
-  friendlyName?: string;
-  privateKeyPkcs8: string;
-}
+/** A credential as the vault file keeps it: DER fields and the PKCS#8 key in base64. */
+type VaultRecord = Omit<StoredCredential, 'certificate' | 'chain'> & { certificate: string; chain: string[]; privateKeyPkcs8: string };
 
 interface VaultContents {
   credentials: VaultRecord[];

@@ -18,18 +18,8 @@ export type AppOperation = 'list' | 'sign' | 'decrypt' | 'derive' | 'deposit';
 /** Operations of the vault's owner (authenticated by the control token in the endpoint file). */
 export type OwnerOperation = 'status' | 'unlock' | 'lock' | 'passphrase';
 
-export interface WireCredential {
-  id: string;
-  role: CredentialRole;
-  active: boolean;
-  certificate: string;
-  chain: string[];
-  subject: string;
-  email: string[];
-  notAfter: string;
-  addedAt: string;
-  friendlyName?: string;
-}
+/** A stored credential as it crosses the socket: DER fields in base64, and nothing about the key. */
+export type WireCredential = Omit<StoredCredential, 'certificate' | 'chain' | 'exportable'> & { certificate: string; chain: string[] };
 
 export interface SignRequest {
   id: string;
