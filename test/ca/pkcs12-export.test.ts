@@ -1,7 +1,7 @@
 /**
  * `cachet ca issue --email … --out FILE.p12`: Cachet makes the key pair and exports it with the
- * certificate and the whole chain; OpenSSL opens the file (modern by default: PBES2/AES-256 with a
- * SHA-256 MAC; `--legacy`: 3DES with a SHA-1 MAC, read with `openssl pkcs12 -legacy`).
+ * certificate and the whole chain; OpenSSL and NSS open the file (modern by default: PBES2/AES-256 with a
+ * SHA-256 MAC; `--legacy`: 3DES with a SHA-1 MAC, read with `openssl pkcs12 -legacy` and by gpgsm).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +10,7 @@ import { isCachetError } from '../../src/engine/errors.js';
 import { exportPfx } from '../../src/ca/export.js';
 import { getTemplate } from '../../src/ca/templates.js';
 import { cachet, caWorkspace, openssl, PFX_PASSWORD, run, type CaWorkspace } from './support.js';
+import { makeGnupgHome, runTool, stopGnupg } from '../helpers/oracles.js';
 
 let ws: CaWorkspace;
 before(async () => {
@@ -54,6 +55,17 @@ describe('PKCS#12 export', () => {
       const imported = run('pk12util', ['-i', out, '-d', `sql:${db}`, '-W', PFX_PASSWORD, '-K', '']);
       assert.equal(imported.status, 0, imported.stdout + imported.stderr);
       assert.match(run('certutil', ['-K', '-d', `sql:${db}`]).stdout, /carol/i);
+      if (legacy) {
+        // gpgsm reads only the legacy form (no PBES2), which is what --legacy is for.
+        const gnupg = makeGnupgHome(ws.path('gnupg'), []);
+        try {
+          const imported = runTool('gpgsm', ['--batch', '--pinentry-mode', 'loopback', '--passphrase-fd', '0', '--import', out], { env: gnupg, input: `${PFX_PASSWORD}\n` });
+          assert.equal(imported.status, 0, imported.stderr);
+          assert.match(runTool('gpgsm', ['--batch', '--list-secret-keys'], { env: gnupg }).stdout.toString(), /carol@example\.com/);
+        } finally {
+          stopGnupg(gnupg);
+        }
+      }
     });
   }
 
