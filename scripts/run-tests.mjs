@@ -26,6 +26,12 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// The browser tests serve the built front end: build it once here, not in each test file, where
+// parallel builds would rewrite dist/web-ui under a test that is serving it.
+if (files.some((f) => f.startsWith(join('test', 'web')))) {
+  const build = spawnSync('npx', ['vite', 'build', '--config', 'web-ui/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
 const concurrency = process.env.CACHET_TEST_CONCURRENCY ?? '2';
 const result = spawnSync(
   process.execPath,

@@ -5,7 +5,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +25,6 @@ let server: RunningWebServer | undefined;
 let browser: Browser | undefined;
 
 before(async () => {
-  execFileSync('npx', ['vite', 'build', '--config', 'web-ui/vite.config.ts'], { stdio: 'ignore' });
   home = mkdtempSync(join(tmpdir(), 'cachet-web-dir-'));
   org = await createDemoOrganisation(home, { passwords: { alice: 'alice-password', bob: 'bob-password' } });
   // bob's encryption certificate, as his organisation publishes it in the directory.

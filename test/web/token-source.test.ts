@@ -5,7 +5,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +24,6 @@ let server: RunningWebServer | undefined;
 let browser: Browser | undefined;
 
 before(async () => {
-  execFileSync('npx', ['vite', 'build', '--config', 'web-ui/vite.config.ts'], { stdio: 'ignore' });
   home = mkdtempSync(join(tmpdir(), 'cachet-web-token-'));
   token = createSoftHsm([{ name: 'alice', id: 'a1' }], 'alice-card');
   mkdirSync(join(home, 'trust'));

@@ -24,7 +24,6 @@ let server: RunningWebServer;
 let browser: Browser;
 
 before(async () => {
-  execFileSync('npx', ['vite', 'build', '--config', 'web-ui/vite.config.ts'], { stdio: 'ignore' });
   home = mkdtempSync(join(tmpdir(), 'cachet-web-'));
   org = await createDemoOrganisation(home, { passwords: { alice: 'alice-password', bob: 'bob-password' } });
   server = await startWebServer({ service: new ClientMailService(home), port: 0 });
