@@ -38,7 +38,11 @@ const CURVES: Record<string, { curve: NamedCurve; size: number }> = {
   'P-521': { curve: 'P-521', size: 66 },
 };
 
-function tokenError(error: unknown, what: string): CachetError {
+/**
+ * A PKCS#11 failure as the user's error. Exported for its test: SoftHSM2 never locks a PIN, so the
+ * locked case cannot be provoked on the test token.
+ */
+export function tokenError(error: unknown, what: string): CachetError {
   const message = (error as Error)?.message ?? String(error);
   if (/CKR_PIN_INCORRECT|CKR_PIN_LEN_RANGE|CKR_PIN_INVALID/.test(message)) return new CachetError('ERR_TOKEN_PIN_INCORRECT', 'the token PIN is wrong', { cause: error });
   if (/CKR_PIN_LOCKED/.test(message)) return new CachetError('ERR_TOKEN_PIN_LOCKED', 'the token PIN is locked; ask your administrator to unblock it', { cause: error });
