@@ -427,10 +427,16 @@ export async function startVaultService(options: VaultServiceOptions): Promise<R
 
 function listen(server: Server, start: () => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', (error) =>
-      reject(new CachetError('ERR_USAGE', `the vault service cannot listen: ${(error as NodeJS.ErrnoException).code ?? error.message}`, { cause: error })),
-    );
-    server.once('listening', () => resolve());
+    const failed = (error: Error) =>
+      reject(new CachetError('ERR_USAGE', `the vault service cannot listen: ${(error as NodeJS.ErrnoException).code ?? error.message}`, { cause: error }));
+    server.once('error', failed);
+    server.once('listening', () => {
+      server.off('error', failed);
+      // Once listening, an accept error (EMFILE under a flood of connections) is reported and
+      // survived: without a listener Node would end the service, and every app's access with it.
+      server.on('error', (error) => console.error(`cachet vault serve: ${(error as NodeJS.ErrnoException).code ?? error.message}`));
+      resolve();
+    });
     start();
   });
 }
