@@ -238,3 +238,19 @@ test('certs-only: declared, or only named smime.p7c; the certificates are collec
     }
   }
 });
+
+test('RFC 8551 §3.1 message/rfc822 wrapper: the embedded header is shown, in memory and when streamed', async () => {
+  const embedded = 'From: alice@example.com\r\nTo: bob@example.com\r\nSubject: The real subject\r\nContent-Type: text/plain\r\n\r\nWrapped.\r\n';
+  const wrapped = `Content-Type: message/rfc822\r\n\r\n${embedded}`;
+  const message = withHeaders('alice@example.com', sign('alice', wrapped), 'Changed on the way');
+  for (const inMemoryScanLimit of [undefined, 0]) {
+    const result = await openMessage(toByteStream(message), { decryptors: [], validator: validator(), ...(inMemoryScanLimit === undefined ? {} : { inMemoryScanLimit }) });
+    try {
+      assert.equal(result.report.status, 'valid');
+      assert.equal(result.report.headers.subject, 'The real subject', `inMemoryScanLimit ${inMemoryScanLimit}`);
+      assert.deepEqual(result.report.headers.differences.map((d) => d.field), ['subject']);
+    } finally {
+      await result.dispose();
+    }
+  }
+});

@@ -26,22 +26,26 @@ import { parseHeaderBlock } from '../mime/headers.js';
 import { cmsInput } from './cms-input.js';
 import { MIME_TREE_LIMITS, parseMimeTree, type MimePart } from '../mime/mime-tree.js';
 import { readMultipart } from '../mime/multipart.js';
-import type { MimeEntity } from '../mime/types.js';
+import type { MimeEntity, MimeHeaderBlock } from '../mime/types.js';
 import { Spool } from '../spool.js';
 import { decryptEnvelopedEntity, type DecryptionReport } from './decrypt.js';
 import { declaredSmimeType, decodedBody, isPkcs7Mime } from './pkcs7-entity.js';
 import type { SignedLayerReport, SignerReport } from './reports.js';
 import { readCertsOnly } from './certs-only.js';
 import { signedForm, verifySignedEntity } from './verify.js';
-import { effectiveHeaders, protectedHeaderBlock, type EffectiveHeaders } from './protected-headers.js';
+import { effectiveHeaders, MAX_EMBEDDED_HEADER_BYTES, protectedHeaderBlock, type EffectiveHeaders } from './protected-headers.js';
 import { computeStatus, normaliseAddress, parseAddressList, type MessageStatus } from './status.js';
 
 export { normaliseAddress, parseAddressList, type MessageStatus };
 
 /** Layers deeper than this are refused (a triple wrap is three). */
 export const MAX_LAYERS = 8;
-/** Up to this size the innermost entity is scanned in memory for signed parts inside unsigned content; beyond, as it streams. */
-export const MAX_SCANNED_BYTES = 64 * 1024 * 1024;
+/**
+ * Up to this size the innermost entity is scanned in memory for signed parts inside unsigned content;
+ * beyond, as it streams (same verdicts, tested both ways). A parsed tree costs a few times its size,
+ * so this bounds the memory of opening a large message.
+ */
+export const MAX_SCANNED_BYTES = 16 * 1024 * 1024;
 /** DER of the content-type OIDs, as they appear at the start of a ContentInfo. */
 const SIGNED_OID_DER = '06092a864886f70d010702';
 const ENVELOPED_OID_DER = '06092a864886f70d010703';
@@ -267,7 +271,14 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
 
     // Protected headers exist only under a layer at the root: the innermost entity's own header.
     const unwrapped = layers.some((l) => l.kind === 'encrypted' || l.kind === 'signed');
-    const innerHeaders = unwrapped ? protectedHeaderBlock((await readMimeEntity(contentSpool.read())).headers, () => tree?.body) : undefined;
+    let innerHeaders: MimeHeaderBlock | undefined;
+    if (unwrapped) {
+      const inner = await readMimeEntity(contentSpool.read());
+      // An RFC 8551 §3.1 message/rfc822 wrapper carries the protected header at the start of its body:
+      // from the parsed tree, or from the first bytes of the streamed body when it was too large to hold.
+      const embedded = tree ? tree.body : inner.headers.contentType().mediaType === 'message/rfc822' ? await firstBytes(inner.body, MAX_EMBEDDED_HEADER_BYTES) : undefined;
+      innerHeaders = protectedHeaderBlock(inner.headers, () => embedded);
+    }
     const headers = effectiveHeaders(outerHeaders, innerHeaders);
     const from = parseAddressList(headers.from ?? undefined);
     const signers = signedLayers.flatMap((l) => l.signers.map(summariseSigner));
@@ -292,6 +303,18 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
     await dispose();
     throw error;
   }
+}
+
+/** The first `limit` bytes of a stream (or all of it, if shorter); the rest is not read. */
+async function firstBytes(stream: AsyncIterable<Uint8Array>, limit: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of stream) {
+    parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    length += chunk.byteLength;
+    if (length >= limit) break;
+  }
+  return Buffer.concat(parts).subarray(0, limit);
 }
 
 async function scanParts(

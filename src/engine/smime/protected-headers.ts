@@ -42,7 +42,7 @@ function normalised(value: string | undefined): string | null {
 }
 
 /** Bounded look into a message/rfc822 payload: only its header block is needed. */
-const MAX_EMBEDDED_HEADER_BYTES = 1024 * 1024;
+export const MAX_EMBEDDED_HEADER_BYTES = 1024 * 1024;
 
 /**
  * The protected header block of the innermost entity: its own header, or, when it is a
