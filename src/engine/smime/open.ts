@@ -45,7 +45,7 @@ export const MAX_LAYERS = 8;
  * beyond, as it streams (same verdicts, tested both ways). A parsed tree costs a few times its size,
  * so this bounds the memory of opening a large message.
  */
-export const MAX_SCANNED_BYTES = 16 * 1024 * 1024;
+export const MAX_SCANNED_BYTES = 8 * 1024 * 1024;
 /** DER of the content-type OIDs, as they appear at the start of a ContentInfo. */
 const SIGNED_OID_DER = '06092a864886f70d010702';
 const ENVELOPED_OID_DER = '06092a864886f70d010703';
