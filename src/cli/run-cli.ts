@@ -59,13 +59,21 @@ function findCommand(argv: string[]): { name: string; modulePath: string; rest: 
   return undefined;
 }
 
-function overview(): string {
+/** The list of commands with their one-line summaries (each module loaded: --help may take a moment). */
+async function overview(): Promise<string> {
   const names = Object.keys(COMMANDS).sort();
+  const width = Math.max(...names.map((n) => n.length));
+  const lines = await Promise.all(
+    names.map(async (name) => {
+      const summary = await loadCommand(name, COMMANDS[name]!).then((c) => c.summary, () => '(not available in this build)');
+      return `  ${name.padEnd(width)}  ${summary}`;
+    }),
+  );
   return [
     'usage: cachet <command> [options]        (cachet <command> --help for details)',
     '',
     'Commands:',
-    ...names.map((n) => `  ${n}`),
+    ...lines,
     '',
     'Exit statuses: 0 ok · 1 negative verdict or failure · 2 usage · 3 file I/O · 4 password/PIN ·',
     '               5 trust · 6 server unreachable · 7 refused by policy',
@@ -89,7 +97,7 @@ export async function runCli(argv: string[], context: CliContext = defaultContex
   const wantsJson = argv.includes('--json');
   try {
     if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-      context.stdout.write(`${overview()}\n`);
+      context.stdout.write(`${await overview()}\n`);
       return argv.length === 0 ? 2 : 0;
     }
     if (argv[0] === '--version') {
