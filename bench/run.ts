@@ -13,7 +13,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeMessage } from './make-message.js';
 import { testPkiDir } from '../test/helpers/pki.js';
@@ -51,6 +51,11 @@ function machineLimits(): { sha256: number; aesBase64: number } {
   return { sha256, aesBase64 };
 }
 
+/** The load average (1, 5, 15 minutes) beside the number of CPUs. */
+function loadLine(): string {
+  return `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs`;
+}
+
 function pad(value: string, width: number): string {
   return value.length >= width ? value : value + ' '.repeat(width - value.length);
 }
@@ -64,7 +69,10 @@ async function main(): Promise<void> {
   const cachet = (...args: string[]) => ['bin/cachet', ...args];
   const sizes = (process.env.BENCH_SIZES ?? '4k,1m,32m,256m').split(',').concat(process.env.BENCH_1G ? ['1g'] : []);
   const limits = machineLimits();
-  console.log(`machine limits in this run: SHA-256 ${limits.sha256.toFixed(0)} MB/s, AES-256-GCM + base64 ${limits.aesBase64.toFixed(0)} MB/s\n`);
+  console.log(`machine limits in this run: SHA-256 ${limits.sha256.toFixed(0)} MB/s, AES-256-GCM + base64 ${limits.aesBase64.toFixed(0)} MB/s`);
+  // Other work on the machine moves every number here (both tools alike, but not always at the same
+  // moment): the load is printed so that a run on a busy machine can be recognised as one.
+  console.log(`${loadLine()}\n`);
   console.log(
     [pad('size', 6), pad('operation', 16), pad('cachet MB/s', 12), pad('openssl MB/s', 13), pad('ratio', 7), pad('cachet RSS', 11), pad('openssl RSS', 12), 'cachet/limit'].join(' '),
   );
@@ -112,6 +120,7 @@ async function main(): Promise<void> {
     const rates = await measureSmallMessageRates(pki);
     console.log(`  signs/s ${rates.signsPerSecond.toFixed(0)} (target ≥ 1000), verifies/s ${rates.verifiesPerSecond.toFixed(0)} (target ≥ 2000)`);
     console.log('\ntargets: sign/encrypt ≥ 1.0x OpenSSL on large messages; verify/decrypt ≥ 5x; peak RSS < 128 MB at every size.');
+    console.log(loadLine());
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

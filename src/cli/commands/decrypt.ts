@@ -6,14 +6,12 @@
 import { decryptCms, decryptEnvelopedEntity, type DecryptionReport } from '../../engine/smime/decrypt.js';
 import { readMimeEntity } from '../../engine/mime/entity-reader.js';
 import { cmsInput } from '../../engine/smime/cms-input.js';
-import { Spool } from '../../engine/spool.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand, CliContext } from '../context.js';
 import { loadDecryptors } from '../credentials.js';
 import type { Decryptor } from '../../engine/keys.js';
 import { OWN_KEY_OPTIONS } from '../own-key-options.js';
-import { openInput, openOutput, sniffInput, writeOutput, type PendingOutput } from '../io.js';
-import { CachetError } from '../../engine/errors.js';
+import { openInput, openOutput, sniffInput, writeOutput } from '../io.js';
 import type { ByteSink } from '../../engine/stream-types.js';
 
 const help = `usage: cachet decrypt [--key FILE.p12]... [--password-file F] [--json] [-i IN] [-o OUT]
@@ -55,23 +53,6 @@ export function decryptionJson(report: DecryptionReport): Record<string, unknown
 
 type Values = ReturnType<typeof parseCommandArgs<typeof options>>['values'];
 
-/** A sink writing into a pending output file, waiting for the file to drain (constant memory). */
-function outputSink(output: PendingOutput): ByteSink {
-  return {
-    write: (chunk) =>
-      new Promise<void>((resolve, reject) => {
-        const onError = (error: Error) => reject(new CachetError('ERR_OUTPUT_WRITE', `cannot write the output: ${(error as NodeJS.ErrnoException).code ?? error.message}`, { cause: error }));
-        output.stream.once('error', onError);
-        const settle = () => {
-          output.stream.off('error', onError);
-          resolve();
-        };
-        if (output.stream.write(chunk)) settle();
-        else output.stream.once('drain', settle);
-      }),
-  };
-}
-
 /**
  * Decrypts IN and releases the plaintext only once its integrity is established (GCM tag, CBC
  * padding). To a file (-o), it is written straight into the hidden temporary file that becomes the
@@ -79,14 +60,14 @@ function outputSink(output: PendingOutput): ByteSink {
  * pass over the data. To stdout, which cannot be taken back, it waits in the spool.
  */
 async function decryptInput(decryptors: Decryptor[], values: Values, context: CliContext): Promise<number> {
-  const { kind, stream } = await sniffInput(openInput(values.in, context));
+  const { kind, stream } = await sniffInput(openInput(values.in, context, { recycle: true }));
   const run = (sink: ByteSink) =>
     kind === 'cms' ? cmsInput(stream).then((cms) => decryptCms(cms, sink, { decryptors })) : readMimeEntity(stream).then((entity) => decryptEnvelopedEntity(entity, sink, { decryptors }));
   if (values.out !== undefined && values.out !== '-') {
     const output = await openOutput(values.out, context);
     let report: DecryptionReport;
     try {
-      report = await run(outputSink(output));
+      report = await run(output);
       await output.commit();
     } catch (error) {
       await output.abort();
@@ -95,6 +76,8 @@ async function decryptInput(decryptors: Decryptor[], values: Values, context: Cl
     if (values.json) context.stdout.write(`${JSON.stringify(decryptionJson(report))}\n`);
     return 0;
   }
+  // Loaded only here: a decryption to a file (-o) never needs it.
+  const { Spool } = await import('../../engine/spool.js');
   const spool = new Spool();
   try {
     const report = await run(spool);

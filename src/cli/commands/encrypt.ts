@@ -64,7 +64,7 @@ const command: CliCommand = {
     if (!CIPHERS.includes(cipher)) throw new CachetError('ERR_USAGE', `--cipher must be one of ${CIPHERS.join(', ')}`);
     const recipients: Recipient[] = [];
     for (const path of values.to) recipients.push({ certificate: await readCertificateFile(path), keyTransport: values.oaep ? 'rsa-oaep' : 'rsa-pkcs1' });
-    await writeOutput(values.out, context, encryptMessage(openInput(values.in, context), { recipients, cipher }));
+    await writeOutput(values.out, context, encryptMessage(openInput(values.in, context, { recycle: true }), { recipients, cipher }));
     return 0;
   },
 };

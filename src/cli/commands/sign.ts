@@ -59,7 +59,7 @@ const command: CliCommand = {
     }
     const sign = async (base: Omit<Signer, 'digest' | 'rsaScheme'>): Promise<number> => {
       const signer: Signer = { ...base, ...(digest ? { digest: digest as DigestAlgorithm } : {}), ...(values.pss ? { rsaScheme: 'rsa-pss' as const } : {}) };
-      await writeOutput(values.out, context, signMessage(openInput(values.in, context), { signers: [signer], mode: values.opaque ? 'opaque' : 'detached' }));
+      await writeOutput(values.out, context, signMessage(openInput(values.in, context, { recycle: true }), { signers: [signer], mode: values.opaque ? 'opaque' : 'detached' }));
       return 0;
     };
     if (values.signer !== undefined) return sign(await loadSigner(values.signer, values['password-file'], context));

@@ -104,7 +104,9 @@ export async function* segmentedOctetString(
       yield chunk;
       continue;
     }
-    pending.push(chunk);
+    // Small chunks wait here for more: copied, since the producer may reuse its memory once it
+    // has been asked for the next chunk (large ones go out at once, without a copy).
+    pending.push(Buffer.from(chunk));
     pendingLength += chunk.length;
     if (pendingLength >= OCTET_STRING_SEGMENT) yield* flush();
   }

@@ -168,3 +168,41 @@ test('a CR at the end of one chunk and its LF at the start of the next', async (
   const chunks = [text.subarray(0, split), text.subarray(split)];
   assert.deepEqual(await collectBytes(base64Decode(fromChunks(chunks))), bytes);
 });
+
+/** Reads a stream the way a ByteSource does: each chunk is used (here: copied) before the next is asked for. */
+async function collectCopies(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(Buffer.from(chunk));
+  return Buffer.concat(parts);
+}
+
+test('reuseOutput decodes exactly as the default, across chunk and region boundaries, damaged or not', async () => {
+  const damage = fc.constantFrom(' ', '\r\n', '=', '*', 'A', '');
+  await fc.assert(
+    fc.asyncProperty(
+      // Up to ~1.5 MiB decoded: beyond one reused output, so the fallback allocation is crossed too.
+      fc.integer({ min: 0, max: 1_200_000 }),
+      fc.constantFrom(76, 64, 72),
+      fc.option(fc.tuple(fc.nat(), damage), { nil: undefined }),
+      fc.array(fc.integer({ min: 1, max: 2_200_000 }), { minLength: 1, maxLength: 4 }),
+      async (length, width, damaged, sizes) => {
+        const bytes = Buffer.alloc(length);
+        for (let i = 0; i < length; i++) bytes[i] = (i * 131 + length) & 0xff;
+        let text = (bytes.toString('base64').match(new RegExp(`.{1,${width}}`, 'g')) ?? []).map((l) => l + '\r\n').join('');
+        if (damaged) {
+          const position = text.length === 0 ? 0 : damaged[0] % text.length;
+          text = text.slice(0, position) + damaged[1] + text.slice(position);
+        }
+        const input = Buffer.from(text, 'latin1');
+        const expected = await collectCopies(base64Decode(fromChunks(chunked(input, sizes)))).catch((error: unknown) => error);
+        const actual = await collectCopies(base64Decode(fromChunks(chunked(input, sizes)), { reuseOutput: true })).catch((error: unknown) => error);
+        if (expected instanceof Error) assert.ok(isCachetError(actual, 'ERR_MIME_MALFORMED'), String(actual));
+        else {
+          assert.deepEqual(actual, expected);
+          if (!damaged) assert.deepEqual(actual, bytes);
+        }
+      },
+    ),
+    { numRuns: 25 },
+  );
+});

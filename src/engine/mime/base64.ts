@@ -167,12 +167,25 @@ const DECODE_REGION_CHARS = 96 * 1024;
 /** A line longer than this (base64 with no line breaks) is not waited for: decoded as it comes. */
 const MAX_PENDING_LINE = 64 * 1024;
 
+export interface Base64DecodeOptions {
+  /**
+   * The consumer is done with each decoded chunk once it asks for the next one (a ByteSource: it
+   * copies what it keeps). The decoded runs are then written into one reused buffer instead of a new
+   * one each: on these machines fresh memory is written at ~300 MB/s, and 256 MiB of short-lived
+   * decoded chunks kept the garbage collector busy during a decryption.
+   */
+  reuseOutput?: boolean;
+}
+
+/** Decoded bytes per input chunk that fit the reused output (1 MiB input chunks decode to 768 KiB). */
+const REUSED_OUTPUT_BYTES = 1024 * 1024;
+
 /**
  * Decodes base64 as mail carries it: line breaks, spaces and tabs ignored; missing final padding
  * tolerated; any other character is an error (ERR_MIME_MALFORMED), never silently skipped.
  */
-export async function* base64Decode(stream: ByteStream): ByteStream {
-  const decoder = new Base64Decoder();
+export async function* base64Decode(stream: ByteStream, options: Base64DecodeOptions = {}): ByteStream {
+  const decoder = new Base64Decoder(options.reuseOutput === true);
   for await (const chunk of stream) {
     if (chunk.length === 0) continue;
     yield* decoder.push(asBuffer(chunk));
@@ -196,8 +209,15 @@ class Base64Decoder {
   /** Strict path state: significant characters not yet forming a quad; whether padding was seen. */
   private carry = '';
   private finished = false;
+  /** Reused output (reuseOutput), and how much of it this push has handed out. */
+  private output: Buffer | undefined;
+  private used = 0;
+
+  constructor(private readonly reuseOutput = false) {}
 
   push(chunk: Buffer): Buffer[] {
+    // Everything handed out by the previous push has been consumed: its output space is free again.
+    this.used = 0;
     const out: Buffer[] = [];
     let start = 0;
     if (this.pendingLength > 0) {
@@ -220,6 +240,7 @@ class Base64Decoder {
   }
 
   end(): Buffer[] {
+    this.used = 0;
     const out: Buffer[] = [];
     this.flushPending(out);
     if (this.carry.replace(/=+$/, '').length === 1) throw new CachetError('ERR_MIME_MALFORMED', 'the base64 content is truncated');
@@ -271,7 +292,7 @@ class Base64Decoder {
         const region = bytes.subarray(position, position + lines * lineEnd);
         const expected = (lines * width * 3) / 4;
         if (region.indexOf(0x2d) === -1 && region.indexOf(0x5f) === -1) {
-          const decoded = Buffer.allocUnsafe(expected);
+          const decoded = this.allocate(expected);
           if (decoded.write(region.toString('latin1'), 'base64') === expected) {
             out.push(decoded);
             position += region.length;
@@ -283,6 +304,16 @@ class Base64Decoder {
       position += lines * lineEnd;
     }
     return position;
+  }
+
+  /** Space for `length` decoded bytes: in the reused output while it lasts, else a new buffer. */
+  private allocate(length: number): Buffer {
+    if (!this.reuseOutput) return Buffer.allocUnsafe(length);
+    this.output ??= Buffer.allocUnsafeSlow(REUSED_OUTPUT_BYTES);
+    if (this.used + length > this.output.length) return Buffer.allocUnsafe(length);
+    const space = this.output.subarray(this.used, this.used + length);
+    this.used += length;
+    return space;
   }
 
   /** The reference decoder: strips white space, rejects anything else outside the alphabet. */

@@ -34,7 +34,9 @@ export async function* toTransportSafeCanonical(entity: ByteStream): ByteStream 
 
 async function* canonicalEntity(reader: BoundaryReader, enclosing: string[], depth: number): ByteStream {
   if (depth > MAX_NESTING_DEPTH) throw new CachetError('ERR_LIMIT_EXCEEDED', `MIME nesting deeper than ${MAX_NESTING_DEPTH} levels`);
-  const headerBytes = await reader.readHeaderBlock();
+  // A copy: it is written only after a leaf has been read (and checked), and the reader's chunks may
+  // be reused memory by then (see the `recycle` input of the CLI).
+  const headerBytes = Buffer.from(await reader.readHeaderBlock());
   const headers = parseHeaderBlock(headerBytes);
   const contentType = headers.contentType();
   const boundary = contentType.params['boundary'];

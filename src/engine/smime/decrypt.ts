@@ -10,6 +10,7 @@ import type { MimeEntity } from '../mime/types.js';
 import type { ByteSink, ByteStream } from '../stream-types.js';
 import { decryptEnvelopedContentInfo, type DecryptionReport } from '../cms/enveloped-data-reader.js';
 import { declaredSmimeType, decodedBody, isPkcs7Mime } from './pkcs7-entity.js';
+import { base64Decode } from '../mime/base64.js';
 
 export type { DecryptionReport } from '../cms/enveloped-data-reader.js';
 
@@ -30,7 +31,10 @@ export async function decryptEnvelopedEntity(entity: MimeEntity, sink: ByteSink,
   if (type !== '' && type !== 'enveloped-data' && type !== 'authenveloped-data') {
     throw new CachetError('ERR_NOT_ENCRYPTED', `the message is S/MIME ${type}, not encrypted`);
   }
-  return decryptEnvelopedContentInfo(decodedBody(entity), sink, options.decryptors);
+  // The decoded content goes only to the CMS reader's ByteSource, which is done with a chunk when it
+  // asks for the next (it copies the small elements it keeps): base64 may decode into reused memory.
+  const content = entity.headers.transferEncoding() === 'base64' ? base64Decode(entity.body, { reuseOutput: true }) : decodedBody(entity);
+  return decryptEnvelopedContentInfo(content, sink, options.decryptors);
 }
 
 /** Bare CMS (DER/BER ContentInfo). */

@@ -44,81 +44,12 @@ export function pkcs7MimeHeader(smimeType: string): string {
 /** Encrypts a MIME entity (Content-* fields and body, made CRLF-canonical) to the recipients. */
 export function encryptEntity(entity: ByteStream, options: EncryptOptions): ByteStream {
   const cipher = checkOptions(options);
-  return readAhead(
-    (async function* () {
-      yield Buffer.from(pkcs7MimeHeader(isAuthenticatedCipher(cipher) ? 'authEnveloped-data' : 'enveloped-data'), 'latin1');
-      yield* base64Encode(envelopedContentInfo(toCrlf(entity), { recipients: options.recipients, cipher }));
-    })(),
-  );
-}
-
-/** Output encrypted ahead of the reader, at most (one chunk beyond) this much. */
-const READ_AHEAD_BYTES = 1024 * 1024;
-
-/**
- * Keeps encrypting while the reader waits. A writer that awaits 'drain' (a file or socket stream)
- * otherwise alternates with us: its write runs in the thread pool while we sit idle, then we
- * encrypt the next batch while it sits idle. With a bounded queue in between, the two overlap, and
- * the memory cost stays at READ_AHEAD_BYTES. Chunks and errors reach the reader in the same order.
- */
-function readAhead(stream: ByteStream, limit = READ_AHEAD_BYTES): ByteStream {
-  return {
-    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-      const source = stream[Symbol.asyncIterator]();
-      const queue: Uint8Array[] = [];
-      let queued = 0;
-      let finished = false;
-      let failure: { error: unknown } | undefined;
-      let pumping: Promise<void> | undefined;
-      let wake: (() => void) | undefined;
-      const pump = async (): Promise<void> => {
-        try {
-          while (!finished && queued < limit) {
-            const next = await source.next();
-            if (next.done) finished = true;
-            else {
-              queue.push(next.value);
-              queued += next.value.length;
-            }
-            wake?.();
-          }
-        } catch (error) {
-          failure = { error };
-          finished = true;
-          wake?.();
-        } finally {
-          pumping = undefined;
-        }
-      };
-      const ensurePumping = () => {
-        if (!pumping && !finished) pumping = pump();
-      };
-      return {
-        async next(): Promise<IteratorResult<Uint8Array>> {
-          for (;;) {
-            const value = queue.shift();
-            if (value !== undefined) {
-              queued -= value.length;
-              ensurePumping();
-              return { value, done: false };
-            }
-            if (failure) throw failure.error;
-            if (finished) return { value: undefined, done: true };
-            ensurePumping();
-            await new Promise<void>((resolve) => (wake = resolve));
-            wake = undefined;
-          }
-        },
-        async return(): Promise<IteratorResult<Uint8Array>> {
-          finished = true;
-          queue.length = 0;
-          await pumping;
-          await source.return?.();
-          return { value: undefined, done: true };
-        },
-      };
-    },
-  };
+  // No read-ahead queue here any more: the consumer that waits for I/O overlaps it itself (the CLI's
+  // output keeps several buffered writes in flight), and the queue cost more than it saved there.
+  return (async function* () {
+    yield Buffer.from(pkcs7MimeHeader(isAuthenticatedCipher(cipher) ? 'authEnveloped-data' : 'enveloped-data'), 'latin1');
+    yield* base64Encode(envelopedContentInfo(toCrlf(entity), { recipients: options.recipients, cipher }));
+  })();
 }
 
 /** Encrypts a whole message: the Content-* fields and body are encrypted, the rest stays outside. */
