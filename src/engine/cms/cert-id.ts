@@ -7,8 +7,6 @@
  * runs on every verify and decrypt, where parsing whole certificates with a schema costs more than
  * the signature check itself.
  */
-import { AsnConvert } from '@peculiar/asn1-schema';
-import type { SignerIdentifier, RecipientIdentifier } from '@peculiar/asn1-cms';
 import { CachetError } from '../errors.js';
 import { OID } from '../oids.js';
 import { decodeObjectIdentifier } from '../asn1/ber-reader.js';
@@ -232,19 +230,6 @@ export function decodeIdentifier(der: Uint8Array): CertificateIdentifier {
   }
   if (!issuer || issuer.tag !== 0x30 || !serial || serial.tag !== 0x02) throw cmsMalformed('issuerAndSerialNumber is incomplete');
   return { kind: 'issuerAndSerialNumber', issuer: slice(der, issuer.start, issuer.end), serialNumber: slice(der, serial.contentStart, serial.end) };
-}
-
-/** From a parsed @peculiar/asn1-cms SignerIdentifier or RecipientIdentifier. */
-export function identifierFromAsn(sid: SignerIdentifier | RecipientIdentifier): CertificateIdentifier {
-  if (sid.subjectKeyIdentifier) return { kind: 'subjectKeyIdentifier', keyIdentifier: new Uint8Array(sid.subjectKeyIdentifier.buffer) };
-  if (sid.issuerAndSerialNumber) {
-    return {
-      kind: 'issuerAndSerialNumber',
-      issuer: new Uint8Array(AsnConvert.serialize(sid.issuerAndSerialNumber.issuer)),
-      serialNumber: new Uint8Array(sid.issuerAndSerialNumber.serialNumber),
-    };
-  }
-  throw new CachetError('ERR_CMS_MALFORMED', 'the signer or recipient identifier is empty');
 }
 
 /** Whether the identifier names this certificate. */
