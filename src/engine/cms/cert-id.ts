@@ -7,7 +7,8 @@
  * runs on every verify and decrypt, where parsing whole certificates with a schema costs more than
  * the signature check itself.
  */
-import { CachetError } from '../errors.js';
+import { CachetError, isCachetError } from '../errors.js';
+import { derChildren, derNode, type DerNode } from './der-walk.js';
 import { OID } from '../oids.js';
 import { decodeObjectIdentifier } from '../asn1/ber-reader.js';
 
@@ -16,65 +17,31 @@ export type CertificateIdentifier =
   | { kind: 'issuerAndSerialNumber'; /** DER of the issuer Name. */ issuer: Uint8Array; /** INTEGER content octets. */ serialNumber: Uint8Array }
   | { kind: 'subjectKeyIdentifier'; keyIdentifier: Uint8Array };
 
-// ---------------------------------------------------------------------------------------------------
-// A minimal definite-length DER walker (certificates are DER by RFC 5280 §4.1).
-
-interface DerElement {
-  /** The first identifier octet. */
-  tag: number;
-  start: number;
-  contentStart: number;
-  end: number;
-}
+// Certificates are DER (RFC 5280 §4.1): the engine's DER walker reads them, its failures named as a
+// certificate that could not be read.
 
 function certMalformed(message: string): CachetError {
   return new CachetError('ERR_CERT_MALFORMED', `the certificate could not be read: ${message}`);
 }
 
-function readElement(buf: Uint8Array, pos: number, limit: number): DerElement {
-  if (pos + 2 > limit) throw certMalformed('it ends too early');
-  const tag = buf[pos]!;
-  let p = pos + 1;
-  if ((tag & 0x1f) === 0x1f) {
-    // High tag numbers do not occur in certificates' structure, but skip them correctly.
-    while (p < limit && buf[p]! & 0x80) p++;
-    p++;
+function asCertificate<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (isCachetError(error, 'ERR_CMS_MALFORMED')) throw certMalformed(error.message);
+    throw error;
   }
-  if (p >= limit) throw certMalformed('it ends too early');
-  const first = buf[p++]!;
-  let length: number;
-  if (first < 0x80) length = first;
-  else {
-    const octets = first & 0x7f;
-    if (octets === 0 || octets > 4) throw certMalformed('it is not DER (indefinite or oversized length)');
-    length = 0;
-    for (let i = 0; i < octets; i++) {
-      if (p >= limit) throw certMalformed('it ends too early');
-      length = length * 256 + buf[p++]!;
-    }
-  }
-  const end = p + length;
-  if (end > limit) throw certMalformed('an element overruns its parent');
-  return { tag, start: pos, contentStart: p, end };
 }
 
-function childrenOf(buf: Uint8Array, parent: DerElement): DerElement[] {
-  const out: DerElement[] = [];
-  let pos = parent.contentStart;
-  while (pos < parent.end) {
-    const child = readElement(buf, pos, parent.end);
-    out.push(child);
-    pos = child.end;
-  }
-  return out;
-}
+const readElement = (buf: Uint8Array, pos: number, limit: number): DerNode => asCertificate(() => derNode(buf, pos, limit));
+const childrenOf = (buf: Uint8Array, parent: DerNode): DerNode[] => asCertificate(() => derChildren(buf, parent));
 
 interface TbsParts {
-  serial: DerElement;
-  issuer: DerElement;
-  subject: DerElement;
-  spki: DerElement;
-  extensions: DerElement[];
+  serial: DerNode;
+  issuer: DerNode;
+  subject: DerNode;
+  spki: DerNode;
+  extensions: DerNode[];
 }
 
 const partsCache = new WeakMap<Uint8Array, TbsParts>();
@@ -93,7 +60,7 @@ function tbsParts(cert: Uint8Array): TbsParts {
   if (!serial || serial.tag !== 0x02 || !issuer || issuer.tag !== 0x30 || !subject || subject.tag !== 0x30 || !spki || spki.tag !== 0x30) {
     throw certMalformed('its TBSCertificate is incomplete');
   }
-  const extensions: DerElement[] = [];
+  const extensions: DerNode[] = [];
   const extWrapper = fields.slice(i + 6).find((f) => f.tag === 0xa3);
   if (extWrapper) {
     const list = childrenOf(cert, extWrapper)[0];
@@ -205,7 +172,7 @@ export function encodeIdentifier(id: CertificateIdentifier): Buffer {
 /** Reads the DER of a SignerIdentifier / key-transport RecipientIdentifier (see {@link encodeIdentifier}). */
 export function decodeIdentifier(der: Uint8Array): CertificateIdentifier {
   const cmsMalformed = (m: string) => new CachetError('ERR_CMS_MALFORMED', `the signer or recipient identifier is malformed: ${m}`);
-  let element: DerElement;
+  let element: DerNode;
   try {
     element = readElement(der, 0, der.length);
   } catch (error) {
@@ -221,8 +188,8 @@ export function decodeIdentifier(der: Uint8Array): CertificateIdentifier {
     return { kind: 'subjectKeyIdentifier', keyIdentifier: slice(der, element.contentStart, element.end) };
   }
   if (element.tag !== 0x30) throw cmsMalformed('neither issuerAndSerialNumber nor subjectKeyIdentifier');
-  let issuer: DerElement | undefined;
-  let serial: DerElement | undefined;
+  let issuer: DerNode | undefined;
+  let serial: DerNode | undefined;
   try {
     [issuer, serial] = childrenOf(der, element);
   } catch (error) {
@@ -302,7 +269,7 @@ export function nameDerToString(nameDer: Uint8Array): string {
   return nameToString(nameDer, readElement(nameDer, 0, nameDer.length));
 }
 
-function nameToString(buf: Uint8Array, name: DerElement): string {
+function nameToString(buf: Uint8Array, name: DerNode): string {
   return nameAttributes(buf, name)
     .map((a) => `${SHORT_NAMES[decodeObjectIdentifier(a.oid)] ?? decodeObjectIdentifier(a.oid)}=${escapeRdnValue(a.value)}`)
     .reverse()
@@ -313,7 +280,7 @@ function escapeRdnValue(value: string): string {
   return value.replace(/([,+"\\<>;=])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
 }
 
-function nameAttributes(buf: Uint8Array, name: DerElement): Array<{ oid: Buffer; value: string }> {
+function nameAttributes(buf: Uint8Array, name: DerNode): Array<{ oid: Buffer; value: string }> {
   const out: Array<{ oid: Buffer; value: string }> = [];
   for (const rdn of childrenOf(buf, name)) {
     if (rdn.tag !== 0x31) continue;
