@@ -7,7 +7,7 @@
 import { certificateSourceOf } from '../client/certificate-source.js';
 import { CachetError } from '../engine/errors.js';
 import type { CredentialStore } from '../keys/credential-store.js';
-import { openCredentialSource, TOKEN_PIN_ENV, type CertificateSource } from '../keys/key-source.js';
+import { openCredentialSource, TOKEN_PIN_ENV, type CertificateSource, type CredentialSourceOptions } from '../keys/key-source.js';
 import { vaultFileExists } from '../keys/open-store.js';
 import { loadEffectivePolicy, type EffectivePolicy } from '../policy/policy.js';
 import type { CliContext } from './context.js';
@@ -22,7 +22,6 @@ export interface OwnKeyValues {
   'pin-file'?: string | undefined;
 }
 
-/** Opens the user's key source; `use` runs with it and the source is let go of afterwards. */
 export interface OwnKeys {
   store: CredentialStore;
   source: CertificateSource;
@@ -38,15 +37,21 @@ export async function openOwnKeys(context: CliContext, values: OwnKeyValues): Pr
   if (source === 'email' && !vaultFileExists(home)) {
     throw new CachetError('ERR_USAGE', 'you have no credential vault yet: name a key file (--signer / --key FILE.p12), or import your certificate with "cachet cert import FILE.p12"');
   }
-  const userContext: CliContext = { ...context, env: { ...context.env, CACHET_HOME: home } };
-  const store = await openCredentialSource(source, {
-    home,
-    env: context.env,
-    passphrase: () => readVaultPassphrase(userContext, values['passphrase-file']),
-    pin: () => readSecret({ file: values['pin-file'], envVar: TOKEN_PIN_ENV, promptLabel: 'PIN of your token' }, context),
-    token,
-  });
+  const store = await openCredentialSource(source, sourceOptions(context, home, token, { passphraseFile: values['passphrase-file'], pinFile: values['pin-file'] }));
   return { store, source, policy, close: () => store.close() };
+}
+
+/** How a CLI command asks for what a key source needs: the vault passphrase and the token PIN (each
+ *  from its file option, the environment or a prompt), for the person whose directory is `home`. */
+export function sourceOptions(context: CliContext, home: string, token: CredentialSourceOptions['token'], files: { passphraseFile?: string | undefined; pinFile?: string | undefined }): CredentialSourceOptions {
+  const userContext: CliContext = { ...context, env: { ...context.env, CACHET_HOME: home } };
+  return {
+    home,
+    env: userContext.env,
+    passphrase: () => readVaultPassphrase(userContext, files.passphraseFile),
+    pin: () => readSecret({ file: files.pinFile, envVar: TOKEN_PIN_ENV, promptLabel: 'PIN of your token' }, context),
+    ...(token ? { token } : {}),
+  };
 }
 
 /** Runs `use` with the user's key source and always lets go of it afterwards. */

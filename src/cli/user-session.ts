@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import type { CertificateValidator } from '../engine/pki/validator.js';
 import type { CredentialStore } from '../keys/credential-store.js';
 import type { FileCredentialStore } from '../keys/file-credential-store.js';
-import { openUserStore, readVaultPassphrase } from './vault-passphrase.js';
-import { openCredentialSource, TOKEN_PIN_ENV, type CertificateSource, type CredentialSource } from '../keys/key-source.js';
-import { readSecret } from './secrets.js';
+import { openUserStore } from './vault-passphrase.js';
+import { sourceOptions } from './own-keys.js';
+import { openCredentialSource, type CertificateSource, type CredentialSource } from '../keys/key-source.js';
 import { loadEffectivePolicy, type EffectivePolicy } from '../policy/policy.js';
 import { LocalTransport, SmtpTransport, type SmtpSettings, type Transport } from '../mail/transport.js';
 import { ImapMailbox, type ImapSettings } from '../mail/imap.js';
@@ -75,13 +75,7 @@ export async function openUserSession(context: CliContext, options: UserSessionO
   /** The vault file stays the email source's store, and the place of kept secrets for every source. */
   const openStore = async (createIfMissing: boolean): Promise<CredentialStore> => {
     if (source === 'email') return openVault(createIfMissing);
-    opened ??= await openCredentialSource(source, {
-      home: localUser.dir,
-      env: userContext.env,
-      passphrase: () => readVaultPassphrase(userContext, options.passphraseFile),
-      pin: () => readSecret({ file: options.pinFile, envVar: TOKEN_PIN_ENV, promptLabel: 'PIN of your token' }, context),
-      token,
-    });
+    opened ??= await openCredentialSource(source, sourceOptions(context, localUser.dir, token, options));
     return opened;
   };
   const validator = await buildValidator({ revocation: policy.string('revocationMode') as 'off' | 'soft-fail' | 'hard-fail' }, userContext);
