@@ -54,8 +54,9 @@ interface Session {
   vault?: FileCredentialStore;
   /** The token (unlocked with its PIN) or the shared vault service, when the policy names one. */
   opened?: CredentialSource;
-  /** When the user last did anything: after the policy's vaultIdleMinutes, their keys are let go of. */
+  /** When the user last did anything: after `idleMinutes` (the policy's vaultIdleMinutes at sign-in), their keys are let go of. */
   lastUsed: number;
+  idleMinutes: number;
 }
 
 function describeCertificate(der: Uint8Array, chain: Uint8Array[] = [], revocation = 'not checked'): CertificateDetails {
@@ -85,10 +86,9 @@ export class ClientMailService implements WebMailService {
     const session = this.sessions.get(address);
     if (!session) throw new CachetError('ERR_SESSION_ENDED', 'you are not signed in');
     // The policy's idle lock: an open vault or token must not wait for whoever sits down next.
-    const idleMinutes = (await this.policy(session)).get('vaultIdleMinutes') as number;
-    if (this.now() - session.lastUsed > idleMinutes * 60_000) {
+    if (this.now() - session.lastUsed > session.idleMinutes * 60_000) {
       await this.endSession(address);
-      throw new CachetError('ERR_SESSION_ENDED', `your session was locked after ${idleMinutes} minutes without use: sign in again`);
+      throw new CachetError('ERR_SESSION_ENDED', `your session was locked after ${session.idleMinutes} minutes without use: sign in again`);
     }
     session.lastUsed = this.now();
     return session;
@@ -121,7 +121,7 @@ export class ClientMailService implements WebMailService {
     return recipientResolver({ userDir: session.user.dir, orgHome: this.home, policy: await this.policy(session), validator: await this.validator(session), secrets: () => this.vault(session) });
   }
 
-  private async policy(session: Session): Promise<EffectivePolicy> {
+  private async policy(session: Pick<Session, 'user'>): Promise<EffectivePolicy> {
     return loadEffectivePolicy({ home: this.home, settingsHome: session.user.dir, policyFile: process.env.CACHET_POLICY });
   }
 
@@ -135,7 +135,8 @@ export class ClientMailService implements WebMailService {
     const user = await findUser(this.home, address).catch(() => undefined);
     if (!user || !(await checkLoginPassword(user, password))) return false;
     await this.sessions.get(user.address)?.opened?.close();
-    this.sessions.set(user.address, { user, password, lastUsed: this.now() });
+    const policy = await this.policy({ user });
+    this.sessions.set(user.address, { user, password, lastUsed: this.now(), idleMinutes: policy.get('vaultIdleMinutes') as number });
     return true;
   }
 
