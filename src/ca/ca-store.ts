@@ -59,7 +59,6 @@ export type CaKeyLocation =
   /** A PKCS#11 token: the key pair was generated there; `id` is its CKA_ID (hex). */
   | { store: 'pkcs11'; module: string; tokenLabel: string; id: string; label: string };
 
-export type CaKeyStoreKind = CaKeyLocation['store'];
 
 /** The CA vault's file name in the CA directory. */
 export const CA_VAULT_FILE = 'ca.vault';

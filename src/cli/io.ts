@@ -320,13 +320,6 @@ export async function sniffInput(input: AsyncIterable<Uint8Array>): Promise<{ ki
   return { kind, stream: whole() };
 }
 
-/** Writes a stream to a Writable, honouring backpressure. */
-export async function writeStream(stream: NodeJS.WritableStream, chunks: AsyncIterable<Uint8Array>): Promise<void> {
-  for await (const chunk of chunks) {
-    if (!stream.write(chunk)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
-  }
-}
-
 /** Writes `chunks` to OUT (or stdout): a file appears under its name only once everything succeeded. */
 export async function writeOutput(path: string | undefined, context: CliContext, chunks: AsyncIterable<Uint8Array>): Promise<void> {
   const output = await openOutput(path, context);

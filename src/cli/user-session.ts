@@ -10,6 +10,7 @@ import type { CredentialStore } from '../keys/credential-store.js';
 import type { FileCredentialStore } from '../keys/file-credential-store.js';
 import { openUserStore } from './vault-passphrase.js';
 import { sourceOptions } from './own-keys.js';
+import { OWN_KEY_OPTIONS } from './own-key-options.js';
 import { openCredentialSource, type CertificateSource, type CredentialSource } from '../keys/key-source.js';
 import { loadEffectivePolicy, type EffectivePolicy } from '../policy/policy.js';
 import { LocalTransport, SmtpTransport, type SmtpSettings, type Transport } from '../mail/transport.js';
@@ -96,18 +97,5 @@ export async function openUserSession(context: CliContext, options: UserSessionO
   };
 }
 
-export const USER_OPTIONS = {
-  as: { type: 'string' },
-  'passphrase-file': { type: 'string' },
-  'pin-file': { type: 'string' },
-} as const;
-
-/** Runs `work` with the user's session and always lets go of its key source (a token session). */
-export async function withUserSession<T>(context: CliContext, values: { as?: string | undefined; 'passphrase-file'?: string | undefined; 'pin-file'?: string | undefined }, work: (session: UserSession) => Promise<T>): Promise<T> {
-  const session = await openUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'], pinFile: values['pin-file'] });
-  try {
-    return await work(session);
-  } finally {
-    await session.close();
-  }
-}
+/** Who acts and how their keys are unlocked: the same options as the engine commands' own keys. */
+export const USER_OPTIONS = OWN_KEY_OPTIONS;

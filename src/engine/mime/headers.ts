@@ -212,14 +212,3 @@ export function decodeEncodedWords(value: string): string {
       }
     });
 }
-
-/** Formats one header field for output, folding nothing (callers keep values short) and ending in CRLF. */
-export function formatHeaderField(name: string, value: string): string {
-  if (/[\r\n]/.test(value)) throw new CachetError('ERR_MIME_MALFORMED', `the ${name} header value contains a line break`);
-  return `${name}: ${value}\r\n`;
-}
-
-/** Quotes a parameter value when it is not a token (RFC 2045 §5.1). */
-export function formatParameter(name: string, value: string): string {
-  return TOKEN.test(value) ? `${name}=${value}` : `${name}="${value.replace(/(["\\])/g, '\\$1')}"`;
-}
