@@ -10,7 +10,8 @@ import { cachetHome } from './trust.js';
 
 export async function personalHome(context: CliContext, as: string | undefined): Promise<string> {
   const home = cachetHome(context);
-  if ((await listUsers(home)).length === 0) return home;
+  // An explicit --as must name a user even in a single-person home: it is never silently ignored.
+  if (as === undefined && (await listUsers(home)).length === 0) return home;
   return (await currentUser(home, as ?? context.env.CACHET_USER)).dir;
 }
 

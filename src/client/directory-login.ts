@@ -32,7 +32,13 @@ export async function directoryLoginState(policy: EffectivePolicy, home: string,
  * @throws ERR_USAGE (no bound directory in the policy, or no DN), ERR_POLICY_FORBIDS (another DN than
  *   the policy's), ERR_DIRECTORY_AUTH / _UNREACHABLE / _FAILURE from the check — nothing is kept then.
  */
-export async function directoryLogin(policy: EffectivePolicy, home: string, vault: () => Promise<SecretHolder>, login: { bindDn?: string | undefined; password: string }): Promise<{ url: string; bindDn: string }> {
+export async function directoryLogin(
+  policy: EffectivePolicy,
+  home: string,
+  vault: () => Promise<SecretHolder>,
+  /** The password is asked for only once the policy and the DN allow a login (no prompt for nothing). */
+  login: { bindDn?: string | undefined; password: (bindDn: string) => Promise<string> },
+): Promise<{ url: string; bindDn: string }> {
   const directory = await directoryFromPolicy(policy, { home });
   if (!directory) throw new CachetError('ERR_USAGE', 'the policy names no directory (ldapUrl and ldapBaseDn): there is nothing to log in to');
   if (directory.anonymous) throw new CachetError('ERR_USAGE', `the policy lets everyone search ${directory.url} anonymously: no password is needed`);
@@ -41,13 +47,14 @@ export async function directoryLogin(policy: EffectivePolicy, home: string, vaul
   if (policyDn && givenDn && givenDn !== policyDn) throw new CachetError('ERR_POLICY_FORBIDS', `the policy sets the bind DN to "${policyDn}"; another cannot be used`);
   const bindDn = givenDn ?? policyDn;
   if (!bindDn) throw new CachetError('ERR_USAGE', 'the policy leaves the bind DN to each user: give your bind DN');
-  if (login.password.length === 0) throw new CachetError('ERR_USAGE', 'the directory password is empty');
+  const password = await login.password(bindDn);
+  if (password.length === 0) throw new CachetError('ERR_USAGE', 'the directory password is empty');
   // Kept only once the directory has accepted it: a typo must not be stored.
   const { bindCredentials: _fromVault, ...connection } = directory;
-  await checkDirectoryAccess({ ...connection, bindDn, bindPassword: async () => login.password });
+  await checkDirectoryAccess({ ...connection, bindDn, bindPassword: async () => password });
   const store = await vault();
   await store.setSecret(BIND_DN_SECRET, bindDn);
-  await store.setSecret(BIND_PASSWORD_SECRET, login.password);
+  await store.setSecret(BIND_PASSWORD_SECRET, password);
   return { url: directory.url, bindDn };
 }
 

@@ -364,7 +364,7 @@ export class ClientMailService implements WebMailService {
   async directoryLogin(address: string, login: { bindDn?: string; password: string }): Promise<DirectoryLoginView> {
     const session = await this.session(address);
     const policy = await this.policy(session);
-    await directoryLogin(policy, this.home, () => this.vault(session), login);
+    await directoryLogin(policy, this.home, () => this.vault(session), { ...(login.bindDn !== undefined ? { bindDn: login.bindDn } : {}), password: async () => login.password });
     return (await directoryLoginState(policy, this.home, () => this.vault(session)))!;
   }
 

@@ -37,13 +37,11 @@ const command: CliCommand = {
     const home = cachetHome(context);
     const personal = await personalHome(context, values.as);
     const policy = await loadEffectivePolicy({ home, settingsHome: personal, policyFile: context.env.CACHET_POLICY });
-    const label = `Directory password${values['bind-dn'] ? ` for ${values['bind-dn']}` : ''}`;
-    const password = await readSecret({ file: values['password-file'], envVar: 'CACHET_LDAP_PASSWORD', promptLabel: label }, context);
     const { url, bindDn } = await directoryLogin(
       policy,
       home,
       () => openUserStore({ ...context, env: { ...context.env, CACHET_HOME: personal } }, { passphraseFile: values['passphrase-file'], createIfMissing: true }),
-      { bindDn: values['bind-dn'], password },
+      { bindDn: values['bind-dn'], password: (bindDn) => readSecret({ file: values['password-file'], envVar: 'CACHET_LDAP_PASSWORD', promptLabel: `Directory password for ${bindDn}` }, context) },
     );
     context.stdout.write(`the directory ${url} accepted ${bindDn}; its password is kept in your credential vault\n`);
     return 0;

@@ -5,13 +5,14 @@ import { directoryLogout } from '../../client/directory-login.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { personalHome } from '../personal-home.js';
-import { openUserStore } from '../vault-passphrase.js';
+import { existsSync } from 'node:fs';
+import { openUserStore, userVaultPath } from '../vault-passphrase.js';
 
 const help = `usage: cachet directory logout [--as ADDRESS] [--passphrase-file F]
 
 Forgets the directory bind DN and password that "cachet directory login" kept in your credential vault.
 
-Exit statuses: 0 forgotten (or none was kept) · 2 usage · 3 no vault`;
+Exit statuses: 0 forgotten (or none was kept) · 2 usage · 4 wrong vault passphrase`;
 
 const command: CliCommand = {
   summary: 'forget the directory password kept in your vault',
@@ -19,8 +20,10 @@ const command: CliCommand = {
   async run(args, context) {
     const { values } = parseCommandArgs(args, { as: { type: 'string' }, 'passphrase-file': { type: 'string' } });
     const personal = await personalHome(context, values.as);
-    const vault = await openUserStore({ ...context, env: { ...context.env, CACHET_HOME: personal } }, { passphraseFile: values['passphrase-file'] });
-    context.stdout.write((await directoryLogout(vault)) ? 'the directory password is forgotten\n' : 'no directory password was kept\n');
+    const userContext = { ...context, env: { ...context.env, CACHET_HOME: personal } };
+    // Without a vault there is nothing kept to forget.
+    const forgotten = existsSync(userVaultPath(userContext)) && (await directoryLogout(await openUserStore(userContext, { passphraseFile: values['passphrase-file'] })));
+    context.stdout.write(forgotten ? 'the directory password is forgotten\n' : 'no directory password was kept\n');
     return 0;
   },
 };

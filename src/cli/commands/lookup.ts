@@ -146,10 +146,11 @@ function toText(r: ResolvedRecipient): string {
   const c = r.certificate;
   if (c) {
     lines.push(`  certificate  ${c.info.subject}`, `  serial       ${c.info.serialNumber}`, `  SHA-256      ${c.info.fingerprintSha256}`, `  valid        ${c.info.notBefore} to ${c.info.notAfter}`, `  source       ${c.source === 'ldap-cache' ? 'directory (from cache)' : c.source === 'ldap' ? 'directory' : 'address book'}`);
+    for (const note of r.notes) lines.push(`  note: ${note}`);
   } else {
-    lines.push(`  no certificate: ${r.reason ?? 'none found'}`);
+    // The reason already carries the notes ("no certificate: not in the address book"): said once.
+    lines.push(`  no certificate: ${(r.reason ?? 'none found').replace(/^no certificate: /, '')}`);
   }
-  for (const note of r.notes) lines.push(`  note: ${note}`);
   if (r.keyChange) lines.push(`  ${r.keyChange.message}`);
   for (const x of r.rejected) lines.push(`  rejected ${x.subject || x.fingerprint.slice(0, 16)} [${x.source}]: ${x.reason} (${x.code})`);
   return lines.join('\n');
