@@ -40,13 +40,14 @@ export async function signerFrom(store: CredentialStore, policy: EffectivePolicy
     throw new CachetError('ERR_KEY_NOT_FOUND', `you have no signing certificate yet: ${where}${sender ? ', or send with --no-sign' : ''}`);
   }
   const encryption = await chosenCredential(store, policy, 'encryption', sender);
+  // Announce only what our encryption key can undo, so correspondents do not encrypt to us with
+  // RSA-OAEP/SHA-256 that (say) a smart card then cannot decrypt.
+  const encryptionKey = encryption ? await store.privateKey(encryption.id) : undefined;
   return {
     certificate: active.certificate,
     chain: active.chain,
     key: await store.privateKey(active.id),
     ...(encryption ? { encryptionCertificate: encryption.certificate } : {}),
-    // Keys on a token: announce only what tokens can undo (PKCS#1 v1.5), so correspondents do not
-    // encrypt to us with RSA-OAEP/SHA-256 that the card then cannot decrypt.
-    ...(source === 'derivedCredentials' ? { announceRsaOaep: false } : {}),
+    ...(encryptionKey?.decryptsOaepSha256 === false ? { announceRsaOaep: false } : {}),
   };
 }

@@ -24,6 +24,9 @@ export interface PrivateKeyHandle {
   readonly curve?: NamedCurve;
   /** RSA modulus size in bits. */
   readonly modulusBits?: number;
+  /** False when the key cannot undo RSA-OAEP with SHA-256 (most tokens: SoftHSM2, PIV cards); absent: it can.
+   *  A signer whose encryption key says false does not announce RSA-OAEP in its SMIMECapabilities. */
+  readonly decryptsOaepSha256?: boolean;
   /**
    * Signs `data` (the DER of the signed attributes) with the scheme and digest given.
    * ECDSA signatures come back DER-encoded (Ecdsa-Sig-Value), as CMS carries them.

@@ -366,6 +366,8 @@ export class Pkcs11Token {
       return {
         kind: 'rsa',
         modulusBits,
+        // PKCS#11 tokens commonly do OAEP with SHA-1 only (SoftHSM2), or not at all.
+        decryptsOaepSha256: false,
         sign: async (data: Uint8Array, scheme: SignatureScheme, digest: DigestAlgorithm) => {
           if (scheme !== 'rsa-pkcs1') throw new CachetError('ERR_UNSUPPORTED_ALGORITHM', 'token keys sign with RSA PKCS#1 v1.5 here');
           // The digest is computed here and wrapped in a DigestInfo, so any token with CKM_RSA_PKCS works.
