@@ -80,6 +80,13 @@ async function readCa(file: string): Promise<Buffer> {
   }
 }
 
+/** A bind named on the command line: its password from --bind-password-file, the environment or a
+ *  prompt — in place of whatever the policy's directory would bind with. */
+function bindWithPasswordFile(bindDn: string, values: Values, context: CliContext): Pick<DirectoryConfig, 'anonymous' | 'bindDn' | 'bindPassword' | 'bindCredentials'> {
+  const bindPassword = () => readSecret({ file: values['bind-password-file'], envVar: 'CACHET_LDAP_PASSWORD', promptLabel: `Password for ${bindDn}` }, context);
+  return { anonymous: false, bindDn, bindPassword, bindCredentials: undefined };
+}
+
 async function directoryConfig(values: Values, context: CliContext): Promise<{ config?: DirectoryConfig; order: SourceOrder }> {
   const source = values.source;
   if (source !== undefined && !['ldap', 'addressbook', 'both'].includes(source)) throw new CachetError('ERR_USAGE', `--source must be ldap, addressbook or both (got "${source}")`);
@@ -91,12 +98,11 @@ async function directoryConfig(values: Values, context: CliContext): Promise<{ c
     if (values.anonymous && values['bind-dn']) throw new CachetError('ERR_USAGE', 'give either --anonymous or --bind-dn, not both');
     if (!values.anonymous && !values['bind-dn']) throw new CachetError('ERR_USAGE', 'give --anonymous or --bind-dn DN with --bind-password-file F');
     const bindDn = values['bind-dn'];
-    const passwordFile = values['bind-password-file'];
     const config: DirectoryConfig = {
       url: values['ldap-url'],
       baseDn: values['base-dn'],
       anonymous: values.anonymous === true,
-      ...(bindDn ? { bindDn, bindPassword: () => readSecret({ file: passwordFile, envVar: 'CACHET_LDAP_PASSWORD', promptLabel: `Password for ${bindDn}` }, context) } : {}),
+      ...(bindDn ? bindWithPasswordFile(bindDn, values, context) : {}),
       ...(values.starttls ? { startTls: true } : {}),
       ...(tlsCa ? { tlsCa } : {}),
       ...(timeoutMs ? { timeoutMs } : {}),
@@ -118,12 +124,11 @@ async function directoryConfig(values: Values, context: CliContext): Promise<{ c
   const bindDn = values['bind-dn'];
   const config: DirectoryConfig = {
     ...fromPolicy,
-    ...(bindDn ? { anonymous: false, bindDn, bindPassword: () => readSecret({ file: values['bind-password-file'], envVar: 'CACHET_LDAP_PASSWORD', promptLabel: `Password for ${bindDn}` }, context) } : {}),
+    ...(bindDn ? bindWithPasswordFile(bindDn, values, context) : {}),
     ...(values.starttls ? { startTls: true } : {}),
     ...(tlsCa ? { tlsCa } : {}),
     ...(timeoutMs ? { timeoutMs } : {}),
   };
-  if (bindDn) delete config.bindCredentials;
   return { config, order };
 }
 
