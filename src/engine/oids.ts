@@ -56,6 +56,11 @@ export const OID = {
   dhSinglePass_stdDH_sha256kdf_scheme: '1.3.132.1.11.1',
   dhSinglePass_stdDH_sha384kdf_scheme: '1.3.132.1.11.2',
   dhSinglePass_stdDH_sha512kdf_scheme: '1.3.132.1.11.3',
+  dhSinglePass_cofactorDH_sha1kdf_scheme: '1.3.133.16.840.63.0.3',
+  dhSinglePass_cofactorDH_sha224kdf_scheme: '1.3.132.1.14.0',
+  dhSinglePass_cofactorDH_sha256kdf_scheme: '1.3.132.1.14.1',
+  dhSinglePass_cofactorDH_sha384kdf_scheme: '1.3.132.1.14.2',
+  dhSinglePass_cofactorDH_sha512kdf_scheme: '1.3.132.1.14.3',
   // EdDSA (RFC 8419)
   id_Ed25519: '1.3.101.112',
   id_Ed448: '1.3.101.113',

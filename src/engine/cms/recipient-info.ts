@@ -23,12 +23,22 @@ const HASH_OIDS: Record<string, OaepHash | 'sha224'> = {
   [OID.id_sha384]: 'sha384',
   [OID.id_sha512]: 'sha512',
 };
+/**
+ * Key agreement schemes read, by their KDF hash. The cofactor variants (BouncyCastle's and MimeKit's
+ * ECCDH choices, OpenSSL's ecdh_cofactor_mode) agree on the same secret here: every curve accepted
+ * (P-256, P-384, P-521) has cofactor 1, so multiplying by it changes nothing. Cachet writes stdDH.
+ */
 const KDF_HASH: Record<string, 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512'> = {
   [OID.dhSinglePass_stdDH_sha1kdf_scheme]: 'sha1',
   [OID.dhSinglePass_stdDH_sha224kdf_scheme]: 'sha224',
   [OID.dhSinglePass_stdDH_sha256kdf_scheme]: 'sha256',
   [OID.dhSinglePass_stdDH_sha384kdf_scheme]: 'sha384',
   [OID.dhSinglePass_stdDH_sha512kdf_scheme]: 'sha512',
+  [OID.dhSinglePass_cofactorDH_sha1kdf_scheme]: 'sha1',
+  [OID.dhSinglePass_cofactorDH_sha224kdf_scheme]: 'sha224',
+  [OID.dhSinglePass_cofactorDH_sha256kdf_scheme]: 'sha256',
+  [OID.dhSinglePass_cofactorDH_sha384kdf_scheme]: 'sha384',
+  [OID.dhSinglePass_cofactorDH_sha512kdf_scheme]: 'sha512',
 };
 const WRAP: Record<string, { nodeName: string; keyLength: number }> = {
   [OID.aes128_wrap]: { nodeName: 'id-aes128-wrap', keyLength: 16 },

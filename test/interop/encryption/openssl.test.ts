@@ -79,6 +79,10 @@ describe('OpenSSL encrypts, Cachet decrypts', () => {
     ['bob', ['-aes-128-cbc', '-keyopt', 'rsa_padding_mode:oaep'], 'aes-128-cbc', 'rsa-oaep'],
     ['carol', ['-aes-256-cbc'], 'aes-256-cbc', 'ecdh'],
     ['erin', ['-aes-128-gcm'], 'aes-128-gcm', 'ecdh'],
+    // Cofactor ECDH, as BouncyCastle and MimeKit may send it, with other KDF hashes.
+    ['carol', ['-aes-256-cbc', '-keyopt', 'ecdh_cofactor_mode:1'], 'aes-256-cbc', 'ecdh'],
+    ['carol', ['-aes-256-cbc', '-keyopt', 'ecdh_cofactor_mode:1', '-keyopt', 'ecdh_kdf_md:sha256'], 'aes-256-cbc', 'ecdh'],
+    ['erin', ['-aes-256-gcm', '-keyopt', 'ecdh_kdf_md:sha512'], 'aes-256-gcm', 'ecdh'],
   ];
   for (const [name, options, cipher, keyManagement] of cases) {
     test(`openssl ${options.join(' ')} to ${name}`, async () => {
