@@ -3,7 +3,8 @@
  *
  * For each size (4 KiB, 1 MiB, 32 MiB, 256 MiB; BENCH_SIZES=4k,1m overrides, BENCH_1G=1 adds 1 GiB)
  * it times sign, verify, encrypt (AES-256-GCM and AES-256-CBC) and decrypt as whole processes under
- * GNU time (wall time and peak RSS), prints MB/s, peak RSS and the Cachet/OpenSSL ratio, and Cachet's
+ * GNU time (wall time and peak RSS), each BENCH_REPEAT times (default 3) alternating with OpenSSL, and
+ * prints the median MB/s, the peak RSS and the Cachet/OpenSSL ratio, and Cachet's
  * ratio to the machine's limit measured in the same run (SHA-256 for sign/verify, AES + base64 for
  * encrypt/decrypt). Then it measures small-message rates in one process (signs and verifies per
  * second for 4 KiB, RSA-2048), which process start-up would otherwise hide.
@@ -20,6 +21,8 @@ import { testPkiDir } from '../test/helpers/pki.js';
 import { measureSmallMessageRates } from './small-messages.js';
 
 const MiB = 1024 * 1024;
+/** Runs per row (BENCH_REPEAT), of which the median is printed. */
+const REPEATS = Math.max(1, Number(process.env.BENCH_REPEAT ?? 3));
 const SIZES: Record<string, number> = { '4k': 4096, '1m': MiB, '32m': 32 * MiB, '256m': 256 * MiB, '1g': 1024 * MiB };
 
 interface Measurement {
@@ -33,6 +36,42 @@ function timed(command: string, args: string[]): Measurement {
   const lines = (result.stderr ?? '').trim().split('\n');
   const [elapsed, rssKb] = (lines[lines.length - 1] ?? '0 0').split(' ').map(Number);
   return { seconds: Math.max(elapsed ?? 0, 0.01), peakRssMb: (rssKb ?? 0) / 1024, ok: result.status === 0 };
+}
+
+type Command = [string, string[]];
+
+/**
+ * Times Cachet and OpenSSL on the same task REPEATS times, alternating, and keeps the median time of
+ * each (and the highest peak RSS). Why: on these VMs a single run of either tool swings by up to 2x
+ * with the load of neighbours; alternating exposes both to the same moments, and the median drops the
+ * outliers. The outputs are deleted before every run, so that neither tool ever writes over a file
+ * (replacing a 256 MiB file costs the kernel ~0.2 s of its own, which would be timed), and the disk
+ * is synced, so that no earlier run's writeback is timed.
+ */
+function compare(ours: Command, theirs: Command, [ourOutput, theirOutput]: [string?, string?] = []): [Measurement, Measurement] {
+  const fresh = (output: string | undefined) => {
+    if (output) rmSync(output, { force: true });
+    // Nothing left for the kernel to write back while a command is timed: these VMs flush dirty pages
+    // older than 30 s with the same two CPUs, which slowed whichever command ran then.
+    execFileSync('sync');
+  };
+  const runs: Array<[Measurement, Measurement]> = [];
+  for (let i = 0; i < REPEATS; i++) {
+    fresh(ourOutput);
+    const our = timed(...ours);
+    fresh(theirOutput);
+    runs.push([our, timed(...theirs)]);
+  }
+  return [summary(runs.map(([our]) => our)), summary(runs.map(([, their]) => their))];
+}
+
+function summary(measurements: Measurement[]): Measurement {
+  const times = measurements.map((m) => m.seconds).sort((a, b) => a - b);
+  return {
+    seconds: times[Math.floor(times.length / 2)]!,
+    peakRssMb: Math.max(...measurements.map((m) => m.peakRssMb)),
+    ok: measurements.every((m) => m.ok),
+  };
 }
 
 function machineLimits(): { sha256: number; aesBase64: number } {
@@ -84,19 +123,30 @@ async function main(): Promise<void> {
       await makeMessage(message, size);
       const mb = statSync(message).size / MiB;
       const f = (name: string) => join(work, `${sizeName}-${name}`);
+      const ourDecrypt = (input: string, output: string): Command => ['node', cachet('decrypt', '--key', join(pki, 'bob.p12'), '--password-file', passwordFile, '-i', f(input), '-o', f(output))];
+      const theirDecrypt = (input: string, output: string): Command => ['openssl', ['cms', '-decrypt', '-in', f(input), '-recip', join(pki, 'bob.pem'), '-inkey', join(pki, 'bob.key'), '-out', f(output)]];
       const rows: Array<[string, Measurement, Measurement, number]> = [
-        ['sign', timed('node', cachet('sign', '--signer', join(pki, 'alice.p12'), '--password-file', passwordFile, '-i', message, '-o', f('c.sig'))),
-          timed('openssl', ['cms', '-sign', '-stream', '-in', message, '-signer', join(pki, 'alice.pem'), '-inkey', join(pki, 'alice.key'), '-md', 'sha256', '-out', f('o.sig')]), limits.sha256],
-        ['verify', timed('node', cachet('verify', '--trust', join(pki, 'ca.pem'), '-i', f('c.sig'))),
-          timed('openssl', ['cms', '-verify', '-CAfile', join(pki, 'ca.pem'), '-in', f('o.sig'), '-out', '/dev/null']), limits.sha256],
-        ['encrypt gcm', timed('node', cachet('encrypt', '--to', join(pki, 'bob.pem'), '--cipher', 'aes-256-gcm', '-i', message, '-o', f('c.gcm'))),
-          timed('openssl', ['cms', '-encrypt', '-stream', '-aes-256-gcm', '-in', message, '-out', f('o.gcm'), join(pki, 'bob.pem')]), limits.aesBase64],
-        ['encrypt cbc', timed('node', cachet('encrypt', '--to', join(pki, 'bob.pem'), '--cipher', 'aes-256-cbc', '-i', message, '-o', f('c.cbc'))),
-          timed('openssl', ['cms', '-encrypt', '-stream', '-aes-256-cbc', '-in', message, '-out', f('o.cbc'), join(pki, 'bob.pem')]), limits.aesBase64],
-        ['decrypt gcm', timed('node', cachet('decrypt', '--key', join(pki, 'bob.p12'), '--password-file', passwordFile, '-i', f('c.gcm'), '-o', f('c.gcm.out'))),
-          timed('openssl', ['cms', '-decrypt', '-in', f('o.gcm'), '-recip', join(pki, 'bob.pem'), '-inkey', join(pki, 'bob.key'), '-out', f('o.gcm.out')]), limits.aesBase64],
-        ['decrypt cbc', timed('node', cachet('decrypt', '--key', join(pki, 'bob.p12'), '--password-file', passwordFile, '-i', f('c.cbc'), '-o', f('c.cbc.out'))),
-          timed('openssl', ['cms', '-decrypt', '-in', f('o.cbc'), '-recip', join(pki, 'bob.pem'), '-inkey', join(pki, 'bob.key'), '-out', f('o.cbc.out')]), limits.aesBase64],
+        ['sign', ...compare(
+          ['node', cachet('sign', '--signer', join(pki, 'alice.p12'), '--password-file', passwordFile, '-i', message, '-o', f('c.sig'))],
+          ['openssl', ['cms', '-sign', '-stream', '-in', message, '-signer', join(pki, 'alice.pem'), '-inkey', join(pki, 'alice.key'), '-md', 'sha256', '-out', f('o.sig')]],
+          [f('c.sig'), f('o.sig')],
+        ), limits.sha256],
+        ['verify', ...compare(
+          ['node', cachet('verify', '--trust', join(pki, 'ca.pem'), '-i', f('c.sig'))],
+          ['openssl', ['cms', '-verify', '-CAfile', join(pki, 'ca.pem'), '-in', f('o.sig'), '-out', '/dev/null']],
+        ), limits.sha256],
+        ['encrypt gcm', ...compare(
+          ['node', cachet('encrypt', '--to', join(pki, 'bob.pem'), '--cipher', 'aes-256-gcm', '-i', message, '-o', f('c.gcm'))],
+          ['openssl', ['cms', '-encrypt', '-stream', '-aes-256-gcm', '-in', message, '-out', f('o.gcm'), join(pki, 'bob.pem')]],
+          [f('c.gcm'), f('o.gcm')],
+        ), limits.aesBase64],
+        ['encrypt cbc', ...compare(
+          ['node', cachet('encrypt', '--to', join(pki, 'bob.pem'), '--cipher', 'aes-256-cbc', '-i', message, '-o', f('c.cbc'))],
+          ['openssl', ['cms', '-encrypt', '-stream', '-aes-256-cbc', '-in', message, '-out', f('o.cbc'), join(pki, 'bob.pem')]],
+          [f('c.cbc'), f('o.cbc')],
+        ), limits.aesBase64],
+        ['decrypt gcm', ...compare(ourDecrypt('c.gcm', 'c.gcm.out'), theirDecrypt('o.gcm', 'o.gcm.out'), [f('c.gcm.out'), f('o.gcm.out')]), limits.aesBase64],
+        ['decrypt cbc', ...compare(ourDecrypt('c.cbc', 'c.cbc.out'), theirDecrypt('o.cbc', 'o.cbc.out'), [f('c.cbc.out'), f('o.cbc.out')]), limits.aesBase64],
       ];
       for (const [name, ours, theirs, limit] of rows) {
         const ourRate = mb / ours.seconds;
