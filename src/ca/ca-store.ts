@@ -15,10 +15,12 @@
  * whose credentials are the user's mail keys. Key files are PKCS#8 EncryptedPrivateKeyInfo (PBES2:
  * PBKDF2-HMAC-SHA256 + AES-256-CBC, as OpenSSL writes them). Whatever the store, a CA key is used
  * only through the engine's PrivateKeyHandle (see ca-signer.ts).
- * Every write goes to a temporary file renamed into place, so a crash never leaves half a file.
+ * Every write goes to a temporary file, synced, then renamed into place: a crash never leaves half a file.
  */
 import { X509Certificate, createPrivateKey, createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
-import { access, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomically } from '../keys/atomic-file.js';
+import { withFileLock } from '../keys/file-lock.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { octetString, sequence } from '../engine/asn1/ber-writer.js';
@@ -107,10 +109,9 @@ export function caDirectory(env: NodeJS.ProcessEnv): string {
   return join(cachetHome(env), 'ca');
 }
 
-async function writeAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
-  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(temporary, data, { mode });
-  await rename(temporary, path);
+/** Every CA file is written whole and synced before it replaces the old one: a CA must survive a crash. */
+function writeAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+  return writeFileAtomically(path, data, 'the CA file', mode);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -325,34 +326,10 @@ export class CaStore {
   /**
    * Runs a read-modify-write of the CA's files under an exclusive lock file, so two commands run at
    * once (two `cachet ca issue`, an issue and a revoke) cannot lose each other's index entries.
-   * A lock older than {@link STALE_LOCK_MS} is taken to be left by a crashed process.
+   * A lock whose process is gone, or older than {@link STALE_LOCK_MS}, is taken to be left by a crash.
    */
-  async locked<T>(action: () => Promise<T>): Promise<T> {
-    const lockPath = this.path('.lock');
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    for (;;) {
-      try {
-        const handle = await open(lockPath, 'wx', 0o600);
-        await handle.close();
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const age = await stat(lockPath).then((s) => Date.now() - s.mtimeMs, () => 0);
-        if (age > STALE_LOCK_MS) {
-          await rm(lockPath, { force: true });
-          continue;
-        }
-        if (Date.now() > deadline) {
-          throw new CachetError('ERR_OUTPUT_WRITE', `the CA in ${this.directory} is busy (another cachet ca command holds ${lockPath})`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
-    try {
-      return await action();
-    } finally {
-      await rm(lockPath, { force: true });
-    }
+  locked<T>(action: () => Promise<T>): Promise<T> {
+    return withFileLock(this.path('.lock'), action, { timeoutMs: LOCK_WAIT_MS, staleMs: STALE_LOCK_MS, what: `the CA in ${this.directory}` });
   }
 
   /** Records a newly issued certificate; returns the entry with its sequence number. */

@@ -53,15 +53,13 @@ export async function directoryLogin(
   const { bindCredentials: _fromVault, ...connection } = directory;
   await checkDirectoryAccess({ ...connection, bindDn, bindPassword: async () => password });
   const store = await vault();
-  await store.setSecret(BIND_DN_SECRET, bindDn);
-  await store.setSecret(BIND_PASSWORD_SECRET, password);
+  await store.setSecrets({ [BIND_DN_SECRET]: bindDn, [BIND_PASSWORD_SECRET]: password });
   return { url: directory.url, bindDn };
 }
 
 /** Forgets the kept DN and password; says whether a password was kept. */
 export async function directoryLogout(vault: SecretHolder): Promise<boolean> {
   const had = (await vault.secret(BIND_PASSWORD_SECRET)) !== undefined;
-  await vault.setSecret(BIND_PASSWORD_SECRET, undefined);
-  await vault.setSecret(BIND_DN_SECRET, undefined);
+  await vault.setSecrets({ [BIND_PASSWORD_SECRET]: undefined, [BIND_DN_SECRET]: undefined });
   return had;
 }

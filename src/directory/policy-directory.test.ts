@@ -19,7 +19,7 @@ async function withPolicy(yaml: string, run: (home: string) => Promise<void>): P
 
 const secrets = (values: Record<string, string>): (() => Promise<SecretHolder>) => async () => ({
   secret: async (name) => values[name],
-  setSecret: async () => undefined,
+  setSecrets: async () => undefined,
 });
 
 test('no ldapUrl or no base DN: no directory', async () => {

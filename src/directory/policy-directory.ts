@@ -20,7 +20,7 @@ export const BIND_DN_SECRET = 'ldap-bind-dn';
 /** Where named secrets are kept: the user's credential vault (FileCredentialStore has this shape). */
 export interface SecretHolder {
   secret(name: string): Promise<string | undefined>;
-  setSecret(name: string, value: string | undefined): Promise<void>;
+  setSecrets(values: Record<string, string | undefined>): Promise<void>;
 }
 
 export interface PolicyDirectoryOptions {

@@ -1,19 +1,22 @@
 /**
- * Owner-only files written so that a crash leaves either the old or the new contents: write a
- * temporary file (mode 0600), fsync, rename over the target, fsync the directory.
+ * Files written so that a crash leaves either the old or the new contents: write a temporary file
+ * (owner-only unless told otherwise), fsync, rename over the target, fsync the directory.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CachetError } from '../engine/errors.js';
 
-/** @param what names the file in the error, e.g. "the credential vault". */
-export async function writeFileAtomically(path: string, bytes: Uint8Array | string, what = ''): Promise<void> {
+/**
+ * @param what names the file in the error, e.g. "the credential vault".
+ * @param mode of the new file: 0600 by default; 0644 for what is public (certificates, CRLs).
+ */
+export async function writeFileAtomically(path: string, bytes: Uint8Array | string, what = '', mode = 0o600): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const temporary = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    const handle = await open(temporary, 'wx', 0o600);
+    const handle = await open(temporary, 'wx', mode);
     try {
       await handle.writeFile(bytes);
       await handle.sync();

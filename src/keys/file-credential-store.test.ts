@@ -129,22 +129,25 @@ describe('the vault file credential store', () => {
     const service = await openFileCredentialStore(path, 'pass phrase');
     const cli = await openFileCredentialStore(path, 'pass phrase');
     // Each read-modify-write must start from the other's result, not from what both saw before.
-    await Promise.all([service.add(credential('bob', 'encryption')), cli.add(credential('frank-enc', 'encryption')), service.setSecret('s', 'v')]);
+    await Promise.all([service.add(credential('bob', 'encryption')), cli.add(credential('frank-enc', 'encryption')), service.setSecrets({ s: 'v' })]);
     await Promise.all([cli.remove((await cli.list()).find((c) => c.role === 'signing')!.id), service.add(credential('grace-enc', 'encryption'))]);
     const reopened = await openFileCredentialStore(path, 'pass phrase');
     assert.deepEqual((await reopened.list()).map((c) => c.subject.split(',')[1]).sort(), ['CN=bob', 'CN=frank-enc', 'CN=grace-enc']);
     assert.equal(await reopened.secret('s'), 'v');
     assert.deepEqual(readdirSync(join(path, '..')).filter((f) => f.endsWith('.lock')), [], 'no lock file is left behind');
   });
-  test('a named secret is kept encrypted in the vault, survives reopening, and can be forgotten', async () => {
+  test('named secrets are kept encrypted in the vault, together, survive reopening, and can be forgotten one by one', async () => {
     const path = vaultPath();
     const store = await openFileCredentialStore(path, 'p', { createIfMissing: true });
-    await store.setSecret('ldap-bind-password', 'Directory-Secret-42');
+    await store.setSecrets({ 'ldap-bind-dn': 'uid=alice,dc=example', 'ldap-bind-password': 'Directory-Secret-42' });
     assert.equal(readFileSync(path).includes(Buffer.from('Directory-Secret-42')), false);
     const reopened = await openFileCredentialStore(path, 'p');
     assert.equal(await reopened.secret('ldap-bind-password'), 'Directory-Secret-42');
-    await reopened.setSecret('ldap-bind-password', undefined);
-    assert.equal(await (await openFileCredentialStore(path, 'p')).secret('ldap-bind-password'), undefined);
+    assert.equal(await reopened.secret('ldap-bind-dn'), 'uid=alice,dc=example');
+    await reopened.setSecrets({ 'ldap-bind-password': undefined });
+    const again = await openFileCredentialStore(path, 'p');
+    assert.equal(await again.secret('ldap-bind-password'), undefined);
+    assert.equal(await again.secret('ldap-bind-dn'), 'uid=alice,dc=example', 'a secret not named is left as it was');
   });
 
   test('a new passphrase opens the vault with everything in it; the old one no longer does', async () => {

@@ -182,8 +182,11 @@ export interface FileCredentialStore extends CredentialStore {
   persist(): Promise<void>;
   /** A named secret kept in the vault (e.g. "ldap-bind-password"), or undefined. */
   secret(name: string): Promise<string | undefined>;
-  /** Stores (or, with undefined, forgets) a named secret; written atomically like every change. */
-  setSecret(name: string, value: string | undefined): Promise<void>;
+  /**
+   * Stores (or, with undefined, forgets) named secrets, all in one atomic write like every change: a
+   * login's DN and password are kept together or not at all.
+   */
+  setSecrets(values: Record<string, string | undefined>): Promise<void>;
   /** Re-encrypts the whole vault under a key derived from the new passphrase (fresh salt). */
   changePassphrase(newPassphrase: string): Promise<void>;
 }
@@ -357,11 +360,13 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
       await refresh();
       return contents.secrets?.[name];
     },
-    async setSecret(name, value) {
+    async setSecrets(values) {
       await change(async () => {
         const secrets = { ...contents.secrets };
-        if (value === undefined) delete secrets[name];
-        else secrets[name] = value;
+        for (const [name, value] of Object.entries(values)) {
+          if (value === undefined) delete secrets[name];
+          else secrets[name] = value;
+        }
         await commit({ ...contents, secrets });
       });
     },

@@ -99,9 +99,9 @@ export class ClientMailService implements WebMailService {
     return session.vault;
   }
 
-  /** The user's keys, from the certificate source the admin's policy names. */
-  private async store(session: Session): Promise<CredentialStore> {
-    const { source } = certificateSourceOf(await this.policy(session));
+  /** The user's keys, from the certificate source the admin's policy (read once per request) names. */
+  private async store(session: Session, policy: EffectivePolicy): Promise<CredentialStore> {
+    const { source } = certificateSourceOf(policy);
     if (source === 'email') return this.vault(session);
     if (session.opened?.source === source) return session.opened;
     if (source === 'derivedCredentials') throw new CachetError('ERR_PASSWORD_REQUIRED', 'your keys are on your token: unlock it with its PIN in Settings first');
@@ -117,10 +117,15 @@ export class ClientMailService implements WebMailService {
     return session.opened;
   }
 
-  private async recipientResolver(session: Session): Promise<RecipientResolver> {
-    return recipientResolver({ userDir: session.user.dir, orgHome: this.home, policy: await this.policy(session), validator: await this.validator(session), secrets: () => this.vault(session) });
+  private async recipientResolver(session: Session, policy: EffectivePolicy): Promise<RecipientResolver> {
+    return recipientResolver({ userDir: session.user.dir, orgHome: this.home, policy, validator: await this.validator(session), secrets: () => this.vault(session) });
   }
 
+  /**
+   * The policy as it stands now. Each request reads it once and hands it on, so that one request never
+   * acts on two versions of it (an admin's edit landing half-way) and the file is not parsed again for
+   * each step.
+   */
   private async policy(session: Pick<Session, 'user'>): Promise<EffectivePolicy> {
     return loadEffectivePolicy({ home: this.home, settingsHome: session.user.dir, policyFile: process.env.CACHET_POLICY });
   }
@@ -181,17 +186,18 @@ export class ClientMailService implements WebMailService {
     return out.reverse();
   }
 
-  private async read(session: Session, folder: string, id: string): Promise<ReadResult> {
-    return readMessage(folder, id, { user: session.user, store: () => this.store(session), validator: await this.validator(session) });
+  private async read(session: Session, policy: EffectivePolicy, folder: string, id: string): Promise<ReadResult> {
+    return readMessage(folder, id, { user: session.user, store: () => this.store(session, policy), validator: await this.validator(session) });
   }
 
   async readMessage(address: string, folder: string, id: string): Promise<MessageView> {
     const session = await this.session(address);
-    const result = await this.read(session, folder, id);
+    const policy = await this.policy(session);
+    const result = await this.read(session, policy, folder, id);
     const { report } = result;
     const envelope = report.layers.find((l): l is Extract<typeof l, { kind: 'encrypted' }> => l.kind === 'encrypted');
     // Mailed .pfx files are the "email" source; under a token or the shared vault they are not offered for import.
-    const importsFromMail = certificateSourceOf(await this.policy(session)).source === 'email';
+    const importsFromMail = certificateSourceOf(policy).source === 'email';
     const signedParts = report.status === 'partially-signed' ? report.signedParts : [];
     let text = result.text;
     const unsignedParts: MessageView['unsignedParts'] = [];
@@ -247,7 +253,8 @@ export class ClientMailService implements WebMailService {
   }
 
   async attachment(address: string, folder: string, id: string, index: number): Promise<OutgoingAttachment> {
-    const result = await this.read(await this.session(address), folder, id);
+    const session = await this.session(address);
+    const result = await this.read(session, await this.policy(session), folder, id);
     const attachment = result.attachments.find((a) => a.index === index);
     if (!attachment) throw new CachetError('ERR_MAIL_NOT_FOUND', 'there is no such attachment');
     return { filename: attachment.filename, contentType: attachment.contentType, data: attachment.content };
@@ -255,7 +262,7 @@ export class ClientMailService implements WebMailService {
 
   async lookupRecipients(address: string, addresses: string[]): Promise<RecipientStatus[]> {
     const session = await this.session(address);
-    const resolve = await this.recipientResolver(session);
+    const resolve = await this.recipientResolver(session, await this.policy(session));
     const out: RecipientStatus[] = [];
     for (const recipient of addresses) {
       try {
@@ -278,8 +285,9 @@ export class ClientMailService implements WebMailService {
 
   async send(address: string, draft: Draft): Promise<SendOutcome> {
     const session = await this.session(address);
+    const policy = await this.policy(session);
     let replyToEncrypted = false;
-    if (draft.inReplyTo) replyToEncrypted = (await this.readMessage(address, draft.inReplyTo.folder, draft.inReplyTo.id)).encrypted;
+    if (draft.inReplyTo) replyToEncrypted = (await this.read(session, policy, draft.inReplyTo.folder, draft.inReplyTo.id)).report.encrypted;
     try {
       const outcome = await sendMessage(
         {
@@ -296,10 +304,10 @@ export class ClientMailService implements WebMailService {
         },
         {
           user: session.user,
-          policy: await this.policy(session),
-          store: () => this.store(session),
-          source: certificateSourceOf(await this.policy(session)).source,
-          resolveRecipients: await this.recipientResolver(session),
+          policy,
+          store: () => this.store(session, policy),
+          source: certificateSourceOf(policy).source,
+          resolveRecipients: await this.recipientResolver(session, policy),
           transport: new LocalTransport(async (a) => (await findUser(this.home, a))?.maildir),
         },
       );
@@ -327,7 +335,7 @@ export class ClientMailService implements WebMailService {
     let sourceProblem: string | null = null;
     try {
       // A token not yet unlocked is not a problem to report: the settings ask for its PIN.
-      if (source !== 'derivedCredentials' || session.opened) credentials = await (await this.store(session)).list();
+      if (source !== 'derivedCredentials' || session.opened) credentials = await (await this.store(session, policy)).list();
     } catch (error) {
       // A stopped vault service or a locked token is shown in the settings, not as a broken page.
       if (!isCachetError(error)) throw error;
@@ -386,8 +394,9 @@ export class ClientMailService implements WebMailService {
 
   async importFromMail(address: string, source: { folder: string; id: string; index: number }, password: string, role?: 'signing' | 'encryption'): Promise<ImportOutcome> {
     const session = await this.session(address);
-    assertMailImportAllowed(certificateSourceOf(await this.policy(session)).source);
-    const [result] = await importFromMail(session.user, source.folder, source.id, await this.store(session), { password: async () => password, role: async () => role }, source.index);
+    const policy = await this.policy(session);
+    assertMailImportAllowed(certificateSourceOf(policy).source);
+    const [result] = await importFromMail(session.user, source.folder, source.id, await this.store(session, policy), { password: async () => password, role: async () => role }, source.index);
     if (!result) return { kind: 'failed', code: 'ERR_CERT_NOT_FOUND', message: 'there is no certificate in that attachment' };
     if (result.kind === 'imported') return { kind: 'imported', role: result.role, subject: result.subject, notice: result.notice };
     if (result.kind === 'choose-role') return { kind: 'choose-role', subject: result.subject, choices: result.choices };

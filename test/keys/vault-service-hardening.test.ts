@@ -110,6 +110,14 @@ describe('an unlocked service with a signing and an encryption credential of eac
     }
     assert.equal((await raw(socket, 'list', token, '{}')).status, 200);
   });
+
+  test('a caller without a valid token is refused before its body is read: no parse error, no size error, only "denied"', async () => {
+    for (const [operation, body] of [['list', 'not json'], ['sign', 'x'.repeat(9 * 1024 * 1024)], ['unlock', '{']] as const) {
+      const answer = await raw(socket, operation, 'cvt_unknown', body);
+      assert.deepEqual([answer.status, answer.code], [403, 'ERR_VAULT_ACCESS_DENIED'], operation);
+    }
+    assert.equal((await raw(socket, 'list', token, '{}')).status, 200, 'the service keeps answering');
+  });
 });
 
 describe('an endpoint file left by a killed service, naming a socket another user now controls', () => {

@@ -330,7 +330,8 @@ export async function startVaultService(options: VaultServiceOptions): Promise<R
     let status = 200;
     try {
       if (request.method !== 'POST') throw new CachetError('ERR_USAGE', 'the vault service answers POST requests only');
-      const body = await readBody(request);
+      // Who asks is settled from the header before the body is read: a caller without a token gets
+      // nothing parsed or buffered on its behalf.
       const token = bearer(request);
       if (ownerOperations.has(operation)) {
         const given = Buffer.from(token ?? '');
@@ -339,10 +340,12 @@ export async function startVaultService(options: VaultServiceOptions): Promise<R
           throw new CachetError('ERR_VAULT_ACCESS_DENIED', 'only the vault\'s owner may do this (the control token in the endpoint file is missing or wrong)');
         }
         app = 'owner';
-        answer = await ownerOperation(operation, body);
+        answer = await ownerOperation(operation, await readBody(request));
       } else {
         const identified = await identifyApp(home, token);
         app = identified.name;
+        const body = await readBody(request);
+        // The credential an enrolled app asked for is audited even when its scope refuses it.
         const id = (body as { id?: unknown }).id;
         if (typeof id === 'string') credential = id;
         const needed = Object.hasOwn(neededScope, operation) ? neededScope[operation] : undefined;
