@@ -10,6 +10,8 @@ export const OID = {
   id_encryptedData: '1.2.840.113549.1.7.6',
   id_ct_authEnvelopedData: '1.2.840.113549.1.9.16.1.23', // RFC 5083
   id_ct_authData: '1.2.840.113549.1.9.16.1.2',
+  id_ct_compressedData: '1.2.840.113549.1.9.16.1.9', // RFC 3274
+  id_alg_zlibCompress: '1.2.840.113549.1.9.16.3.8', // RFC 3274
   // RFC 5652 §11 attributes
   id_contentType: '1.2.840.113549.1.9.3',
   id_messageDigest: '1.2.840.113549.1.9.4',

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCachet } from '../helpers/cli.js';
 import { P12_PASSWORD, pkiFile } from '../helpers/pki.js';
+import { compressedEntity } from '../helpers/compressed-data.js';
 
 let work: string;
 let passwordFile: string;
@@ -83,4 +84,14 @@ test('open: not-signed plain mail exits 0; a message for someone else fails with
   assert.equal(forCarol.written, undefined, 'nothing may be written without a verdict');
   assert.match(forCarol.stdout + forCarol.stderr, /ERR_NOT_A_RECIPIENT|ERR_DECRYPT_FAILED/);
   assert.doesNotMatch(forCarol.stderr, /\n\s+at /, 'no stack trace');
+});
+
+test('open --json: compressed data signed around it (BouncyCastle, MimeKit) is valid; its layer is reported and unpacked', async () => {
+  const r = await open(message('Alice <alice@example.com>', sign('alice', compressedEntity(BODY, { indefinite: true }))));
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.report.status, 'valid');
+  assert.equal(r.report.encrypted, false);
+  assert.deepEqual(r.report.layers.map((l: { kind: string }) => l.kind), ['signed', 'compressed']);
+  assert.equal(r.report.layers[1].algorithm, 'zlib');
+  assert.equal(r.written, BODY);
 });

@@ -17,6 +17,7 @@ import { softwareKey } from '../../src/engine/software-key.js';
 import { collectBytes, toByteStream } from '../../src/engine/stream-types.js';
 import { isCachetError } from '../../src/engine/errors.js';
 import { certificateDer, pkiBytes, pkiFile, privateKey } from '../helpers/pki.js';
+import { compressedDataDer } from '../helpers/compressed-data.js';
 
 /** No single case may take longer than this: a parser that loops on bad lengths fails the property. */
 const CASE_TIME_LIMIT_MS = 10_000;
@@ -138,6 +139,33 @@ test('EnvelopedData, mutated: typed errors only, never a signed verdict', async 
   );
 });
 
+test('signed around compressed data, mutated (DER and BER): typed errors only; valid only with the original content', async () => {
+  for (const indefinite of [false, true]) {
+    const der = signDer(pkcs7Entity(compressedDataDer(BODY, { indefinite }), 'compressed-data'));
+    const pristine = await openBounded(message(der, 'signed-data'), false);
+    assert.deepEqual(pristine, { status: 'valid', content: BODY });
+    await fc.assert(
+      fc.asyncProperty(mutation, async (m) => {
+        const outcome = await openBounded(message(mutate(der, m), 'signed-data'), false);
+        if (outcome.status === 'valid') assert.equal(outcome.content, BODY, `valid with changed content after ${JSON.stringify(m)}`);
+      }),
+      { numRuns: 100, interruptAfterTimeLimit: 10_000 },
+    );
+  }
+});
+
+test('compressed data alone, mutated: typed errors only, never a signed verdict', async () => {
+  const der = compressedDataDer(BODY, { indefinite: true });
+  assert.equal((await openBounded(message(der, 'compressed-data'), false)).status, 'not-signed');
+  await fc.assert(
+    fc.asyncProperty(mutation, async (m) => {
+      const outcome = await openBounded(message(mutate(der, m), 'compressed-data'), false);
+      if (outcome.status !== undefined) assert.equal(outcome.status, 'not-signed');
+    }),
+    { numRuns: 150, interruptAfterTimeLimit: 10_000 },
+  );
+});
+
 test('triple wrap, outer signature mutated: typed errors only; valid only with the original content', async () => {
   const inner = pkcs7Entity(signDer(BODY), 'signed-data');
   const encrypted = pkcs7Entity(encryptDer(inner), 'enveloped-data');
@@ -158,7 +186,7 @@ test('random bytes declared as each pkcs7-mime type, base64 or binary: typed err
   await fc.assert(
     fc.asyncProperty(
       fc.uint8Array({ maxLength: 600 }),
-      fc.constantFrom('signed-data', 'enveloped-data', 'authEnveloped-data', 'certs-only', 'unknown'),
+      fc.constantFrom('signed-data', 'enveloped-data', 'authEnveloped-data', 'certs-only', 'compressed-data', 'unknown'),
       fc.boolean(),
       async (bytes, type, binary) => {
         const body = Buffer.from(bytes);

@@ -15,7 +15,7 @@ const help = `usage: cachet open [--key FILE.p12]... [--password-file F] [--trus
                    [--at TIME] [--json] [-i IN] [-o OUT]
 
 Opens a message as a mail client shows it: decrypts and verifies every S/MIME layer (triple wrap
-included), writes the innermost entity to OUT (default stdout; nothing on stdout with --json unless
+included; compressed data, RFC 3274, is unpacked but proves nothing), writes the innermost entity to OUT (default stdout; nothing on stdout with --json unless
 -o is given) and reports one status:
   valid             signed over the whole message, every signature good, trusted, and the signer is
                     the From address

@@ -29,6 +29,7 @@ import { readMultipart } from '../mime/multipart.js';
 import type { MimeEntity, MimeHeaderBlock } from '../mime/types.js';
 import { Spool } from '../spool.js';
 import { decryptEnvelopedEntity, type DecryptionReport } from './decrypt.js';
+import { decompressEntity } from './decompress.js';
 import { declaredSmimeType, decodedBody, isPkcs7Mime } from './pkcs7-entity.js';
 import type { SignedLayerReport, SignerReport } from './reports.js';
 import { readCertsOnly } from './certs-only.js';
@@ -50,6 +51,7 @@ export const MAX_SCANNED_BYTES = 8 * 1024 * 1024;
 const SIGNED_OID_DER = '06092a864886f70d010702';
 const ENVELOPED_OID_DER = '06092a864886f70d010703';
 const AUTH_ENVELOPED_OID_DER = '060b2a864886f70d0109100117';
+const COMPRESSED_OID_DER = '060b2a864886f70d0109100109';
 
 export interface OpenOptions {
   /** The keys that may decrypt; a function is called only when an encrypted layer is met, so reading
@@ -77,7 +79,9 @@ export interface SignerSummary {
 export type LayerReport =
   | (Omit<DecryptionReport, 'kind'> & { kind: 'encrypted' })
   | { kind: 'signed'; form: 'detached' | 'opaque'; valid: boolean; trusted: boolean | null; signers: SignerSummary[] }
-  | { kind: 'certs-only'; certificates: number };
+  | { kind: 'certs-only'; certificates: number }
+  /** RFC 3274 compressed data, unpacked: it proves nothing, and counts neither as signed nor as encrypted. */
+  | { kind: 'compressed'; algorithm: 'zlib'; compressedBytes: number; decompressedBytes: number };
 
 export interface SignedPartReport {
   /** Dotted position of the signed part in the MIME tree. */
@@ -133,12 +137,15 @@ export function summariseSigner(signer: SignerReport): SignerSummary {
 }
 
 /** Whether an entity is S/MIME we can unwrap at this position, and how. */
-function layerKind(entity: MimeEntity): 'encrypted' | 'signed' | 'certs-only' | undefined {
+type LayerKind = 'encrypted' | 'signed' | 'certs-only' | 'compressed';
+
+function layerKind(entity: MimeEntity): LayerKind | undefined {
   if (isPkcs7Mime(entity)) {
     const type = declaredSmimeType(entity);
     if (type === 'enveloped-data' || type === 'authenveloped-data') return 'encrypted';
     if (type === 'certs-only') return 'certs-only';
     if (type === 'signed-data') return 'signed';
+    if (type === 'compressed-data') return 'compressed';
     // smime-type missing but named smime.p7c: RFC 8551 §3.2.2 gives .p7c to certs-only messages.
     if (type === '' && /\.p7c"?$/i.test((entity.headers.contentType().params['name'] ?? '').trim())) return 'certs-only';
     // smime-type missing: Outlook and old clients; the CMS content type decides (sniffed on read).
@@ -151,7 +158,7 @@ function layerKind(entity: MimeEntity): 'encrypted' | 'signed' | 'certs-only' | 
  * smime-type missing (Outlook, old clients): the CMS content type decides. The body is spooled, its
  * first decoded bytes read for the ContentInfo's OID, and the entity handed back whole.
  */
-async function sniffPkcs7(entity: MimeEntity, spools: Spool[]): Promise<{ kind: 'encrypted' | 'signed' | undefined; entity: MimeEntity }> {
+async function sniffPkcs7(entity: MimeEntity, spools: Spool[]): Promise<{ kind: LayerKind | undefined; entity: MimeEntity }> {
   const spool = new Spool();
   spools.push(spool);
   for await (const chunk of entity.body) await spool.write(chunk);
@@ -162,7 +169,13 @@ async function sniffPkcs7(entity: MimeEntity, spools: Spool[]): Promise<{ kind: 
   }
   const hex = head.subarray(0, 64).toString('hex');
   const kind =
-    hex.includes(ENVELOPED_OID_DER) || hex.includes(AUTH_ENVELOPED_OID_DER) ? 'encrypted' : hex.includes(SIGNED_OID_DER) ? 'signed' : undefined;
+    hex.includes(ENVELOPED_OID_DER) || hex.includes(AUTH_ENVELOPED_OID_DER)
+      ? 'encrypted'
+      : hex.includes(SIGNED_OID_DER)
+        ? 'signed'
+        : hex.includes(COMPRESSED_OID_DER)
+          ? 'compressed'
+          : undefined;
   return { kind, entity: { ...entity, body: spool.read() } };
 }
 
@@ -234,7 +247,10 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
       }
       const spool = new Spool();
       spools.push(spool);
-      if (kind === 'encrypted') {
+      if (kind === 'compressed') {
+        const report = await decompressEntity(current, spool);
+        layers.push({ kind: 'compressed', algorithm: report.algorithm, compressedBytes: report.compressedBytes, decompressedBytes: report.decompressedBytes });
+      } else if (kind === 'encrypted') {
         const decryptors = typeof options.decryptors === 'function' ? await options.decryptors() : options.decryptors;
         const report = await decryptEnvelopedEntity(current, spool, { decryptors });
         layers.push({ ...report, kind: 'encrypted' });
@@ -270,6 +286,7 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
     }
 
     // Protected headers exist only under a layer at the root: the innermost entity's own header.
+    // (A compressed layer alone protects nothing: its inner header is no more authentic than the outer.)
     const unwrapped = layers.some((l) => l.kind === 'encrypted' || l.kind === 'signed');
     let innerHeaders: MimeHeaderBlock | undefined;
     if (unwrapped) {

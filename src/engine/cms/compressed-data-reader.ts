@@ -1,0 +1,167 @@
+/**
+ * Reads CompressedData (RFC 3274; S/MIME `smime-type=compressed-data`, RFC 8551 §3.6) from a stream
+ * and writes the decompressed content to a sink as it inflates. BouncyCastle and MimeKit send it
+ * (often signed or encrypted around it, BER with indefinite lengths); OpenSSL only when built with zlib.
+ * Written by hand because PKI.js has no CompressedData and no library reads it as a stream.
+ *
+ * Decompression is bounded: zlib can expand a byte ~1000-fold, so a small message could otherwise fill
+ * the disk through the spool it is unwrapped into.
+ */
+import { createInflate } from 'node:zlib';
+import { ByteSource } from '../asn1/byte-source.js';
+import {
+  captureElement,
+  ConstructedScope,
+  expectTag,
+  malformed,
+  readHeader,
+  readObjectIdentifier,
+  readSmallInteger,
+  streamOctetString,
+  TagClass,
+  UniversalTag,
+} from '../asn1/ber-reader.js';
+import { CachetError } from '../errors.js';
+import { OID, oidName } from '../oids.js';
+import type { ByteSink, ByteStream } from '../stream-types.js';
+import { derChildren, derNode, derOid } from './der-walk.js';
+import { asCmsError } from './signed-data-reader.js';
+
+export interface DecompressionLimits {
+  freeBytes: number;
+  maxRatio: number;
+  maxBytes: number;
+}
+
+export const DECOMPRESSION_LIMITS: Readonly<DecompressionLimits> = {
+  /** Output allowed whatever the ratio: small messages of repetitive text compress very well. */
+  freeBytes: 16 * 1024 * 1024,
+  /** Beyond that, the output may be at most this many times the compressed bytes read so far. */
+  maxRatio: 256,
+  /** And never more than this in all. */
+  maxBytes: 4 * 1024 * 1024 * 1024,
+};
+
+export interface DecompressionReport {
+  algorithm: 'zlib';
+  /** The eContentType of the compressed content (id-data for S/MIME). */
+  contentType: string;
+  compressedBytes: number;
+  decompressedBytes: number;
+}
+
+/** The compressionAlgorithm's OID, from its DER AlgorithmIdentifier. */
+function algorithmOid(der: Uint8Array): string {
+  const node = derNode(der);
+  const [oid] = derChildren(der, node);
+  if (!oid) throw malformed('the compression AlgorithmIdentifier is empty');
+  return derOid(der, oid);
+}
+
+/**
+ * Reads a ContentInfo holding CompressedData and writes the inflated content to `sink`.
+ * @throws ERR_CMS_UNSUPPORTED (another content type, or a compression other than zlib),
+ *   ERR_CMS_MALFORMED (broken framing or a damaged zlib stream), ERR_LIMIT_EXCEEDED (a decompression bomb)
+ */
+export async function decompressContentInfo(cms: ByteStream | ByteSource, sink: ByteSink, limits: Partial<DecompressionLimits> = {}): Promise<DecompressionReport> {
+  const source = cms instanceof ByteSource ? cms : new ByteSource(cms);
+  try {
+    return await decompress(source, sink, { ...DECOMPRESSION_LIMITS, ...limits });
+  } catch (error) {
+    throw asCmsError(error);
+  }
+}
+
+async function decompress(source: ByteSource, sink: ByteSink, limits: DecompressionLimits): Promise<DecompressionReport> {
+  if (await source.atEnd()) throw malformed('the CMS data is empty');
+  const contentInfo = await readHeader(source);
+  expectTag(contentInfo, TagClass.universal, UniversalTag.sequence, 'a ContentInfo SEQUENCE', true);
+  const ciScope = new ConstructedScope(source, contentInfo);
+  const typeOid = await readObjectIdentifier(source, await ciScope.requireChild('the content type'));
+  if (typeOid !== OID.id_ct_compressedData) {
+    throw new CachetError('ERR_CMS_UNSUPPORTED', `the CMS content is ${oidName(typeOid)}, not compressed data`, { details: { contentType: typeOid } });
+  }
+  const explicit = await ciScope.requireChild('the compressed data');
+  expectTag(explicit, TagClass.context, 0, 'the [0] content of a ContentInfo', true);
+  const explicitScope = new ConstructedScope(source, explicit);
+  const compressedData = await explicitScope.requireChild('the CompressedData');
+  expectTag(compressedData, TagClass.universal, UniversalTag.sequence, 'a CompressedData SEQUENCE', true);
+  const cdScope = new ConstructedScope(source, compressedData);
+  const version = await readSmallInteger(source, await cdScope.requireChild('the CompressedData version'));
+  if (version !== 0) throw new CachetError('ERR_CMS_UNSUPPORTED', `CompressedData version ${version} is not supported (RFC 3274 defines 0)`);
+  const algorithm = algorithmOid(await captureElement(source, await cdScope.requireChild('the compressionAlgorithm'), 0, 4096));
+  if (algorithm !== OID.id_alg_zlibCompress) {
+    throw new CachetError('ERR_CMS_UNSUPPORTED', `the content is compressed with ${oidName(algorithm)}; only zlib (RFC 3274) is supported`, { details: { algorithm } });
+  }
+  const encap = await cdScope.requireChild('the encapsulated content');
+  expectTag(encap, TagClass.universal, UniversalTag.sequence, 'an EncapsulatedContentInfo SEQUENCE', true);
+  const encapScope = new ConstructedScope(source, encap);
+  const contentType = await readObjectIdentifier(source, await encapScope.requireChild('the eContentType'));
+  const eContent = await encapScope.requireChild('the compressed eContent');
+  expectTag(eContent, TagClass.context, 0, 'the [0] eContent', true);
+  const eScope = new ConstructedScope(source, eContent);
+  const octets = await eScope.requireChild('the eContent OCTET STRING');
+  if (octets.tagClass !== TagClass.universal || octets.tagNumber !== UniversalTag.octetString) throw malformed('the eContent is not an OCTET STRING');
+
+  const counts = await inflateInto(streamOctetString(source, octets), sink, limits);
+  await eScope.close('the eContent');
+  await encapScope.close('the EncapsulatedContentInfo');
+  await cdScope.close('the CompressedData');
+  await explicitScope.close('the CompressedData');
+  await ciScope.close('the ContentInfo');
+  return { algorithm: 'zlib', contentType, ...counts };
+}
+
+/** Inflates the zlib stream into the sink, chunk by chunk, within the limits. */
+async function inflateInto(compressed: AsyncIterable<Uint8Array>, sink: ByteSink, limits: DecompressionLimits): Promise<{ compressedBytes: number; decompressedBytes: number }> {
+  const inflate = createInflate();
+  let compressedBytes = 0;
+  let decompressedBytes = 0;
+  let failure: unknown;
+  // The compressed side is fed as the inflater asks for it (its write callback), so neither side is held whole.
+  const feeding = (async () => {
+    try {
+      for await (const chunk of compressed) {
+        compressedBytes += chunk.length;
+        if (!inflate.write(chunk)) await drainedOrClosed(inflate);
+        if (inflate.destroyed) return;
+      }
+      inflate.end();
+    } catch (error) {
+      failure ??= error;
+      inflate.destroy();
+    }
+  })();
+  try {
+    for await (const chunk of inflate as AsyncIterable<Buffer>) {
+      decompressedBytes += chunk.length;
+      const allowed = Math.min(limits.maxBytes, limits.freeBytes + limits.maxRatio * compressedBytes);
+      if (decompressedBytes > allowed) {
+        throw new CachetError('ERR_LIMIT_EXCEEDED', `the compressed content expands beyond ${limits.maxRatio} times its size (a decompression bomb); it was not unpacked`);
+      }
+      await sink.write(chunk);
+    }
+  } catch (error) {
+    inflate.destroy();
+    await feeding;
+    if (failure !== undefined) throw failure;
+    if (error instanceof CachetError) throw error;
+    throw new CachetError('ERR_CMS_MALFORMED', `the compressed content is damaged (${(error as NodeJS.ErrnoException).code ?? 'zlib error'})`, { cause: error });
+  }
+  await feeding;
+  if (failure !== undefined) throw failure;
+  return { compressedBytes, decompressedBytes };
+}
+
+/** Resolves when the inflater wants more input, or will never want any (destroyed by the reading side). */
+function drainedOrClosed(inflate: ReturnType<typeof createInflate>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      inflate.off('drain', done);
+      inflate.off('close', done);
+      resolve();
+    };
+    inflate.on('drain', done);
+    inflate.on('close', done);
+  });
+}
