@@ -96,6 +96,13 @@ test('without smime-type (Outlook style), the CMS content type tells compressed 
   assert.equal(content, INNER);
 });
 
+test('relabelled by a gateway as application/octet-stream named smime.p7z: still unpacked', async () => {
+  const entity = compressedEntity(INNER).toString('latin1').replace('application/pkcs7-mime; smime-type=compressed-data; name="smime.p7z"', 'application/octet-stream; name="smime.p7z"');
+  const { report, content } = await open(withHeaders(Buffer.from(entity, 'latin1')));
+  assert.deepEqual(report.layers.map((l) => l.kind), ['compressed']);
+  assert.equal(content, INNER);
+});
+
 test('a compressed part inside unsigned content is not unpacked into the view: it is an unsigned part', async () => {
   const signedPart = signedBy('alice', Buffer.from(INNER));
   const message = Buffer.concat([

@@ -1,6 +1,6 @@
 /**
  * Recognising application/pkcs7-mime entities as real clients send them: the x-pkcs7 legacy types,
- * application/octet-stream named smime.p7m (RFC 8551 §3.2.2), smime-type missing (sniffed from the
+ * application/octet-stream named smime.p7m or .p7z (RFC 8551 §3.2.2), smime-type missing (sniffed from the
  * CMS content type), base64 or binary transfer encoding.
  */
 import { CachetError } from '../errors.js';
@@ -15,7 +15,8 @@ export function isPkcs7Mime(entity: Pick<MimeEntity, 'headers'>): boolean {
   if (PKCS7_MIME_TYPES.has(type.mediaType)) return true;
   if (type.mediaType === 'application/octet-stream') {
     const name = type.params['name'] ?? /filename="?([^";]+)/i.exec(entity.headers.get('content-disposition') ?? '')?.[1] ?? '';
-    return /\.p7m$/i.test(name.trim());
+    // .p7z: compressed data (RFC 8551 §3.2.2) as gateways relabel it.
+    return /\.p7[mz]$/i.test(name.trim());
   }
   return false;
 }

@@ -41,8 +41,6 @@ export function signedForm(entity: Pick<MimeEntity, 'headers'>): 'detached' | 'o
   return null;
 }
 
-
-
 /** The digests to compute while the detached content streams, before the signature is read. */
 function digestsForMicalg(micalg: string | undefined): ReadableDigestAlgorithm[] {
   const named = (micalg ?? '').split(',').map(digestFromMicalg);
