@@ -6,9 +6,10 @@
  */
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CachetError } from '../engine/errors.js';
+import { writeFileAtomically } from '../keys/atomic-file.js';
 import { Maildir, FOLDERS } from '../mail/maildir.js';
 import type { Mailbox } from '../mail/mailbox.js';
 import { normaliseAddress, parseAddressList } from '../engine/smime/open.js';
@@ -63,7 +64,7 @@ export async function addUser(home: string, address: string, name?: string): Pro
   const normalised = checkAddress(address);
   const user = userOf(home, normalised, name ?? normalised);
   await mkdir(user.dir, { recursive: true, mode: 0o700 });
-  await writeFile(join(user.dir, 'profile.json'), `${JSON.stringify({ address: normalised, name: user.name }, null, 2)}\n`, { mode: 0o600 });
+  await writeFileAtomically(join(user.dir, 'profile.json'), `${JSON.stringify({ address: normalised, name: user.name }, null, 2)}\n`, 'the user profile');
   for (const folder of FOLDERS) await user.maildir.ensure(folder);
   return user;
 }
@@ -98,7 +99,8 @@ export async function setLoginPassword(user: LocalUser, password: string): Promi
   if (password.length < 8) throw new CachetError('ERR_USAGE', 'a password needs at least 8 characters');
   const salt = randomBytes(16);
   const hash = await scrypt(password, salt, 32, LOGIN_KDF);
-  await writeFile(join(user.dir, 'login.json'), `${JSON.stringify({ salt: salt.toString('base64'), hash: hash.toString('base64'), N: LOGIN_KDF.N })}\n`, { mode: 0o600 });
+  // Whole or not at all: a half-written login file would lock the user out.
+  await writeFileAtomically(join(user.dir, 'login.json'), `${JSON.stringify({ salt: salt.toString('base64'), hash: hash.toString('base64'), N: LOGIN_KDF.N })}\n`, 'the login file');
 }
 
 export async function checkLoginPassword(user: LocalUser, password: string): Promise<boolean> {

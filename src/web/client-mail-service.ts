@@ -47,11 +47,21 @@ import type {
   WebMailService,
 } from './mail-service.js';
 
+/**
+ * Where the web client keeps a user's secrets (the directory bind DN and password) under the shared
+ * vault source. There the user's credentials.vault belongs to the vault service and is locked with the
+ * vault owner's passphrase, which the web sign-in password need not be; this file is opened with the
+ * sign-in password instead. Under the other sources the user's own vault keeps them.
+ */
+const WEB_SECRETS_FILE_NAME = 'web-secrets.vault';
+
 interface Session {
   user: LocalUser;
   password: string;
   /** The user's vault file, opened with their password: their keys (email source) and kept secrets. */
   vault?: FileCredentialStore;
+  /** Under the shared vault: the web client's own secrets file (see WEB_SECRETS_FILE_NAME). */
+  webSecrets?: FileCredentialStore;
   /** The token (unlocked with its PIN) or the shared vault service, when the policy names one. */
   opened?: CredentialSource;
   /** When the user last did anything: after `idleMinutes` (the policy's vaultIdleMinutes at sign-in), their keys are let go of. */
@@ -118,7 +128,14 @@ export class ClientMailService implements WebMailService {
   }
 
   private async recipientResolver(session: Session, policy: EffectivePolicy): Promise<RecipientResolver> {
-    return recipientResolver({ userDir: session.user.dir, orgHome: this.home, policy, validator: await this.validator(session), secrets: () => this.vault(session) });
+    return recipientResolver({ userDir: session.user.dir, orgHome: this.home, policy, validator: await this.validator(session), secrets: () => this.secrets(session, policy) });
+  }
+
+  /** The vault that keeps the user's secrets for the web client (see WEB_SECRETS_FILE_NAME). */
+  private async secrets(session: Session, policy: EffectivePolicy): Promise<FileCredentialStore> {
+    if (certificateSourceOf(policy).source !== 'sharedVault') return this.vault(session);
+    session.webSecrets ??= await openFileCredentialStore(join(session.user.dir, WEB_SECRETS_FILE_NAME), session.password, { createIfMissing: true });
+    return session.webSecrets;
   }
 
   /**
@@ -346,7 +363,7 @@ export class ClientMailService implements WebMailService {
       firstLaunch,
       settings: this.settingViews(policy).filter((s) => POLICY_KEYS[s.key as keyof typeof POLICY_KEYS].kind === 'setting'),
       credentials: credentials.map((c) => ({ id: c.id, role: c.role, active: c.active, subject: c.subject, email: c.email, notAfter: c.notAfter, certificate: describeCertificate(c.certificate, c.chain) })),
-      directory: (await directoryLoginState(policy, this.home, () => this.vault(session))) ?? null,
+      directory: (await directoryLoginState(policy, this.home, () => this.secrets(session, policy))) ?? null,
       source,
       tokenUnlocked: session.opened?.source === 'derivedCredentials',
       sourceProblem,
@@ -372,14 +389,15 @@ export class ClientMailService implements WebMailService {
   async directoryLogin(address: string, login: { bindDn?: string; password: string }): Promise<DirectoryLoginView> {
     const session = await this.session(address);
     const policy = await this.policy(session);
-    await directoryLogin(policy, this.home, () => this.vault(session), { ...(login.bindDn !== undefined ? { bindDn: login.bindDn } : {}), password: async () => login.password });
-    return (await directoryLoginState(policy, this.home, () => this.vault(session)))!;
+    await directoryLogin(policy, this.home, () => this.secrets(session, policy), { ...(login.bindDn !== undefined ? { bindDn: login.bindDn } : {}), password: async () => login.password });
+    return (await directoryLoginState(policy, this.home, () => this.secrets(session, policy)))!;
   }
 
   async directoryLogout(address: string): Promise<DirectoryLoginView | null> {
     const session = await this.session(address);
-    await directoryLogout(await this.vault(session));
-    return (await directoryLoginState(await this.policy(session), this.home, () => this.vault(session))) ?? null;
+    const policy = await this.policy(session);
+    await directoryLogout(await this.secrets(session, policy));
+    return (await directoryLoginState(policy, this.home, () => this.secrets(session, policy))) ?? null;
   }
 
   async updateSetting(address: string, key: string, value: unknown): Promise<SettingView> {
