@@ -81,6 +81,17 @@ test('mismatch: valid and trusted, but the From address is someone else', async 
   assert.equal((await open(withHeaders('alice@example.com, carol@example.com', sign('alice', BODY)))).report.status, 'mismatch');
 });
 
+test('From in every RFC 5322 form a client writes, comments included: valid only for the signer', async () => {
+  const signed = sign('alice', BODY);
+  for (const from of ['alice@example.com (Alice Example)', 'Alice (work) <alice@example.com> (sent from my phone)', '"Example, Alice" <ALICE@example.com>', '(Smith, Mallory) alice@example.com']) {
+    assert.equal((await open(withHeaders(from, signed))).report.status, 'valid', from);
+  }
+  // A comment or a quoted name is never taken for the address.
+  for (const from of ['carol@example.com (alice@example.com)', '"alice@example.com" <carol@example.com>', '(alice@example.com, ) carol@example.com', 'alice@example.com (unclosed comment, carol@example.com']) {
+    assert.notEqual((await open(withHeaders(from, signed))).report.status, 'valid', from);
+  }
+});
+
 test('partially-signed: a signed part inside unsigned content with a footer added', async () => {
   const signedPart = sign('alice', BODY).toString('latin1');
   const mixed = [

@@ -15,14 +15,37 @@ import type { SignedLayerReport } from './reports.js';
 
 export type MessageStatus = 'valid' | 'invalid' | 'untrusted' | 'mismatch' | 'partially-signed' | 'not-signed';
 
-/** The addresses of a From-like header value ("Name <a@b>, c@d"); undefined entries when malformed. */
+/**
+ * The addresses of a From-like header value ("Name <a@b>, c@d (Comment)"); undefined entries when
+ * malformed. RFC 5322 comments (nested, anywhere white space may be) are dropped first, so the older
+ * "alice@example.com (Alice)" form is read as alice; a comma or angle bracket inside a quoted
+ * display name or a comment separates nothing.
+ */
 export function parseAddressList(value: string | undefined): Array<string | undefined> {
   if (value === undefined) return [];
   const items: string[] = [];
   let current = '';
   let quoted = false;
+  let commentDepth = 0;
   let angle = 0;
-  for (const ch of value) {
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i]!;
+    if (ch === '\\' && (quoted || commentDepth > 0)) {
+      // A quoted-pair: the next character is literal (kept in a display name, dropped in a comment).
+      if (commentDepth === 0) current += ch + (value[i + 1] ?? '');
+      i++;
+      continue;
+    }
+    if (commentDepth > 0) {
+      if (ch === '(') commentDepth++;
+      else if (ch === ')') commentDepth--;
+      if (commentDepth === 0) current += ' ';
+      continue;
+    }
+    if (!quoted && ch === '(') {
+      commentDepth = 1;
+      continue;
+    }
     if (ch === '"') quoted = !quoted;
     if (!quoted && ch === '<') angle++;
     if (!quoted && ch === '>') angle = Math.max(0, angle - 1);
@@ -32,13 +55,16 @@ export function parseAddressList(value: string | undefined): Array<string | unde
     } else current += ch;
   }
   items.push(current);
-  return items
+  const addresses = items
     .map((item) => item.trim())
     .filter((item) => item.length > 0)
     .map((item) => {
       const address = (/<([^<>]*)>\s*$/.exec(item)?.[1] ?? item).trim();
       return /^[^\s@<>()",;:]+@[^\s@<>()",;:]+$/.test(address) ? normaliseAddress(address) : undefined;
     });
+  // An unclosed comment or quoted string leaves the end of the field unreadable: malformed, whatever came before.
+  if (commentDepth > 0 || quoted) addresses.push(undefined);
+  return addresses;
 }
 
 /** Lower-cased, with the domain in its ASCII (A-label) form (RFC 8398 comparison). */
