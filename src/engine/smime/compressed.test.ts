@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
 import { openMessage, type OpenReport } from './open.js';
 import { decompressContentInfo } from '../cms/compressed-data-reader.js';
 import { createCertificateValidator } from '../pki/create-validator.js';
@@ -60,6 +61,14 @@ test('compressed alone (DER and BER streamed in segments): unpacked, and not sig
     assert.deepEqual(report.layers.map((l) => l.kind), ['compressed']);
     assert.equal(report.layers[0]?.kind === 'compressed' && report.layers[0].decompressedBytes, INNER.length);
   }
+});
+
+test('a few MiB in BouncyCastle\'s 1,000-byte segments come out byte for byte', async () => {
+  const content = Buffer.from(`Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n${randomBytes(3 * 1024 * 1024).toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n`);
+  const written: Buffer[] = [];
+  const report = await decompressContentInfo(toByteStream(compressedDataDer(content, { indefinite: true })), { write: (c) => void written.push(Buffer.from(c)) });
+  assert.ok(Buffer.concat(written).equals(content));
+  assert.equal(report.decompressedBytes, content.length);
 });
 
 test('compress, then sign (opaque and detached): valid, the signature covers the compressed layer', async () => {
