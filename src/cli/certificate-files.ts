@@ -59,8 +59,13 @@ function isCertificate(der: Uint8Array): boolean {
   }
 }
 
-/** Every certificate (and, for PKCS#12, every credential) in a file, whatever its format. */
-export async function readCertificateFile(path: string, passwordFile: string | undefined, context: CliContext): Promise<CertificateFile> {
+/**
+ * Every certificate (and, for PKCS#12, every credential) in a file, whatever its format.
+ * @param publicOnly refuse PKCS#12 (which would ask for a password) and read certificates only
+ */
+export async function readCertificateFile(path: string, passwordFile: string | undefined, context: CliContext, publicOnly = false): Promise<CertificateFile> {
+  const notPublic = () => new CachetError('ERR_USAGE', `${path} is a PKCS#12 file or no certificate file at all; give certificates (PEM, DER or PKCS#7)`, { details: { file: path } });
+  if (publicOnly && PKCS12_EXTENSIONS.has(extname(path).toLowerCase())) throw notPublic();
   const bytes = await readFileBytes(path);
   if (bytes.length > MAX_CERTIFICATE_FILE) throw new CachetError('ERR_LIMIT_EXCEEDED', `${path} is too large to be a certificate file`);
   if (PKCS12_EXTENSIONS.has(extname(path).toLowerCase())) return readPkcs12File(path, bytes, passwordFile, context);
@@ -78,7 +83,15 @@ export async function readCertificateFile(path: string, passwordFile: string | u
   } catch {
     // neither a certificate nor PKCS#7: PKCS#12 is the last DER format people hand around
   }
+  if (publicOnly) throw notPublic();
   return readPkcs12File(path, bytes, passwordFile, context);
+}
+
+/** The certificates of `--certfile` files (PEM bundles, DER, PKCS#7), as openssl's -certfile. */
+export async function readCertfiles(paths: readonly string[], context: CliContext): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for (const path of paths) out.push(...(await readCertificateFile(path, undefined, context, true)).certificates);
+  return out;
 }
 
 async function certsOnly(path: string, bytes: Buffer): Promise<Uint8Array[]> {

@@ -75,6 +75,9 @@ export async function readMessage(folder: FolderName, id: string, context: ReadC
     decryptors: async () => decryptorsOf(typeof context.store === 'function' ? await context.store() : context.store),
     ...(context.validator ? { validator: context.validator } : {}),
     ...(context.at ? { at: context.at } : {}),
+    // A correspondent's earlier certificates verify their mail that does not carry one (Outlook with
+    // "send my certificate" off); they only supply a public key: trust is still checked.
+    certificates: (await AddressBook.open(context.user.dir)).allCertificates(),
   });
   try {
     const content = await collectBytes(opened.content);

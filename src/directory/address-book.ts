@@ -81,6 +81,12 @@ export class AddressBook {
     return (this.correspondent(address)?.certificates ?? []).map((c) => Buffer.from(c.der, 'base64'));
   }
 
+  /** DER of every certificate in the book, once each (a certificate may be filed under several addresses). */
+  allCertificates(): Uint8Array[] {
+    const unique = new Set(Object.values(this.data.correspondents).flatMap((c) => c.certificates.map((certificate) => certificate.der)));
+    return [...unique].map((der) => Buffer.from(der, 'base64'));
+  }
+
   keyChange(address: string, der: Uint8Array): KeyChange | undefined {
     return detectKeyChange(normalise(address), der, this.correspondent(address)?.certificates ?? []);
   }

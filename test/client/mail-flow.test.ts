@@ -5,6 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,6 +108,23 @@ test('a signed message introduces frank; grace then sends him a signed and encry
   const own = await runCachet(['read', sentId, '--as', GRACE, '--folder', 'Sent', '--json'], { env });
   assert.equal((JSON.parse(own.stdout) as { encrypted: boolean }).encrypted, true);
   assert.equal(own.status, 0, own.stderr);
+});
+
+test('mail without the signer\'s certificate (Outlook with "send my certificate" off) verifies with the one the address book holds', async () => {
+  // After the introduction above, grace's address book holds frank's signing certificate.
+  const entity = 'Content-Type: text/plain; charset=us-ascii\r\n\r\nNo certificate attached this time.\r\n';
+  const signedWithout = (who: string) =>
+    execFileSync('openssl', ['cms', '-sign', '-nocerts', '-signer', pkiFile(`${who}.pem`), '-inkey', pkiFile(`${who}.key`), '-md', 'sha256'], { input: entity });
+  const grace = new Maildir(join(home, 'users', GRACE, 'mail'));
+  const fromFrank = await grace.deliver('INBOX', Buffer.concat([Buffer.from(`From: ${FRANK}\r\nTo: ${GRACE}\r\nSubject: No cert\r\n`), signedWithout('frank-sign')]));
+  const read = await runCachet(['read', fromFrank, '--as', GRACE, '--json'], { env });
+  assert.equal(read.status, 0, read.stderr);
+  assert.equal((JSON.parse(read.stdout) as { status: string }).status, 'valid');
+  // Someone the book does not know: the certificate is missing, and the message is not shown as signed.
+  const fromDan = await grace.deliver('INBOX', Buffer.concat([Buffer.from(`From: dan@example.com\r\nTo: ${GRACE}\r\nSubject: No cert\r\n`), signedWithout('dan')]));
+  const unknown = JSON.parse((await runCachet(['read', fromDan, '--as', GRACE, '--json'], { env })).stdout) as { status: string; signers: Array<{ error: { code: string } | null }> };
+  assert.equal(unknown.status, 'invalid');
+  assert.equal(unknown.signers[0]?.error?.code, 'ERR_SIGNER_CERT_MISSING');
 });
 
 test("the signing certificate chosen in the settings is the one used; an unknown one is a clear error", async () => {

@@ -95,3 +95,25 @@ test('open --json: compressed data signed around it (BouncyCastle, MimeKit) is v
   assert.equal(r.report.layers[1].algorithm, 'zlib');
   assert.equal(r.written, BODY);
 });
+
+test('--certfile (verify and open): a signature without its certificates verifies with them, as openssl -certfile', async () => {
+  // dan is issued by the intermediate: -nocerts leaves out both his certificate and the intermediate.
+  const signed = message('dan@example.com', openssl(['-sign', '-nocerts', '-signer', pkiFile('dan.pem'), '-inkey', pkiFile('dan.key'), '-md', 'sha256'], BODY));
+  const bundle = file(Buffer.concat([readFileSync(pkiFile('dan.pem')), readFileSync(pkiFile('inter.pem'))]));
+  const without = await open(signed);
+  assert.equal(without.status, 1);
+  assert.equal(without.report.signers[0].error.code, 'ERR_SIGNER_CERT_MISSING');
+  const withBundle = await open(signed, ['--certfile', bundle]);
+  assert.equal(withBundle.status, 0, withBundle.stderr);
+  assert.equal(withBundle.report.status, 'valid');
+  const verified = await runCachet(['verify', '--trust', pkiFile('ca.pem'), '--certfile', bundle, '--json', '-i', file(signed)], { env });
+  assert.equal(verified.status, 0, verified.stderr);
+  assert.deepEqual(JSON.parse(verified.stdout).signers.map((s: { email: string[]; trusted: boolean }) => [s.email[0], s.trusted]), [['dan@example.com', true]]);
+  // Only the leaf: the signature verifies but the chain lacks the intermediate.
+  const leafOnly = await runCachet(['verify', '--trust', pkiFile('ca.pem'), '--certfile', pkiFile('dan.pem'), '--json', '-i', file(signed)], { env });
+  assert.equal(leafOnly.status, 5, leafOnly.stderr);
+  // A PKCS#12 file is not a certificate file: refused, no password asked.
+  const p12 = await runCachet(['verify', '--certfile', pkiFile('dan.p12'), '-i', file(signed)], { env });
+  assert.equal(p12.status, 2);
+  assert.match(p12.stderr, /PKCS#12/);
+});

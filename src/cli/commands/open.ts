@@ -10,8 +10,9 @@ import { loadDecryptors } from '../credentials.js';
 import { OWN_KEY_OPTIONS } from '../own-key-options.js';
 import { openInput, writeOutput } from '../io.js';
 import { buildValidator, parseAt } from '../trust.js';
+import { readCertfiles } from '../certificate-files.js';
 
-const help = `usage: cachet open [--key FILE.p12]... [--password-file F] [--trust CA.pem]... [--crl FILE]...
+const help = `usage: cachet open [--key FILE.p12]... [--password-file F] [--trust CA.pem]... [--crl FILE]... [--certfile FILE]...
                    [--at TIME] [--json] [-i IN] [-o OUT]
 
 Opens a message as a mail client shows it: decrypts and verifies every S/MIME layer (triple wrap
@@ -33,6 +34,8 @@ Options:
   --password-file F   file holding the PKCS#12 password (else $CACHET_PASSWORD, else a prompt)
   --trust FILE        a trusted root (PEM or DER); repeatable; the trust store is used as well
   --crl FILE          a CRL to check revocation against; repeatable
+  --certfile FILE     certificates (PEM, DER or PKCS#7; repeatable) to find a signer's certificate and
+                      its chain in, when the message does not carry them (as openssl -certfile)
   --at TIME           validate certificates at this ISO 8601 time (as openssl -attime)
   --json              print one JSON object: {"status", "encrypted", "from", "signers", "layers",
                       "valid", "trusted", "headers", "signedParts", "unsignedParts", "warnings"};
@@ -55,6 +58,7 @@ const options = {
   'password-file': { type: 'string' },
   trust: { type: 'string', multiple: true },
   crl: { type: 'string', multiple: true },
+  certfile: { type: 'string', multiple: true },
   at: { type: 'string' },
   json: { type: 'boolean' },
   in: { type: 'string', short: 'i' },
@@ -103,9 +107,10 @@ const command: CliCommand = {
           return ownDecryptors(keys.store);
         };
     const validator = await buildValidator({ trust: values.trust, crl: values.crl }, context);
+    const certificates = values.certfile ? await readCertfiles(values.certfile, context) : undefined;
     let result: Awaited<ReturnType<typeof openMessage>>;
     try {
-      result = await openMessage(openInput(values.in, context), { decryptors, ...(validator ? { validator } : {}), ...(at ? { at } : {}) });
+      result = await openMessage(openInput(values.in, context), { decryptors, ...(validator ? { validator } : {}), ...(at ? { at } : {}), ...(certificates ? { certificates } : {}) });
     } finally {
       await own?.close();
     }

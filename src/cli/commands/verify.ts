@@ -1,5 +1,5 @@
 /**
- * cachet verify [--trust CA.pem]... [--json] [-i IN] [--content FILE] [--at TIME] [-o OUT]
+ * cachet verify [--trust CA.pem]... [--certfile FILE]... [--json] [-i IN] [--content FILE] [--at TIME] [-o OUT]
  * Verifies every signature of a signed message or bare CMS signature.
  */
 import { createReadStream } from 'node:fs';
@@ -12,8 +12,9 @@ import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { openInput, openOutput, type PendingOutput } from '../io.js';
 import { buildValidator } from '../trust.js';
+import { readCertfiles } from '../certificate-files.js';
 
-const help = `usage: cachet verify [--trust CA.pem]... [--json] [-i IN] [--content FILE] [--at TIME] [-o OUT]
+const help = `usage: cachet verify [--trust CA.pem]... [--certfile FILE]... [--json] [-i IN] [--content FILE] [--at TIME] [-o OUT]
 
 Verifies every signature of a signed message (multipart/signed or application/pkcs7-mime), or of a
 bare CMS signature (DER or PEM; with --content FILE for a detached one).
@@ -22,6 +23,8 @@ Options:
   --trust FILE     a trusted root certificate (PEM or DER; repeatable), in addition to the trust
                    store ($CACHET_HOME/trust/, see "cachet trust"). With any anchor, every signer
                    must also chain to one of them.
+  --certfile FILE  certificates (PEM, DER or PKCS#7; repeatable) to find a signer's certificate and
+                   its chain in, when the message does not carry them (as openssl -certfile)
   --json           print one JSON object: {"valid", "trusted", "signers": [...]}
   -i, --in FILE    input (default stdin)
   --content FILE   the signed content of a bare detached signature
@@ -33,6 +36,7 @@ Exit statuses: 0 every signature valid (and trusted, given anchors) · 1 a signa
 
 const options = {
   trust: { type: 'string', multiple: true },
+  certfile: { type: 'string', multiple: true },
   json: { type: 'boolean' },
   in: { type: 'string', short: 'i' },
   content: { type: 'string' },
@@ -98,7 +102,8 @@ const command: CliCommand = {
     }
     // The user's trust store counts as well as --trust (cli/trust.ts), as for `cachet open`.
     const validator: CertificateValidator | undefined = await buildValidator({ trust: values.trust }, context);
-    const verifyOptions = { ...(validator ? { validator } : {}), ...(at ? { at } : {}) };
+    const certificates = values.certfile ? await readCertfiles(values.certfile, context) : undefined;
+    const verifyOptions = { ...(validator ? { validator } : {}), ...(at ? { at } : {}), ...(certificates ? { certificates } : {}) };
 
     let output: PendingOutput | undefined;
     const sink: ByteSink = values.out

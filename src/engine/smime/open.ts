@@ -33,7 +33,7 @@ import { decompressEntity } from './decompress.js';
 import { declaredSmimeType, decodedBody, isPkcs7Mime } from './pkcs7-entity.js';
 import type { SignedLayerReport, SignerReport } from './reports.js';
 import { readCertsOnly } from './certs-only.js';
-import { signedForm, verifySignedEntity } from './verify.js';
+import { signedForm, verifySignedEntity, type VerifyOptions } from './verify.js';
 import { effectiveHeaders, MAX_EMBEDDED_HEADER_BYTES, protectedHeaderBlock, type EffectiveHeaders } from './protected-headers.js';
 import { computeStatus, normaliseAddress, parseAddressList, type MessageStatus } from './status.js';
 
@@ -62,6 +62,17 @@ export interface OpenOptions {
   at?: Date;
   /** Content up to this size is scanned in memory, larger content as it streams (default MAX_SCANNED_BYTES). */
   inMemoryScanLimit?: number;
+  /**
+   * Certificates the reader already has (address book, `--certfile`), where a signer's certificate is
+   * looked for when the message does not carry it (Outlook with "send my certificate" off, `-nocerts`).
+   * They only help to find a public key: trust is still the validator's, the address the certificate's.
+   */
+  certificates?: Uint8Array[];
+}
+
+/** What each signed layer or part is verified with. */
+function verifyOptionsOf(options: OpenOptions, at: Date): VerifyOptions {
+  return { ...(options.validator ? { validator: options.validator } : {}), ...(options.certificates ? { certificates: options.certificates } : {}), at };
 }
 
 export interface SignerSummary {
@@ -256,7 +267,7 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
         layers.push({ ...report, kind: 'encrypted' });
         encrypted = true;
       } else {
-        const report = await verifySignedEntity(current, spool, { ...(options.validator ? { validator: options.validator } : {}), at });
+        const report = await verifySignedEntity(current, spool, verifyOptionsOf(options, at));
         signedLayers.push(report);
         certificates.push(...report.certificates);
         layers.push({ kind: 'signed', form: report.form, valid: report.valid, trusted: report.trusted, signers: report.signers.map(summariseSigner) });
@@ -348,7 +359,7 @@ async function scanParts(
     const kind = layerKind(entity);
     if (kind === 'signed') {
       try {
-        const report = await verifySignedEntity(entity, { write: () => {} }, { ...(options.validator ? { validator: options.validator } : {}), at });
+        const report = await verifySignedEntity(entity, { write: () => {} }, verifyOptionsOf(options, at));
         certificates.push(...report.certificates);
         signedParts.push({ path: child.path, valid: report.valid, trusted: report.trusted, signers: report.signers.map(summariseSigner) });
       } catch (error) {
@@ -390,7 +401,7 @@ async function scanPartsStreaming(entity: MimeEntity, path: string, depth: numbe
       if (kind === 'signed') {
         try {
           const { options, at } = context;
-          const report = await verifySignedEntity(part, { write: () => {} }, { ...(options.validator ? { validator: options.validator } : {}), at });
+          const report = await verifySignedEntity(part, { write: () => {} }, verifyOptionsOf(options, at));
           context.certificates.push(...report.certificates);
           context.signedParts.push({ path: partPath, valid: report.valid, trusted: report.trusted, signers: report.signers.map(summariseSigner) });
         } catch (error) {
