@@ -36,8 +36,8 @@ const options = {
   out: { type: 'string', short: 'o' },
 } as const;
 
-/** Reads a certificate file: PEM (the first CERTIFICATE block) or DER. */
-export async function readCertificateFile(path: string): Promise<Buffer> {
+/** Reads a recipient's certificate for --to: PEM (the first CERTIFICATE block) or DER. */
+async function readRecipientCertificate(path: string): Promise<Buffer> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -63,7 +63,7 @@ const command: CliCommand = {
     const cipher = (values.cipher ?? 'aes-256-cbc').toLowerCase() as ContentCipher;
     if (!CIPHERS.includes(cipher)) throw new CachetError('ERR_USAGE', `--cipher must be one of ${CIPHERS.join(', ')}`);
     const recipients: Recipient[] = [];
-    for (const path of values.to) recipients.push({ certificate: await readCertificateFile(path), keyTransport: values.oaep ? 'rsa-oaep' : 'rsa-pkcs1' });
+    for (const path of values.to) recipients.push({ certificate: await readRecipientCertificate(path), keyTransport: values.oaep ? 'rsa-oaep' : 'rsa-pkcs1' });
     await writeOutput(values.out, context, encryptMessage(openInput(values.in, context, { recycle: true }), { recipients, cipher }));
     return 0;
   },
