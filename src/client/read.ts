@@ -9,6 +9,7 @@ import type { Decryptor } from '../engine/keys.js';
 import type { CertificateValidator } from '../engine/pki/validator.js';
 import { openMessage, type OpenReport } from '../engine/smime/open.js';
 import { collectBytes, toByteStream } from '../engine/stream-types.js';
+import { isCachetError } from '../engine/errors.js';
 import type { CredentialStore } from '../keys/credential-store.js';
 import type { FolderName } from '../mail/maildir.js';
 import { AddressBook } from '../directory/address-book.js';
@@ -60,30 +61,43 @@ export async function decryptorsOf(store: CredentialStore): Promise<Decryptor[]>
 async function harvest(userDir: string, opened: Awaited<ReturnType<typeof openMessage>>, now: Date): Promise<string[]> {
   const certsOnly = opened.report.layers.some((l) => l.kind === 'certs-only');
   if (opened.report.status !== 'valid' && !certsOnly) return [];
-  const book = await AddressBook.open(userDir);
-  const results = [
+  const results = await AddressBook.change(userDir, (book) => [
     ...(opened.report.status === 'valid' ? opened.signedLayers.flatMap((layer) => book.harvestSignedLayer(layer, now)) : []),
     ...(certsOnly ? book.harvestCertsOnly(opened.certificates, now) : []),
-  ];
-  if (results.some((r) => r.added)) await book.save();
+  ]);
   return results.filter((r) => r.keyChange).map((r) => `${r.keyChange!.message} It is not used for encryption until you accept it: cachet addressbook accept ${r.address} ${r.fingerprint}`);
+}
+
+/** The address book, or undefined when it cannot be read: a damaged book must not keep anyone from their mail. */
+async function addressBookOf(userDir: string, warnings: string[]): Promise<AddressBook | undefined> {
+  try {
+    return await AddressBook.open(userDir);
+  } catch (error) {
+    if (!isCachetError(error)) throw error;
+    warnings.push(`${error.message}; its certificates were not used and nothing was added to it`);
+    return undefined;
+  }
 }
 
 export async function readMessage(folder: FolderName, id: string, context: ReadContext): Promise<ReadResult> {
   const raw = await context.user.mailbox.read(folder, id);
+  const bookWarnings: string[] = [];
+  const book = await addressBookOf(context.user.dir, bookWarnings);
   const opened = await openMessage(toByteStream(raw), {
     decryptors: async () => decryptorsOf(typeof context.store === 'function' ? await context.store() : context.store),
     ...(context.validator ? { validator: context.validator } : {}),
     ...(context.at ? { at: context.at } : {}),
     // A correspondent's earlier certificates verify their mail that does not carry one (Outlook with
     // "send my certificate" off); they only supply a public key: trust is still checked.
-    certificates: (await AddressBook.open(context.user.dir)).allCertificates(),
+    certificates: book?.allCertificates() ?? [],
   });
   try {
     const content = await collectBytes(opened.content);
     const parsed = await PostalMime.parse(content);
-    const keyChanges = await harvest(context.user.dir, opened, context.at ?? new Date());
+    // Not with a damaged book: it stays as it is, for the user to move away (the warning says so).
+    const keyChanges = book ? await harvest(context.user.dir, opened, context.at ?? new Date()) : [];
     for (const change of keyChanges) opened.report.warnings.push(change);
+    opened.report.warnings.push(...bookWarnings);
     await context.user.mailbox.markSeen(folder, id);
     return {
       id,

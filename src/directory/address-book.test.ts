@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -16,10 +16,10 @@ function layer(signer: Partial<SignerReport>, certificates: Uint8Array[] = []): 
 test('harvest: signer and its encryption certificate, capabilities and key preference; persisted', async () => {
   const home = mkdtempSync(join(tmpdir(), 'cachet-ab-'));
   try {
-    const book = await AddressBook.open(home);
     const now = new Date('2026-03-01T00:00:00Z');
-    book.harvestSignedLayer(layer({ certificate: certificateDer('frank-sign'), capabilities: ['aes-256-gcm', 'rsaes-oaep'], encryptionKeyPreference: { source: 'smime', certificate: certificateDer('frank-enc') } }, [certificateDer('frank-sign'), certificateDer('frank-enc')]), now);
-    await book.save();
+    await AddressBook.change(home, (book) =>
+      book.harvestSignedLayer(layer({ certificate: certificateDer('frank-sign'), capabilities: ['aes-256-gcm', 'rsaes-oaep'], encryptionKeyPreference: { source: 'smime', certificate: certificateDer('frank-enc') } }, [certificateDer('frank-sign'), certificateDer('frank-enc')]), now),
+    );
     const again = await AddressBook.open(home);
     const frank = again.correspondent('Frank@Example.com');
     assert.equal(frank?.certificates.length, 2);
@@ -50,4 +50,20 @@ test('key continuity: a different key for a known address is flagged and kept pe
   assert.equal(other?.keyChange?.kind, 'new-key');
   book.accept('alice@example.com', certificateFingerprint(certificateDer('eve')));
   assert.equal(book.keyChange('alice@example.com', certificateDer('eve')), undefined);
+});
+
+test('writers at once (two harvests and an import) each keep their certificates', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'cachet-ab-'));
+  try {
+    const now = new Date();
+    await Promise.all([
+      AddressBook.change(home, (book) => book.harvestSignedLayer(layer({ certificate: certificateDer('frank-sign') }), now)),
+      AddressBook.change(home, (book) => book.harvestSignedLayer(layer({ certificate: certificateDer('alice'), email: ['alice@example.com'] }), now)),
+      AddressBook.change(home, (book) => book.add(certificateDer('carol'), 'import', now)),
+    ]);
+    assert.deepEqual((await AddressBook.open(home)).addresses(), ['alice@example.com', 'carol@example.com', 'frank@example.com']);
+    assert.deepEqual(readdirSync(home).filter((f) => f !== 'address-book.json'), [], 'no lock or temporary file is left');
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
 });

@@ -5,12 +5,14 @@
  * filed under the addresses it names, and key continuity (key-continuity.ts) decides whether it is
  * accepted at once or waits for the user.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { certificateEmails, certificateIssuer, issuerAndSerialNumber, subjectKeyIdentifier } from '../engine/cms/cert-id.js';
 import { CachetError } from '../engine/errors.js';
 import { certificateFingerprint } from '../engine/pki/certificate-info.js';
 import type { SignedLayerReport } from '../engine/smime/reports.js';
+import { writeFileAtomically } from '../keys/atomic-file.js';
+import { withFileLock } from '../keys/file-lock.js';
 import { detectKeyChange, type KeyChange, type KnownCertificate } from './key-continuity.js';
 
 export type CertificateOrigin = 'signed-mail' | 'certs-only' | 'import';
@@ -44,6 +46,9 @@ interface BookFile {
 const normalise = (address: string): string => address.trim().toLowerCase();
 
 export class AddressBook {
+  /** Set by add (a new certificate) and accept: what {@link AddressBook.change} writes back. */
+  private changed = false;
+
   private constructor(private readonly file: string, private data: BookFile) {}
 
   static file(home: string): string {
@@ -66,6 +71,21 @@ export class AddressBook {
     } catch (error) {
       throw new CachetError('ERR_INPUT_READ', `the address book ${file} is damaged; move it away to start a new one`, { cause: error, details: { file } });
     }
+  }
+
+  /**
+   * Reads the book, lets `action` change it and writes it back, under a lock: two writers at once (the
+   * web client harvesting from two messages, `cachet addressbook import` beside it) would otherwise
+   * each write back what they read and lose the other's certificates.
+   */
+  static async change<T>(home: string, action: (book: AddressBook) => T | Promise<T>): Promise<T> {
+    return withFileLock(`${AddressBook.file(home)}.lock`, async () => {
+      const book = await AddressBook.open(home);
+      const result = await action(book);
+      // Only a new certificate or an acceptance is worth a write (a "last seen" alone rides along later).
+      if (book.changed) await book.save();
+      return result;
+    }, { what: 'the address book' });
   }
 
   addresses(): string[] {
@@ -117,6 +137,7 @@ export class AddressBook {
         firstSeen: now.toISOString(),
         lastSeen: now.toISOString(),
       });
+      this.changed = true;
       results.push({ address, fingerprint, added: true, ...(keyChange ? { keyChange } : {}) });
     }
     return results;
@@ -128,6 +149,7 @@ export class AddressBook {
     const cert = this.correspondent(address)?.certificates.find((c) => c.fingerprint === wanted);
     if (!cert) throw new CachetError('ERR_CERT_NOT_FOUND', `the address book holds no certificate ${fingerprint} for ${address}`, { details: { address, fingerprint } });
     cert.accepted = true;
+    this.changed = true;
     return cert;
   }
 
@@ -166,11 +188,9 @@ export class AddressBook {
     return certificates.filter((der) => certificateEmails(der).length > 0).flatMap((der) => this.add(der, 'certs-only', now));
   }
 
-  async save(): Promise<void> {
-    await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
-    const temp = `${this.file}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(temp, JSON.stringify(this.data, null, 2), { mode: 0o600 });
-    await rename(temp, this.file);
+  /** Writes the book whole (synced, renamed into place); changes go through {@link AddressBook.change}. */
+  private async save(): Promise<void> {
+    await writeFileAtomically(this.file, JSON.stringify(this.data, null, 2), 'the address book');
   }
 }
 

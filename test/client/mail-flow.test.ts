@@ -148,6 +148,23 @@ test('a reply to an encrypted message is encrypted by default and never goes out
   assert.match(reply.stdout, /encrypted/);
 });
 
+test('a damaged address book does not keep anyone from their mail: read with a warning, the book left as it is', async () => {
+  const bookFile = join(home, 'users', GRACE, 'address-book.json');
+  const kept = readFileSync(bookFile);
+  writeFileSync(bookFile, '{"version": 1, "correspondents": ');
+  try {
+    const introId = (await inbox(GRACE)).find((m) => m.subject === 'Introduction')!.id;
+    const read = await runCachet(['read', introId, '--as', GRACE, '--json'], { env });
+    assert.equal(read.status, 0, read.stderr);
+    const report = JSON.parse(read.stdout) as { status: string; warnings: string[] };
+    assert.equal(report.status, 'valid');
+    assert.ok(report.warnings.some((w) => /address book .* is damaged/.test(w)), report.warnings.join('; '));
+    assert.equal(readFileSync(bookFile, 'utf8'), '{"version": 1, "correspondents": ');
+  } finally {
+    writeFileSync(bookFile, kept);
+  }
+});
+
 test('mail to an address with no local mailbox and no SMTP server stays in the outbox, nothing lost', async () => {
   writeFileSync(join(home, 'policy.yaml'), 'groupRule: send-unencrypted\n');
   const result = await runCachet(['send', '--as', FRANK, '--to', 'nobody@elsewhere.example', '--subject', 'queued', '--no-sign'], { env, stdin: 'queued text' });

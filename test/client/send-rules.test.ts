@@ -42,10 +42,10 @@ before(async () => {
   const imported = await runCachet(['import-from-mail', id, '--as', FRANK, '--password-file', join(home, 'p12-password')], { env });
   assert.equal(imported.status, 0, imported.stderr);
   // Frank already knows Grace's and Carol's encryption certificates (as if harvested from signed mail).
-  const book = await AddressBook.open(join(home, 'users', FRANK));
-  book.add(certificateDer('grace-enc'), 'import', new Date());
-  book.add(certificateDer('carol'), 'import', new Date());
-  await book.save();
+  await AddressBook.change(join(home, 'users', FRANK), (book) => {
+    book.add(certificateDer('grace-enc'), 'import', new Date());
+    book.add(certificateDer('carol'), 'import', new Date());
+  });
 });
 after(() => rmSync(home, { recursive: true, force: true }));
 

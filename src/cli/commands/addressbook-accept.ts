@@ -22,9 +22,7 @@ const command: CliCommand = {
     const { values, positionals } = parseCommandArgs(args, { as: { type: 'string' } }, { positionals: true });
     if (positionals.length !== 2) throw new CachetError('ERR_USAGE', 'give the e-mail address and the SHA-256 fingerprint of the certificate to accept');
     const [address, fingerprint] = positionals as [string, string];
-    const book = await AddressBook.open(await personalHome(context, values.as));
-    const cert = book.accept(address, fingerprint);
-    await book.save();
+    const cert = await AddressBook.change(await personalHome(context, values.as), (book) => book.accept(address, fingerprint));
     context.stdout.write(`accepted ${cert.fingerprint} for ${address.toLowerCase()}\n`);
     return 0;
   },

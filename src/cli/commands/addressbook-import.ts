@@ -50,21 +50,21 @@ const command: CliCommand = {
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });
     if (positionals.length === 0) throw new CachetError('ERR_USAGE', 'give at least one certificate file to import');
-    const book = await AddressBook.open(await personalHome(context, values.as));
     const now = new Date();
-    const results: AddResult[] = [];
-    for (const file of positionals) {
-      for (const der of await certificatesIn(file)) {
+    // The files are read first: the book is locked only for the change itself.
+    const certificates: Array<{ file: string; der: Uint8Array }> = [];
+    for (const file of positionals) for (const der of await certificatesIn(file)) certificates.push({ file, der });
+    const results: AddResult[] = await AddressBook.change(await personalHome(context, values.as), (book) =>
+      certificates.flatMap(({ file, der }) => {
         try {
-          results.push(...book.add(der, 'import', now, values.email ? [values.email] : undefined));
+          return book.add(der, 'import', now, values.email ? [values.email] : undefined);
         } catch (error) {
           if (error instanceof CachetError && error.code === 'ERR_CERT_NOT_FOUND') throw new CachetError('ERR_USAGE', `a certificate in ${file} names no e-mail address; give --email ADDRESS`, { cause: error });
           if (error instanceof CachetError) throw error;
           throw new CachetError('ERR_CERT_MALFORMED', `${file} holds no readable certificate`, { cause: error, details: { file } });
         }
-      }
-    }
-    await book.save();
+      }),
+    );
     if (values.json) {
       context.stdout.write(`${JSON.stringify({ imported: results }, null, 2)}\n`);
       return 0;
