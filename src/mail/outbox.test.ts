@@ -80,3 +80,64 @@ test('a failure after some recipients were accepted retries only the others: eac
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** Delivers like RecordingTransport, but each delivery waits until it is let go. */
+class SlowTransport extends RecordingTransport {
+  private waiting: Array<() => void> = [];
+  started = 0;
+  override async deliver(envelope: Envelope, message: Uint8Array): Promise<string[]> {
+    this.started++;
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return super.deliver(envelope, message);
+  }
+  release(): void {
+    for (const go of this.waiting.splice(0)) go();
+  }
+}
+
+const until = async (condition: () => boolean) => {
+  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.ok(condition(), 'timed out');
+};
+
+test('a message queued while another is being sent is kept (the flush does not write back an old state)', async () => {
+  const { dir, outbox } = fresh();
+  try {
+    const transport = new SlowTransport();
+    const [first] = await outbox().enqueue('<m3@example.org>', [{ envelope: { from: 'a@example.org', to: ['b@example.org'] }, message: MESSAGE }]);
+    const flushing = outbox().flush(transport);
+    await until(() => transport.started === 1);
+    const [second] = await outbox().enqueue('<m4@example.org>', [{ envelope: { from: 'a@example.org', to: ['c@example.org'] }, message: MESSAGE }]);
+    transport.release();
+    assert.deepEqual((await flushing).sent, [first]);
+    assert.deepEqual((await outbox().pending()).map((p) => [p.id, p.remaining]), [[second, ['c@example.org']]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('two flushes at once (the web client and "cachet outbox --retry") send each copy exactly once', async () => {
+  const { dir, outbox } = fresh();
+  try {
+    const transport = new SlowTransport();
+    await outbox().enqueue('<m5@example.org>', [
+      { envelope: { from: 'a@example.org', to: ['b@example.org'] }, message: MESSAGE },
+      { envelope: { from: 'a@example.org', to: ['c@example.org'] }, message: MESSAGE },
+    ]);
+    const one = outbox().flush(transport);
+    await until(() => transport.started === 1);
+    const other = await outbox().flush(transport);
+    assert.deepEqual(other.sent, [], 'the copies being sent are claimed: the second flush leaves them alone');
+    assert.equal(other.pending.length, 2);
+    // The first flush sends its copies one after the other.
+    for (let i = 0; i < 2; i++) {
+      await until(() => transport.started === i + 1);
+      transport.release();
+    }
+    assert.equal((await one).sent.length, 2);
+    assert.deepEqual(transport.delivered.map((d) => d.to).sort(), ['b@example.org', 'c@example.org']);
+    assert.deepEqual(await outbox().pending(), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
