@@ -19,8 +19,8 @@
  */
 import { X509Certificate, createPrivateKey, createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
 import { access, mkdir, readFile } from 'node:fs/promises';
-import { writeFileAtomically } from '../keys/atomic-file.js';
-import { withFileLock } from '../keys/file-lock.js';
+import { writeFileAtomically } from '../storage/atomic-file.js';
+import { withFileLock } from '../storage/file-lock.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { octetString, sequence } from '../engine/asn1/ber-writer.js';

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CachetError } from '../engine/errors.js';
-import { writeFileAtomically } from '../keys/atomic-file.js';
+import { writeFileAtomically } from '../storage/atomic-file.js';
 import { Maildir, FOLDERS } from '../mail/maildir.js';
 import type { Mailbox } from '../mail/mailbox.js';
 import { normaliseAddress, parseAddressList } from '../engine/smime/open.js';

@@ -11,8 +11,8 @@ import { certificateEmails, certificateIssuer, issuerAndSerialNumber, subjectKey
 import { CachetError } from '../engine/errors.js';
 import { certificateFingerprint } from '../engine/pki/certificate-info.js';
 import type { SignedLayerReport } from '../engine/smime/reports.js';
-import { writeFileAtomically } from '../keys/atomic-file.js';
-import { withFileLock } from '../keys/file-lock.js';
+import { writeFileAtomically } from '../storage/atomic-file.js';
+import { withFileLock } from '../storage/file-lock.js';
 import { detectKeyChange, type KeyChange, type KnownCertificate } from './key-continuity.js';
 
 export type CertificateOrigin = 'signed-mail' | 'certs-only' | 'import';

@@ -15,8 +15,8 @@
 import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, randomBytes, scrypt as scryptCallback, timingSafeEqual, X509Certificate, type ScryptOptions } from 'node:crypto';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { CachetError } from '../engine/errors.js';
-import { writeFileAtomically } from './atomic-file.js';
-import { withFileLock } from './file-lock.js';
+import { writeFileAtomically } from '../storage/atomic-file.js';
+import { withFileLock } from '../storage/file-lock.js';
 import type { PrivateKeyHandle } from '../engine/keys.js';
 import { softwareKey } from '../engine/software-key.js';
 import { certificateEmails, certificateSubject, subjectPublicKeyInfo } from '../engine/cms/cert-id.js';

@@ -11,8 +11,8 @@
  */
 import { CachetError, isCachetError } from '../engine/errors.js';
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomically } from '../keys/atomic-file.js';
-import { withFileLock } from '../keys/file-lock.js';
+import { writeFileAtomically } from '../storage/atomic-file.js';
+import { withFileLock } from '../storage/file-lock.js';
 import type { Maildir } from './maildir.js';
 import type { Envelope, Transport } from './transport.js';
 

@@ -84,3 +84,20 @@ test('a user setting is recorded with origin "setting"; one the policy locks is 
     await assert.rejects(updateSetting({ home, policyFile: file }, 'groupRule', 'send-unencrypted'), (error: CachetError) => error.code === 'ERR_POLICY_INVALID' || error.code === 'ERR_POLICY_FORBIDS');
   });
 });
+
+test('settings changed at the same moment (two browser tabs) are all kept', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'cachet-settings-'));
+  try {
+    const file = join(home, 'policy.yaml');
+    writeFileSync(file, 'revocationMode: off\n');
+    await Promise.all([
+      updateSetting({ home, policyFile: file }, 'enableSigning', false),
+      updateSetting({ home, policyFile: file }, 'enableEncryption', false),
+      updateSetting({ home, policyFile: file }, 'encryptByDefault', true),
+    ]);
+    const policy = await loadEffectivePolicy({ home, policyFile: file });
+    assert.deepEqual([policy.boolean('enableSigning'), policy.boolean('enableEncryption'), policy.boolean('encryptByDefault')], [false, false, true]);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});

@@ -4,10 +4,12 @@
  * $CACHET_HOME/policy.yaml|json); settings live in $CACHET_HOME/settings.json. Unknown keys and bad
  * values are errors that name the key and what is allowed — a typo must never silently weaken policy.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { CachetError } from '../engine/errors.js';
+import { writeFileAtomically } from '../storage/atomic-file.js';
+import { withFileLock } from '../storage/file-lock.js';
 
 type Check = (value: unknown) => boolean;
 interface KeySpec {
@@ -164,12 +166,12 @@ export async function updateSetting(location: PolicyLocation, key: string, value
   validate({ [key]: value }, 'the setting', ['setting']);
   const policy = await loadPolicyFile(location);
   if (key in policy) throw new CachetError('ERR_POLICY_FORBIDS', `"${key}" is set by your administrator's policy and cannot be changed`, { details: { key } });
-  const settings = { ...(await loadSettings(location.settingsHome ?? location.home)), [key]: value };
   const path = settingsPath(location.settingsHome ?? location.home);
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
-  await rename(temporary, path);
+  // Under a lock, read again: two changes at once (two browser tabs) must not undo each other.
+  await withFileLock(`${path}.lock`, async () => {
+    const settings = { ...(await loadSettings(location.settingsHome ?? location.home)), [key]: value };
+    await writeFileAtomically(path, `${JSON.stringify(settings, null, 2)}\n`, 'the settings');
+  }, { what: 'your settings' });
   return { key: key as PolicyKey, value, origin: 'setting', locked: false };
 }
 

@@ -16,8 +16,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { CachetError } from '../../engine/errors.js';
-import { writeFileAtomically } from '../atomic-file.js';
-import { withFileLock } from '../file-lock.js';
+import { writeFileAtomically } from '../../storage/atomic-file.js';
+import { withFileLock } from '../../storage/file-lock.js';
 import { vaultServicePaths } from './paths.js';
 
 /** What an enrolled app may do: "use" = list, sign, decrypt, derive; "deposit" = add credentials. */

@@ -8,7 +8,7 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import { CachetError } from '../../engine/errors.js';
-import { writeFileAtomically } from '../atomic-file.js';
+import { writeFileAtomically } from '../../storage/atomic-file.js';
 import { vaultServicePaths } from './paths.js';
 
 export type VaultEndpoint =
