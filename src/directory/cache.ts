@@ -3,8 +3,9 @@
  * negative (no entry), with a TTL, in $CACHET_HOME/directory-cache.json. A stale entry still answers
  * when the directory is unreachable — and the caller says so.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomically } from '../storage/atomic-file.js';
 
 export const POSITIVE_TTL_MS = 24 * 3600 * 1000;
 export const NEGATIVE_TTL_MS = 3600 * 1000;
@@ -61,11 +62,8 @@ export class DirectoryCache {
     };
   }
 
-  /** Written to a temporary file and renamed, so a crash never leaves half a cache. */
+  /** Written whole and renamed into place, so a crash never leaves half a cache. */
   async save(): Promise<void> {
-    await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
-    const temp = `${this.file}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(temp, JSON.stringify({ version: 1, entries: this.entries }, null, 2), { mode: 0o600 });
-    await rename(temp, this.file);
+    await writeFileAtomically(this.file, JSON.stringify({ version: 1, entries: this.entries }, null, 2), 'the directory cache');
   }
 }

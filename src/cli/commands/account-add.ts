@@ -1,7 +1,8 @@
 /** cachet account add ADDRESS [--name N] [--smtp-host H --smtp-port P [--smtp-user U --smtp-password-file F] [--smtp-tls] [--smtp-ca F]] */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CachetError } from '../../engine/errors.js';
+import { writeFileAtomically } from '../../storage/atomic-file.js';
 import { addUser } from '../../client/users.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
@@ -65,7 +66,7 @@ delivered locally; with --smtp-* it goes through that SMTP server (STARTTLS requ
       };
       config['smtp'] = smtp;
     }
-    if (Object.keys(config).length > 0) await writeFile(join(user.dir, 'account.json'), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+    if (Object.keys(config).length > 0) await writeFileAtomically(join(user.dir, 'account.json'), `${JSON.stringify(config, null, 2)}\n`, 'the account settings');
     context.stdout.write(`added ${user.address}${values['imap-host'] ? ` (reading from ${values['imap-host']})` : ''}${values['smtp-host'] ? ` (sending through ${values['smtp-host']})` : ' (local delivery)'}\n`);
     return 0;
   },
