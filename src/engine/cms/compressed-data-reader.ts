@@ -50,6 +50,9 @@ export interface DecompressionReport {
   decompressedBytes: number;
 }
 
+/** Errors thrown by a sink while content was written to it: passed on untouched. */
+const sinkFailures = new WeakSet<object>();
+
 /** The compressionAlgorithm's OID, from its DER AlgorithmIdentifier. */
 function algorithmOid(der: Uint8Array): string {
   const node = derNode(der);
@@ -68,6 +71,8 @@ export async function decompressContentInfo(cms: ByteStream | ByteSource, sink: 
   try {
     return await decompress(source, sink, { ...DECOMPRESSION_LIMITS, ...limits });
   } catch (error) {
+    // The sink's own failure (a full disk) is the caller's to name, not a fault of the message.
+    if (sinkFailures.has(error as object)) throw error;
     throw asCmsError(error);
   }
 }
@@ -145,7 +150,9 @@ async function inflateInto(compressed: AsyncIterable<Uint8Array>, sink: ByteSink
   let compressedBytes = 0;
   let decompressedBytes = 0;
   let failure: unknown;
-  // The compressed side is fed as the inflater asks for it (its write callback), so neither side is held whole.
+  let sinkFailure: unknown;
+  // The compressed side is fed as the inflater takes it (write until it asks to wait, then its
+  // 'drain'), so neither side is held whole.
   const feeding = (async () => {
     try {
       for await (const chunk of batched(compressed)) {
@@ -166,13 +173,20 @@ async function inflateInto(compressed: AsyncIterable<Uint8Array>, sink: ByteSink
       if (decompressedBytes > allowed) {
         throw new CachetError('ERR_LIMIT_EXCEEDED', `the compressed content expands beyond ${limits.maxRatio} times its size (a decompression bomb); it was not unpacked`);
       }
-      await sink.write(chunk);
+      try {
+        await sink.write(chunk);
+      } catch (error) {
+        sinkFailure = error;
+        if (typeof error === 'object' && error !== null) sinkFailures.add(error);
+        throw error;
+      }
     }
   } catch (error) {
     inflate.destroy();
     await feeding;
     if (failure !== undefined) throw failure;
-    if (error instanceof CachetError) throw error;
+    // Where the content goes failed (a full disk): that error as it is, not "damaged".
+    if (error === sinkFailure || error instanceof CachetError) throw error;
     throw new CachetError('ERR_CMS_MALFORMED', `the compressed content is damaged (${(error as NodeJS.ErrnoException).code ?? 'zlib error'})`, { cause: error });
   }
   await feeding;

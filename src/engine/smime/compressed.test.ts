@@ -158,3 +158,15 @@ test('a decompression bomb is stopped at its ratio limit, before it fills the sp
   await decompressContentInfo(toByteStream(bomb), { write: (c) => void (total += c.length) }, { maxRatio: 2000 });
   assert.equal(total, zeros.length);
 });
+
+test('a sink that fails (a full disk) is reported as its own failure, never as damaged content', async () => {
+  const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28 });
+  await assert.rejects(
+    decompressContentInfo(toByteStream(compressedDataDer(INNER, { indefinite: true })), {
+      write: () => {
+        throw full;
+      },
+    }),
+    (e) => e === full,
+  );
+});
