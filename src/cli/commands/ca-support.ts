@@ -4,10 +4,8 @@
  * or key files, the token PIN (--pin-file, else $CACHET_TOKEN_PIN, else a prompt) for keys on a
  * PKCS#11 token; never argv, and each asked only when a key needs it.
  */
-import { writeFile, rename } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { dirname, basename, join, resolve } from 'node:path';
-import { CachetError } from '../../engine/errors.js';
+import { resolve } from 'node:path';
+import { writeFileAtomically } from '../../storage/atomic-file.js';
 import { CaStore, type CaKeyPair } from '../../ca/ca-store.js';
 import { CaUnlock } from '../../ca/ca-unlock.js';
 import type { CliContext } from '../context.js';
@@ -53,16 +51,13 @@ export async function withCaUnlock<T>(values: { 'passphrase-file'?: string | und
   }
 }
 
-/** Writes a whole output file atomically (temporary file + rename), mode 0600 for secrets. */
+/**
+ * Writes a whole output file atomically and synced (a PKCS#12 export may hold the only copy of a new
+ * private key), mode 0600 for secrets.
+ */
 export async function writeOutputFile(path: string, data: Uint8Array | string, context: CliContext, mode = 0o600): Promise<string> {
   const target = resolve(context.cwd, path);
-  const temporary = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await writeFile(temporary, data, { mode });
-    await rename(temporary, target);
-  } catch (error) {
-    throw new CachetError('ERR_OUTPUT_WRITE', `cannot write ${target}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error, details: { file: target } });
-  }
+  await writeFileAtomically(target, data, '', mode);
   return target;
 }
 
