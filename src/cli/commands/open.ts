@@ -45,7 +45,9 @@ Options:
   -i, --in FILE       input message (default stdin)
   -o, --out FILE      where to write the innermost entity
 
-Input: a whole message (CRLF or LF-only), or a bare CMS object (DER, or PEM CMS/PKCS7).
+Input: a whole message (CRLF or LF-only), or a bare CMS object (DER, or PEM CMS/PKCS7). Content
+made without MIME (openssl smime without -text) is written with an empty header (a leading blank
+line): plain text, as RFC 2045 reads a body without header fields.
 "encrypted" is true only when the message root (or the root under a signature) is encrypted; an
 encrypted part inside unencrypted content is never decrypted into the view (EFAIL).
 

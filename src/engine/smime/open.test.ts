@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { openMessage, type OpenReport } from './open.js';
 import { createCertificateValidator } from '../pki/create-validator.js';
 import { softwareKey } from '../software-key.js';
@@ -90,6 +91,21 @@ test('From in every RFC 5322 form a client writes, comments included: valid only
   for (const from of ['carol@example.com (alice@example.com)', '"alice@example.com" <carol@example.com>', '(alice@example.com, ) carol@example.com', 'alice@example.com (unclosed comment, carol@example.com']) {
     assert.notEqual((await open(withHeaders(from, signed))).report.status, 'valid', from);
   }
+});
+
+test('content without a MIME header (openssl smime without -text): opened as plain text with an empty header, never a failure', async () => {
+  const bare = 'Just a line of text, no MIME header.\r\nSecond line: still text.\r\n';
+  const signed = await open(withHeaders('alice@example.com', sign('alice', bare, true)));
+  assert.equal(signed.report.status, 'valid');
+  assert.equal(signed.content, `\r\n${bare}`, 'the signed bytes, after an empty header');
+  assert.ok(signed.report.warnings.some((w) => /no MIME header/.test(w)));
+  const binary = randomBytes(100_000);
+  const encrypted = await open(withHeaders('alice@example.com', encrypt('bob', binary)), { key: 'bob' });
+  assert.equal(encrypted.report.status, 'not-signed');
+  assert.equal(encrypted.report.encrypted, true);
+  // A tampered bare message is still invalid.
+  const tampered = Buffer.from(withHeaders('alice@example.com', sign('alice', bare)).toString('latin1').replace('Second line', 'Second lime'), 'latin1');
+  assert.equal((await open(tampered)).report.status, 'invalid');
 });
 
 test('partially-signed: a signed part inside unsigned content with a footer added', async () => {

@@ -227,6 +227,30 @@ async function readRootEntity(message: ByteStream): Promise<MimeEntity> {
   return { headers: parseHeaderBlock(headerBytes), headerBytes, body: await cmsInput(whole) };
 }
 
+/** An empty MIME header: a body after it has RFC 2045's defaults (text/plain; charset=us-ascii). */
+const EMPTY_HEADER = Buffer.from('\r\n');
+
+async function* withEmptyHeader(content: ByteStream): ByteStream {
+  yield EMPTY_HEADER;
+  yield* content;
+}
+
+/**
+ * The entity a layer unwrapped. CMS content need not be MIME: `openssl smime -sign` or `-encrypt`
+ * without -text wraps a bare file. Content that does not read as a MIME entity (its first lines are
+ * not header fields, or no header block ends) is taken as a body with an empty header, and released
+ * with that empty header (a leading blank line), so that every reader after this one sees a
+ * well-formed entity: plain text, never a failure to open the message.
+ */
+async function readInnerEntity(spool: Spool): Promise<{ entity: MimeEntity; bare: boolean }> {
+  try {
+    return { entity: await readMimeEntity(spool.read()), bare: false };
+  } catch (error) {
+    if (!isCachetError(error) || (error.code !== 'ERR_MIME_MALFORMED' && error.code !== 'ERR_LIMIT_EXCEEDED')) throw error;
+    return { entity: await readMimeEntity(withEmptyHeader(spool.read())), bare: true };
+  }
+}
+
 export async function openMessage(message: ByteStream, options: OpenOptions): Promise<OpenResult> {
   const at = options.at ?? new Date();
   const spools: Spool[] = [];
@@ -235,6 +259,9 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
   const certificates: Uint8Array[] = [];
   const warnings: string[] = [];
   let encrypted = false;
+  /** The spool the last layer unwrapped into, and whether that content came without a MIME header. */
+  let innermost: Spool | undefined;
+  let bare = false;
   let current = await readRootEntity(message);
   const outerHeaders = current.headers;
   const dispose = async () => {
@@ -272,11 +299,11 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
         certificates.push(...report.certificates);
         layers.push({ kind: 'signed', form: report.form, valid: report.valid, trusted: report.trusted, signers: report.signers.map(summariseSigner) });
       }
-      current = await readMimeEntity(spool.read());
+      innermost = spool;
+      ({ entity: current, bare } = await readInnerEntity(spool));
     }
 
-    // The innermost entity: release it from the last spool (or, unwrapped nothing, from the input).
-    const innermost = spools.length > 0 ? spools[spools.length - 1]! : undefined;
+    // The innermost entity: release it from the last layer's spool (or, unwrapped nothing, from the input).
     let contentSpool = innermost;
     if (!contentSpool) {
       contentSpool = new Spool();
@@ -284,16 +311,18 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
       await contentSpool.write(current.headerBytes);
       for await (const chunk of current.body) await contentSpool.write(chunk);
     }
+    const spooled = contentSpool;
+    const released = (): ByteStream => (bare ? withEmptyHeader(spooled.read()) : spooled.read());
     // Inside the innermost entity: signed parts within unsigned content, encrypted parts not opened.
     const signedParts: SignedPartReport[] = [];
     const unsignedParts: string[] = [];
     let tree: MimePart | undefined;
     if (contentSpool.length <= (options.inMemoryScanLimit ?? MAX_SCANNED_BYTES)) {
-      tree = parseMimeTree(await contentSpool.bytes());
+      tree = parseMimeTree(bare ? Buffer.concat([EMPTY_HEADER, await contentSpool.bytes()]) : await contentSpool.bytes());
       await scanParts(tree, signedParts, unsignedParts, warnings, options, at, certificates);
     } else {
       // Too large to hold: the parts are walked as they stream from the spool.
-      await scanPartsStreaming(await readMimeEntity(contentSpool.read()), '', 0, { signedParts, unsignedParts, warnings, options, at, certificates });
+      await scanPartsStreaming(await readMimeEntity(released()), '', 0, { signedParts, unsignedParts, warnings, options, at, certificates });
     }
 
     // Protected headers exist only under a layer at the root: the innermost entity's own header.
@@ -301,7 +330,7 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
     const unwrapped = layers.some((l) => l.kind === 'encrypted' || l.kind === 'signed');
     let innerHeaders: MimeHeaderBlock | undefined;
     if (unwrapped) {
-      const inner = await readMimeEntity(contentSpool.read());
+      const inner = await readMimeEntity(released());
       // An RFC 8551 §3.1 message/rfc822 wrapper carries the protected header at the start of its body:
       // from the parsed tree, or from the first bytes of the streamed body when it was too large to hold.
       const embedded = tree ? tree.body : inner.headers.contentType().mediaType === 'message/rfc822' ? await firstBytes(inner.body, MAX_EMBEDDED_HEADER_BYTES) : undefined;
@@ -325,8 +354,8 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
       unsignedParts: status === 'partially-signed' ? unsignedParts : [],
       warnings,
     };
-    const released = contentSpool;
-    return { report, content: released.read(), certificates, signedLayers, dispose };
+    if (bare) warnings.push('the content carries no MIME header (made without MIME, as by openssl smime without -text): it is shown as plain text');
+    return { report, content: released(), certificates, signedLayers, dispose };
   } catch (error) {
     await dispose();
     throw error;
