@@ -115,6 +115,27 @@ export class Outbox {
       return mine;
     });
     const sent: string[] = [];
+    const settled = new Set<string>();
+    try {
+      await this.sendClaimed(transport, claimed, sent, settled);
+    } finally {
+      // Stopped half-way (the state could not be written): the claims left are let go, so that a
+      // later flush of this long-lived process (the web client) does not skip those copies.
+      const left = claimed.map((c) => c.id).filter((id) => !settled.has(id));
+      if (left.length > 0) {
+        await this.changeState((state) => {
+          for (const id of left) if (state[id]?.sending?.pid === process.pid) delete state[id]!.sending;
+        }).catch(() => undefined);
+      }
+    }
+    const pending = Object.entries(await this.state())
+      .filter(([id]) => !ids || ids.includes(id))
+      .map(([id, entry]) => ({ ...entry, id, remaining: remainingOf(entry) }));
+    return { sent, pending };
+  }
+
+  /** Sends each claimed copy and records the outcome (and the end of the claim) after each. */
+  private async sendClaimed(transport: Transport, claimed: Array<{ id: string; entry: OutboxEntry }>, sent: string[], settled: Set<string>): Promise<void> {
     for (const { id, entry } of claimed) {
       const remaining = remainingOf(entry);
       const accepted: string[] = [];
@@ -140,15 +161,12 @@ export class Outbox {
         delete state[id];
         return true;
       });
+      settled.add(id);
       if (done) {
         // After the state: a crash in between leaves a copy nobody will send again, never a lost one.
         await this.mailbox.remove('Outbox', id);
         sent.push(id);
       }
     }
-    const pending = Object.entries(await this.state())
-      .filter(([id]) => !ids || ids.includes(id))
-      .map(([id, entry]) => ({ ...entry, id, remaining: remainingOf(entry) }));
-    return { sent, pending };
   }
 }
