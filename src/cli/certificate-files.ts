@@ -64,8 +64,9 @@ function isCertificate(der: Uint8Array): boolean {
  * @param publicOnly refuse PKCS#12 (which would ask for a password) and read certificates only
  */
 export async function readCertificateFile(path: string, passwordFile: string | undefined, context: CliContext, publicOnly = false): Promise<CertificateFile> {
-  const notPublic = () => new CachetError('ERR_USAGE', `${path} is a PKCS#12 file or no certificate file at all; give certificates (PEM, DER or PKCS#7)`, { details: { file: path } });
-  if (publicOnly && PKCS12_EXTENSIONS.has(extname(path).toLowerCase())) throw notPublic();
+  if (publicOnly && PKCS12_EXTENSIONS.has(extname(path).toLowerCase())) {
+    throw new CachetError('ERR_USAGE', `${path} is a PKCS#12 file: give certificates only (PEM, DER or PKCS#7)`, { details: { file: path } });
+  }
   const bytes = await readFileBytes(path);
   if (bytes.length > MAX_CERTIFICATE_FILE) throw new CachetError('ERR_LIMIT_EXCEEDED', `${path} is too large to be a certificate file`);
   if (PKCS12_EXTENSIONS.has(extname(path).toLowerCase())) return readPkcs12File(path, bytes, passwordFile, context);
@@ -83,7 +84,7 @@ export async function readCertificateFile(path: string, passwordFile: string | u
   } catch {
     // neither a certificate nor PKCS#7: PKCS#12 is the last DER format people hand around
   }
-  if (publicOnly) throw notPublic();
+  if (publicOnly) throw new CachetError('ERR_CERT_MALFORMED', `${path} holds no certificate (PEM, DER or PKCS#7)`, { details: { file: path } });
   return readPkcs12File(path, bytes, passwordFile, context);
 }
 
