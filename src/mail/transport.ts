@@ -3,7 +3,6 @@
  * default), or through an SMTP server with nodemailer. A transport either accepts a recipient or
  * throws; the outbox (outbox.ts) keeps the message until every recipient is accepted.
  */
-import nodemailer from 'nodemailer';
 import { CachetError } from '../engine/errors.js';
 import type { Maildir } from './maildir.js';
 
@@ -60,6 +59,8 @@ export class SmtpTransport implements Transport {
 
   async deliver(envelope: Envelope, message: Uint8Array): Promise<string[]> {
     const s = this.settings;
+    // Loaded on first use: local delivery (the default) does not pay for nodemailer at every start.
+    const { default: nodemailer } = await import('nodemailer');
     const transport = nodemailer.createTransport({
       host: s.host,
       port: s.port,
