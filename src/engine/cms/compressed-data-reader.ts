@@ -9,21 +9,11 @@
  */
 import { createInflate } from 'node:zlib';
 import { ByteSource } from '../asn1/byte-source.js';
-import {
-  captureElement,
-  ConstructedScope,
-  expectTag,
-  malformed,
-  readHeader,
-  readObjectIdentifier,
-  readSmallInteger,
-  streamOctetString,
-  TagClass,
-  UniversalTag,
-} from '../asn1/ber-reader.js';
+import { captureElement, malformed, readSmallInteger, streamOctetString } from '../asn1/ber-reader.js';
 import { CachetError } from '../errors.js';
 import { OID, oidName } from '../oids.js';
 import type { ByteSink, ByteStream } from '../stream-types.js';
+import { openContentInfo, openEncapsulatedContent } from './content-info.js';
 import { derChildren, derNode, derOid } from './der-walk.js';
 import { asCmsError } from './signed-data-reader.js';
 
@@ -78,43 +68,25 @@ export async function decompressContentInfo(cms: ByteStream | ByteSource, sink: 
 }
 
 async function decompress(source: ByteSource, sink: ByteSink, limits: DecompressionLimits): Promise<DecompressionReport> {
-  if (await source.atEnd()) throw malformed('the CMS data is empty');
-  const contentInfo = await readHeader(source);
-  expectTag(contentInfo, TagClass.universal, UniversalTag.sequence, 'a ContentInfo SEQUENCE', true);
-  const ciScope = new ConstructedScope(source, contentInfo);
-  const typeOid = await readObjectIdentifier(source, await ciScope.requireChild('the content type'));
-  if (typeOid !== OID.id_ct_compressedData) {
-    throw new CachetError('ERR_CMS_UNSUPPORTED', `the CMS content is ${oidName(typeOid)}, not compressed data`, { details: { contentType: typeOid } });
-  }
-  const explicit = await ciScope.requireChild('the compressed data');
-  expectTag(explicit, TagClass.context, 0, 'the [0] content of a ContentInfo', true);
-  const explicitScope = new ConstructedScope(source, explicit);
-  const compressedData = await explicitScope.requireChild('the CompressedData');
-  expectTag(compressedData, TagClass.universal, UniversalTag.sequence, 'a CompressedData SEQUENCE', true);
-  const cdScope = new ConstructedScope(source, compressedData);
-  const version = await readSmallInteger(source, await cdScope.requireChild('the CompressedData version'));
+  const frame = await openContentInfo(
+    source,
+    [OID.id_ct_compressedData],
+    (other) => new CachetError('ERR_CMS_UNSUPPORTED', `the CMS content is ${oidName(other)}, not compressed data`, { details: { contentType: other } }),
+    'CompressedData',
+  );
+  const version = await readSmallInteger(source, await frame.body.requireChild('the CompressedData version'));
   if (version !== 0) throw new CachetError('ERR_CMS_UNSUPPORTED', `CompressedData version ${version} is not supported (RFC 3274 defines 0)`);
-  const algorithm = algorithmOid(await captureElement(source, await cdScope.requireChild('the compressionAlgorithm'), 0, 4096));
+  const algorithm = algorithmOid(await captureElement(source, await frame.body.requireChild('the compressionAlgorithm'), 0, 4096));
   if (algorithm !== OID.id_alg_zlibCompress) {
     throw new CachetError('ERR_CMS_UNSUPPORTED', `the content is compressed with ${oidName(algorithm)}; only zlib (RFC 3274) is supported`, { details: { algorithm } });
   }
-  const encap = await cdScope.requireChild('the encapsulated content');
-  expectTag(encap, TagClass.universal, UniversalTag.sequence, 'an EncapsulatedContentInfo SEQUENCE', true);
-  const encapScope = new ConstructedScope(source, encap);
-  const contentType = await readObjectIdentifier(source, await encapScope.requireChild('the eContentType'));
-  const eContent = await encapScope.requireChild('the compressed eContent');
-  expectTag(eContent, TagClass.context, 0, 'the [0] eContent', true);
-  const eScope = new ConstructedScope(source, eContent);
-  const octets = await eScope.requireChild('the eContent OCTET STRING');
-  if (octets.tagClass !== TagClass.universal || octets.tagNumber !== UniversalTag.octetString) throw malformed('the eContent is not an OCTET STRING');
-
-  const counts = await inflateInto(streamOctetString(source, octets), sink, limits);
-  await eScope.close('the eContent');
-  await encapScope.close('the EncapsulatedContentInfo');
-  await cdScope.close('the CompressedData');
-  await explicitScope.close('the CompressedData');
-  await ciScope.close('the ContentInfo');
-  return { algorithm: 'zlib', contentType, ...counts };
+  const encapsulated = await openEncapsulatedContent(source, frame.body);
+  if (!encapsulated.octets) throw malformed('the compressed content is missing');
+  const counts = await inflateInto(streamOctetString(source, encapsulated.octets), sink, limits);
+  await encapsulated.close();
+  await frame.body.close('the CompressedData');
+  await frame.close();
+  return { algorithm: 'zlib', contentType: encapsulated.contentType, ...counts };
 }
 
 /**

@@ -5,6 +5,7 @@
  * CBC padding is checked at the end, so callers must hold it back until this function resolves.
  */
 import { CachetError } from '../errors.js';
+import { openContentInfo } from './content-info.js';
 import type { Decryptor } from '../keys.js';
 import { OID, oidName } from '../oids.js';
 import type { ByteSink, ByteStream } from '../stream-types.js';
@@ -16,7 +17,6 @@ import {
   captureElement,
   expectTag,
   isTag,
-  readHeader,
   readObjectIdentifier,
   readSmallInteger,
   skipContent,
@@ -39,20 +39,14 @@ export interface DecryptionReport {
 /** Decrypts a CMS ContentInfo (enveloped or auth-enveloped) from `source` into `sink`. */
 export async function decryptEnvelopedContentInfo(cms: ByteStream | ByteSource, sink: ByteSink, decryptors: readonly Decryptor[]): Promise<DecryptionReport> {
   const source = cms instanceof ByteSource ? cms : new ByteSource(cms);
-  const outer = await readHeader(source);
-  expectTag(outer, TagClass.universal, UniversalTag.sequence, 'a CMS ContentInfo', true);
-  const outerScope = new ConstructedScope(source, outer);
-  const contentType = await readObjectIdentifier(source, await outerScope.requireChild('the content type'));
-  const authenticated = contentType === OID.id_ct_authEnvelopedData;
-  if (!authenticated && contentType !== OID.id_envelopedData) {
-    throw new CachetError('ERR_NOT_ENCRYPTED', `the CMS object is ${oidName(contentType)}, not encrypted data`);
-  }
-  const explicit = await outerScope.requireChild('the content');
-  expectTag(explicit, TagClass.context, 0, 'the [0] content', true);
-  const explicitScope = new ConstructedScope(source, explicit);
-  const body = await explicitScope.requireChild('the EnvelopedData');
-  expectTag(body, TagClass.universal, UniversalTag.sequence, 'an EnvelopedData SEQUENCE', true);
-  const scope = new ConstructedScope(source, body);
+  const frame = await openContentInfo(
+    source,
+    [OID.id_envelopedData, OID.id_ct_authEnvelopedData],
+    (other) => new CachetError('ERR_NOT_ENCRYPTED', `the CMS object is ${oidName(other)}, not encrypted data`),
+    'EnvelopedData',
+  );
+  const authenticated = frame.contentType === OID.id_ct_authEnvelopedData;
+  const scope = frame.body;
   await readSmallInteger(source, await scope.requireChild('the version'));
   let next = await scope.requireChild('the RecipientInfos');
   if (isTag(next, TagClass.context, 0)) {
@@ -102,8 +96,7 @@ export async function decryptEnvelopedContentInfo(cms: ByteStream | ByteSource, 
     await skipContent(source, attributes);
     await scope.close('the EnvelopedData');
   }
-  await explicitScope.close('the [0] content');
-  await outerScope.close('the ContentInfo');
+  await frame.close();
   return {
     kind: 'encrypted',
     contentType: authenticated ? 'authEnveloped-data' : 'enveloped-data',

@@ -8,9 +8,6 @@ import {
   captureElement,
   ConstructedScope,
   expectTag,
-  malformed,
-  readHeader,
-  readObjectIdentifier,
   readSmallInteger,
   skipContent,
   streamOctetString,
@@ -20,6 +17,7 @@ import {
 } from '../asn1/ber-reader.js';
 import { CachetError } from '../errors.js';
 import { OID, oidName } from '../oids.js';
+import { openContentInfo, openEncapsulatedContent } from './content-info.js';
 
 /** Bounds on what a SignedData may hold outside its content (hostile input). */
 export const SIGNED_DATA_LIMITS = {
@@ -72,20 +70,13 @@ export function asCmsError(error: unknown): CachetError {
 }
 
 async function readSignedDataInner(source: ByteSource): Promise<SignedDataReading> {
-  if (await source.atEnd()) throw malformed('the CMS data is empty');
-  const contentInfo = await readHeader(source);
-  expectTag(contentInfo, TagClass.universal, UniversalTag.sequence, 'a ContentInfo SEQUENCE', true);
-  const ciScope = new ConstructedScope(source, contentInfo);
-  const typeOid = await readObjectIdentifier(source, await ciScope.requireChild('the content type'));
-  if (typeOid !== OID.id_signedData) {
-    throw new CachetError('ERR_CMS_UNSUPPORTED', `the CMS content is ${oidName(typeOid)}, not signed data`, { details: { contentType: typeOid } });
-  }
-  const explicit = await ciScope.requireChild('the signed data');
-  expectTag(explicit, TagClass.context, 0, 'the [0] content of a ContentInfo', true);
-  const explicitScope = new ConstructedScope(source, explicit);
-  const signedData = await explicitScope.requireChild('the SignedData');
-  expectTag(signedData, TagClass.universal, UniversalTag.sequence, 'a SignedData SEQUENCE', true);
-  const sdScope = new ConstructedScope(source, signedData);
+  const frame = await openContentInfo(
+    source,
+    [OID.id_signedData],
+    (other) => new CachetError('ERR_CMS_UNSUPPORTED', `the CMS content is ${oidName(other)}, not signed data`, { details: { contentType: other } }),
+    'SignedData',
+  );
+  const sdScope = frame.body;
   const version = await readSmallInteger(source, await sdScope.requireChild('the SignedData version'));
   const digestSet = await sdScope.requireChild('the digestAlgorithms');
   expectTag(digestSet, TagClass.universal, UniversalTag.set, 'the digestAlgorithms SET', true);
@@ -95,36 +86,24 @@ async function readSignedDataInner(source: ByteSource): Promise<SignedDataReadin
     if (digestAlgorithms.length >= SIGNED_DATA_LIMITS.maxDigestAlgorithms) throw new CachetError('ERR_LIMIT_EXCEEDED', 'the signed data names too many digest algorithms');
     digestAlgorithms.push(await captureElement(source, child, 0, 4096));
   }
-  const encap = await sdScope.requireChild('the encapsulated content');
-  expectTag(encap, TagClass.universal, UniversalTag.sequence, 'an EncapsulatedContentInfo SEQUENCE', true);
-  const encapScope = new ConstructedScope(source, encap);
-  const contentType = await readObjectIdentifier(source, await encapScope.requireChild('the eContentType'));
-  const eContent = await encapScope.nextChild();
+  const encapsulated = await openEncapsulatedContent(source, sdScope);
+  const { contentType, octets } = encapsulated;
 
   let content: AsyncGenerator<Uint8Array> | null = null;
-  let contentDone = eContent === undefined;
-  if (eContent) {
-    expectTag(eContent, TagClass.context, 0, 'the [0] eContent', true);
-    const eScope = new ConstructedScope(source, eContent);
-    const octets = await eScope.requireChild('the eContent OCTET STRING');
-    if (octets.tagClass !== TagClass.universal || octets.tagNumber !== UniversalTag.octetString) {
-      throw malformed('the eContent is not an OCTET STRING');
-    }
+  let contentDone = octets === undefined;
+  if (octets) {
     content = (async function* () {
       yield* streamOctetString(source, octets);
-      await eScope.close('the eContent');
-      await encapScope.close('the EncapsulatedContentInfo');
+      await encapsulated.close();
       contentDone = true;
     })();
   }
-  // (without eContent, nextChild() has already consumed the end of the EncapsulatedContentInfo)
 
   const finish = async (): Promise<SignedDataTrailer> => {
     if (!contentDone) throw new CachetError('ERR_INTERNAL', 'the signed content must be read before the signatures');
     try {
       const trailer = await readTrailer(source, sdScope);
-      await explicitScope.close('the SignedData');
-      await ciScope.close('the ContentInfo');
+      await frame.close();
       return trailer;
     } catch (error) {
       throw asCmsError(error);
