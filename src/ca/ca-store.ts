@@ -109,11 +109,6 @@ export function caDirectory(env: NodeJS.ProcessEnv): string {
   return join(cachetHome(env), 'ca');
 }
 
-/** Every CA file is written whole and synced before it replaces the old one: a CA must survive a crash. */
-function writeAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
-  return writeFileAtomically(path, data, 'the CA file', mode);
-}
-
 async function exists(path: string): Promise<boolean> {
   try {
     await access(path);
@@ -198,20 +193,20 @@ export class CaStore {
 
   async saveSettings(settings: CaSettings): Promise<void> {
     await mkdir(this.directory, { recursive: true, mode: 0o700 });
-    await writeAtomic(this.path('ca.json'), `${JSON.stringify(settings, null, 2)}\n`);
+    await writeFileAtomically(this.path('ca.json'), `${JSON.stringify(settings, null, 2)}\n`, 'the CA settings');
   }
 
   /** Writes a CA certificate and its key, encrypted under the passphrase (the key-file store). */
   async saveCaKeyPair(which: 'root' | 'issuing', certificate: Uint8Array, key: KeyObject, passphrase: string): Promise<void> {
     await mkdir(this.directory, { recursive: true, mode: 0o700 });
-    await writeAtomic(this.path(`${which}.key`), encryptPrivateKey(key, passphrase));
+    await writeFileAtomically(this.path(`${which}.key`), encryptPrivateKey(key, passphrase), 'the CA key');
     await this.saveCaCertificate(which, certificate);
   }
 
   /** Writes a CA certificate (public: readable without the passphrase, by `cachet ca cert`). */
   async saveCaCertificate(which: 'root' | 'issuing', certificate: Uint8Array): Promise<void> {
     await mkdir(this.directory, { recursive: true, mode: 0o700 });
-    await writeAtomic(this.path(`${which}.pem`), pemEncode(certificate, 'CERTIFICATE'), 0o644);
+    await writeFileAtomically(this.path(`${which}.pem`), pemEncode(certificate, 'CERTIFICATE'), 'the CA certificate', 0o644);
   }
 
   /** The CA vault's path. */
@@ -320,7 +315,7 @@ export class CaStore {
   }
 
   async saveIndex(entries: IssuedEntry[]): Promise<void> {
-    await writeAtomic(this.path('index.json'), `${JSON.stringify(entries, null, 2)}\n`);
+    await writeFileAtomically(this.path('index.json'), `${JSON.stringify(entries, null, 2)}\n`, 'the CA index');
   }
 
   /**
@@ -352,7 +347,7 @@ export class CaStore {
 
   /** The issuing CA's CRL (crl.der), or the root's (root-crl.der) when there is an intermediate. */
   async saveCrl(der: Uint8Array, which: 'issuing' | 'root' = 'issuing'): Promise<void> {
-    await writeAtomic(this.path(which === 'root' ? 'root-crl.der' : 'crl.der'), der, 0o644);
+    await writeFileAtomically(this.path(which === 'root' ? 'root-crl.der' : 'crl.der'), der, 'the CRL', 0o644);
   }
 
   async crl(which: 'issuing' | 'root' = 'issuing'): Promise<Uint8Array | undefined> {

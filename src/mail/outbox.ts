@@ -115,16 +115,23 @@ export class Outbox {
       return mine;
     });
     const sent: string[] = [];
-    const settled = new Set<string>();
+    const unsettled = new Set(claimed.map((c) => c.id));
     try {
-      await this.sendClaimed(transport, claimed, sent, settled);
+      for (const { id, entry } of claimed) {
+        const done = await this.sendCopy(transport, id, entry);
+        unsettled.delete(id);
+        if (done) {
+          // After the state: a crash in between leaves a copy nobody will send again, never a lost one.
+          await this.mailbox.remove('Outbox', id);
+          sent.push(id);
+        }
+      }
     } finally {
       // Stopped half-way (the state could not be written): the claims left are let go, so that a
       // later flush of this long-lived process (the web client) does not skip those copies.
-      const left = claimed.map((c) => c.id).filter((id) => !settled.has(id));
-      if (left.length > 0) {
+      if (unsettled.size > 0) {
         await this.changeState((state) => {
-          for (const id of left) if (state[id]?.sending?.pid === process.pid) delete state[id]!.sending;
+          for (const id of unsettled) if (state[id]?.sending?.pid === process.pid) delete state[id]!.sending;
         }).catch(() => undefined);
       }
     }
@@ -134,39 +141,34 @@ export class Outbox {
     return { sent, pending };
   }
 
-  /** Sends each claimed copy and records the outcome (and the end of the claim) after each. */
-  private async sendClaimed(transport: Transport, claimed: Array<{ id: string; entry: OutboxEntry }>, sent: string[], settled: Set<string>): Promise<void> {
-    for (const { id, entry } of claimed) {
-      const remaining = remainingOf(entry);
-      const accepted: string[] = [];
-      let lastError: OutboxEntry['lastError'] = null;
-      try {
-        if (remaining.length > 0) {
-          const message = await this.mailbox.read('Outbox', id);
-          accepted.push(...(await transport.deliver({ from: entry.envelope.from, to: remaining }, message)));
-        }
-      } catch (error) {
-        accepted.push(...((isCachetError(error) ? (error.details['accepted'] as string[] | undefined) : undefined) ?? []));
-        lastError = isCachetError(error) ? { code: error.code, message: error.message } : { code: 'ERR_MAIL_SEND_FAILED', message: (error as Error).message };
+  /**
+   * Sends one claimed copy to the recipients it has left and records the outcome, ending the claim
+   * (recorded after every copy: a crash between copies repeats nothing already accepted).
+   * @returns whether every recipient now has it, so that it leaves the state
+   */
+  private async sendCopy(transport: Transport, id: string, entry: OutboxEntry): Promise<boolean> {
+    const remaining = remainingOf(entry);
+    const accepted: string[] = [];
+    let lastError: OutboxEntry['lastError'] = null;
+    try {
+      if (remaining.length > 0) {
+        const message = await this.mailbox.read('Outbox', id);
+        accepted.push(...(await transport.deliver({ from: entry.envelope.from, to: remaining }, message)));
       }
-      // Recorded after every copy: a crash between copies repeats nothing already accepted.
-      const done = await this.changeState((state) => {
-        const current = state[id];
-        if (!current) return false;
-        current.attempts++;
-        current.delivered.push(...accepted.filter((a) => remaining.includes(a) && !current.delivered.includes(a)));
-        current.lastError = lastError;
-        delete current.sending;
-        if (remainingOf(current).length > 0) return false;
-        delete state[id];
-        return true;
-      });
-      settled.add(id);
-      if (done) {
-        // After the state: a crash in between leaves a copy nobody will send again, never a lost one.
-        await this.mailbox.remove('Outbox', id);
-        sent.push(id);
-      }
+    } catch (error) {
+      accepted.push(...((isCachetError(error) ? (error.details['accepted'] as string[] | undefined) : undefined) ?? []));
+      lastError = isCachetError(error) ? { code: error.code, message: error.message } : { code: 'ERR_MAIL_SEND_FAILED', message: (error as Error).message };
     }
+    return this.changeState((state) => {
+      const current = state[id];
+      if (!current) return false;
+      current.attempts++;
+      current.delivered.push(...accepted.filter((a) => remaining.includes(a) && !current.delivered.includes(a)));
+      current.lastError = lastError;
+      delete current.sending;
+      if (remainingOf(current).length > 0) return false;
+      delete state[id];
+      return true;
+    });
   }
 }

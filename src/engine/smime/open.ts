@@ -47,11 +47,13 @@ export const MAX_LAYERS = 8;
  * so this bounds the memory of opening a large message.
  */
 export const MAX_SCANNED_BYTES = 8 * 1024 * 1024;
-/** DER of the content-type OIDs, as they appear at the start of a ContentInfo. */
-const SIGNED_OID_DER = '06092a864886f70d010702';
-const ENVELOPED_OID_DER = '06092a864886f70d010703';
-const AUTH_ENVELOPED_OID_DER = '060b2a864886f70d0109100117';
-const COMPRESSED_OID_DER = '060b2a864886f70d0109100109';
+/** DER of the content-type OIDs (as they appear at the start of a ContentInfo) and the layer each makes. */
+const SNIFFED_CONTENT_TYPES: ReadonlyArray<[oidDerHex: string, kind: 'encrypted' | 'signed' | 'compressed']> = [
+  ['06092a864886f70d010703', 'encrypted'], // envelopedData
+  ['060b2a864886f70d0109100117', 'encrypted'], // authEnvelopedData
+  ['06092a864886f70d010702', 'signed'], // signedData
+  ['060b2a864886f70d0109100109', 'compressed'], // compressedData
+];
 
 export interface OpenOptions {
   /** The keys that may decrypt; a function is called only when an encrypted layer is met, so reading
@@ -147,9 +149,9 @@ export function summariseSigner(signer: SignerReport): SignerSummary {
   };
 }
 
-/** Whether an entity is S/MIME we can unwrap at this position, and how. */
 type LayerKind = 'encrypted' | 'signed' | 'certs-only' | 'compressed';
 
+/** Whether an entity is S/MIME we can unwrap at this position, and how. */
 function layerKind(entity: MimeEntity): LayerKind | undefined {
   if (isPkcs7Mime(entity)) {
     const type = declaredSmimeType(entity);
@@ -179,14 +181,7 @@ async function sniffPkcs7(entity: MimeEntity, spools: Spool[]): Promise<{ kind: 
     if (head.length >= 64) break;
   }
   const hex = head.subarray(0, 64).toString('hex');
-  const kind =
-    hex.includes(ENVELOPED_OID_DER) || hex.includes(AUTH_ENVELOPED_OID_DER)
-      ? 'encrypted'
-      : hex.includes(SIGNED_OID_DER)
-        ? 'signed'
-        : hex.includes(COMPRESSED_OID_DER)
-          ? 'compressed'
-          : undefined;
+  const kind = SNIFFED_CONTENT_TYPES.find(([oid]) => hex.includes(oid))?.[1];
   return { kind, entity: { ...entity, body: spool.read() } };
 }
 
@@ -340,6 +335,7 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
     const from = parseAddressList(headers.from ?? undefined);
     const signers = signedLayers.flatMap((l) => l.signers.map(summariseSigner));
     const status = computeStatus(signedLayers, signedParts.length, from);
+    if (bare) warnings.push('the content carries no MIME header (made without MIME, as by openssl smime without -text): it is shown as plain text');
     for (const signer of signers) if (signer.weakAlgorithm) warnings.push(`${signer.email[0] ?? signer.subject} signed with a weak algorithm (${signer.digest})`);
     const report: OpenReport = {
       status,
@@ -354,7 +350,6 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
       unsignedParts: status === 'partially-signed' ? unsignedParts : [],
       warnings,
     };
-    if (bare) warnings.push('the content carries no MIME header (made without MIME, as by openssl smime without -text): it is shown as plain text');
     return { report, content: released(), certificates, signedLayers, dispose };
   } catch (error) {
     await dispose();
