@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CachetError } from '../engine/errors.js';
@@ -137,6 +137,20 @@ test('two flushes at once (the web client and "cachet outbox --retry") send each
     assert.equal((await one).sent.length, 2);
     assert.deepEqual(transport.delivered.map((d) => d.to).sort(), ['b@example.org', 'c@example.org']);
     assert.deepEqual(await outbox().pending(), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a message whose queueing cannot be recorded is refused whole: an error, and no copy left unseen in the Outbox', async () => {
+  const { dir, mailbox, outbox } = fresh();
+  try {
+    mkdirSync(join(dir, 'outbox.json')); // the state file cannot be read or replaced
+    await assert.rejects(
+      outbox().enqueue('<m6@example.org>', [{ envelope: { from: 'a@example.org', to: ['b@example.org'] }, message: MESSAGE }]),
+      (error: CachetError) => error instanceof CachetError,
+    );
+    assert.deepEqual(await mailbox.list('Outbox'), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -90,9 +90,16 @@ export class Outbox {
   async enqueue(batch: string, copies: Array<{ envelope: Envelope; message: Uint8Array }>): Promise<string[]> {
     const queued: Array<{ id: string; envelope: Envelope }> = [];
     for (const copy of copies) queued.push({ id: await this.mailbox.deliver('Outbox', copy.message, { seen: true }), envelope: copy.envelope });
-    await this.changeState((state) => {
-      for (const { id, envelope } of queued) state[id] = { envelope, delivered: [], attempts: 0, lastError: null, queuedAt: new Date().toISOString(), batch };
-    });
+    try {
+      await this.changeState((state) => {
+        for (const { id, envelope } of queued) state[id] = { envelope, delivered: [], attempts: 0, lastError: null, queuedAt: new Date().toISOString(), batch };
+      });
+    } catch (error) {
+      // Not queued after all (the state could not be written): the sender is told, and no copy stays
+      // behind in the Outbox folder that no flush would ever find.
+      for (const { id } of queued) await this.mailbox.remove('Outbox', id).catch(() => undefined);
+      throw error;
+    }
     return queued.map((q) => q.id);
   }
 
