@@ -61,6 +61,7 @@ export async function decryptorsOf(store: CredentialStore): Promise<Decryptor[]>
 async function harvest(userDir: string, opened: Awaited<ReturnType<typeof openMessage>>, now: Date): Promise<string[]> {
   const certsOnly = opened.report.layers.some((l) => l.kind === 'certs-only');
   if (opened.report.status !== 'valid' && !certsOnly) return [];
+  // The book is read again here, under its lock: the copy read before opening the message may be stale.
   const results = await AddressBook.change(userDir, (book) => [
     ...(opened.report.status === 'valid' ? opened.signedLayers.flatMap((layer) => book.harvestSignedLayer(layer, now)) : []),
     ...(certsOnly ? book.harvestCertsOnly(opened.certificates, now) : []),
