@@ -17,8 +17,6 @@ export interface CliContext {
 }
 
 export interface CliCommand {
-  /** One line for `cachet --help`. */
-  readonly summary: string;
   /** The full `--help` text: usage line, options, exit statuses. */
   readonly help: string;
   /** Runs the command with the arguments that follow its name; resolves to the exit status. */

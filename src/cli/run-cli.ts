@@ -51,24 +51,18 @@ async function promptOnTerminal(question: string, secret: boolean, interactive: 
 
 function findCommand(argv: string[]): { name: string; modulePath: string; rest: string[] } | undefined {
   const [first, second] = argv;
-  if (first !== undefined && second !== undefined && COMMANDS[`${first} ${second}`]) {
-    const name = `${first} ${second}`;
-    return { name, modulePath: COMMANDS[name]!, rest: argv.slice(2) };
-  }
-  if (first !== undefined && COMMANDS[first]) return { name: first, modulePath: COMMANDS[first]!, rest: argv.slice(1) };
+  const twoWords = first !== undefined && second !== undefined ? COMMANDS[`${first} ${second}`] : undefined;
+  if (twoWords) return { name: `${first} ${second}`, modulePath: twoWords.module, rest: argv.slice(2) };
+  const oneWord = first !== undefined ? COMMANDS[first] : undefined;
+  if (oneWord) return { name: first!, modulePath: oneWord.module, rest: argv.slice(1) };
   return undefined;
 }
 
-/** The list of commands with their one-line summaries (each module loaded: --help may take a moment). */
-async function overview(): Promise<string> {
+/** The list of commands with their one-line summaries, from the table alone: no command module is loaded. */
+function overview(): string {
   const names = Object.keys(COMMANDS).sort();
   const width = Math.max(...names.map((n) => n.length));
-  const lines = await Promise.all(
-    names.map(async (name) => {
-      const summary = await loadCommand(name, COMMANDS[name]!).then((c) => c.summary, () => '(not available in this build)');
-      return `  ${name.padEnd(width)}  ${summary}`;
-    }),
-  );
+  const lines = names.map((name) => `  ${name.padEnd(width)}  ${COMMANDS[name]!.summary}`);
   return [
     'usage: cachet <command> [options]        (cachet <command> --help for details)',
     '',
@@ -97,7 +91,7 @@ export async function runCli(argv: string[], context: CliContext = defaultContex
   const wantsJson = argv.includes('--json');
   try {
     if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-      context.stdout.write(`${await overview()}\n`);
+      context.stdout.write(`${overview()}\n`);
       return argv.length === 0 ? 2 : 0;
     }
     if (argv[0] === '--version') {

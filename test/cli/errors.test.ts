@@ -20,7 +20,7 @@ test('an unknown command and an unknown option are usage errors (exit 2)', async
 
 test('a command not in this build says so (exit 1), without a stack', async () => {
   // Every registered command has its module now: register one without a module for this test.
-  COMMANDS['vault frobnicate'] = './vault-frobnicate.js';
+  COMMANDS['vault frobnicate'] = { module: './vault-frobnicate.js', summary: 'a command without its module' };
   try {
     const result = await runCachet(['vault', 'frobnicate']);
     assert.equal(result.status, 1);

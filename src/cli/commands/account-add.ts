@@ -9,7 +9,6 @@ import type { CliCommand } from '../context.js';
 import { cachetHome } from '../trust.js';
 
 const command: CliCommand = {
-  summary: 'add a mail user to this Cachet home (local mailbox, optional SMTP)',
   help: `usage: cachet account add ADDRESS [--name NAME] [--smtp-host H --smtp-port P [--smtp-user U]
                           [--smtp-password-file F] [--smtp-tls] [--smtp-ca CA.pem]]
                           [--imap-host H [--imap-port 993] [--imap-user U] [--imap-password-file F]

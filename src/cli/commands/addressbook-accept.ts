@@ -16,7 +16,6 @@ another channel first: a changed key can be an impostor.
 Exit statuses: 0 accepted · 2 usage · 5 no such certificate for that address`;
 
 const command: CliCommand = {
-  summary: "accept a correspondent's changed certificate",
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, { as: { type: 'string' } }, { positionals: true });

@@ -45,7 +45,6 @@ async function certificatesIn(file: string): Promise<Uint8Array[]> {
 }
 
 const command: CliCommand = {
-  summary: "import correspondents' certificates into your address book",
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });

@@ -21,7 +21,6 @@ Exit statuses: 0 listed · 2 usage · 3 the address book cannot be read`;
 const options = { json: { type: 'boolean' }, as: { type: 'string' } } as const;
 
 const command: CliCommand = {
-  summary: 'list the certificates in your address book',
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });

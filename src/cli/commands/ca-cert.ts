@@ -24,7 +24,6 @@ const options = {
 } as const;
 
 const command: CliCommand = {
-  summary: 'print the CA certificate (PEM), or its chain',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);

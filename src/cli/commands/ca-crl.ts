@@ -31,7 +31,6 @@ const options = {
 } as const;
 
 const command: CliCommand = {
-  summary: 'publish a fresh certificate revocation list',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);

@@ -81,7 +81,6 @@ async function deliverToLocalUser(home: string, to: string, message: Uint8Array)
 }
 
 const command: CliCommand = {
-  summary: 'mail PKCS#12 files to their owner (password sent separately)',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);

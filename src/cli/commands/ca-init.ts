@@ -58,7 +58,6 @@ const options = {
 } as const;
 
 const command: CliCommand = {
-  summary: 'set up a certificate authority (root, optional issuing intermediate)',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);

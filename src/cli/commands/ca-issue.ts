@@ -60,7 +60,6 @@ const options = {
 } as const;
 
 const command: CliCommand = {
-  summary: 'issue a certificate (Cachet makes the key, or from a PKCS#10 request)',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);

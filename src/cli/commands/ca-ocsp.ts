@@ -37,7 +37,6 @@ const options = {
 } as const;
 
 const command: CliCommand = {
-  summary: 'run the OCSP responder (and serve the CRL) over HTTP',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);

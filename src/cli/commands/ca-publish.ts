@@ -51,7 +51,6 @@ const options = {
 } as const;
 
 const command: CliCommand = {
-  summary: "publish a user's certificates to their directory entry",
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);

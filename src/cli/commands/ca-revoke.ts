@@ -39,7 +39,6 @@ const options = {
 } as const;
 
 const command: CliCommand = {
-  summary: 'revoke an issued certificate or the issuing intermediate (and publish a new CRL)',
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });

@@ -35,7 +35,6 @@ function describe(t: CertificateTemplate): string {
 }
 
 const command: CliCommand = {
-  summary: 'list the certificate templates or show one',
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });

@@ -40,7 +40,6 @@ const options = {
 } as const;
 
 const command: CliCommand = {
-  summary: 'export a credential as a PKCS#12 file with its chain',
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });

@@ -90,7 +90,6 @@ function announce(plan: Planned, stored: StoredCredential): string {
 }
 
 const command: CliCommand = {
-  summary: 'import your certificate and key from a PKCS#12 file, with the right role',
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });

@@ -29,7 +29,6 @@ const options = {
 } as const;
 
 const command: CliCommand = {
-  summary: 'show the certificates in a .p12/.pfx/.pem/.cer/.der/.p7b file and their roles',
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });

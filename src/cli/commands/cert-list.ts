@@ -43,7 +43,6 @@ function publicView(c: StoredCredential): Record<string, unknown> {
 }
 
 const command: CliCommand = {
-  summary: 'list your credentials in the vault',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);

@@ -34,7 +34,6 @@ const options = {
 } as const;
 
 const command: CliCommand = {
-  summary: 'remove a credential from the vault',
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });

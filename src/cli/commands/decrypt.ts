@@ -90,7 +90,6 @@ async function decryptInput(decryptors: Decryptor[], values: Values, context: Cl
 }
 
 const command: CliCommand = {
-  summary: 'decrypt an S/MIME message',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);

@@ -6,7 +6,6 @@ import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 
 const command: CliCommand = {
-  summary: 'run the whole S/MIME flow on embedded defaults, printing each step',
   help: `usage: cachet demo
 
 Runs Cachet's reference flow in a temporary home, with no server and no prompt: a CA issues

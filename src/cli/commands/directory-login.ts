@@ -30,7 +30,6 @@ const options = {
 } as const;
 
 const command: CliCommand = {
-  summary: 'check and keep your directory bind password in your vault',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);

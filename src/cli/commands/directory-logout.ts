@@ -15,7 +15,6 @@ Forgets the directory bind DN and password that "cachet directory login" kept in
 Exit statuses: 0 forgotten (or none was kept) · 2 usage · 4 wrong vault passphrase`;
 
 const command: CliCommand = {
-  summary: 'forget the directory password kept in your vault',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, { as: { type: 'string' }, 'passphrase-file': { type: 'string' } });

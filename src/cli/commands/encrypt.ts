@@ -55,7 +55,6 @@ async function readRecipientCertificate(path: string): Promise<Buffer> {
 }
 
 const command: CliCommand = {
-  summary: 'encrypt a message to recipients (S/MIME)',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);

@@ -8,7 +8,6 @@ import { readSecret } from '../secrets.js';
 import { openUserSession, USER_OPTIONS } from '../user-session.js';
 
 const command: CliCommand = {
-  summary: 'import the certificates (.pfx/.p12) attached to a message',
   help: `usage: cachet import-from-mail ID [--folder F] [--password-file F] [--role signing|encryption] [--force]
                                [--as USER] [--passphrase-file F]
 

@@ -9,7 +9,6 @@ import { openUserSession, USER_OPTIONS } from '../user-session.js';
 import { progressFor } from '../progress.js';
 
 const command: CliCommand = {
-  summary: 'list the messages of a folder',
   help: `usage: cachet inbox [--folder INBOX|Sent|Drafts|Outbox] [--as USER] [--json] [--progress]
 
 Lists messages with their outer headers only ("encrypted" and "signed" here describe the outer

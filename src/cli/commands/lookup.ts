@@ -162,7 +162,6 @@ function toText(r: ResolvedRecipient): string {
 }
 
 const command: CliCommand = {
-  summary: "find recipients' encryption certificates (directory, address book)",
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });

@@ -92,7 +92,6 @@ function describe(report: OpenReport): string {
 }
 
 const command: CliCommand = {
-  summary: "open a message as a reader sees it: decrypt, verify, one verdict",
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);

@@ -6,7 +6,6 @@ import type { CliCommand } from '../context.js';
 import { openUserSession, USER_OPTIONS } from '../user-session.js';
 
 const command: CliCommand = {
-  summary: 'show the outbox, and retry sending',
   help: `usage: cachet outbox [--retry] [--json] [--as USER]
 
 Messages stay in the Outbox until every recipient has been accepted. --retry sends what is left;

@@ -11,7 +11,6 @@ export async function policyLocation(context: CliContext, as?: string): Promise<
 }
 
 const command: CliCommand = {
-  summary: 'show the effective policy and settings, with their origin',
   help: `usage: cachet policy show [--json]
 
 Prints every policy key and user setting with its effective value and where it comes from: the

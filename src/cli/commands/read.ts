@@ -18,7 +18,6 @@ const STATUS_TEXT: Record<string, string> = {
 };
 
 const command: CliCommand = {
-  summary: 'read a message: decrypt, verify, one trustworthy status',
   help: `usage: cachet read ID [--folder F] [--json] [--save-attachments DIR] [--as USER] [--passphrase-file F]
 
 Decrypts with every encryption key you hold (old ones too), verifies against your trusted roots, and

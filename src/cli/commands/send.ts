@@ -28,7 +28,6 @@ sent in clear (even with --no-encrypt) unless --send-unencrypted says so.
 Exit statuses: 0 sent · 7 refused by the group rule or policy · 6 queued (server unreachable) · 2 usage`;
 
 const command: CliCommand = {
-  summary: 'send a message (signed and encrypted per settings and policy)',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, {

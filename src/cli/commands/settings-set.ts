@@ -6,7 +6,6 @@ import type { CliCommand } from '../context.js';
 import { policyLocation } from './policy-show.js';
 
 const command: CliCommand = {
-  summary: 'change one of your settings',
   help: `usage: cachet settings set KEY VALUE
 
 KEY is enableSigning, enableEncryption or encryptByDefault; VALUE true or false.

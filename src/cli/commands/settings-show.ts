@@ -5,7 +5,6 @@ import type { CliCommand } from '../context.js';
 import { policyLocation } from './policy-show.js';
 
 const command: CliCommand = {
-  summary: 'show your S/MIME settings',
   help: `usage: cachet settings show [--json]
 
 Shows enableSigning, enableEncryption and encryptByDefault, and whether the policy locks them.`,

@@ -49,7 +49,6 @@ async function loadSigner(path: string, passwordFile: string | undefined, contex
 }
 
 const command: CliCommand = {
-  summary: 'sign a message (S/MIME, detached or opaque)',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);

@@ -31,7 +31,6 @@ const options = {
 } as const;
 
 const command: CliCommand = {
-  summary: 'list the credentials on a PKCS#11 token',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);

@@ -30,7 +30,6 @@ const options = {
 } as const;
 
 const command: CliCommand = {
-  summary: 'trust a root or intermediate CA certificate',
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });

@@ -25,7 +25,6 @@ const options = {
 } as const;
 
 const command: CliCommand = {
-  summary: 'list the CA certificates you trust',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);

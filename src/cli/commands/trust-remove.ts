@@ -26,7 +26,6 @@ const options = {
 } as const;
 
 const command: CliCommand = {
-  summary: 'stop trusting a CA certificate',
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });

@@ -47,7 +47,6 @@ const options = {
 } as const;
 
 const command: CliCommand = {
-  summary: 'deposit a PKCS#12 credential into the shared vault (identity-provider side)',
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });

@@ -31,7 +31,6 @@ Exit statuses: 0 enrolled · 2 usage`;
 const options = { as: { type: 'string' }, scope: { type: 'string' }, json: { type: 'boolean' } } as const;
 
 const command: CliCommand = {
-  summary: 'enrol an app with the vault service (prints its token)',
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });

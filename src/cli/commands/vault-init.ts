@@ -21,7 +21,6 @@ Exit statuses: 0 created · 1 a vault already exists`;
 const options = { as: { type: 'string' }, 'passphrase-file': { type: 'string' } } as const;
 
 const command: CliCommand = {
-  summary: 'create your encrypted credential vault',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);

@@ -31,7 +31,6 @@ or without the scope "use"`;
 const options = { as: { type: 'string' }, ...APP_TOKEN_OPTIONS, json: { type: 'boolean' } } as const;
 
 const command: CliCommand = {
-  summary: 'list the credentials in the shared vault (as an enrolled app)',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);

@@ -18,7 +18,6 @@ your passphrase — and answers apps "the vault is locked" until "cachet vault u
 Exit statuses: 0 locked · 6 no vault service running`;
 
 const command: CliCommand = {
-  summary: 'lock the running vault service',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, { as: { type: 'string' } });

@@ -44,7 +44,6 @@ async function runningService(home: string): Promise<VaultServiceClient | undefi
 }
 
 const command: CliCommand = {
-  summary: 'change the passphrase of your credential vault',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);

@@ -19,7 +19,6 @@ service needs no restart). Enrol it again to give it a new token.
 Exit statuses: 0 revoked · 2 no such app`;
 
 const command: CliCommand = {
-  summary: 'revoke an app from the vault service',
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, { as: { type: 'string' } }, { positionals: true });

@@ -58,7 +58,6 @@ function parseListen(text: string): { host: string; port: number } {
 }
 
 const command: CliCommand = {
-  summary: 'run the shared vault service for enrolled apps',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);

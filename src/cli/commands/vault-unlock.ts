@@ -23,7 +23,6 @@ Exit statuses: 0 unlocked · 4 wrong passphrase · 6 no vault service running`;
 const options = { as: { type: 'string' }, 'passphrase-file': { type: 'string' } } as const;
 
 const command: CliCommand = {
-  summary: 'unlock the running vault service with your passphrase',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);

@@ -91,7 +91,6 @@ function jsonReport(report: SignedLayerReport): unknown {
 }
 
 const command: CliCommand = {
-  summary: 'verify the signatures of a message or CMS signature',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);

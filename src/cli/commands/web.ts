@@ -15,7 +15,6 @@ import type { CliCommand } from '../context.js';
 import { cachetHome } from '../trust.js';
 
 const command: CliCommand = {
-  summary: 'serve the web mail client on 127.0.0.1',
   help: `usage: cachet web [--host 127.0.0.1] [--port 8025] [--demo]
 
 Serves the web mail client for the users of this Cachet home ($CACHET_HOME). Users sign in with their
