@@ -1,7 +1,7 @@
 /** The CLI's file input and output (io.ts): chunked reads, the recycled input ring, the buffered atomic output. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -160,6 +160,37 @@ describe('openOutput', () => {
     assert.equal(existsSync(path), false);
     assert.deepEqual(readdirSync(dir).filter((name) => name.startsWith('.failing')), []);
     await assert.rejects(openOutput(join(dir, 'no-such-dir', 'out'), context), (e) => isCachetError(e, 'ERR_OUTPUT_WRITE'));
+  });
+
+  test('a device or a named pipe is written in place, never replaced by a file; a directory is ERR_OUTPUT_WRITE', async () => {
+    // -o /dev/null: the device node must stay a device (a temporary renamed over it once made it a file).
+    await writeOutput('/dev/null', context, (async function* () {
+      yield content(3 * MiB, 5);
+    })());
+    assert.ok(statSync('/dev/null').isCharacterDevice(), '/dev/null is still a character device');
+    assert.deepEqual(readdirSync('/dev').filter((name) => name.startsWith('.null.')), []);
+    // A FIFO gets every byte in order, and stays a FIFO.
+    const fifo = join(dir, 'out.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = createWriteStream(join(dir, 'from-fifo'));
+    const cat = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'inherit'] });
+    cat.stdout.pipe(reader);
+    const received = once(reader, 'finish');
+    const expected = content(2 * MiB + 17, 6);
+    const reused = Buffer.alloc(expected.length);
+    await writeOutput(fifo, context, (async function* () {
+      // the producer reuses its memory as soon as write() returns: the output must have copied
+      for (let offset = 0; offset < expected.length; offset += 65_536) {
+        const size = Math.min(65_536, expected.length - offset);
+        expected.copy(reused, 0, offset, offset + size);
+        yield reused.subarray(0, size);
+        reused.fill(0xee, 0, size);
+      }
+    })());
+    await received;
+    assert.ok(statSync(fifo).isFIFO(), 'the FIFO is still a FIFO');
+    assert.ok(readFileSync(join(dir, 'from-fifo')).equals(expected), 'the reader of the FIFO got every byte in order');
+    await assert.rejects(openOutput(dir, context), (e) => isCachetError(e, 'ERR_OUTPUT_WRITE') && /directory/.test(e.message));
   });
 
   test('stdout: chunks go to the context stream, commit and abort do nothing', async () => {

@@ -3,8 +3,8 @@
  * a temporary file beside it and renamed into place only when the command succeeds, so a failure
  * (bad signature, full disk) never leaves a half-written or unverified file under the final name.
  */
-import { close as fsClose, fstat as fsFstat, open as fsOpen, read as fsRead } from 'node:fs';
-import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { close as fsClose, createWriteStream, fstat as fsFstat, open as fsOpen, read as fsRead } from 'node:fs';
+import { open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -132,6 +132,11 @@ export async function openOutput(path: string | undefined, context: CliContext):
       abort: async () => {},
     };
   }
+  const existing = await stat(path).catch(() => undefined);
+  if (existing?.isDirectory()) throw new CachetError('ERR_OUTPUT_WRITE', `cannot write ${path}: it is a directory`);
+  // A device or a named pipe (-o /dev/null, a FIFO) is written in place: a temporary file renamed
+  // over it would replace the device node itself (it once turned /dev/null into a regular file).
+  if (existing && !existing.isFile()) return openInPlace(path);
   const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   let handle: FileHandle;
   try {
@@ -177,6 +182,47 @@ export async function openOutput(path: string | undefined, context: CliContext):
       if (!closed) await handle.close().catch(() => {});
       closed = true;
       await rm(temporary, { force: true });
+    },
+  };
+}
+
+/**
+ * Writes a device or a named pipe as a stream. Nothing there can be taken back (as with stdout), and
+ * each chunk is copied, since the caller may reuse its memory once write() returns.
+ */
+async function openInPlace(path: string): Promise<PendingOutput> {
+  const stream = createWriteStream(path, { flags: 'w' });
+  let failure: CachetError | undefined;
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (error) => reject(outputError(path, error)));
+  });
+  stream.on('error', (error) => {
+    failure ??= outputError(path, error);
+  });
+  const settled = (event: 'drain' | 'finish') =>
+    new Promise<void>((resolve, reject) => {
+      const onError = () => reject(failure);
+      stream.once('error', onError);
+      stream.once(event, () => {
+        stream.off('error', onError);
+        resolve();
+      });
+    });
+  return {
+    stream,
+    write: (chunk) => {
+      if (failure) throw failure;
+      if (!stream.write(Buffer.from(chunk))) return settled('drain');
+    },
+    commit: async () => {
+      if (failure) throw failure;
+      const finished = settled('finish');
+      stream.end();
+      await finished;
+    },
+    abort: async () => {
+      stream.destroy();
     },
   };
 }

@@ -80,3 +80,34 @@ test('a reader that stops early leaves nothing behind, and dispose still removes
   await spool.dispose();
   assert.equal(existsSync(path), false);
 });
+
+test('reuse: a reader that copies what it keeps gets the exact content in a reused ring, and stopping early hands the ring on only once its reads are done', async () => {
+  const total = 9 * 1024 * 1024 + 4321;
+  const expected = Buffer.alloc(total);
+  for (let i = 0; i < total; i++) expected[i] = (i * 7 + (i >> 16)) & 0xff;
+  const spool = new Spool(1000);
+  for (let offset = 0; offset < total; offset += 1 << 20) await spool.write(expected.subarray(offset, Math.min(total, offset + (1 << 20))));
+
+  // The reader copies each chunk (as a file writer does) and notes the memory it came in.
+  const copies: Buffer[] = [];
+  const memories = new Set<ArrayBufferLike>();
+  for await (const chunk of spool.read({ reuse: true })) {
+    copies.push(Buffer.from(chunk));
+    memories.add(chunk.buffer);
+  }
+  assert.ok(Buffer.concat(copies).equals(expected), 'the content reads back exactly');
+  assert.ok(copies.length >= 9, 'read in several chunks');
+  // Direct reads share one aligned memory; buffered ones a few buffers: never one per chunk.
+  assert.ok(memories.size < copies.length, `the chunks came in reused memory (${memories.size} memories for ${copies.length} chunks)`);
+
+  // Stopped after two chunks while reads were in flight: a later reader still gets everything exactly.
+  let taken = 0;
+  for await (const _chunk of spool.read({ reuse: true })) if (++taken === 2) break;
+  const again: Buffer[] = [];
+  for await (const chunk of spool.read({ reuse: true })) again.push(Buffer.from(chunk));
+  assert.ok(Buffer.concat(again).equals(expected), 'a reader after an early stop reads the content exactly');
+  // Without reuse every chunk is the reader's own.
+  const kept = await collectBytes(spool.read());
+  assert.ok(kept.equals(expected));
+  await spool.dispose();
+});

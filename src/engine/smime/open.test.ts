@@ -27,7 +27,7 @@ const BODY = 'Content-Type: text/plain; charset=us-ascii\r\n\r\nThe quarterly fi
 function openssl(args: string[], input: string | Buffer): Buffer {
   const file = join(work, `in-${Math.random().toString(36).slice(2)}`);
   writeFileSync(file, input);
-  return execFileSync('openssl', ['cms', ...args, '-in', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('openssl', ['cms', ...args, '-in', file], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 });
 }
 
 function sign(name: string, entity: string | Buffer, opaque = false): Buffer {
@@ -279,5 +279,72 @@ test('RFC 8551 §3.1 message/rfc822 wrapper: the embedded header is shown, in me
     } finally {
       await result.dispose();
     }
+  }
+});
+
+/** A text entity of about `size` bytes: a short line, then a base64 attachment (distinct lines). */
+function largeEntity(size: number): Buffer {
+  const lines: string[] = [];
+  const raw = Buffer.alloc(57);
+  for (let i = 0, length = 0; length < size; i++) {
+    raw.writeUInt32BE(i, 0);
+    raw.fill(i & 0xff, 4);
+    const line = raw.toString('base64');
+    lines.push(line);
+    length += line.length + 2;
+  }
+  return Buffer.from(
+    'Content-Type: multipart/mixed; boundary="big"\r\n\r\n--big\r\nContent-Type: text/plain\r\n\r\nThe data follows.\r\n' +
+      `--big\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n${lines.join('\r\n')}\r\n--big--\r\n`,
+    'latin1',
+  );
+}
+
+test('content beyond the spool memory bound (every layer spilled, read back in reused memory): same verdicts, exact content', async () => {
+  const entity = largeEntity(10 * 1024 * 1024);
+  // Triple wrap: each layer's spool spills, and the next layer reads it back.
+  const inner = sign('alice', entity);
+  const outer = sign('alice', encrypt('bob', inner));
+  const result = await openMessage(toByteStream(withHeaders('alice@example.com', outer)), {
+    decryptors: [{ certificate: certificateDer('bob'), key: softwareKey(privateKey('bob')) }],
+    validator: validator(),
+  });
+  try {
+    assert.deepEqual(result.report.layers.map((l) => l.kind), ['signed', 'encrypted', 'signed']);
+    assert.equal(result.report.status, 'valid');
+    assert.equal(result.report.encrypted, true);
+    // What OpenSSL says the innermost signature covers, byte for byte, however it is read.
+    const covered = openssl(['-verify', '-noverify'], inner);
+    assert.ok((await collectBytes(result.content)).equals(covered), 'the content as fresh chunks');
+    const copies: Buffer[] = [];
+    for await (const chunk of result.readContent({ reuse: true })) copies.push(Buffer.from(chunk));
+    assert.ok(Buffer.concat(copies).equals(covered), 'the content in reused memory');
+  } finally {
+    await result.dispose();
+  }
+
+  // A large signed part inside unsigned content, walked as it streams: the part is verified, not the message.
+  const mixed = Buffer.concat([
+    Buffer.from('From: alice@example.com\r\nSubject: list mail\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="outer"\r\n\r\n--outer\r\n'),
+    inner,
+    Buffer.from('\r\n--outer\r\nContent-Type: text/plain\r\n\r\nA footer the list added.\r\n--outer--\r\n'),
+  ]);
+  const partial = await openMessage(toByteStream(mixed), { decryptors: [], validator: validator() });
+  try {
+    assert.equal(partial.report.status, 'partially-signed');
+    assert.deepEqual(partial.report.signedParts.map((p) => [p.path, p.valid, p.trusted]), [['1', true, true]]);
+    assert.deepEqual(partial.report.unsignedParts, ['2']);
+  } finally {
+    await partial.dispose();
+  }
+  // One byte changed in the large signed content: invalid, never valid.
+  const tampered = Buffer.from(inner);
+  const at = tampered.indexOf('AAAA', 5 * 1024 * 1024);
+  tampered[at] = 0x42;
+  const broken = await openMessage(toByteStream(withHeaders('alice@example.com', tampered)), { decryptors: [], validator: validator() });
+  try {
+    assert.equal(broken.report.status, 'invalid');
+  } finally {
+    await broken.dispose();
   }
 });

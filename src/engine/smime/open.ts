@@ -27,7 +27,7 @@ import { cmsInput } from './cms-input.js';
 import { MIME_TREE_LIMITS, parseMimeTree, type MimePart } from '../mime/mime-tree.js';
 import { readMultipart } from '../mime/multipart.js';
 import type { MimeEntity, MimeHeaderBlock } from '../mime/types.js';
-import { Spool } from '../spool.js';
+import { Spool, type SpoolReadOptions } from '../spool.js';
 import { decryptEnvelopedEntity, type DecryptionReport } from './decrypt.js';
 import { decompressEntity } from './decompress.js';
 import { declaredSmimeType, decodedBody, isPkcs7Mime } from './pkcs7-entity.js';
@@ -128,6 +128,11 @@ export interface OpenResult {
   report: OpenReport;
   /** The innermost entity (decrypted and unwrapped), released only because its verdict is in. */
   content: ByteStream;
+  /**
+   * The innermost entity again, for a reader that copies what it keeps (`reuse`: a large spilled
+   * entity is then read into reused memory, see SpoolReadOptions).
+   */
+  readContent(options?: SpoolReadOptions): ByteStream;
   /** Certificates the message carried (for the address book). */
   certificates: Uint8Array[];
   /** The raw signed-layer reports (capabilities, key preference) for harvesting. */
@@ -272,6 +277,12 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
       }
       if (kind === undefined) break;
       if (depth >= MAX_LAYERS) throw new CachetError('ERR_LIMIT_EXCEEDED', `more than ${MAX_LAYERS} S/MIME layers`);
+      if (innermost && !bare && (kind === 'encrypted' || kind === 'signed')) {
+        // Decryption and verification copy what they keep: the layer below is read again, into
+        // reused memory (a spilled layer read in fresh chunks raised the peak RSS of opening a
+        // signed and encrypted 256 MiB message above 128 MB).
+        current = await readMimeEntity(innermost.read({ reuse: true }));
+      }
       if (kind === 'certs-only') {
         const found = await readCertsOnly(decodedBody(current));
         certificates.push(...found);
@@ -307,7 +318,7 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
       for await (const chunk of current.body) await contentSpool.write(chunk);
     }
     const spooled = contentSpool;
-    const released = (): ByteStream => (bare ? withEmptyHeader(spooled.read()) : spooled.read());
+    const released = (readOptions?: SpoolReadOptions): ByteStream => (bare ? withEmptyHeader(spooled.read(readOptions)) : spooled.read(readOptions));
     // Inside the innermost entity: signed parts within unsigned content, encrypted parts not opened.
     const signedParts: SignedPartReport[] = [];
     const unsignedParts: string[] = [];
@@ -317,7 +328,8 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
       await scanParts(tree, signedParts, unsignedParts, warnings, options, at, certificates);
     } else {
       // Too large to hold: the parts are walked as they stream from the spool.
-      await scanPartsStreaming(await readMimeEntity(released()), '', 0, { signedParts, unsignedParts, warnings, options, at, certificates });
+      // The walk copies what it keeps (part headers, partial lines; signed parts are verified as for a layer).
+      await scanPartsStreaming(await readMimeEntity(released({ reuse: true })), '', 0, { signedParts, unsignedParts, warnings, options, at, certificates });
     }
 
     // Protected headers exist only under a layer at the root: the innermost entity's own header.
@@ -350,7 +362,7 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
       unsignedParts: status === 'partially-signed' ? unsignedParts : [],
       warnings,
     };
-    return { report, content: released(), certificates, signedLayers, dispose };
+    return { report, content: released(), readContent: released, certificates, signedLayers, dispose };
   } catch (error) {
     await dispose();
     throw error;
