@@ -3,7 +3,7 @@
  * (owner-only unless told otherwise), fsync, rename over the target, fsync the directory.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CachetError } from '../engine/errors.js';
 
@@ -13,6 +13,17 @@ import { CachetError } from '../engine/errors.js';
  */
 export async function writeFileAtomically(path: string, bytes: Uint8Array | string, what = '', mode = 0o600): Promise<void> {
   const dir = dirname(path);
+  // A device or a named pipe (--out /dev/stdout, /dev/null, a FIFO) is written in place: a temporary
+  // file renamed over it would replace the device node itself. It holds nothing to keep whole.
+  const existing = await stat(path).catch(() => undefined);
+  if (existing && !existing.isFile() && !existing.isDirectory()) {
+    try {
+      await writeFile(path, bytes);
+      return;
+    } catch (error) {
+      throw writeFailed(path, what, error);
+    }
+  }
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const temporary = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
@@ -26,7 +37,7 @@ export async function writeFileAtomically(path: string, bytes: Uint8Array | stri
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });
-    throw new CachetError('ERR_OUTPUT_WRITE', `cannot write ${what ? `${what} ` : ''}${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    throw writeFailed(path, what, error);
   }
   const dirHandle = await open(dir, 'r');
   try {
@@ -36,4 +47,8 @@ export async function writeFileAtomically(path: string, bytes: Uint8Array | stri
   } finally {
     await dirHandle.close();
   }
+}
+
+function writeFailed(path: string, what: string, error: unknown): CachetError {
+  return new CachetError('ERR_OUTPUT_WRITE', `cannot write ${what ? `${what} ` : ''}${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
 }
