@@ -18,7 +18,7 @@
  * Every write goes to a temporary file, synced, then renamed into place: a crash never leaves half a file.
  */
 import { X509Certificate, createPrivateKey, createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
-import { access, mkdir, readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { writeFileAtomically } from '../storage/atomic-file.js';
 import { withFileLock } from '../storage/file-lock.js';
 import { homedir } from 'node:os';
@@ -192,20 +192,17 @@ export class CaStore {
   }
 
   async saveSettings(settings: CaSettings): Promise<void> {
-    await mkdir(this.directory, { recursive: true, mode: 0o700 });
     await writeFileAtomically(this.path('ca.json'), `${JSON.stringify(settings, null, 2)}\n`, 'the CA settings');
   }
 
   /** Writes a CA certificate and its key, encrypted under the passphrase (the key-file store). */
   async saveCaKeyPair(which: 'root' | 'issuing', certificate: Uint8Array, key: KeyObject, passphrase: string): Promise<void> {
-    await mkdir(this.directory, { recursive: true, mode: 0o700 });
     await writeFileAtomically(this.path(`${which}.key`), encryptPrivateKey(key, passphrase), 'the CA key');
     await this.saveCaCertificate(which, certificate);
   }
 
   /** Writes a CA certificate (public: readable without the passphrase, by `cachet ca cert`). */
   async saveCaCertificate(which: 'root' | 'issuing', certificate: Uint8Array): Promise<void> {
-    await mkdir(this.directory, { recursive: true, mode: 0o700 });
     await writeFileAtomically(this.path(`${which}.pem`), pemEncode(certificate, 'CERTIFICATE'), 'the CA certificate', 0o644);
   }
 

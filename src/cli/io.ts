@@ -4,12 +4,13 @@
  * (bad signature, full disk) never leaves a half-written or unverified file under the final name.
  */
 import { close as fsClose, createWriteStream, fstat as fsFstat, open as fsOpen, read as fsRead } from 'node:fs';
-import { open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { CachetError } from '../engine/errors.js';
+import { outputTarget, outputWriteError } from '../storage/atomic-file.js';
 import type { ByteSink, ByteStream } from '../engine/stream-types.js';
 import type { CliContext } from './context.js';
 
@@ -125,24 +126,21 @@ export async function openOutput(path: string | undefined, context: CliContext):
     const stream = context.stdout;
     return {
       stream: stream as Writable,
+      // Copied: a stream keeps what it is given until written, and the caller may reuse its memory.
       write: (chunk) => {
-        if (!stream.write(chunk)) return new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+        if (!stream.write(Buffer.from(chunk))) return new Promise<void>((resolve) => stream.once('drain', () => resolve()));
       },
       commit: async () => {},
       abort: async () => {},
     };
   }
-  const existing = await stat(path).catch(() => undefined);
-  if (existing?.isDirectory()) throw new CachetError('ERR_OUTPUT_WRITE', `cannot write ${path}: it is a directory`);
-  // A device or a named pipe (-o /dev/null, a FIFO) is written in place: a temporary file renamed
-  // over it would replace the device node itself (it once turned /dev/null into a regular file).
-  if (existing && !existing.isFile()) return openInPlace(path);
+  if ((await outputTarget(path)) === 'in-place') return openInPlace(path);
   const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   let handle: FileHandle;
   try {
     handle = await open(temporary, 'wx', 0o600);
   } catch (error) {
-    throw new CachetError('ERR_OUTPUT_WRITE', `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    throw outputWriteError(path, error);
   }
   const file = new BufferedFileWriter(handle, path);
   let stream: Writable | undefined;
@@ -195,10 +193,10 @@ async function openInPlace(path: string): Promise<PendingOutput> {
   let failure: CachetError | undefined;
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
-    stream.once('error', (error) => reject(outputError(path, error)));
+    stream.once('error', (error) => reject(outputWriteError(path, error)));
   });
   stream.on('error', (error) => {
-    failure ??= outputError(path, error);
+    failure ??= outputWriteError(path, error);
   });
   const settled = (event: 'drain' | 'finish') =>
     new Promise<void>((resolve, reject) => {
@@ -290,7 +288,7 @@ class BufferedFileWriter {
     // One write at a time, in order: concurrent writes to one file only queue on its inode lock.
     const write: Promise<void> = (previous ? previous.then(run) : run())
       .catch((error: unknown) => {
-        this.failure ??= outputError(this.path, error);
+        this.failure ??= outputWriteError(this.path, error);
       })
       .then(() => {
         // The buffer is free again: the next write() into it need not wait.
@@ -325,12 +323,6 @@ class BufferedFileWriter {
   async discard(): Promise<void> {
     await Promise.allSettled(this.writes);
   }
-}
-
-function outputError(path: string, error: unknown): CachetError {
-  const code = (error as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOSPC') return new CachetError('ERR_OUTPUT_WRITE', 'the disk is full; nothing was changed', { cause: error });
-  return new CachetError('ERR_OUTPUT_WRITE', `cannot write ${path}: ${code ?? (error as Error)?.message}`, { cause: error });
 }
 
 /** What a command was handed: a MIME message, or a bare CMS object (DER, or PEM "CMS"/"PKCS7"). */

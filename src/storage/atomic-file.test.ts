@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomically } from './atomic-file.js';
+import { isCachetError } from '../engine/errors.js';
 
 test('a regular file is replaced whole with the given mode; a device or a FIFO stays what it is', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cachet-atomic-'));
@@ -31,6 +32,8 @@ test('a regular file is replaced whole with the given mode; a device or a FIFO s
     await closed;
     assert.equal(Buffer.concat(parts).toString(), 'through the pipe');
     assert.ok(statSync(fifo).isFIFO(), 'the FIFO is still a FIFO');
+    // A directory is refused before anything is written, with the file named in the error.
+    await assert.rejects(writeFileAtomically(dir, 'x', 'the export'), (e) => isCachetError(e, 'ERR_OUTPUT_WRITE') && /the export .* it is a directory/.test(e.message));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 /**
  * Files written so that a crash leaves either the old or the new contents: write a temporary file
- * (owner-only unless told otherwise), fsync, rename over the target, fsync the directory.
+ * (owner-only unless told otherwise), fsync, rename over the target, fsync the directory. The
+ * directory is made (owner-only) when missing, so callers need not.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -12,18 +13,15 @@ import { CachetError } from '../engine/errors.js';
  * @param mode of the new file: 0600 by default; 0644 for what is public (certificates, CRLs).
  */
 export async function writeFileAtomically(path: string, bytes: Uint8Array | string, what = '', mode = 0o600): Promise<void> {
-  const dir = dirname(path);
-  // A device or a named pipe (--out /dev/stdout, /dev/null, a FIFO) is written in place: a temporary
-  // file renamed over it would replace the device node itself. It holds nothing to keep whole.
-  const existing = await stat(path).catch(() => undefined);
-  if (existing && !existing.isFile() && !existing.isDirectory()) {
+  if ((await outputTarget(path, what)) === 'in-place') {
     try {
       await writeFile(path, bytes);
       return;
     } catch (error) {
-      throw writeFailed(path, what, error);
+      throw outputWriteError(path, error, what);
     }
   }
+  const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const temporary = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
@@ -37,7 +35,7 @@ export async function writeFileAtomically(path: string, bytes: Uint8Array | stri
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });
-    throw writeFailed(path, what, error);
+    throw outputWriteError(path, error, what);
   }
   const dirHandle = await open(dir, 'r');
   try {
@@ -49,6 +47,22 @@ export async function writeFileAtomically(path: string, bytes: Uint8Array | stri
   }
 }
 
-function writeFailed(path: string, what: string, error: unknown): CachetError {
-  return new CachetError('ERR_OUTPUT_WRITE', `cannot write ${what ? `${what} ` : ''}${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+/**
+ * How an output path is written, for every writer of outputs (this module, the CLI's streamed
+ * outputs): a regular file, or one not there yet, through a temporary file renamed over it; an
+ * existing device or named pipe (/dev/null, /dev/stdout, a FIFO) in place, since a rename would
+ * replace the device node itself (it once turned /dev/null into a regular file) and there is
+ * nothing there to keep whole. A directory is refused before any work is done.
+ */
+export async function outputTarget(path: string, what = ''): Promise<'replace' | 'in-place'> {
+  const existing = await stat(path).catch(() => undefined);
+  if (existing?.isDirectory()) throw new CachetError('ERR_OUTPUT_WRITE', `cannot write ${what ? `${what} ` : ''}${path}: it is a directory`);
+  return existing && !existing.isFile() ? 'in-place' : 'replace';
+}
+
+/** ERR_OUTPUT_WRITE for a failed write, the disk being full said as such. */
+export function outputWriteError(path: string, error: unknown, what = ''): CachetError {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOSPC') return new CachetError('ERR_OUTPUT_WRITE', 'the disk is full; nothing was changed', { cause: error });
+  return new CachetError('ERR_OUTPUT_WRITE', `cannot write ${what ? `${what} ` : ''}${path}: ${code ?? (error as Error)?.message}`, { cause: error });
 }

@@ -114,29 +114,44 @@ async function openBounded(bytes: Buffer, withKey: boolean): Promise<Outcome> {
   }
 }
 
+interface Runs {
+  numRuns: number;
+  interruptAfterTimeLimit: number;
+}
+
+/** `der` mutated at random, as `smimeType`: only typed errors, and a valid verdict only with the original content. */
+async function assertMutationsNeverValidWithOtherContent(der: Buffer, smimeType: string, withKey: boolean, runs: Runs): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(mutation, async (m) => {
+      const outcome = await openBounded(message(mutate(der, m), smimeType), withKey);
+      if (outcome.status === 'valid') assert.equal(outcome.content, BODY, `valid with changed content after ${JSON.stringify(m)}`);
+    }),
+    runs,
+  );
+}
+
+/** `der` mutated at random, as `smimeType`: only typed errors, and never a signed verdict. */
+async function assertMutationsNeverSigned(der: Buffer, smimeType: string, withKey: boolean, runs: Runs): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(mutation, async (m) => {
+      const outcome = await openBounded(message(mutate(der, m), smimeType), withKey);
+      if (outcome.status !== undefined) assert.equal(outcome.status, 'not-signed');
+    }),
+    runs,
+  );
+}
+
 test('opaque SignedData, mutated: typed errors only; valid only with the signed content unchanged', async () => {
   const der = signDer(BODY);
   const pristine = await openBounded(message(der, 'signed-data'), false);
   assert.equal(pristine.status, 'valid', 'the unmutated message must be valid, or the property proves nothing');
-  await fc.assert(
-    fc.asyncProperty(mutation, async (m) => {
-      const outcome = await openBounded(message(mutate(der, m), 'signed-data'), false);
-      if (outcome.status === 'valid') assert.equal(outcome.content, BODY, `valid with changed content after ${JSON.stringify(m)}`);
-    }),
-    { numRuns: 250, interruptAfterTimeLimit: 25_000 },
-  );
+  await assertMutationsNeverValidWithOtherContent(der, 'signed-data', false, { numRuns: 250, interruptAfterTimeLimit: 25_000 });
 });
 
 test('EnvelopedData, mutated: typed errors only, never a signed verdict', async () => {
   const der = encryptDer(BODY);
   assert.equal((await openBounded(message(der, 'enveloped-data'), true)).status, 'not-signed');
-  await fc.assert(
-    fc.asyncProperty(mutation, async (m) => {
-      const outcome = await openBounded(message(mutate(der, m), 'enveloped-data'), true);
-      if (outcome.status !== undefined) assert.equal(outcome.status, 'not-signed');
-    }),
-    { numRuns: 150, interruptAfterTimeLimit: 15_000 },
-  );
+  await assertMutationsNeverSigned(der, 'enveloped-data', true, { numRuns: 150, interruptAfterTimeLimit: 15_000 });
 });
 
 test('signed around compressed data, mutated (DER and BER): typed errors only; valid only with the original content', async () => {
@@ -144,26 +159,14 @@ test('signed around compressed data, mutated (DER and BER): typed errors only; v
     const der = signDer(pkcs7Entity(compressedDataDer(BODY, { indefinite }), 'compressed-data'));
     const pristine = await openBounded(message(der, 'signed-data'), false);
     assert.deepEqual(pristine, { status: 'valid', content: BODY });
-    await fc.assert(
-      fc.asyncProperty(mutation, async (m) => {
-        const outcome = await openBounded(message(mutate(der, m), 'signed-data'), false);
-        if (outcome.status === 'valid') assert.equal(outcome.content, BODY, `valid with changed content after ${JSON.stringify(m)}`);
-      }),
-      { numRuns: 100, interruptAfterTimeLimit: 10_000 },
-    );
+    await assertMutationsNeverValidWithOtherContent(der, 'signed-data', false, { numRuns: 100, interruptAfterTimeLimit: 10_000 });
   }
 });
 
 test('compressed data alone, mutated: typed errors only, never a signed verdict', async () => {
   const der = compressedDataDer(BODY, { indefinite: true });
   assert.equal((await openBounded(message(der, 'compressed-data'), false)).status, 'not-signed');
-  await fc.assert(
-    fc.asyncProperty(mutation, async (m) => {
-      const outcome = await openBounded(message(mutate(der, m), 'compressed-data'), false);
-      if (outcome.status !== undefined) assert.equal(outcome.status, 'not-signed');
-    }),
-    { numRuns: 150, interruptAfterTimeLimit: 10_000 },
-  );
+  await assertMutationsNeverSigned(der, 'compressed-data', false, { numRuns: 150, interruptAfterTimeLimit: 10_000 });
 });
 
 test('triple wrap, outer signature mutated: typed errors only; valid only with the original content', async () => {
@@ -173,13 +176,7 @@ test('triple wrap, outer signature mutated: typed errors only; valid only with t
   const pristine = await openBounded(message(der, 'signed-data'), true);
   assert.equal(pristine.status, 'valid');
   assert.equal(pristine.content, BODY);
-  await fc.assert(
-    fc.asyncProperty(mutation, async (m) => {
-      const outcome = await openBounded(message(mutate(der, m), 'signed-data'), true);
-      if (outcome.status === 'valid') assert.equal(outcome.content, BODY, `valid with changed content after ${JSON.stringify(m)}`);
-    }),
-    { numRuns: 100, interruptAfterTimeLimit: 20_000 },
-  );
+  await assertMutationsNeverValidWithOtherContent(der, 'signed-data', true, { numRuns: 100, interruptAfterTimeLimit: 20_000 });
 });
 
 test('random bytes declared as each pkcs7-mime type, base64 or binary: typed errors only', async () => {

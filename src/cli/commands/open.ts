@@ -117,9 +117,8 @@ const command: CliCommand = {
     }
     try {
       if (values.out !== undefined || !values.json) {
-        // A file output copies each chunk into its own buffers: the content may come in reused memory.
-        const toFile = values.out !== undefined && values.out !== '-';
-        await writeOutput(values.out, context, toFile ? result.readContent({ reuse: true }) : result.content);
+        // Every output copies what it is given: the content may come in reused memory.
+        await writeOutput(values.out, context, result.readContent({ reuse: true }));
       }
       if (values.json) context.stdout.write(`${JSON.stringify(result.report)}\n`);
       else context.stderr.write(describe(result.report));

@@ -12,13 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
-import { openMessage, type OpenReport } from './open.js';
 import { decompressContentInfo } from '../cms/compressed-data-reader.js';
-import { createCertificateValidator } from '../pki/create-validator.js';
-import { softwareKey } from '../software-key.js';
-import { collectBytes, toByteStream } from '../stream-types.js';
+import { toByteStream } from '../stream-types.js';
 import { isCachetError } from '../errors.js';
-import { certificateDer, pkiBytes, pkiFile, privateKey } from '../../../test/helpers/pki.js';
+import { pkiFile } from '../../../test/helpers/pki.js';
+import { openTestMessage } from '../../../test/helpers/open-message.js';
 import { compressedDataDer, compressedEntity } from '../../../test/helpers/compressed-data.js';
 
 let work: string;
@@ -40,21 +38,9 @@ const signedBy = (name: string, entity: Buffer, opaque = false) =>
 const encryptedFor = (name: string, entity: Buffer) => openssl(['-encrypt', '-aes-256-cbc', '-recip', pkiFile(`${name}.pem`)], entity);
 const withHeaders = (message: Buffer) => Buffer.concat([Buffer.from('From: Alice <alice@example.com>\r\nTo: bob@example.com\r\nSubject: Figures\r\n'), message]);
 
-async function open(message: Buffer, key?: string): Promise<{ report: OpenReport; content: string }> {
-  const result = await openMessage(toByteStream(message), {
-    decryptors: key ? [{ certificate: certificateDer(key), key: softwareKey(privateKey(key)) }] : [],
-    validator: createCertificateValidator({ trustAnchors: [pkiBytes('ca.pem')] }),
-  });
-  try {
-    return { report: result.report, content: (await collectBytes(result.content)).toString('utf8') };
-  } finally {
-    await result.dispose();
-  }
-}
-
 test('compressed alone (DER and BER streamed in segments): unpacked, and not signed', async () => {
   for (const indefinite of [false, true]) {
-    const { report, content } = await open(withHeaders(compressedEntity(INNER, { indefinite })));
+    const { report, content } = await openTestMessage(withHeaders(compressedEntity(INNER, { indefinite })));
     assert.equal(content, INNER);
     assert.equal(report.status, 'not-signed');
     assert.equal(report.encrypted, false);
@@ -73,7 +59,7 @@ test('a few MiB in BouncyCastle\'s 1,000-byte segments come out byte for byte', 
 
 test('compress, then sign (opaque and detached): valid, the signature covers the compressed layer', async () => {
   for (const opaque of [true, false]) {
-    const { report, content } = await open(withHeaders(signedBy('alice', compressedEntity(INNER, { indefinite: true }), opaque)));
+    const { report, content } = await openTestMessage(withHeaders(signedBy('alice', compressedEntity(INNER, { indefinite: true }), opaque)));
     assert.equal(report.status, 'valid', `opaque=${opaque}`);
     assert.deepEqual(report.layers.map((l) => l.kind), ['signed', 'compressed']);
     assert.equal(content, INNER);
@@ -82,16 +68,16 @@ test('compress, then sign (opaque and detached): valid, the signature covers the
 
 test('sign, then compress: the signature under the compression is the root: valid; a changed byte inside: invalid', async () => {
   const signed = signedBy('alice', Buffer.from(INNER), true);
-  const { report, content } = await open(withHeaders(compressedEntity(signed)));
+  const { report, content } = await openTestMessage(withHeaders(compressedEntity(signed)));
   assert.deepEqual(report.layers.map((l) => l.kind), ['compressed', 'signed']);
   assert.equal(report.status, 'valid');
   assert.match(content, /quarterly figures/);
   const detached = signedBy('alice', Buffer.from(INNER)).toString('latin1').replace('quarterly', 'quarterlY');
-  assert.equal((await open(withHeaders(compressedEntity(Buffer.from(detached, 'latin1'))))).report.status, 'invalid');
+  assert.equal((await openTestMessage(withHeaders(compressedEntity(Buffer.from(detached, 'latin1'))))).report.status, 'invalid');
 });
 
 test('encrypted around compressed data: decrypted, unpacked, reported encrypted and not signed', async () => {
-  const { report, content } = await open(withHeaders(encryptedFor('bob', compressedEntity(INNER))), 'bob');
+  const { report, content } = await openTestMessage(withHeaders(encryptedFor('bob', compressedEntity(INNER))), { key: 'bob' });
   assert.deepEqual(report.layers.map((l) => l.kind), ['encrypted', 'compressed']);
   assert.equal(report.encrypted, true);
   assert.equal(report.status, 'not-signed');
@@ -100,14 +86,14 @@ test('encrypted around compressed data: decrypted, unpacked, reported encrypted 
 
 test('without smime-type (Outlook style), the CMS content type tells compressed data apart', async () => {
   const entity = compressedEntity(INNER).toString('latin1').replace('; smime-type=compressed-data', '');
-  const { report, content } = await open(withHeaders(Buffer.from(entity, 'latin1')));
+  const { report, content } = await openTestMessage(withHeaders(Buffer.from(entity, 'latin1')));
   assert.deepEqual(report.layers.map((l) => l.kind), ['compressed']);
   assert.equal(content, INNER);
 });
 
 test('relabelled by a gateway as application/octet-stream named smime.p7z: still unpacked', async () => {
   const entity = compressedEntity(INNER).toString('latin1').replace('application/pkcs7-mime; smime-type=compressed-data; name="smime.p7z"', 'application/octet-stream; name="smime.p7z"');
-  const { report, content } = await open(withHeaders(Buffer.from(entity, 'latin1')));
+  const { report, content } = await openTestMessage(withHeaders(Buffer.from(entity, 'latin1')));
   assert.deepEqual(report.layers.map((l) => l.kind), ['compressed']);
   assert.equal(content, INNER);
 });
@@ -121,7 +107,7 @@ test('a compressed part inside unsigned content is not unpacked into the view: i
     compressedEntity('Content-Type: text/plain\r\n\r\nI was not signed.\r\n'),
     Buffer.from('\r\n--outer--\r\n'),
   ]);
-  const { report, content } = await open(message);
+  const { report, content } = await openTestMessage(message);
   assert.equal(report.status, 'partially-signed');
   assert.deepEqual(report.unsignedParts, ['2']);
   assert.doesNotMatch(content, /I was not signed/);

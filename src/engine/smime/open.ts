@@ -277,7 +277,7 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
       }
       if (kind === undefined) break;
       if (depth >= MAX_LAYERS) throw new CachetError('ERR_LIMIT_EXCEEDED', `more than ${MAX_LAYERS} S/MIME layers`);
-      if (innermost && !bare && (kind === 'encrypted' || kind === 'signed')) {
+      if (innermost && (kind === 'encrypted' || kind === 'signed')) {
         // Decryption and verification copy what they keep: the layer below is read again, into
         // reused memory (a spilled layer read in fresh chunks raised the peak RSS of opening a
         // signed and encrypted 256 MiB message above 128 MB).
