@@ -60,6 +60,16 @@ export function bmpPassword(password: string): Buffer {
 
 /** RFC 7292 appendix B.2: ID 1 = key, 2 = IV, 3 = MAC key. */
 export function pkcs12Kdf(hash: string, password: Buffer, salt: Uint8Array, id: 1 | 2 | 3, iterations: number, length: number): Buffer {
+  return pkcs12KdfRounds(hash, password, salt, id, iterations, length).key;
+}
+
+/**
+ * The KDF, and whether a block of I began with a zero byte after an update between rounds. GnuPG's
+ * gpgsm (2.2, minip12.c) does that update on big numbers and prints each block back without its
+ * leading zero bytes, so it derives another key then: about one salt in 128 for a 3DES key (24 bytes
+ * take two SHA-1 rounds; a single-round key, IV or MAC key is never updated).
+ */
+function pkcs12KdfRounds(hash: string, password: Buffer, salt: Uint8Array, id: 1 | 2 | 3, iterations: number, length: number): { key: Buffer; misreadByGpgsm: boolean } {
   checkIterations(iterations);
   const u = createHash(hash).digest().length;
   const v = hash === 'sha384' || hash === 'sha512' ? 128 : 64;
@@ -72,10 +82,12 @@ export function pkcs12Kdf(hash: string, password: Buffer, salt: Uint8Array, id: 
   };
   const I = Buffer.concat([fill(salt), fill(password)]);
   const blocks: Buffer[] = [];
+  let misreadByGpgsm = false;
   for (let produced = 0; produced < length; produced += u) {
     let A = createHash(hash).update(D).update(I).digest();
     for (let r = 1; r < iterations; r++) A = createHash(hash).update(A).digest();
     blocks.push(A);
+    if (produced + u >= length) break; // the last round: I is not used again
     const B = fill(A);
     // I_j = (I_j + B + 1) mod 2^(8v) for each v-byte block of I
     for (let j = 0; j < I.length; j += v) {
@@ -85,9 +97,10 @@ export function pkcs12Kdf(hash: string, password: Buffer, salt: Uint8Array, id: 
         I[j + k] = sum & 0xff;
         carry = sum >> 8;
       }
+      if (I[j] === 0) misreadByGpgsm = true;
     }
   }
-  return Buffer.concat(blocks).subarray(0, length);
+  return { key: Buffer.concat(blocks).subarray(0, length), misreadByGpgsm };
 }
 
 /** Decrypts data protected by an EncryptionAlgorithmIdentifier (DER); undefined when the password is wrong. */
@@ -159,17 +172,33 @@ export function pbes2Encrypt(password: string, data: Uint8Array, iterations: num
   return { algorithm, encrypted };
 }
 
-/** Legacy protection for old clients: pbeWithSHAAnd3-KeyTripleDES-CBC (keys) or 40-bit RC2 (certificates). */
-export function legacyPbeEncrypt(password: string, data: Uint8Array, iterations: number, scheme: '3des' | 'rc2-40'): { algorithm: Buffer; encrypted: Buffer } {
-  const salt = randomBytes(8);
+/**
+ * Legacy protection for old clients: pbeWithSHAAnd3-KeyTripleDES-CBC (keys) or 40-bit RC2 (certificates).
+ * A 3DES salt that gpgsm would derive another key from (see pkcs12KdfRounds) is drawn again: the
+ * legacy form exists for such readers, and one key in ~128 failed to import into gpgsm otherwise.
+ * @param drawSalt the salt source (tests give chosen salts)
+ */
+export function legacyPbeEncrypt(
+  password: string,
+  data: Uint8Array,
+  iterations: number,
+  scheme: '3des' | 'rc2-40',
+  drawSalt: () => Uint8Array = () => randomBytes(8),
+): { algorithm: Buffer; encrypted: Buffer } {
   const pw = bmpPassword(password);
   const algorithmOid = scheme === '3des' ? PBE_OID.pbeWithSHAAnd3KeyTripleDES : PBE_OID.pbeWithSHAAnd40BitRC2;
-  const algorithm = sequence(objectIdentifier(algorithmOid), sequence(octetString(salt), smallInteger(iterations)));
+  const algorithmFor = (salt: Uint8Array) => sequence(objectIdentifier(algorithmOid), sequence(octetString(salt), smallInteger(iterations)));
   if (scheme === '3des') {
-    const cipher = createCipheriv('des-ede3-cbc', pkcs12Kdf('sha1', pw, salt, 1, iterations, 24), pkcs12Kdf('sha1', pw, salt, 2, iterations, 8));
-    return { algorithm, encrypted: Buffer.concat([cipher.update(data), cipher.final()]) };
+    for (;;) {
+      const salt = drawSalt();
+      const { key, misreadByGpgsm } = pkcs12KdfRounds('sha1', pw, salt, 1, iterations, 24);
+      if (misreadByGpgsm) continue;
+      const cipher = createCipheriv('des-ede3-cbc', key, pkcs12Kdf('sha1', pw, salt, 2, iterations, 8));
+      return { algorithm: algorithmFor(salt), encrypted: Buffer.concat([cipher.update(data), cipher.final()]) };
+    }
   }
-  return { algorithm, encrypted: rc2CbcEncrypt(pkcs12Kdf('sha1', pw, salt, 1, iterations, 5), 40, pkcs12Kdf('sha1', pw, salt, 2, iterations, 8), data) };
+  const salt = drawSalt();
+  return { algorithm: algorithmFor(salt), encrypted: rc2CbcEncrypt(pkcs12Kdf('sha1', pw, salt, 1, iterations, 5), 40, pkcs12Kdf('sha1', pw, salt, 2, iterations, 8), data) };
 }
 
 /** The PFX MAC (RFC 7292 §4): HMAC keyed by the PKCS#12 KDF (ID 3) over the authenticated safe. */

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writePfx } from './pfx-write.js';
+import { legacyPbeEncrypt, pbeDecrypt } from './password-based.js';
 import { readPfx } from './pfx-read.js';
 import { certificateDer, pkiBytes, privateKey } from '../../../test/helpers/pki.js';
 import { X509Certificate } from 'node:crypto';
@@ -39,3 +40,20 @@ for (const legacy of [false, true]) {
     }
   });
 }
+
+test('legacy 3DES: a salt that gpgsm would derive another key from is drawn again', () => {
+  // For this password and 2048 iterations, this salt leaves the first block of the KDF's I starting
+  // with a zero byte after its update: gpgsm 2.2 then fails to decrypt the key bag (seen in CI with a
+  // file OpenSSL and NSS opened). The next salt does not.
+  const misread = Buffer.from('3c630f3011bbe0e5', 'hex');
+  const fine = Buffer.from('d183aa44e623ede1', 'hex');
+  const salts = [misread, fine];
+  const data = Buffer.from('the PKCS#8 key would be here');
+  const { algorithm, encrypted } = legacyPbeEncrypt('correct horse battery', data, 2048, '3des', () => salts.shift()!);
+  assert.equal(salts.length, 0, 'a second salt was drawn');
+  assert.ok(algorithm.includes(fine) && !algorithm.includes(misread), 'the file names the salt gpgsm reads right');
+  assert.deepEqual(pbeDecrypt(algorithm, 'correct horse battery', encrypted), data);
+  // A salt read right the first time is kept: nothing else is drawn.
+  const once = legacyPbeEncrypt('correct horse battery', data, 2048, '3des', () => fine);
+  assert.ok(once.algorithm.includes(fine));
+});
