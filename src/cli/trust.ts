@@ -11,6 +11,7 @@ import { createCertificateValidator } from '../engine/pki/create-validator.js';
 import { createCrlClient, type CrlClient } from '../engine/pki/crl.js';
 import { createOcspClient, type OcspClient } from '../engine/pki/ocsp.js';
 import type { CertificateValidator } from '../engine/pki/validator.js';
+import { httpFetcher } from '../net/http-fetcher.js';
 import type { CliContext } from './context.js';
 
 export function cachetHome(context: CliContext): string {
@@ -66,14 +67,14 @@ export async function buildValidator(
   try {
     const revocation = options.revocation ?? 'soft-fail';
     const ocspEnabled = revocation !== 'off' && options.ocsp !== false;
-    if (ocspEnabled) sharedOcspClient ??= createOcspClient();
+    if (ocspEnabled) sharedOcspClient ??= createOcspClient({ fetch: httpFetcher() });
     return createCertificateValidator({
       trustAnchors: anchors,
       crls: await readAll(options.crl ?? [], 'CRL'),
       revocation,
       ocsp: ocspEnabled && sharedOcspClient ? { enabled: true, client: sharedOcspClient } : { enabled: false },
       // CRL distribution points are fetched under the same rule as OCSP: only for chains to the store's anchors.
-      crlFetch: ocspEnabled ? { enabled: true, client: (sharedCrlClient ??= createCrlClient()) } : { enabled: false },
+      crlFetch: ocspEnabled ? { enabled: true, client: (sharedCrlClient ??= createCrlClient({ fetch: httpFetcher() })) } : { enabled: false },
     });
   } catch (error) {
     throw new CachetError('ERR_CERT_MALFORMED', 'a trusted certificate or CRL file cannot be read', { cause: error });

@@ -9,6 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { httpFetcher } from '../../src/net/http-fetcher.js';
 import { createCertificateValidator } from '../../src/engine/pki/create-validator.js';
 import { cachet, caWorkspace, freePort, openssl, startCachet, type CaWorkspace } from './support.js';
 
@@ -149,7 +150,7 @@ describe('revoking the issuing intermediate', () => {
     const validator = createCertificateValidator({
       trustAnchors: [der(ws.path('root.pem'))],
       revocation: 'hard-fail',
-      ocsp: { enabled: true },
+      ocsp: { enabled: true, fetch: httpFetcher() },
       crlFetch: { enabled: false },
     });
     const result = await validator.validate({ certificate: der(ws.path('leaf.pem')), intermediates: [der(ws.path('issuing.pem'))], purpose: 'signing', at: new Date() });

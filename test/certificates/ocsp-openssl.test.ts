@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { certificateDer, pkiBytes, pkiFile, testPkiDir } from '../helpers/pki.js';
 import { createCertificateValidator } from '../../src/engine/pki/create-validator.js';
+import { httpFetcher } from '../../src/net/http-fetcher.js';
 import { createOcspClient, ocspUrls, type OcspFetch } from '../../src/engine/pki/ocsp.js';
 import { isCachetError } from '../../src/engine/errors.js';
 import { runCachet } from '../helpers/cli.js';
@@ -147,7 +148,7 @@ describe('OCSP client against openssl ocsp', () => {
   });
 
   test('an answer not signed by the CA or an authorised responder is not believed', async () => {
-    const client = createOcspClient();
+    const client = createOcspClient({ fetch: httpFetcher() });
     await assert.rejects(
       client.check({ certificate: certificateDer('alice'), issuer: caDer(), url: rogueUrl }),
       (error: unknown) => isCachetError(error, 'ERR_REVOCATION_UNKNOWN') && /not signed by the certificate's CA/.test((error as Error).message),
@@ -176,13 +177,13 @@ describe('OCSP client against openssl ocsp', () => {
   });
 
   test('a delegated responder (id-kp-OCSPSigning, certified by the CA) is believed', async () => {
-    const answer = await createOcspClient().check({ certificate: certificateDer('mallory'), issuer: caDer(), url: delegated!.url });
+    const answer = await createOcspClient({ fetch: httpFetcher() }).check({ certificate: certificateDer('mallory'), issuer: caDer(), url: delegated!.url });
     assert.equal(answer.status, 'revoked');
     assert.equal(answer.nonce, 'matched');
   });
 
   test('an unreachable responder is an unknown status, named as such', async () => {
-    const client = createOcspClient({ timeoutMs: 2000 });
+    const client = createOcspClient({ fetch: httpFetcher(), timeoutMs: 2000 });
     const closed = await freePort();
     await assert.rejects(
       client.check({ certificate: certificateDer('alice'), issuer: caDer(), url: `http://127.0.0.1:${closed}/` }),
@@ -242,11 +243,11 @@ describe('path validation asks OCSP only for chains that end at a trust anchor',
   });
 
   test('hard-fail: an untrustworthy answer leaves the status unknown and the certificate rejected', async () => {
-    const hard = createCertificateValidator({ trustAnchors: [pkiBytes('ca.pem')], revocation: 'hard-fail', ocsp: { enabled: true, defaultResponderUrl: rogueUrl } });
+    const hard = createCertificateValidator({ trustAnchors: [pkiBytes('ca.pem')], revocation: 'hard-fail', ocsp: { enabled: true, fetch: httpFetcher(), defaultResponderUrl: rogueUrl } });
     const result = await hard.validate({ certificate: certificateDer('alice'), intermediates: [], purpose: 'signing', at: now() });
     assert.equal(result.trusted, false);
     assert.equal(result.error?.code, 'ERR_REVOCATION_UNKNOWN');
-    const soft = createCertificateValidator({ trustAnchors: [pkiBytes('ca.pem')], revocation: 'soft-fail', ocsp: { enabled: true, defaultResponderUrl: rogueUrl } });
+    const soft = createCertificateValidator({ trustAnchors: [pkiBytes('ca.pem')], revocation: 'soft-fail', ocsp: { enabled: true, fetch: httpFetcher(), defaultResponderUrl: rogueUrl } });
     const softResult = await soft.validate({ certificate: certificateDer('alice'), intermediates: [], purpose: 'signing', at: now() });
     assert.equal(softResult.trusted, true);
     assert.equal(softResult.revocation?.status, 'unknown');

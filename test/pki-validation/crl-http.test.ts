@@ -13,6 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCertificateValidator } from '../../src/engine/pki/create-validator.js';
+import { httpFetcher } from '../../src/net/http-fetcher.js';
 import { createCrlClient } from '../../src/engine/pki/crl.js';
 import { pkiBytes, pkiFile } from '../helpers/pki.js';
 
@@ -81,7 +82,7 @@ describe('CRL distribution points over HTTP', () => {
 
   test('the distribution point is fetched: good is good, revoked is revoked with its date and reason; the cache saves a request', async () => {
     requests.length = 0;
-    const validator = createCertificateValidator({ trustAnchors: [anchor], revocation: 'hard-fail', crlFetch: { enabled: true, client: createCrlClient() } });
+    const validator = createCertificateValidator({ trustAnchors: [anchor], revocation: 'hard-fail', crlFetch: { enabled: true, client: createCrlClient({ fetch: httpFetcher() }) } });
     const ok = await validator.validate({ certificate: good, intermediates: [], purpose: 'signing', at: new Date() });
     assert.equal(ok.trusted, true, ok.error?.message);
     assert.deepEqual({ method: ok.revocation?.method, status: ok.revocation?.status, source: ok.revocation?.source }, { method: 'crl', status: 'good', source: `http://127.0.0.1:${port}/test.crl` });
@@ -96,7 +97,7 @@ describe('CRL distribution points over HTTP', () => {
 
   test('a stranger\'s chain triggers no request, even though its CRL URL points at our server', async () => {
     requests.length = 0;
-    const validator = createCertificateValidator({ trustAnchors: [anchor], revocation: 'soft-fail', crlFetch: { enabled: true } });
+    const validator = createCertificateValidator({ trustAnchors: [anchor], revocation: 'soft-fail', crlFetch: { enabled: true, fetch: httpFetcher() } });
     const result = await validator.validate({ certificate: stranger, intermediates: [pkiBytes('bars.pem')], purpose: 'signing', at: new Date() });
     assert.equal(result.trusted, false);
     assert.match(result.error!.message, /issued by a CA you do not trust: Bars Root CA/);
@@ -117,7 +118,7 @@ describe('CRL distribution points over HTTP', () => {
   });
 
   test('a distribution point that answers 404: unknown, and hard-fail says the status could not be checked', async () => {
-    const validator = createCertificateValidator({ trustAnchors: [anchor], revocation: 'hard-fail', crlFetch: { enabled: true } });
+    const validator = createCertificateValidator({ trustAnchors: [anchor], revocation: 'hard-fail', crlFetch: { enabled: true, fetch: httpFetcher() } });
     const result = await validator.validate({ certificate: missing, intermediates: [], purpose: 'signing', at: new Date() });
     assert.equal(result.trusted, false);
     assert.equal(result.error?.code, 'ERR_REVOCATION_UNKNOWN');

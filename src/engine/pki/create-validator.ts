@@ -42,7 +42,7 @@ export interface ValidatorOptions {
   /**
    * 'off': no revocation check; 'soft-fail' (default): unknown status passes; 'hard-fail': unknown fails.
    * The object form also turns network fetching on or off in one place: `fetch: true` asks OCSP
-   * responders and CRL distribution points (global fetch, or `http`), for chains that end at a trust
+   * responders and CRL distribution points through `http` (required then), for chains that end at a trust
    * anchor only; `fetch: false` (the default) asks nothing. `ocsp` and `crlFetch` below refine it.
    */
   revocation?: RevocationMode | { mode: RevocationMode; fetch?: boolean; http?: OcspFetch & CrlFetch };
@@ -53,7 +53,7 @@ export interface ValidatorOptions {
    */
   ocsp?: {
     enabled: boolean;
-    /** HTTP through this function (default: the global fetch). */
+    /** HTTP through this function (or a `client`): the engine has no HTTP of its own. */
     fetch?: OcspFetch;
     /** A client to share (and so share its cache) between validators. */
     client?: OcspClient;

@@ -11,7 +11,7 @@ import 'reflect-metadata';
 import { CRLDistributionPointsExtension, X509Crl, X509Certificate } from '@peculiar/x509';
 import { CachetError } from '../errors.js';
 
-/** The part of the Fetch API the client uses; `globalThis.fetch` fits. */
+/** The part of the Fetch API the client uses; the caller's HTTP adapter (src/net/http-fetcher.ts) fits. */
 export type CrlFetch = (url: string, init: { method: 'GET'; signal: AbortSignal }) => Promise<{ ok: boolean; status: number; arrayBuffer(): Promise<ArrayBuffer> }>;
 
 export const CRL_LIMITS = {
@@ -24,7 +24,8 @@ export const CRL_LIMITS = {
 } as const;
 
 export interface CrlClientOptions {
-  fetch?: CrlFetch;
+  /** HTTP, from the caller: the engine opens no connection of its own. */
+  fetch: CrlFetch;
   timeoutMs?: number;
   now?: () => Date;
 }
@@ -67,10 +68,10 @@ function parseCrl(body: Uint8Array): X509Crl {
 
 /**
  * A CRL client with its own cache (keyed by URL, kept until nextUpdate).
- * @example const { crl } = await createCrlClient().get('http://crl.example.com/ca.crl');
+ * @example const { crl } = await createCrlClient({ fetch }).get('http://crl.example.com/ca.crl');
  */
-export function createCrlClient(options: CrlClientOptions = {}): CrlClient {
-  const fetchFunction: CrlFetch = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
+export function createCrlClient(options: CrlClientOptions): CrlClient {
+  const fetchFunction = options.fetch;
   const timeoutMs = options.timeoutMs ?? CRL_LIMITS.timeoutMs;
   const clock = options.now ?? (() => new Date());
   const cache = new Map<string, { crl: X509Crl; until: number }>();

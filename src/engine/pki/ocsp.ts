@@ -6,7 +6,7 @@
  * nextUpdate, so reading a mailbox asks once per certificate, not once per message.
  *
  * The engine does no network of its own: HTTP goes through the `fetch` function the caller passes
- * (the global fetch by default), so tests and front ends decide — and policy can turn it off.
+ * (there is no default), so tests and front ends decide — and policy can turn it off.
  */
 import 'reflect-metadata';
 import { createHash, createPublicKey, randomBytes, verify as verifySignature, type KeyObject } from 'node:crypto';
@@ -29,14 +29,15 @@ import { AuthorityInfoAccessExtension, ExtendedKeyUsageExtension, X509Certificat
 import { CachetError } from '../errors.js';
 import { derBytes, derChildren, derNode } from '../cms/der-walk.js';
 
-/** The part of the Fetch API the client uses; `globalThis.fetch` fits. */
+/** The part of the Fetch API the client uses; the caller's HTTP adapter (src/net/http-fetcher.ts) fits. */
 export type OcspFetch = (
   url: string,
   init: { method: 'POST'; headers: Record<string, string>; body: Uint8Array; signal: AbortSignal },
 ) => Promise<{ ok: boolean; status: number; arrayBuffer(): Promise<ArrayBuffer> }>;
 
 export interface OcspClientOptions {
-  fetch?: OcspFetch;
+  /** HTTP, from the caller: the engine opens no connection of its own. */
+  fetch: OcspFetch;
   /** Per request; a responder that does not answer in time leaves the status unknown. */
   timeoutMs?: number;
   /** Entries kept in the in-memory cache. */
@@ -199,10 +200,10 @@ interface CacheEntry {
 
 /**
  * An OCSP client with its own cache.
- * @example const answer = await createOcspClient().check({ certificate, issuer }); // answer.status
+ * @example const answer = await createOcspClient({ fetch }).check({ certificate, issuer }); // answer.status
  */
-export function createOcspClient(options: OcspClientOptions = {}): OcspClient {
-  const fetchFunction: OcspFetch = options.fetch ?? ((url, init) => globalThis.fetch(url, { ...init, body: new Uint8Array(init.body) as Uint8Array<ArrayBuffer> }));
+export function createOcspClient(options: OcspClientOptions): OcspClient {
+  const fetchFunction = options.fetch;
   const timeoutMs = options.timeoutMs ?? OCSP_LIMITS.timeoutMs;
   const cacheSize = options.cacheSize ?? OCSP_LIMITS.cacheSize;
   const clock = options.now ?? (() => new Date());

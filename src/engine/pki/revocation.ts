@@ -38,11 +38,17 @@ export interface RevocationChecker {
   check(chain: ChainLink[], at: Date): Promise<RevocationOutcome>;
 }
 
+/** Network checks need the caller's HTTP: the engine has none of its own (a programming error, not a user's). */
+function needFetch<F>(fetch: F | undefined, what: string): F {
+  if (!fetch) throw new TypeError(`${what} is enabled without a fetch function or a client`);
+  return fetch;
+}
+
 export function createRevocationChecker(options: RevocationOptions): RevocationChecker {
   const { mode, crls } = options;
-  const ocsp = options.ocsp?.enabled ? (options.ocsp.client ?? createOcspClient(options.ocsp.fetch ? { fetch: options.ocsp.fetch } : {})) : undefined;
+  const ocsp = options.ocsp?.enabled ? (options.ocsp.client ?? createOcspClient({ fetch: needFetch(options.ocsp.fetch, 'OCSP') })) : undefined;
   const defaultResponderUrl = options.ocsp?.defaultResponderUrl;
-  const crlClient = options.crlFetch?.enabled ? (options.crlFetch.client ?? createCrlClient(options.crlFetch.fetch ? { fetch: options.crlFetch.fetch } : {})) : undefined;
+  const crlClient = options.crlFetch?.enabled ? (options.crlFetch.client ?? createCrlClient({ fetch: needFetch(options.crlFetch.fetch, 'CRL fetching') })) : undefined;
 
   type LinkAnswer = { state: 'good'; method: 'crl' | 'ocsp'; source: string } | { state: 'revoked'; method: 'crl' | 'ocsp'; source: string; date: Date; reason?: string } | { state: 'unknown' };
 
