@@ -25,7 +25,7 @@ describe('CA signing through a PrivateKeyHandle', () => {
     test(`${type}: a root signed only through handle.sign() verifies`, async () => {
       const keyPair = await generateKeyPairOf(type);
       const calls: string[] = [];
-      const der = await makeCaCertificate({ name: `Handle ${type}`, spki: keyPair.spki, validityDays: 30, selfKey: opaqueHandle(softwareKey(keyPair.privateKey), calls), settings: { httpBase: 'http://127.0.0.1:1' } });
+      const der = await makeCaCertificate({ name: `Handle ${type}`, organization: 'Test Org', spki: keyPair.spki, validityDays: 30, selfKey: opaqueHandle(softwareKey(keyPair.privateKey), calls), settings: { httpBase: 'http://127.0.0.1:1' } });
       const certificate = new X509Certificate(der);
       assert.ok(certificate.verify(certificate.publicKey));
       assert.deepEqual(calls, [type === 'rsa-2048' ? 'rsa-pkcs1/sha256' : type === 'ec-p384' ? 'ecdsa/sha384' : 'ecdsa/sha256']);

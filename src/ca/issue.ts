@@ -148,6 +148,8 @@ export async function issueCertificate(store: CaStore, issuer: CaKeyPair, reques
 
 export interface CaCertificateRequest {
   name: string;
+  /** The organisation named in the subject (O): the name given to `ca init --name`. */
+  organization: string;
   spki: Uint8Array;
   validityDays: number;
   /** Absent for a self-signed root. */
@@ -161,7 +163,7 @@ export interface CaCertificateRequest {
 
 /** A root (self-signed) or an issuing intermediate CA certificate. */
 export async function makeCaCertificate(request: CaCertificateRequest): Promise<Uint8Array> {
-  const subject: JsonName = [{ [ID_AT_COMMON_NAME]: [request.name] }, { [ID_AT_ORGANIZATION]: ['Cachet CA'] }];
+  const subject: JsonName = [{ [ID_AT_COMMON_NAME]: [request.name] }, { [ID_AT_ORGANIZATION]: [request.organization] }];
   const now = Date.now() - 60_000;
   const extensions: Extension[] = [
     new BasicConstraintsExtension(true, request.pathLength, true),

@@ -122,7 +122,7 @@ export async function setUpCa(store: CaStore, options: CaSetupOptions): Promise<
   try {
     const rootKey = await makeKey(options.keyType, choice, token, `${rootName} (CA key)`);
     made.push(rootKey);
-    const rootCertificate = await makeCaCertificate({ name: rootName, spki: rootKey.spki, validityDays, selfKey: rootKey.handle, settings });
+    const rootCertificate = await makeCaCertificate({ name: rootName, organization: options.name, spki: rootKey.spki, validityDays, selfKey: rootKey.handle, settings });
     const root: CaKeyPair = { certificate: rootCertificate, key: rootKey.handle };
     let issuing: CaKeyPair | undefined;
     let issuingKey: NewCaKey | undefined;
@@ -132,6 +132,7 @@ export async function setUpCa(store: CaStore, options: CaSetupOptions): Promise<
       made.push(issuingKey);
       const issuingCertificate = await makeCaCertificate({
         name: issuingName,
+        organization: options.name,
         spki: issuingKey.spki,
         validityDays: Math.floor(validityDays / 2),
         issuer: root,

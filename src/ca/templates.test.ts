@@ -15,8 +15,14 @@ describe('certificate templates', () => {
     assert.deepEqual(getTemplate('encryption-only').keyUsage, { rsa: ['keyEncipherment'], ec: ['keyAgreement'] });
   });
 
-  test('an unknown template names the ones that exist', () => {
-    assert.throws(() => getTemplate('Exchange User'), (e) => isCachetError(e, 'ERR_TEMPLATE_UNKNOWN') && /signing-only, encryption-only, dual/.test(e.message));
+  test('issue 17: a template is found by the enterprise name "ca template list" prints beside it, in any case', () => {
+    assert.equal(getTemplate('Exchange User').name, 'encryption-only');
+    assert.equal(getTemplate('exchange signature only').name, 'signing-only');
+    assert.equal(getTemplate('Signing-Only').name, 'signing-only');
+  });
+
+  test('an unknown template names the ones that exist, with their enterprise names', () => {
+    assert.throws(() => getTemplate('Exchange Admin'), (e) => isCachetError(e, 'ERR_TEMPLATE_UNKNOWN') && /signing-only \("Exchange Signature Only"\)/.test(e.message) && /encryption-only \("Exchange User"\)/.test(e.message));
   });
 
   test('key policy: RSA floor 2048, EC P-256 or P-384', () => {

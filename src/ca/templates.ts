@@ -85,11 +85,17 @@ export function listTemplates(): CertificateTemplate[] {
   return Object.values(TEMPLATES);
 }
 
-/** @throws CachetError ERR_TEMPLATE_UNKNOWN naming the templates that exist. */
+/**
+ * A template by its Cachet name or by the enterprise name `ca template list` prints beside it
+ * ("Exchange User"), in any case: an administrator types the name they were shown.
+ * @throws CachetError ERR_TEMPLATE_UNKNOWN naming the templates that exist.
+ */
 export function getTemplate(name: string): CertificateTemplate {
-  const template = (TEMPLATES as Record<string, CertificateTemplate | undefined>)[name];
+  const wanted = name.trim().toLowerCase();
+  const template = listTemplates().find((t) => t.name === wanted || t.equivalent.toLowerCase() === wanted);
   if (!template) {
-    throw new CachetError('ERR_TEMPLATE_UNKNOWN', `there is no template "${name}"; the templates are ${Object.keys(TEMPLATES).join(', ')}`, { details: { template: name } });
+    const names = listTemplates().map((t) => `${t.name} ("${t.equivalent}")`).join(', ');
+    throw new CachetError('ERR_TEMPLATE_UNKNOWN', `there is no template "${name}"; the templates are ${names}`, { details: { template: name } });
   }
   return template;
 }

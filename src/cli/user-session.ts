@@ -3,8 +3,6 @@
  * own context (their directory as CACHET_HOME; the organisation's home for policy and trusted
  * roots), the effective policy, their credential store, address book, validator and transport.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { CertificateValidator } from '../engine/pki/validator.js';
 import type { CredentialStore } from '../keys/credential-store.js';
 import type { FileCredentialStore } from '../keys/file-credential-store.js';
@@ -13,8 +11,8 @@ import { sourceOptions } from './own-keys.js';
 import { OWN_KEY_OPTIONS } from './own-key-options.js';
 import { openCredentialSource, type CertificateSource, type CredentialSource } from '../keys/key-source.js';
 import { loadEffectivePolicy, type EffectivePolicy } from '../policy/policy.js';
-import { LocalTransport, SmtpTransport, type SmtpSettings, type Transport } from '../mail/transport.js';
-import type { ImapSettings } from '../mail/imap.js';
+import { LocalTransport, SmtpTransport, type Transport } from '../mail/transport.js';
+import { loadAccount, smtpTransportWithVaultPassword } from '../mail/account-config.js';
 import { recipientResolver, type RecipientResolver } from '../client/recipients.js';
 import { certificateSourceOf } from '../client/certificate-source.js';
 import { currentUser, findUser, type LocalUser } from '../client/users.js';
@@ -40,11 +38,6 @@ export interface UserSession {
   close(): Promise<void>;
 }
 
-interface AccountConfig {
-  smtp?: SmtpSettings;
-  imap?: ImapSettings;
-}
-
 export interface UserSessionOptions {
   as?: string | undefined;
   passphraseFile?: string | undefined;
@@ -57,21 +50,17 @@ export async function openUserSession(context: CliContext, options: UserSessionO
   const localUser = await currentUser(home, options.as ?? context.env.CACHET_USER);
   const userContext: CliContext = { ...context, env: { ...context.env, CACHET_HOME: localUser.dir, CACHET_ORG_HOME: home } };
   const policy = await loadEffectivePolicy({ home, settingsHome: localUser.dir, policyFile: context.env.CACHET_POLICY });
-  let config: AccountConfig = {};
-  try {
-    config = JSON.parse(await readFile(join(localUser.dir, 'account.json'), 'utf8')) as AccountConfig;
-  } catch {
-    // no account configuration: local delivery only
-  }
-  // An IMAP account reads from the server; the Outbox stays local, so nothing waits on the server.
-  // The IMAP client (imapflow, ~130 ms to load) only for those who read from a server.
-  const user = config.imap ? { ...localUser, mailbox: new (await import('../mail/imap.js')).ImapMailbox(config.imap) } : localUser;
-  const transport = config.smtp ? new SmtpTransport(config.smtp) : new LocalTransport(async (address) => (await findUser(home, address))?.maildir);
   let vault: FileCredentialStore | undefined;
   const openVault = async (createIfMissing: boolean): Promise<FileCredentialStore> => {
     vault ??= await openUserStore(userContext, { passphraseFile: options.passphraseFile, createIfMissing });
     return vault;
   };
+  // No account.json: local delivery only. Its passwords are in the vault (src/mail/account-config.ts).
+  const config = (await loadAccount(localUser.dir, () => openVault(false))) ?? {};
+  // An IMAP account reads from the server; the Outbox stays local, so nothing waits on the server.
+  // The IMAP client (imapflow, ~130 ms to load) only for those who read from a server.
+  const user = config.imap ? { ...localUser, mailbox: new (await import('../mail/imap.js')).ImapMailbox(config.imap) } : localUser;
+  const transport = config.smtp ? smtpTransportWithVaultPassword(config.smtp, () => openVault(false), (settings) => new SmtpTransport(settings)) : new LocalTransport(async (address) => (await findUser(home, address))?.maildir);
   const { source, token } = certificateSourceOf(policy);
   let opened: CredentialSource | undefined;
   /** The vault file stays the email source's store, and the place of kept secrets for every source. */

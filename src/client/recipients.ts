@@ -23,7 +23,12 @@ export interface RecipientLookup {
   keyChange: boolean;
 }
 
-export type RecipientResolver = (addresses: string[]) => Promise<RecipientLookup[]>;
+export interface ResolveRequest {
+  /** Ask the directory afresh instead of trusting cached answers (a certificate just published). */
+  refreshDirectory?: boolean;
+}
+
+export type RecipientResolver = (addresses: string[], request?: ResolveRequest) => Promise<RecipientLookup[]>;
 
 export interface RecipientResolverOptions {
   userDir: string;
@@ -37,7 +42,7 @@ export interface RecipientResolverOptions {
 }
 
 export function recipientResolver(options: RecipientResolverOptions): RecipientResolver {
-  return async (addresses) => {
+  return async (addresses, request = {}) => {
     const book = await AddressBook.open(options.userDir);
     const directory = await directoryFromPolicy(options.policy, { home: options.orgHome ?? options.userDir, ...(options.secrets ? { secrets: options.secrets } : {}) });
     const configured = options.policy.string('publicCertificateSource') as 'ldap' | 'addressbook' | 'both';
@@ -50,6 +55,7 @@ export function recipientResolver(options: RecipientResolverOptions): RecipientR
       sourceOrder,
       validator: options.validator,
       keyChangePolicy: 'block',
+      ...(request.refreshDirectory ? { refreshCache: true } : {}),
       ...(options.now ? { now: options.now } : {}),
     });
     return resolved.map((r) => ({

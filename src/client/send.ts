@@ -50,6 +50,8 @@ export interface SendRequest {
   allowUnencrypted?: boolean;
   /** The message replied to was encrypted: its quoted text must not leak in clear. */
   replyToEncrypted?: boolean;
+  /** Ask the directory for the recipients' certificates afresh, not from the cache. */
+  refreshDirectory?: boolean;
 }
 
 export interface SendContext {
@@ -103,6 +105,18 @@ function outerHeaders(composed: Buffer, obscureSubject: boolean): string {
   return `${keep.map((f) => (obscureSubject && /^subject\s*:/i.test(f) ? 'Subject: [...]' : f)).join('\r\n')}\r\n`;
 }
 
+/**
+ * A signing or encryption default (`enableSigning`, `encryptByDefault`) under the admin's "enable
+ * S/MIME on first launch". When that is off, S/MIME stays off for a user until it is turned on — by
+ * the user (`cachet settings set enableSigning true`) or by a policy that sets the key; each default
+ * on its own. Explicit choices (--sign, --encrypt) are always honoured. When on, the defaults apply
+ * from the start.
+ */
+export function smimeDefault(policy: EffectivePolicy, key: 'enableSigning' | 'encryptByDefault'): boolean {
+  if (!policy.boolean(key)) return false;
+  return policy.boolean('enableSmimeOnFirstLaunch') || policy.values.some((v) => v.key === key && v.origin !== 'default');
+}
+
 export async function sendMessage(request: SendRequest, context: SendContext): Promise<SendOutcome> {
   const { policy, user } = context;
   const to = addresses(request.to);
@@ -115,8 +129,8 @@ export async function sendMessage(request: SendRequest, context: SendContext): P
   if (request.encrypt && !encryptionAllowed) throw new CachetError('ERR_POLICY_FORBIDS', 'encryption is turned off (enableEncryption)');
   let store: CredentialStore | undefined;
   const keys = async (): Promise<CredentialStore> => (store ??= typeof context.store === 'function' ? await context.store() : context.store);
-  const sign = request.sign ?? (signingAllowed && (await (await keys()).active('signing')) !== undefined);
-  let encrypt = request.encrypt ?? ((encryptionAllowed && policy.boolean('encryptByDefault')) || request.replyToEncrypted === true);
+  const sign = request.sign ?? (smimeDefault(policy, 'enableSigning') && (await (await keys()).active('signing')) !== undefined);
+  let encrypt = request.encrypt ?? ((encryptionAllowed && smimeDefault(policy, 'encryptByDefault')) || request.replyToEncrypted === true);
   const warnings: string[] = [];
   if (request.replyToEncrypted && !encrypt && !request.allowUnencrypted) {
     throw new CachetError('ERR_DOWNGRADE_REFUSED', 'this is a reply to an encrypted message: it is not sent in clear unless you choose so explicitly (--send-unencrypted)');
@@ -124,7 +138,7 @@ export async function sendMessage(request: SendRequest, context: SendContext): P
 
   let choices: RecipientLookup[] = [];
   if (encrypt) {
-    choices = await context.resolveRecipients([...to, ...cc, ...bcc]);
+    choices = await context.resolveRecipients([...to, ...cc, ...bcc], request.refreshDirectory ? { refreshDirectory: true } : {});
     const missing = choices.filter((c) => !c.certificate).map((c) => ({ address: c.address, reason: c.reason ?? 'no usable certificate' }));
     if (missing.length > 0) {
       const rule = policy.string('groupRule');

@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { writeFileAtomically } from '../storage/atomic-file.js';
 
 export const POSITIVE_TTL_MS = 24 * 3600 * 1000;
-export const NEGATIVE_TTL_MS = 3600 * 1000;
+/**
+ * "No certificate" is kept for a minute only: it spares a burst of lookups (one send, its Bcc copies)
+ * the directory's round trip, but a certificate the admin has just published must not stay hidden
+ * for long (issue 17: an hour hid it). A stale negative answer still stands in when the directory is
+ * down, as a positive one does.
+ */
+export const NEGATIVE_TTL_MS = 60 * 1000;
 
 export interface CachedLookup {
   /** DER certificates, base64; empty for a negative result. */

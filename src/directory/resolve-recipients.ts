@@ -20,6 +20,9 @@ export interface ResolveOptions {
   cache?: DirectoryCache | undefined;
   /** false: ignore cached answers and do not record new ones (`--no-cache`). */
   useCache?: boolean;
+  /** true: ask the directory even where a fresh cached answer exists, and record what it says
+   *  (`send --refresh-directory`); a cached answer still stands in when the directory is unreachable. */
+  refreshCache?: boolean;
   sourceOrder: SourceOrder;
   validator?: CertificateValidator | undefined;
   now?: Date;
@@ -37,11 +40,14 @@ export interface ResolvedRecipient {
   notes: string[];
   /** When there is no certificate: why, in one sentence. */
   reason?: string;
+  /** The directory could not be asked about this address and nothing was cached: "none" is not an answer. */
+  directoryUnreachable?: true;
 }
 
 interface DirectoryAnswer {
   candidates: Candidate[];
   notes: string[];
+  unreachable?: true;
 }
 
 async function askDirectory(addresses: readonly string[], options: ResolveOptions, now: Date): Promise<Map<string, DirectoryAnswer>> {
@@ -54,7 +60,7 @@ async function askDirectory(addresses: readonly string[], options: ResolveOption
   const useCache = options.useCache !== false && options.cache !== undefined;
   const pending: string[] = [];
   for (const address of addresses) {
-    const hit = useCache ? options.cache?.get(address, now) : undefined;
+    const hit = useCache && options.refreshCache !== true ? options.cache?.get(address, now) : undefined;
     if (hit?.fresh) answers.set(address, { candidates: hit.certificates.map((der) => ({ der, source: 'ldap-cache' })), notes: [`from cache (fetched ${hit.fetchedAt.toISOString()})`] });
     else pending.push(address);
   }
@@ -78,7 +84,7 @@ async function askDirectory(addresses: readonly string[], options: ResolveOption
         answers.set(address, { candidates: stale.certificates.map((der) => ({ der, source: 'ldap-cache' })), notes: [`from cache, directory unreachable (cached ${stale.fetchedAt.toISOString()})`] });
       } else {
         uncached.push(address);
-        answers.set(address, { candidates: [], notes: [`directory unreachable and nothing cached: ${error.message}`] });
+        answers.set(address, { candidates: [], notes: [`directory unreachable and nothing cached: ${error.message}`], unreachable: true });
       }
     }
     // With the directory as the only source, an address it could not answer is an error, not "no certificate".
@@ -116,6 +122,7 @@ export async function resolveRecipients(addresses: readonly string[], options: R
     });
     rejected.push(...selection.rejected);
     const result: ResolvedRecipient = { address, rejected, notes };
+    if (fromDirectory.get(address)?.unreachable) result.directoryUnreachable = true;
     if (selection.certificate) {
       const keyChange = book?.keyChange(address, selection.certificate.der);
       if (keyChange && options.keyChangePolicy === 'block') {

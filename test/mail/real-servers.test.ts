@@ -171,7 +171,7 @@ test('an IMAP connection dropped in the middle of a command is ERR_MAIL_CONNECTI
 
 test('the CLI reads an IMAP account: cachet inbox and cachet read over Dovecot, sending through Postfix', async () => {
   const { runCachet } = await import('../helpers/cli.js');
-  const { writeFileSync, mkdirSync, copyFileSync } = await import('node:fs');
+  const { writeFileSync, mkdirSync, copyFileSync, readFileSync } = await import('node:fs');
   const { pkiFile } = await import('../helpers/pki.js');
   const home = join(work, 'cli-home');
   mkdirSync(join(home, 'trust'), { recursive: true });
@@ -183,6 +183,7 @@ test('the CLI reads an IMAP account: cachet inbox and cachet read over Dovecot, 
   const add = await runCachet(['account', 'add', 'bob@example.com', '--imap-host', '127.0.0.1', '--imap-port', String(servers.imapsPort), '--imap-user', 'bob', '--imap-password-file', join(work, 'bob-password'), '--imap-ca', join(work, 'ca.pem'),
     '--smtp-host', '127.0.0.1', '--smtp-port', String(servers.smtpPort), '--smtp-user', 'bob', '--smtp-password-file', join(work, 'bob-password'), '--smtp-tls', '--smtp-ca', join(work, 'ca.pem')], { env });
   assert.equal(add.status, 0, add.stderr);
+  assert.doesNotMatch(readFileSync(join(home, 'users', 'bob@example.com', 'account.json'), 'utf8'), /password/, 'the passwords are in the vault (issue 17)');
   // bob's decryption key, in his own vault (his user directory is his CACHET_HOME)
   const imported = await runCachet(['cert', 'import', pkiFile('bob.p12'), '--role', 'encryption'], { env: { ...env, CACHET_HOME: join(home, 'users', 'bob@example.com') } });
   assert.equal(imported.status, 0, imported.stderr);

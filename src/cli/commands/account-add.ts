@@ -1,9 +1,9 @@
 /** cachet account add ADDRESS [--name N] [--smtp-host H --smtp-port P [--smtp-user U --smtp-password-file F] [--smtp-tls] [--smtp-ca F]] */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { CachetError } from '../../engine/errors.js';
-import { writeFileAtomically } from '../../storage/atomic-file.js';
 import { addUser } from '../../client/users.js';
+import { saveAccount, type AccountConfig } from '../../mail/account-config.js';
+import { openUserStore } from '../vault-passphrase.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { cachetHome } from '../trust.js';
@@ -12,10 +12,12 @@ const command: CliCommand = {
   help: `usage: cachet account add ADDRESS [--name NAME] [--smtp-host H --smtp-port P [--smtp-user U]
                           [--smtp-password-file F] [--smtp-tls] [--smtp-ca CA.pem]]
                           [--imap-host H [--imap-port 993] [--imap-user U] [--imap-password-file F]
-                          [--imap-starttls] [--imap-ca CA.pem]]
+                          [--imap-starttls] [--imap-ca CA.pem]] [--passphrase-file F]
 
 Creates the user's mailbox (INBOX, Sent, Drafts, Outbox). Mail between users of the same Cachet home is
-delivered locally; with --smtp-* it goes through that SMTP server (STARTTLS required with --smtp-tls).`,
+delivered locally; with --smtp-* it goes through that SMTP server (STARTTLS required with --smtp-tls).
+The IMAP and SMTP passwords are kept in the user's encrypted vault (created if need be; its
+passphrase from --passphrase-file, $CACHET_VAULT_PASSPHRASE or a prompt), never in account.json.`,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(
       args,
@@ -33,17 +35,18 @@ delivered locally; with --smtp-* it goes through that SMTP server (STARTTLS requ
         'imap-password-file': { type: 'string' },
         'imap-starttls': { type: 'boolean' },
         'imap-ca': { type: 'string' },
+        'passphrase-file': { type: 'string' },
       },
       { positionals: true },
     );
     const [address] = positionals;
     if (!address || positionals.length !== 1) throw new CachetError('ERR_USAGE', 'usage: cachet account add ADDRESS');
     const user = await addUser(cachetHome(context), address, values.name);
-    const config: Record<string, unknown> = {};
+    const config: AccountConfig = {};
     if (values['imap-host']) {
       const port = Number(values['imap-port'] ?? 993);
       if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new CachetError('ERR_USAGE', '--imap-port must be a port number');
-      config['imap'] = {
+      config.imap = {
         host: values['imap-host'],
         port,
         secure: !values['imap-starttls'],
@@ -63,9 +66,13 @@ delivered locally; with --smtp-* it goes through that SMTP server (STARTTLS requ
         ...(values['smtp-password-file'] ? { password: (await readFile(values['smtp-password-file'], 'utf8')).replace(/\r?\n$/, '') } : {}),
         ...(values['smtp-ca'] ? { ca: await readFile(values['smtp-ca'], 'utf8') } : {}),
       };
-      config['smtp'] = smtp;
+      config.smtp = smtp;
     }
-    if (Object.keys(config).length > 0) await writeFileAtomically(join(user.dir, 'account.json'), `${JSON.stringify(config, null, 2)}\n`, 'the account settings');
+    if (config.imap || config.smtp) {
+      // The user's own vault (their directory is its home), created here when they have none yet.
+      const userContext = { ...context, env: { ...context.env, CACHET_HOME: user.dir } };
+      await saveAccount(user.dir, config, () => openUserStore(userContext, { passphraseFile: values['passphrase-file'], createIfMissing: true }));
+    }
     context.stdout.write(`added ${user.address}${values['imap-host'] ? ` (reading from ${values['imap-host']})` : ''}${values['smtp-host'] ? ` (sending through ${values['smtp-host']})` : ' (local delivery)'}\n`);
     return 0;
   },

@@ -12,7 +12,7 @@ const help = `usage: cachet ca template list [--json]
 Lists the certificate templates, or shows one: key usages, extended key usage, policies, validity,
 minimum key size and whether the private key may be exported.
 
-Templates: signing-only, encryption-only, dual.
+Templates (by either name, in any case): ${listTemplates().map((t) => `${t.name} ("${t.equivalent}")`).join(', ')}.
 
 Exit statuses: 0 shown · 2 usage or unknown template`;
 

@@ -180,7 +180,10 @@ const command: CliCommand = {
     });
     if (values.json) context.stdout.write(`${JSON.stringify({ recipients: results.map(toJson) }, null, 2)}\n`);
     else context.stdout.write(`${results.map(toText).join('\n\n')}\n`);
-    return results.every((r) => r.certificate) ? 0 : 1;
+    if (results.every((r) => r.certificate)) return 0;
+    // "Not found" and "could not ask" differ for a script: an address the directory could not be
+    // asked about (and nothing cached) is exit 6, as the help says, even when the address book was.
+    return results.some((r) => !r.certificate && r.directoryUnreachable) ? 6 : 1;
   },
 };
 

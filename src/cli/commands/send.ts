@@ -14,13 +14,15 @@ import { isEncryptedEntity } from '../../engine/smime/decrypt.js';
 const help = `usage: cachet send --to ADDR [--to ADDR]... [--cc ADDR]... [--bcc ADDR]... --subject TEXT
                    (--body-file F | stdin) [--attach FILE]... [--sign | --no-sign]
                    [--encrypt | --no-encrypt] [--send-unencrypted] [--reply-to-id ID] [--as USER]
-                   [--passphrase-file F] [--progress]
+                   [--passphrase-file F] [--refresh-directory] [--progress]
 
 Signs and encrypts as your settings say (enableSigning, encryptByDefault) unless told otherwise.
 Recipients' encryption certificates come from your address book. When one has none, the policy's
 group rule decides: block (the default: nothing is sent, and the reason is named), ask (exit 7
 with the question; repeat with --send-unencrypted to send in clear to everyone), or send-unencrypted
 (sent in clear, with a warning and a record). Bcc recipients each get a separately encrypted copy.
+Answers from the directory are cached (a certificate for a day, "none" for a minute); with
+--refresh-directory the directory is asked again (for a certificate published a moment ago).
 The message is kept in the Outbox until the transport accepts it ("cachet outbox --retry").
 With --reply-to-id, a reply to an encrypted message is encrypted by default, and is refused rather than
 sent in clear (even with --no-encrypt) unless --send-unencrypted says so.
@@ -46,6 +48,7 @@ const command: CliCommand = {
       json: { type: 'boolean' },
       progress: { type: 'boolean' },
       'reply-to-id': { type: 'string' },
+      'refresh-directory': { type: 'boolean' },
     });
     if (values.subject === undefined) throw new CachetError('ERR_USAGE', 'the option --subject is required');
     const session = await openUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'], pinFile: values['pin-file'] });
@@ -75,7 +78,7 @@ const command: CliCommand = {
       const sign = values['no-sign'] ? false : values.sign ? true : undefined;
       const encrypt = values['no-encrypt'] ? false : values.encrypt ? true : undefined;
       const outcome = await sendMessage(
-        { to: values.to ?? [], cc: values.cc ?? [], bcc: values.bcc ?? [], subject: values.subject, text, attachments, ...(sign === undefined ? {} : { sign }), ...(encrypt === undefined ? {} : { encrypt }), allowUnencrypted: values['send-unencrypted'] ?? false, replyToEncrypted },
+        { to: values.to ?? [], cc: values.cc ?? [], bcc: values.bcc ?? [], subject: values.subject, text, attachments, ...(sign === undefined ? {} : { sign }), ...(encrypt === undefined ? {} : { encrypt }), allowUnencrypted: values['send-unencrypted'] ?? false, replyToEncrypted, ...(values['refresh-directory'] ? { refreshDirectory: true } : {}) },
         { user: session.user, policy: session.policy, store: () => session.store(), source: session.source, resolveRecipients: session.resolveRecipients, transport: session.transport },
       );
       if (values.json) context.stdout.write(`${JSON.stringify(outcome)}\n`);
