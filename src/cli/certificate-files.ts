@@ -60,29 +60,69 @@ function isCertificate(der: Uint8Array): boolean {
 }
 
 /**
+ * Which DER format a file is, from its first elements alone, so that a damaged file is named for
+ * what it is (a truncated certificate is not "not a readable PKCS#12 file"): a Certificate begins
+ * SEQUENCE { SEQUENCE (the TBSCertificate), a ContentInfo SEQUENCE { OBJECT IDENTIFIER, a PFX
+ * SEQUENCE { INTEGER (version 3). Undefined when the bytes do not begin like DER or BER at all.
+ */
+export function sniffDerFormat(bytes: Uint8Array): 'der' | 'pkcs7' | 'pkcs12' | undefined {
+  if (bytes[0] !== 0x30 || bytes.length < 4) return undefined;
+  const lengthByte = bytes[1]!;
+  const inner = lengthByte < 0x80 ? 2 : lengthByte === 0x80 ? 2 : 2 + (lengthByte & 0x7f);
+  switch (bytes[inner]) {
+    case 0x30:
+      return 'der';
+    case 0x06:
+      return 'pkcs7';
+    case 0x02:
+      return 'pkcs12';
+    default:
+      return undefined;
+  }
+}
+
+function pkcs12Refused(path: string): CachetError {
+  return new CachetError('ERR_USAGE', `${path} is a PKCS#12 file: give certificates only (PEM, DER or PKCS#7)`, { details: { file: path } });
+}
+
+/**
  * Every certificate (and, for PKCS#12, every credential) in a file, whatever its format.
  * @param publicOnly refuse PKCS#12 (which would ask for a password) and read certificates only
  */
 export async function readCertificateFile(path: string, passwordFile: string | undefined, context: CliContext, publicOnly = false): Promise<CertificateFile> {
-  if (publicOnly && PKCS12_EXTENSIONS.has(extname(path).toLowerCase())) {
-    throw new CachetError('ERR_USAGE', `${path} is a PKCS#12 file: give certificates only (PEM, DER or PKCS#7)`, { details: { file: path } });
-  }
+  const pkcs12 = (bytes: Buffer) => {
+    if (publicOnly) throw pkcs12Refused(path);
+    return readPkcs12File(path, bytes, passwordFile, context);
+  };
+  if (publicOnly && PKCS12_EXTENSIONS.has(extname(path).toLowerCase())) throw pkcs12Refused(path);
   const bytes = await readFileBytes(path);
   if (bytes.length > MAX_CERTIFICATE_FILE) throw new CachetError('ERR_LIMIT_EXCEEDED', `${path} is too large to be a certificate file`);
-  if (PKCS12_EXTENSIONS.has(extname(path).toLowerCase())) return readPkcs12File(path, bytes, passwordFile, context);
+  if (PKCS12_EXTENSIONS.has(extname(path).toLowerCase())) return pkcs12(bytes);
   const head = bytes.subarray(0, 200).toString('latin1');
   if (head.includes('-----BEGIN')) {
     const text = bytes.toString('latin1');
+    // A PKCS#12 file armoured as PEM (some portals ship it so); readPfx takes the armour off.
+    if (/-----BEGIN (PKCS12|PKCS #12|PFX)-----/.test(text)) return pkcs12(bytes);
     const certificates = pemBlocks(text, /^(X509 |TRUSTED )?CERTIFICATE$/);
     if (certificates.length > 0) return { kind: 'pem', certificates, credentials: [] };
     if (/-----BEGIN (PKCS7|CMS|PKCS #7 SIGNED DATA)-----/.test(text)) return { kind: 'pkcs7', certificates: await certsOnly(path, bytes), credentials: [] };
     throw new CachetError('ERR_CERT_NOT_FOUND', `${path} holds no CERTIFICATE or PKCS7 block`, { details: { file: path } });
   }
-  if (isCertificate(bytes)) return { kind: 'der', certificates: [bytes], credentials: [] };
+  switch (sniffDerFormat(bytes)) {
+    case 'der':
+      if (isCertificate(bytes)) return { kind: 'der', certificates: [bytes], credentials: [] };
+      throw new CachetError('ERR_CERT_MALFORMED', `${path} is a damaged or truncated certificate (DER)`, { details: { file: path } });
+    case 'pkcs7':
+      return { kind: 'pkcs7', certificates: await certsOnly(path, bytes), credentials: [] };
+    case 'pkcs12':
+      return pkcs12(bytes);
+    default:
+  }
+  // Not DER: base64 without armour, of PKCS#7 (cmsInput reads it) or else of PKCS#12 (readPfx does).
   try {
     return { kind: 'pkcs7', certificates: await certsOnly(path, bytes), credentials: [] };
   } catch {
-    // neither a certificate nor PKCS#7: PKCS#12 is the last DER format people hand around
+    // neither: PKCS#12 is the last format people hand around
   }
   if (publicOnly) throw new CachetError('ERR_CERT_MALFORMED', `${path} holds no certificate (PEM, DER or PKCS#7)`, { details: { file: path } });
   return readPkcs12File(path, bytes, passwordFile, context);
@@ -100,6 +140,7 @@ async function certsOnly(path: string, bytes: Buffer): Promise<Uint8Array[]> {
   try {
     certificates = await readCertsOnly(bytes);
   } catch (error) {
+    if (isCachetError(error, 'ERR_LIMIT_EXCEEDED')) throw new CachetError('ERR_LIMIT_EXCEEDED', `${path}: ${error.message}`, { cause: error, details: { file: path } });
     throw new CachetError('ERR_CERT_MALFORMED', `${path} is not a readable PKCS#7 certificate file`, { cause: error, details: { file: path } });
   }
   if (certificates.length === 0) throw new CachetError('ERR_CERT_NOT_FOUND', `${path} holds no certificate`, { details: { file: path } });

@@ -4,15 +4,24 @@
  * exports (pbeWithSHAAnd3-KeyTripleDES-CBC, pbeWithSHAAnd40/128BitRC2-CBC) and PBES2 with PBKDF2.
  * Iteration counts are bounded: a hostile file must not make Cachet spin for hours.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, pbkdf2, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { CachetError } from '../errors.js';
 import { objectIdentifier, octetString, sequence, smallInteger } from '../asn1/ber-writer.js';
 import { derChildren, derContent, derInteger, derNode, derOid } from '../cms/der-walk.js';
 import { rc2CbcDecrypt, rc2CbcEncrypt } from './rc2.js';
+import { iteratedHash, iteratedHashSync } from './iterated-hash.js';
 
 export const PKCS12_LIMITS = {
   /** Iterations beyond this are refused as hostile (real files use 2,048 to 600,000). */
   maxIterations: 10_000_000,
+  /**
+   * The hash rounds all key derivations of one file may cost together (MAC and every encrypted
+   * part), counted before any is done. 10,000,000 SHA-1 rounds of the PKCS#12 KDF take 14 s here,
+   * so one count at the limit or 255 bags of 2,048 each could hold a server for minutes. Real
+   * exports stay well below: OpenSSL 3 and Windows ~6,000, NSS (Firefox, Thunderbird) 1,800,000.
+   */
+  maxDerivationRoundsPerFile: 5_000_000,
 } as const;
 
 export const PBE_OID = {
@@ -63,6 +72,52 @@ export function pkcs12Kdf(hash: string, password: Buffer, salt: Uint8Array, id: 
   return pkcs12KdfRounds(hash, password, salt, id, iterations, length).key;
 }
 
+interface KdfState {
+  D: Buffer;
+  I: Buffer;
+  u: number;
+  v: number;
+}
+
+function kdfStart(hash: string, password: Buffer, salt: Uint8Array, id: 1 | 2 | 3, iterations: number): KdfState {
+  checkIterations(iterations);
+  const u = createHash(hash).digest().length;
+  const v = hash === 'sha384' || hash === 'sha512' ? 128 : 64;
+  const fill = (input: Uint8Array) => {
+    if (input.length === 0) return Buffer.alloc(0);
+    const out = Buffer.alloc(v * Math.ceil(input.length / v));
+    for (let i = 0; i < out.length; i++) out[i] = input[i % input.length]!;
+    return out;
+  };
+  return { D: Buffer.alloc(v, id), I: Buffer.concat([fill(salt), fill(password)]), u, v };
+}
+
+/**
+ * I_j = (I_j + B + 1) mod 2^(8v) for each v-byte block of I, B being A repeated to v bytes.
+ * @returns whether a block of I now begins with a zero byte (see pkcs12KdfRounds)
+ */
+function kdfUpdate(state: KdfState, A: Buffer): boolean {
+  const { I, v } = state;
+  const B = Buffer.alloc(v);
+  for (let i = 0; i < v; i++) B[i] = A[i % A.length]!;
+  let leadingZero = false;
+  for (let j = 0; j < I.length; j += v) {
+    let carry = 1;
+    for (let k = v - 1; k >= 0; k--) {
+      const sum = I[j + k]! + B[k]! + carry;
+      I[j + k] = sum & 0xff;
+      carry = sum >> 8;
+    }
+    if (I[j] === 0) leadingZero = true;
+  }
+  return leadingZero;
+}
+
+/** How many hash rounds a PKCS#12 KDF output of `length` bytes costs: iterations per output block. */
+function kdfRounds(hash: string, iterations: number, length: number): number {
+  return iterations * Math.ceil(length / createHash(hash).digest().length);
+}
+
 /**
  * The KDF, and whether a block of I began with a zero byte after an update between rounds. GnuPG's
  * gpgsm (2.2, minip12.c) does that update on big numbers and prints each block back without its
@@ -70,64 +125,82 @@ export function pkcs12Kdf(hash: string, password: Buffer, salt: Uint8Array, id: 
  * take two SHA-1 rounds; a single-round key, IV or MAC key is never updated).
  */
 function pkcs12KdfRounds(hash: string, password: Buffer, salt: Uint8Array, id: 1 | 2 | 3, iterations: number, length: number): { key: Buffer; misreadByGpgsm: boolean } {
-  checkIterations(iterations);
-  const u = createHash(hash).digest().length;
-  const v = hash === 'sha384' || hash === 'sha512' ? 128 : 64;
-  const D = Buffer.alloc(v, id);
-  const fill = (input: Uint8Array) => {
-    if (input.length === 0) return Buffer.alloc(0);
-    const out = Buffer.alloc(v * Math.ceil(input.length / v));
-    for (let i = 0; i < out.length; i++) out[i] = input[i % input.length]!;
-    return out;
-  };
-  const I = Buffer.concat([fill(salt), fill(password)]);
+  const state = kdfStart(hash, password, salt, id, iterations);
   const blocks: Buffer[] = [];
   let misreadByGpgsm = false;
-  for (let produced = 0; produced < length; produced += u) {
-    let A = createHash(hash).update(D).update(I).digest();
-    for (let r = 1; r < iterations; r++) A = createHash(hash).update(A).digest();
+  for (let produced = 0; produced < length; produced += state.u) {
+    const A = iteratedHashSync(hash, Buffer.concat([state.D, state.I]), iterations);
     blocks.push(A);
-    if (produced + u >= length) break; // the last round: I is not used again
-    const B = fill(A);
-    // I_j = (I_j + B + 1) mod 2^(8v) for each v-byte block of I
-    for (let j = 0; j < I.length; j += v) {
-      let carry = 1;
-      for (let k = v - 1; k >= 0; k--) {
-        const sum = I[j + k]! + B[k]! + carry;
-        I[j + k] = sum & 0xff;
-        carry = sum >> 8;
-      }
-      if (I[j] === 0) misreadByGpgsm = true;
-    }
+    if (produced + state.u >= length) break; // the last round: I is not used again
+    if (kdfUpdate(state, A)) misreadByGpgsm = true;
   }
   return { key: Buffer.concat(blocks).subarray(0, length), misreadByGpgsm };
 }
 
-/** Decrypts data protected by an EncryptionAlgorithmIdentifier (DER); undefined when the password is wrong. */
-export function pbeDecrypt(algorithmDer: Uint8Array, password: string, data: Uint8Array): Buffer | undefined {
+/** The KDF for reading files from others: the same bytes as pkcs12Kdf, off the event loop. */
+async function pkcs12KdfAsync(hash: string, password: Buffer, salt: Uint8Array, id: 1 | 2 | 3, iterations: number, length: number): Promise<Buffer> {
+  const state = kdfStart(hash, password, salt, id, iterations);
+  const blocks: Buffer[] = [];
+  for (let produced = 0; produced < length; produced += state.u) {
+    const A = await iteratedHash(hash, Buffer.concat([state.D, state.I]), iterations);
+    blocks.push(A);
+    if (produced + state.u >= length) break;
+    kdfUpdate(state, A);
+  }
+  return Buffer.concat(blocks).subarray(0, length);
+}
+
+const LEGACY_PBE: Record<string, { cipher: 'des-ede3-cbc' | 'rc2'; keyLength: number }> = {
+  [PBE_OID.pbeWithSHAAnd3KeyTripleDES]: { cipher: 'des-ede3-cbc', keyLength: 24 },
+  [PBE_OID.pbeWithSHAAnd128BitRC2]: { cipher: 'rc2', keyLength: 16 },
+  [PBE_OID.pbeWithSHAAnd40BitRC2]: { cipher: 'rc2', keyLength: 5 },
+};
+
+/**
+ * The hash rounds that decrypting with this EncryptionAlgorithmIdentifier (DER) costs, read from its
+ * parameters before any derivation: a legacy PBE derives a key and an IV with the PKCS#12 KDF,
+ * PBES2 a key with PBKDF2. Zero for an algorithm Cachet does not know (decrypting it is refused).
+ */
+export function decryptionCost(algorithmDer: Uint8Array): number {
+  const [oidNode, params] = derChildren(algorithmDer, derNode(algorithmDer));
+  const oid = derOid(algorithmDer, oidNode!);
+  if (oid === PBE_OID.pbes2) {
+    const [kdf, scheme] = derChildren(algorithmDer, params!);
+    const kdfParams = derChildren(algorithmDer, kdf!)[1];
+    const iterations = derInteger(algorithmDer, derChildren(algorithmDer, kdfParams!)[1]!);
+    const cipher = PBES2_CIPHERS[derOid(algorithmDer, derChildren(algorithmDer, scheme!)[0]!)];
+    // PBKDF2 with SHA-1 (20-byte blocks) is the most blocks a 32-byte key can take.
+    return iterations * Math.ceil((cipher?.keyLength ?? 32) / 20);
+  }
+  const legacy = LEGACY_PBE[oid];
+  if (!legacy) return 0;
+  const iterations = derInteger(algorithmDer, derChildren(algorithmDer, params!)[1]!);
+  return kdfRounds('sha1', iterations, legacy.keyLength) + kdfRounds('sha1', iterations, 8);
+}
+
+/**
+ * Decrypts data protected by an EncryptionAlgorithmIdentifier (DER); undefined when the password is
+ * wrong. The key derivation runs off the event loop (Node's async pbkdf2, or a worker for the
+ * PKCS#12 KDF); the caller bounds its total cost with decryptionCost first.
+ */
+export async function pbeDecrypt(algorithmDer: Uint8Array, password: string, data: Uint8Array): Promise<Buffer | undefined> {
   const root = derNode(algorithmDer);
   const [oidNode, params] = derChildren(algorithmDer, root);
   const oid = derOid(algorithmDer, oidNode!);
   if (oid === PBE_OID.pbes2) return pbes2Decrypt(algorithmDer, params!, password, data);
+  const legacy = LEGACY_PBE[oid];
+  if (!legacy) throw new CachetError('ERR_UNSUPPORTED_ALGORITHM', `the PKCS#12 file uses an unsupported encryption (${oid})`);
   const [saltNode, iterationsNode] = derChildren(algorithmDer, params!);
   const salt = derContent(algorithmDer, saltNode!);
   const iterations = derInteger(algorithmDer, iterationsNode!);
   const pw = bmpPassword(password);
-  if (oid === PBE_OID.pbeWithSHAAnd3KeyTripleDES) {
-    const key = pkcs12Kdf('sha1', pw, salt, 1, iterations, 24);
-    const iv = pkcs12Kdf('sha1', pw, salt, 2, iterations, 8);
-    return tryDecipher('des-ede3-cbc', key, iv, data);
-  }
-  if (oid === PBE_OID.pbeWithSHAAnd40BitRC2 || oid === PBE_OID.pbeWithSHAAnd128BitRC2) {
-    const bits = oid === PBE_OID.pbeWithSHAAnd40BitRC2 ? 40 : 128;
-    const key = pkcs12Kdf('sha1', pw, salt, 1, iterations, bits / 8);
-    const iv = pkcs12Kdf('sha1', pw, salt, 2, iterations, 8);
-    return rc2CbcDecrypt(key, bits, iv, data);
-  }
-  throw new CachetError('ERR_UNSUPPORTED_ALGORITHM', `the PKCS#12 file uses an unsupported encryption (${oid})`);
+  const key = await pkcs12KdfAsync('sha1', pw, salt, 1, iterations, legacy.keyLength);
+  const iv = await pkcs12KdfAsync('sha1', pw, salt, 2, iterations, 8);
+  if (legacy.cipher === 'rc2') return rc2CbcDecrypt(key, legacy.keyLength * 8, iv, data);
+  return tryDecipher(legacy.cipher, key, iv, data);
 }
 
-function pbes2Decrypt(buf: Uint8Array, params: ReturnType<typeof derNode>, password: string, data: Uint8Array): Buffer | undefined {
+async function pbes2Decrypt(buf: Uint8Array, params: ReturnType<typeof derNode>, password: string, data: Uint8Array): Promise<Buffer | undefined> {
   const [kdf, scheme] = derChildren(buf, params);
   const [kdfOid, kdfParams] = derChildren(buf, kdf!);
   if (derOid(buf, kdfOid!) !== PBE_OID.pbkdf2) throw new CachetError('ERR_UNSUPPORTED_ALGORITHM', 'the PKCS#12 file uses a key derivation other than PBKDF2');
@@ -142,7 +215,7 @@ function pbes2Decrypt(buf: Uint8Array, params: ReturnType<typeof derNode>, passw
   const cipher = PBES2_CIPHERS[derOid(buf, cipherOid!)];
   if (!cipher) throw new CachetError('ERR_UNSUPPORTED_ALGORITHM', 'the PKCS#12 file uses an unsupported cipher');
   // RFC 8018 passwords are octet strings: UTF-8, as OpenSSL writes them.
-  const key = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, cipher.keyLength, hash);
+  const key = await promisify(pbkdf2)(Buffer.from(password, 'utf8'), salt, iterations, cipher.keyLength, hash);
   return tryDecipher(cipher.name, key, derContent(buf, ivNode!), data);
 }
 
@@ -205,4 +278,10 @@ export function legacyPbeEncrypt(
 export function pfxMac(hash: string, password: string, salt: Uint8Array, iterations: number, data: Uint8Array): Buffer {
   const keyLength = createHash(hash).digest().length;
   return createHmac(hash, pkcs12Kdf(hash, bmpPassword(password), salt, 3, iterations, keyLength)).update(data).digest();
+}
+
+/** pfxMac for reading files from others, its key derived off the event loop. */
+export async function pfxMacAsync(hash: string, password: string, salt: Uint8Array, iterations: number, data: Uint8Array): Promise<Buffer> {
+  const keyLength = createHash(hash).digest().length;
+  return createHmac(hash, await pkcs12KdfAsync(hash, bmpPassword(password), salt, 3, iterations, keyLength)).update(data).digest();
 }
