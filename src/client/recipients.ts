@@ -74,8 +74,8 @@ export function recipientResolver(options: RecipientResolverOptions): RecipientR
  * it, RSA-OAEP for those who did), within the ciphers the policy allows.
  */
 export function chooseAlgorithms(lookups: RecipientLookup[], allowed: readonly ContentCipher[]): { cipher: ContentCipher; recipients: Recipient[] } {
-  const choice = chooseDirectoryAlgorithms(lookups.map((l) => ({ address: l.address, capabilities: l.capabilities })));
-  const cipher: ContentCipher = allowed.includes(choice.contentEncryption) ? choice.contentEncryption : allowed.includes('aes-256-cbc') ? 'aes-256-cbc' : (allowed[0] ?? 'aes-256-cbc');
+  const choice = chooseDirectoryAlgorithms(lookups.map((l) => ({ address: l.address, capabilities: l.capabilities })), allowed);
+  const cipher = choice.contentEncryption;
   const recipients = lookups.filter((l) => l.certificate).map((l) => ({ certificate: l.certificate!, keyTransport: choice.keyTransport[l.address] ?? ('rsa-pkcs1' as const) }));
   return { cipher, recipients };
 }

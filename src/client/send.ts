@@ -2,9 +2,13 @@
  * Sending: compose → policy and settings → recipients' certificates → the group rule → sign →
  * encrypt (to the recipients and the sender) → outbox → transport; a copy saved to Sent.
  *
- * - Protected headers (RFC 9788): From, To, Cc, Subject, Date and Message-ID travel inside the
- *   signed and encrypted entity; outside, an encrypted message shows the Subject "[...]" when policy
- *   says so.
+ * - Protected headers (RFC 9788, engine/smime/header-protection.ts): the whole composed message is
+ *   the signed and encrypted payload, marked hp="cipher" or hp="clear" (and Thunderbird's
+ *   protected-headers="v1"); outside, an encrypted message shows the Subject "[...]" when policy says
+ *   so, and records what it shows outside in HP-Outer fields inside.
+ * - Ciphers: AES-GCM only when every recipient announced it (algorithms.ts); otherwise AES-256-CBC,
+ *   whose integrity rests on the signature — an unsigned message to such recipients is sent with a
+ *   warning that changes in transit cannot be detected.
  * - Bcc: each Bcc recipient gets a separately encrypted copy naming only them (and the sender), so no
  *   RecipientInfo in what the others receive reveals them; no copy carries a Bcc header.
  * - The group rule: a recipient without a usable certificate never silently receives clear text.
@@ -20,6 +24,7 @@ import { CachetError } from '../engine/errors.js';
 import type { ContentCipher } from '../engine/keys.js';
 import { signEntity } from '../engine/smime/sign.js';
 import { encryptEntity } from '../engine/smime/encrypt.js';
+import { protectHeaders } from '../engine/smime/header-protection.js';
 import { collectBytes, toByteStream } from '../engine/stream-types.js';
 import type { CredentialStore } from '../keys/credential-store.js';
 import type { CertificateSource } from '../keys/key-source.js';
@@ -96,15 +101,6 @@ async function compose(user: LocalUser, request: SendRequest, messageId: string,
   return new Promise((resolve, reject) => composer.compile().build((error, message) => (error ? reject(error) : resolve(message))));
 }
 
-/** The header fields that stay outside a protected message (RFC 9788 §4.2), obscuring the Subject. */
-function outerHeaders(composed: Buffer, obscureSubject: boolean): string {
-  const headerEnd = composed.indexOf('\r\n\r\n');
-  const block = composed.subarray(0, headerEnd).toString('latin1');
-  const fields = block.split(/\r\n(?![ \t])/);
-  const keep = fields.filter((f) => /^(from|to|cc|date|message-id|subject|mime-version)\s*:/i.test(f));
-  return `${keep.map((f) => (obscureSubject && /^subject\s*:/i.test(f) ? 'Subject: [...]' : f)).join('\r\n')}\r\n`;
-}
-
 /**
  * A signing or encryption default (`enableSigning`, `encryptByDefault`) under the admin's "enable
  * S/MIME on first launch". When that is off, S/MIME stays off for a user until it is turned on — by
@@ -163,10 +159,11 @@ export async function sendMessage(request: SendRequest, context: SendContext): P
   const domain = user.address.split('@')[1] ?? 'localhost';
   const messageId = `<${randomBytes(12).toString('hex')}@${domain}>`;
   const composed = await compose(user, { ...request, to, cc }, messageId, date);
-  const headerEnd = composed.indexOf('\r\n\r\n');
-  // The whole composed message (its header fields included) is the protected inner entity.
-  let inner: Buffer = composed;
-  if (sign) inner = await collectBytes(signEntity(toByteStream(composed), { signers: [await signerFrom(await keys(), policy, context.source, user.address)], mode: 'detached' }));
+  // The whole composed message (its header fields included) is the protected inner entity; a message
+  // neither signed nor encrypted is sent as composed.
+  const { payload, outerHeader } = protectHeaders(composed, { mode: encrypt ? 'cipher' : 'clear', obscureSubject: policy.boolean('obscureSubject') });
+  let inner: Buffer = payload;
+  if (sign) inner = await collectBytes(signEntity(toByteStream(payload), { signers: [await signerFrom(await keys(), policy, context.source, user.address)], mode: 'detached' }));
 
   const own = encrypt ? await chosenCredential(await keys(), policy, 'encryption', user.address) : undefined;
   const copies: Array<{ envelope: { from: string; to: string[] }; message: Buffer }> = [];
@@ -174,22 +171,24 @@ export async function sendMessage(request: SendRequest, context: SendContext): P
   let sentCopy: Buffer;
   if (encrypt) {
     if (!own) warnings.push('you have no encryption certificate, so you will not be able to read your own copy in Sent');
-    const outer = outerHeaders(composed, policy.boolean('obscureSubject'));
     const allowed = policy.get('allowedCiphers') as ContentCipher[];
+    let unauthenticated = false;
     const seal = async (recipientChoices: RecipientLookup[]) => {
       const algorithms = chooseAlgorithms(recipientChoices, allowed);
       cipher ??= algorithms.cipher;
+      unauthenticated ||= !algorithms.cipher.endsWith('-gcm');
       const recipients = own ? [...algorithms.recipients, { certificate: own.certificate }] : algorithms.recipients;
-      return Buffer.concat([Buffer.from(outer, 'latin1'), await collectBytes(encryptEntity(toByteStream(inner), { recipients, cipher: algorithms.cipher }))]);
+      return Buffer.concat([outerHeader, await collectBytes(encryptEntity(toByteStream(inner), { recipients, cipher: algorithms.cipher }))]);
     };
     const visible = choices.filter((c) => !bcc.includes(c.address));
     sentCopy = await seal(visible);
     if (to.length + cc.length > 0) copies.push({ envelope: { from: user.address, to: [...to, ...cc] }, message: sentCopy });
     for (const hidden of choices.filter((c) => bcc.includes(c.address))) copies.push({ envelope: { from: user.address, to: [hidden.address] }, message: await seal([hidden]) });
+    // AES-CBC has no integrity check of its own; a signature inside gives it one, nothing else does.
+    if (unauthenticated && !sign) warnings.push('encrypted with AES-CBC (not every recipient announced AES-GCM) and not signed: a change made in transit cannot be detected; sign it to protect it');
   } else {
-    // Clear text (signed or not): the composed header block stays as composed, Bcc never written.
-    const outer = composed.subarray(0, headerEnd + 2).toString('latin1').split(/\r\n(?![ \t])/).filter((f) => f && !/^content-|^mime-version/i.test(f));
-    sentCopy = sign ? Buffer.concat([Buffer.from(`${outer.join('\r\n')}\r\nMIME-Version: 1.0\r\n`, 'latin1'), inner]) : composed;
+    // Clear text (signed or not): the composed header fields stay outside as composed, Bcc never written.
+    sentCopy = sign ? Buffer.concat([outerHeader, inner]) : composed;
     copies.push({ envelope: { from: user.address, to: [...to, ...cc, ...bcc] }, message: sentCopy });
   }
 

@@ -1,6 +1,7 @@
 /**
  * cachet lookup EMAIL... — finds each address's encryption certificate in the directory (and/or the
- * address book, as the policy orders them) and shows the chosen one or why there is none.
+ * address book, as the policy orders them) and shows the chosen one or why there is none, and the
+ * content cipher each recipient reads (from the SMIMECapabilities their signed mail announced).
  */
 import { readFile } from 'node:fs/promises';
 import { AddressBook } from '../../directory/address-book.js';
@@ -16,6 +17,8 @@ import { buildValidator, cachetHome, parseAt } from '../trust.js';
 import { personalHome } from '../personal-home.js';
 import { openUserStore } from '../vault-passphrase.js';
 import { directoryFromPolicy } from '../../directory/policy-directory.js';
+import { chooseAlgorithms, type RecipientCipher } from '../../directory/algorithms.js';
+import type { ContentCipher } from '../../engine/keys.js';
 
 const help = `usage: cachet lookup EMAIL... [--ldap-url URL --base-dn DN (--anonymous | --bind-dn DN --bind-password-file F)]
                     [--ldap-ca FILE] [--starttls] [--source ldap|addressbook|both] [--trust CA.pem]... [--crl F]...
@@ -29,6 +32,11 @@ is valid now, chains to a trusted CA (your trust store plus --trust), is not rev
 names the address; every other candidate is listed with the reason it was set aside. When the directory
 cannot be reached, earlier answers are taken from the cache ($CACHET_HOME/directory-cache.json), and
 the output says so.
+
+Each recipient's line "cipher" says what a message to them is encrypted with: AES-GCM only when the
+SMIMECapabilities of their signed mail (kept in your address book) announced it, else AES-256-CBC,
+which every client reads (mutt, Apple Mail and Thunderbird ESR cannot read AES-GCM); the last line
+says what one message to all of them would use, within the policy's allowedCiphers.
 
 Options:
   --ldap-url URL            ldap://host:port or ldaps://host:port
@@ -46,7 +54,7 @@ Options:
   --as ADDRESS              act as this mail user (their address book and vault)
   --passphrase-file F       your vault's passphrase, to read the kept directory password
   --no-cache                neither use nor record cached directory answers
-  --json                    print {"recipients": [...]}
+  --json                    print {"recipients": [...], "cipher": "..."}
 
 Exit statuses: 0 every address has a certificate · 1 some have none, or the directory refused the
 credentials or failed · 2 usage · 3 input · 6 directory unreachable (and nothing cached)`;
@@ -132,7 +140,18 @@ async function directoryConfig(values: Values, context: CliContext): Promise<{ c
   return { config, order };
 }
 
-function toJson(r: ResolvedRecipient): Record<string, unknown> {
+interface Capabilities {
+  list: string[];
+  seenAt: string;
+}
+
+interface LookupRow {
+  result: ResolvedRecipient;
+  capabilities: Capabilities | undefined;
+  cipher: RecipientCipher;
+}
+
+function toJson({ result: r, capabilities, cipher }: LookupRow): Record<string, unknown> {
   const c = r.certificate;
   return {
     address: r.address,
@@ -143,14 +162,18 @@ function toJson(r: ResolvedRecipient): Record<string, unknown> {
     notes: r.notes,
     rejected: r.rejected.map(({ fingerprint, subject, source, code, reason }) => ({ fingerprint, subject, source, code, reason })),
     keyChange: r.keyChange ?? null,
+    capabilities: capabilities ?? null,
+    cipher: cipher.cipher,
+    cipherReason: cipher.reason,
   };
 }
 
-function toText(r: ResolvedRecipient): string {
+function toText({ result: r, cipher }: LookupRow): string {
   const lines = [`${r.address}:`];
   const c = r.certificate;
   if (c) {
     lines.push(`  certificate  ${c.info.subject}`, `  serial       ${c.info.serialNumber}`, `  SHA-256      ${c.info.fingerprintSha256}`, `  valid        ${c.info.notBefore} to ${c.info.notAfter}`, `  source       ${c.source === 'ldap-cache' ? 'directory (from cache)' : c.source === 'ldap' ? 'directory' : 'address book'}`);
+    lines.push(`  cipher       ${cipher.cipher.toUpperCase()}: ${cipher.reason}`);
     for (const note of r.notes) lines.push(`  note: ${note}`);
   } else {
     // The reason already carries the notes ("no certificate: not in the address book"): said once.
@@ -169,17 +192,27 @@ const command: CliCommand = {
     const { config, order } = await directoryConfig(values, context);
     const home = await personalHome(context, values.as);
     const useCache = values['no-cache'] !== true;
+    // The address book is read for capabilities even when it is not a certificate source.
+    const book = await AddressBook.open(home);
     const results = await resolveRecipients(positionals, {
       directory: config,
       sourceOrder: order,
-      addressBook: order === 'ldap' ? undefined : await AddressBook.open(home),
+      addressBook: order === 'ldap' ? undefined : book,
       cache: useCache ? await DirectoryCache.open(home) : undefined,
       useCache,
       validator: await buildValidator({ trust: values.trust, crl: values.crl }, context),
       now: parseAt(values.at) ?? new Date(),
     });
-    if (values.json) context.stdout.write(`${JSON.stringify({ recipients: results.map(toJson) }, null, 2)}\n`);
-    else context.stdout.write(`${results.map(toText).join('\n\n')}\n`);
+    const policy = await loadEffectivePolicy({ home: cachetHome(context), policyFile: context.env.CACHET_POLICY });
+    const capabilities = results.map((r) => book.correspondent(r.address)?.capabilities);
+    const choice = chooseAlgorithms(
+      results.map((r, i) => ({ address: r.address, capabilities: capabilities[i]?.list })),
+      policy.get('allowedCiphers') as ContentCipher[],
+    );
+    const rows: LookupRow[] = results.map((result, i) => ({ result, capabilities: capabilities[i], cipher: choice.recipients[i]! }));
+    const together = rows.some((r) => r.result.certificate) ? choice.contentEncryption : null;
+    if (values.json) context.stdout.write(`${JSON.stringify({ recipients: rows.map(toJson), cipher: together }, null, 2)}\n`);
+    else context.stdout.write(`${rows.map(toText).join('\n\n')}\n${together ? `\none message to ${results.length === 1 ? 'this recipient' : 'all of them'}: ${together.toUpperCase()}\n` : ''}`);
     if (results.every((r) => r.certificate)) return 0;
     // "Not found" and "could not ask" differ for a script: an address the directory could not be
     // asked about (and nothing cached) is exit 6, as the help says, even when the address book was.

@@ -32,11 +32,13 @@ function checkOptions(options: EncryptOptions): ContentCipher {
   return cipher;
 }
 
-export function pkcs7MimeHeader(smimeType: string): string {
+/** The encrypted entity's header, with the Content-Description Thunderbird (NSS) writes on it. */
+export function pkcs7MimeHeader(smimeType: 'enveloped-data' | 'authEnveloped-data'): string {
   return (
     `Content-Type: application/pkcs7-mime; smime-type=${smimeType}; name="smime.p7m"\r\n` +
     'Content-Transfer-Encoding: base64\r\n' +
     'Content-Disposition: attachment; filename="smime.p7m"\r\n' +
+    'Content-Description: S/MIME Encrypted Message\r\n' +
     '\r\n'
   );
 }
