@@ -7,7 +7,10 @@
  *   ca.vault       the CA keys, in the encrypted vault format of src/keys (the default), or
  *   root.key, issuing.key   the CA keys as encrypted PKCS#8 files (the first format; still read), or
  *                  nothing at all: the keys live on a PKCS#11 token (generated there, never extracted)
- *   index.json     every certificate issued: serial, subject, e-mail, template, status, revocation
+ *   index.json     every certificate issued: serial, subject, e-mail, template, status, revocation,
+ *                  delivery to its owner, publication, renewal
+ *   audit.log      append-only, hash-chained JSON lines: who issued, distributed, published, revoked,
+ *                  renewed what, and when (audit-log.ts)
  *   crl.der        the current CRL, rewritten on every revocation and by `cachet ca crl`
  *   root-crl.der   the root's CRL (the ARL) when there is an intermediate
  *
@@ -29,6 +32,7 @@ import type { PrivateKeyHandle } from '../engine/keys.js';
 import { pbes2Encrypt } from '../engine/pkcs12/password-based.js';
 import { softwareKey } from '../engine/software-key.js';
 import { CaUnlock } from './ca-unlock.js';
+import { CaAuditLog } from './audit-log.js';
 
 export type KeyType = 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'ec-p256' | 'ec-p384';
 export const KEY_TYPES: readonly KeyType[] = ['rsa-2048', 'rsa-3072', 'rsa-4096', 'ec-p256', 'ec-p384'];
@@ -90,6 +94,16 @@ export interface IssuedEntry {
   reason?: RevocationReason;
   /** Base64 DER of the certificate. */
   certificate: string;
+  /** SHA-256 (hex) of the PKCS#12 file Cachet wrote for it: how `ca distribute` knows what it mails. */
+  pfxSha256?: string;
+  /** When and how the certificate reached its owner (a distribution mail, the requester of a CSR or
+   *  an ACME order). Only delivered certificates are published to the directory. */
+  delivered?: { at: string; via: string };
+  /** The last publication to the directory. */
+  published?: { at: string; dn: string };
+  /** The serial this certificate renews (same mailbox, same template), and the one renewing it. */
+  renews?: string;
+  renewedBy?: string;
 }
 
 /** A CA certificate and the handle that signs with its key (a software key, or a vault/token key). */
@@ -334,6 +348,23 @@ export class CaStore {
       await this.saveIndex(entries);
       await this.saveSettings({ ...settings, nextSequence: settings.nextSequence + 1 });
       return full;
+    });
+  }
+
+  /** The CA's append-only audit log (audit-log.ts). */
+  get audit(): CaAuditLog {
+    return new CaAuditLog(this.directory);
+  }
+
+  /**
+   * Changes index entries under the lock; `change` returns the entries it changed.
+   */
+  async updateEntries(change: (entries: IssuedEntry[]) => IssuedEntry[]): Promise<IssuedEntry[]> {
+    return this.locked(async () => {
+      const entries = await this.index();
+      const changed = change(entries);
+      if (changed.length > 0) await this.saveIndex(entries);
+      return changed;
     });
   }
 

@@ -71,6 +71,12 @@ export interface IssueRequest {
   email: string;
   /** Validity start; default now. */
   notBefore?: Date;
+  /** Who asks, for the audit log (an administrator, an ACME account, the renewal of a serial). */
+  actor?: string;
+  /** The certificate reaches its owner with this issuance (a CSR's requester, an ACME client). */
+  deliveredVia?: string;
+  /** The serial this certificate renews. */
+  renews?: string;
 }
 
 export interface IssuedCertificate {
@@ -142,7 +148,10 @@ export async function issueCertificate(store: CaStore, issuer: CaKeyPair, reques
     issuedAt: new Date().toISOString(),
     status: 'valid',
     certificate: Buffer.from(der).toString('base64'),
+    ...(request.deliveredVia ? { delivered: { at: new Date().toISOString(), via: request.deliveredVia } } : {}),
+    ...(request.renews ? { renews: request.renews } : {}),
   });
+  await store.audit.append({ who: request.actor ?? 'unknown', action: request.renews ? 'renew' : 'issue', serial: entry.serial, email, details: { template: template.name, notAfter: entry.notAfter, ...(request.renews ? { renews: request.renews } : {}) } });
   return { certificate: der, entry };
 }
 

@@ -38,7 +38,7 @@ export function rootRevocationRefused(): CachetError {
 /**
  * @throws CachetError ERR_CERT_NOT_FOUND (no such serial), ERR_CERT_REVOKED (already revoked).
  */
-export async function revokeCertificate(store: CaStore, issuer: CaKeyPair, serial: string, reason: RevocationReason, now: Date = new Date()): Promise<IssuedEntry> {
+export async function revokeCertificate(store: CaStore, issuer: CaKeyPair, serial: string, reason: RevocationReason, now: Date = new Date(), who = 'unknown'): Promise<IssuedEntry> {
   const wanted = normaliseSerial(serial);
   const entry = await store.locked(async () => {
     const entries = await store.index();
@@ -53,6 +53,7 @@ export async function revokeCertificate(store: CaStore, issuer: CaKeyPair, seria
     await store.saveIndex(entries);
     return found;
   });
+  await store.audit.append({ who, action: 'revoke', serial: entry.serial, email: entry.email, details: { reason } });
   await publishCrl(store, issuer, now);
   return entry;
 }
@@ -63,7 +64,7 @@ export async function revokeCertificate(store: CaStore, issuer: CaKeyPair, seria
  * CA issues no more certificates.
  * @throws CachetError ERR_USAGE (no intermediate), ERR_CERT_REVOKED (already revoked).
  */
-export async function revokeIntermediate(store: CaStore, root: CaKeyPair, reason: RevocationReason, now: Date = new Date()): Promise<{ serial: string; settings: CaSettings }> {
+export async function revokeIntermediate(store: CaStore, root: CaKeyPair, reason: RevocationReason, now: Date = new Date(), who = 'unknown'): Promise<{ serial: string; settings: CaSettings }> {
   if (!(await store.settings()).intermediate) throw new CachetError('ERR_USAGE', 'this CA has no intermediate: its root issues the certificates, and a root cannot be revoked');
   const serial = certificateSerial(await store.caCertificate('issuing'));
   await store.locked(async () => {
@@ -73,6 +74,7 @@ export async function revokeIntermediate(store: CaStore, root: CaKeyPair, reason
     }
     await store.saveSettings({ ...settings, issuingRevocation: { revokedAt: now.toISOString(), reason } });
   });
+  await store.audit.append({ who, action: 'revoke', serial, details: { reason, intermediate: true } });
   await publishRootCrl(store, root, now);
   return { serial, settings: await store.settings() };
 }

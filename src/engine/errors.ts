@@ -108,6 +108,7 @@ export const ERROR_CODES = {
   ERR_CA_EXISTS: 'a CA already exists',
   ERR_CSR_INVALID: 'the certificate request is invalid',
   ERR_TEMPLATE_UNKNOWN: 'no such certificate template',
+  ERR_CA_AUDIT_BROKEN: "the CA's audit log was edited: its hash chain is broken",
 } as const;
 
 export type CachetErrorCode = keyof typeof ERROR_CODES;

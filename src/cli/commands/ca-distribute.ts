@@ -5,13 +5,14 @@ import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { CachetError } from '../../engine/errors.js';
 import { cachetHome } from '../../ca/ca-store.js';
+import { markDelivered } from '../../ca/records.js';
 import { buildDistributionMail, deliverToMaildir, sendBySmtp, smtpSettings, type DistributionFile } from '../../ca/distribution-mail.js';
 import { checkMailbox } from '../../ca/issue.js';
 import { findUser, listUsers } from '../../client/users.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { readSecret } from '../secrets.js';
-import { inputPath, writeOutputFile } from './ca-support.js';
+import { caActor, caStore, inputPath, writeOutputFile } from './ca-support.js';
 
 const help = `usage: cachet ca distribute --to E (--sign FILE.pfx | --enc FILE.pfx | --dual FILE.pfx)…
                             (--smtp-url URL | --local | --maildir DIR | --out FILE.eml) [--from F] [--name N]
@@ -19,6 +20,9 @@ const help = `usage: cachet ca distribute --to E (--sign FILE.pfx | --enc FILE.p
 Builds the distribution mail: the PKCS#12 files attached (application/x-pkcs12) and installation
 instructions in the body, then sends it by SMTP, drops it into the user's local mailbox (a local
 user of this Cachet home) or a Maildir, or writes it to a file. The PKCS#12 password is never put in this mail: the body tells the user it comes separately.
+Once the mail is sent or delivered (not merely written with --out), the certificates in the files this
+CA wrote ("cachet ca issue --email") for E are recorded as delivered: "cachet ca publish" publishes
+only those.
 
 Options:
   --to E                    the user's mailbox
@@ -112,10 +116,14 @@ const command: CliCommand = {
       const accepted = await sendBySmtp(settings, { from, to }, message);
       result = { sent: accepted.join(', ') };
     }
+    const via = result.delivered ? `mail to ${result.delivered}` : result.sent !== undefined ? `mail by SMTP (${values['smtp-url']})` : undefined;
+    const store = caStore(context);
+    const marked = via && (await store.isInitialised()) ? await markDelivered(store, to, files.map((f) => f.content), via, caActor(context)) : [];
     if (values.json) {
-      context.stdout.write(`${JSON.stringify({ to, files: files.map((f) => f.filename), ...result })}\n`);
+      context.stdout.write(`${JSON.stringify({ to, files: files.map((f) => f.filename), ...result, deliveredSerials: marked.map((e) => e.serial) })}\n`);
     } else {
       context.stdout.write(result.delivered ? `delivered to ${result.delivered}\n` : result.written ? `written to ${result.written}\n` : `sent to ${result.sent || to}\n`);
+      if (marked.length > 0) context.stdout.write(`recorded as delivered: ${marked.map((e) => `${e.serial} (${e.template})`).join(', ')}\n`);
       context.stdout.write('Remember: give the PKCS#12 password to the user through another channel.\n');
     }
     return 0;

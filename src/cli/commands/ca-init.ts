@@ -10,7 +10,7 @@ import { CachetError } from '../../engine/errors.js';
 import { DEFAULT_PKCS11_MODULE } from '../../keys/pkcs11/token.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
-import { CA_SECRET_OPTIONS, caStore, inputPath, withCaUnlock } from './ca-support.js';
+import { CA_SECRET_OPTIONS, caActor, caStore, inputPath, withCaUnlock } from './ca-support.js';
 
 const help = `usage: cachet ca init [--name N] [--intermediate] [--key TYPE] [--http-base URL]
                      [--key-store vault|file] [--passphrase-file F]
@@ -85,6 +85,7 @@ const command: CliCommand = {
       keyStore,
       unlock,
     }));
+    await store.audit.append({ who: caActor(context), action: 'init', details: { name: settings.name, intermediate: settings.intermediate, keyStore: keyStore.kind } });
     const where = keyStore.kind === 'pkcs11' ? `on the token "${keyStore.tokenLabel}"` : keyStore.kind === 'vault' ? 'in the CA vault' : 'in encrypted key files';
     if (values.json) context.stdout.write(`${JSON.stringify({ directory: store.directory, ...settings })}\n`);
     else context.stdout.write(`CA "${settings.name}" created in ${store.directory}${settings.intermediate ? ' (root + issuing intermediate)' : ''}; its keys are ${where}\n`);

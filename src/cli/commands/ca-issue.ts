@@ -13,7 +13,8 @@ import { getTemplate } from '../../ca/templates.js';
 import { parseCommandArgs, required } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { readSecret } from '../secrets.js';
-import { CA_SECRET_OPTIONS, caIssuer, caStore, inputPath, withCaUnlock, writeOutputFile } from './ca-support.js';
+import { recordPfx } from '../../ca/records.js';
+import { CA_SECRET_OPTIONS, caActor, caIssuer, caStore, inputPath, withCaUnlock, writeOutputFile } from './ca-support.js';
 
 const help = `usage: cachet ca issue --template T --email E [--name N] --out FILE.p12 [--password-file F] [--legacy] [--key TYPE]
        cachet ca issue --template T --csr REQ.pem --out CERT.pem [--email E] [--chain]
@@ -78,7 +79,7 @@ const command: CliCommand = {
         throw new CachetError('ERR_INPUT_READ', `cannot read the request ${values.csr}`, { cause: error, details: { file: values.csr } });
       }
       const accepted = await acceptRequest(bytes, template, values.email);
-      result = await withCaUnlock(values, context, async (unlock) => issueCertificate(store, await caIssuer(store, unlock), { template, spki: accepted.spki, email: accepted.email }));
+      result = await withCaUnlock(values, context, async (unlock) => issueCertificate(store, await caIssuer(store, unlock), { template, spki: accepted.spki, email: accepted.email, actor: caActor(context), deliveredVia: 'certificate request (the requester holds the key)' }));
       const pem = [result.certificate, ...(values.chain ? await store.chain() : [])].map((c) => pemEncode(c, 'CERTIFICATE')).join('');
       await writeOutputFile(out, pem, context, 0o644);
     } else {
@@ -90,7 +91,7 @@ const command: CliCommand = {
       checkExportAllowed(template, password);
       const writePfx = await loadPfxWriter();
       const keyPair = await generateKeyPairOf(keyType);
-      result = await withCaUnlock(values, context, async (unlock) => issueCertificate(store, await caIssuer(store, unlock), { template, spki: keyPair.spki, email }));
+      result = await withCaUnlock(values, context, async (unlock) => issueCertificate(store, await caIssuer(store, unlock), { template, spki: keyPair.spki, email, actor: caActor(context) }));
       const pfx = await exportPfx({
         template,
         privateKeyPkcs8: new Uint8Array(keyPair.privateKey.export({ type: 'pkcs8', format: 'der' })),
@@ -101,13 +102,15 @@ const command: CliCommand = {
         legacy: values.legacy ?? false,
       }, writePfx);
       await writeOutputFile(out, pfx, context);
+      // `ca distribute` recognises this file by its digest, and only then is the certificate published.
+      await recordPfx(store, result.entry.serial, pfx);
     }
     const { entry } = result;
     if (values.json) {
       context.stdout.write(`${JSON.stringify({ serial: entry.serial, subject: entry.subject, email: entry.email, template: entry.template, notBefore: entry.notBefore, notAfter: entry.notAfter, out })}\n`);
     } else {
       context.stdout.write(`issued ${entry.template} certificate ${entry.serial} for ${entry.email} (valid until ${entry.notAfter.slice(0, 10)}) → ${out}\n`);
-      if (values.csr === undefined) context.stdout.write('Give the PKCS#12 password to its owner through another channel than the file.\n');
+      if (values.csr === undefined) context.stdout.write('Give the PKCS#12 password to its owner through another channel than the file; "cachet ca distribute" mails the file, and "cachet ca publish" then publishes the certificate.\n');
     }
     return 0;
   },

@@ -10,16 +10,19 @@ import { checkMailbox } from '../../ca/issue.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { readSecret } from '../secrets.js';
-import { caStore, inputPath } from './ca-support.js';
+import { caActor, caStore, inputPath } from './ca-support.js';
+import { markPublished, publishableCertificates } from '../../ca/records.js';
 import { directoryFromPolicy } from '../../directory/policy-directory.js';
 import { loadEffectivePolicy } from '../../policy/policy.js';
 import { cachetHome } from '../trust.js';
 
 const help = `usage: cachet ca publish --email E [--ldap-url URL] [--base-dn DN] [--bind-dn DN] [--bind-password-file F] [--replace]
 
-Writes the valid (not revoked, not expired) certificates this CA issued for E to the userCertificate;binary
-attribute of the directory entry whose mail is E. By default they are added to what the entry
-holds; with --replace the attribute holds exactly these certificates afterwards.
+Writes the valid (not revoked, not expired) certificates this CA issued for E, and that reached E
+("cachet ca distribute", or E's own certificate request), to the userCertificate;binary attribute of
+the directory entry whose mail is E: a correspondent never encrypts to a key its owner does not
+hold yet. Certificates not yet delivered are named and left out. By default they are added to what
+the entry holds; with --replace the attribute holds exactly these certificates afterwards.
 
 Options:
   --email E                 the mailbox
@@ -67,14 +70,20 @@ const command: CliCommand = {
     if (!baseDn) throw new CachetError('ERR_USAGE', 'give the search base with --base-dn (or set CACHET_LDAP_BASE_DN)');
     const bindDn = values['bind-dn'] ?? context.env.CACHET_LDAP_BIND_DN;
     let certificates: Uint8Array[];
+    let serials: string[] = [];
+    let undelivered: string[] = [];
+    const store = caStore(context);
     if (values.cert && values.cert.length > 0) {
       certificates = [];
       for (const file of values.cert) certificates.push(...pemDecodeAll(await readFile(inputPath(file, context)), 'CERTIFICATE'));
     } else {
-      const now = new Date();
-      certificates = (await caStore(context).index())
-        .filter((e) => e.email.toLowerCase() === email.toLowerCase() && e.status === 'valid' && new Date(e.notAfter) > now)
-        .map((e) => new Uint8Array(Buffer.from(e.certificate, 'base64')));
+      const { publish, undelivered: waiting } = await publishableCertificates(store, email);
+      undelivered = waiting.map((r) => r.serial);
+      if (publish.length === 0 && waiting.length > 0) {
+        throw new CachetError('ERR_CERT_NOT_FOUND', `the valid certificates for ${email} (${undelivered.join(', ')}) have not been delivered to ${email} yet; send them with "cachet ca distribute" first`, { details: { email, undelivered } });
+      }
+      certificates = publish.map((r) => new Uint8Array(Buffer.from(r.certificate, 'base64')));
+      serials = publish.map((r) => r.serial);
     }
     for (const der of certificates) {
       try {
@@ -94,8 +103,12 @@ const command: CliCommand = {
       ...(values.starttls || fromPolicy?.startTls ? { startTls: true } : {}),
       ...(tlsCa ? { tls: { ca: tlsCa } } : {}),
     }, email, certificates, { replace: values.replace ?? false });
-    if (values.json) context.stdout.write(`${JSON.stringify(result)}\n`);
-    else context.stdout.write(`published ${result.added} certificate(s) to ${result.dn} (it now holds ${result.total})\n`);
+    if (serials.length > 0) await markPublished(store, serials, result.dn, caActor(context));
+    if (values.json) context.stdout.write(`${JSON.stringify(undelivered.length > 0 ? { ...result, undelivered } : result)}\n`);
+    else {
+      context.stdout.write(`published ${result.added} certificate(s) to ${result.dn} (it now holds ${result.total})\n`);
+      if (undelivered.length > 0) context.stdout.write(`not published, not delivered yet: ${undelivered.join(', ')}\n`);
+    }
     return 0;
   },
 };

@@ -7,7 +7,7 @@ import { REASON_CODES } from '../../ca/ca-store.js';
 import { classifySerial, parseReason, revokeCertificate, revokeIntermediate, rootRevocationRefused } from '../../ca/revoke.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
-import { CA_SECRET_OPTIONS, caIssuer, caStore, withCaUnlock } from './ca-support.js';
+import { CA_SECRET_OPTIONS, caActor, caIssuer, caStore, withCaUnlock } from './ca-support.js';
 
 const help = `usage: cachet ca revoke SERIAL [--reason R] [--passphrase-file F | --pin-file F]
        cachet ca revoke --intermediate [--reason R] [--passphrase-file F | --pin-file F]
@@ -50,12 +50,12 @@ const command: CliCommand = {
     const target = values.intermediate ? 'issuing' : await classifySerial(store, positionals[0]!);
     if (target === 'root') throw rootRevocationRefused();
     if (target === 'issuing') {
-      const { serial, settings } = await withCaUnlock(values, context, async (unlock) => revokeIntermediate(store, await store.loadKeyPair('root', unlock), reason));
+      const { serial, settings } = await withCaUnlock(values, context, async (unlock) => revokeIntermediate(store, await store.loadKeyPair('root', unlock), reason, new Date(), caActor(context)));
       if (values.json) context.stdout.write(`${JSON.stringify({ serial, subject: `${settings.name} Issuing CA`, intermediate: true, status: 'revoked', revokedAt: settings.issuingRevocation?.revokedAt, reason })}\n`);
       else context.stdout.write(`revoked the issuing CA ${serial} for ${reason}; the root's CRL lists it, and this CA issues no more certificates\n`);
       return 0;
     }
-    const entry = await withCaUnlock(values, context, async (unlock) => revokeCertificate(store, await caIssuer(store, unlock), positionals[0]!, reason));
+    const entry = await withCaUnlock(values, context, async (unlock) => revokeCertificate(store, await caIssuer(store, unlock), positionals[0]!, reason, new Date(), caActor(context)));
     if (values.json) {
       const { certificate: _certificate, ...rest } = entry;
       context.stdout.write(`${JSON.stringify(rest)}\n`);

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { writeFileAtomically } from '../../storage/atomic-file.js';
 import { CaStore, type CaKeyPair } from '../../ca/ca-store.js';
 import { CaUnlock } from '../../ca/ca-unlock.js';
+import { actorFrom } from '../../ca/audit-log.js';
 import type { CliContext } from '../context.js';
 import { readSecret } from '../secrets.js';
 
@@ -63,4 +64,9 @@ export async function writeOutputFile(path: string, data: Uint8Array | string, c
 
 export function inputPath(path: string, context: CliContext): string {
   return resolve(context.cwd, path);
+}
+
+/** Who acts, for the CA's audit log: $CACHET_ADMIN, else the OS user. */
+export function caActor(context: CliContext): string {
+  return actorFrom(context.env);
 }

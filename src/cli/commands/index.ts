@@ -50,6 +50,8 @@ export const COMMANDS: Record<string, CommandEntry> = {
   'ca init': { module: './ca-init.js', summary: 'set up a certificate authority (root, optional issuing intermediate)' },
   'ca cert': { module: './ca-cert.js', summary: 'print the CA certificate (PEM), or its chain' },
   'ca template': { module: './ca-template.js', summary: 'list the certificate templates or show one' },
+  'ca list': { module: './ca-list.js', summary: 'list the issued certificates: owner, status, expiry, delivery, publication' },
+  'ca audit': { module: './ca-audit.js', summary: "print (and --verify) the CA's append-only audit log" },
   'ca issue': { module: './ca-issue.js', summary: 'issue a certificate (Cachet makes the key, or from a PKCS#10 request)' },
   'ca publish': { module: './ca-publish.js', summary: "publish a user's certificates to their directory entry" },
   'ca distribute': { module: './ca-distribute.js', summary: 'mail PKCS#12 files to their owner (password sent separately)' },
