@@ -6,6 +6,7 @@
  * password or a refused role.
  */
 import PostalMime from 'postal-mime';
+import { withExactAttachmentEncoding } from '../engine/mime/exact-attachments.js';
 import { CachetError, isCachetError } from '../engine/errors.js';
 import { certificateSubject } from '../engine/cms/cert-id.js';
 import { readPfx } from '../engine/pkcs12/pfx-read.js';
@@ -54,7 +55,8 @@ export async function importFromMail(
   answers: ImportAnswers,
   only?: number,
 ): Promise<ImportResult[]> {
-  const mail = await PostalMime.parse(await user.mailbox.read(folder, id));
+  // Exact attachment bytes: a quoted-printable .p12 would otherwise gain a byte (exact-attachments.ts).
+  const mail = await PostalMime.parse(withExactAttachmentEncoding(await user.mailbox.read(folder, id)));
   const candidates = mail.attachments
     .map((a, index) => ({ a, index }))
     .filter(({ a, index }) => isCredentialFile(a.filename ?? '', a.mimeType) && (only === undefined || only === index));

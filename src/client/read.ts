@@ -9,6 +9,7 @@ import type { Decryptor } from '../engine/keys.js';
 import type { CertificateValidator } from '../engine/pki/validator.js';
 import { openMessage, type OpenReport } from '../engine/smime/open.js';
 import { collectBytes, toByteStream } from '../engine/stream-types.js';
+import { withExactAttachmentEncoding } from '../engine/mime/exact-attachments.js';
 import { isCachetError } from '../engine/errors.js';
 import type { CredentialStore } from '../keys/credential-store.js';
 import type { FolderName } from '../mail/maildir.js';
@@ -80,6 +81,14 @@ async function addressBookOf(userDir: string, warnings: string[]): Promise<Addre
   }
 }
 
+/**
+ * The display parser over the verified/decrypted content, with quoted-printable attachments handed
+ * to it as base64 so their bytes come out exact (postal-mime 4.0 adds a byte; exact-attachments.ts).
+ */
+function parseForDisplay(content: Buffer): ReturnType<typeof PostalMime.parse> {
+  return PostalMime.parse(withExactAttachmentEncoding(content));
+}
+
 export async function readMessage(folder: FolderName, id: string, context: ReadContext): Promise<ReadResult> {
   const raw = await context.user.mailbox.read(folder, id);
   const bookWarnings: string[] = [];
@@ -94,7 +103,7 @@ export async function readMessage(folder: FolderName, id: string, context: ReadC
   });
   try {
     const content = await collectBytes(opened.content);
-    const parsed = await PostalMime.parse(content);
+    const parsed = await parseForDisplay(content);
     // Not with a damaged book: it stays as it is, for the user to move away (the warning says so).
     const keyChanges = book ? await harvest(context.user.dir, opened, context.at ?? new Date()) : [];
     for (const change of keyChanges) opened.report.warnings.push(change);
