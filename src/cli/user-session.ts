@@ -69,7 +69,7 @@ export async function openUserSession(context: CliContext, options: UserSessionO
     opened ??= await openCredentialSource(source, sourceOptions(context, localUser.dir, token, options));
     return opened;
   };
-  const validator = await buildValidator({ revocation: policy.string('revocationMode') as 'off' | 'soft-fail' | 'hard-fail' }, userContext);
+  const validator = await buildValidator({ policy }, userContext);
   return {
     home,
     user,

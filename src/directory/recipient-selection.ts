@@ -37,6 +37,8 @@ export interface SelectionOptions {
   now: Date;
   /** SHA-256 fingerprint of the certificate named by the recipient's SMIMEEncryptionKeyPreference. */
   preferredFingerprint?: string | undefined;
+  /** Other certificates that may help build chains (the address book's CA certificates). */
+  intermediates?: readonly Uint8Array[];
 }
 
 export interface SelectionResult {
@@ -49,7 +51,8 @@ export async function selectRecipientCertificate(address: string, candidates: re
   const rejected: RejectedCandidate[] = [];
   const usable: SelectedCertificate[] = [];
   const seen = new Set<string>();
-  const pool = candidates.map((c) => c.der);
+  // The other candidates too: a directory entry or a PKCS#7 blob often carries the issuing CA beside the user's certificate.
+  const pool = [...candidates.map((c) => c.der), ...(options.intermediates ?? [])];
   for (const candidate of candidates) {
     let info: CertificateInfo;
     try {

@@ -10,7 +10,7 @@ import type { DirectoryCache } from './cache.js';
 import type { KeyChange } from './key-continuity.js';
 import { lookupInDirectory, type DirectoryConfig } from './ldap-lookup.js';
 import { selectRecipientCertificate, type Candidate, type RejectedCandidate, type SelectedCertificate } from './recipient-selection.js';
-import { certificateFingerprint } from '../engine/pki/certificate-info.js';
+import { certificateFingerprint, certificateInfo } from '../engine/pki/certificate-info.js';
 
 export type SourceOrder = 'ldap' | 'addressbook' | 'both';
 
@@ -103,6 +103,14 @@ export async function resolveRecipients(addresses: readonly string[], options: R
   }
   const fromDirectory = options.sourceOrder === 'addressbook' ? new Map<string, DirectoryAnswer>() : await askDirectory(normalised, options, now);
   const results: ResolvedRecipient[] = [];
+  // CA certificates filed in the address book (from certs-only mail or imports) help build any recipient's chain.
+  const bookIntermediates = (options.addressBook?.allCertificates() ?? []).filter((der) => {
+    try {
+      return certificateInfo(der).isCa;
+    } catch {
+      return false;
+    }
+  });
   for (const address of normalised) {
     const notes = [...(fromDirectory.get(address)?.notes ?? [])];
     const candidates: Candidate[] = [...(fromDirectory.get(address)?.candidates ?? [])];
@@ -119,6 +127,7 @@ export async function resolveRecipients(addresses: readonly string[], options: R
       validator: options.validator,
       now,
       preferredFingerprint: book?.correspondent(address)?.encryptionKeyPreference?.fingerprint,
+      intermediates: bookIntermediates,
     });
     rejected.push(...selection.rejected);
     const result: ResolvedRecipient = { address, rejected, notes };

@@ -59,6 +59,7 @@ export const ERROR_CODES = {
   // trust and validation
   ERR_CHAIN_UNTRUSTED: 'the certificate does not chain to a trusted anchor',
   ERR_CHAIN_INCOMPLETE: 'an issuer certificate is missing',
+  ERR_CHAIN_TOO_LONG: 'the certificate chain is longer than the allowed depth',
   ERR_CERT_EXPIRED: 'a certificate has expired',
   ERR_CERT_NOT_YET_VALID: 'a certificate is not yet valid',
   ERR_CERT_REVOKED: 'a certificate has been revoked',
@@ -164,6 +165,7 @@ export function exitStatusFor(code: CachetErrorCode): number {
       return 4;
     case 'ERR_CHAIN_UNTRUSTED':
     case 'ERR_CHAIN_INCOMPLETE':
+    case 'ERR_CHAIN_TOO_LONG':
     case 'ERR_CERT_EXPIRED':
     case 'ERR_CERT_NOT_YET_VALID':
     case 'ERR_CERT_REVOKED':

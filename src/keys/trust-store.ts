@@ -3,7 +3,7 @@
  * one PEM file per certificate in $CACHET_HOME/trust/, named by its SHA-256 fingerprint, so that adding
  * the same certificate twice is harmless and removing one names exactly one file. Files an admin drops
  * there under other names (ca.pem, *.der, *.crt, *.cer) count as well; this is what
- * `storedTrustAnchors` in cli/trust.ts reads for validation.
+ * `openCertificateValidator` in client/certificate-validator.ts reads for validation.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';

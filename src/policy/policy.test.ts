@@ -22,6 +22,8 @@ const BAD: Record<keyof typeof POLICY_KEYS, unknown> = {
   ldapTimeoutMs: 10,
   groupRule: 'sometimes',
   revocationMode: 'strict',
+  pkiFetch: 'ftp',
+  allowLegacyCertificates: 'yes',
   allowedCiphers: ['des-ede3-cbc'],
   obscureSubject: 'true',
   vaultIdleMinutes: 0,

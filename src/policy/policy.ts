@@ -40,6 +40,10 @@ export const POLICY_KEYS = {
   ldapTimeoutMs: { kind: 'policy', allowed: 'a whole number of milliseconds from 100 to 120000', check: (v) => Number.isInteger(v) && (v as number) >= 100 && (v as number) <= 120_000, defaultValue: 5000 },
   groupRule: { kind: 'policy', allowed: 'block | ask | send-unencrypted', check: oneOf('block', 'ask', 'send-unencrypted'), defaultValue: 'block' },
   revocationMode: { kind: 'policy', allowed: 'off | soft-fail | hard-fail', check: oneOf('off', 'soft-fail', 'hard-fail'), defaultValue: 'soft-fail' },
+  // Issuer certificates (AIA caIssuers), CRLs and OCSP over the network: which schemes, or off.
+  pkiFetch: { kind: 'policy', allowed: 'http | http+https | off', check: oneOf('http', 'http+https', 'off'), defaultValue: 'http' },
+  // SHA-1-signed certificates, RSA keys under 2048 bits and CA certificates as signers: refused unless true.
+  allowLegacyCertificates: { kind: 'policy', allowed: 'true | false', check: bool, defaultValue: false },
   allowedCiphers: {
     kind: 'policy',
     allowed: 'a list of aes-256-gcm, aes-128-gcm, aes-256-cbc, aes-192-cbc, aes-128-cbc',

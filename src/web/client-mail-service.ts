@@ -16,7 +16,6 @@ import { isPkcs7Mime } from '../engine/smime/pkcs7-entity.js';
 import { signedForm } from '../engine/smime/verify.js';
 import type { SignerSummary } from '../engine/smime/open.js';
 import type { CertificateValidator } from '../engine/pki/validator.js';
-import { createCertificateValidator } from '../engine/pki/create-validator.js';
 import { openFileCredentialStore, type FileCredentialStore } from '../keys/file-credential-store.js';
 import type { CredentialStore, StoredCredential } from '../keys/credential-store.js';
 import { VAULT_FILE_NAME } from '../keys/open-store.js';
@@ -30,7 +29,7 @@ import { assertMailImportAllowed, importFromMail, isCredentialFile } from '../cl
 import { readMessage, type ReadResult } from '../client/read.js';
 import { sendMessage } from '../client/send.js';
 import { checkLoginPassword, findUser, type LocalUser } from '../client/users.js';
-import { storedTrustAnchors } from '../cli/trust.js';
+import { openCertificateValidator } from '../client/certificate-validator.js';
 import type {
   CertificateDetails,
   DirectoryLoginView,
@@ -128,7 +127,7 @@ export class ClientMailService implements WebMailService {
   }
 
   private async recipientResolver(session: Session, policy: EffectivePolicy): Promise<RecipientResolver> {
-    return recipientResolver({ userDir: session.user.dir, orgHome: this.home, policy, validator: await this.validator(session), secrets: () => this.secrets(session, policy) });
+    return recipientResolver({ userDir: session.user.dir, orgHome: this.home, policy, validator: await this.validator(session, policy), secrets: () => this.secrets(session, policy) });
   }
 
   /** The vault that keeps the user's secrets for the web client (see WEB_SECRETS_FILE_NAME). */
@@ -147,10 +146,9 @@ export class ClientMailService implements WebMailService {
     return loadEffectivePolicy({ home: this.home, settingsHome: session.user.dir, policyFile: process.env.CACHET_POLICY });
   }
 
-  private async validator(session: Session): Promise<CertificateValidator | undefined> {
-    const context = { env: { CACHET_HOME: session.user.dir, CACHET_ORG_HOME: this.home } } as unknown as Parameters<typeof storedTrustAnchors>[0];
-    const anchors = await storedTrustAnchors(context);
-    return anchors.length > 0 ? createCertificateValidator({ trustAnchors: anchors }) : undefined;
+  /** The same validator as the CLI's mail session: the policy's revocation mode, network and legacy rule. */
+  private async validator(session: Session, policy: EffectivePolicy): Promise<CertificateValidator | undefined> {
+    return openCertificateValidator({ userHome: session.user.dir, orgHome: this.home, policy });
   }
 
   async authenticate(address: string, password: string): Promise<boolean> {
@@ -204,7 +202,7 @@ export class ClientMailService implements WebMailService {
   }
 
   private async read(session: Session, policy: EffectivePolicy, folder: string, id: string): Promise<ReadResult> {
-    return readMessage(folder, id, { user: session.user, store: () => this.store(session, policy), validator: await this.validator(session) });
+    return readMessage(folder, id, { user: session.user, store: () => this.store(session, policy), validator: await this.validator(session, policy) });
   }
 
   async readMessage(address: string, folder: string, id: string): Promise<MessageView> {

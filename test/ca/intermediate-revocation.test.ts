@@ -9,8 +9,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { httpFetcher } from '../../src/net/http-fetcher.js';
 import { createCertificateValidator } from '../../src/engine/pki/create-validator.js';
+import { createPkiHttpFetcher } from '../../src/net/http-fetcher.js';
 import { cachet, caWorkspace, freePort, openssl, startCachet, type CaWorkspace } from './support.js';
 
 let ws: CaWorkspace;
@@ -150,7 +150,8 @@ describe('revoking the issuing intermediate', () => {
     const validator = createCertificateValidator({
       trustAnchors: [der(ws.path('root.pem'))],
       revocation: 'hard-fail',
-      ocsp: { enabled: true, fetch: httpFetcher() },
+      fetcher: createPkiHttpFetcher({ schemes: 'http' }),
+      ocsp: { enabled: true },
       crlFetch: { enabled: false },
     });
     const result = await validator.validate({ certificate: der(ws.path('leaf.pem')), intermediates: [der(ws.path('issuing.pem'))], purpose: 'signing', at: new Date() });

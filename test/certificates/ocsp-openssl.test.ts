@@ -13,8 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { certificateDer, pkiBytes, pkiFile, testPkiDir } from '../helpers/pki.js';
 import { createCertificateValidator } from '../../src/engine/pki/create-validator.js';
-import { httpFetcher } from '../../src/net/http-fetcher.js';
-import { createOcspClient, ocspUrls, type OcspFetch } from '../../src/engine/pki/ocsp.js';
+import { createOcspClient, ocspUrls } from '../../src/engine/pki/ocsp.js';
+import type { PkiFetcher } from '../../src/engine/pki/fetcher.js';
+import { createPkiHttpFetcher } from '../../src/net/http-fetcher.js';
 import { isCachetError } from '../../src/engine/errors.js';
 import { runCachet } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
@@ -53,14 +54,19 @@ async function startResponder(cwd: string, port: number, signer: { cert: string;
   return { child, url: `http://127.0.0.1:${port}/`, stop };
 }
 
-/** The global fetch, counting the requests it makes and the URLs asked. */
-function countingFetch(): { fetch: OcspFetch; urls: string[] } {
+/** The product's HTTP fetcher for PKI material. */
+const http = createPkiHttpFetcher({ schemes: 'http' });
+
+/** That fetcher, counting the requests it makes and the URLs asked. */
+function countingFetch(): { fetch: PkiFetcher; urls: string[] } {
   const urls: string[] = [];
   return {
     urls,
-    fetch: async (url, init) => {
-      urls.push(url);
-      return globalThis.fetch(url, { ...init, body: Buffer.from(init.body) });
+    fetch: {
+      fetch: async (url, request) => {
+        urls.push(url);
+        return http.fetch(url, request);
+      },
     },
   };
 }
@@ -131,7 +137,7 @@ const caDer = (): Buffer => Buffer.from(pkiBytes('ca.pem').toString('latin1').re
 describe('OCSP client against openssl ocsp', () => {
   test('alice is good, mallory revoked with time and reason; the nonce comes back; a second ask is cached', async () => {
     const counting = countingFetch();
-    const client = createOcspClient({ fetch: counting.fetch });
+    const client = createOcspClient({ fetcher: counting.fetch });
     const issuer = caDer();
     const alice = await client.check({ certificate: certificateDer('alice'), issuer, url: responder!.url });
     assert.equal(alice.status, 'good');
@@ -148,7 +154,7 @@ describe('OCSP client against openssl ocsp', () => {
   });
 
   test('an answer not signed by the CA or an authorised responder is not believed', async () => {
-    const client = createOcspClient({ fetch: httpFetcher() });
+    const client = createOcspClient({ fetcher: http });
     await assert.rejects(
       client.check({ certificate: certificateDer('alice'), issuer: caDer(), url: rogueUrl }),
       (error: unknown) => isCachetError(error, 'ERR_REVOCATION_UNKNOWN') && /not signed by the certificate's CA/.test((error as Error).message),
@@ -156,34 +162,36 @@ describe('OCSP client against openssl ocsp', () => {
   });
 
   test("a replayed answer (a real one, for another request) is refused: it does not carry our nonce", async () => {
-    let recorded: ArrayBuffer | undefined;
-    const recording: OcspFetch = async (url, init) => {
-      const response = await globalThis.fetch(url, { ...init, body: Buffer.from(init.body) });
-      recorded = await response.arrayBuffer();
-      return { ok: response.ok, status: response.status, arrayBuffer: async () => recorded! };
+    let recorded: Uint8Array | undefined;
+    const recording: PkiFetcher = {
+      fetch: async (url, request) => {
+        const response = await http.fetch(url, request);
+        recorded = response.body;
+        return response;
+      },
     };
-    const good = await createOcspClient({ fetch: recording }).check({ certificate: certificateDer('mallory'), issuer: caDer(), url: responder!.url });
+    const good = await createOcspClient({ fetcher: recording }).check({ certificate: certificateDer('mallory'), issuer: caDer(), url: responder!.url });
     assert.equal(good.status, 'revoked');
-    const replaying: OcspFetch = async () => ({ ok: true, status: 200, arrayBuffer: async () => recorded! });
+    const replaying: PkiFetcher = { fetch: async () => ({ status: 200, body: recorded! }) };
     await assert.rejects(
-      createOcspClient({ fetch: replaying }).check({ certificate: certificateDer('mallory'), issuer: caDer(), url: responder!.url }),
+      createOcspClient({ fetcher: replaying }).check({ certificate: certificateDer('mallory'), issuer: caDer(), url: responder!.url }),
       (error: unknown) => isCachetError(error, 'ERR_REVOCATION_UNKNOWN') && /nonce/.test((error as Error).message),
     );
     // and an answer about another certificate does not answer for alice
     await assert.rejects(
-      createOcspClient({ fetch: replaying }).check({ certificate: certificateDer('alice'), issuer: caDer(), url: responder!.url }),
+      createOcspClient({ fetcher: replaying }).check({ certificate: certificateDer('alice'), issuer: caDer(), url: responder!.url }),
       (error: unknown) => isCachetError(error, 'ERR_REVOCATION_UNKNOWN'),
     );
   });
 
   test('a delegated responder (id-kp-OCSPSigning, certified by the CA) is believed', async () => {
-    const answer = await createOcspClient({ fetch: httpFetcher() }).check({ certificate: certificateDer('mallory'), issuer: caDer(), url: delegated!.url });
+    const answer = await createOcspClient({ fetcher: http }).check({ certificate: certificateDer('mallory'), issuer: caDer(), url: delegated!.url });
     assert.equal(answer.status, 'revoked');
     assert.equal(answer.nonce, 'matched');
   });
 
   test('an unreachable responder is an unknown status, named as such', async () => {
-    const client = createOcspClient({ fetch: httpFetcher(), timeoutMs: 2000 });
+    const client = createOcspClient({ fetcher: http, timeoutMs: 2000 });
     const closed = await freePort();
     await assert.rejects(
       client.check({ certificate: certificateDer('alice'), issuer: caDer(), url: `http://127.0.0.1:${closed}/` }),
@@ -196,7 +204,7 @@ describe('path validation asks OCSP only for chains that end at a trust anchor',
   test('with a configured responder: alice trusted (OCSP good), mallory revoked by OCSP', async () => {
     const counting = countingFetch();
     // No CRL given: OCSP is what answers.
-    const validator = createCertificateValidator({ trustAnchors: [pkiBytes('ca.pem')], ocsp: { enabled: true, fetch: counting.fetch, defaultResponderUrl: responder!.url } });
+    const validator = createCertificateValidator({ trustAnchors: [pkiBytes('ca.pem')], fetcher: counting.fetch, crlFetch: { enabled: false }, ocsp: { enabled: true, defaultResponderUrl: responder!.url } });
     const alice = await validator.validate({ certificate: certificateDer('alice'), intermediates: [], purpose: 'signing', at: now() });
     assert.equal(alice.trusted, true);
     assert.deepEqual({ method: alice.revocation?.method, status: alice.revocation?.status, source: alice.revocation?.source }, { method: 'ocsp', status: 'good', source: responder!.url });
@@ -212,7 +220,7 @@ describe('path validation asks OCSP only for chains that end at a trust anchor',
   test("the certificate's own authorityInfoAccess URL is used without configuration", async () => {
     assert.deepEqual(ocspUrls(olga), [`http://127.0.0.1:${port}/`]);
     const counting = countingFetch();
-    const validator = createCertificateValidator({ trustAnchors: [pkiBytes('ca.pem')], ocsp: { enabled: true, fetch: counting.fetch } });
+    const validator = createCertificateValidator({ trustAnchors: [pkiBytes('ca.pem')], fetcher: counting.fetch, crlFetch: { enabled: false }, ocsp: { enabled: true } });
     const result = await validator.validate({ certificate: olga, intermediates: [], purpose: 'encryption', at: now() });
     assert.equal(result.trusted, true);
     assert.equal(result.revocation?.method, 'ocsp');
@@ -222,7 +230,7 @@ describe('path validation asks OCSP only for chains that end at a trust anchor',
 
   test("a stranger's certificate (eve, and one naming our responder) triggers no request", async () => {
     const counting = countingFetch();
-    const validator = createCertificateValidator({ trustAnchors: [pkiBytes('ca.pem')], ocsp: { enabled: true, fetch: counting.fetch, defaultResponderUrl: responder!.url } });
+    const validator = createCertificateValidator({ trustAnchors: [pkiBytes('ca.pem')], fetcher: counting.fetch, crlFetch: { enabled: false }, ocsp: { enabled: true, defaultResponderUrl: responder!.url } });
     const eve = await validator.validate({ certificate: certificateDer('eve'), intermediates: [pkiBytes('bars.pem')], purpose: 'signing', at: now() });
     assert.equal(eve.error?.code, 'ERR_CHAIN_UNTRUSTED');
     assert.match(eve.error!.message, /Bars Root CA/);
@@ -233,21 +241,21 @@ describe('path validation asks OCSP only for chains that end at a trust anchor',
 
   test('OCSP off, or a CRL already answering: no request', async () => {
     const counting = countingFetch();
-    const off = createCertificateValidator({ trustAnchors: [pkiBytes('ca.pem')], ocsp: { enabled: false, fetch: counting.fetch, defaultResponderUrl: responder!.url } });
+    const off = createCertificateValidator({ trustAnchors: [pkiBytes('ca.pem')], fetcher: counting.fetch, crlFetch: { enabled: false }, ocsp: { enabled: false, defaultResponderUrl: responder!.url } });
     const a = await off.validate({ certificate: olga, intermediates: [], purpose: 'signing', at: now() });
     assert.equal(a.revocation?.status, 'unknown');
-    const withCrl = createCertificateValidator({ trustAnchors: [pkiBytes('ca.pem')], crls: [pkiBytes('ca.crl.der')], ocsp: { enabled: true, fetch: counting.fetch, defaultResponderUrl: responder!.url } });
+    const withCrl = createCertificateValidator({ trustAnchors: [pkiBytes('ca.pem')], crls: [pkiBytes('ca.crl.der')], fetcher: counting.fetch, crlFetch: { enabled: false }, ocsp: { enabled: true, defaultResponderUrl: responder!.url } });
     const b = await withCrl.validate({ certificate: certificateDer('alice'), intermediates: [], purpose: 'signing', at: now() });
     assert.equal(b.revocation?.method, 'crl');
     assert.deepEqual(counting.urls, []);
   });
 
   test('hard-fail: an untrustworthy answer leaves the status unknown and the certificate rejected', async () => {
-    const hard = createCertificateValidator({ trustAnchors: [pkiBytes('ca.pem')], revocation: 'hard-fail', ocsp: { enabled: true, fetch: httpFetcher(), defaultResponderUrl: rogueUrl } });
+    const hard = createCertificateValidator({ trustAnchors: [pkiBytes('ca.pem')], revocation: 'hard-fail', fetcher: http, crlFetch: { enabled: false }, ocsp: { enabled: true, defaultResponderUrl: rogueUrl } });
     const result = await hard.validate({ certificate: certificateDer('alice'), intermediates: [], purpose: 'signing', at: now() });
     assert.equal(result.trusted, false);
     assert.equal(result.error?.code, 'ERR_REVOCATION_UNKNOWN');
-    const soft = createCertificateValidator({ trustAnchors: [pkiBytes('ca.pem')], revocation: 'soft-fail', ocsp: { enabled: true, fetch: httpFetcher(), defaultResponderUrl: rogueUrl } });
+    const soft = createCertificateValidator({ trustAnchors: [pkiBytes('ca.pem')], revocation: 'soft-fail', fetcher: http, crlFetch: { enabled: false }, ocsp: { enabled: true, defaultResponderUrl: rogueUrl } });
     const softResult = await soft.validate({ certificate: certificateDer('alice'), intermediates: [], purpose: 'signing', at: now() });
     assert.equal(softResult.trusted, true);
     assert.equal(softResult.revocation?.status, 'unknown');

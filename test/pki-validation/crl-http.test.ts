@@ -13,8 +13,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCertificateValidator } from '../../src/engine/pki/create-validator.js';
-import { httpFetcher } from '../../src/net/http-fetcher.js';
 import { createCrlClient } from '../../src/engine/pki/crl.js';
+import { createPkiHttpFetcher } from '../../src/net/http-fetcher.js';
+
+const fetcher = createPkiHttpFetcher({ schemes: 'http' });
 import { pkiBytes, pkiFile } from '../helpers/pki.js';
 
 let dir = '';
@@ -82,7 +84,7 @@ describe('CRL distribution points over HTTP', () => {
 
   test('the distribution point is fetched: good is good, revoked is revoked with its date and reason; the cache saves a request', async () => {
     requests.length = 0;
-    const validator = createCertificateValidator({ trustAnchors: [anchor], revocation: 'hard-fail', crlFetch: { enabled: true, client: createCrlClient({ fetch: httpFetcher() }) } });
+    const validator = createCertificateValidator({ trustAnchors: [anchor], revocation: 'hard-fail', crlFetch: { enabled: true, client: createCrlClient({ fetcher }) } });
     const ok = await validator.validate({ certificate: good, intermediates: [], purpose: 'signing', at: new Date() });
     assert.equal(ok.trusted, true, ok.error?.message);
     assert.deepEqual({ method: ok.revocation?.method, status: ok.revocation?.status, source: ok.revocation?.source }, { method: 'crl', status: 'good', source: `http://127.0.0.1:${port}/test.crl` });
@@ -97,7 +99,7 @@ describe('CRL distribution points over HTTP', () => {
 
   test('a stranger\'s chain triggers no request, even though its CRL URL points at our server', async () => {
     requests.length = 0;
-    const validator = createCertificateValidator({ trustAnchors: [anchor], revocation: 'soft-fail', crlFetch: { enabled: true, fetch: httpFetcher() } });
+    const validator = createCertificateValidator({ trustAnchors: [anchor], revocation: 'soft-fail', fetcher, crlFetch: { enabled: true } });
     const result = await validator.validate({ certificate: stranger, intermediates: [pkiBytes('bars.pem')], purpose: 'signing', at: new Date() });
     assert.equal(result.trusted, false);
     assert.match(result.error!.message, /issued by a CA you do not trust: Bars Root CA/);
@@ -118,7 +120,7 @@ describe('CRL distribution points over HTTP', () => {
   });
 
   test('a distribution point that answers 404: unknown, and hard-fail says the status could not be checked', async () => {
-    const validator = createCertificateValidator({ trustAnchors: [anchor], revocation: 'hard-fail', crlFetch: { enabled: true, fetch: httpFetcher() } });
+    const validator = createCertificateValidator({ trustAnchors: [anchor], revocation: 'hard-fail', fetcher, crlFetch: { enabled: true } });
     const result = await validator.validate({ certificate: missing, intermediates: [], purpose: 'signing', at: new Date() });
     assert.equal(result.trusted, false);
     assert.equal(result.error?.code, 'ERR_REVOCATION_UNKNOWN');

@@ -91,18 +91,32 @@ function keyDetails(der: Uint8Array): Pick<CertificateInfo, 'keyAlgorithm' | 'ke
   }
 }
 
+/** asn1js's own bound on the elements of one parse (its default `maxNodes`): a certificate beyond it is refused unread. */
+const ASN1_NODE_LIMIT_MESSAGE = 'Maximum ASN.1 node count exceeded';
+
+/**
+ * Parses a DER certificate. Too many elements (ten thousand subjectAltNames) is a safety limit, not a
+ * damaged file, and says so with its own code.
+ * @throws CachetError ERR_LIMIT_EXCEEDED over the parser's element limit; ERR_CERT_MALFORMED when the bytes are not a certificate.
+ */
+export function parseCertificate(der: Uint8Array): X509Certificate {
+  try {
+    return new X509Certificate(Buffer.from(der));
+  } catch (error) {
+    if (String((error as Error)?.message).includes(ASN1_NODE_LIMIT_MESSAGE)) {
+      throw new CachetError('ERR_LIMIT_EXCEEDED', 'the certificate holds more elements than Cachet reads (over 10,000, such as thousands of names): it is refused as a safety limit', { cause: error });
+    }
+    throw new CachetError('ERR_CERT_MALFORMED', 'the certificate cannot be read', { cause: error });
+  }
+}
+
 /**
  * Everything `cachet cert inspect` shows about one certificate.
- * @throws CachetError ERR_CERT_MALFORMED when the bytes are not a DER certificate.
+ * @throws CachetError ERR_CERT_MALFORMED when the bytes are not a DER certificate; ERR_LIMIT_EXCEEDED (parseCertificate).
  * @example certificateInfo(readFileSync('alice.der')).role // 'dual'
  */
 export function certificateInfo(der: Uint8Array): CertificateInfo {
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(Buffer.from(der));
-  } catch (error) {
-    throw new CachetError('ERR_CERT_MALFORMED', 'the certificate cannot be read', { cause: error });
-  }
+  const cert = parseCertificate(der);
   const keyUsageExtension = cert.getExtension(KeyUsagesExtension);
   const keyUsage = keyUsageExtension ? KEY_USAGE_NAMES.filter(([flag]) => (keyUsageExtension.usages & flag) !== 0).map(([, name]) => name) : [];
   const eku = cert.getExtension(ExtendedKeyUsageExtension);

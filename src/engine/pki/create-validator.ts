@@ -1,10 +1,12 @@
 /**
  * Certificate path validation (RFC 5280 §6, as it applies to S/MIME per RFC 8550): builds a chain
- * from the end entity through the message's and the caller's intermediates to a trust anchor,
- * checks every signature, validity at the validation time (and the end entity's at the signing time),
- * basicConstraints and pathLenConstraint, name constraints on e-mail addresses, keyUsage and
- * extendedKeyUsage for the purpose, and revocation against the CRLs the caller supplies, then OCSP
- * when enabled. No storage: anchors and CRLs come in as bytes; HTTP for OCSP through an injected fetch.
+ * from the end entity through the message's and the caller's intermediates — and, with a fetcher,
+ * the issuers named by authorityInfoAccess caIssuers — to a trust anchor, checks every signature,
+ * validity at the validation time (and the end entity's at the signing time), basicConstraints and
+ * pathLenConstraint, name constraints on e-mail addresses, keyUsage and extendedKeyUsage for the
+ * purpose, weak certificates (weak-certificates.ts), and revocation against the CRLs the caller
+ * supplies, then distribution points and OCSP when a fetcher is given. No storage and no network of
+ * its own: anchors and CRLs come in as bytes, HTTP through the injected PkiFetcher (fetcher.ts).
  *
  * The answers are sentences a user can act on: "the certificate of alice@example.com expired on
  * 2021-01-01", "… issued by a CA you do not trust: Bars Root CA", "… was revoked on …".
@@ -20,56 +22,67 @@ import {
   X509Certificate,
   X509Crl,
 } from '@peculiar/x509';
-import type { CachetErrorCode } from '../errors.js';
+import { isCachetError, type CachetErrorCode } from '../errors.js';
 import { certificateEmails } from '../cms/cert-id.js';
+import { parseCertificate } from './certificate-info.js';
+import type { CrlClient } from './crl.js';
+import type { PkiFetcher } from './fetcher.js';
+import { caIssuersUrls, fetchIssuerCertificates, ISSUER_FETCH_LIMITS } from './issuer-fetch.js';
+import type { OcspClient } from './ocsp.js';
 import { nameConstraintProblem, unknownCriticalExtensions } from './path-validation.js';
-import type { CrlClient, CrlFetch } from './crl.js';
-import type { OcspClient, OcspFetch } from './ocsp.js';
 import { createRevocationChecker, type ChainLink, type RevocationMode } from './revocation.js';
 import type { CertificatePurpose, CertificateValidator, ChainValidationRequest, ChainValidationResult } from './validator.js';
+import { chainWeaknesses } from './weak-certificates.js';
 
 const EMAIL_PROTECTION = '1.3.6.1.5.5.7.3.4';
 const ANY_EKU = '2.5.29.37.0';
-const MAX_CHAIN_LENGTH = 10;
+/** Certificates in one chain, end entity and anchor included (RFC 5280 sets none; NSS and OpenSSL allow deeper, no mail PKI needs it). */
+export const MAX_CHAIN_LENGTH = 10;
 
 export interface ValidatorOptions {
   /** DER or PEM trust anchors (roots, or intermediates the admin chose to trust directly). */
   trustAnchors: Uint8Array[];
-  /** Other CA certificates that may help to build chains. */
+  /** Other CA certificates that may help to build chains (the address book's, a directory's). */
   intermediates?: Uint8Array[];
   /** CRLs (DER or PEM) to check revocation against. */
   crls?: Uint8Array[];
+  /** 'off': no revocation check; 'soft-fail' (default): unknown status passes; 'hard-fail': unknown fails. */
+  revocation?: RevocationMode;
   /**
-   * 'off': no revocation check; 'soft-fail' (default): unknown status passes; 'hard-fail': unknown fails.
-   * The object form also turns network fetching on or off in one place: `fetch: true` asks OCSP
-   * responders and CRL distribution points through `http` (required then), for chains that end at a trust
-   * anchor only; `fetch: false` (the default) asks nothing. `ocsp` and `crlFetch` below refine it.
+   * The network, when the caller allows one. With it: missing issuers are fetched from the
+   * certificates' caIssuers URLs (unless `fetchIssuers` is false), and for chains that end at a
+   * trust anchor the CRL distribution points and OCSP responders are asked (unless `crlFetch` /
+   * `ocsp` say otherwise, or revocation is off). Without it nothing is fetched.
    */
-  revocation?: RevocationMode | { mode: RevocationMode; fetch?: boolean; http?: OcspFetch & CrlFetch };
+  fetcher?: PkiFetcher | undefined;
+  /** false: do not fetch issuer certificates (AIA caIssuers) even with a fetcher. */
+  fetchIssuers?: boolean;
   /**
    * OCSP (RFC 6960), asked when no CRL answered for a link of a chain that ends at a trust anchor —
    * never for a stranger's chain, whose responder URL is a tracking beacon (asking it tells the sender
-   * the mail was read). Off unless `enabled`.
+   * the mail was read). On with a fetcher unless `enabled` is false.
    */
   ocsp?: {
     enabled: boolean;
-    /** HTTP through this function (or a `client`): the engine has no HTTP of its own. */
-    fetch?: OcspFetch;
     /** A client to share (and so share its cache) between validators. */
     client?: OcspClient;
     /** A responder to ask for certificates that name none in their authorityInfoAccess. */
     defaultResponderUrl?: string;
   };
   /**
-   * CRLs fetched from the certificates' distribution points (http only), for chains that end at a
-   * trust anchor and only when no given CRL answered. Off unless `enabled`.
+   * CRLs fetched from the certificates' distribution points, for chains that end at a trust anchor
+   * and only when no given CRL answered. On with a fetcher unless `enabled` is false.
    */
   crlFetch?: {
     enabled: boolean;
-    fetch?: CrlFetch;
     /** A client to share (and so share its cache) between validators. */
     client?: CrlClient;
   };
+  /**
+   * Accept legacy certificates — SHA-1 signed, RSA under 2048 bits, a CA certificate as the signer —
+   * with a warning instead of refusing them (the policy's allowLegacyCertificates). Default false.
+   */
+  legacyCertificates?: boolean;
 }
 
 type Parsed = ChainLink;
@@ -80,10 +93,21 @@ function parse(bytes: Uint8Array): Parsed[] {
     const pem = Buffer.from(bytes).toString('latin1');
     return [...pem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)].map((m) => {
       const der = Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
-      return { der, cert: new X509Certificate(der) };
+      return { der, cert: parseCertificate(der) };
     });
   }
-  return [{ der: bytes, cert: new X509Certificate(Buffer.from(bytes)) }];
+  return [{ der: bytes, cert: parseCertificate(bytes) }];
+}
+
+/** The readable certificates among `list`; an unreadable helper is simply not a candidate. */
+function parseAll(list: readonly Uint8Array[]): Parsed[] {
+  return list.flatMap((der) => {
+    try {
+      return parse(der);
+    } catch {
+      return [];
+    }
+  });
 }
 
 function parseCrls(bytes: Uint8Array): X509Crl[] {
@@ -169,61 +193,87 @@ export function createCertificateValidator(options: ValidatorOptions): Certifica
   const anchors = options.trustAnchors.flatMap(parse);
   const known = (options.intermediates ?? []).flatMap(parse);
   const crls = (options.crls ?? []).flatMap(parseCrls);
-  const policy = typeof options.revocation === 'object' ? options.revocation : { mode: options.revocation ?? 'soft-fail', fetch: false };
-  const mode = policy.mode;
-  const network = policy.fetch === true && mode !== 'off';
-  const http = typeof options.revocation === 'object' ? options.revocation.http : undefined;
-  const ocspOptions = options.ocsp ?? (network ? { enabled: true, ...(http ? { fetch: http } : {}) } : undefined);
-  const crlFetchOptions = options.crlFetch ?? (network ? { enabled: true, ...(http ? { fetch: http } : {}) } : undefined);
+  const mode = options.revocation ?? 'soft-fail';
+  const { fetcher } = options;
+  const issuerFetcher = options.fetchIssuers === false ? undefined : fetcher;
+  const ocspOptions = options.ocsp ?? (fetcher ? { enabled: true } : undefined);
+  const crlFetchOptions = options.crlFetch ?? (fetcher ? { enabled: true } : undefined);
 
   const revocation = createRevocationChecker({
     mode,
     crls,
+    fetcher,
     ...(ocspOptions ? { ocsp: ocspOptions } : {}),
     ...(crlFetchOptions ? { crlFetch: crlFetchOptions } : {}),
   });
+
+  /** The issuers `current` names in its caIssuers URLs, within the validation's fetch budget. */
+  async function fetchedIssuers(current: Parsed, budget: { left: number }): Promise<Parsed[]> {
+    if (!issuerFetcher) return [];
+    const found: Parsed[] = [];
+    for (const url of caIssuersUrls(current.cert)) {
+      if (budget.left <= 0) break;
+      budget.left -= 1;
+      found.push(...parseAll(await fetchIssuerCertificates(issuerFetcher, url)));
+    }
+    return found;
+  }
 
   return {
     async validate(request: ChainValidationRequest): Promise<ChainValidationResult> {
       let leaf: Parsed;
       try {
         leaf = parse(request.certificate)[0]!;
-      } catch {
+      } catch (error) {
+        if (isCachetError(error, 'ERR_LIMIT_EXCEEDED')) return failure('ERR_LIMIT_EXCEEDED', error.message, []);
         return failure('ERR_CERT_MALFORMED', 'the certificate cannot be read', []);
       }
-      const pool = [...request.intermediates.flatMap((der) => {
-        try {
-          return parse(der);
-        } catch {
-          return [];
-        }
-      }), ...known];
+      const pool = [...parseAll(request.intermediates), ...known];
       const label = certificateLabel(leaf.cert);
       const chain: Parsed[] = [leaf];
+      const fetchBudget = { left: ISSUER_FETCH_LIMITS.maxFetchesPerValidation };
       let anchored = anchors.some((a) => a.cert.equal(leaf.cert));
-      while (!anchored && chain.length < MAX_CHAIN_LENGTH) {
+      let tooLong = false;
+      while (!anchored) {
         const current = chain[chain.length - 1]!;
         let anchor: Parsed | undefined;
         for (const candidate of anchors) if (await issuedBy(current.cert, candidate.cert)) anchor = candidate;
         if (anchor) {
+          if (chain.length >= MAX_CHAIN_LENGTH) {
+            tooLong = true;
+            break;
+          }
           chain.push(anchor);
           anchored = true;
           break;
         }
-        let next: Parsed | undefined;
-        for (const candidate of pool) {
-          if (chain.some((c) => c.cert.equal(candidate.cert))) continue;
-          if (await issuedBy(current.cert, candidate.cert)) {
-            next = candidate;
-            break;
+        const issuerAmong = async (candidates: Parsed[]): Promise<Parsed | undefined> => {
+          for (const candidate of candidates) {
+            if (chain.some((c) => c.cert.equal(candidate.cert))) continue;
+            if (await issuedBy(current.cert, candidate.cert)) return candidate;
           }
+          return undefined;
+        };
+        // What the message and the caller gave first; the network only for an issuer still missing.
+        let next = await issuerAmong(pool);
+        if (!next && current.cert.subject !== current.cert.issuer) {
+          const fetched = await fetchedIssuers(current, fetchBudget);
+          pool.push(...fetched);
+          next = await issuerAmong(fetched);
         }
         if (!next) break;
+        if (chain.length >= MAX_CHAIN_LENGTH) {
+          tooLong = true;
+          break;
+        }
         chain.push(next);
       }
       const ders = chain.map((c) => c.der);
       const validAtSigningTime = request.signingTime ? request.signingTime >= leaf.cert.notBefore && request.signingTime <= leaf.cert.notAfter : undefined;
       const withSigningTime = validAtSigningTime === undefined ? {} : { validAtSigningTime };
+      if (tooLong) {
+        return failure('ERR_CHAIN_TOO_LONG', `the certificate of ${label} has a chain of more than ${MAX_CHAIN_LENGTH} certificates, longer than Cachet follows`, ders, withSigningTime);
+      }
       if (!anchored) {
         const top = chain[chain.length - 1]!.cert;
         const selfSigned = top.subject === top.issuer;
@@ -266,15 +316,21 @@ export function createCertificateValidator(options: ValidatorOptions): Certifica
       }
       const problem = usageProblem(leaf.cert, request.purpose);
       if (problem) return failure('ERR_CERT_USAGE', `the certificate of ${label} ${problem}`, ders, withSigningTime);
+      const weaknesses = chainWeaknesses(chain, chain.map((c, index) => (index === 0 ? `the certificate of ${label}` : `the CA certificate ${commonName(c.cert.subject)}`)));
+      const [weakest] = weaknesses;
+      if (weakest && options.legacyCertificates !== true) {
+        return failure(weakest.code, `${weakest.message} (the S/MIME Baseline Requirements forbid it; an administrator can allow legacy certificates by policy)`, ders, withSigningTime);
+      }
+      const warnings = weaknesses.length > 0 ? { warnings: weaknesses.map((w) => `${w.message} (accepted: the policy allows legacy certificates)`) } : {};
       const { report, revoked } = await revocation.check(chain, request.at);
       if (revoked) {
         const who = revoked.who === leaf ? `the certificate of ${label}` : `the CA certificate ${commonName(revoked.who.cert.subject)}`;
-        return failure('ERR_CERT_REVOKED', `${who} was revoked on ${day(revoked.date)}`, ders, { ...withSigningTime, revocation: report });
+        return failure('ERR_CERT_REVOKED', `${who} was revoked on ${day(revoked.date)}`, ders, { ...withSigningTime, ...warnings, revocation: report });
       }
       if (report.status === 'unknown' && mode === 'hard-fail') {
-        return failure('ERR_REVOCATION_UNKNOWN', `the revocation status of ${label}'s certificate could not be checked`, ders, { ...withSigningTime, revocation: report });
+        return failure('ERR_REVOCATION_UNKNOWN', `the revocation status of ${label}'s certificate could not be checked`, ders, { ...withSigningTime, ...warnings, revocation: report });
       }
-      return { trusted: true, chain: ders, revocation: report, ...withSigningTime };
+      return { trusted: true, chain: ders, revocation: report, ...withSigningTime, ...warnings };
     },
   };
 }

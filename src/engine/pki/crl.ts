@@ -1,7 +1,7 @@
 /**
  * CRLs fetched from a certificate's CRL distribution points (RFC 5280 §4.2.1.13) over HTTP. The
- * network is a parameter (a fetch function), so the engine does no I/O unless the caller hands it
- * one, and a fetched CRL is cached until its nextUpdate. Only http(s) URIs are followed: LDAP
+ * network is a parameter (a `PkiFetcher`, fetcher.ts), so the engine does no I/O of its own, and a
+ * fetched CRL is cached until its nextUpdate. Only http(s) URIs are followed: LDAP
  * distribution points go through the directory module.
  *
  * Whether to fetch at all is decided by the validator: never for a stranger's chain (a CRL URL in a
@@ -10,9 +10,7 @@
 import 'reflect-metadata';
 import { CRLDistributionPointsExtension, X509Crl, X509Certificate } from '@peculiar/x509';
 import { CachetError } from '../errors.js';
-
-/** The part of the Fetch API the client uses; the caller's HTTP adapter (src/net/http-fetcher.ts) fits. */
-export type CrlFetch = (url: string, init: { method: 'GET'; signal: AbortSignal }) => Promise<{ ok: boolean; status: number; arrayBuffer(): Promise<ArrayBuffer> }>;
+import { fetchFailurePhrase, type PkiFetcher, type PkiFetchResponse } from './fetcher.js';
 
 export const CRL_LIMITS = {
   timeoutMs: 5000,
@@ -24,8 +22,8 @@ export const CRL_LIMITS = {
 } as const;
 
 export interface CrlClientOptions {
-  /** HTTP, from the caller: the engine opens no connection of its own. */
-  fetch: CrlFetch;
+  /** The network (required: the engine has none of its own). */
+  fetcher: PkiFetcher;
   timeoutMs?: number;
   now?: () => Date;
 }
@@ -68,10 +66,10 @@ function parseCrl(body: Uint8Array): X509Crl {
 
 /**
  * A CRL client with its own cache (keyed by URL, kept until nextUpdate).
- * @example const { crl } = await createCrlClient({ fetch }).get('http://crl.example.com/ca.crl');
+ * @example const { crl } = await createCrlClient({ fetcher }).get('http://crl.example.com/ca.crl');
  */
 export function createCrlClient(options: CrlClientOptions): CrlClient {
-  const fetchFunction = options.fetch;
+  const { fetcher } = options;
   const timeoutMs = options.timeoutMs ?? CRL_LIMITS.timeoutMs;
   const clock = options.now ?? (() => new Date());
   const cache = new Map<string, { crl: X509Crl; until: number }>();
@@ -81,16 +79,14 @@ export function createCrlClient(options: CrlClientOptions): CrlClient {
       const now = clock().getTime();
       const hit = cache.get(url);
       if (hit && hit.until > now) return { crl: hit.crl, cached: true };
-      let response: Awaited<ReturnType<CrlFetch>>;
+      let response: PkiFetchResponse;
       try {
-        response = await fetchFunction(url, { method: 'GET', signal: AbortSignal.timeout(timeoutMs) });
+        response = await fetcher.fetch(url, { method: 'GET', accept: 'application/pkix-crl', maxBytes: CRL_LIMITS.maxBytes, timeoutMs });
       } catch (error) {
-        const timedOut = (error as Error)?.name === 'TimeoutError' || (error as Error)?.name === 'AbortError';
-        throw unknown(timedOut ? `the CRL at ${url} did not arrive within ${timeoutMs} ms` : `the CRL at ${url} cannot be reached`, error);
+        throw unknown(`the CRL at ${url} ${fetchFailurePhrase(error)}`, error);
       }
-      if (!response.ok) throw unknown(`the CRL at ${url} could not be fetched (HTTP ${response.status})`);
-      const body = new Uint8Array(await response.arrayBuffer());
-      if (body.length > CRL_LIMITS.maxBytes) throw unknown(`the CRL at ${url} is larger than ${CRL_LIMITS.maxBytes} bytes`);
+      if (response.status !== 200) throw unknown(`the CRL at ${url} could not be fetched (HTTP ${response.status})`);
+      const { body } = response;
       let crl: X509Crl;
       try {
         crl = parseCrl(body);

@@ -5,8 +5,8 @@
  * and is current (thisUpdate / nextUpdate, §4.2.2.1). Answers are cached in memory until their
  * nextUpdate, so reading a mailbox asks once per certificate, not once per message.
  *
- * The engine does no network of its own: HTTP goes through the `fetch` function the caller passes
- * (there is no default), so tests and front ends decide — and policy can turn it off.
+ * The engine does no network of its own: HTTP goes through the `PkiFetcher` the caller passes
+ * (fetcher.ts), so tests and front ends decide — and policy can turn it off.
  */
 import 'reflect-metadata';
 import { createHash, createPublicKey, randomBytes, verify as verifySignature, type KeyObject } from 'node:crypto';
@@ -28,16 +28,11 @@ import { AlgorithmIdentifier, Certificate, Extension } from '@peculiar/asn1-x509
 import { AuthorityInfoAccessExtension, ExtendedKeyUsageExtension, X509Certificate } from '@peculiar/x509';
 import { CachetError } from '../errors.js';
 import { derBytes, derChildren, derNode } from '../cms/der-walk.js';
-
-/** The part of the Fetch API the client uses; the caller's HTTP adapter (src/net/http-fetcher.ts) fits. */
-export type OcspFetch = (
-  url: string,
-  init: { method: 'POST'; headers: Record<string, string>; body: Uint8Array; signal: AbortSignal },
-) => Promise<{ ok: boolean; status: number; arrayBuffer(): Promise<ArrayBuffer> }>;
+import { fetchFailurePhrase, type PkiFetcher, type PkiFetchResponse } from './fetcher.js';
 
 export interface OcspClientOptions {
-  /** HTTP, from the caller: the engine opens no connection of its own. */
-  fetch: OcspFetch;
+  /** The network (required: the engine has none of its own). */
+  fetcher: PkiFetcher;
   /** Per request; a responder that does not answer in time leaves the status unknown. */
   timeoutMs?: number;
   /** Entries kept in the in-memory cache. */
@@ -200,32 +195,31 @@ interface CacheEntry {
 
 /**
  * An OCSP client with its own cache.
- * @example const answer = await createOcspClient({ fetch }).check({ certificate, issuer }); // answer.status
+ * @example const answer = await createOcspClient({ fetcher }).check({ certificate, issuer }); // answer.status
  */
 export function createOcspClient(options: OcspClientOptions): OcspClient {
-  const fetchFunction = options.fetch;
+  const { fetcher } = options;
   const timeoutMs = options.timeoutMs ?? OCSP_LIMITS.timeoutMs;
   const cacheSize = options.cacheSize ?? OCSP_LIMITS.cacheSize;
   const clock = options.now ?? (() => new Date());
   const cache = new Map<string, CacheEntry>();
 
   async function ask(url: string, requestDer: Uint8Array): Promise<Uint8Array> {
-    let response: Awaited<ReturnType<OcspFetch>>;
+    let response: PkiFetchResponse;
     try {
-      response = await fetchFunction(url, {
+      response = await fetcher.fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/ocsp-request', accept: 'application/ocsp-response' },
+        contentType: 'application/ocsp-request',
+        accept: 'application/ocsp-response',
         body: requestDer,
-        signal: AbortSignal.timeout(timeoutMs),
+        maxBytes: OCSP_LIMITS.maxResponseBytes,
+        timeoutMs,
       });
     } catch (error) {
-      const timedOut = (error as Error)?.name === 'TimeoutError' || (error as Error)?.name === 'AbortError';
-      throw unknown(timedOut ? `the OCSP responder ${url} did not answer within ${timeoutMs} ms` : `the OCSP responder ${url} cannot be reached`, error);
+      throw unknown(`the OCSP responder ${url} ${fetchFailurePhrase(error)}`, error);
     }
-    if (!response.ok) throw unknown(`the OCSP responder ${url} answered HTTP ${response.status}`);
-    const body = new Uint8Array(await response.arrayBuffer());
-    if (body.length > OCSP_LIMITS.maxResponseBytes) throw unknown(`the OCSP responder ${url} sent an oversized answer`);
-    return body;
+    if (response.status !== 200) throw unknown(`the OCSP responder ${url} answered HTTP ${response.status}`);
+    return response.body;
   }
 
   function parseResponse(url: string, body: Uint8Array): { basic: BasicOCSPResponse; tbs: Uint8Array } {

@@ -7,8 +7,9 @@
  */
 import 'reflect-metadata';
 import { X509Certificate, X509Crl } from '@peculiar/x509';
-import { createCrlClient, crlDistributionPointUrls, type CrlClient, type CrlFetch } from './crl.js';
-import { createOcspClient, ocspUrls, REVOCATION_REASONS, type OcspClient, type OcspFetch } from './ocsp.js';
+import { createCrlClient, crlDistributionPointUrls, type CrlClient } from './crl.js';
+import type { PkiFetcher } from './fetcher.js';
+import { createOcspClient, ocspUrls, REVOCATION_REASONS, type OcspClient } from './ocsp.js';
 import type { RevocationReport } from './validator.js';
 
 export type RevocationMode = 'off' | 'soft-fail' | 'hard-fail';
@@ -23,8 +24,10 @@ export interface RevocationOptions {
   mode: RevocationMode;
   /** CRLs (already parsed) given by the caller. */
   crls: X509Crl[];
-  ocsp?: { enabled: boolean; fetch?: OcspFetch; client?: OcspClient; defaultResponderUrl?: string };
-  crlFetch?: { enabled: boolean; fetch?: CrlFetch; client?: CrlClient };
+  /** The network for OCSP and distribution points; without it (and without clients) neither is asked. */
+  fetcher?: PkiFetcher | undefined;
+  ocsp?: { enabled: boolean; client?: OcspClient; defaultResponderUrl?: string };
+  crlFetch?: { enabled: boolean; client?: CrlClient };
 }
 
 export interface RevocationOutcome {
@@ -38,17 +41,12 @@ export interface RevocationChecker {
   check(chain: ChainLink[], at: Date): Promise<RevocationOutcome>;
 }
 
-/** Network checks need the caller's HTTP: the engine has none of its own (a programming error, not a user's). */
-function needFetch<F>(fetch: F | undefined, what: string): F {
-  if (!fetch) throw new TypeError(`${what} is enabled without a fetch function or a client`);
-  return fetch;
-}
-
 export function createRevocationChecker(options: RevocationOptions): RevocationChecker {
   const { mode, crls } = options;
-  const ocsp = options.ocsp?.enabled ? (options.ocsp.client ?? createOcspClient({ fetch: needFetch(options.ocsp.fetch, 'OCSP') })) : undefined;
+  const { fetcher } = options;
+  const ocsp = options.ocsp?.enabled ? (options.ocsp.client ?? (fetcher ? createOcspClient({ fetcher }) : undefined)) : undefined;
   const defaultResponderUrl = options.ocsp?.defaultResponderUrl;
-  const crlClient = options.crlFetch?.enabled ? (options.crlFetch.client ?? createCrlClient({ fetch: needFetch(options.crlFetch.fetch, 'CRL fetching') })) : undefined;
+  const crlClient = options.crlFetch?.enabled ? (options.crlFetch.client ?? (fetcher ? createCrlClient({ fetcher }) : undefined)) : undefined;
 
   type LinkAnswer = { state: 'good'; method: 'crl' | 'ocsp'; source: string } | { state: 'revoked'; method: 'crl' | 'ocsp'; source: string; date: Date; reason?: string } | { state: 'unknown' };
 

@@ -38,6 +38,8 @@ export interface ChainValidationResult {
   /** Validity of the end-entity certificate at the signing time, when one was given. */
   validAtSigningTime?: boolean;
   revocation?: RevocationReport;
+  /** Weaknesses accepted because the policy allows legacy certificates (SHA-1, RSA under 2048 bits, a CA as signer). */
+  warnings?: string[];
 }
 
 export interface CertificateValidator {

@@ -247,6 +247,8 @@ async function checkSigner(
       });
       report.trusted = result.trusted;
       report.chain = result.chain;
+      // A legacy certificate the policy let pass (SHA-1, a short RSA key) is weak evidence, and flagged as such.
+      if (result.warnings?.length) report.weakAlgorithm = true;
       if (result.revocation) report.revocation = result.revocation;
       if (!result.trusted) {
         report.trustError = result.error ?? { code: 'ERR_CHAIN_UNTRUSTED', message: 'the certificate does not chain to a trusted anchor' };
