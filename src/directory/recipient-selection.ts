@@ -7,6 +7,7 @@
 import { certificateEmails } from '../engine/cms/cert-id.js';
 import type { CachetErrorCode } from '../engine/errors.js';
 import { certificateInfo, type CertificateInfo } from '../engine/pki/certificate-info.js';
+import { recipientCertificateProblem } from '../engine/pki/certificate-role.js';
 import type { CertificateValidator } from '../engine/pki/validator.js';
 
 export type CertificateSource = 'ldap' | 'ldap-cache' | 'addressbook';
@@ -63,13 +64,15 @@ export async function selectRecipientCertificate(address: string, candidates: re
     }
     if (seen.has(info.fingerprintSha256)) continue;
     seen.add(info.fingerprintSha256);
-    // A CA certificate shipped alongside (userSMIMECertificate blobs often carry the chain) is not a candidate.
-    if (info.isCa) continue;
+    // A CA certificate shipped alongside (userSMIMECertificate blobs often carry the chain) is not a
+    // candidate; one issued to the address itself is, and is refused below with the reason.
+    if (info.isCa && !info.emails.includes(wanted)) continue;
     const reject = (code: CachetErrorCode, reason: string): void => {
       rejected.push({ fingerprint: info.fingerprintSha256, subject: info.subject, source: candidate.source, code, reason });
     };
-    if (info.role !== 'encryption' && info.role !== 'dual') {
-      reject('ERR_CERT_USAGE', `it cannot be used for encryption: ${info.roleReasons.join('; ')}`);
+    const unsuitable = recipientCertificateProblem(candidate.der);
+    if (unsuitable) {
+      reject('ERR_CERT_USAGE', unsuitable);
       continue;
     }
     if (new Date(info.notAfter).getTime() < options.now.getTime()) {

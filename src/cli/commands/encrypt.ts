@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
 import { CachetError } from '../../engine/errors.js';
 import type { ContentCipher, Recipient } from '../../engine/keys.js';
+import { recipientCertificateProblem } from '../../engine/pki/certificate-role.js';
 import { CIPHERS, encryptMessage } from '../../engine/smime/encrypt.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
@@ -48,10 +49,13 @@ async function readRecipientCertificate(path: string): Promise<Buffer> {
   try {
     if (!der) throw new Error('no CERTIFICATE block');
     new X509Certificate(der);
-    return der;
   } catch (error) {
     throw new CachetError('ERR_CERT_MALFORMED', `${path} is not a certificate (PEM or DER)`, { cause: error, details: { file: path } });
   }
+  // The same rule, and the same sentence, as for the recipients of `cachet send`.
+  const unsuitable = recipientCertificateProblem(der);
+  if (unsuitable) throw new CachetError('ERR_RECIPIENT_KEY_UNSUITABLE', `the certificate ${path} ${unsuitable}`, { details: { file: path } });
+  return der;
 }
 
 const command: CliCommand = {

@@ -35,3 +35,15 @@ export function certificateRole(der: Uint8Array): { role: CertificateRole; reaso
   if (encrypts) return { role: 'encryption', reasons: ['its key usage allows encryption only'] };
   return { role: 'none', reasons: ['its key usage allows neither signing nor encryption'] };
 }
+
+/**
+ * Why a certificate cannot be a recipient's, or undefined when it can: the one rule behind
+ * `cachet encrypt --to` and the recipients of `cachet send` and the web client, so both refuse a CA
+ * certificate, a signing-only and a TLS server certificate with the same sentence.
+ * @throws CachetError ERR_CERT_MALFORMED when the bytes are not a certificate.
+ */
+export function recipientCertificateProblem(der: Uint8Array): string | undefined {
+  const { role, reasons } = certificateRole(der);
+  if (role === 'encryption' || role === 'dual') return undefined;
+  return `it cannot be used for encryption: ${reasons.join('; ')}`;
+}

@@ -88,8 +88,8 @@ export interface ValidatorOptions {
 type Parsed = ChainLink;
 
 function parse(bytes: Uint8Array): Parsed[] {
-  const text = Buffer.from(bytes.subarray(0, 64)).toString('latin1');
-  if (text.includes('-----BEGIN')) {
+  // Anywhere in the file: `openssl ca` writes a text dump before the PEM block.
+  if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes('-----BEGIN CERTIFICATE-----')) {
     const pem = Buffer.from(bytes).toString('latin1');
     return [...pem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)].map((m) => {
       const der = Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
