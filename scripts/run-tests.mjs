@@ -28,7 +28,7 @@ if (files.length === 0) {
 }
 // The browser tests serve the built front end: build it once here, not in each test file, where
 // parallel builds would rewrite dist/web-ui under a test that is serving it.
-if (files.some((f) => f.startsWith(join('test', 'web')))) {
+if (files.some((f) => f.startsWith(join('test', 'web')) || f.startsWith(join('test', 'server')))) {
   const build = spawnSync('npx', ['vite', 'build', '--config', 'web-ui/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }

@@ -103,14 +103,30 @@ export async function setLoginPassword(user: LocalUser, password: string): Promi
   await writeFileAtomically(join(user.dir, 'login.json'), `${JSON.stringify({ salt: salt.toString('base64'), hash: hash.toString('base64'), N: LOGIN_KDF.N })}\n`, 'the login file');
 }
 
-export async function checkLoginPassword(user: LocalUser, password: string): Promise<boolean> {
-  let stored: { salt: string; hash: string };
+/** A stored hash no password matches, checked when a user has none, so both cases take the same work. */
+const NO_LOGIN = { salt: randomBytes(16).toString('base64'), hash: randomBytes(32).toString('base64') };
+
+async function readLogin(user: LocalUser | undefined): Promise<{ salt: string; hash: string } | undefined> {
+  if (!user) return undefined;
   try {
-    stored = JSON.parse(await readFile(join(user.dir, 'login.json'), 'utf8')) as { salt: string; hash: string };
+    return JSON.parse(await readFile(join(user.dir, 'login.json'), 'utf8')) as { salt: string; hash: string };
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+export async function checkLoginPassword(user: LocalUser | undefined, password: string): Promise<boolean> {
+  const found = await readLogin(user);
+  // An unknown user, or one without a password, costs the same scrypt as a known one: the answer's
+  // time does not tell a guesser which addresses exist.
+  const stored = found ?? NO_LOGIN;
   const expected = Buffer.from(stored.hash, 'base64');
   const actual = await scrypt(password, Buffer.from(stored.salt, 'base64'), expected.length, LOGIN_KDF);
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  return found !== undefined && actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+/** The user whose web password this is, or undefined; unknown users take the same time as known ones. */
+export async function verifyLocalLogin(home: string, address: string, password: string): Promise<LocalUser | undefined> {
+  const user = await findUser(home, address).catch(() => undefined);
+  return (await checkLoginPassword(user, password)) ? user : undefined;
 }

@@ -9,16 +9,42 @@ import { bodyLimit } from 'hono/body-limit';
 import { CachetError, isCachetError } from '../engine/errors.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { securityHeaders } from './middleware/security-headers.js';
-import { endSession, sessionMiddleware, SessionStore, startSession, type Session, type SessionVariables } from './middleware/session.js';
+import { endSession, MemorySessionStore, sessionMiddleware, startSession, type Session, type SessionVariables, type WebSessionStore } from './middleware/session.js';
+import { normaliseAddress } from '../engine/smime/open.js';
 import type { Draft, OutgoingAttachment, WebMailService } from './mail-service.js';
 
 export const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
 
+export interface SignInAttempt {
+  /** The address typed, in its canonical (lower-case) form. */
+  user: string;
+  password: string;
+  /** The client's address (the proxy's forwarded one only when the proxy is trusted). */
+  clientAddress: string;
+}
+
+export type SignInResult =
+  | { kind: 'signed-in'; user: string }
+  | { kind: 'refused' }
+  | { kind: 'throttled'; retryAfterSeconds: number }
+  /** The server that checks passwords (IMAP, the directory) is down. */
+  | { kind: 'unavailable'; message: string };
+
 export interface WebAppOptions {
   service: WebMailService;
-  sessions?: SessionStore;
+  sessions?: WebSessionStore;
   /** Set the Secure flag on cookies (when served over TLS). */
   secureCookies?: boolean;
+  /** Send Strict-Transport-Security with this max-age (served over TLS). */
+  hstsMaxAgeSeconds?: number;
+  /** Checks a password: `cachet server`'s throttled sign-in (src/server/sign-in.ts); by default the service's local passwords. */
+  signIn?: (attempt: SignInAttempt) => Promise<SignInResult>;
+  /** The client's address for a request (`cachet server` knows its proxies); default: unknown. */
+  clientAddress?: (c: Context) => string;
+  /** Largest request body; default MAX_UPLOAD_BYTES. */
+  uploadBytes?: number;
+  /** Middleware and routes before the session and the API (`cachet server`'s request ids, access log and health). */
+  before?: (app: Hono<{ Variables: SessionVariables }>) => void;
   /** Serves the built front end (index.html and assets); added by node-adapter.ts. */
   staticAssets?: (app: Hono<{ Variables: SessionVariables }>) => void;
 }
@@ -88,17 +114,25 @@ async function readDraft(c: AppContext): Promise<Draft> {
 
 export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionVariables }> {
   const { service } = options;
-  const sessions = options.sessions ?? new SessionStore();
+  const sessions = options.sessions ?? new MemorySessionStore();
+  const secure = options.secureCookies ?? false;
   // When a user's last session ends, the server lets go of their keys (opened vault, token session).
   sessions.onEnd((ended) => {
-    if (!sessions.hasUser(ended.user)) void service.endSession(ended.user).catch(() => undefined);
+    void sessions
+      .hasUser(ended.user)
+      .then((live) => (live ? undefined : service.endSession(ended.user)))
+      .catch(() => undefined);
   });
-  setInterval(() => sessions.sweep(), 60_000).unref();
+  setInterval(() => void sessions.sweep().catch(() => undefined), 60_000).unref();
+  const signIn =
+    options.signIn ??
+    (async ({ user, password }: SignInAttempt): Promise<SignInResult> => ((await service.authenticate(user, password)) ? { kind: 'signed-in', user } : { kind: 'refused' }));
   const app = new Hono<{ Variables: SessionVariables }>();
 
-  app.use('*', securityHeaders());
+  app.use('*', securityHeaders(options.hstsMaxAgeSeconds));
+  options.before?.(app);
   app.use('*', sessionMiddleware(sessions));
-  app.use('/api/*', bodyLimit({ maxSize: MAX_UPLOAD_BYTES, onError: (c) => c.json({ error: { code: 'ERR_LIMIT_EXCEEDED', message: 'the upload is too large' } }, 413) }));
+  app.use('/api/*', bodyLimit({ maxSize: options.uploadBytes ?? MAX_UPLOAD_BYTES, onError: (c) => c.json({ error: { code: 'ERR_LIMIT_EXCEEDED', message: 'the upload is too large' } }, 413) }));
   app.use('/api/*', csrfProtection());
   // Every API route but login and the session probe needs a signed-in user.
   app.use('/api/*', async (c, next) => {
@@ -115,17 +149,23 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
 
   app.post('/api/login', async (c) => {
     const body = (await c.req.json().catch(() => ({}))) as { user?: unknown; password?: unknown };
-    const user = typeof body.user === 'string' ? body.user.trim() : '';
+    const typed = typeof body.user === 'string' ? body.user.trim() : '';
     const password = typeof body.password === 'string' ? body.password : '';
-    if (!user || !(await service.authenticate(user, password))) {
-      return c.json({ error: { code: 'ERR_LOGIN', message: 'wrong user name or password' } }, 401);
+    // Addresses are case-insensitive: Alice@Example.ORG is alice@example.org, in the session too.
+    const user = typed.includes('@') ? normaliseAddress(typed) : typed.toLowerCase();
+    const result = user ? await signIn({ user, password, clientAddress: options.clientAddress?.(c) ?? 'unknown' }) : ({ kind: 'refused' } as const);
+    if (result.kind === 'throttled') {
+      c.header('Retry-After', String(result.retryAfterSeconds));
+      return c.json({ error: { code: 'ERR_LOGIN_THROTTLED', message: `too many failed sign-ins: try again in ${result.retryAfterSeconds} s` } }, 429);
     }
-    const session = startSession(c, sessions, user, options.secureCookies ?? false);
-    return c.json({ user, csrfToken: session.csrfToken });
+    if (result.kind === 'unavailable') return c.json({ error: { code: 'ERR_LOGIN_UNAVAILABLE', message: result.message } }, 503);
+    if (result.kind === 'refused') return c.json({ error: { code: 'ERR_LOGIN', message: 'wrong user name or password' } }, 401);
+    const session = await startSession(c, sessions, result.user, secure);
+    return c.json({ user: result.user, csrfToken: session.csrfToken });
   });
 
-  app.post('/api/logout', (c) => {
-    endSession(c, sessions);
+  app.post('/api/logout', async (c) => {
+    await endSession(c, sessions, secure);
     return c.json({ ok: true });
   });
 
@@ -135,7 +175,7 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
     } catch (error) {
       // The server let go of the user's keys (idle past the policy's vaultIdleMinutes): the browser
       // session ends with it, so the page shows the sign-in form instead of asking again and again.
-      if (isCachetError(error, 'ERR_SESSION_ENDED')) endSession(c, sessions);
+      if (isCachetError(error, 'ERR_SESSION_ENDED')) await endSession(c, sessions, secure);
       return errorResponse(c, error);
     }
   };

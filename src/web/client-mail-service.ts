@@ -28,7 +28,7 @@ import { firstLaunchSmimeState, openCredentialSource, type CredentialSource } fr
 import { assertMailImportAllowed, importFromMail, isCredentialFile } from '../client/import-from-mail.js';
 import { readMessage, type ReadResult } from '../client/read.js';
 import { sendMessage } from '../client/send.js';
-import { checkLoginPassword, findUser, type LocalUser } from '../client/users.js';
+import { findUser, verifyLocalLogin, type LocalUser } from '../client/users.js';
 import { openCertificateValidator } from '../client/certificate-validator.js';
 import type {
   CertificateDetails,
@@ -86,9 +86,15 @@ function describeCertificate(der: Uint8Array, chain: Uint8Array[] = [], revocati
 export class ClientMailService implements WebMailService {
   private readonly sessions = new Map<string, Session>();
 
+  /**
+   * `policyFile`: where the admin's policy is. `cachet server` gives it from its configuration (or
+   * undefined: the home's policy.yaml), never from the environment; `cachet web` defaults to
+   * $CACHET_POLICY as the CLI does.
+   */
   constructor(
     private readonly home: string,
     private readonly now: () => number = Date.now,
+    private readonly policyFile: string | undefined = process.env.CACHET_POLICY,
   ) {}
 
   private async session(address: string): Promise<Session> {
@@ -143,7 +149,7 @@ export class ClientMailService implements WebMailService {
    * each step.
    */
   private async policy(session: Pick<Session, 'user'>): Promise<EffectivePolicy> {
-    return loadEffectivePolicy({ home: this.home, settingsHome: session.user.dir, policyFile: process.env.CACHET_POLICY });
+    return loadEffectivePolicy({ home: this.home, settingsHome: session.user.dir, policyFile: this.policyFile });
   }
 
   /** The same validator as the CLI's mail session: the policy's revocation mode, network and legacy rule. */
@@ -152,12 +158,22 @@ export class ClientMailService implements WebMailService {
   }
 
   async authenticate(address: string, password: string): Promise<boolean> {
-    const user = await findUser(this.home, address).catch(() => undefined);
-    if (!user || !(await checkLoginPassword(user, password))) return false;
+    const user = await verifyLocalLogin(this.home, address, password);
+    if (!user) return false;
+    await this.openSession(user.address, password);
+    return true;
+  }
+
+  /**
+   * Starts the server side of a session for a user whose password was checked elsewhere (`cachet
+   * server` signs in with the IMAP server or the directory); `vaultPassphrase` opens their vault.
+   */
+  async openSession(address: string, vaultPassphrase: string): Promise<void> {
+    const user = await findUser(this.home, address);
+    if (!user) throw new CachetError('ERR_SESSION_ENDED', `there is no user ${address}`);
     await this.sessions.get(user.address)?.opened?.close();
     const policy = await this.policy({ user });
-    this.sessions.set(user.address, { user, password, lastUsed: this.now(), idleMinutes: policy.get('vaultIdleMinutes') as number });
-    return true;
+    this.sessions.set(user.address, { user, password: vaultPassphrase, lastUsed: this.now(), idleMinutes: policy.get('vaultIdleMinutes') as number });
   }
 
   async listFolders(address: string): Promise<FolderSummary[]> {
@@ -400,7 +416,7 @@ export class ClientMailService implements WebMailService {
 
   async updateSetting(address: string, key: string, value: unknown): Promise<SettingView> {
     const session = await this.session(address);
-    const result = await updateSetting({ home: this.home, settingsHome: session.user.dir, policyFile: process.env.CACHET_POLICY }, key, value);
+    const result = await updateSetting({ home: this.home, settingsHome: session.user.dir, policyFile: this.policyFile }, key, value);
     return { key: result.key, value: result.value, origin: result.origin, locked: false };
   }
 

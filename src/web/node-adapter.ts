@@ -24,16 +24,18 @@ export interface RunningWebServer {
   close(): Promise<void>;
 }
 
-export async function startWebServer(options: WebAppOptions & { host?: string; port?: number }): Promise<RunningWebServer> {
+/** Routes for the built front end, added last to an app (`staticAssets`); also used by `cachet server`. */
+export function webUiAssets(): NonNullable<WebAppOptions['staticAssets']> {
   const root = relative(process.cwd(), webUiDirectory()) || '.';
-  const app = createWebApp({
-    ...options,
-    staticAssets: (a) => {
-      a.use('/assets/*', serveStatic({ root, onFound: (_path, c) => c.header('Cache-Control', 'public, max-age=3600') }));
-      a.get('/favicon.svg', serveStatic({ root, path: 'favicon.svg' }));
-      a.get('*', serveStatic({ root, path: 'index.html' }));
-    },
-  });
+  return (a) => {
+    a.use('/assets/*', serveStatic({ root, onFound: (_path, c) => c.header('Cache-Control', 'public, max-age=3600') }));
+    a.get('/favicon.svg', serveStatic({ root, path: 'favicon.svg' }));
+    a.get('*', serveStatic({ root, path: 'index.html' }));
+  };
+}
+
+export async function startWebServer(options: WebAppOptions & { host?: string; port?: number }): Promise<RunningWebServer> {
+  const app = createWebApp({ ...options, staticAssets: webUiAssets() });
   const host = options.host ?? '127.0.0.1';
   return new Promise((resolve, reject) => {
     let server: ServerType | undefined = undefined;

@@ -12,7 +12,7 @@ import { createDemoOrganisation } from '../../src/client/demo-org.js';
 import { isCachetError } from '../../src/engine/errors.js';
 import { createWebApp } from '../../src/web/app.js';
 import { ClientMailService } from '../../src/web/client-mail-service.js';
-import { SessionStore } from '../../src/web/middleware/session.js';
+import { MemorySessionStore } from '../../src/web/middleware/session.js';
 
 let home: string;
 let clock = Date.now();
@@ -54,16 +54,16 @@ test('through the HTTP API: 401, and the browser session is over too (no sign-in
 test('a browser session that ends (sign-out, or abandoned and swept) ends the server side when it was the last', async () => {
   const ended: string[] = [];
   let storeClock = 0;
-  const store = new SessionStore(1000, () => storeClock);
+  const store = new MemorySessionStore(1000, () => storeClock);
   store.onEnd((s) => ended.push(s.user));
-  const a = store.create('alice');
-  store.create('alice');
-  store.destroy(a.id);
+  const a = await store.create('alice');
+  await store.create('alice');
+  await store.destroy(a.id);
   assert.deepEqual(ended, ['alice']);
-  assert.equal(store.hasUser('alice'), true, 'her other browser is still signed in');
+  assert.equal(await store.hasUser('alice'), true, 'her other browser is still signed in');
   storeClock = 5000;
-  assert.equal(store.hasUser('alice'), false);
-  store.sweep();
+  assert.equal(await store.hasUser('alice'), false);
+  await store.sweep();
   assert.deepEqual(ended, ['alice', 'alice']);
-  assert.equal(store.get(a.id), undefined);
+  assert.equal(await store.get(a.id), undefined);
 });

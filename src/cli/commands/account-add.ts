@@ -1,15 +1,23 @@
-/** cachet account add ADDRESS [--name N] [--smtp-host H --smtp-port P [--smtp-user U --smtp-password-file F] [--smtp-tls] [--smtp-ca F]] */
+/** cachet account add ADDRESS [--name N] [--web-password-file F] [--smtp-host H --smtp-port P [--smtp-user U --smtp-password-file F] [--smtp-tls] [--smtp-ca F]] */
 import { readFile } from 'node:fs/promises';
 import { CachetError } from '../../engine/errors.js';
-import { addUser } from '../../client/users.js';
+import { addUser, setLoginPassword } from '../../client/users.js';
 import { saveAccount, type AccountConfig } from '../../mail/account-config.js';
 import { openUserStore } from '../vault-passphrase.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { cachetHome } from '../trust.js';
 
+async function readPasswordFile(path: string): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).split(/\r?\n/)[0]!;
+  } catch (error) {
+    throw new CachetError('ERR_INPUT_READ', `cannot read the password file ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 const command: CliCommand = {
-  help: `usage: cachet account add ADDRESS [--name NAME] [--smtp-host H --smtp-port P [--smtp-user U]
+  help: `usage: cachet account add ADDRESS [--name NAME] [--web-password-file F] [--smtp-host H --smtp-port P [--smtp-user U]
                           [--smtp-password-file F] [--smtp-tls] [--smtp-ca CA.pem]]
                           [--imap-host H [--imap-port 993] [--imap-user U] [--imap-password-file F]
                           [--imap-starttls] [--imap-ca CA.pem]] [--passphrase-file F]
@@ -17,12 +25,15 @@ const command: CliCommand = {
 Creates the user's mailbox (INBOX, Sent, Drafts, Outbox). Mail between users of the same Cachet home is
 delivered locally; with --smtp-* it goes through that SMTP server (STARTTLS required with --smtp-tls).
 The IMAP and SMTP passwords are kept in the user's encrypted vault (created if need be; its
-passphrase from --passphrase-file, $CACHET_VAULT_PASSPHRASE or a prompt), never in account.json.`,
+passphrase from --passphrase-file, $CACHET_VAULT_PASSPHRASE or a prompt), never in account.json.
+--web-password-file F sets the password the user signs in to the web client with (cachet web, or
+cachet server with signIn.method: local): the file's first line, at least 8 characters.`,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(
       args,
       {
         name: { type: 'string' },
+        'web-password-file': { type: 'string' },
         'smtp-host': { type: 'string' },
         'smtp-port': { type: 'string' },
         'smtp-user': { type: 'string' },
@@ -41,7 +52,11 @@ passphrase from --passphrase-file, $CACHET_VAULT_PASSPHRASE or a prompt), never 
     );
     const [address] = positionals;
     if (!address || positionals.length !== 1) throw new CachetError('ERR_USAGE', 'usage: cachet account add ADDRESS');
+    // Read before the user is made: an unreadable or short password file adds nobody.
+    const webPassword = values['web-password-file'] ? await readPasswordFile(values['web-password-file']) : undefined;
+    if (webPassword !== undefined && webPassword.length < 8) throw new CachetError('ERR_USAGE', 'a web password needs at least 8 characters');
     const user = await addUser(cachetHome(context), address, values.name);
+    if (webPassword !== undefined) await setLoginPassword(user, webPassword);
     const config: AccountConfig = {};
     if (values['imap-host']) {
       const port = Number(values['imap-port'] ?? 993);

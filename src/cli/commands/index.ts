@@ -71,4 +71,5 @@ export const COMMANDS: Record<string, CommandEntry> = {
   demo: { module: './demo.js', summary: 'run the whole S/MIME flow on embedded defaults, printing each step' },
   // the web mail client
   web: { module: './web.js', summary: 'serve the web mail client on 127.0.0.1' },
+  server: { module: './server.js', summary: 'serve the web mail client for an organisation (HTTPS, IMAP/LDAP sign-in; --config FILE)' },
 };

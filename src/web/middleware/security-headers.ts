@@ -19,7 +19,8 @@ export const APP_CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export function securityHeaders(): MiddlewareHandler {
+/** `hstsMaxAgeSeconds`: served over TLS, browsers are told to come back over TLS only. */
+export function securityHeaders(hstsMaxAgeSeconds?: number): MiddlewareHandler {
   return async (c, next) => {
     await next();
     const h = c.res.headers;
@@ -31,5 +32,6 @@ export function securityHeaders(): MiddlewareHandler {
     h.set('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), payment=()');
     if (!h.has('X-Frame-Options')) h.set('X-Frame-Options', 'DENY');
     if (!h.has('Cache-Control')) h.set('Cache-Control', 'no-store');
+    if (hstsMaxAgeSeconds !== undefined) h.set('Strict-Transport-Security', `max-age=${hstsMaxAgeSeconds}; includeSubDomains`);
   };
 }
