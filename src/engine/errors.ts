@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   ERR_SIGNER_CERT_MISSING: "the signer's certificate is not in the message or the store",
   ERR_NOT_SIGNED: 'the message is not signed',
   ERR_CONTENT_MISSING: 'a detached signature needs its content',
+  ERR_NO_SIGNERS: 'the signed data carries no SignerInfo: nobody signed it',
 
   // encryption
   ERR_NO_RECIPIENTS: 'no recipient to encrypt to',

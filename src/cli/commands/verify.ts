@@ -74,6 +74,7 @@ function jsonReport(report: SignedLayerReport): unknown {
     valid: report.valid,
     trusted: report.trusted,
     form: report.form,
+    ...(report.error ? { error: report.error } : {}),
     signers: report.signers.map((s) => ({
       email: s.email,
       subject: s.subject,
@@ -86,6 +87,7 @@ function jsonReport(report: SignedLayerReport): unknown {
       // What was checked (CRL, OCSP or nothing) and what it said.
       revocation: s.revocation ?? null,
       error: s.error ? { code: s.error.code, message: s.error.message } : null,
+      warnings: s.warnings ?? [],
     })),
   };
 }
@@ -138,11 +140,12 @@ const command: CliCommand = {
         const who = s.email.length > 0 ? s.email.join(', ') : s.subject;
         const verdict = s.valid ? (s.trusted === false ? 'valid signature, NOT trusted' : s.trusted ? 'valid signature, trusted' : 'valid signature') : 'INVALID signature';
         context.stdout.write(`${verdict}: ${who} (${s.digestAlgorithm}, ${s.signatureAlgorithm}${s.signingTime ? `, signed ${s.signingTime}` : ''})${s.weakAlgorithm ? ' [weak algorithm]' : ''}${s.error ? ` — ${s.error.message}` : ''}\n`);
+        for (const warning of s.warnings ?? []) context.stdout.write(`  warning: ${warning}\n`);
       }
     }
     if (!report.valid) {
       const bad = report.signers.find((s) => !s.valid);
-      context.stderr.write(`cachet: verification failed: ${bad?.error?.message ?? 'the message has no signer'}\n`);
+      context.stderr.write(`cachet: verification failed: ${bad?.error?.message ?? report.error?.message ?? 'the message has no signer'}\n`);
       return 1;
     }
     if (report.trusted === false) {

@@ -207,6 +207,25 @@ function parseRecipientInfo(buf: Uint8Array, node: DerNode): RecipientEntry[] {
   return [];
 }
 
+/** Leading zero bytes an encoder may have stripped from an RSA ciphertext (more: odds below 2^-64). */
+const MAX_STRIPPED_ZERO_BYTES = 8;
+
+/**
+ * Refuses an encryptedKey whose length cannot be an RSA ciphertext for this key, before any private
+ * key operation (RFC 8017 §7.2.2 step 1: the ciphertext is k bytes, k the modulus length). The length
+ * is public, so refusing by it tells an attacker nothing; implicit rejection is for what is secret.
+ * A few leading zero bytes less are accepted and padded back, as OpenSSL does: some encoders strip them.
+ */
+function checkRsaCiphertextLength(encryptedKey: Uint8Array, modulusBits: number | undefined): void {
+  if (!modulusBits) return;
+  const k = Math.ceil(modulusBits / 8);
+  if (encryptedKey.length > k || encryptedKey.length < k - MAX_STRIPPED_ZERO_BYTES) {
+    throw new CachetError('ERR_CMS_MALFORMED', `the RSA-encrypted key is ${encryptedKey.length} bytes; an RSA-${modulusBits} key's ciphertext is ${k} bytes`, {
+      details: { encryptedKeyLength: encryptedKey.length, modulusBits },
+    });
+  }
+}
+
 function parseKeyTransport(buf: Uint8Array, node: DerNode): RecipientEntry {
   const [, ridNode, algorithmNode, encryptedKeyNode] = derChildren(buf, node);
   if (!ridNode || !algorithmNode || !encryptedKeyNode) throw new CachetError('ERR_CMS_MALFORMED', 'a KeyTransRecipientInfo is incomplete');
@@ -220,6 +239,7 @@ function parseKeyTransport(buf: Uint8Array, node: DerNode): RecipientEntry {
       identifier,
       async unwrap(decryptor, contentKeyLength) {
         if (!decryptor.key.decryptKeyTransport) throw new CachetError('ERR_KEY_NOT_FOUND', 'this key cannot decrypt RSA key transport');
+        checkRsaCiphertextLength(encryptedKey, decryptor.key.modulusBits);
         return decryptor.key.decryptKeyTransport(encryptedKey, { scheme: 'rsa-pkcs1', expectedLength: contentKeyLength });
       },
     };
@@ -231,6 +251,7 @@ function parseKeyTransport(buf: Uint8Array, node: DerNode): RecipientEntry {
       identifier,
       async unwrap(decryptor) {
         if (!decryptor.key.decryptKeyTransport) throw new CachetError('ERR_KEY_NOT_FOUND', 'this key cannot decrypt RSA key transport');
+        checkRsaCiphertextLength(encryptedKey, decryptor.key.modulusBits);
         // mgf1Hash is named only when it differs, so keys that predate it see the request they know.
         return decryptor.key.decryptKeyTransport(encryptedKey, { scheme: 'rsa-oaep', hash, ...(mgf1Hash !== hash ? { mgf1Hash } : {}), ...(label ? { label } : {}) });
       },

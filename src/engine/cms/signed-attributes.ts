@@ -112,7 +112,11 @@ export interface EncryptionKeyPreference {
 }
 
 export interface ParsedSignedAttributes {
-  contentType: string;
+  /**
+   * The contentType attribute; null when absent. RFC 5652 §5.3 requires it, but gpgsm before 2.x
+   * (GnuPG's own tests/cms data) wrote signingTime and messageDigest only: the verifier decides.
+   */
+  contentType: string | null;
   messageDigest: Uint8Array;
   signingTime: Date | null;
   capabilities: string[];
@@ -123,7 +127,8 @@ export interface ParsedSignedAttributes {
 
 /**
  * Reads signed attributes from their DER (the SET with tag 0x31 or 0xa0). Enforces RFC 5652 §5.3:
- * contentType and messageDigest present, each once with one value; signingTime at most once.
+ * messageDigest present, contentType and messageDigest each once with one value; signingTime at most
+ * once. A missing contentType is returned as null (see ParsedSignedAttributes).
  */
 export function parseSignedAttributes(der: Uint8Array): ParsedSignedAttributes {
   const set = derNode(der);
@@ -172,11 +177,10 @@ export function parseSignedAttributes(der: Uint8Array): ParsedSignedAttributes {
     }
     seen.add(type);
   }
-  if (!contentType) throw cmsMalformed('the signed attributes lack the contentType attribute (RFC 5652 §5.3)');
   if (!messageDigest) throw cmsMalformed('the signed attributes lack the messageDigest attribute (RFC 5652 §5.3)');
   const encryptionKeyPreference = preference ?? msPreference;
   return {
-    contentType,
+    contentType: contentType ?? null,
     messageDigest,
     signingTime,
     capabilities,

@@ -87,11 +87,13 @@ export interface SignerSummary {
   signingTime: string | null;
   weakAlgorithm: boolean;
   error: { code: string; message: string } | null;
+  /** See SignerReport.warnings. */
+  warnings?: string[];
 }
 
 export type LayerReport =
   | (Omit<DecryptionReport, 'kind'> & { kind: 'encrypted' })
-  | { kind: 'signed'; form: 'detached' | 'opaque'; valid: boolean; trusted: boolean | null; signers: SignerSummary[] }
+  | { kind: 'signed'; form: 'detached' | 'opaque'; valid: boolean; trusted: boolean | null; signers: SignerSummary[]; error?: { code: string; message: string } }
   | { kind: 'certs-only'; certificates: number }
   /** RFC 3274 compressed data, unpacked: it proves nothing, and counts neither as signed nor as encrypted. */
   | { kind: 'compressed'; algorithm: 'zlib'; compressedBytes: number; decompressedBytes: number };
@@ -151,6 +153,7 @@ export function summariseSigner(signer: SignerReport): SignerSummary {
     signingTime: signer.signingTime,
     weakAlgorithm: signer.weakAlgorithm,
     error: signer.error ?? signer.trustError ?? null,
+    ...(signer.warnings ? { warnings: signer.warnings } : {}),
   };
 }
 
@@ -303,7 +306,7 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
         const report = await verifySignedEntity(current, spool, verifyOptionsOf(options, at));
         signedLayers.push(report);
         certificates.push(...report.certificates);
-        layers.push({ kind: 'signed', form: report.form, valid: report.valid, trusted: report.trusted, signers: report.signers.map(summariseSigner) });
+        layers.push({ kind: 'signed', form: report.form, valid: report.valid, trusted: report.trusted, signers: report.signers.map(summariseSigner), ...(report.error ? { error: report.error } : {}) });
       }
       innermost = spool;
       ({ entity: current, bare } = await readInnerEntity(spool));
@@ -349,6 +352,8 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
     const status = computeStatus(signedLayers, signedParts.length, from);
     if (bare) warnings.push('the content carries no MIME header (made without MIME, as by openssl smime without -text): it is shown as plain text');
     for (const signer of signers) if (signer.weakAlgorithm) warnings.push(`${signer.email[0] ?? signer.subject} signed with a weak algorithm (${signer.digest})`);
+    for (const signer of signers) for (const warning of signer.warnings ?? []) warnings.push(`${signer.email[0] ?? signer.subject}: ${warning}`);
+    for (const layer of signedLayers) if (layer.error) warnings.push(layer.error.message);
     const report: OpenReport = {
       status,
       encrypted,

@@ -40,6 +40,8 @@ export interface SignerReport {
   weakAlgorithm: boolean;
   /** Why not valid (or, when valid, why not trusted); null when all is well. */
   error: ReportError | null;
+  /** What a reader of a valid signature should know that does not make it invalid. */
+  warnings?: string[];
   /** SMIMECapabilities, strongest first as the signer listed them. */
   capabilities: string[];
   encryptionKeyPreference?: EncryptionKeyPreferenceReport;
@@ -62,4 +64,6 @@ export interface SignedLayerReport {
   certificates: Uint8Array[];
   /** eContentType of the signed content (id-data for mail). */
   contentType?: string;
+  /** Why the layer is invalid when no signer says it (ERR_NO_SIGNERS: its SignerInfos are empty). */
+  error?: ReportError;
 }

@@ -127,7 +127,11 @@ export async function checkSigners(
   }
   const valid = signers.length > 0 && signers.every((s) => s.valid);
   const trusted = options.validator ? signers.length > 0 && signers.every((s) => s.trusted === true) : null;
-  return { kind: 'signed', form: options.form, signers, valid, trusted, certificates: trailer.certificates, contentType: reading.contentType };
+  const layer: SignedLayerReport = { kind: 'signed', form: options.form, signers, valid, trusted, certificates: trailer.certificates, contentType: reading.contentType };
+  // A SignedData with no SignerInfo (a certs-only message, or one stripped of its signature) proves
+  // nothing; it is invalid as signed content, and says why rather than leaving an empty signer list.
+  if (signers.length === 0) layer.error = { code: 'ERR_NO_SIGNERS', message: 'the signed data carries no signature (its SignerInfos are empty): nothing shows who wrote it' };
+  return layer;
 }
 
 function describeIdentifier(id: CertificateIdentifier): string {
@@ -140,6 +144,9 @@ function describeIdentifier(id: CertificateIdentifier): string {
   }
   return `serial ${Buffer.from(id.serialNumber).toString('hex')} issued by ${issuer}`;
 }
+
+/** The warning for a signature whose signed attributes omit contentType (see checkSigner). */
+export const CONTENT_TYPE_UNSIGNED = 'the signed attributes lack contentType (RFC 5652 §5.3; older gpgsm omitted it): the content is read as plain data, a type the signature does not name';
 
 function toReportError(error: unknown): ReportError {
   if (isCachetError(error)) return { code: error.code, message: error.message };
@@ -207,7 +214,16 @@ async function checkSigner(
     const publicKey = publicKeyFromSpki(spkiWithInheritedParameters(certificate, pool));
 
     if (attributes) {
-      if (attributes.contentType !== contentType) {
+      if (attributes.contentType === null) {
+        // RFC 5652 §5.3 requires contentType whenever there are signed attributes; it binds how the
+        // content is to be read. gpgsm (and NSS) accept its absence, OpenSSL 3 and BouncyCastle refuse.
+        // For id-data, the only type mail is read as, nothing is reinterpreted: accepted, with a
+        // warning. Any other type needs the binding: refused.
+        if (contentType !== OID.id_data) {
+          throw new CachetError('ERR_CMS_MALFORMED', `the signed attributes lack contentType, which must bind ${oidName(contentType)} content (RFC 5652 §5.3)`);
+        }
+        report.warnings = [...(report.warnings ?? []), CONTENT_TYPE_UNSIGNED];
+      } else if (attributes.contentType !== contentType) {
         throw new CachetError('ERR_SIGNATURE_INVALID', `the signed contentType (${oidName(attributes.contentType)}) differs from the content's (${oidName(contentType)})`);
       }
       const actual = hasher.digest(digest);
