@@ -122,18 +122,7 @@ export interface PendingOutput extends ByteSink {
 }
 
 export async function openOutput(path: string | undefined, context: CliContext): Promise<PendingOutput> {
-  if (path === undefined || path === '-') {
-    const stream = context.stdout;
-    return {
-      stream: stream as Writable,
-      // Copied: a stream keeps what it is given until written, and the caller may reuse its memory.
-      write: (chunk) => {
-        if (!stream.write(Buffer.from(chunk))) return new Promise<void>((resolve) => stream.once('drain', () => resolve()));
-      },
-      commit: async () => {},
-      abort: async () => {},
-    };
-  }
+  if (path === undefined || path === '-') return openStdout(context.stdout as Writable);
   if ((await outputTarget(path)) === 'in-place') return openInPlace(path);
   const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   let handle: FileHandle;
@@ -180,6 +169,63 @@ export async function openOutput(path: string | undefined, context: CliContext):
       if (!closed) await handle.close().catch(() => {});
       closed = true;
       await rm(temporary, { force: true });
+    },
+  };
+}
+
+/**
+ * What a failed write to stdout means: a reader that went away (EPIPE, `cachet … | head -1`) ends the
+ * command quietly with ERR_OUTPUT_CLOSED, as a Unix tool ends on SIGPIPE; anything else is a write error.
+ */
+export function stdoutWriteError(error: unknown): CachetError {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END') {
+    return new CachetError('ERR_OUTPUT_CLOSED', 'the output was closed before everything was written', { cause: error });
+  }
+  return outputWriteError('standard output', error);
+}
+
+/**
+ * Stdout as a PendingOutput. Its failure (a closed pipe) arrives as an 'error' event: it is kept and
+ * thrown by the next write, and a write waiting for 'drain', which then never comes, is rejected.
+ */
+function openStdout(stream: Writable): PendingOutput {
+  let failure: CachetError | undefined;
+  let written: Promise<void> | undefined;
+  const onError = (error: unknown) => {
+    failure ??= stdoutWriteError(error);
+  };
+  stream.on('error', onError);
+  const drained = () =>
+    new Promise<void>((resolve, reject) => {
+      const fail = (error: unknown) => {
+        stream.off('drain', done);
+        reject(failure ?? stdoutWriteError(error));
+      };
+      const done = () => {
+        stream.off('error', fail);
+        resolve();
+      };
+      stream.once('drain', done);
+      stream.once('error', fail);
+    });
+  return {
+    stream,
+    // Copied: a stream keeps what it is given until written, and the caller may reuse its memory.
+    write: (chunk) => {
+      if (failure) throw failure;
+      if (stream.destroyed) throw stdoutWriteError(Object.assign(new Error('stdout is closed'), { code: 'ERR_STREAM_DESTROYED' }));
+      written = new Promise<void>((resolve) => stream.write(Buffer.from(chunk), () => resolve()));
+      if (stream.writableNeedDrain) return drained();
+    },
+    commit: async () => {
+      // Done only when the last chunk has left: a reader that goes away before is told as a failure.
+      await written;
+      stream.off('error', onError);
+      if (failure) throw failure;
+    },
+    abort: async () => {
+      stream.off('error', onError);
     },
   };
 }

@@ -11,7 +11,22 @@ import type { CliCommand, CliContext } from './context.js';
 
 const VERSION = '0.1.0';
 
+/**
+ * A closed stdout or stderr (`cachet … | head -1`) is reported as an 'error' event; without a
+ * listener Node prints it as an uncaught exception with its stack. Listened to here, once: the
+ * commands' writes to stdout learn of it through io.ts (ERR_OUTPUT_CLOSED), stderr has nobody left
+ * to tell.
+ */
+let pipesQuieted = false;
+function quietOnClosedPipes(): void {
+  if (pipesQuieted) return;
+  pipesQuieted = true;
+  // Always one of our own: a listener someone else added (a Readable piped into stdout) may rethrow.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+}
+
 export function defaultContext(): CliContext {
+  quietOnClosedPipes();
   const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY) && !process.env.CI;
   return {
     stdin: process.stdin,
@@ -113,6 +128,9 @@ export async function runCli(argv: string[], context: CliContext = defaultContex
 
 export function reportError(error: unknown, wantsJson: boolean, context: CliContext): number {
   const cachetError = toCachetError(error);
+  // The reader went away (`| head -1`): nothing is left to read a message, and it is no failure to
+  // explain, as a Unix tool ends on SIGPIPE without a word.
+  if (cachetError.code === 'ERR_OUTPUT_CLOSED') return exitStatusFor(cachetError.code);
   // A system error we can explain (no such file, disk full) is the user's situation, not a bug.
   const isBug = cachetError.code === 'ERR_INTERNAL';
   if (wantsJson) context.stdout.write(`${JSON.stringify({ error: cachetError.toJSON() })}\n`);

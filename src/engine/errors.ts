@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   ERR_USAGE: 'the command line or a call was malformed',
   ERR_INPUT_READ: 'an input file could not be read',
   ERR_OUTPUT_WRITE: 'an output could not be written (disk full, permission, …)',
+  ERR_OUTPUT_CLOSED: 'the reader of the output went away before it was all written (a pipe closed early, as by head)',
   ERR_PASSWORD_REQUIRED: 'a password or PIN is needed and none was given',
   ERR_NOT_IMPLEMENTED: 'this feature is not available in this build',
   ERR_LIMIT_EXCEEDED: 'an input exceeded a safety limit (size, depth, iteration count)',
@@ -147,7 +148,8 @@ export function isCachetError(value: unknown, code?: CachetErrorCode): value is 
 /**
  * Exit statuses of the CLI, by error group, so that scripts can branch without parsing text.
  * 0 success; 1 a verification or decryption verdict was negative; 2 usage; 3 input/output;
- * 4 bad password or PIN; 5 trust; 6 a server was unreachable; 7 policy refused; 70 internal.
+ * 4 bad password or PIN; 5 trust; 6 a server was unreachable; 7 policy refused; 70 internal;
+ * 141 the output pipe was closed early (128 + SIGPIPE, what a shell reports for `yes | head -1`).
  */
 export function exitStatusFor(code: CachetErrorCode): number {
   switch (code) {
@@ -185,6 +187,8 @@ export function exitStatusFor(code: CachetErrorCode): number {
     case 'ERR_SMIME_DISABLED':
     case 'ERR_VAULT_ACCESS_DENIED':
       return 7;
+    case 'ERR_OUTPUT_CLOSED':
+      return 141;
     default:
       return 1;
   }

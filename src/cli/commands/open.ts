@@ -8,7 +8,7 @@ import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { loadDecryptors } from '../credentials.js';
 import { OWN_KEY_OPTIONS } from '../own-key-options.js';
-import { openInput, writeOutput } from '../io.js';
+import { openInput, sniffInput, writeOutput } from '../io.js';
 import { buildValidator, parseAt } from '../trust.js';
 import { readCertfiles } from '../certificate-files.js';
 
@@ -111,7 +111,9 @@ const command: CliCommand = {
     const certificates = values.certfile ? await readCertfiles(values.certfile, context) : undefined;
     let result: Awaited<ReturnType<typeof openMessage>>;
     try {
-      result = await openMessage(openInput(values.in, context), { decryptors, ...(validator ? { validator } : {}), ...(at ? { at } : {}), ...(certificates ? { certificates } : {}) });
+      // An empty input is a mistake to say (exit 3, as verify and decrypt say it), not a "not-signed" message.
+      const { stream } = await sniffInput(openInput(values.in, context));
+      result = await openMessage(stream, { decryptors, ...(validator ? { validator } : {}), ...(at ? { at } : {}), ...(certificates ? { certificates } : {}) });
     } finally {
       await own?.close();
     }
