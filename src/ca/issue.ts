@@ -25,7 +25,7 @@ import type { PrivateKeyHandle } from '../engine/keys.js';
 import { x509Signing } from './ca-signer.js';
 import { bufferOf, randomSerial, type CaKeyPair, type CaSettings, type CaStore, type IssuedEntry } from './ca-store.js';
 import { publicKeyFacts } from './key-pair.js';
-import { enforceKeyPolicy, ID_KP_EMAIL_PROTECTION, MAX_VALIDITY_DAYS_STRICT, type CertificateTemplate } from './templates.js';
+import { enforceKeyPolicy, ID_KP_EMAIL_PROTECTION, validityDaysFor, type CertificateTemplate } from './templates.js';
 
 const crypto = webcrypto as unknown as Crypto;
 const ID_EMAIL_ADDRESS = '1.2.840.113549.1.9.1';
@@ -71,6 +71,8 @@ export interface IssueRequest {
   email: string;
   /** Validity start; default now. */
   notBefore?: Date;
+  /** Days of validity; default the template's; never over the BR limit (ERR_POLICY_FORBIDS). */
+  validityDays?: number;
   /** Who asks, for the audit log (an administrator, an ACME account, the renewal of a serial). */
   actor?: string;
   /** The certificate reaches its owner with this issuance (a CSR's requester, an ACME client). */
@@ -86,7 +88,8 @@ export interface IssuedCertificate {
 
 /**
  * Issues an end-entity certificate per the template and records it in the index.
- * @throws CachetError ERR_KEY_TOO_SMALL / ERR_UNSUPPORTED_ALGORITHM when the key breaks the template.
+ * @throws CachetError ERR_KEY_TOO_SMALL / ERR_UNSUPPORTED_ALGORITHM when the key breaks the template;
+ *   ERR_POLICY_FORBIDS when the validity asked is longer than the BR allow.
  * @example
  *   const issuer = await store.issuer(passphrase);
  *   const { certificate } = await issueCertificate(store, issuer, { template: getTemplate('signing-only'), spki, email: 'alice@example.com' });
@@ -100,7 +103,7 @@ export async function issueCertificate(store: CaStore, issuer: CaKeyPair, reques
   const email = checkMailbox(request.email);
   const facts = publicKeyFacts(request.spki);
   enforceKeyPolicy(template, facts);
-  const validityDays = Math.min(template.validityDays, MAX_VALIDITY_DAYS_STRICT);
+  const validityDays = validityDaysFor(template, request.validityDays);
   // Backdated by a minute so a clock a little behind the CA's still accepts a fresh certificate.
   const notBefore = request.notBefore ?? new Date(Date.now() - 60_000);
   const notAfter = new Date(notBefore.getTime() + validityDays * DAY);

@@ -1,16 +1,17 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isCachetError } from '../engine/errors.js';
-import { enforceKeyPolicy, getTemplate, listTemplates, SMIME_MAILBOX_VALIDATED_STRICT } from './templates.js';
+import { checkTemplateProfile, enforceKeyPolicy, getTemplate, listTemplates, SMIME_MAILBOX_VALIDATED_MULTIPURPOSE, SMIME_MAILBOX_VALIDATED_STRICT, validityDaysFor } from './templates.js';
 
 describe('certificate templates', () => {
-  test('three templates, all emailProtection under the mailbox-validated strict policy', () => {
-    assert.deepEqual(listTemplates().map((t) => t.name), ['signing-only', 'encryption-only', 'dual']);
+  test('strict templates: emailProtection only under the strict policy; multipurpose: clientAuth beside it', () => {
+    assert.deepEqual(listTemplates().map((t) => t.name), ['signing-only', 'encryption-only', 'dual', 'multipurpose', 'multipurpose-signing']);
     for (const t of listTemplates()) {
-      assert.deepEqual(t.extendedKeyUsage, ['1.3.6.1.5.5.7.3.4']);
-      assert.deepEqual(t.certificatePolicies, [SMIME_MAILBOX_VALIDATED_STRICT]);
+      assert.deepEqual(t.extendedKeyUsage, t.generation === 'strict' ? ['1.3.6.1.5.5.7.3.4'] : ['1.3.6.1.5.5.7.3.4', '1.3.6.1.5.5.7.3.2']);
+      assert.deepEqual(t.certificatePolicies, [t.generation === 'strict' ? SMIME_MAILBOX_VALIDATED_STRICT : SMIME_MAILBOX_VALIDATED_MULTIPURPOSE]);
       assert.ok(t.validityDays <= 825);
     }
+    assert.deepEqual(listTemplates().filter((t) => t.archivableKey).map((t) => t.name), ['encryption-only']);
     assert.deepEqual(getTemplate('signing-only').keyUsage.rsa, ['digitalSignature', 'nonRepudiation']);
     assert.deepEqual(getTemplate('encryption-only').keyUsage, { rsa: ['keyEncipherment'], ec: ['keyAgreement'] });
   });
@@ -23,6 +24,17 @@ describe('certificate templates', () => {
 
   test('an unknown template names the ones that exist, with their enterprise names', () => {
     assert.throws(() => getTemplate('Exchange Admin'), (e) => isCachetError(e, 'ERR_TEMPLATE_UNKNOWN') && /signing-only \("Exchange Signature Only"\)/.test(e.message) && /encryption-only \("Exchange User"\)/.test(e.message));
+  });
+
+  test('BR limits: a template over them is refused where defined; a validity over 825 days where issued', () => {
+    const dual = getTemplate('dual');
+    assert.throws(() => checkTemplateProfile({ ...dual, validityDays: 900 }), /825/);
+    assert.throws(() => checkTemplateProfile({ ...dual, extendedKeyUsage: ['1.3.6.1.5.5.7.3.4', '1.3.6.1.5.5.7.3.1'] }), /forbidden/);
+    assert.throws(() => checkTemplateProfile({ ...dual, extendedKeyUsage: ['1.3.6.1.5.5.7.3.4', '1.3.6.1.5.5.7.3.2'] }), /strict allows/);
+    assert.throws(() => checkTemplateProfile({ ...getTemplate('signing-only'), archivableKey: true }), /archived/);
+    assert.equal(validityDaysFor(dual), 730);
+    assert.equal(validityDaysFor(dual, 825), 825);
+    assert.throws(() => validityDaysFor(dual, 826), (e) => isCachetError(e, 'ERR_POLICY_FORBIDS'));
   });
 
   test('key policy: RSA floor 2048, EC P-256 or P-384', () => {

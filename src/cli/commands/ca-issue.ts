@@ -9,7 +9,7 @@ import { acceptRequest } from '../../ca/csr.js';
 import { checkExportAllowed, exportPfx, loadPfxWriter } from '../../ca/export.js';
 import { checkMailbox, issueCertificate } from '../../ca/issue.js';
 import { generateKeyPairOf, parseKeyType } from '../../ca/key-pair.js';
-import { getTemplate } from '../../ca/templates.js';
+import { getTemplate, validityDaysFor } from '../../ca/templates.js';
 import { parseCommandArgs, required } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { readSecret } from '../secrets.js';
@@ -30,7 +30,11 @@ least 2048 bits, EC P-256 or P-384); the mailbox comes from the request's subjec
 emailAddress), or from --email, which must then agree. Only the certificate is written (PEM).
 
 Options:
-  --template T         signing-only, encryption-only or dual
+  --template T         signing-only, encryption-only, dual (BR strict), multipurpose or
+                       multipurpose-signing (BR multipurpose: emailProtection + clientAuth); or
+                       the enterprise name ("Exchange User"); see "cachet ca template list"
+  --days N             validity in days (default the template's, 730); more than the S/MIME BR
+                       allow (825) is refused (exit 7)
   --email E            the mailbox to certify
   --name N             the person's name: the PKCS#12 friendly name (the certificate subject holds
                        the mailbox only, as the S/MIME Baseline Requirements' strict profile asks)
@@ -44,10 +48,12 @@ Options:
   --pin-file F         for a CA whose keys are on a token: its PIN (else $CACHET_TOKEN_PIN, else a prompt)
   --json               print the issued certificate's serial, subject and dates as JSON
 
-Exit statuses: 0 issued · 1 refused (key too small, bad request) · 2 usage · 3 file I/O · 4 passphrase`;
+Exit statuses: 0 issued · 1 refused (key too small, bad request) · 2 usage · 3 file I/O · 4 passphrase ·
+7 a validity longer than the S/MIME BR allow`;
 
 const options = {
   template: { type: 'string' },
+  days: { type: 'string' },
   email: { type: 'string' },
   name: { type: 'string' },
   key: { type: 'string' },
@@ -65,6 +71,7 @@ const command: CliCommand = {
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);
     const template = getTemplate(required(values.template, 'template'));
+    const validityDays = values.days === undefined ? undefined : validityDaysFor(template, Number(values.days));
     const out = required(values.out, 'out');
     const store = caStore(context);
     let result;
@@ -79,7 +86,7 @@ const command: CliCommand = {
         throw new CachetError('ERR_INPUT_READ', `cannot read the request ${values.csr}`, { cause: error, details: { file: values.csr } });
       }
       const accepted = await acceptRequest(bytes, template, values.email);
-      result = await withCaUnlock(values, context, async (unlock) => issueCertificate(store, await caIssuer(store, unlock), { template, spki: accepted.spki, email: accepted.email, actor: caActor(context), deliveredVia: 'certificate request (the requester holds the key)' }));
+      result = await withCaUnlock(values, context, async (unlock) => issueCertificate(store, await caIssuer(store, unlock), { template, spki: accepted.spki, email: accepted.email, validityDays, actor: caActor(context), deliveredVia: 'certificate request (the requester holds the key)' }));
       const pem = [result.certificate, ...(values.chain ? await store.chain() : [])].map((c) => pemEncode(c, 'CERTIFICATE')).join('');
       await writeOutputFile(out, pem, context, 0o644);
     } else {
@@ -91,7 +98,7 @@ const command: CliCommand = {
       checkExportAllowed(template, password);
       const writePfx = await loadPfxWriter();
       const keyPair = await generateKeyPairOf(keyType);
-      result = await withCaUnlock(values, context, async (unlock) => issueCertificate(store, await caIssuer(store, unlock), { template, spki: keyPair.spki, email, actor: caActor(context) }));
+      result = await withCaUnlock(values, context, async (unlock) => issueCertificate(store, await caIssuer(store, unlock), { template, spki: keyPair.spki, email, validityDays, actor: caActor(context) }));
       const pfx = await exportPfx({
         template,
         privateKeyPkcs8: new Uint8Array(keyPair.privateKey.export({ type: 'pkcs8', format: 'der' })),

@@ -25,11 +25,12 @@ function describe(t: CertificateTemplate): string {
     `  profile:            ${t.profile}`,
     `  keyUsage (RSA):     ${t.keyUsage.rsa.join(', ')}`,
     `  keyUsage (EC):      ${t.keyUsage.ec.join(', ')}`,
-    `  extendedKeyUsage:   emailProtection (${t.extendedKeyUsage.join(', ')})`,
+    `  extendedKeyUsage:   ${t.extendedKeyUsage.join(', ')}`,
     `  policies:           ${t.certificatePolicies.join(', ')}`,
-    `  validity:           ${t.validityDays} days`,
+    `  validity:           ${t.validityDays} days (at most 825: BR §6.3.2)`,
     `  minimum key:        RSA ${t.minimumRsaBits} bits; EC ${t.allowedCurves.join(' or ')}`,
     `  exportable key:     ${t.exportableKey ? 'yes' : 'no'}`,
+    `  key archival:       ${t.archivableKey ? 'allowed (cachet ca issue --archive-key)' : 'never'}`,
     `  default key type:   ${t.defaultKeyType}`,
   ].join('\n');
 }
