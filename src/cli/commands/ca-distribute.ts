@@ -2,17 +2,15 @@
  * cachet ca distribute --to E --sign FILE.pfx --enc FILE.pfx [--smtp-url …] [--maildir DIR]
  */
 import { readFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { CachetError } from '../../engine/errors.js';
 import { cachetHome } from '../../ca/ca-store.js';
 import { markDelivered } from '../../ca/records.js';
-import { buildDistributionMail, deliverToMaildir, sendBySmtp, smtpSettings, type DistributionFile } from '../../ca/distribution-mail.js';
+import { buildDistributionMail, deliverToMaildir, sendBySmtp, type DistributionFile } from '../../ca/distribution-mail.js';
 import { checkMailbox } from '../../ca/issue.js';
-import { findUser, listUsers } from '../../client/users.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
-import { readSecret } from '../secrets.js';
-import { caActor, caStore, inputPath, writeOutputFile } from './ca-support.js';
+import { caActor, caStore, deliverToLocalUser, inputPath, SMTP_OPTIONS, smtpSettingsFrom, writeOutputFile } from './ca-support.js';
 
 const help = `usage: cachet ca distribute --to E (--sign FILE.pfx | --enc FILE.pfx | --dual FILE.pfx)…
                             (--smtp-url URL | --local | --maildir DIR | --out FILE.eml) [--from F] [--name N]
@@ -50,11 +48,7 @@ const options = {
   dual: { type: 'string' },
   from: { type: 'string' },
   name: { type: 'string' },
-  'smtp-url': { type: 'string' },
-  'smtp-user': { type: 'string' },
-  'smtp-password-file': { type: 'string' },
-  'smtp-tls-ca': { type: 'string' },
-  'smtp-require-tls': { type: 'boolean' },
+  ...SMTP_OPTIONS,
   maildir: { type: 'string' },
   local: { type: 'boolean' },
   out: { type: 'string' },
@@ -68,20 +62,6 @@ async function attachment(path: string, role: DistributionFile['role'], cwd: str
   } catch (error) {
     throw new CachetError('ERR_INPUT_READ', `cannot read ${path}`, { cause: error, details: { file: path } });
   }
-}
-
-/**
- * Delivers into the INBOX of a local user of this Cachet home (the embedded default: no server).
- * @throws CachetError ERR_USAGE when the recipient is not a local user, naming the ones there are.
- */
-async function deliverToLocalUser(home: string, to: string, message: Uint8Array): Promise<string> {
-  const user = await findUser(home, to);
-  if (!user) {
-    const users = (await listUsers(home)).map((u) => u.address);
-    throw new CachetError('ERR_USAGE', `${to} is not a local user of ${home}${users.length ? ` (local users: ${users.join(', ')})` : ''}; send by SMTP with --smtp-url instead`, { details: { to } });
-  }
-  const id = await user.maildir.deliver('INBOX', message);
-  return join(user.maildir.root, 'INBOX', 'new', id);
 }
 
 const command: CliCommand = {
@@ -107,13 +87,7 @@ const command: CliCommand = {
     } else if (values.out) {
       result = { written: await writeOutputFile(values.out, message, context) };
     } else {
-      const user = values['smtp-user'];
-      const password = user
-        ? await readSecret({ file: values['smtp-password-file'] === undefined ? undefined : inputPath(values['smtp-password-file'], context), envVar: 'CACHET_SMTP_PASSWORD', promptLabel: `SMTP password for ${user}` }, context)
-        : undefined;
-      const ca = values['smtp-tls-ca'] ? await readFile(inputPath(values['smtp-tls-ca'], context), 'utf8') : undefined;
-      const settings = smtpSettings(values['smtp-url']!, { ...(user ? { user, password: password ?? '' } : {}), ...(ca ? { ca } : {}), ...(values['smtp-require-tls'] ? { requireTls: true } : {}) });
-      const accepted = await sendBySmtp(settings, { from, to }, message);
+      const accepted = await sendBySmtp(await smtpSettingsFrom(values, context), { from, to }, message);
       result = { sent: accepted.join(', ') };
     }
     const via = result.delivered ? `mail to ${result.delivered}` : result.sent !== undefined ? `mail by SMTP (${values['smtp-url']})` : undefined;

@@ -14,12 +14,15 @@ import { parseCommandArgs, required } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { readSecret } from '../secrets.js';
 import { recordPfx } from '../../ca/records.js';
+import bulkIssue, { BULK_HELP } from './ca-issue-bulk.js';
 import { CA_SECRET_OPTIONS, caActor, caIssuer, caStore, inputPath, withCaUnlock, writeOutputFile } from './ca-support.js';
 
 const help = `usage: cachet ca issue --template T --email E [--name N] --out FILE.p12 [--password-file F] [--legacy] [--key TYPE]
        cachet ca issue --template T --csr REQ.pem --out CERT.pem [--email E] [--chain]
+${BULK_HELP}
 
-Issues a certificate from a template (see "cachet ca template list").
+Issues a certificate from a template (see "cachet ca template list"); the bulk forms below issue
+for many users at once.
 
 With --email, Cachet makes the key pair and writes a password-protected PKCS#12 file holding the key,
 the certificate and the whole CA chain (modern PBES2/AES-256 with a SHA-256 MAC; --legacy for
@@ -69,6 +72,10 @@ const options = {
 const command: CliCommand = {
   help,
   async run(args, context) {
+    // Many users at once: the bulk form has its own options (ca-issue-bulk.ts).
+    if (args.some((a) => a === '--from-csv' || a === '--from-ldap-group' || a.startsWith('--from-csv=') || a.startsWith('--from-ldap-group='))) {
+      return bulkIssue.run(args, context);
+    }
     const { values } = parseCommandArgs(args, options);
     const template = getTemplate(required(values.template, 'template'));
     const validityDays = values.days === undefined ? undefined : validityDaysFor(template, Number(values.days));

@@ -4,7 +4,12 @@
  * or key files, the token PIN (--pin-file, else $CACHET_TOKEN_PIN, else a prompt) for keys on a
  * PKCS#11 token; never argv, and each asked only when a key needs it.
  */
-import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { CachetError } from '../../engine/errors.js';
+import { smtpSettings } from '../../ca/distribution-mail.js';
+import { findUser, listUsers } from '../../client/users.js';
+import type { SmtpSettings } from '../../mail/transport.js';
 import { writeFileAtomically } from '../../storage/atomic-file.js';
 import { CaStore, type CaKeyPair } from '../../ca/ca-store.js';
 import { CaUnlock } from '../../ca/ca-unlock.js';
@@ -69,4 +74,39 @@ export function inputPath(path: string, context: CliContext): string {
 /** Who acts, for the CA's audit log: $CACHET_ADMIN, else the OS user. */
 export function caActor(context: CliContext): string {
   return actorFrom(context.env);
+}
+
+/** How the CA commands that mail (distribute, bulk issue) reach an SMTP server. */
+export const SMTP_OPTIONS = {
+  'smtp-url': { type: 'string' },
+  'smtp-user': { type: 'string' },
+  'smtp-password-file': { type: 'string' },
+  'smtp-tls-ca': { type: 'string' },
+  'smtp-require-tls': { type: 'boolean' },
+} as const;
+
+type SmtpValues = { 'smtp-url'?: string | undefined; 'smtp-user'?: string | undefined; 'smtp-password-file'?: string | undefined; 'smtp-tls-ca'?: string | undefined; 'smtp-require-tls'?: boolean | undefined };
+
+/** The SMTP settings of --smtp-url and its companions; the password from a file, $CACHET_SMTP_PASSWORD or a prompt. */
+export async function smtpSettingsFrom(values: SmtpValues, context: CliContext): Promise<SmtpSettings> {
+  const user = values['smtp-user'];
+  const password = user
+    ? await readSecret({ file: values['smtp-password-file'] === undefined ? undefined : inputPath(values['smtp-password-file'], context), envVar: 'CACHET_SMTP_PASSWORD', promptLabel: `SMTP password for ${user}` }, context)
+    : undefined;
+  const ca = values['smtp-tls-ca'] ? await readFile(inputPath(values['smtp-tls-ca'], context), 'utf8') : undefined;
+  return smtpSettings(values['smtp-url']!, { ...(user ? { user, password: password ?? '' } : {}), ...(ca ? { ca } : {}), ...(values['smtp-require-tls'] ? { requireTls: true } : {}) });
+}
+
+/**
+ * Delivers into the INBOX of a local user of this Cachet home (the embedded default: no server).
+ * @throws CachetError ERR_USAGE when the recipient is not a local user, naming the ones there are.
+ */
+export async function deliverToLocalUser(home: string, to: string, message: Uint8Array): Promise<string> {
+  const user = await findUser(home, to);
+  if (!user) {
+    const users = (await listUsers(home)).map((u) => u.address);
+    throw new CachetError('ERR_USAGE', `${to} is not a local user of ${home}${users.length ? ` (local users: ${users.join(', ')})` : ''}; send by SMTP with --smtp-url instead`, { details: { to } });
+  }
+  const id = await user.maildir.deliver('INBOX', message);
+  return join(user.maildir.root, 'INBOX', 'new', id);
 }
