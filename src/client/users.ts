@@ -8,7 +8,9 @@ import { randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:cry
 import { promisify } from 'node:util';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CachetError } from '../engine/errors.js';
+import { CachetError, isCachetError } from '../engine/errors.js';
+import { openFileCredentialStore } from '../keys/file-credential-store.js';
+import { VAULT_FILE_NAME } from '../keys/open-store.js';
 import { writeFileAtomically } from '../storage/atomic-file.js';
 import { Maildir, FOLDERS } from '../mail/maildir.js';
 import type { Mailbox } from '../mail/mailbox.js';
@@ -129,4 +131,27 @@ export async function checkLoginPassword(user: LocalUser | undefined, password: 
 export async function verifyLocalLogin(home: string, address: string, password: string): Promise<LocalUser | undefined> {
   const user = await findUser(home, address).catch(() => undefined);
   return (await checkLoginPassword(user, password)) ? user : undefined;
+}
+
+/**
+ * Changes a user's web password, checking the current one first. Under `cachet web` the web password
+ * is also their vault's passphrase, so the vault is re-locked with the new one first (a vault left on
+ * the old one would not open at the next sign-in); a vault locked with something else (under `cachet
+ * server`, the server's wrapped key) is left as it is. Returns whether the vault followed.
+ * @throws CachetError ERR_VAULT_BAD_PASSPHRASE when the current password is wrong; ERR_USAGE when the new one is short.
+ */
+export async function changeLoginPassword(user: LocalUser, current: string, next: string): Promise<{ vaultChanged: boolean }> {
+  if (next.length < 8) throw new CachetError('ERR_USAGE', 'a password needs at least 8 characters');
+  if (!(await checkLoginPassword(user, current))) throw new CachetError('ERR_VAULT_BAD_PASSPHRASE', `the current web password of ${user.address} is wrong; nothing was changed`);
+  const vaultPath = join(user.dir, VAULT_FILE_NAME);
+  let vaultChanged = false;
+  try {
+    const vault = await openFileCredentialStore(vaultPath, current);
+    await vault.changePassphrase(next);
+    vaultChanged = true;
+  } catch (error) {
+    if (!isCachetError(error, 'ERR_VAULT_NOT_FOUND') && !isCachetError(error, 'ERR_VAULT_BAD_PASSPHRASE')) throw error;
+  }
+  await setLoginPassword(user, next);
+  return { vaultChanged };
 }

@@ -58,7 +58,8 @@ export const CONFIG_SCHEMA: Section = section('the server configuration', {
   }, true),
   signIn: section('how users sign in', {
     method: { type: 'enum', doc: '`imap` (their mail password, checked by mail.imap), `ldap` (a bind to directory) or `local` (passwords set with `cachet account add --web-password-file`)', values: ['imap', 'ldap', 'local'], default: 'local' },
-    freeAttempts: { type: 'integer', doc: 'failed sign-ins per account and per client address before waiting is required', min: 1, max: 100, default: 3 },
+    freeAttempts: { type: 'integer', doc: 'failed sign-ins of one account before waiting is required', min: 1, max: 100, default: 5 },
+    freeAttemptsPerClient: { type: 'integer', doc: 'failed sign-ins from one client address (any accounts) before waiting is required', min: 1, max: 10_000, default: 30 },
     baseDelaySeconds: { type: 'integer', doc: 'the first wait; it doubles with each further failure', min: 1, max: 3600, default: 2 },
     maxDelaySeconds: { type: 'integer', doc: 'the longest wait', min: 1, max: 86_400, default: 900 },
   }),
@@ -89,7 +90,7 @@ export interface ServerConfig {
     smtp?: { host: string; port: number; starttls: boolean; ca?: string; servername?: string };
   };
   directory: { url: string; baseDn: string; startTls: boolean; ca?: string; searchBindDn?: string; searchBindPasswordFile?: string } | undefined;
-  signIn: { method: 'imap' | 'ldap' | 'local'; freeAttempts: number; baseDelaySeconds: number; maxDelaySeconds: number };
+  signIn: { method: 'imap' | 'ldap' | 'local'; freeAttempts: number; freeAttemptsPerClient: number; baseDelaySeconds: number; maxDelaySeconds: number };
   policy: { file?: string };
   state: { directory: string };
   keys: { keyEncryptionKeyFile: string };

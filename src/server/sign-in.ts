@@ -108,8 +108,9 @@ export interface SignInDependencies {
 
 export function createSignIn(deps: SignInDependencies): (attempt: SignInAttempt) => Promise<SignInResult> {
   return async ({ user, password, clientAddress }) => {
-    const keys = [`account:${user}`, `client:${clientAddress}`];
-    const wait = await deps.throttle.waitSeconds(keys);
+    const account = `account:${user}`;
+    const client = `client:${clientAddress}`;
+    const wait = await deps.throttle.waitSeconds([account, client]);
     if (wait > 0) {
       deps.log.write('warn', 'sign-in-throttled', { user, client: clientAddress, retryAfterSeconds: wait });
       return { kind: 'throttled', retryAfterSeconds: wait };
@@ -122,11 +123,11 @@ export function createSignIn(deps: SignInDependencies): (attempt: SignInAttempt)
       return { kind: 'unavailable', message: isCachetError(error) ? error.message : 'sign-in is not available now' };
     }
     if (!ok) {
-      await deps.throttle.failed(keys);
+      await deps.throttle.failed(account, client);
       deps.log.write('warn', 'sign-in-failed', { user, client: clientAddress });
       return { kind: 'refused' };
     }
-    await deps.throttle.succeeded(keys[0]!);
+    await deps.throttle.succeeded(account);
     if (deps.provision && !(await findUser(deps.home, user))) {
       await addUser(deps.home, user);
       deps.log.write('info', 'user-provisioned', { user });

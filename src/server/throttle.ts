@@ -1,7 +1,7 @@
 /**
  * Failed sign-ins slow down whoever keeps guessing: per account (someone guessing one user's
  * password from many addresses) and per client address (one address guessing many users). After
- * `freeAttempts` failures, each further one makes the next attempt wait baseDelay · 2^n seconds, up to
+ * `freeAttempts` failures (`freeAttemptsPerClient` for an address), the next attempt waits baseDelay seconds, doubled with each further failure, up to
  * maxDelay; a success clears the account's count. The counts live in a `ThrottleStore`, shared by every
  * instance of the server (a file per key here; a database table next), never in one process's memory.
  */
@@ -76,6 +76,8 @@ export class FileThrottleStore implements ThrottleStore {
 
 export interface ThrottleRules {
   freeAttempts: number;
+  /** Higher than per account: many people may share one address (a NAT, an office proxy). */
+  freeAttemptsPerClient: number;
   baseDelaySeconds: number;
   maxDelaySeconds: number;
 }
@@ -99,12 +101,14 @@ export class SignInThrottle {
     return Math.max(0, Math.ceil((until - this.now()) / 1000));
   }
 
-  async failed(keys: string[]): Promise<void> {
-    for (const key of keys) {
+  /** Counts a failure for the account and the client address. */
+  async failed(account: string, client: string): Promise<void> {
+    for (const [key, free] of [[account, this.rules.freeAttempts], [client, this.rules.freeAttemptsPerClient]] as const) {
       await this.store.update(key, (old) => {
         const failures = (this.fresh(old)?.failures ?? 0) + 1;
-        const over = failures - this.rules.freeAttempts;
-        const delay = over <= 0 ? 0 : Math.min(this.rules.maxDelaySeconds, this.rules.baseDelaySeconds * 2 ** (over - 1));
+        const over = failures - free;
+        // The free attempt that is used up last already brings the first wait.
+        const delay = over < 0 ? 0 : Math.min(this.rules.maxDelaySeconds, this.rules.baseDelaySeconds * 2 ** Math.min(over, 30));
         return { failures, lastFailure: this.now(), blockedUntil: this.now() + delay * 1000 };
       });
     }

@@ -110,3 +110,36 @@ export async function runServerProcess(configFile: string, env: NodeJS.ProcessEn
   const listening = await waitFor((l) => l['event'] === 'listening');
   return { child, url: String(listening['url']), lines, waitFor, exited };
 }
+
+import { Writable } from 'node:stream';
+import { parseServerConfig } from '../../src/server/config.js';
+import { startServer, type RunningServer } from '../../src/server/start.js';
+import { jsonLinesLog } from '../../src/server/log.js';
+
+export interface InProcessServer {
+  server: RunningServer;
+  lines: Array<Record<string, unknown>>;
+  /** POST /api/login; returns the status, the JSON answer, the Retry-After and the session cookie. */
+  login(user: string, password: string, headers?: Record<string, string>): Promise<{ status: number; body: Record<string, unknown>; retryAfter: string | null; cookie: string | undefined }>;
+}
+
+/** Starts `cachet server` in this process (API only, no front end) from the YAML text, written to dir/server.yaml. */
+export async function startInProcess(dir: string, yaml: string): Promise<InProcessServer> {
+  writeFileSync(join(dir, 'server.yaml'), yaml);
+  const lines: Array<Record<string, unknown>> = [];
+  const out = new Writable({
+    write(chunk, _encoding, done) {
+      for (const text of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(text) as Record<string, unknown>);
+      done();
+    },
+  });
+  const server = await startServer(parseServerConfig(yaml, join(dir, 'server.yaml')), { log: jsonLinesLog(out) });
+  return {
+    server,
+    lines,
+    async login(user, password, headers = {}) {
+      const response = await fetch(`${server.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: server.url, ...headers }, body: JSON.stringify({ user, password }) });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown>, retryAfter: response.headers.get('retry-after'), cookie: response.headers.get('set-cookie')?.split(';')[0] };
+    },
+  };
+}

@@ -60,6 +60,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   'ca ocsp': { module: './ca-ocsp.js', summary: 'run the OCSP responder (and serve the CRL) over HTTP' },
   // the mail client
   'account add': { module: './account-add.js', summary: 'add a mail user to this Cachet home (local mailbox, optional SMTP)' },
+  'account password': { module: './account-password.js', summary: "change a user's web password (checked first; their vault follows)" },
   send: { module: './send.js', summary: 'send a message (signed and encrypted per settings and policy)' },
   inbox: { module: './inbox.js', summary: 'list the messages of a folder' },
   read: { module: './read.js', summary: 'read a message: decrypt, verify, one trustworthy status' },

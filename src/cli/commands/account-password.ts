@@ -1,0 +1,35 @@
+/** cachet account password [--as ADDRESS] --password-file F --new-password-file F */
+import { readFile } from 'node:fs/promises';
+import { CachetError } from '../../engine/errors.js';
+import { changeLoginPassword, currentUser } from '../../client/users.js';
+import { parseCommandArgs } from '../args.js';
+import type { CliCommand } from '../context.js';
+import { cachetHome } from '../trust.js';
+
+async function firstLine(path: string): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).split(/\r?\n/)[0]!;
+  } catch (error) {
+    throw new CachetError('ERR_INPUT_READ', `cannot read the password file ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+const command: CliCommand = {
+  help: `usage: cachet account password [--as ADDRESS] --password-file F --new-password-file F
+
+Changes the password a user signs in to the web client with (cachet web, or cachet server with
+signIn.method: local). The current password is checked first; a vault locked with it is re-locked
+with the new one. Each file's first line is the password; the new one needs 8 characters or more.
+
+Exit statuses: 0 changed · 2 usage · 3 a file unreadable · 4 the current password is wrong`,
+  async run(args, context) {
+    const { values } = parseCommandArgs(args, { as: { type: 'string' }, 'password-file': { type: 'string' }, 'new-password-file': { type: 'string' } });
+    if (!values['password-file'] || !values['new-password-file']) throw new CachetError('ERR_USAGE', 'usage: cachet account password --password-file F --new-password-file F');
+    const user = await currentUser(cachetHome(context), values.as ?? context.env.CACHET_USER);
+    const { vaultChanged } = await changeLoginPassword(user, await firstLine(values['password-file']), await firstLine(values['new-password-file']));
+    context.stdout.write(`changed the web password of ${user.address}${vaultChanged ? ' (and the passphrase of their vault with it)' : ''}\n`);
+    return 0;
+  },
+};
+
+export default command;
