@@ -51,6 +51,8 @@ describe('sign-in with the IMAP server (Dovecot)', () => {
     assert.equal(readdirSync(join(dir, 'state', 'server', 'keys')).filter((n) => n.endsWith('.json')).length, 1);
     const folders = await fetch(`${web.server.url}/api/folders`, { headers: { cookie: answer.cookie! } });
     assert.equal(folders.status, 200);
+    // Her vault opens on the server with the passphrase kept wrapped under the server's key.
+    assert.equal((await fetch(`${web.server.url}/api/settings/smime`, { headers: { cookie: answer.cookie! } })).status, 200);
     assert.ok(web.lines.some((l) => l['event'] === 'signed-in' && l['user'] === 'alice@example.com' && l['client'] === '127.0.0.1'));
   });
 
