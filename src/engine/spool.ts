@@ -214,8 +214,18 @@ export class Spool implements ByteSink {
     return Buffer.concat(parts);
   }
 
+  /** ByteSink.restart: forgets what was written, and its spill file. */
+  async restart(): Promise<void> {
+    await this.dropContent();
+    this.size = 0;
+  }
+
   async dispose(): Promise<void> {
     this.disposed = true;
+    await this.dropContent();
+  }
+
+  private async dropContent(): Promise<void> {
     this.chunks = [];
     if (this.file) {
       const file = this.file;
@@ -225,6 +235,7 @@ export class Spool implements ByteSink {
       file.buffers = [];
       await file.handle?.close();
       file.handle = undefined;
+      this.file = undefined;
       await rm(file.dir, { recursive: true, force: true });
     }
   }

@@ -5,6 +5,12 @@ export type ByteStream = AsyncIterable<Uint8Array>;
 /** Where the engine writes content it produces (decrypted or verified inner entities). */
 export interface ByteSink {
   write(chunk: Uint8Array): Promise<void> | void;
+  /**
+   * Drops everything written so far: another form of the content follows (a multipart/signed part
+   * that verified over its bytes as sent rather than in canonical form). A sink without it is never
+   * asked to take content back, and so never gets that other form.
+   */
+  restart?(): Promise<void> | void;
 }
 
 /** Turns a buffer, a Node stream or an iterable into a ByteStream. */

@@ -74,6 +74,7 @@ function jsonReport(report: SignedLayerReport): unknown {
     valid: report.valid,
     trusted: report.trusted,
     form: report.form,
+    ...(report.verifiedForm ? { verifiedForm: report.verifiedForm } : {}),
     ...(report.error ? { error: report.error } : {}),
     signers: report.signers.map((s) => ({
       email: s.email,
@@ -107,14 +108,24 @@ const command: CliCommand = {
     const verifyOptions = { ...(validator ? { validator } : {}), ...(at ? { at } : {}), ...(certificates ? { certificates } : {}) };
 
     let output: PendingOutput | undefined;
+    const toFile = values.out !== undefined && values.out !== '-';
     const sink: ByteSink = values.out
       ? {
           write: async (chunk) => {
             output ??= await openOutput(values.out, context);
             if (!output.stream.write(chunk)) await new Promise((resolve) => output!.stream.once('drain', resolve));
           },
+          // A file not yet committed can be taken back (stdout cannot): another form of the content follows.
+          ...(toFile
+            ? {
+                restart: async () => {
+                  await output?.abort();
+                  output = undefined;
+                },
+              }
+            : {}),
         }
-      : { write: () => {} };
+      : { write: () => {}, restart: () => {} };
     let report: SignedLayerReport;
     try {
       const { first, all } = await peek(openInput(values.in, context));

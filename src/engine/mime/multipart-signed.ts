@@ -17,6 +17,12 @@ export const MULTIPART_SIGNED_LIMITS = {
   maxSignaturePartBytes: 8 * 1024 * 1024,
   /** A line longer than this is passed through in pieces (it cannot be a delimiter). */
   maxHeldLineBytes: 64 * 1024,
+  /**
+   * A body up to this size is also kept as it was sent, to check the first part over its bytes as
+   * they are when the canonical form does not verify (see firstPartAsSent); a larger one is checked
+   * in canonical form only.
+   */
+  maxAsSentBodyBytes: 8 * 1024 * 1024,
 } as const;
 
 export interface MultipartSignedParts {
@@ -228,6 +234,36 @@ export function splitMultipartSigned(body: ByteStream, boundary: string): Multip
       return Buffer.concat(signature);
     },
   };
+}
+
+/**
+ * The first body part exactly as it was sent: the bytes after the first delimiter line up to the
+ * line end before the next one (which belongs to that delimiter, RFC 2046 §5.1.1), with no line end
+ * converted. RFC 8551 §3.1.1 signs the canonical CRLF form, but AS2 (RFC 4130) and some gateways
+ * sign a binary application/octet-stream part over its raw bytes, bare LFs and CRs included.
+ * Undefined when the body holds no first part.
+ */
+export function firstPartAsSent(body: Buffer, boundary: string): Buffer | undefined {
+  const delimiter = Buffer.from(`--${boundary}`, 'latin1');
+  const lineEndAt = (from: number): number => {
+    const lf = body.indexOf(10, from);
+    return lf < 0 ? body.length : lf;
+  };
+  let start = -1;
+  for (let line = 0; line < body.length; line = lineEndAt(line) + 1) {
+    const end = lineEndAt(line);
+    const text = end > line && body[end - 1] === 13 ? end - 1 : end;
+    const kind = delimiterKind(body, line, text, delimiter);
+    if (start < 0) {
+      if (kind === 'open') start = end + 1;
+      else if (kind === 'close') return undefined;
+    } else if (kind !== 'none') {
+      // The line end before this delimiter line belongs to it: CRLF, or a bare LF.
+      const eol = line >= 2 && body[line - 2] === 13 ? 2 : 1;
+      return body.subarray(start, Math.max(start, line - eol));
+    }
+  }
+  return undefined;
 }
 
 /** A boundary that cannot occur in base64 or quoted-printable text ("=_" is neither). */

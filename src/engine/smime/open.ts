@@ -19,7 +19,7 @@
 import { CachetError, isCachetError } from '../errors.js';
 import type { Decryptor } from '../keys.js';
 import type { CertificateValidator } from '../pki/validator.js';
-import type { ByteStream } from '../stream-types.js';
+import type { ByteSink, ByteStream } from '../stream-types.js';
 import { toByteStream } from '../stream-types.js';
 import { readMimeEntity } from '../mime/entity-reader.js';
 import { parseHeaderBlock } from '../mime/headers.js';
@@ -93,7 +93,16 @@ export interface SignerSummary {
 
 export type LayerReport =
   | (Omit<DecryptionReport, 'kind'> & { kind: 'encrypted' })
-  | { kind: 'signed'; form: 'detached' | 'opaque'; valid: boolean; trusted: boolean | null; signers: SignerSummary[]; error?: { code: string; message: string } }
+  | {
+      kind: 'signed';
+      form: 'detached' | 'opaque';
+      valid: boolean;
+      trusted: boolean | null;
+      signers: SignerSummary[];
+      error?: { code: string; message: string };
+      /** See SignedLayerReport.verifiedForm. */
+      verifiedForm?: 'canonical' | 'as-sent';
+    }
   | { kind: 'certs-only'; certificates: number }
   /** RFC 3274 compressed data, unpacked: it proves nothing, and counts neither as signed nor as encrypted. */
   | { kind: 'compressed'; algorithm: 'zlib'; compressedBytes: number; decompressedBytes: number };
@@ -233,6 +242,9 @@ async function readRootEntity(message: ByteStream): Promise<MimeEntity> {
 /** An empty MIME header: a body after it has RFC 2045's defaults (text/plain; charset=us-ascii). */
 const EMPTY_HEADER = Buffer.from('\r\n');
 
+/** For signed parts shown from the message's own bytes: the verified content is not kept. */
+const DISCARD: ByteSink = { write: () => {}, restart: () => {} };
+
 async function* withEmptyHeader(content: ByteStream): ByteStream {
   yield EMPTY_HEADER;
   yield* content;
@@ -306,7 +318,7 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
         const report = await verifySignedEntity(current, spool, verifyOptionsOf(options, at));
         signedLayers.push(report);
         certificates.push(...report.certificates);
-        layers.push({ kind: 'signed', form: report.form, valid: report.valid, trusted: report.trusted, signers: report.signers.map(summariseSigner), ...(report.error ? { error: report.error } : {}) });
+        layers.push({ kind: 'signed', form: report.form, valid: report.valid, trusted: report.trusted, signers: report.signers.map(summariseSigner), ...(report.error ? { error: report.error } : {}), ...(report.verifiedForm ? { verifiedForm: report.verifiedForm } : {}) });
       }
       innermost = spool;
       ({ entity: current, bare } = await readInnerEntity(spool));
@@ -354,6 +366,9 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
     for (const signer of signers) if (signer.weakAlgorithm) warnings.push(`${signer.email[0] ?? signer.subject} signed with a weak algorithm (${signer.digest})`);
     for (const signer of signers) for (const warning of signer.warnings ?? []) warnings.push(`${signer.email[0] ?? signer.subject}: ${warning}`);
     for (const layer of signedLayers) if (layer.error) warnings.push(layer.error.message);
+    if (signedLayers.some((l) => l.verifiedForm === 'as-sent')) {
+      warnings.push('the signed part verified over its bytes as sent, not in canonical CRLF form (as AS2 gateways sign binary parts): it is shown exactly as sent');
+    }
     const report: OpenReport = {
       status,
       encrypted,
@@ -400,7 +415,7 @@ async function scanParts(
     const kind = layerKind(entity);
     if (kind === 'signed') {
       try {
-        const report = await verifySignedEntity(entity, { write: () => {} }, verifyOptionsOf(options, at));
+        const report = await verifySignedEntity(entity, DISCARD, verifyOptionsOf(options, at));
         certificates.push(...report.certificates);
         signedParts.push({ path: child.path, valid: report.valid, trusted: report.trusted, signers: report.signers.map(summariseSigner) });
       } catch (error) {
@@ -442,7 +457,7 @@ async function scanPartsStreaming(entity: MimeEntity, path: string, depth: numbe
       if (kind === 'signed') {
         try {
           const { options, at } = context;
-          const report = await verifySignedEntity(part, { write: () => {} }, verifyOptionsOf(options, at));
+          const report = await verifySignedEntity(part, DISCARD, verifyOptionsOf(options, at));
           context.certificates.push(...report.certificates);
           context.signedParts.push({ path: partPath, valid: report.valid, trusted: report.trusted, signers: report.signers.map(summariseSigner) });
         } catch (error) {

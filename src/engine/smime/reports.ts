@@ -64,6 +64,12 @@ export interface SignedLayerReport {
   certificates: Uint8Array[];
   /** eContentType of the signed content (id-data for mail). */
   contentType?: string;
+  /**
+   * For multipart/signed: which bytes of the first part verified, 'canonical' (CRLF line ends, RFC
+   * 8551 §3.1.1) or 'as-sent' (the bytes exactly as they came, as AS2 gateways sign binary parts);
+   * the content released is that form.
+   */
+  verifiedForm?: 'canonical' | 'as-sent';
   /** Why the layer is invalid when no signer says it (ERR_NO_SIGNERS: its SignerInfos are empty). */
   error?: ReportError;
 }

@@ -13,7 +13,7 @@ import type { ByteSink, ByteStream } from '../stream-types.js';
 import { collectBytes, toByteStream } from '../stream-types.js';
 import { digestFromMicalg } from '../cms/algorithms.js';
 import { readSignedData, readSignedDataBuffer } from '../cms/signed-data-reader.js';
-import { splitMultipartSigned } from '../mime/multipart-signed.js';
+import { firstPartAsSent, MULTIPART_SIGNED_LIMITS, splitMultipartSigned } from '../mime/multipart-signed.js';
 import { base64Decode } from '../mime/base64.js';
 import { readMimeEntity } from '../mime/entity-reader.js';
 import { cmsInput } from './cms-input.js';
@@ -64,8 +64,10 @@ async function verifyMultipartSigned(entity: MimeEntity, sink: ByteSink, options
   const type = entity.headers.contentType();
   const boundary = type.params.boundary;
   if (!boundary) throw new CachetError('ERR_MIME_MALFORMED', 'the multipart/signed entity has no boundary parameter');
-  const parts = splitMultipartSigned(entity.body, boundary);
-  const hasher = await hashContent(parts.signedContent, sink, digestsForMicalg(type.params.micalg));
+  const raw = new AsSentCopy(sink);
+  const parts = splitMultipartSigned(raw.tap(entity.body), boundary);
+  const digests = digestsForMicalg(type.params.micalg);
+  const hasher = await hashContent(parts.signedContent, sink, digests);
   const signaturePart = await readMimeEntity(toByteStream(await parts.signaturePart()));
   const signatureType = signaturePart.headers.contentType().mediaType;
   if (!SIGNATURE_TYPES.has(signatureType) && signatureType !== 'application/octet-stream') {
@@ -77,12 +79,30 @@ async function verifyMultipartSigned(entity: MimeEntity, sink: ByteSink, options
     der = await collectBytes(base64Decode(toByteStream(der)), 16 * 1024 * 1024);
   }
   const signed = await readSignedDataBuffer(der);
-  const report = await checkSigners(signed, signed.trailer, hasher, { ...options, form: 'detached' });
+  let report = await checkSigners(signed, signed.trailer, hasher, { ...options, form: 'detached' });
+  report.verifiedForm = 'canonical';
+  let verifiedHasher = hasher;
+  const asSent = raw.firstPart(boundary);
+  if (asSent && report.signers.length > 0 && report.signers.every((s) => s.error?.code === 'ERR_DIGEST_MISMATCH')) {
+    // The canonical CRLF form does not match: the signer may have signed the part's bytes as they
+    // were sent (AS2, gateways signing binary parts). Checked over those, and released as those.
+    const asSentHasher = await hashContent(toByteStream(asSent), undefined, digests);
+    if (!asSentHasher.digest('sha256')!.equals(hasher.digest('sha256')!)) {
+      const asSentReport = await checkSigners(signed, signed.trailer, asSentHasher, { ...options, form: 'detached' });
+      if (asSentReport.valid) {
+        await sink.restart!();
+        await sink.write(asSent);
+        report = asSentReport;
+        report.verifiedForm = 'as-sent';
+        verifiedHasher = asSentHasher;
+      }
+    }
+  }
   if (signed.contentBytes && signed.contentBytes.length > 0) {
     // A "detached" signature that also embeds content: the two must agree, or the reader would be
     // shown content other than what was signed.
     const embedded = await hashContent(toByteStream(signed.contentBytes), undefined, ['sha256']);
-    if (!embedded.digest('sha256')!.equals(hasher.digest('sha256')!)) {
+    if (!embedded.digest('sha256')!.equals(verifiedHasher.digest('sha256')!)) {
       for (const signer of report.signers) {
         signer.valid = false;
         signer.error = { code: 'ERR_DIGEST_MISMATCH', message: 'the signature embeds content that differs from the signed part' };
@@ -91,6 +111,35 @@ async function verifyMultipartSigned(entity: MimeEntity, sink: ByteSink, options
     }
   }
   return report;
+}
+
+/**
+ * A copy of a multipart/signed body as it streams, up to MULTIPART_SIGNED_LIMITS.maxAsSentBodyBytes,
+ * for the check over the first part's bytes as sent. Kept only for a sink that can take back what it
+ * was given (ByteSink.restart): the reader must be shown the form that verified, nothing else.
+ */
+class AsSentCopy {
+  private chunks: Buffer[] | null;
+  private length = 0;
+
+  constructor(sink: ByteSink) {
+    this.chunks = sink.restart ? [] : null;
+  }
+
+  async *tap(body: ByteStream): ByteStream {
+    for await (const chunk of body) {
+      if (this.chunks) {
+        this.length += chunk.length;
+        if (this.length > MULTIPART_SIGNED_LIMITS.maxAsSentBodyBytes) this.chunks = null;
+        else this.chunks.push(Buffer.from(chunk));
+      }
+      yield chunk;
+    }
+  }
+
+  firstPart(boundary: string): Buffer | undefined {
+    return this.chunks ? firstPartAsSent(Buffer.concat(this.chunks), boundary) : undefined;
+  }
 }
 
 async function verifyOpaque(entity: MimeEntity, sink: ByteSink, options: VerifyOptions): Promise<SignedLayerReport> {
