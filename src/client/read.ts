@@ -3,14 +3,20 @@
  * never lose access to old mail) and the trust anchors → the status a user can trust, the displayed
  * bodies and attachments of the verified/decrypted content only, and the sender's certificates
  * harvested into the address book when the message is validly signed.
+ *
+ * The message streams from the mailbox through open's spools: only the displayed text parts are
+ * parsed in memory (engine/mime/displayed-parts.ts), and attachments are streamed from the spool
+ * one at a time to whoever saves or serves them. A message beyond MIME_LIMITS is refused with
+ * ERR_LIMIT_EXCEEDED and left in its folder as it was (not even marked as read).
  */
 import PostalMime from 'postal-mime';
 import type { Decryptor } from '../engine/keys.js';
+import { forEachAttachment, readDisplayedParts } from '../engine/mime/displayed-parts.js';
+import { MIME_LIMITS } from '../engine/mime/limits.js';
 import type { CertificateValidator } from '../engine/pki/validator.js';
 import { openMessage, type OpenReport } from '../engine/smime/open.js';
-import { collectBytes, toByteStream } from '../engine/stream-types.js';
-import { withExactAttachmentEncoding } from '../engine/mime/exact-attachments.js';
-import { isCachetError } from '../engine/errors.js';
+import type { ByteStream } from '../engine/stream-types.js';
+import { CachetError, isCachetError } from '../engine/errors.js';
 import type { CredentialStore } from '../keys/credential-store.js';
 import type { FolderName } from '../mail/maildir.js';
 import { AddressBook } from '../directory/address-book.js';
@@ -18,10 +24,11 @@ import type { LocalUser } from './users.js';
 
 export interface ReadAttachment {
   index: number;
+  /** The name its sender gave it (or attachment-N): a name to show, not a safe path. */
   filename: string;
   contentType: string;
+  /** Decoded bytes. */
   size: number;
-  content: Uint8Array;
 }
 
 export interface ReadResult {
@@ -43,6 +50,14 @@ export interface ReadContext {
   store: CredentialStore | (() => Promise<CredentialStore>);
   validator: CertificateValidator | undefined;
   at?: Date;
+}
+
+export interface ReadOptions {
+  /**
+   * Called for each attachment in turn, with its decoded content streamed from the opened message
+   * (never all attachments in memory at once); what it leaves unread is skipped.
+   */
+  attachments?: (attachment: ReadAttachment, content: ByteStream) => Promise<void>;
 }
 
 /** Every key that can decrypt: all encryption credentials, active or kept for old mail. */
@@ -82,18 +97,22 @@ async function addressBookOf(userDir: string, warnings: string[]): Promise<Addre
 }
 
 /**
- * The display parser over the verified/decrypted content, with quoted-printable attachments handed
- * to it as base64 so their bytes come out exact (postal-mime 4.0 adds a byte; exact-attachments.ts).
+ * @throws CachetError ERR_LIMIT_EXCEEDED (details.limit, folder, id) for a message beyond MIME_LIMITS
+ *         or open's limits; the message stays in its folder, unread
  */
-function parseForDisplay(content: Buffer): ReturnType<typeof PostalMime.parse> {
-  return PostalMime.parse(withExactAttachmentEncoding(content));
+export async function readMessage(folder: FolderName, id: string, context: ReadContext, options: ReadOptions = {}): Promise<ReadResult> {
+  try {
+    return await readStoredMessage(folder, id, context, options);
+  } catch (error) {
+    if (!isCachetError(error, 'ERR_LIMIT_EXCEEDED')) throw error;
+    throw new CachetError('ERR_LIMIT_EXCEEDED', `${error.message}: the message was not opened, and is left as it was in ${folder}`, { cause: error, details: { ...error.details, folder, id } });
+  }
 }
 
-export async function readMessage(folder: FolderName, id: string, context: ReadContext): Promise<ReadResult> {
-  const raw = await context.user.mailbox.read(folder, id);
+async function readStoredMessage(folder: FolderName, id: string, context: ReadContext, options: ReadOptions): Promise<ReadResult> {
   const bookWarnings: string[] = [];
   const book = await addressBookOf(context.user.dir, bookWarnings);
-  const opened = await openMessage(toByteStream(raw), {
+  const opened = await openMessage(await context.user.mailbox.stream(folder, id), {
     decryptors: async () => decryptorsOf(typeof context.store === 'function' ? await context.store() : context.store),
     ...(context.validator ? { validator: context.validator } : {}),
     ...(context.at ? { at: context.at } : {}),
@@ -102,8 +121,13 @@ export async function readMessage(folder: FolderName, id: string, context: ReadC
     certificates: book?.allCertificates() ?? [],
   });
   try {
-    const content = await collectBytes(opened.content);
-    const parsed = await parseForDisplay(content);
+    const parts = await readDisplayedParts(() => opened.readContent());
+    // Embedded messages are nested no deeper than MIME_LIMITS allows: postal-mime's own bound never decides.
+    const parsed = await PostalMime.parse(parts.skeleton, { maxRfc822NestingDepth: MIME_LIMITS.maxDepth });
+    const attachments = parts.attachments.map((a) => ({ index: a.index, filename: a.filename || `attachment-${a.index + 1}`, contentType: a.contentType, size: a.size }));
+    const { attachments: visit } = options;
+    if (visit) await forEachAttachment(opened.readContent(), parts, (a, content) => visit(attachments[a.index]!, content));
+    opened.report.warnings.push(...parts.warnings);
     // Not with a damaged book: it stays as it is, for the user to move away (the warning says so).
     const keyChanges = book ? await harvest(context.user.dir, opened, context.at ?? new Date()) : [];
     for (const change of keyChanges) opened.report.warnings.push(change);
@@ -115,10 +139,7 @@ export async function readMessage(folder: FolderName, id: string, context: ReadC
       report: opened.report,
       text: parsed.text ?? null,
       html: parsed.html ?? null,
-      attachments: parsed.attachments.map((a, index) => {
-        const bytes = typeof a.content === 'string' ? Buffer.from(a.content, a.encoding === 'base64' ? 'base64' : 'utf8') : new Uint8Array(a.content);
-        return { index, filename: a.filename ?? `attachment-${index + 1}`, contentType: a.mimeType, size: bytes.length, content: bytes };
-      }),
+      attachments,
       keyChanges,
       signerDetails: opened.signedLayers.flatMap((l) =>
         l.signers.map((signer) => ({

@@ -26,7 +26,8 @@ import { directoryLogin, directoryLoginState, directoryLogout } from '../client/
 import { certificateSourceOf } from '../client/certificate-source.js';
 import { firstLaunchSmimeState, openCredentialSource, type CredentialSource } from '../keys/key-source.js';
 import { assertMailImportAllowed, importFromMail, isCredentialFile } from '../client/import-from-mail.js';
-import { readMessage, type ReadResult } from '../client/read.js';
+import { readMessage, type ReadOptions, type ReadResult } from '../client/read.js';
+import { collectBytes } from '../engine/stream-types.js';
 import { sendMessage } from '../client/send.js';
 import { findUser, verifyLocalLogin, type LocalUser } from '../client/users.js';
 import { openCertificateValidator } from '../client/certificate-validator.js';
@@ -217,8 +218,8 @@ export class ClientMailService implements WebMailService {
     return out.reverse();
   }
 
-  private async read(session: Session, policy: EffectivePolicy, folder: string, id: string): Promise<ReadResult> {
-    return readMessage(folder, id, { user: session.user, store: () => this.store(session, policy), validator: await this.validator(session, policy) });
+  private async read(session: Session, policy: EffectivePolicy, folder: string, id: string, options: ReadOptions = {}): Promise<ReadResult> {
+    return readMessage(folder, id, { user: session.user, store: () => this.store(session, policy), validator: await this.validator(session, policy) }, options);
   }
 
   async readMessage(address: string, folder: string, id: string): Promise<MessageView> {
@@ -285,10 +286,16 @@ export class ClientMailService implements WebMailService {
 
   async attachment(address: string, folder: string, id: string, index: number): Promise<OutgoingAttachment> {
     const session = await this.session(address);
-    const result = await this.read(session, await this.policy(session), folder, id);
+    // Only the attachment asked for is read into memory; the others stream past.
+    let data: Buffer | undefined;
+    const result = await this.read(session, await this.policy(session), folder, id, {
+      attachments: async (a, content) => {
+        if (a.index === index) data = await collectBytes(content);
+      },
+    });
     const attachment = result.attachments.find((a) => a.index === index);
-    if (!attachment) throw new CachetError('ERR_MAIL_NOT_FOUND', 'there is no such attachment');
-    return { filename: attachment.filename, contentType: attachment.contentType, data: attachment.content };
+    if (!attachment || !data) throw new CachetError('ERR_MAIL_NOT_FOUND', 'there is no such attachment');
+    return { filename: attachment.filename, contentType: attachment.contentType, data };
   }
 
   async lookupRecipients(address: string, addresses: string[]): Promise<RecipientStatus[]> {

@@ -1,8 +1,8 @@
 /** cachet read ID — decrypt, verify and show a message with a status the user can trust. */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, basename } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { CachetError } from '../../engine/errors.js';
 import { readMessage } from '../../client/read.js';
+import { saveAttachment } from '../attachment-files.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { openUserSession, USER_OPTIONS } from '../user-session.js';
@@ -31,15 +31,20 @@ Exit statuses as "cachet open".`,
     const session = await openUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'], pinFile: values['pin-file'] });
     try {
       const folder = values.folder ?? (await session.user.mailbox.find(id))?.folder ?? 'INBOX';
-      const result = await readMessage(folder, id, { user: session.user, store: () => session.store(), validator: session.validator });
-      if (values['save-attachments']) {
-        await mkdir(values['save-attachments'], { recursive: true });
-        for (const a of result.attachments) await writeFile(join(values['save-attachments'], basename(a.filename)), a.content, { mode: 0o600 });
-      }
+      const saveTo = values['save-attachments'];
+      if (saveTo) await mkdir(saveTo, { recursive: true });
+      /** Where each attachment was saved, by index (its name may differ from the sender's: see attachment-files.ts). */
+      const savedAs = new Map<number, string>();
+      const result = await readMessage(
+        folder,
+        id,
+        { user: session.user, store: () => session.store(), validator: session.validator },
+        saveTo ? { attachments: async (a, content) => void savedAs.set(a.index, await saveAttachment(saveTo, a, content)) } : {},
+      );
       const { report } = result;
       const envelope = report.layers.find((l): l is Extract<typeof l, { kind: 'encrypted' }> => l.kind === 'encrypted');
       if (values.json) {
-        context.stdout.write(`${JSON.stringify({ ...report, id, folder, text: result.text, html: result.html, attachments: result.attachments.map(({ content: _c, ...rest }) => rest) })}\n`);
+        context.stdout.write(`${JSON.stringify({ ...report, id, folder, text: result.text, html: result.html, attachments: result.attachments.map((a) => ({ ...a, ...(savedAs.has(a.index) ? { savedAs: savedAs.get(a.index) } : {}) })) })}\n`);
       } else {
         const lines = [
           `Status:    ${STATUS_TEXT[report.status] ?? report.status}`,
@@ -51,7 +56,7 @@ Exit statuses as "cachet open".`,
           `To:        ${report.headers.to ?? ''}`,
           `Subject:   ${report.headers.subject ?? ''}`,
           `Date:      ${report.headers.date ?? ''}`,
-          ...result.attachments.map((a) => `Attached:  ${a.filename} (${a.contentType}, ${a.size} bytes)`),
+          ...result.attachments.map((a) => `Attached:  ${a.filename} (${a.contentType}, ${a.size} bytes)${savedAs.has(a.index) ? `, saved as ${savedAs.get(a.index)}` : ''}`),
           '',
           result.text ?? (result.html ? '(HTML only: open it in the web client)' : ''),
         ];

@@ -5,7 +5,7 @@
  */
 import { CachetError } from '../errors.js';
 import type { ByteStream } from '../stream-types.js';
-import { HEADER_LIMITS } from './headers.js';
+import { MIME_LIMITS, mimeLimitExceeded } from './limits.js';
 
 const CRLF_DASH_DASH = Buffer.from('\r\n--', 'latin1');
 
@@ -62,7 +62,7 @@ export class BoundaryReader {
       if (this.buffer.length >= 2 && this.buffer[0] === 0x0d && this.buffer[1] === 0x0a) return this.take(2); // no headers
       const end = this.buffer.indexOf('\r\n\r\n', searchFrom, 'latin1');
       if (end !== -1) return this.take(end + 4);
-      if (this.buffer.length > HEADER_LIMITS.maxHeaderBytes) throw new CachetError('ERR_LIMIT_EXCEEDED', 'a MIME header block is too large');
+      if (this.buffer.length > MIME_LIMITS.maxHeaderBytes) throw mimeLimitExceeded('maxHeaderBytes', 'a MIME header block is too large');
       searchFrom = Math.max(0, this.buffer.length - 3);
       if (!(await this.fill(this.buffer.length + 1))) {
         // no blank line: everything left is header (a part with no body)

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { readMimeEntity } from './entity-reader.js';
-import { HEADER_LIMITS } from './headers.js';
+import { MIME_LIMITS } from './limits.js';
 import { collectBytes, toByteStream } from '../stream-types.js';
 import { isCachetError } from '../errors.js';
 
@@ -44,6 +44,6 @@ test('no header at all (a blank first line), and no blank line at all', async ()
 
 test('a header block over the limit is refused with ERR_LIMIT_EXCEEDED', async () => {
   const line = Buffer.from(`X-Filler: ${'a'.repeat(1000)}\r\n`);
-  const chunks = Array.from({ length: Math.ceil(HEADER_LIMITS.maxHeaderBytes / line.length) + 2 }, () => line);
+  const chunks = Array.from({ length: Math.ceil(MIME_LIMITS.maxHeaderBytes / line.length) + 2 }, () => line);
   await assert.rejects(readMimeEntity(toByteStream(chunks)), (e) => isCachetError(e) && e.code === 'ERR_LIMIT_EXCEEDED');
 });

@@ -2,9 +2,9 @@
  * Reads a MIME entity from a stream: the header block (bounded), then the body as a stream that is
  * never copied whole. Tolerant of LF-only stored mail and of a message with no blank line (all headers).
  */
-import { CachetError } from '../errors.js';
 import type { ByteStream } from '../stream-types.js';
-import { HEADER_LIMITS, parseHeaderBlock } from './headers.js';
+import { parseHeaderBlock } from './headers.js';
+import { MIME_LIMITS, mimeLimitExceeded } from './limits.js';
 import type { MimeEntity } from './types.js';
 
 /**
@@ -25,7 +25,7 @@ export function headerBlockEnd(bytes: Buffer, from = 0): number {
  * Reads the header block chunk by chunk with Buffer.indexOf (a byte-at-a-time reader costs more than
  * the signature check of a small message), then hands back the rest of the stream as the body —
  * the chunk holding the blank line split, never the whole body copied.
- * @throws CachetError ERR_LIMIT_EXCEEDED when the header block exceeds HEADER_LIMITS.maxHeaderBytes
+ * @throws CachetError ERR_LIMIT_EXCEEDED when the header block exceeds MIME_LIMITS.maxHeaderBytes
  */
 export async function readMimeEntity(stream: ByteStream): Promise<MimeEntity> {
   const iterator = stream[Symbol.asyncIterator]();
@@ -45,16 +45,14 @@ export async function readMimeEntity(stream: ByteStream): Promise<MimeEntity> {
     head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
     const end = headerBlockEnd(head, from);
     if (end !== -1) {
-      if (end > HEADER_LIMITS.maxHeaderBytes) break;
+      if (end > MIME_LIMITS.maxHeaderBytes) break;
       rest = head.subarray(end);
       head = head.subarray(0, end);
       break;
     }
-    if (head.length > HEADER_LIMITS.maxHeaderBytes) break;
+    if (head.length > MIME_LIMITS.maxHeaderBytes) break;
   }
-  if (head.length > HEADER_LIMITS.maxHeaderBytes) {
-    throw new CachetError('ERR_LIMIT_EXCEEDED', `the header block is larger than ${HEADER_LIMITS.maxHeaderBytes} bytes`);
-  }
+  if (head.length > MIME_LIMITS.maxHeaderBytes) throw mimeLimitExceeded('maxHeaderBytes', 'a header block is too large');
   // No blank line at all: the whole input is header (tolerated, as a message with an empty body).
   const headerBytes = Buffer.from(head);
   const headers = parseHeaderBlock(headerBytes);

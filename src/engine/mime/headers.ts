@@ -4,14 +4,8 @@
  * display. Tolerant in reading (LF-only mail, obs-fold, stray whitespace), exact in what it keeps.
  */
 import { CachetError } from '../errors.js';
+import { MIME_LIMITS, mimeLimitExceeded } from './limits.js';
 import type { ContentType, HeaderField, MimeHeaderBlock } from './types.js';
-
-export const HEADER_LIMITS = {
-  /** Fields in one header block. */
-  maxFields: 1000,
-  /** Bytes of one header block. */
-  maxHeaderBytes: 1024 * 1024,
-} as const;
 
 class HeaderBlock implements MimeHeaderBlock {
   constructor(readonly fields: readonly HeaderField[]) {}
@@ -46,9 +40,7 @@ export function headerBlock(fields: readonly HeaderField[]): MimeHeaderBlock {
  * CRLF or LF. A line that is neither a field nor a continuation is a MIME error.
  */
 export function parseHeaderBlock(bytes: Uint8Array): MimeHeaderBlock {
-  if (bytes.length > HEADER_LIMITS.maxHeaderBytes) {
-    throw new CachetError('ERR_LIMIT_EXCEEDED', `the header block is larger than ${HEADER_LIMITS.maxHeaderBytes} bytes`);
-  }
+  if (bytes.length > MIME_LIMITS.maxHeaderBytes) throw mimeLimitExceeded('maxHeaderBytes', 'a header block is too large');
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const fields: HeaderField[] = [];
   let start = 0;
@@ -66,7 +58,7 @@ export function parseHeaderBlock(bytes: Uint8Array): MimeHeaderBlock {
       .trim();
     // Header values are bytes; UTF-8 (RFC 6532) is decoded for the value, raw keeps the bytes.
     fields.push({ name, value: Buffer.from(value, 'latin1').toString('utf8'), raw });
-    if (fields.length > HEADER_LIMITS.maxFields) throw new CachetError('ERR_LIMIT_EXCEEDED', `more than ${HEADER_LIMITS.maxFields} header fields`);
+    if (fields.length > MIME_LIMITS.maxHeaderFields) throw mimeLimitExceeded('maxHeaderFields', 'a header block has too many fields');
     current = undefined;
   };
   while (start < buffer.length) {

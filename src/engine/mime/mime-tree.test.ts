@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MIME_TREE_LIMITS, parseMimeTree } from './mime-tree.js';
+import { MIME_LIMITS } from './limits.js';
+import { parseMimeTree } from './mime-tree.js';
 import { isCachetError } from '../errors.js';
 
 const crlf = (lines: string[]) => Buffer.from(lines.join('\r\n'), 'latin1');
@@ -51,8 +52,8 @@ test('a damaged part is an opaque leaf, not a failure of the whole message', () 
   assert.equal(tree.children[1]!.body.toString(), 'ok');
 });
 
-test('nesting beyond MIME_TREE_LIMITS.maxDepth is refused with ERR_LIMIT_EXCEEDED', () => {
-  const depth = MIME_TREE_LIMITS.maxDepth + 2;
+test('nesting beyond MIME_LIMITS.maxDepth is refused with ERR_LIMIT_EXCEEDED', () => {
+  const depth = MIME_LIMITS.maxDepth + 2;
   let entity = 'Content-Type: text/plain\r\n\r\nleaf';
   for (let i = 0; i < depth; i++) entity = `Content-Type: multipart/mixed; boundary=b${i}\r\n\r\n--b${i}\r\n${entity}\r\n--b${i}--\r\n`;
   assert.throws(() => parseMimeTree(Buffer.from(entity)), (e) => isCachetError(e) && e.code === 'ERR_LIMIT_EXCEEDED');

@@ -3,11 +3,10 @@
  * signed part found inside unsigned content can be verified over exactly its own bytes and the
  * unsigned parts around it can be shown as such. Tolerant of LF-only mail, preambles and epilogues.
  */
-import { CachetError, isCachetError } from '../errors.js';
+import { isCachetError } from '../errors.js';
 import { headerBlock, parseHeaderBlock } from './headers.js';
+import { MIME_LIMITS, mimeLimitExceeded } from './limits.js';
 import type { MimeHeaderBlock } from './types.js';
-
-export const MIME_TREE_LIMITS = { maxDepth: 32, maxParts: 1000 } as const;
 
 export interface MimePart {
   headers: MimeHeaderBlock;
@@ -30,8 +29,12 @@ function headerEnd(bytes: Buffer): number {
   return Math.min(crlf + 4, lf + 2);
 }
 
-/** Splits a multipart body into its parts' bytes (without the delimiters and their line breaks). */
-export function splitMultipartBody(body: Buffer, boundary: string): Buffer[] {
+/**
+ * Splits a multipart body into its parts' bytes (without the delimiters and their line breaks).
+ * @throws CachetError ERR_LIMIT_EXCEEDED beyond `maxParts` parts: the split stops there, for 8 MiB of
+ *         empty parts are two million delimiters, and a position kept for each cost ~500 MB.
+ */
+export function splitMultipartBody(body: Buffer, boundary: string, maxParts: number = MIME_LIMITS.maxParts): Buffer[] {
   const delimiter = Buffer.from(`--${boundary}`, 'latin1');
   const starts: Array<{ lineStart: number; afterLine: number; closing: boolean }> = [];
   let position = 0;
@@ -54,6 +57,8 @@ export function splitMultipartBody(body: Buffer, boundary: string): Buffer[] {
       if (lineStart > 0 && body[lineStart - 1] === 0x0d) lineStart--;
       starts.push({ lineStart, afterLine: lineEnd, closing });
       if (closing) break;
+      // n + 1 opening delimiters make at least n parts
+      if (starts.length > maxParts + 1) throw mimeLimitExceeded('maxParts', 'the message has too many MIME parts');
     }
     position = after;
   }
@@ -69,8 +74,8 @@ export function splitMultipartBody(body: Buffer, boundary: string): Buffer[] {
 export function parseMimeTree(bytes: Buffer): MimePart {
   let count = 0;
   const parse = (entity: Buffer, path: string, depth: number): MimePart => {
-    if (depth > MIME_TREE_LIMITS.maxDepth) throw new CachetError('ERR_LIMIT_EXCEEDED', `MIME nesting deeper than ${MIME_TREE_LIMITS.maxDepth} levels`);
-    if (++count > MIME_TREE_LIMITS.maxParts) throw new CachetError('ERR_LIMIT_EXCEEDED', `more than ${MIME_TREE_LIMITS.maxParts} MIME parts`);
+    if (depth > MIME_LIMITS.maxDepth) throw mimeLimitExceeded('maxDepth', 'the message nests MIME parts too deeply');
+    if (++count > MIME_LIMITS.maxParts) throw mimeLimitExceeded('maxParts', 'the message has too many MIME parts');
     const split = headerEnd(entity);
     let headers: MimeHeaderBlock;
     let body = entity.subarray(split);
@@ -87,7 +92,7 @@ export function parseMimeTree(bytes: Buffer): MimePart {
     const boundary = type.params['boundary'];
     const children =
       type.type === 'multipart' && boundary
-        ? splitMultipartBody(body, boundary).map((part, index) => parse(part, path ? `${path}.${index + 1}` : String(index + 1), depth + 1))
+        ? splitMultipartBody(body, boundary, MIME_LIMITS.maxParts - count).map((part, index) => parse(part, path ? `${path}.${index + 1}` : String(index + 1), depth + 1))
         : [];
     return { headers, bytes: entity, body, children, path };
   };

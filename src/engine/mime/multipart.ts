@@ -11,15 +11,13 @@ import { CachetError } from '../errors.js';
 import type { ByteStream } from '../stream-types.js';
 import { BoundaryReader } from './boundary-reader.js';
 import { parseHeaderBlock } from './headers.js';
+import { MIME_LIMITS, mimeLimitExceeded } from './limits.js';
 import { toCrlf } from './line-endings.js';
 import type { MimeEntity } from './types.js';
 
-/** Parts per multipart entity beyond which reading stops (a flood of empty parts is an attack). */
-export const MAX_MULTIPART_PARTS = 1000;
-
 /**
  * @throws CachetError ERR_MIME_MALFORMED when the entity is not multipart or has no boundary;
- *         ERR_LIMIT_EXCEEDED beyond MAX_MULTIPART_PARTS
+ *         ERR_LIMIT_EXCEEDED beyond MIME_LIMITS.maxParts parts in this entity
  * @example
  * for await (const part of readMultipart(await readMimeEntity(stream))) {
  *   console.log(part.headers.contentType().mediaType, (await collectBytes(part.body)).length);
@@ -42,7 +40,7 @@ export async function* readMultipart(entity: MimeEntity): AsyncGenerator<MimeEnt
   for (let count = 0; ; count++) {
     const delimiter = await reader.readDelimiterLine(active);
     if (!delimiter || delimiter.closing) return; // the epilogue is not read
-    if (count >= MAX_MULTIPART_PARTS) throw new CachetError('ERR_LIMIT_EXCEEDED', `more than ${MAX_MULTIPART_PARTS} parts in one multipart entity`);
+    if (count >= MIME_LIMITS.maxParts) throw mimeLimitExceeded('maxParts', 'a multipart entity has too many parts');
     const headerBytes = await reader.readHeaderBlock();
     const headers = parseHeaderBlock(headerBytes);
     // Iterated by hand, not with yield*, so that a consumer that stops early does not close the

@@ -22,9 +22,10 @@ import type { CertificateValidator } from '../pki/validator.js';
 import type { ByteSink, ByteStream } from '../stream-types.js';
 import { toByteStream } from '../stream-types.js';
 import { readMimeEntity } from '../mime/entity-reader.js';
-import { parseHeaderBlock } from '../mime/headers.js';
+import { headerBlock, parseHeaderBlock } from '../mime/headers.js';
 import { cmsInput } from './cms-input.js';
-import { MIME_TREE_LIMITS, parseMimeTree, type MimePart } from '../mime/mime-tree.js';
+import { MIME_LIMITS, mimeLimitExceeded } from '../mime/limits.js';
+import { parseMimeTree, type MimePart } from '../mime/mime-tree.js';
 import { readMultipart } from '../mime/multipart.js';
 import type { MimeEntity, MimeHeaderBlock } from '../mime/types.js';
 import { Spool, type SpoolReadOptions } from '../spool.js';
@@ -184,22 +185,55 @@ function layerKind(entity: MimeEntity): LayerKind | undefined {
   return signedForm(entity) === 'detached' ? 'signed' : undefined;
 }
 
+/** Encoded bytes of a body's start read to find its ContentInfo's OID (in the first 64 decoded bytes). */
+const SNIFFED_BYTES = 256;
+
 /**
- * smime-type missing (Outlook, old clients): the CMS content type decides. The body is spooled, its
- * first decoded bytes read for the ContentInfo's OID, and the entity handed back whole.
+ * The CMS content type of a pkcs7-mime body, which decides how it is unwrapped: smime-type is missing
+ * from Outlook's and old clients' mail, and a label is only a claim (a signed message labelled
+ * enveloped-data must not ask for the user's keys). The first bytes are read, copied (the producer
+ * may reuse its buffers) and handed back in front of the rest of the body.
  */
-async function sniffPkcs7(entity: MimeEntity, spools: Spool[]): Promise<{ kind: LayerKind | undefined; entity: MimeEntity }> {
-  const spool = new Spool();
-  spools.push(spool);
-  for await (const chunk of entity.body) await spool.write(chunk);
-  let head = Buffer.alloc(0);
-  for await (const chunk of decodedBody({ ...entity, body: spool.read() })) {
-    head = Buffer.concat([head, chunk]);
-    if (head.length >= 64) break;
+async function sniffPkcs7(entity: MimeEntity): Promise<{ kind: LayerKind | undefined; entity: MimeEntity }> {
+  const iterator = entity.body[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let length = 0;
+  let ended = false;
+  while (length < SNIFFED_BYTES) {
+    const next = await iterator.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    head.push(Buffer.from(next.value));
+    length += next.value.length;
   }
-  const hex = head.subarray(0, 64).toString('hex');
-  const kind = SNIFFED_CONTENT_TYPES.find(([oid]) => hex.includes(oid))?.[1];
-  return { kind, entity: { ...entity, body: spool.read() } };
+  const start = Buffer.concat(head);
+  // Lenient decoding is enough to find an OID: the real decoder reads the whole body later.
+  const decoded = entity.headers.transferEncoding() === 'base64' ? Buffer.from(start.toString('latin1'), 'base64') : start;
+  const hex = decoded.subarray(0, 64).toString('hex');
+  // The OID met first is the ContentInfo's (a later one may be the content's own type).
+  let kind: LayerKind | undefined;
+  let first = Infinity;
+  for (const [oid, sniffed] of SNIFFED_CONTENT_TYPES) {
+    const at = hex.indexOf(oid);
+    if (at !== -1 && at % 2 === 0 && at < first) [first, kind] = [at, sniffed];
+  }
+  const body: ByteStream = (async function* () {
+    if (start.length > 0) yield start;
+    if (ended) return;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  })();
+  return { kind, entity: { ...entity, body } };
+}
+
+/** The header block with its Content-Type reduced to application/pkcs7-mime (no smime-type, no name). */
+function withoutSmimeType(headers: MimeHeaderBlock): MimeHeaderBlock {
+  return headerBlock(headers.fields.map((field) => (field.name.toLowerCase() === 'content-type' ? { ...field, value: 'application/pkcs7-mime' } : field)));
 }
 
 /** A bare CMS object handed over as the message: DER (a SEQUENCE, definite or indefinite) or PEM. */
@@ -284,10 +318,12 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
   };
   try {
     for (let depth = 0; ; depth++) {
-      let kind = layerKind(current);
-      if (kind === undefined && isPkcs7Mime(current)) {
-        const sniffed = await sniffPkcs7(current, spools);
-        kind = sniffed.kind;
+      const labelled = layerKind(current);
+      let kind = labelled;
+      if (isPkcs7Mime(current) && kind !== 'certs-only') {
+        // What the content is decides, not its label; a body that names no known type keeps the label's.
+        const sniffed = await sniffPkcs7(current);
+        kind = sniffed.kind ?? kind;
         current = sniffed.entity;
       }
       if (kind === undefined) break;
@@ -298,6 +334,9 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
         // signed and encrypted 256 MiB message above 128 MB).
         current = await readMimeEntity(innermost.read({ reuse: true }));
       }
+      // A wrong label (a signed message labelled enveloped-data, which asked for the user's keys) is
+      // set aside: without smime-type, each reader takes the content for what it is.
+      if (labelled !== undefined && kind !== labelled) current = { ...current, headers: withoutSmimeType(current.headers) };
       if (kind === 'certs-only') {
         const found = await readCertsOnly(decodedBody(current));
         certificates.push(...found);
@@ -344,7 +383,7 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
     } else {
       // Too large to hold: the parts are walked as they stream from the spool.
       // The walk copies what it keeps (part headers, partial lines; signed parts are verified as for a layer).
-      await scanPartsStreaming(await readMimeEntity(released({ reuse: true })), '', 0, { signedParts, unsignedParts, warnings, options, at, certificates });
+      await scanPartsStreaming(await readMimeEntity(released({ reuse: true })), '', 0, { signedParts, unsignedParts, warnings, options, at, certificates, parts: 0 });
     }
 
     // Protected headers exist only under a layer at the root: the innermost entity's own header.
@@ -441,17 +480,20 @@ interface ScanContext {
   options: OpenOptions;
   at: Date;
   certificates: Uint8Array[];
+  /** Parts met so far, at every level (MIME_LIMITS.maxParts bounds the whole message, not one multipart). */
+  parts: number;
 }
 
 /** scanParts for content too large to hold: each part is classified and verified as it streams. */
 async function scanPartsStreaming(entity: MimeEntity, path: string, depth: number, context: ScanContext): Promise<void> {
   const type = entity.headers.contentType();
   if (type.type !== 'multipart' || !type.params['boundary']) return;
-  if (depth >= MIME_TREE_LIMITS.maxDepth) throw new CachetError('ERR_LIMIT_EXCEEDED', `MIME nesting deeper than ${MIME_TREE_LIMITS.maxDepth} levels`);
+  if (depth >= MIME_LIMITS.maxDepth) throw mimeLimitExceeded('maxDepth', 'the message nests MIME parts too deeply');
   let index = 0;
   try {
     for await (const part of readMultipart(entity)) {
       index++;
+      if (++context.parts > MIME_LIMITS.maxParts) throw mimeLimitExceeded('maxParts', 'the message has too many MIME parts');
       const partPath = path ? `${path}.${index}` : String(index);
       const kind = layerKind(part);
       if (kind === 'signed') {

@@ -1,0 +1,199 @@
+/**
+ * What a reader shows of a message, found as the message streams (mail parsers such as postal-mime
+ * take a whole buffer: a 215 MB message cost 1.3 GB). One walk over the MIME tree, bounded by
+ * MIME_LIMITS, sorts every leaf as a mail client does:
+ *
+ * - a text/plain or text/html part that is not an attachment is displayed: it is kept, with every
+ *   multipart and embedded message header around it, in a small skeleton of the message that a mail
+ *   parser renders (charsets, format=flowed, alternatives) as it would the whole message;
+ * - every other leaf is an attachment: it is counted (its decoded size) and left where it is. Its
+ *   content is streamed again from the message, one attachment at a time, by forEachAttachment.
+ *
+ * A text part larger than what is left of MIME_LIMITS.maxDisplayedBytes becomes an attachment too:
+ * nothing is cut, nothing is lost.
+ */
+import { isCachetError } from '../errors.js';
+import type { ByteStream } from '../stream-types.js';
+import { decodeEncodedWords, parseContentType } from './headers.js';
+import { readMimeEntity } from './entity-reader.js';
+import { MIME_LIMITS, mimeLimitExceeded } from './limits.js';
+import { readMultipart } from './multipart.js';
+import { decodeTransferEncoding } from './transfer-decoding.js';
+import type { MimeEntity, MimeHeaderBlock } from './types.js';
+
+export interface AttachmentPart {
+  /** Position among the message's attachments, in document order, from 0. */
+  index: number;
+  /** From Content-Disposition's filename or Content-Type's name (RFC 2231, RFC 2047 decoded); '' when none. */
+  filename: string;
+  contentType: string;
+  /** Decoded bytes. */
+  size: number;
+}
+
+export interface DisplayedParts {
+  /**
+   * The message to render: every multipart and embedded-message header and every displayed text part
+   * as they were; each attachment an empty application/octet-stream attachment in its place.
+   */
+  skeleton: Buffer;
+  attachments: AttachmentPart[];
+  warnings: string[];
+  /** How the walk read embedded messages; forEachAttachment must walk the same way. */
+  embeddedMessagesInline: boolean;
+}
+
+/** What an attachment leaves in the skeleton: a parser sees an attachment there, with nothing in it. */
+const ATTACHMENT_STUB = Buffer.from('Content-Type: application/octet-stream\r\nContent-Disposition: attachment\r\n\r\n');
+/**
+ * Parts that make postal-mime show every embedded message as an attachment (a bounce or an abuse
+ * report carries the offending message as evidence, not as content).
+ */
+const REPORT_TYPES = new Set(['message/delivery-status', 'message/feedback-report']);
+const IDENTITY_ENCODINGS = new Set(['7bit', '8bit', 'binary']);
+
+interface Walk {
+  embeddedMessagesInline: boolean;
+  parts: number;
+  headerBytes: number;
+  displayedBytes: number;
+  attachments: number;
+  sawReport: boolean;
+  sawInlineMessage: boolean;
+  warnings: string[];
+  /** The skeleton being built (the display walk) or undefined (the attachment walk). */
+  skeleton: Buffer[] | undefined;
+  attachment(part: AttachmentPart, content: ByteStream): Promise<void>;
+}
+
+function dispositionOf(headers: MimeHeaderBlock): string {
+  return (headers.get('content-disposition') ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** The attachment's name as a mail client reads it (the name a sender wrote: not safe as a path). */
+function filenameOf(headers: MimeHeaderBlock): string {
+  const disposition = headers.get('content-disposition');
+  const name = (disposition ? parseContentType(disposition).params['filename'] : undefined) ?? headers.contentType().params['name'] ?? '';
+  return decodeEncodedWords(name);
+}
+
+function emit(walk: Walk, bytes: Uint8Array | string): void {
+  walk.skeleton?.push(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : Buffer.from(bytes));
+}
+
+/** The body held in memory up to `limit` bytes; `rest` continues it when it is longer. */
+async function holdUpTo(body: ByteStream, limit: number): Promise<{ held: Buffer[]; complete: boolean; rest: ByteStream }> {
+  const iterator = body[Symbol.asyncIterator]();
+  const held: Buffer[] = [];
+  let length = 0;
+  const rest: ByteStream = (async function* () {
+    yield* held;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  })();
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) return { held, complete: true, rest };
+    held.push(Buffer.from(next.value));
+    length += next.value.length;
+    if (length > limit) return { held, complete: false, rest };
+  }
+}
+
+async function walkEntity(entity: MimeEntity, depth: number, walk: Walk): Promise<void> {
+  if (++walk.parts > MIME_LIMITS.maxParts) throw mimeLimitExceeded('maxParts', 'the message has too many MIME parts');
+  if (depth > MIME_LIMITS.maxDepth) throw mimeLimitExceeded('maxDepth', 'the message nests MIME parts too deeply');
+  walk.headerBytes += entity.headerBytes.length;
+  if (walk.headerBytes > MIME_LIMITS.maxTotalHeaderBytes) throw mimeLimitExceeded('maxTotalHeaderBytes', 'the header blocks of the message are too large together');
+  const type = entity.headers.contentType();
+  const disposition = dispositionOf(entity.headers);
+  const boundary = type.params['boundary'];
+  if (type.type === 'multipart' && boundary) {
+    emit(walk, entity.headerBytes);
+    await walkMultipart(entity, boundary, depth, walk);
+    return;
+  }
+  if (type.mediaType === 'message/rfc822' && disposition !== 'attachment' && walk.embeddedMessagesInline && IDENTITY_ENCODINGS.has(entity.headers.transferEncoding())) {
+    // A forwarded message shown inline; its own parts are sorted as the message's are.
+    walk.sawInlineMessage = true;
+    emit(walk, entity.headerBytes);
+    await walkEntity(await readMimeEntity(entity.body), depth + 1, walk);
+    return;
+  }
+  if (REPORT_TYPES.has(type.mediaType)) walk.sawReport = true;
+  let body = entity.body;
+  if ((type.mediaType === 'text/plain' || type.mediaType === 'text/html') && disposition !== 'attachment') {
+    const { held, complete, rest } = await holdUpTo(entity.body, MIME_LIMITS.maxDisplayedBytes - walk.displayedBytes);
+    if (complete) {
+      emit(walk, entity.headerBytes);
+      for (const chunk of held) {
+        walk.displayedBytes += chunk.length;
+        emit(walk, chunk);
+      }
+      return;
+    }
+    walk.warnings.push(`a ${type.mediaType} part is too large to show (over ${MIME_LIMITS.maxDisplayedBytes} bytes of text in all): it is offered as an attachment`);
+    body = rest;
+  }
+  emit(walk, ATTACHMENT_STUB);
+  const part: AttachmentPart = { index: walk.attachments++, filename: filenameOf(entity.headers), contentType: type.mediaType, size: 0 };
+  await walk.attachment(part, decodeTransferEncoding({ headers: entity.headers, body }));
+}
+
+async function walkMultipart(entity: MimeEntity, boundary: string, depth: number, walk: Walk): Promise<void> {
+  try {
+    for await (const part of readMultipart(entity)) {
+      emit(walk, `--${boundary}\r\n`);
+      await walkEntity(part, depth + 1, walk);
+      emit(walk, '\r\n');
+    }
+  } catch (error) {
+    if (!isCachetError(error, 'ERR_MIME_MALFORMED')) throw error;
+    // As a mail client does: what could be read is shown; the damage is said, never hidden.
+    walk.warnings.push(`part of the message could not be read and is not shown: ${error.message}`);
+  }
+  emit(walk, `--${boundary}--\r\n`);
+}
+
+function newWalk(embeddedMessagesInline: boolean, skeleton: Buffer[] | undefined, attachment: Walk['attachment']): Walk {
+  return { embeddedMessagesInline, parts: 0, headerBytes: 0, displayedBytes: 0, attachments: 0, sawReport: false, sawInlineMessage: false, warnings: [], skeleton, attachment };
+}
+
+/**
+ * Sorts a message's parts into what is displayed and what is attached, reading `content()` once (or,
+ * for a report that carries messages as evidence, twice).
+ * @throws CachetError ERR_LIMIT_EXCEEDED when the message is beyond one of MIME_LIMITS (details.limit)
+ * @example
+ * const parts = await readDisplayedParts(() => opened.readContent());
+ * const email = await PostalMime.parse(parts.skeleton); // email.text, email.html
+ */
+export async function readDisplayedParts(content: () => ByteStream): Promise<DisplayedParts> {
+  const run = async (embeddedMessagesInline: boolean) => {
+    const skeleton: Buffer[] = [];
+    const attachments: AttachmentPart[] = [];
+    const walk = newWalk(embeddedMessagesInline, skeleton, async (part, decoded) => {
+      for await (const chunk of decoded) part.size += chunk.length;
+      attachments.push(part);
+    });
+    const root = await readMimeEntity(content());
+    await walkEntity(root, 0, walk);
+    return { walk, result: { skeleton: Buffer.concat(skeleton), attachments, warnings: walk.warnings, embeddedMessagesInline } };
+  };
+  const first = await run(true);
+  // postal-mime shows every embedded message of a report as an attachment: walk it so, to agree.
+  if (first.walk.sawReport && first.walk.sawInlineMessage) return (await run(false)).result;
+  return first.result;
+}
+
+/**
+ * Streams each attachment's decoded content in turn, from the message `readDisplayedParts` sorted
+ * into `parts` (the same bytes: the walk is the same). `visit` reads the content or leaves it (what
+ * it leaves unread is skipped), so only the attachment being read is in memory, a chunk at a time.
+ */
+export async function forEachAttachment(content: ByteStream, parts: DisplayedParts, visit: (attachment: AttachmentPart, content: ByteStream) => Promise<void>): Promise<void> {
+  const walk = newWalk(parts.embeddedMessagesInline, undefined, async (part, decoded) => visit(parts.attachments[part.index] ?? part, decoded));
+  await walkEntity(await readMimeEntity(content), 0, walk);
+}
