@@ -54,6 +54,12 @@ const IDENTITY_ENCODINGS = new Set(['7bit', '8bit', 'binary']);
 
 interface Walk {
   embeddedMessagesInline: boolean;
+  /**
+   * The message is stored with bare LF line ends. The multipart reader hands on parts in CRLF form,
+   * so an attachment's line ends are turned back to LF before it is decoded: its bytes are then the
+   * ones other decoders (Python's email package) read from the stored message.
+   */
+  storedWithLf: boolean;
   parts: number;
   headerBytes: number;
   displayedBytes: number;
@@ -103,7 +109,21 @@ async function holdUpTo(body: ByteStream, limit: number): Promise<{ held: Buffer
   }
 }
 
-async function walkEntity(entity: MimeEntity, depth: number, walk: Walk): Promise<void> {
+/** CRLF back to LF, as a stream (a CR at the end of a chunk waits for the next). */
+async function* crlfToLf(stream: ByteStream): ByteStream {
+  let pendingCr = false;
+  for await (const chunk of stream) {
+    let text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
+    if (pendingCr) text = `\r${text}`;
+    pendingCr = text.endsWith('\r');
+    if (pendingCr) text = text.slice(0, -1);
+    yield Buffer.from(text.replace(/\r\n/g, '\n'), 'latin1');
+  }
+  if (pendingCr) yield Buffer.from('\r', 'latin1');
+}
+
+/** `canonical`: the entity came through the multipart reader (CRLF form), not straight from the message. */
+async function walkEntity(entity: MimeEntity, depth: number, walk: Walk, canonical: boolean): Promise<void> {
   if (++walk.parts > MIME_LIMITS.maxParts) throw mimeLimitExceeded('maxParts', 'the message has too many MIME parts');
   if (depth > MIME_LIMITS.maxDepth) throw mimeLimitExceeded('maxDepth', 'the message nests MIME parts too deeply');
   walk.headerBytes += entity.headerBytes.length;
@@ -120,7 +140,7 @@ async function walkEntity(entity: MimeEntity, depth: number, walk: Walk): Promis
     // A forwarded message shown inline; its own parts are sorted as the message's are.
     walk.sawInlineMessage = true;
     emit(walk, entity.headerBytes);
-    await walkEntity(await readMimeEntity(entity.body), depth + 1, walk);
+    await walkEntity(await readMimeEntity(entity.body), depth + 1, walk, canonical);
     return;
   }
   if (REPORT_TYPES.has(type.mediaType)) walk.sawReport = true;
@@ -138,6 +158,7 @@ async function walkEntity(entity: MimeEntity, depth: number, walk: Walk): Promis
     walk.warnings.push(`a ${type.mediaType} part is too large to show (over ${MIME_LIMITS.maxDisplayedBytes} bytes of text in all): it is offered as an attachment`);
     body = rest;
   }
+  if (canonical && walk.storedWithLf) body = crlfToLf(body);
   emit(walk, ATTACHMENT_STUB);
   const part: AttachmentPart = { index: walk.attachments++, filename: filenameOf(entity.headers), contentType: type.mediaType, size: 0 };
   await walk.attachment(part, decodeTransferEncoding({ headers: entity.headers, body }));
@@ -147,7 +168,7 @@ async function walkMultipart(entity: MimeEntity, boundary: string, depth: number
   try {
     for await (const part of readMultipart(entity)) {
       emit(walk, `--${boundary}\r\n`);
-      await walkEntity(part, depth + 1, walk);
+      await walkEntity(part, depth + 1, walk, true);
       emit(walk, '\r\n');
     }
   } catch (error) {
@@ -158,8 +179,15 @@ async function walkMultipart(entity: MimeEntity, boundary: string, depth: number
   emit(walk, `--${boundary}--\r\n`);
 }
 
-function newWalk(embeddedMessagesInline: boolean, skeleton: Buffer[] | undefined, attachment: Walk['attachment']): Walk {
-  return { embeddedMessagesInline, parts: 0, headerBytes: 0, displayedBytes: 0, attachments: 0, sawReport: false, sawInlineMessage: false, warnings: [], skeleton, attachment };
+/** Whether a message's own header block ends its lines with bare LF (stored mail often does). */
+function storedWithLf(root: MimeEntity): boolean {
+  const header = Buffer.from(root.headerBytes);
+  const lf = header.indexOf(0x0a);
+  return lf !== -1 && header[lf - 1] !== 0x0d;
+}
+
+function newWalk(embeddedMessagesInline: boolean, root: MimeEntity, skeleton: Buffer[] | undefined, attachment: Walk['attachment']): Walk {
+  return { embeddedMessagesInline, storedWithLf: storedWithLf(root), parts: 0, headerBytes: 0, displayedBytes: 0, attachments: 0, sawReport: false, sawInlineMessage: false, warnings: [], skeleton, attachment };
 }
 
 /**
@@ -174,12 +202,12 @@ export async function readDisplayedParts(content: () => ByteStream): Promise<Dis
   const run = async (embeddedMessagesInline: boolean) => {
     const skeleton: Buffer[] = [];
     const attachments: AttachmentPart[] = [];
-    const walk = newWalk(embeddedMessagesInline, skeleton, async (part, decoded) => {
+    const root = await readMimeEntity(content());
+    const walk = newWalk(embeddedMessagesInline, root, skeleton, async (part, decoded) => {
       for await (const chunk of decoded) part.size += chunk.length;
       attachments.push(part);
     });
-    const root = await readMimeEntity(content());
-    await walkEntity(root, 0, walk);
+    await walkEntity(root, 0, walk, false);
     return { walk, result: { skeleton: Buffer.concat(skeleton), attachments, warnings: walk.warnings, embeddedMessagesInline } };
   };
   const first = await run(true);
@@ -194,6 +222,7 @@ export async function readDisplayedParts(content: () => ByteStream): Promise<Dis
  * it leaves unread is skipped), so only the attachment being read is in memory, a chunk at a time.
  */
 export async function forEachAttachment(content: ByteStream, parts: DisplayedParts, visit: (attachment: AttachmentPart, content: ByteStream) => Promise<void>): Promise<void> {
-  const walk = newWalk(parts.embeddedMessagesInline, undefined, async (part, decoded) => visit(parts.attachments[part.index] ?? part, decoded));
-  await walkEntity(await readMimeEntity(content), 0, walk);
+  const root = await readMimeEntity(content);
+  const walk = newWalk(parts.embeddedMessagesInline, root, undefined, async (part, decoded) => visit(parts.attachments[part.index] ?? part, decoded));
+  await walkEntity(root, 0, walk, false);
 }
