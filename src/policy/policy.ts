@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { CachetError } from '../engine/errors.js';
 import { writeFileAtomically } from '../storage/atomic-file.js';
 import { withFileLock } from '../storage/file-lock.js';
+import { systemPolicyFile } from './system-policy.js';
 
 type Check = (value: unknown) => boolean;
 interface KeySpec {
@@ -74,6 +75,8 @@ export interface EffectiveValue {
 
 export interface EffectivePolicy {
   values: EffectiveValue[];
+  /** For each value set by a policy or a setting: the file it comes from. */
+  sources?: Readonly<Partial<Record<PolicyKey, string>>>;
   get<K extends PolicyKey>(key: K): (typeof POLICY_KEYS)[K]['defaultValue'] extends boolean ? boolean : unknown;
   string(key: PolicyKey): string;
   boolean(key: PolicyKey): boolean;
@@ -86,6 +89,8 @@ export interface PolicyLocation {
   settingsHome?: string | undefined;
   /** Explicit policy file ($CACHET_POLICY). */
   policyFile?: string | undefined;
+  /** The machine's policy, read first (default: system-policy.ts decides; null: none, for tests of the rest). */
+  systemPolicyFile?: string | null | undefined;
 }
 
 function validate(values: Record<string, unknown>, source: string, allowKinds: ReadonlyArray<'policy' | 'setting'>): Record<string, unknown> {
@@ -124,7 +129,29 @@ function parsePolicyText(text: string, path: string): Record<string, unknown> {
 }
 
 /** The admin's policy file, validated; {} when there is none. */
+/**
+ * The admin's policies, first the machine's (system-policy.ts), then the home's or $CACHET_POLICY:
+ * each key with its value and the file it comes from. A key of the system policy is never taken
+ * from the other file.
+ */
+export async function loadPolicyLayers(location: PolicyLocation): Promise<Map<string, { value: unknown; file: string }>> {
+  const out = new Map<string, { value: unknown; file: string }>();
+  const system = location.systemPolicyFile === null ? undefined : (location.systemPolicyFile ?? (await systemPolicyFile()));
+  if (system) {
+    const text = await readMaybe(system);
+    if (text !== undefined) for (const [key, value] of Object.entries(validate(parsePolicyText(text, system), `the system policy ${system}`, ['policy', 'setting']))) out.set(key, { value, file: system });
+  }
+  const own = await loadHomePolicy(location);
+  for (const [key, value] of Object.entries(own.values)) if (!out.has(key)) out.set(key, { value, file: own.file });
+  return out;
+}
+
+/** The admin's policies merged (the system policy's keys first), validated; {} when there is none. */
 export async function loadPolicyFile(location: PolicyLocation): Promise<Record<string, unknown>> {
+  return Object.fromEntries([...(await loadPolicyLayers(location))].map(([key, { value }]) => [key, value]));
+}
+
+async function loadHomePolicy(location: PolicyLocation): Promise<{ values: Record<string, unknown>; file: string }> {
   const candidates = location.policyFile ? [location.policyFile] : [join(location.home, 'policy.yaml'), join(location.home, 'policy.yml'), join(location.home, 'policy.json')];
   for (const path of candidates) {
     const text = await readMaybe(path);
@@ -133,9 +160,9 @@ export async function loadPolicyFile(location: PolicyLocation): Promise<Record<s
       continue;
     }
     // A policy may set any key: setting keys it sets become locked for the user.
-    return validate(parsePolicyText(text, path), `the policy ${path}`, ['policy', 'setting']);
+    return { values: validate(parsePolicyText(text, path), `the policy ${path}`, ['policy', 'setting']), file: path };
   }
-  return {};
+  return { values: {}, file: '' };
 }
 
 function settingsPath(home: string): string {
@@ -149,16 +176,25 @@ export async function loadSettings(home: string): Promise<Record<string, unknown
 }
 
 export async function loadEffectivePolicy(location: PolicyLocation): Promise<EffectivePolicy> {
-  const policy = await loadPolicyFile(location);
+  const layers = await loadPolicyLayers(location);
   const settings = await loadSettings(location.settingsHome ?? location.home);
+  const sources: Partial<Record<PolicyKey, string>> = {};
   const values: EffectiveValue[] = (Object.keys(POLICY_KEYS) as PolicyKey[]).map((key) => {
-    if (key in policy) return { key, value: policy[key], origin: 'policy', locked: true };
-    if (key in settings) return { key, value: settings[key], origin: 'setting', locked: false };
+    const set = layers.get(key);
+    if (set) {
+      sources[key] = set.file;
+      return { key, value: set.value, origin: 'policy', locked: true };
+    }
+    if (key in settings) {
+      sources[key] = settingsPath(location.settingsHome ?? location.home);
+      return { key, value: settings[key], origin: 'setting', locked: false };
+    }
     return { key, value: POLICY_KEYS[key].defaultValue, origin: 'default', locked: POLICY_KEYS[key].kind === 'policy' };
   });
   const find = (key: PolicyKey) => values.find((v) => v.key === key)!.value;
   return {
     values,
+    sources,
     get: ((key: PolicyKey) => find(key)) as EffectivePolicy['get'],
     string: (key) => String(find(key)),
     boolean: (key) => find(key) === true,

@@ -61,7 +61,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
   const serverState = join(home, 'server');
   if (config.policy.file) await checkPolicyFile(config.policy.file);
   const custody = new UserKeyCustody(await readKeyEncryptionKey(config.keys.keyEncryptionKeyFile), new FileWrappedSecretStore(join(serverState, 'keys')));
-  const service = new ClientMailService(home, Date.now, config.policy.file);
+  const service = new ClientMailService(home, Date.now, config.policy.file ?? null);
   const sessions = new FileSessionStore(join(serverState, 'sessions'), config.limits.sessionIdleMinutes * 60_000);
   const throttle = new SignInThrottle(new FileThrottleStore(join(serverState, 'throttle')), config.signIn);
   const signIn = createSignIn({

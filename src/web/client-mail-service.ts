@@ -89,13 +89,13 @@ export class ClientMailService implements WebMailService {
 
   /**
    * `policyFile`: where the admin's policy is. `cachet server` gives it from its configuration (or
-   * undefined: the home's policy.yaml), never from the environment; `cachet web` defaults to
-   * $CACHET_POLICY as the CLI does.
+   * null: the home's policy.yaml), never from the environment; `cachet web` defaults to
+   * $CACHET_POLICY as the CLI does. The machine's system policy comes first either way.
    */
   constructor(
     private readonly home: string,
     private readonly now: () => number = Date.now,
-    private readonly policyFile: string | undefined = process.env.CACHET_POLICY,
+    private readonly policyFile: string | null | undefined = process.env.CACHET_POLICY,
   ) {}
 
   private async session(address: string): Promise<Session> {
@@ -150,7 +150,7 @@ export class ClientMailService implements WebMailService {
    * each step.
    */
   private async policy(session: Pick<Session, 'user'>): Promise<EffectivePolicy> {
-    return loadEffectivePolicy({ home: this.home, settingsHome: session.user.dir, policyFile: this.policyFile });
+    return loadEffectivePolicy({ home: this.home, settingsHome: session.user.dir, policyFile: this.policyFile ?? undefined });
   }
 
   /** The same validator as the CLI's mail session: the policy's revocation mode, network and legacy rule. */
@@ -423,7 +423,7 @@ export class ClientMailService implements WebMailService {
 
   async updateSetting(address: string, key: string, value: unknown): Promise<SettingView> {
     const session = await this.session(address);
-    const result = await updateSetting({ home: this.home, settingsHome: session.user.dir, policyFile: this.policyFile }, key, value);
+    const result = await updateSetting({ home: this.home, settingsHome: session.user.dir, policyFile: this.policyFile ?? undefined }, key, value);
     return { key: result.key, value: result.value, origin: result.origin, locked: false };
   }
 

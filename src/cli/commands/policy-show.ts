@@ -14,18 +14,20 @@ const command: CliCommand = {
   help: `usage: cachet policy show [--json]
 
 Prints every policy key and user setting with its effective value and where it comes from: the
-admin's policy file ($CACHET_POLICY, or $CACHET_HOME/policy.yaml|json — locked), your settings
-($CACHET_HOME/settings.json), or Cachet's default.`,
+machine's system policy (/etc/cachet/policy.yaml, read first — locked), the admin's policy file
+($CACHET_POLICY, or $CACHET_HOME/policy.yaml|json — locked), your settings
+($CACHET_HOME/settings.json), or Cachet's default; with the file each value was read from.`,
   async run(args, context) {
     const { values } = parseCommandArgs(args, { json: { type: 'boolean' }, as: { type: 'string' } });
     const policy = await loadEffectivePolicy(await policyLocation(context, values.as));
     if (values.json) {
-      context.stdout.write(`${JSON.stringify({ values: policy.values })}\n`);
+      context.stdout.write(`${JSON.stringify({ values: policy.values, sources: policy.sources ?? {} })}\n`);
       return 0;
     }
     const width = Math.max(...policy.values.map((v) => v.key.length));
     for (const v of policy.values) {
-      context.stdout.write(`${v.key.padEnd(width)}  ${JSON.stringify(v.value).padEnd(28)}  ${v.origin}${v.locked && v.origin === 'policy' ? ' (locked)' : ''}\n`);
+      const source = policy.sources?.[v.key];
+      context.stdout.write(`${v.key.padEnd(width)}  ${JSON.stringify(v.value).padEnd(28)}  ${v.origin}${v.locked && v.origin === 'policy' ? ' (locked)' : ''}${source ? `  ${source}` : ''}\n`);
     }
     return 0;
   },
