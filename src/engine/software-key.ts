@@ -75,6 +75,10 @@ export function softwareKey(privateKey: KeyObject): PrivateKeyHandle {
       },
     };
   }
+  if (type === 'dsa') {
+    // Read and verified (old PKIs, RFC 4134), never produced: FIPS 186-5 withdrew DSA for signing.
+    throw new CachetError('ERR_WEAK_ALGORITHM', 'Cachet verifies DSA signatures but never makes them (DSA is withdrawn for new signatures, FIPS 186-5): use an RSA or EC key');
+  }
   throw new CachetError('ERR_UNSUPPORTED_ALGORITHM', `keys of type ${type ?? 'unknown'} are not supported`);
 }
 

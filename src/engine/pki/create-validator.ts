@@ -12,6 +12,7 @@
  * 2021-01-01", "… issued by a CA you do not trust: Bars Root CA", "… was revoked on …".
  */
 import 'reflect-metadata';
+import { createPublicKey, X509Certificate as NodeX509Certificate } from 'node:crypto';
 import {
   AuthorityKeyIdentifierExtension,
   BasicConstraintsExtension,
@@ -153,7 +154,22 @@ async function issuedBy(child: X509Certificate, issuer: X509Certificate): Promis
   const { ski } = keyIdentifiers(issuer);
   if (aki && ski && aki !== ski) return false;
   try {
-    return await child.verify({ publicKey: issuer.publicKey, signatureOnly: true });
+    if (await child.verify({ publicKey: issuer.publicKey, signatureOnly: true })) return true;
+  } catch {
+    // checked below, or not issued by it
+  }
+  return dsaSignatureVerifies(child, issuer);
+}
+
+/**
+ * WebCrypto (under @peculiar/x509) has no DSA, so a DSA-signed certificate of an old PKI (RFC 4134's
+ * CarlDSS) is checked with OpenSSL's verifier through node:crypto instead.
+ */
+function dsaSignatureVerifies(child: X509Certificate, issuer: X509Certificate): boolean {
+  try {
+    const issuerKey = createPublicKey({ key: Buffer.from(issuer.publicKey.rawData), format: 'der', type: 'spki' });
+    if (issuerKey.asymmetricKeyType !== 'dsa') return false;
+    return new NodeX509Certificate(Buffer.from(child.rawData)).verify(issuerKey);
   } catch {
     return false;
   }

@@ -191,7 +191,8 @@ async function checkSigner(
     report.digestAlgorithm = digest;
     const algorithm = parseSignatureAlgorithm(info.signatureAlgorithm, digest);
     report.signatureAlgorithm = algorithm.name;
-    report.weakAlgorithm = isWeakDigest(digest) || (algorithm.hash !== null && isWeakDigest(algorithm.hash));
+    // DSA is weak whatever its digest: withdrawn for new signatures (FIPS 186-5), read for old PKIs.
+    report.weakAlgorithm = isWeakDigest(digest) || (algorithm.hash !== null && isWeakDigest(algorithm.hash)) || algorithm.scheme === 'dsa';
 
     let attributes: ParsedSignedAttributes | null = null;
     if (info.signedAttributes) {
