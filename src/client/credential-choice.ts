@@ -4,7 +4,7 @@
  */
 import { CachetError } from '../engine/errors.js';
 import type { Signer } from '../engine/keys.js';
-import type { CredentialStore, StoredCredential } from '../keys/credential-store.js';
+import { servesUse, type CredentialStore, type StoredCredential } from '../keys/credential-store.js';
 import { sourceEmptyError, type CertificateSource } from '../keys/key-source.js';
 import type { EffectivePolicy } from '../policy/policy.js';
 
@@ -20,10 +20,10 @@ export async function chosenCredential(store: CredentialStore, policy: Effective
     if (!sender) return active;
     const namesSender = (c: StoredCredential) => c.email.some((e) => e.toLowerCase() === sender.toLowerCase());
     if (active && namesSender(active)) return active;
-    return (await store.list()).find((c) => c.role === role && namesSender(c)) ?? active;
+    return (await store.list()).find((c) => servesUse(c, role) && namesSender(c)) ?? active;
   }
   const id = chosen.toLowerCase().replace(/:/g, '');
-  const credential = (await store.list()).find((c) => c.id === id && c.role === role);
+  const credential = (await store.list()).find((c) => c.id === id && servesUse(c, role));
   if (!credential) throw new CachetError('ERR_CERT_NOT_FOUND', `your ${role} certificate setting names ${id.slice(0, 16)}…, which is not in your vault; change the setting or import it`);
   return credential;
 }

@@ -11,7 +11,7 @@ import { CachetError, isCachetError } from '../engine/errors.js';
 import { certificateSubject } from '../engine/cms/cert-id.js';
 import { readPfx } from '../engine/pkcs12/pfx-read.js';
 import { certificateRole } from '../engine/pki/certificate-role.js';
-import type { CredentialRole, CredentialStore } from '../keys/credential-store.js';
+import { CREDENTIAL_ROLES, usesOf, type CredentialRole, type CredentialStore } from '../keys/credential-store.js';
 import type { CertificateSource } from '../keys/key-source.js';
 import type { FolderName } from '../mail/maildir.js';
 import type { LocalUser } from './users.js';
@@ -19,6 +19,8 @@ import type { LocalUser } from './users.js';
 export type ImportResult =
   | { filename: string; kind: 'imported'; role: CredentialRole; subject: string; automatic: boolean; notice: string }
   | { filename: string; kind: 'choose-role'; subject: string; choices: CredentialRole[] }
+  /** A signing credential is active already: replacing it (a renewal) needs the user's yes; nothing was imported. */
+  | { filename: string; kind: 'confirm-replace'; subject: string; role: CredentialRole; current: { id: string; subject: string } }
   | { filename: string; kind: 'failed'; code: string; message: string };
 
 export interface ImportAnswers {
@@ -27,6 +29,13 @@ export interface ImportAnswers {
   role?(filename: string, subject: string): Promise<CredentialRole | undefined>;
   /** Replace the active signing credential without asking again. */
   replaceSigning?: boolean;
+  /** Asked when the file would replace the active signing credential; without it (or on no) the result is 'confirm-replace'. */
+  confirmReplace?(filename: string, current: { id: string; subject: string }): Promise<boolean>;
+}
+
+/** The credential an ERR_CERT_EXISTS names (details.id). */
+function existingCredentialId(error: unknown): unknown {
+  return isCachetError(error) ? error.details.id : undefined;
 }
 
 export function isCredentialFile(filename: string, contentType: string): boolean {
@@ -77,7 +86,7 @@ export async function importFromMail(
       else if (detected.role === 'dual') {
         const chosen = await answers.role?.(filename, subject);
         if (!chosen) {
-          results.push({ filename, kind: 'choose-role', subject, choices: ['signing', 'encryption'] });
+          results.push({ filename, kind: 'choose-role', subject, choices: [...CREDENTIAL_ROLES] });
           continue;
         }
         role = chosen;
@@ -85,13 +94,24 @@ export async function importFromMail(
       } else {
         throw new CachetError('ERR_CERT_ROLE_UNUSABLE', `${filename} cannot be used for S/MIME: ${detected.reasons.join('; ')}`);
       }
-      await store.add(
-        { certificate: credential.certificate, chain: credential.chain, privateKeyPkcs8: credential.privateKeyPkcs8, role, exportable: true, ...(credential.friendlyName ? { friendlyName: credential.friendlyName } : {}) },
-        { replaceActive: role === 'encryption' || answers.replaceSigning === true },
-      );
+      const newCredential = { certificate: credential.certificate, chain: credential.chain, privateKeyPkcs8: credential.privateKeyPkcs8, role, exportable: true, ...(credential.friendlyName ? { friendlyName: credential.friendlyName } : {}) };
+      // An encryption credential takes over at once; replacing the signing one needs the user's yes.
+      const signs = usesOf(role).includes('signing');
+      try {
+        await store.add(newCredential, { replaceActive: !signs || answers.replaceSigning === true });
+      } catch (error) {
+        const current = signs && isCachetError(error, 'ERR_CERT_EXISTS') && error.details.role === 'signing' ? await store.active('signing') : undefined;
+        if (!current || current.id !== existingCredentialId(error)) throw error;
+        const named = { id: current.id, subject: current.subject };
+        if (!(await answers.confirmReplace?.(filename, named))) {
+          results.push({ filename, kind: 'confirm-replace', subject, role, current: named });
+          continue;
+        }
+        await store.add(newCredential, { replaceActive: true });
+      }
       const notice = automatic
         ? `${filename}: ${role === 'signing' ? 'a signing-only' : 'an encryption-only'} certificate (${subject}) — imported automatically as your ${role} certificate`
-        : `${filename}: imported as your ${role} certificate, as you chose (${subject})`;
+        : `${filename}: imported as your ${role === 'both' ? 'signing and encryption' : role} certificate, as you chose (${subject})`;
       results.push({ filename, kind: 'imported', role, subject, automatic, notice });
     } catch (error) {
       if (!isCachetError(error)) throw error;

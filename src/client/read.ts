@@ -17,7 +17,7 @@ import type { CertificateValidator } from '../engine/pki/validator.js';
 import { openMessage, type OpenReport } from '../engine/smime/open.js';
 import type { ByteStream } from '../engine/stream-types.js';
 import { CachetError, isCachetError } from '../engine/errors.js';
-import type { CredentialStore } from '../keys/credential-store.js';
+import { servesUse, type CredentialStore } from '../keys/credential-store.js';
 import type { FolderName } from '../mail/maildir.js';
 import { AddressBook } from '../directory/address-book.js';
 import type { LocalUser } from './users.js';
@@ -60,11 +60,11 @@ export interface ReadOptions {
   attachments?: (attachment: ReadAttachment, content: ByteStream) => Promise<void>;
 }
 
-/** Every key that can decrypt: all encryption credentials, active or kept for old mail. */
+/** Every key that can decrypt: all encryption (and both-role) credentials, active or kept for old mail. */
 export async function decryptorsOf(store: CredentialStore): Promise<Decryptor[]> {
   const out: Decryptor[] = [];
   for (const credential of await store.list()) {
-    if (credential.role !== 'encryption') continue;
+    if (!servesUse(credential, 'encryption')) continue;
     out.push({ certificate: credential.certificate, key: await store.privateKey(credential.id) });
   }
   return out;

@@ -21,7 +21,7 @@ import type { PrivateKeyHandle } from '../engine/keys.js';
 import { softwareKey } from '../engine/software-key.js';
 import { certificateEmails, certificateSubject, subjectPublicKeyInfo } from '../engine/cms/cert-id.js';
 import { certificateFingerprint } from '../engine/pki/certificate-info.js';
-import type { CredentialStore, NewCredential, StoredCredential } from './credential-store.js';
+import { checkAddition, othersAfterAddition, othersAfterRemoval, servesUse, type CredentialStore, type NewCredential, type StoredCredential } from './credential-store.js';
 
 const MAGIC = Buffer.from('CACHETV1', 'latin1');
 
@@ -390,7 +390,7 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
     },
     async active(role) {
       await refresh();
-      const record = contents.credentials.find((c) => c.role === role && c.active);
+      const record = contents.credentials.find((c) => servesUse(c, role) && c.active);
       return record ? toStored(record) : undefined;
     },
     async add(credential: NewCredential, addOptions = {}) {
@@ -399,16 +399,7 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
       }
       return change(async () => {
         const id = certificateFingerprint(credential.certificate);
-        const existing = contents.credentials.find((c) => c.id === id);
-        if (existing && !addOptions.replaceActive) {
-          throw new CachetError('ERR_CERT_EXISTS', `this certificate is already in the vault as a ${existing.role} credential (${id.slice(0, 16)})`, { details: { id, role: existing.role } });
-        }
-        const current = contents.credentials.find((c) => c.role === credential.role && c.active && c.id !== id);
-        if (current && credential.role === 'signing' && !addOptions.replaceActive) {
-          throw new CachetError('ERR_CERT_EXISTS', `a signing certificate is already active (${current.subject}, ${current.id.slice(0, 16)}); replacing it needs confirmation (--force)`, {
-            details: { id: current.id, role: 'signing' },
-          });
-        }
+        checkAddition(contents.credentials, id, credential.role, addOptions.replaceActive === true, 'vault');
         const cert = new X509Certificate(Buffer.from(credential.certificate));
         const record: VaultRecord = {
           id,
@@ -424,24 +415,14 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
           ...(credential.friendlyName !== undefined ? { friendlyName: credential.friendlyName } : {}),
           privateKeyPkcs8: Buffer.from(credential.privateKeyPkcs8).toString('base64'),
         };
-        // Older credentials of the role stay, inactive: an old encryption key still opens old mail.
-        await commit({
-          ...contents,
-          credentials: [...contents.credentials.filter((c) => c.id !== id).map((c) => (c.role === credential.role ? { ...c, active: false } : c)), record],
-        });
+        await commit({ ...contents, credentials: [...othersAfterAddition(contents.credentials.filter((c) => c.id !== id), credential.role), record] });
         return toStored(record);
       });
     },
     async remove(id) {
       await change(async () => {
         const record = find(id);
-        const rest = contents.credentials.filter((c) => c.id !== id).map((c) => ({ ...c }));
-        // When the active one goes, the newest remaining credential of its role takes over.
-        if (record.active) {
-          const successor = rest.filter((c) => c.role === record.role).sort((a, b) => b.addedAt.localeCompare(a.addedAt))[0];
-          if (successor) successor.active = true;
-        }
-        await commit({ ...contents, credentials: rest });
+        await commit({ ...contents, credentials: othersAfterRemoval(contents.credentials.filter((c) => c.id !== id), record) });
       });
     },
     async privateKey(id): Promise<PrivateKeyHandle> {

@@ -6,7 +6,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { CachetError } from '../engine/errors.js';
-import type { CredentialRole, CredentialStore, NewCredential, StoredCredential } from './credential-store.js';
+import type { CredentialStore, CredentialUse, NewCredential, StoredCredential } from './credential-store.js';
 import type { FileCredentialStore } from './file-credential-store.js';
 import { openVaultFile, vaultFileExists, vaultFilePath } from './open-store.js';
 import { DEFAULT_PKCS11_MODULE, Pkcs11Token } from './pkcs11/token.js';
@@ -86,7 +86,7 @@ function notYetCreatedVault(home: string, passphrase: () => Promise<string>): Cr
   const missing = () => new CachetError('ERR_CERT_NOT_FOUND', `there is no credential vault yet (${vaultFilePath(home)}); import a certificate with "cachet cert import"`);
   return {
     list: async () => (created ? created.list() : []),
-    active: async (role: CredentialRole): Promise<StoredCredential | undefined> => created?.active(role),
+    active: async (role: CredentialUse): Promise<StoredCredential | undefined> => created?.active(role),
     async add(credential: NewCredential, options) {
       created ??= await openVaultFile(home, passphrase, { createIfMissing: true });
       return created.add(credential, options);

@@ -9,7 +9,7 @@ import { CachetError } from '../engine/errors.js';
 import { certificateEmails, certificateSubject } from '../engine/cms/cert-id.js';
 import type { PrivateKeyHandle } from '../engine/keys.js';
 import { softwareKey } from '../engine/software-key.js';
-import type { CredentialRole, CredentialStore, NewCredential, StoredCredential } from './credential-store.js';
+import { checkAddition, othersAfterAddition, othersAfterRemoval, servesUse, type CredentialStore, type CredentialUse, type NewCredential, type StoredCredential } from './credential-store.js';
 
 interface Entry {
   stored: StoredCredential;
@@ -31,8 +31,8 @@ export function createMemoryCredentialStore(options: { now?: () => Date } = {}):
     async list() {
       return entries.map((e) => copy(e.stored));
     },
-    async active(role: CredentialRole) {
-      const entry = entries.find((e) => e.stored.role === role && e.stored.active);
+    async active(role: CredentialUse) {
+      const entry = entries.find((e) => servesUse(e.stored, role) && e.stored.active);
       return entry ? copy(entry.stored) : undefined;
     },
     async add(credential: NewCredential, addOptions = {}) {
@@ -47,16 +47,7 @@ export function createMemoryCredentialStore(options: { now?: () => Date } = {}):
       const spki = (k: KeyObject) => k.export({ format: 'der', type: 'spki' });
       if (!spki(createPublicKey(key)).equals(spki(cert.publicKey))) throw new CachetError('ERR_KEY_MISMATCH', 'the private key does not belong to the certificate');
       const id = createHash('sha256').update(credential.certificate).digest('hex');
-      const existing = entries.find((e) => e.stored.id === id);
-      if (existing && !addOptions.replaceActive) {
-        throw new CachetError('ERR_CERT_EXISTS', `this certificate is already in the store as a ${existing.stored.role} credential (${id.slice(0, 16)})`, { details: { id, role: existing.stored.role } });
-      }
-      const current = entries.find((e) => e.stored.role === credential.role && e.stored.active && e.stored.id !== id);
-      if (current && credential.role === 'signing' && !addOptions.replaceActive) {
-        throw new CachetError('ERR_CERT_EXISTS', `a signing certificate is already active (${current.stored.subject}, ${current.stored.id.slice(0, 16)}); replacing it needs confirmation (--force)`, {
-          details: { id: current.stored.id, role: 'signing' },
-        });
-      }
+      checkAddition(entries.map((e) => e.stored), id, credential.role, addOptions.replaceActive === true, 'store');
       const stored: StoredCredential = {
         id,
         role: credential.role,
@@ -70,21 +61,16 @@ export function createMemoryCredentialStore(options: { now?: () => Date } = {}):
         exportable: credential.exportable ?? true,
         ...(credential.friendlyName !== undefined ? { friendlyName: credential.friendlyName } : {}),
       };
-      // Older credentials of the role stay, inactive: an old encryption key still opens old mail.
-      entries = [
-        ...entries.filter((e) => e.stored.id !== id).map((e) => (e.stored.role === credential.role ? { ...e, stored: { ...e.stored, active: false } } : e)),
-        { stored, key },
-      ];
+      const others = entries.filter((e) => e.stored.id !== id);
+      const updated = othersAfterAddition(others.map((e) => e.stored), credential.role);
+      entries = [...others.map((e, index) => ({ ...e, stored: updated[index]! })), { stored, key }];
       return copy(stored);
     },
     async remove(id) {
       const entry = find(id);
-      entries = entries.filter((e) => e !== entry);
-      if (entry.stored.active) {
-        // The newest remaining credential of the role takes over.
-        const successor = entries.filter((e) => e.stored.role === entry.stored.role).sort((a, b) => b.stored.addedAt.localeCompare(a.stored.addedAt))[0];
-        if (successor) successor.stored = { ...successor.stored, active: true };
-      }
+      const rest = entries.filter((e) => e !== entry);
+      const updated = othersAfterRemoval(rest.map((e) => e.stored), entry.stored);
+      entries = rest.map((e, index) => ({ ...e, stored: updated[index]! }));
     },
     async privateKey(id): Promise<PrivateKeyHandle> {
       return softwareKey(find(id).key);

@@ -15,7 +15,7 @@ import { CachetError } from '../engine/errors.js';
 import { certificateEmails, certificateSubject } from '../engine/cms/cert-id.js';
 import { certificateFingerprint } from '../engine/pki/certificate-info.js';
 import { certificateRole } from '../engine/pki/certificate-role.js';
-import type { CredentialRole, CredentialStore, StoredCredential } from './credential-store.js';
+import { servesUse, type CredentialRole, type CredentialStore, type StoredCredential } from './credential-store.js';
 import type { Pkcs11Token, TokenCredential } from './pkcs11/token.js';
 
 export interface TokenEntry {
@@ -89,7 +89,7 @@ export function tokenCredentialStore(token: Pkcs11Token): CredentialStore & { cl
   return {
     list,
     async active(role) {
-      return tokenEntries(token).find((e) => e.stored.role === role && e.stored.active)?.stored;
+      return tokenEntries(token).find((e) => servesUse(e.stored, role) && e.stored.active)?.stored;
     },
     async privateKey(id) {
       const entry = tokenEntries(token).find((e) => e.stored.id === id);

@@ -7,6 +7,7 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { CachetError, isCachetError } from '../engine/errors.js';
+import { parseCredentialRole } from '../keys/credential-store.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { endSession, MemorySessionStore, sessionMiddleware, startSession, type Session, type SessionVariables, type WebSessionStore } from './middleware/session.js';
@@ -235,11 +236,14 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
   app.post(
     '/api/import-from-mail',
     handle(async (c, s) => {
-      const body = (await c.req.json().catch(() => ({}))) as { folder?: string; id?: string; index?: number; password?: string; role?: 'signing' | 'encryption' };
+      const body = (await c.req.json().catch(() => ({}))) as { folder?: string; id?: string; index?: number; password?: string; role?: unknown; replaceSigning?: unknown };
       if (typeof body.folder !== 'string' || typeof body.id !== 'string' || typeof body.index !== 'number' || typeof body.password !== 'string') {
         throw new CachetError('ERR_USAGE', 'folder, id, index and password are required');
       }
-      return c.json(await service.importFromMail(s.user, { folder: body.folder, id: body.id, index: body.index }, body.password, body.role));
+      const role = typeof body.role === 'string' ? parseCredentialRole(body.role) : undefined;
+      if (body.role !== undefined && role === undefined) throw new CachetError('ERR_USAGE', 'role must be signing, encryption or both');
+      const choice = { ...(role ? { role } : {}), replaceSigning: body.replaceSigning === true };
+      return c.json(await service.importFromMail(s.user, { folder: body.folder, id: body.id, index: body.index }, body.password, choice));
     }),
   );
 

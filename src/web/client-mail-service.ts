@@ -17,7 +17,7 @@ import { signedForm } from '../engine/smime/verify.js';
 import type { SignerSummary } from '../engine/smime/open.js';
 import type { CertificateValidator } from '../engine/pki/validator.js';
 import { openFileCredentialStore, type FileCredentialStore } from '../keys/file-credential-store.js';
-import type { CredentialStore, StoredCredential } from '../keys/credential-store.js';
+import type { CredentialRole, CredentialStore, StoredCredential } from '../keys/credential-store.js';
 import { VAULT_FILE_NAME } from '../keys/open-store.js';
 import { loadEffectivePolicy, POLICY_KEYS, updateSetting, type EffectivePolicy, type EffectiveValue } from '../policy/policy.js';
 import { LocalTransport } from '../mail/transport.js';
@@ -431,14 +431,15 @@ export class ClientMailService implements WebMailService {
     return this.settingViews(await this.policy(await this.session(address)));
   }
 
-  async importFromMail(address: string, source: { folder: string; id: string; index: number }, password: string, role?: 'signing' | 'encryption'): Promise<ImportOutcome> {
+  async importFromMail(address: string, source: { folder: string; id: string; index: number }, password: string, choice: { role?: CredentialRole; replaceSigning?: boolean } = {}): Promise<ImportOutcome> {
     const session = await this.session(address);
     const policy = await this.policy(session);
     assertMailImportAllowed(certificateSourceOf(policy).source);
-    const [result] = await importFromMail(session.user, source.folder, source.id, await this.store(session, policy), { password: async () => password, role: async () => role }, source.index);
+    const [result] = await importFromMail(session.user, source.folder, source.id, await this.store(session, policy), { password: async () => password, role: async () => choice.role, replaceSigning: choice.replaceSigning === true }, source.index);
     if (!result) return { kind: 'failed', code: 'ERR_CERT_NOT_FOUND', message: 'there is no certificate in that attachment' };
     if (result.kind === 'imported') return { kind: 'imported', role: result.role, subject: result.subject, notice: result.notice };
     if (result.kind === 'choose-role') return { kind: 'choose-role', subject: result.subject, choices: result.choices };
+    if (result.kind === 'confirm-replace') return { kind: 'confirm-replace', subject: result.subject, role: result.role, current: result.current };
     return { kind: 'failed', code: result.code, message: result.code === 'ERR_PKCS12_BAD_PASSWORD' ? 'That password is wrong for this file. Nothing was imported.' : result.message };
   }
 }

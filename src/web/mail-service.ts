@@ -120,9 +120,12 @@ export interface SettingView {
   locked: boolean;
 }
 
+/** signing, encryption, or both: a dual-purpose certificate used for both, as its owner chose. */
+export type CredentialRoleView = 'signing' | 'encryption' | 'both';
+
 export interface CredentialView {
   id: string;
-  role: 'signing' | 'encryption';
+  role: CredentialRoleView;
   active: boolean;
   subject: string;
   email: string[];
@@ -154,8 +157,10 @@ export interface DirectoryLoginView {
 }
 
 export type ImportOutcome =
-  | { kind: 'imported'; role: 'signing' | 'encryption'; subject: string; notice: string }
-  | { kind: 'choose-role'; subject: string; choices: Array<'signing' | 'encryption'> }
+  | { kind: 'imported'; role: CredentialRoleView; subject: string; notice: string }
+  | { kind: 'choose-role'; subject: string; choices: CredentialRoleView[] }
+  /** The file would replace the active signing certificate (a renewal): ask, then send again with replaceSigning. */
+  | { kind: 'confirm-replace'; subject: string; role: CredentialRoleView; current: { id: string; subject: string } }
   | { kind: 'failed'; code: string; message: string };
 
 export interface WebMailService {
@@ -180,6 +185,6 @@ export interface WebMailService {
     user: string,
     source: { folder: string; id: string; index: number },
     password: string,
-    role?: 'signing' | 'encryption',
+    choice?: { role?: CredentialRoleView; replaceSigning?: boolean },
   ): Promise<ImportOutcome>;
 }

@@ -117,7 +117,7 @@ describe('cachet cert import', () => {
     const ambiguous = await runCachet(['cert', 'import', pkiFile('alice.p12'), '--json'], { env });
     assert.equal(ambiguous.status, 1);
     assert.equal((JSON.parse(ambiguous.stdout) as { error: { code: string } }).error.code, 'ERR_CERT_ROLE_AMBIGUOUS');
-    assert.match(ambiguous.stderr, /--role signing or --role encryption/);
+    assert.match(ambiguous.stderr, /--role signing, --role encryption or --role both/);
     assert.equal(existsSync(join(env.CACHET_HOME, 'credentials.vault')), false, 'nothing imported, no vault created');
 
     const scripted = await runCachet(['cert', 'import', pkiFile('alice.p12'), '--role', 'encryption'], { env });
@@ -127,7 +127,7 @@ describe('cachet cert import', () => {
     const env2 = freshHome();
     const asked = await runCachet(['cert', 'import', pkiFile('bob.p12')], { env: env2, answers: ['s'] });
     assert.equal(asked.status, 0, asked.stderr);
-    assert.match(asked.stderr, /can both sign and encrypt\. Use it for \[s\]igning or \[e\]ncryption\?/);
+    assert.match(asked.stderr, /can both sign and encrypt\. Use it for \[s\]igning, \[e\]ncryption or \[b\]oth\?/);
     assert.match(asked.stdout, /as your signing certificate/);
   });
 

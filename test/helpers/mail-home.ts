@@ -13,7 +13,7 @@ export interface MailUserSpec {
   address: string;
   /** A test PKI identity whose .p12 is imported into the user's vault with `role`. */
   p12?: string;
-  role?: 'signing' | 'encryption';
+  role?: 'signing' | 'encryption' | 'both';
 }
 
 export interface MailHome {

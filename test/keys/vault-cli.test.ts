@@ -106,7 +106,7 @@ test('deposit: a dual-purpose certificate needs --role without a terminal, is as
   const p12Env = { ...env, CACHET_PASSWORD: P12_PASSWORD };
   const refused = await runCachet(['vault', 'deposit', pkiFile('alice.p12'), '--app-token-file', tokenFile], { env: p12Env });
   assert.equal(refused.status, 1);
-  assert.match(refused.stderr, /dual-purpose.*--role signing or --role encryption/);
+  assert.match(refused.stderr, /dual-purpose.*--role signing, encryption or both/);
   const asked = await runCachet(['vault', 'deposit', pkiFile('alice.p12'), '--app-token-file', tokenFile, '--json'], { env: p12Env, answers: ['s'] });
   assert.equal(asked.status, 0, asked.stderr);
   assert.equal((JSON.parse(asked.stdout) as { deposited: Array<{ role: string }> }).deposited[0]?.role, 'signing');

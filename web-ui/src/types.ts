@@ -2,6 +2,7 @@
 export type {
   AttachmentView,
   CertificateDetails,
+  CredentialRoleView,
   CredentialView,
   DirectoryLoginView,
   FolderSummary,

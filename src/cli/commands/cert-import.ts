@@ -1,28 +1,29 @@
 /**
- * cachet cert import FILE.p12 [--role signing|encryption] [--password-file F] [--passphrase-file F] [--force] [--json]
+ * cachet cert import FILE.p12 [--role signing|encryption|both] [--password-file F] [--passphrase-file F] [--force] [--json]
  * Imports the user's own credential into the vault, with the role its key usage allows.
  */
 import { CachetError, isCachetError } from '../../engine/errors.js';
 import { certificateInfo, type CertificateInfo } from '../../engine/pki/certificate-info.js';
 import type { PfxCredential } from '../../engine/pkcs12/pfx-read.js';
-import type { CredentialRole, StoredCredential } from '../../keys/credential-store.js';
+import { parseCredentialRole, ROLE_QUESTION, usesOf, type CredentialRole, type StoredCredential } from '../../keys/credential-store.js';
 import { openUserStore } from '../vault-passphrase.js';
 import { personalContext } from '../personal-home.js';
 import { parseCommandArgs } from '../args.js';
 import { readCertificateFile } from '../certificate-files.js';
 import type { CliCommand, CliContext } from '../context.js';
 
-const help = `usage: cachet cert import FILE.p12 [--role signing|encryption] [--password-file F]
+const help = `usage: cachet cert import FILE.p12 [--role signing|encryption|both] [--password-file F]
                           [--passphrase-file F] [--force] [--json]
 
 Imports your certificate and private key from a PKCS#12 file (.p12, .pfx) into your credential vault
 ($CACHET_HOME/credentials.vault, created on the first import). The certificate's key usage decides its
 role: a signing-only or encryption-only certificate is imported for that role automatically; a
-dual-purpose one needs your choice — asked on a terminal, or given with --role in scripts. Older
-encryption certificates stay in the vault, inactive, so that old mail can still be read.
+dual-purpose one needs your choice — signing, encryption, or both (one certificate that signs and
+decrypts, as Thunderbird and Outlook use it) — asked on a terminal, or given with --role in scripts.
+Older encryption certificates stay in the vault, inactive, so that old mail can still be read.
 
 Options:
-  --role R             signing or encryption, for a dual-purpose certificate
+  --role R             signing, encryption or both, for a dual-purpose certificate
   --password-file F    the PKCS#12 password (else $CACHET_PASSWORD, else a prompt)
   --passphrase-file F  the vault passphrase (else $CACHET_VAULT_PASSPHRASE, else a prompt)
   --as ADDRESS         the mail user whose vault it is (in a home with several users)
@@ -55,11 +56,10 @@ function who(info: CertificateInfo): string {
 
 async function askRole(info: CertificateInfo, context: CliContext): Promise<CredentialRole> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const answer = (await context.prompt(`The certificate of ${who(info)} can both sign and encrypt. Use it for [s]igning or [e]ncryption? `)).trim().toLowerCase();
-    if (answer === 's' || answer === 'signing') return 'signing';
-    if (answer === 'e' || answer === 'encryption') return 'encryption';
+    const role = parseCredentialRole(await context.prompt(`The certificate of ${who(info)} can both sign and encrypt. ${ROLE_QUESTION} `));
+    if (role) return role;
   }
-  throw new CachetError('ERR_CERT_ROLE_AMBIGUOUS', 'no role was chosen; answer "signing" or "encryption", or give --role');
+  throw new CachetError('ERR_CERT_ROLE_AMBIGUOUS', 'no role was chosen; answer "signing", "encryption" or "both", or give --role');
 }
 
 async function planRole(info: CertificateInfo, requested: CredentialRole | undefined, context: CliContext): Promise<Pick<Planned, 'role' | 'decidedBy'>> {
@@ -70,6 +70,7 @@ async function planRole(info: CertificateInfo, requested: CredentialRole | undef
   }
   if (info.role === 'signing' || info.role === 'encryption') {
     if (requested !== undefined && requested !== info.role) {
+      // "both" asks for a use the certificate's key usage does not allow.
       throw new CachetError('ERR_CERT_ROLE_UNUSABLE', `the certificate of ${who(info)} can only be used for ${info.role} (${info.roleReasons.join('; ')}), not for ${requested}`, {
         details: { fingerprint: info.fingerprintSha256 },
       });
@@ -78,15 +79,15 @@ async function planRole(info: CertificateInfo, requested: CredentialRole | undef
   }
   if (requested !== undefined) return { role: requested, decidedBy: 'user' };
   if (context.interactive) return { role: await askRole(info, context), decidedBy: 'user' };
-  throw new CachetError('ERR_CERT_ROLE_AMBIGUOUS', `the certificate of ${who(info)} is dual-purpose (${info.roleReasons.join('; ')}): choose its role with --role signing or --role encryption`, {
-    details: { fingerprint: info.fingerprintSha256, choices: ['signing', 'encryption'] },
+  throw new CachetError('ERR_CERT_ROLE_AMBIGUOUS', `the certificate of ${who(info)} is dual-purpose (${info.roleReasons.join('; ')}): choose its role with --role signing, --role encryption or --role both`, {
+    details: { fingerprint: info.fingerprintSha256, choices: ['signing', 'encryption', 'both'] },
   });
 }
 
 function announce(plan: Planned, stored: StoredCredential): string {
-  const base = `imported ${who(plan.info)}'s certificate (${stored.id.slice(0, 16)}) as your ${plan.role} certificate`;
+  const base = `imported ${who(plan.info)}'s certificate (${stored.id.slice(0, 16)}) as your ${plan.role === 'both' ? 'signing and encryption' : plan.role} certificate`;
   if (plan.decidedBy === 'certificate') return `${base}: it is ${plan.role === 'signing' ? 'a signing-only' : 'an encryption-only'} certificate (${plan.info.roleReasons.join('; ')})`;
-  return `${base}: it is dual-purpose and you chose ${plan.role}`;
+  return `${base}: it is dual-purpose and you chose ${plan.role === 'both' ? 'both signing and encryption' : plan.role}`;
 }
 
 const command: CliCommand = {
@@ -96,10 +97,8 @@ const command: CliCommand = {
     const [file, extra] = positionals;
     if (file === undefined) throw new CachetError('ERR_USAGE', 'name the PKCS#12 file to import');
     if (extra !== undefined) throw new CachetError('ERR_USAGE', `unexpected argument "${extra}"`);
-    if (values.role !== undefined && values.role !== 'signing' && values.role !== 'encryption') {
-      throw new CachetError('ERR_USAGE', `--role must be "signing" or "encryption" (got "${values.role}")`);
-    }
-    const requested = values.role as CredentialRole | undefined;
+    const requested = values.role === undefined ? undefined : parseCredentialRole(values.role);
+    if (values.role !== undefined && requested === undefined) throw new CachetError('ERR_USAGE', `--role must be "signing", "encryption" or "both" (got "${values.role}")`);
 
     // Everything that can fail on the file's side (password, role) is decided before the vault is
     // opened, so a failed import leaves the vault exactly as it was.
@@ -127,7 +126,7 @@ const command: CliCommand = {
       try {
         stored = await store.add(credential, { replaceActive: values.force === true });
       } catch (error) {
-        const current = plan.role === 'signing' ? await store.active('signing') : undefined;
+        const current = usesOf(plan.role).includes('signing') ? await store.active('signing') : undefined;
         const replaceable = isCachetError(error, 'ERR_CERT_EXISTS') && current !== undefined && (error as CachetError).details.id === current.id;
         if (!replaceable || !context.interactive) throw error;
         const answer = (await context.prompt(`Replace your signing certificate ${current.email[0] ?? current.subject} (${current.id.slice(0, 16)})? It stays in the vault, inactive. [y/N] `)).trim().toLowerCase();

@@ -4,6 +4,7 @@
  * one needs --force (or a yes on the terminal).
  */
 import { CachetError } from '../../engine/errors.js';
+import { servesUse } from '../../keys/credential-store.js';
 import { openUserStore } from '../vault-passphrase.js';
 import { personalContext } from '../personal-home.js';
 import { parseCommandArgs } from '../args.js';
@@ -43,7 +44,7 @@ const command: CliCommand = {
     const store = await openUserStore(await personalContext(context, values.as), { passphraseFile: values['passphrase-file'] });
     const credential = await findStoredCredential(store, id);
     const who = credential.email[0] ?? credential.subject;
-    if (credential.role === 'encryption' && values.force !== true) {
+    if (servesUse(credential, 'encryption') && values.force !== true) {
       const warning = `removing the encryption key of ${who} makes the mail encrypted to it unreadable`;
       if (!context.interactive) throw new CachetError('ERR_POLICY_FORBIDS', `${warning}; add --force if you mean it`, { details: { id: credential.id } });
       const answer = (await context.prompt(`${warning[0]!.toUpperCase()}${warning.slice(1)}. Remove it? [y/N] `)).trim().toLowerCase();

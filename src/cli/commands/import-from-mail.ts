@@ -1,19 +1,19 @@
 /** cachet import-from-mail ID — import the .pfx/.p12 files an administrator mailed you. */
 import { CachetError } from '../../engine/errors.js';
 import { assertMailImportAllowed, importFromMail } from '../../client/import-from-mail.js';
-import type { CredentialRole } from '../../keys/credential-store.js';
+import { parseCredentialRole, ROLE_QUESTION } from '../../keys/credential-store.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { readSecret } from '../secrets.js';
 import { openUserSession, USER_OPTIONS } from '../user-session.js';
 
 const command: CliCommand = {
-  help: `usage: cachet import-from-mail ID [--folder F] [--password-file F] [--role signing|encryption] [--force]
+  help: `usage: cachet import-from-mail ID [--folder F] [--password-file F] [--role signing|encryption|both] [--force]
                                [--as USER] [--passphrase-file F]
 
 For each .pfx/.p12 attachment: asks its password (or --password-file, $CACHET_PASSWORD), reads it and
 recognises its role. A signing-only or encryption-only certificate is imported automatically; a
-dual-purpose one needs your choice (asked on a terminal, or --role). --force replaces your current
+dual-purpose one needs your choice of signing, encryption or both (asked on a terminal, or --role). --force replaces your current
 signing certificate. Older encryption keys are always kept, to read old mail.
 Exit statuses: 0 all imported · 1 something was not imported (each file says why) · 4 wrong password`,
   async run(args, context) {
@@ -24,7 +24,8 @@ Exit statuses: 0 all imported · 1 something was not imported (each file says wh
     );
     const [id] = positionals;
     if (!id) throw new CachetError('ERR_USAGE', 'usage: cachet import-from-mail ID');
-    if (values.role !== undefined && values.role !== 'signing' && values.role !== 'encryption') throw new CachetError('ERR_USAGE', '--role must be signing or encryption');
+    const requested = values.role === undefined ? undefined : parseCredentialRole(values.role);
+    if (values.role !== undefined && requested === undefined) throw new CachetError('ERR_USAGE', '--role must be signing, encryption or both');
     const session = await openUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'], pinFile: values['pin-file'] });
     try {
       const folder = values.folder ?? (await session.user.mailbox.find(id))?.folder ?? 'INBOX';
@@ -33,19 +34,26 @@ Exit statuses: 0 all imported · 1 something was not imported (each file says wh
       const results = await importFromMail(session.user, folder, id, store, {
         password: (filename) => readSecret({ file: values['password-file'], envVar: 'CACHET_PASSWORD', promptLabel: `Password for ${filename}` }, context),
         role: async (filename, subject) => {
-          if (values.role) return values.role as CredentialRole;
+          if (requested) return requested;
           if (!context.interactive) return undefined;
-          const answer = (await context.prompt(`${filename} (${subject}) can sign and encrypt. Use it for [s]igning or [e]ncryption? `)).trim().toLowerCase();
-          return answer.startsWith('s') ? 'signing' : answer.startsWith('e') ? 'encryption' : undefined;
+          return parseCredentialRole(await context.prompt(`${filename} (${subject}) can sign and encrypt. ${ROLE_QUESTION} `));
         },
         replaceSigning: values.force ?? false,
+        confirmReplace: async (filename, current) => {
+          if (!context.interactive) return false;
+          const answer = (await context.prompt(`${filename} would replace your signing certificate ${current.subject} (${current.id.slice(0, 16)}); it stays in the vault, inactive. Replace it? [y/N] `)).trim().toLowerCase();
+          return answer === 'y' || answer === 'yes';
+        },
       });
       if (values.json) context.stdout.write(`${JSON.stringify({ results })}\n`);
       let status = 0;
       for (const r of results) {
         if (r.kind === 'imported') context.stdout.write(`${r.notice}\n`);
-        else if (r.kind === 'choose-role') {
-          context.stderr.write(`${r.filename}: ${r.subject} can both sign and encrypt; choose its role with --role signing or --role encryption\n`);
+        else if (r.kind === 'confirm-replace') {
+          context.stderr.write(`${r.filename}: not imported: your signing certificate ${r.current.subject} is active; replace it with --force\n`);
+          status = 1;
+        } else if (r.kind === 'choose-role') {
+          context.stderr.write(`${r.filename}: ${r.subject} can both sign and encrypt; choose its role with --role signing, encryption or both\n`);
           status = 1;
         } else {
           context.stderr.write(`${r.filename}: not imported: ${r.message}\n`);

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { CachetError, isCachetError } from '../../engine/errors.js';
-import type { CredentialRole } from '../../keys/credential-store.js';
+import { parseCredentialRole, ROLE_QUESTION, type CredentialRole } from '../../keys/credential-store.js';
 import { VaultServiceClient } from '../../keys/vault-service/client.js';
 import { b64, type DepositRequest } from '../../keys/vault-service/wire.js';
 import { parseCommandArgs } from '../args.js';
@@ -15,7 +15,7 @@ import { cachetHome } from '../trust.js';
 import { APP_TOKEN_OPTIONS, readAppToken } from '../vault-app-token.js';
 
 const help = `usage: cachet vault deposit FILE.p12 [--app-token T | --app-token-file F] [--password-file F] [--as ADDRESS]
-                           [--role signing|encryption] [--force] [--json]
+                           [--role signing|encryption|both] [--force] [--json]
 
 Deposits a certificate and its private key (a PKCS#12 file) into the shared vault through the running
 vault service, as an app enrolled with the scope "deposit" (the identity-provider side:
@@ -28,7 +28,7 @@ Options:
                        or $CACHET_HOME/vault-app-token)
   --app-token-file F   read the token from F
   --password-file F    the PKCS#12 password (else $CACHET_PASSWORD, else a prompt)
-  --role R             signing or encryption, for a dual-purpose certificate
+  --role R             signing, encryption or both, for a dual-purpose certificate
   --force              replace the active signing credential
   --json               print {"deposited": [{"id", "role", "subject", "email"}]}
 
@@ -54,23 +54,21 @@ const command: CliCommand = {
     const [file, extra] = positionals;
     if (file === undefined) throw new CachetError('ERR_USAGE', 'name the PKCS#12 file to deposit');
     if (extra !== undefined) throw new CachetError('ERR_USAGE', `unexpected argument "${extra}"`);
-    if (values.role !== undefined && values.role !== 'signing' && values.role !== 'encryption') {
-      throw new CachetError('ERR_USAGE', `--role must be "signing" or "encryption" (got "${values.role}")`);
-    }
+    const requested = values.role === undefined ? undefined : parseCredentialRole(values.role);
+    if (values.role !== undefined && requested === undefined) throw new CachetError('ERR_USAGE', `--role must be "signing", "encryption" or "both" (got "${values.role}")`);
     const home = cachetHome(context);
     const token = await readAppToken(values, context);
     const client = await VaultServiceClient.connect(home);
     const bytes = await readFile(file);
     const password = await readSecret({ file: values['password-file'], envVar: 'CACHET_PASSWORD', promptLabel: `Password for ${file}` }, context);
-    const request: DepositRequest = { pkcs12: b64(bytes), password, ...(values.role ? { role: values.role as CredentialRole } : {}), replaceActive: values.force === true };
+    const request: DepositRequest = { pkcs12: b64(bytes), password, ...(requested ? { role: requested } : {}), replaceActive: values.force === true };
     let result: { deposited: Array<{ id: string; role: CredentialRole; subject: string; email: string[] }> };
     try {
       result = await client.app('deposit', token, request);
     } catch (error) {
       if (!isCachetError(error, 'ERR_CERT_ROLE_AMBIGUOUS') || !context.interactive) throw error;
-      const answer = (await context.prompt(`${error.message.replace(/: choose its role.*$/, '')}. Use it for [s]igning or [e]ncryption? `)).trim().toLowerCase();
-      const role = answer === 's' || answer === 'signing' ? 'signing' : answer === 'e' || answer === 'encryption' ? 'encryption' : undefined;
-      if (!role) throw new CachetError('ERR_CERT_ROLE_AMBIGUOUS', 'no role was chosen; answer "signing" or "encryption", or give --role');
+      const role = parseCredentialRole(await context.prompt(`${error.message.replace(/: choose its role.*$/, '')}. ${ROLE_QUESTION} `));
+      if (!role) throw new CachetError('ERR_CERT_ROLE_AMBIGUOUS', 'no role was chosen; answer "signing", "encryption" or "both", or give --role');
       result = await client.app('deposit', token, { ...request, role });
     }
     if (values.json) context.stdout.write(`${JSON.stringify(result)}\n`);

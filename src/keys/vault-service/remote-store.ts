@@ -8,7 +8,7 @@
 import { X509Certificate } from 'node:crypto';
 import { CachetError } from '../../engine/errors.js';
 import type { DigestAlgorithm, KeyTransportPadding, NamedCurve, PrivateKeyHandle, SignatureScheme } from '../../engine/keys.js';
-import type { CredentialRole, CredentialStore, StoredCredential } from '../credential-store.js';
+import { servesUse, type CredentialStore, type CredentialUse, type StoredCredential } from '../credential-store.js';
 import type { VaultServiceClient } from './client.js';
 import { b64, fromWireCredential, paddingToWire, unb64, type WireCredential } from './wire.js';
 
@@ -58,8 +58,8 @@ export function vaultServiceStore(client: VaultServiceClient, token: string): Cr
   const list = () => listVaultCredentials(client, token);
   return {
     list,
-    async active(role: CredentialRole) {
-      return (await list()).find((c) => c.role === role && c.active);
+    async active(role: CredentialUse) {
+      return (await list()).find((c) => servesUse(c, role) && c.active);
     },
     async privateKey(id) {
       const credential = (await list()).find((c) => c.id === id);

@@ -20,7 +20,7 @@ import { CachetError, isCachetError } from '../../engine/errors.js';
 import type { DigestAlgorithm, SignatureScheme } from '../../engine/keys.js';
 import { readPfx } from '../../engine/pkcs12/pfx-read.js';
 import { certificateRole } from '../../engine/pki/certificate-role.js';
-import type { CredentialRole, NewCredential, StoredCredential } from '../credential-store.js';
+import { CREDENTIAL_ROLES, servesUse, type CredentialRole, type NewCredential, type StoredCredential } from '../credential-store.js';
 import { openFileCredentialStore, type FileCredentialStore } from '../file-credential-store.js';
 import { vaultFilePath } from '../open-store.js';
 import { identifyApp, requireScope, type AppScope } from './app-registry.js';
@@ -202,7 +202,7 @@ export async function startVaultService(options: VaultServiceOptions): Promise<R
 
   async function deposit(body: DepositRequest): Promise<{ deposited: Array<{ id: string; role: CredentialRole; subject: string; email: string[] }> }> {
     const target = opened();
-    if (body.role !== undefined && body.role !== 'signing' && body.role !== 'encryption') throw new CachetError('ERR_USAGE', 'the role must be "signing" or "encryption"');
+    if (body.role !== undefined && !CREDENTIAL_ROLES.includes(body.role)) throw new CachetError('ERR_USAGE', 'the role must be "signing", "encryption" or "both"');
     const contents = await readPfx(unb64(field(body, 'pkcs12')), typeof body.password === 'string' ? body.password : '');
     if (contents.credentials.length === 0) throw new CachetError('ERR_PKCS12_NO_KEY', 'the PKCS#12 file holds no private key with its certificate');
     // Every role is decided before anything is written, so a refused deposit changes nothing.
@@ -215,7 +215,7 @@ export async function startVaultService(options: VaultServiceOptions): Promise<R
       }
       const chosen = role === 'dual' ? body.role : role;
       if (chosen === undefined) {
-        throw new CachetError('ERR_CERT_ROLE_AMBIGUOUS', `the certificate of ${subject} is dual-purpose (${reasons.join('; ')}): choose its role with --role signing or --role encryption`, {
+        throw new CachetError('ERR_CERT_ROLE_AMBIGUOUS', `the certificate of ${subject} is dual-purpose (${reasons.join('; ')}): choose its role with --role signing, encryption or both`, {
           details: { choices: ['signing', 'encryption'] },
         });
       }
@@ -239,7 +239,7 @@ export async function startVaultService(options: VaultServiceOptions): Promise<R
 
   /** Key separation: a signing key is never used to decrypt or agree keys, as the mail client never does. */
   function onlyEncryption(credential: StoredCredential): void {
-    if (credential.role !== 'encryption') {
+    if (!servesUse(credential, 'encryption')) {
       throw new CachetError('ERR_CERT_USAGE', `the credential ${credential.id.slice(0, 16)} is a ${credential.role} credential; the vault decrypts only with encryption credentials`, { details: { id: credential.id } });
     }
   }
@@ -253,7 +253,7 @@ export async function startVaultService(options: VaultServiceOptions): Promise<R
         const request = body as SignRequest;
         const credential = await find(field(body, 'id'));
         if (!SCHEMES.includes(request.scheme) || !DIGESTS.includes(request.digest)) throw new CachetError('ERR_UNSUPPORTED_ALGORITHM', 'the signature scheme or digest is not one the vault service makes');
-        if (credential.role !== 'signing') throw new CachetError('ERR_CERT_USAGE', `the credential ${credential.id.slice(0, 16)} is an encryption credential; the vault signs only with signing credentials`, { details: { id: credential.id } });
+        if (!servesUse(credential, 'signing')) throw new CachetError('ERR_CERT_USAGE', `the credential ${credential.id.slice(0, 16)} is an encryption credential; the vault signs only with signing credentials`, { details: { id: credential.id } });
         const key = await opened().privateKey(credential.id);
         return { answer: { signature: b64(await key.sign(unb64(field(body, 'data')), request.scheme, request.digest)) }, credential: credential.id };
       }

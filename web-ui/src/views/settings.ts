@@ -154,7 +154,7 @@ export async function settingsView(container: HTMLElement): Promise<void> {
               h(
                 'li',
                 { 'data-role': c.role },
-                h('strong', {}, c.role === 'signing' ? 'Signing' : 'Encryption'),
+                h('strong', {}, c.role === 'both' ? 'Signing and encryption' : c.role === 'signing' ? 'Signing' : 'Encryption'),
                 ` — ${c.email.join(', ') || c.subject}${c.active ? '' : ' (older, kept to read old mail)'} — valid until ${c.notAfter}`,
                 c.certificate ? certificatePanel(c.certificate) : null,
               ),
