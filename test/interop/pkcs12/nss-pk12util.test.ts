@@ -2,7 +2,8 @@
  * PKCS#12 as other software writes it (issue 18): NSS `pk12util -o` (what a Firefox or Thunderbird
  * "Backup" writes: BER with indefinite lengths and segmented OCTET STRINGs at every level, PBES2 and
  * a SHA-256 MAC at 600,000 iterations), made at test time and read by the library and by
- * `cachet cert import`; and PKCS#12 armoured in base64 (PEM `PKCS12` blocks, bare base64).
+ * `cachet cert import`; what gpgsm `--export-secret-key-p12` writes; and PKCS#12 armoured in base64
+ * (PEM `PKCS12` blocks, bare base64).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,11 +14,12 @@ import { join } from 'node:path';
 import { readPfx } from '../../../src/engine/pkcs12/pfx-read.js';
 import { isCachetError } from '../../../src/engine/errors.js';
 import { runCachet } from '../../helpers/cli.js';
-import { makeNssDatabase, runToolOk } from '../../helpers/oracles.js';
-import { certificateDer } from '../../helpers/pki.js';
+import { makeGnupgHome, makeNssDatabase, runToolOk, stopGnupg } from '../../helpers/oracles.js';
+import { certificateDer, P12_PASSWORD } from '../../helpers/pki.js';
 
 let dir = '';
 let nssFile = '';
+let gnupg: NodeJS.ProcessEnv | undefined;
 
 function keyMatches(pkcs8: Uint8Array, certificate: Uint8Array): boolean {
   const fromKey = createPublicKey(createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' })).export({ format: 'der', type: 'spki' });
@@ -31,6 +33,7 @@ before(() => {
   runToolOk('pk12util', ['-o', nssFile, '-n', 'frank-sign', '-d', db, '-W', 'backup pässword', '-K', '']);
 });
 after(() => {
+  stopGnupg(gnupg);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -62,6 +65,19 @@ describe('PKCS#12 written by NSS pk12util', () => {
     assert.equal(imported.status, 0, imported.stderr);
     const list = JSON.parse((await runCachet(['cert', 'list', '--json'], { env })).stdout) as { credentials: Array<{ id: string; role: string }> };
     assert.deepEqual(list.credentials.map((c) => [c.id, c.role]), [[createHash('sha256').update(certificateDer('frank-sign')).digest('hex'), 'signing']]);
+  });
+});
+
+describe('PKCS#12 written by gpgsm --export-secret-key-p12', () => {
+  test("bob's key, exported by gpgsm, reads with its certificate", async () => {
+    gnupg = makeGnupgHome(join(dir, 'gnupg'), ['bob']);
+    const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(runToolOk('gpgsm', ['--with-colons', '--list-secret-keys'], { env: gnupg }).toString())![1]!;
+    // gpgsm asks for the key's passphrase and protects the export with it.
+    const exported = runToolOk('gpgsm', ['--batch', '--pinentry-mode', 'loopback', '--passphrase-fd', '0', '--export-secret-key-p12', fingerprint], { env: gnupg, input: `${P12_PASSWORD}\n` });
+    const contents = await readPfx(exported, P12_PASSWORD);
+    assert.equal(contents.credentials.length, 1);
+    assert.deepEqual(Buffer.from(contents.credentials[0]!.certificate), certificateDer('bob'));
+    assert.ok(keyMatches(contents.credentials[0]!.privateKeyPkcs8, contents.credentials[0]!.certificate));
   });
 });
 
