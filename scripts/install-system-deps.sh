@@ -5,7 +5,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 # Postfix asks a debconf question on install; answer it up front.
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-PKGS="openssl libnss3-tools gpgsm gnupg slapd ldap-utils dovecot-imapd dovecot-lmtpd postfix softhsm2 opensc chromium neomutt python3"
+PKGS="systemd openssl libnss3-tools gpgsm gnupg slapd ldap-utils dovecot-imapd dovecot-lmtpd postfix softhsm2 opensc chromium neomutt python3"
 missing=$(for p in $PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || echo "$p"; done)
 if [ -n "$missing" ]; then
   apt-get -o DPkg::Lock::Timeout=600 update -qq
