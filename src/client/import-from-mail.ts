@@ -5,8 +5,8 @@
  * user's choice — and put it into the user's credential store. Nothing is imported on a wrong
  * password or a refused role.
  */
-import PostalMime from 'postal-mime';
-import { withExactAttachmentEncoding } from '../engine/mime/exact-attachments.js';
+import { forEachAttachment, readDisplayedParts } from '../engine/mime/displayed-parts.js';
+import { collectBytes, toByteStream } from '../engine/stream-types.js';
 import { CachetError, isCachetError } from '../engine/errors.js';
 import { certificateSubject } from '../engine/cms/cert-id.js';
 import { readPfx } from '../engine/pkcs12/pfx-read.js';
@@ -38,6 +38,9 @@ function existingCredentialId(error: unknown): unknown {
   return isCachetError(error) ? error.details.id : undefined;
 }
 
+/** A PKCS#12 file holds a key and a few certificates: anything far larger is not one to read. */
+const MAX_CREDENTIAL_FILE_BYTES = 1024 * 1024;
+
 export function isCredentialFile(filename: string, contentType: string): boolean {
   return /\.(pfx|p12)$/i.test(filename) || /^application\/(x-)?pkcs12$/i.test(contentType);
 }
@@ -64,17 +67,22 @@ export async function importFromMail(
   answers: ImportAnswers,
   only?: number,
 ): Promise<ImportResult[]> {
-  // Exact attachment bytes: a quoted-printable .p12 would otherwise gain a byte (exact-attachments.ts).
-  const mail = await PostalMime.parse(withExactAttachmentEncoding(await user.mailbox.read(folder, id)));
-  const candidates = mail.attachments
-    .map((a, index) => ({ a, index }))
-    .filter(({ a, index }) => isCredentialFile(a.filename ?? '', a.mimeType) && (only === undefined || only === index));
+  // The attachments as `cachet read` and the web client list them (same walk, same indices, exact
+  // bytes: engine/mime/displayed-parts.ts), so the index a user picked there is the file imported here.
+  const message = await user.mailbox.read(folder, id);
+  const parts = await readDisplayedParts(() => toByteStream(message));
+  const candidates: Array<{ filename: string; bytes: Buffer | undefined }> = [];
+  await forEachAttachment(toByteStream(message), parts, async (attachment, content) => {
+    if (!isCredentialFile(attachment.filename, attachment.contentType) || (only !== undefined && only !== attachment.index)) return;
+    // Too large to be a credential: reported for this file below, the others are still imported.
+    const bytes = attachment.size > MAX_CREDENTIAL_FILE_BYTES ? undefined : await collectBytes(content);
+    candidates.push({ filename: attachment.filename || 'certificate.pfx', bytes });
+  });
   if (candidates.length === 0) throw new CachetError('ERR_CERT_NOT_FOUND', 'this message has no .pfx or .p12 attachment to import');
   const results: ImportResult[] = [];
-  for (const { a } of candidates) {
-    const filename = a.filename ?? 'certificate.pfx';
+  for (const { filename, bytes } of candidates) {
     try {
-      const bytes = typeof a.content === 'string' ? Buffer.from(a.content, 'base64') : new Uint8Array(a.content);
+      if (!bytes) throw new CachetError('ERR_LIMIT_EXCEEDED', `${filename} is larger than ${MAX_CREDENTIAL_FILE_BYTES / 1024 / 1024} MiB: it is not a PKCS#12 file to import`);
       const contents = await readPfx(bytes, await answers.password(filename));
       const credential = contents.credentials[0];
       if (!credential) throw new CachetError('ERR_PKCS12_NO_KEY', `${filename} holds no private key`);

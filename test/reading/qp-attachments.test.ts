@@ -3,7 +3,8 @@
  * writes is compared with what Python's `email` package (run now) decodes from the same message.
  * Quoted-printable is where display parsers go wrong: the line break before the next boundary belongs
  * to the boundary (RFC 2046 §5.1.1), not to the attachment, and a hard line break is CRLF (RFC 2045
- * §6.7) — postal-mime 4.0.0 adds one byte for the first and writes LF for the second.
+ * §6.7) — postal-mime 4.0.0 adds one byte for the first and writes LF for the second. A .p12 mailed
+ * that way imports (import-from-mail decodes attachments as read does).
  *
  * Not compared: literal white space at the end of an encoded line. RFC 2045 §6.7 rule 3 has decoders
  * delete it (relays add it); Python's binascii.a2b_qp keeps it. Cachet follows the RFC.
@@ -16,9 +17,9 @@ import PostalMime from 'postal-mime';
 import { runCachet } from '../helpers/cli.js';
 import { createMailHome, type MailHome } from '../helpers/mail-home.js';
 import { runToolOk } from '../helpers/oracles.js';
-import { pkiFile } from '../helpers/pki.js';
+import { pkiBytes, pkiFile } from '../helpers/pki.js';
 import { Maildir } from '../../src/mail/maildir.js';
-import { withExactAttachmentEncoding } from '../../src/engine/mime/exact-attachments.js';
+import { quotedPrintableEncode } from '../../src/engine/mime/quoted-printable.js';
 
 const GRACE = 'grace@example.com';
 let mail: MailHome;
@@ -86,11 +87,28 @@ test('signed by OpenSSL: the attachments of the verified content are the bytes P
   assertSameAsPython(message, dir);
 });
 
-test('the upstream defect itself: postal-mime alone adds the boundary line break and writes LF; handed base64 it is exact', async () => {
+test('the upstream defect itself (postal-mime 4.0.0): the boundary line break as an extra byte, hard line breaks as LF', async () => {
+  // Kept as the record of why attachments are not decoded by postal-mime (engine/mime/displayed-parts.ts).
   const message = Buffer.from(`Subject: x\r\nMIME-Version: 1.0\r\n${ENTITY}`, 'latin1');
-  const bytes = async (input: Buffer, name: string) => Buffer.from((await PostalMime.parse(input)).attachments.find((a) => a.filename === name)!.content as ArrayBuffer);
-  assert.equal((await bytes(message, 'a.bin')).toString('latin1'), 'abc\0defghi\n', 'postal-mime 4.0.0: one byte too many');
-  assert.equal((await bytes(message, 'b.csv')).toString('latin1'), 'x,y\n1,2\n3,4\n');
-  assert.equal((await bytes(withExactAttachmentEncoding(message), 'a.bin')).toString('latin1'), 'abc\0defghi');
-  assert.equal((await bytes(withExactAttachmentEncoding(message), 'b.csv')).toString('latin1'), 'x,y\r\n1,2\r\n3,4');
+  const parsed = await PostalMime.parse(message);
+  const bytes = (name: string) => Buffer.from(parsed.attachments.find((a) => a.filename === name)!.content as ArrayBuffer).toString('latin1');
+  assert.equal(bytes('a.bin'), 'abc\0defghi\n', 'one byte too many');
+  assert.equal(bytes('b.csv'), 'x,y\n1,2\n3,4\n');
+});
+
+test('import-from-mail: a .p12 mailed quoted-printable, ending without a line break, imports', async () => {
+  const p12 = pkiBytes('grace-enc.p12');
+  const encoded = quotedPrintableEncode(p12).toString('latin1');
+  const message = Buffer.from(
+    `From: pki@example.com\r\nTo: ${GRACE}\r\nSubject: your certificate\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n` +
+      part('Content-Type: text/plain', 'Your certificate is attached.') +
+      part('Content-Type: application/x-pkcs12\r\nContent-Disposition: attachment; filename="grace.p12"\r\nContent-Transfer-Encoding: quoted-printable', encoded) +
+      '--b--\r\n',
+    'latin1',
+  );
+  assert.ok(!encoded.endsWith('\r\n'), 'the encoded file ends without a line break: the one after it is the boundary\'s');
+  const id = await new Maildir(join(mail.userDir(GRACE), 'mail')).deliver('INBOX', message);
+  const imported = await runCachet(['import-from-mail', id, '--as', GRACE], { env: mail.env });
+  assert.equal(imported.status, 0, imported.stderr);
+  assert.match(imported.stdout, /grace\.p12: an encryption-only certificate .* imported automatically/);
 });
