@@ -16,6 +16,7 @@ import { checkMailbox, issueCertificate } from './issue.js';
 import { generateKeyPairOf, parseKeyType } from './key-pair.js';
 import type { DirectoryTarget } from './publish.js';
 import { listRecords, markDelivered, recordPfx } from './records.js';
+import { markRenewed } from './renewal.js';
 import { getTemplate, type CertificateTemplate } from './templates.js';
 
 /** One line of the CSV, or one member of the group. */
@@ -26,6 +27,8 @@ export interface BulkRequest {
   template?: string;
   /** Where the request came from, for the report: "line 3", or the member's DN. */
   source: string;
+  /** A renewal: the serial this certificate succeeds (same mailbox and template). */
+  renews?: string;
 }
 
 /** A CSV of more rows than this is refused whole: a bulk run is meant for a department, not a dump. */
@@ -130,6 +133,7 @@ export interface BulkIssued {
   serial: string;
   notAfter: string;
   file: string;
+  renews?: string;
 }
 
 export interface BulkRefused {
@@ -202,11 +206,12 @@ export async function issueInBulk(requests: readonly BulkRequest[], options: Bul
       const key = `${email.toLowerCase()} ${template.name}`;
       if (seen.has(key)) throw new CachetError('ERR_CERT_EXISTS', `${email} is asked for twice with the template ${template.name}`);
       seen.add(key);
-      const held = valid.find((r) => r.email.toLowerCase() === email.toLowerCase() && r.template === template.name);
+      const held = valid.find((r) => r.email.toLowerCase() === email.toLowerCase() && r.template === template.name && r.serial !== request.renews && r.renewedBy === undefined);
       if (held) throw new CachetError('ERR_CERT_EXISTS', `${email} already holds a valid ${template.name} certificate (${held.serial}, until ${held.notAfter.slice(0, 10)}); renew it with "cachet ca renew" instead`);
       const user = byUser.get(email.toLowerCase()) ?? { ...(request.name ? { name: request.name } : {}), files: [], password: randomPfxPassword() };
       const keyPair = await generateKeyPairOf(options.keyType ?? parseKeyType(template.defaultKeyType));
-      const { certificate, entry } = await issueCertificate(options.store, options.issuer, { template, spki: keyPair.spki, email, actor: options.actor });
+      const { certificate, entry } = await issueCertificate(options.store, options.issuer, { template, spki: keyPair.spki, email, actor: options.actor, ...(request.renews ? { renews: request.renews } : {}) });
+      if (request.renews) await markRenewed(options.store, request.renews, entry.serial);
       const pfx = await exportPfx({
         template,
         privateKeyPkcs8: new Uint8Array(keyPair.privateKey.export({ type: 'pkcs8', format: 'der' })),
@@ -221,7 +226,7 @@ export async function issueInBulk(requests: readonly BulkRequest[], options: Bul
       await recordPfx(options.store, entry.serial, pfx);
       user.files.push({ role: template.role, filename, content: pfx });
       byUser.set(email.toLowerCase(), user);
-      report.issued.push({ email, ...(request.name ? { name: request.name } : {}), template: template.name, serial: entry.serial, notAfter: entry.notAfter, file });
+      report.issued.push({ email, ...(request.name ? { name: request.name } : {}), template: template.name, serial: entry.serial, notAfter: entry.notAfter, file, ...(request.renews ? { renews: request.renews } : {}) });
     } catch (error) {
       const refused = refusal(request, error);
       report.refused.push(refused);

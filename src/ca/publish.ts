@@ -8,6 +8,8 @@
 import { Attribute, Change, Client, EqualityFilter, InvalidCredentialsError } from 'ldapts';
 import type { ConnectionOptions } from 'node:tls';
 import { CachetError } from '../engine/errors.js';
+import type { CaStore } from './ca-store.js';
+import { markPublished, publishableCertificates } from './records.js';
 
 export const USER_CERTIFICATE_BINARY = 'userCertificate;binary';
 
@@ -97,4 +99,21 @@ export async function publishCertificates(target: DirectoryTarget, email: string
   } finally {
     await client.unbind().catch(() => undefined);
   }
+}
+
+/**
+ * Publishes what this CA may publish for a mailbox: its valid certificates that reached their owner
+ * (records.ts), named as undelivered otherwise; records the publication in the index and the audit log.
+ * @throws CachetError ERR_CERT_NOT_FOUND when none was delivered (or none is valid), and what
+ *   {@link publishCertificates} throws.
+ */
+export async function publishDelivered(store: CaStore, target: DirectoryTarget, email: string, who: string, options: { replace?: boolean } = {}): Promise<PublishResult & { undelivered: string[] }> {
+  const { publish, undelivered: waiting } = await publishableCertificates(store, email);
+  const undelivered = waiting.map((r) => r.serial);
+  if (publish.length === 0 && waiting.length > 0) {
+    throw new CachetError('ERR_CERT_NOT_FOUND', `the valid certificates for ${email} (${undelivered.join(', ')}) have not been delivered to ${email} yet; send them with "cachet ca distribute" first`, { details: { email, undelivered } });
+  }
+  const result = await publishCertificates(target, email, publish.map((r) => new Uint8Array(Buffer.from(r.certificate, 'base64'))), options);
+  await markPublished(store, publish.map((r) => r.serial), result.dn, who);
+  return { ...result, undelivered };
 }

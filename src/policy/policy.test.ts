@@ -26,6 +26,7 @@ const BAD: Record<keyof typeof POLICY_KEYS, unknown> = {
   allowLegacyCertificates: 'yes',
   allowedCiphers: ['des-ede3-cbc'],
   obscureSubject: 'true',
+  renewDaysBefore: 0,
   vaultIdleMinutes: 0,
   enableSigning: null,
   enableEncryption: 'on',

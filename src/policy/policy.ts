@@ -52,6 +52,8 @@ export const POLICY_KEYS = {
     defaultValue: ['aes-256-gcm', 'aes-128-gcm', 'aes-256-cbc', 'aes-192-cbc', 'aes-128-cbc'],
   },
   obscureSubject: { kind: 'policy', allowed: 'true | false', check: bool, defaultValue: true },
+  // Certificates are renewed (cachet cert renew) this many days before they expire.
+  renewDaysBefore: { kind: 'policy', allowed: 'a whole number of days from 1 to 365', check: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 365, defaultValue: 30 },
   vaultIdleMinutes: { kind: 'policy', allowed: 'a whole number of minutes from 1 to 1440', check: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 1440, defaultValue: 15 },
   enableSigning: { kind: 'setting', allowed: 'true | false', check: bool, defaultValue: true },
   enableEncryption: { kind: 'setting', allowed: 'true | false', check: bool, defaultValue: true },

@@ -44,12 +44,8 @@ Bulk options:
 
 Exit statuses (bulk): 0 every user issued (and mailed) · 1 some refused or not mailed · 2 usage`;
 
-const options = {
-  'from-csv': { type: 'string' },
-  'from-ldap-group': { type: 'string' },
-  'ldap-url': { type: 'string' },
-  'bind-dn': { type: 'string' },
-  'bind-password-file': { type: 'string' },
+/** Where a bulk run's files, passwords and mails go (bulk issue and bulk renewal). */
+export const BULK_OUTPUT_OPTIONS = {
   'out-dir': { type: 'string' },
   'passwords-out': { type: 'string' },
   template: { type: 'string' },
@@ -63,9 +59,20 @@ const options = {
   json: { type: 'boolean' },
 } as const;
 
-type Values = ReturnType<typeof parseCommandArgs<typeof options>>['values'];
+const options = {
+  'from-csv': { type: 'string' },
+  'from-ldap-group': { type: 'string' },
+  'ldap-url': { type: 'string' },
+  'bind-dn': { type: 'string' },
+  'bind-password-file': { type: 'string' },
+  ...BULK_OUTPUT_OPTIONS,
+} as const;
 
-async function requestsFrom(values: Values, context: Parameters<CliCommand['run']>[1]): Promise<BulkRequest[]> {
+type Values = ReturnType<typeof parseCommandArgs<typeof options>>['values'];
+type OutputValues = ReturnType<typeof parseCommandArgs<typeof BULK_OUTPUT_OPTIONS>>['values'];
+type Context = Parameters<CliCommand['run']>[1];
+
+async function requestsFrom(values: Values, context: Context): Promise<BulkRequest[]> {
   if ((values['from-csv'] === undefined) === (values['from-ldap-group'] === undefined)) throw new CachetError('ERR_USAGE', 'give exactly one of --from-csv FILE and --from-ldap-group DN');
   if (values['from-csv'] !== undefined) {
     let text: string;
@@ -99,45 +106,53 @@ function text(report: BulkReport, passwordsFile: string): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * Issues for the requests, writes the files and the passwords, mails each user, prints the report.
+ * @returns the exit status: 0 when everyone was issued (and mailed), 1 otherwise.
+ */
+export async function runBulk(requests: BulkRequest[] | ((values: OutputValues) => Promise<BulkRequest[]>), values: OutputValues, context: Context): Promise<number> {
+  const outDir = inputPath(required(values['out-dir'], 'out-dir'), context);
+  const passwordsOut = required(values['passwords-out'], 'passwords-out');
+  const targets = [values['smtp-url'], values.local || undefined, values['no-mail'] || undefined].filter((v) => v !== undefined);
+  if (targets.length !== 1) throw new CachetError('ERR_USAGE', 'give exactly one of --smtp-url, --local or --no-mail');
+  const defaultTemplate = values.template === undefined ? undefined : getTemplate(values.template);
+  const keyType = values.key === undefined ? undefined : parseKeyType(values.key);
+  const list = typeof requests === 'function' ? await requests(values) : requests;
+  const smtp = values['smtp-url'] ? await smtpSettingsFrom(values, context) : undefined;
+  const store = caStore(context);
+  const home = cachetHome(context.env);
+  const report = await withCaUnlock(values, context, async (unlock) => issueInBulk(list, {
+    store,
+    issuer: await caIssuer(store, unlock),
+    ...(defaultTemplate ? { defaultTemplate } : {}),
+    ...(keyType ? { keyType } : {}),
+    legacy: values.legacy ?? false,
+    actor: caActor(context),
+    writeFile: (filename, pfx) => writeOutputFile(join(outDir, filename), pfx, context),
+    deliver: async (to, name, files) => {
+      if (values['no-mail']) throw new CachetError('ERR_USAGE', 'not mailed (--no-mail): send it with "cachet ca distribute"');
+      const from = values.from ?? context.env.CACHET_CA_FROM ?? `ca@${to.slice(to.lastIndexOf('@') + 1)}`;
+      const message = await buildDistributionMail({ from, to, ...(name ? { name } : {}), files });
+      if (smtp) {
+        await sendBySmtp(smtp, { from, to }, message);
+        return `mail by SMTP (${values['smtp-url']})`;
+      }
+      return `mail to ${await deliverToLocalUser(home, to, message)}`;
+    },
+  }));
+  const passwords = `mail,password\n${report.passwords.map((p) => `${p.email},${p.password}`).join('\n')}\n`;
+  const passwordsFile = await writeOutputFile(passwordsOut, passwords, context, 0o600);
+  const { passwords: _kept, ...shown } = report;
+  if (values.json) context.stdout.write(`${JSON.stringify({ ...shown, passwordsFile }, null, 2)}\n`);
+  else context.stdout.write(text(report, passwordsFile));
+  return report.refused.length === 0 && (values['no-mail'] || report.notMailed.length === 0) ? 0 : 1;
+}
+
 const command: CliCommand = {
   help: `usage:\n${BULK_HELP}`,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);
-    const outDir = inputPath(required(values['out-dir'], 'out-dir'), context);
-    const passwordsOut = required(values['passwords-out'], 'passwords-out');
-    const targets = [values['smtp-url'], values.local || undefined, values['no-mail'] || undefined].filter((v) => v !== undefined);
-    if (targets.length !== 1) throw new CachetError('ERR_USAGE', 'give exactly one of --smtp-url, --local or --no-mail');
-    const defaultTemplate = values.template === undefined ? undefined : getTemplate(values.template);
-    const keyType = values.key === undefined ? undefined : parseKeyType(values.key);
-    const requests = await requestsFrom(values, context);
-    const smtp = values['smtp-url'] ? await smtpSettingsFrom(values, context) : undefined;
-    const store = caStore(context);
-    const home = cachetHome(context.env);
-    const report = await withCaUnlock(values, context, async (unlock) => issueInBulk(requests, {
-      store,
-      issuer: await caIssuer(store, unlock),
-      ...(defaultTemplate ? { defaultTemplate } : {}),
-      ...(keyType ? { keyType } : {}),
-      legacy: values.legacy ?? false,
-      actor: caActor(context),
-      writeFile: (filename, pfx) => writeOutputFile(join(outDir, filename), pfx, context),
-      deliver: async (to, name, files) => {
-        if (values['no-mail']) throw new CachetError('ERR_USAGE', 'not mailed (--no-mail): send it with "cachet ca distribute"');
-        const from = values.from ?? context.env.CACHET_CA_FROM ?? `ca@${to.slice(to.lastIndexOf('@') + 1)}`;
-        const message = await buildDistributionMail({ from, to, ...(name ? { name } : {}), files });
-        if (smtp) {
-          await sendBySmtp(smtp, { from, to }, message);
-          return `mail by SMTP (${values['smtp-url']})`;
-        }
-        return `mail to ${await deliverToLocalUser(home, to, message)}`;
-      },
-    }));
-    const passwords = `mail,password\n${report.passwords.map((p) => `${p.email},${p.password}`).join('\n')}\n`;
-    const passwordsFile = await writeOutputFile(passwordsOut, passwords, context, 0o600);
-    const { passwords: _kept, ...shown } = report;
-    if (values.json) context.stdout.write(`${JSON.stringify({ ...shown, passwordsFile }, null, 2)}\n`);
-    else context.stdout.write(text(report, passwordsFile));
-    return report.refused.length === 0 && (values['no-mail'] || report.notMailed.length === 0) ? 0 : 1;
+    return runBulk(() => requestsFrom(values, context), values, context);
   },
 };
 

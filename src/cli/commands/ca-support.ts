@@ -10,6 +10,10 @@ import { CachetError } from '../../engine/errors.js';
 import { smtpSettings } from '../../ca/distribution-mail.js';
 import { findUser, listUsers } from '../../client/users.js';
 import type { SmtpSettings } from '../../mail/transport.js';
+import type { DirectoryTarget } from '../../ca/publish.js';
+import { directoryFromPolicy } from '../../directory/policy-directory.js';
+import { loadEffectivePolicy } from '../../policy/policy.js';
+import { cachetHome } from '../trust.js';
 import { writeFileAtomically } from '../../storage/atomic-file.js';
 import { CaStore, type CaKeyPair } from '../../ca/ca-store.js';
 import { CaUnlock } from '../../ca/ca-unlock.js';
@@ -109,4 +113,44 @@ export async function deliverToLocalUser(home: string, to: string, message: Uint
   }
   const id = await user.maildir.deliver('INBOX', message);
   return join(user.maildir.root, 'INBOX', 'new', id);
+}
+
+/** How the CA commands that write to the directory (publish, approve --publish) reach it. */
+export const DIRECTORY_OPTIONS = {
+  'ldap-url': { type: 'string' },
+  'base-dn': { type: 'string' },
+  'bind-dn': { type: 'string' },
+  'bind-password-file': { type: 'string' },
+  starttls: { type: 'boolean' },
+  'tls-ca': { type: 'string' },
+} as const;
+
+type DirectoryValues = { 'ldap-url'?: string | undefined; 'base-dn'?: string | undefined; 'bind-dn'?: string | undefined; 'bind-password-file'?: string | undefined; starttls?: boolean | undefined; 'tls-ca'?: string | undefined };
+
+/**
+ * The directory to write to: the options, else $CACHET_LDAP_*, else the one the organisation's policy
+ * names (where lookups search, with its StartTLS and TLS CA); the bind password from a file,
+ * $CACHET_LDAP_PASSWORD or a prompt.
+ */
+export async function directoryTargetFrom(values: DirectoryValues, context: CliContext): Promise<DirectoryTarget> {
+  const home = cachetHome(context);
+  const fromPolicy = values['ldap-url'] ?? context.env.CACHET_LDAP_URL
+    ? undefined
+    : await directoryFromPolicy(await loadEffectivePolicy({ home, policyFile: context.env.CACHET_POLICY }), { home });
+  const url = values['ldap-url'] ?? context.env.CACHET_LDAP_URL ?? fromPolicy?.url;
+  const baseDn = values['base-dn'] ?? context.env.CACHET_LDAP_BASE_DN ?? fromPolicy?.baseDn;
+  if (!url) throw new CachetError('ERR_USAGE', 'give the directory with --ldap-url (or set CACHET_LDAP_URL, or ldapUrl in the policy)');
+  if (!baseDn) throw new CachetError('ERR_USAGE', 'give the search base with --base-dn (or set CACHET_LDAP_BASE_DN)');
+  const bindDn = values['bind-dn'] ?? context.env.CACHET_LDAP_BIND_DN;
+  const bindPassword = bindDn
+    ? await readSecret({ file: values['bind-password-file'] === undefined ? undefined : inputPath(values['bind-password-file'], context), envVar: 'CACHET_LDAP_PASSWORD', promptLabel: `Password for ${bindDn}` }, context)
+    : undefined;
+  const tlsCa = values['tls-ca'] ? await readFile(inputPath(values['tls-ca'], context)) : fromPolicy?.tlsCa;
+  return {
+    url,
+    baseDn,
+    ...(bindDn ? { bindDn, bindPassword: bindPassword ?? '' } : {}),
+    ...(values.starttls || fromPolicy?.startTls ? { startTls: true } : {}),
+    ...(tlsCa ? { tls: { ca: tlsCa } } : {}),
+  };
 }
