@@ -4,7 +4,8 @@
  * init --intermediate --http-base`, served by `cachet ca ocsp`, which publishes the issuing CA at
  * the AIA caIssuers URL); the directory is a real slapd whose entry holds only bob's certificate;
  * the signed message is made by openssl and carries only alice's. The chain is completed from
- * caIssuers; with the policy's `pkiFetch: off` it is not, and the reason says the issuer is missing.
+ * caIssuers; with the policy's `pkiFetch: off` it is not, and the reason says the issuer is missing —
+ * unless the directory entry carries the issuing CA itself (carol's).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,10 +42,16 @@ before(async () => {
   assert.equal((await cachet(['ca', 'cert', '--root', '-o', ws.path('root.pem')], ws.env)).status, 0);
   await issue('bob', 'encryption-only', 'bob@example.com');
   await issue('alice', 'signing-only', 'alice@example.com');
+  await issue('carol', 'encryption-only', 'carol@example.com');
+  assert.equal((await cachet(['ca', 'cert', '-o', ws.path('issuing.pem')], ws.env)).status, 0);
   const responder = await startCachet(['ca', 'ocsp', '--port', String(port), '--passphrase-file', ws.passphraseFile], ws.env, /listening on/);
   stops.push(responder.stop);
   slapd = await startSlapd({
-    entries: [{ dn: 'uid=bob,ou=people,dc=example,dc=com', attributes: { objectClass: 'inetOrgPerson', uid: 'bob', cn: 'bob', sn: 'B', mail: 'bob@example.com', 'userCertificate;binary': der(ws.path('bob.pem')) } }],
+    entries: [
+      { dn: 'uid=bob,ou=people,dc=example,dc=com', attributes: { objectClass: 'inetOrgPerson', uid: 'bob', cn: 'bob', sn: 'B', mail: 'bob@example.com', 'userCertificate;binary': der(ws.path('bob.pem')) } },
+      // Carol's entry carries the issuing CA beside her certificate, as some directories publish it.
+      { dn: 'uid=carol,ou=people,dc=example,dc=com', attributes: { objectClass: 'inetOrgPerson', uid: 'carol', cn: 'carol', sn: 'C', mail: 'carol@example.com', 'userCertificate;binary': [der(ws.path('carol.pem')), der(ws.path('issuing.pem'))] } },
+    ],
   });
   stops.push(() => slapd!.stop());
   // The user trusts the root, and only the root.
@@ -75,6 +82,15 @@ describe('only the root trusted: the chain is completed through AIA caIssuers', 
     assert.match(recipient.rejected[0].reason, /Org CA Issuing CA \(its certificate is not available\)/);
     const v = await cachet(['verify', '-i', ws.path('signed.eml'), '--json'], user);
     assert.equal(JSON.parse(v.stdout).signers[0].trusted, false);
+  });
+
+  test('with pkiFetch off, the issuer found on the directory entry completes the chain', async () => {
+    setPolicy('pkiFetch: off\n');
+    const r = await cachet(['lookup', 'carol@example.com', '--ldap-url', slapd!.url, '--base-dn', slapd!.baseDn, '--anonymous', '--no-cache', '--json'], user);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const [recipient] = JSON.parse(r.stdout).recipients;
+    assert.equal(recipient.certificate.source, 'ldap');
+    assert.match(recipient.certificate.subject, /carol/);
   });
 
   test("bob's certificate from slapd is usable: lookup exits 0 with the directory's certificate", async () => {
