@@ -66,12 +66,7 @@ async function readTls(tls: NonNullable<ServerConfig['tls']>): Promise<{ cert: B
   }
 }
 
-export interface InFlight {
-  /** Resolves when no request is in flight. */
-  idle(): Promise<void>;
-}
-
-export async function listen(fetch: (request: Request, env: unknown) => Response | Promise<Response>, config: ServerConfig, inFlight: InFlight): Promise<RunningListener> {
+export async function listen(fetch: (request: Request, env: unknown) => Response | Promise<Response>, config: ServerConfig): Promise<RunningListener> {
   assertSafeListen(config);
   const tls = config.tls;
   const material = tls ? await readTls(tls) : undefined;
@@ -94,10 +89,14 @@ export async function listen(fetch: (request: Request, env: unknown) => Response
       (server as HttpsServer).setSecureContext({ ...(await readTls(tls)), minVersion: 'TLSv1.2' });
     },
     async close(graceMs) {
+      // server.close() stops accepting and ends idle keep-alive connections; a connection whose
+      // response is still being made (a send) is ended once that response is written, as Node's
+      // server tells them apart — so it is asked again until all are gone or the grace time is up.
       const closed = new Promise<void>((done) => server.close(() => done()));
-      server.closeIdleConnections();
+      const sweeper = setInterval(() => server.closeIdleConnections(), 50);
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([inFlight.idle(), new Promise<void>((done) => (timer = setTimeout(done, graceMs)))]);
+      await Promise.race([closed, new Promise<void>((done) => (timer = setTimeout(done, graceMs)))]);
+      clearInterval(sweeper);
       clearTimeout(timer);
       server.closeAllConnections();
       await closed;

@@ -75,7 +75,6 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
   const clientAddress = clientAddressOf(config.proxy?.trustedAddresses ?? []);
   let inFlight = 0;
   let stopping = false;
-  const idleWaiters: Array<() => void> = [];
   const before = (app: Hono<{ Variables: SessionVariables }>) => {
     app.use('*', async (c, next) => {
       const requestId = randomUUID();
@@ -86,7 +85,6 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
         await next();
       } finally {
         inFlight--;
-        if (inFlight === 0) for (const wake of idleWaiters.splice(0)) wake();
         c.header('X-Request-Id', requestId);
         // The path only: a query may carry search words, and bodies are never logged.
         log.write(c.res.status >= 500 ? 'error' : 'info', 'request', {
@@ -115,7 +113,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
     before,
     ...(options.staticAssets ? { staticAssets: options.staticAssets } : {}),
   });
-  const listener: RunningListener = await listen(app.fetch, config, { idle: () => (inFlight === 0 ? Promise.resolve() : new Promise((wake) => idleWaiters.push(wake))) });
+  const listener: RunningListener = await listen(app.fetch, config);
   log.write('info', 'listening', { url: listener.url, signIn: config.signIn.method, tls: config.tls !== undefined, proxy: config.proxy !== undefined });
   return {
     url: listener.url,

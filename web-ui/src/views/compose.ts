@@ -72,7 +72,7 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
   const lookup = async (addresses: string[]) => {
     if (addresses.length === 0) return;
     try {
-      for (const status of await sendJson<RecipientStatus[]>('POST', '/api/recipients', { addresses })) statuses.set(status.address, status);
+      for (const status of await sendJson<RecipientStatus[]>('POST', '/api/recipients', { addresses })) statuses.set(status.address.toLowerCase(), status);
     } catch {
       // a failed lookup leaves the chips pending; sending re-checks on the server
     }
@@ -81,7 +81,8 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
   const commit = (field: Field) => {
     const added = field.input.value
       .split(/[,;\s]+/)
-      .map((a) => a.trim())
+      // Addresses are case-insensitive, as the server's lookups are: Bob@Example.org is bob@example.org.
+      .map((a) => a.trim().toLowerCase())
       .filter((a) => ADDRESS.test(a) && !field.addresses.includes(a));
     field.addresses.push(...added);
     field.input.value = '';
@@ -98,7 +99,7 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
     field.input.addEventListener('blur', () => commit(field));
   }
   if (original) {
-    fields[0]!.addresses.push(original.headers.from.replace(/^.*<([^>]+)>.*$/, '$1'));
+    fields[0]!.addresses.push(original.headers.from.replace(/^.*<([^>]+)>.*$/, '$1').trim().toLowerCase());
     void lookup(fields[0]!.addresses);
   }
 
