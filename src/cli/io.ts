@@ -13,6 +13,7 @@ import { CachetError } from '../engine/errors.js';
 import { outputTarget, outputWriteError } from '../storage/atomic-file.js';
 import type { ByteSink, ByteStream } from '../engine/stream-types.js';
 import type { CliContext } from './context.js';
+import { byteOutput } from './terminal-text.js';
 
 /**
  * File input is read in pieces of INPUT_CHUNK bytes, INPUT_READS_AHEAD reads in flight. Why not
@@ -122,7 +123,8 @@ export interface PendingOutput extends ByteSink {
 }
 
 export async function openOutput(path: string | undefined, context: CliContext): Promise<PendingOutput> {
-  if (path === undefined || path === '-') return openStdout(context.stdout as Writable);
+  // Bytes arrive exact (to a terminal, they are shown through the text filter: terminal-text.ts).
+  if (path === undefined || path === '-') return openStdout(byteOutput(context.stdout));
   if ((await outputTarget(path)) === 'in-place') return openInPlace(path);
   const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   let handle: FileHandle;

@@ -4,6 +4,7 @@
  * Scripts reading stdout never see it.
  */
 import type { CliContext } from './context.js';
+import { ownControlOutput } from './terminal-text.js';
 
 export interface Progress {
   update(done: number, total: number, what?: string): void;
@@ -11,10 +12,12 @@ export interface Progress {
 }
 
 export function progressFor(context: CliContext, label: string, forced = false): Progress {
-  const tty = Boolean((context.stderr as NodeJS.WriteStream).isTTY);
+  // Cachet's own control sequences redraw the line: they go under the text filter (terminal-text.ts).
+  const stderr = ownControlOutput(context.stderr);
+  const tty = Boolean((stderr as NodeJS.WriteStream).isTTY);
   if (!tty && !forced) return { update: () => {}, done: () => {} };
   let last = -1;
-  const line = (text: string) => context.stderr.write(tty ? `\r\x1b[2K${text}` : `${text}\n`);
+  const line = (text: string) => stderr.write(tty ? `\r\x1b[2K${text}` : `${text}\n`);
   return {
     update(done, total, what) {
       const percent = total > 0 ? Math.floor((done / total) * 100) : 100;
@@ -26,8 +29,8 @@ export function progressFor(context: CliContext, label: string, forced = false):
       line(`${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${percent}%${what ? ` ${what}` : ''}`);
     },
     done(message) {
-      if (tty) context.stderr.write('\r\x1b[2K');
-      if (message) context.stderr.write(`${message}\n`);
+      if (tty) stderr.write('\r\x1b[2K');
+      if (message) stderr.write(`${message}\n`);
     },
   };
 }

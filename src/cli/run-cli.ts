@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { CachetError, exitStatusFor, isCachetError } from '../engine/errors.js';
 import { COMMANDS } from './commands/index.js';
+import { neutralisingStream, oneLine } from './terminal-text.js';
 import type { CliCommand, CliContext } from './context.js';
 
 const VERSION = '0.1.0';
@@ -102,8 +103,21 @@ async function loadCommand(name: string, modulePath: string): Promise<CliCommand
 }
 
 /** Runs the CLI; resolves to the process exit status. Never throws. */
-export async function runCli(argv: string[], context: CliContext = defaultContext()): Promise<number> {
+export async function runCli(argv: string[], given: CliContext = defaultContext()): Promise<number> {
   const wantsJson = argv.includes('--json');
+  // Text reaching a terminal shows control characters instead of obeying them (terminal-text.ts);
+  // --json output stays exact.
+  const stdout = wantsJson ? given.stdout : neutralisingStream(given.stdout);
+  const stderr = neutralisingStream(given.stderr);
+  const context: CliContext = { ...given, stdout, stderr, prompt: given.prompt.bind(given) };
+  try {
+    return await runCommand(argv, context, wantsJson);
+  } finally {
+    for (const stream of new Set([stdout, stderr])) if (stream !== given.stdout) await new Promise<void>((resolve) => stream.end(() => resolve()));
+  }
+}
+
+async function runCommand(argv: string[], context: CliContext, wantsJson: boolean): Promise<number> {
   try {
     if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
       context.stdout.write(`${overview()}\n`);
@@ -134,7 +148,8 @@ export function reportError(error: unknown, wantsJson: boolean, context: CliCont
   // A system error we can explain (no such file, disk full) is the user's situation, not a bug.
   const isBug = cachetError.code === 'ERR_INTERNAL';
   if (wantsJson) context.stdout.write(`${JSON.stringify({ error: cachetError.toJSON() })}\n`);
-  context.stderr.write(`cachet: ${cachetError.message}\n`);
+  // One line: an error quoting message content (a file name, a header) cannot start a line of its own.
+  context.stderr.write(`cachet: ${oneLine(cachetError.message)}\n`);
   if (context.env.CACHET_DEBUG === '1') context.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
   else if (isBug) context.stderr.write('(this is a bug in Cachet; run with CACHET_DEBUG=1 for details)\n');
   return isBug ? 70 : exitStatusFor(cachetError.code);

@@ -71,17 +71,17 @@ export async function decryptorsOf(store: CredentialStore): Promise<Decryptor[]>
 }
 
 /**
- * Feeds the address book from what the message proves: signers of a valid message (their
- * certificates, key preference, capabilities) and certs-only content. Returns key-change warnings.
+ * Feeds the address book from what the message proves, and from nothing else: only a valid message
+ * (every signature good and trusted, a signer is the single From address) gives its sender's
+ * certificates (key preference, capabilities), filed under that From address alone. Certs-only
+ * content is never filed while reading: it is unsigned, so anyone could have sent it for anyone
+ * (its import is the user's explicit act, see import-certificates.ts). Returns key-change warnings.
  */
 async function harvest(userDir: string, opened: Awaited<ReturnType<typeof openMessage>>, now: Date): Promise<string[]> {
-  const certsOnly = opened.report.layers.some((l) => l.kind === 'certs-only');
-  if (opened.report.status !== 'valid' && !certsOnly) return [];
+  const [sender] = opened.report.from;
+  if (opened.report.status !== 'valid' || sender === undefined || opened.report.from.length !== 1) return [];
   // The book is read again here, under its lock: the copy read before opening the message may be stale.
-  const results = await AddressBook.change(userDir, (book) => [
-    ...(opened.report.status === 'valid' ? opened.signedLayers.flatMap((layer) => book.harvestSignedLayer(layer, now)) : []),
-    ...(certsOnly ? book.harvestCertsOnly(opened.certificates, now) : []),
-  ]);
+  const results = await AddressBook.change(userDir, (book) => opened.signedLayers.flatMap((layer) => book.harvestSignedLayer(layer, now, sender)));
   return results.filter((r) => r.keyChange).map((r) => `${r.keyChange!.message} It is not used for encryption until you accept it: cachet addressbook accept ${r.address} ${r.fingerprint}`);
 }
 

@@ -18,7 +18,7 @@ test('harvest: signer and its encryption certificate, capabilities and key prefe
   try {
     const now = new Date('2026-03-01T00:00:00Z');
     await AddressBook.change(home, (book) =>
-      book.harvestSignedLayer(layer({ certificate: certificateDer('frank-sign'), capabilities: ['aes-256-gcm', 'rsaes-oaep'], encryptionKeyPreference: { source: 'smime', certificate: certificateDer('frank-enc') } }, [certificateDer('frank-sign'), certificateDer('frank-enc')]), now),
+      book.harvestSignedLayer(layer({ certificate: certificateDer('frank-sign'), capabilities: ['aes-256-gcm', 'rsaes-oaep'], encryptionKeyPreference: { source: 'smime', certificate: certificateDer('frank-enc') } }, [certificateDer('frank-sign'), certificateDer('frank-enc')]), now, 'frank@example.com'),
     );
     const again = await AddressBook.open(home);
     const frank = again.correspondent('Frank@Example.com');
@@ -33,8 +33,8 @@ test('harvest: signer and its encryption certificate, capabilities and key prefe
 
 test('harvest ignores invalid or untrusted signatures: they cannot plant a key', async () => {
   const book = await AddressBook.open(mkdtempSync(join(tmpdir(), 'cachet-ab-')));
-  assert.deepEqual(book.harvestSignedLayer(layer({ certificate: certificateDer('alice'), email: ['alice@example.com'], valid: false }), new Date()), []);
-  assert.deepEqual(book.harvestSignedLayer(layer({ certificate: certificateDer('eve'), email: ['eve@example.com'], trusted: false }), new Date()), []);
+  assert.deepEqual(book.harvestSignedLayer(layer({ certificate: certificateDer('alice'), email: ['alice@example.com'], valid: false }), new Date(), 'alice@example.com'), []);
+  assert.deepEqual(book.harvestSignedLayer(layer({ certificate: certificateDer('eve'), email: ['eve@example.com'], trusted: false }), new Date(), 'eve@example.com'), []);
   assert.deepEqual(book.addresses(), []);
 });
 
@@ -57,8 +57,8 @@ test('writers at once (two harvests and an import) each keep their certificates'
   try {
     const now = new Date();
     await Promise.all([
-      AddressBook.change(home, (book) => book.harvestSignedLayer(layer({ certificate: certificateDer('frank-sign') }), now)),
-      AddressBook.change(home, (book) => book.harvestSignedLayer(layer({ certificate: certificateDer('alice'), email: ['alice@example.com'] }), now)),
+      AddressBook.change(home, (book) => book.harvestSignedLayer(layer({ certificate: certificateDer('frank-sign') }), now, 'frank@example.com')),
+      AddressBook.change(home, (book) => book.harvestSignedLayer(layer({ certificate: certificateDer('alice'), email: ['alice@example.com'] }), now, 'alice@example.com')),
       AddressBook.change(home, (book) => book.add(certificateDer('carol'), 'import', now)),
     ]);
     assert.deepEqual((await AddressBook.open(home)).addresses(), ['alice@example.com', 'carol@example.com', 'frank@example.com']);

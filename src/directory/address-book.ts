@@ -1,9 +1,11 @@
 /**
  * The address book: correspondents' certificates in $CACHET_HOME/address-book.json, harvested from
  * validly signed mail (the signer's certificates, the SMIMEEncryptionKeyPreference, SMIMECapabilities
- * with the time they were seen), from certs-only messages, or imported by hand. Each certificate is
- * filed under the addresses it names, and key continuity (key-continuity.ts) decides whether it is
- * accepted at once or waits for the user.
+ * with the time they were seen) whose signer is the sender, or imported by the user (files, certs-only
+ * messages). Mail never writes here on its own otherwise: a stranger's message must not be able to
+ * plant a key or block a real one (issue 14). Each certificate is filed under the addresses it names,
+ * and key continuity (key-continuity.ts) decides whether it is accepted at once or waits for the user;
+ * a certificate whose chain was validated always wins over ones that were not.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,12 +15,14 @@ import { certificateFingerprint } from '../engine/pki/certificate-info.js';
 import type { SignedLayerReport } from '../engine/smime/reports.js';
 import { writeFileAtomically } from '../storage/atomic-file.js';
 import { withFileLock } from '../storage/file-lock.js';
-import { detectKeyChange, type KeyChange, type KnownCertificate } from './key-continuity.js';
+import { certificateRoleClass, detectKeyChange, type KeyChange, type KnownCertificate } from './key-continuity.js';
 
 export type CertificateOrigin = 'signed-mail' | 'certs-only' | 'import';
 
 export interface AddressBookCertificate extends KnownCertificate {
   origin: CertificateOrigin;
+  /** The chain was validated when it was filed (the signer of trusted, validly signed mail). */
+  trusted?: true;
   firstSeen: string;
   lastSeen: string;
 }
@@ -114,8 +118,11 @@ export class AddressBook {
   /**
    * Files a certificate under each address it names (or the given ones). The first certificate of an
    * address is accepted (trust on first use); a changed key or CA is stored unaccepted, with the change.
+   * A `trusted` certificate (its chain validated) is compared only with trusted ones: accepted
+   * certificates nobody validated (imported, certs-only) of the same role give way to it, so a
+   * certificate planted earlier cannot make the real one PENDING.
    */
-  add(der: Uint8Array, origin: CertificateOrigin, now: Date, addresses?: readonly string[]): AddResult[] {
+  add(der: Uint8Array, origin: CertificateOrigin, now: Date, addresses?: readonly string[], trusted = false): AddResult[] {
     const names = (addresses ?? certificateEmails(der)).map(normalise);
     if (names.length === 0) throw new CachetError('ERR_CERT_NOT_FOUND', 'the certificate names no e-mail address; give the address it belongs to');
     const fingerprint = certificateFingerprint(der);
@@ -125,18 +132,29 @@ export class AddressBook {
       const existing = entry.certificates.find((c) => c.fingerprint === fingerprint);
       if (existing) {
         existing.lastSeen = now.toISOString();
+        if (trusted && !existing.trusted) {
+          existing.trusted = true;
+          if (!existing.accepted && detectKeyChange(address, der, entry.certificates.filter((c) => c.trusted)) === undefined) {
+            existing.accepted = true;
+            demoteUntrusted(entry.certificates, existing);
+          }
+          this.changed = true;
+        }
         results.push({ address, fingerprint, added: false });
         continue;
       }
-      const keyChange = detectKeyChange(address, der, entry.certificates);
-      entry.certificates.push({
+      const keyChange = detectKeyChange(address, der, trusted ? entry.certificates.filter((c) => c.trusted) : entry.certificates);
+      const filed: AddressBookCertificate = {
         fingerprint,
         der: Buffer.from(der).toString('base64'),
         accepted: keyChange === undefined,
         origin,
+        ...(trusted ? { trusted: true as const } : {}),
         firstSeen: now.toISOString(),
         lastSeen: now.toISOString(),
-      });
+      };
+      entry.certificates.push(filed);
+      if (trusted && filed.accepted) demoteUntrusted(entry.certificates, filed);
       this.changed = true;
       results.push({ address, fingerprint, added: true, ...(keyChange ? { keyChange } : {}) });
     }
@@ -154,16 +172,19 @@ export class AddressBook {
   }
 
   /**
-   * Harvests a signed layer. Only signers whose signature is valid AND whose certificate chains to a
-   * trust anchor feed the book: an unverified message must not be able to plant a key.
+   * Harvests a signed layer for its sender. Only a signer whose signature is valid, whose certificate
+   * chains to a trust anchor AND names the sender (the single From address) feeds the book, and only
+   * under that address: an unverified message, or a valid one signed by someone else, must not be able
+   * to plant a key for anyone.
    */
-  harvestSignedLayer(report: SignedLayerReport, now: Date): AddResult[] {
+  harvestSignedLayer(report: SignedLayerReport, now: Date, sender: string): AddResult[] {
     const results: AddResult[] = [];
+    const from = normalise(sender);
     for (const signer of report.signers) {
       if (!signer.valid || signer.trusted !== true || !signer.certificate) continue;
-      const addresses = signer.email.map(normalise);
-      if (addresses.length === 0) continue;
-      results.push(...this.add(signer.certificate, 'signed-mail', now, addresses));
+      if (!signer.email.map(normalise).includes(from)) continue;
+      const addresses = [from];
+      results.push(...this.add(signer.certificate, 'signed-mail', now, addresses, true));
       // Certificates the signer shipped for its own addresses (typically its encryption certificate).
       for (const der of report.certificates) {
         const names = certificateEmails(der).map(normalise).filter((a) => addresses.includes(a));
@@ -183,14 +204,26 @@ export class AddressBook {
     return results;
   }
 
-  /** Certificates of a certs-only message, each filed under the addresses it names. */
-  harvestCertsOnly(certificates: readonly Uint8Array[], now: Date): AddResult[] {
+  /**
+   * Certificates of a certs-only message, each filed under the addresses it names: only on the
+   * user's explicit request (`cachet addressbook import --message`, the web client's button), never
+   * while reading — an unsigned message proves nothing about whose certificates it carries.
+   */
+  importCertsOnly(certificates: readonly Uint8Array[], now: Date): AddResult[] {
     return certificates.filter((der) => certificateEmails(der).length > 0).flatMap((der) => this.add(der, 'certs-only', now));
   }
 
   /** Writes the book whole (synced, renamed into place); changes go through {@link AddressBook.change}. */
   private async save(): Promise<void> {
     await writeFileAtomically(this.file, JSON.stringify(this.data, null, 2), 'the address book');
+  }
+}
+
+/** The certificates nobody validated that a trusted one of the same role replaces: no longer used. */
+function demoteUntrusted(certificates: AddressBookCertificate[], winner: AddressBookCertificate): void {
+  const role = certificateRoleClass(Buffer.from(winner.der, 'base64'));
+  for (const c of certificates) {
+    if (c !== winner && c.accepted && !c.trusted && certificateRoleClass(Buffer.from(c.der, 'base64')) === role) c.accepted = false;
   }
 }
 

@@ -26,7 +26,8 @@ export interface KeyChange {
   message: string;
 }
 
-function roleClass(der: Uint8Array): 'signing' | 'encryption' {
+/** Signing or encryption (dual counts as encryption): keys are compared within a role. */
+export function certificateRoleClass(der: Uint8Array): 'signing' | 'encryption' {
   try {
     return certificateRole(der).role === 'signing' ? 'signing' : 'encryption';
   } catch {
@@ -50,8 +51,8 @@ export function detectKeyChange(address: string, der: Uint8Array, known: readonl
   const allDer = accepted.map((k) => Buffer.from(k.der, 'base64'));
   // Keys are compared within a role: a correspondent's signing and encryption certificates
   // legitimately hold different keys. The first certificate of a role must still come from a known CA.
-  const role = roleClass(der);
-  const sameRole = allDer.filter((d) => roleClass(d) === role);
+  const role = certificateRoleClass(der);
+  const sameRole = allDer.filter((d) => certificateRoleClass(d) === role);
   const acceptedDer = sameRole.length > 0 ? sameRole : allDer;
   const issuer = certificateIssuer(der);
   const key = keyId(der);

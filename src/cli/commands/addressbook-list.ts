@@ -6,6 +6,7 @@ import { certificateInfo } from '../../engine/pki/certificate-info.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { personalHome } from '../personal-home.js';
+import { oneLine } from '../terminal-text.js';
 
 const help = `usage: cachet addressbook list [EMAIL...] [--json]
 
@@ -51,7 +52,7 @@ const command: CliCommand = {
       context.stdout.write(`${c.address}\n`);
       for (const cert of c.certificates) {
         const preferred = c.encryptionKeyPreference?.fingerprint === cert.fingerprintSha256 ? ' [preferred for encryption]' : '';
-        context.stdout.write(`  ${cert.accepted ? '' : 'PENDING '}${cert.subject} (${cert.role}, until ${cert.notAfter.slice(0, 10)}, from ${cert.origin})${preferred}\n    SHA-256 ${cert.fingerprintSha256}\n`);
+        context.stdout.write(`  ${cert.accepted ? '' : 'PENDING '}${oneLine(cert.subject)} (${cert.role}, until ${cert.notAfter.slice(0, 10)}, from ${cert.origin})${preferred}\n    SHA-256 ${cert.fingerprintSha256}\n`);
       }
       if (c.capabilities) context.stdout.write(`  capabilities (seen ${c.capabilities.seenAt}): ${c.capabilities.list.join(', ')}\n`);
     }

@@ -5,6 +5,7 @@ import { pemEncode } from '../../ca/ca-store.js';
 import { CachetError } from '../../engine/errors.js';
 import { publishCrl, publishRootCrl } from '../../ca/crl.js';
 import { parseCommandArgs } from '../args.js';
+import { byteOutput } from '../terminal-text.js';
 import type { CliCommand } from '../context.js';
 import { CA_SECRET_OPTIONS, caIssuer, caStore, withCaUnlock, writeOutputFile } from './ca-support.js';
 
@@ -41,7 +42,7 @@ const command: CliCommand = {
       : publishCrl(store, await caIssuer(store, unlock)));
     const output = values.pem ? pemEncode(der, 'X509 CRL') : der;
     if (values.out) await writeOutputFile(values.out, output, context, 0o644);
-    else context.stdout.write(output);
+    else byteOutput(context.stdout).write(output);
     return 0;
   },
 };

@@ -19,6 +19,7 @@ import { openUserStore } from '../vault-passphrase.js';
 import { directoryFromPolicy } from '../../directory/policy-directory.js';
 import { chooseAlgorithms, type RecipientCipher } from '../../directory/algorithms.js';
 import type { ContentCipher } from '../../engine/keys.js';
+import { oneLine } from '../terminal-text.js';
 
 const help = `usage: cachet lookup EMAIL... [--ldap-url URL --base-dn DN (--anonymous | --bind-dn DN --bind-password-file F)]
                     [--ldap-ca FILE] [--starttls] [--source ldap|addressbook|both] [--trust CA.pem]... [--crl F]...
@@ -172,7 +173,7 @@ function toText({ result: r, cipher }: LookupRow): string {
   const lines = [`${r.address}:`];
   const c = r.certificate;
   if (c) {
-    lines.push(`  certificate  ${c.info.subject}`, `  serial       ${c.info.serialNumber}`, `  SHA-256      ${c.info.fingerprintSha256}`, `  valid        ${c.info.notBefore} to ${c.info.notAfter}`, `  source       ${c.source === 'ldap-cache' ? 'directory (from cache)' : c.source === 'ldap' ? 'directory' : 'address book'}`);
+    lines.push(`  certificate  ${oneLine(c.info.subject)}`, `  serial       ${c.info.serialNumber}`, `  SHA-256      ${c.info.fingerprintSha256}`, `  valid        ${c.info.notBefore} to ${c.info.notAfter}`, `  source       ${c.source === 'ldap-cache' ? 'directory (from cache)' : c.source === 'ldap' ? 'directory' : 'address book'}`);
     lines.push(`  cipher       ${cipher.cipher.toUpperCase()}: ${cipher.reason}`);
     for (const note of r.notes) lines.push(`  note: ${note}`);
   } else {
@@ -180,7 +181,7 @@ function toText({ result: r, cipher }: LookupRow): string {
     lines.push(`  no certificate: ${(r.reason ?? 'none found').replace(/^no certificate: /, '')}`);
   }
   if (r.keyChange) lines.push(`  ${r.keyChange.message}`);
-  for (const x of r.rejected) lines.push(`  rejected ${x.subject || x.fingerprint.slice(0, 16)} [${x.source}]: ${x.reason} (${x.code})`);
+  for (const x of r.rejected) lines.push(`  rejected ${oneLine(x.subject || x.fingerprint.slice(0, 16))} [${x.source}]: ${oneLine(x.reason)} (${x.code})`);
   return lines.join('\n');
 }
 

@@ -11,6 +11,7 @@ import { OWN_KEY_OPTIONS } from '../own-key-options.js';
 import { openInput, sniffInput, writeOutput } from '../io.js';
 import { buildValidator, parseAt } from '../trust.js';
 import { readCertfiles } from '../certificate-files.js';
+import { oneLine } from '../terminal-text.js';
 
 const help = `usage: cachet open [--key FILE.p12]... [--password-file F] [--trust CA.pem]... [--crl FILE]... [--certfile FILE]...
                    [--at TIME] [--json] [-i IN] [-o OUT]
@@ -82,12 +83,12 @@ export function exitStatusForReport(report: OpenReport): number {
 }
 
 function describe(report: OpenReport): string {
-  const who = report.signers.map((s) => s.email[0] ?? s.subject).join(', ');
+  const who = report.signers.map((s) => oneLine(s.email[0] ?? s.subject)).join(', ');
   const lines = [`status: ${report.status}`, `encrypted: ${report.encrypted ? 'yes' : 'no'}`];
   if (who) lines.push(`signed by: ${who}`);
-  for (const signer of report.signers) if (signer.error) lines.push(`  ${signer.email[0] ?? signer.subject}: ${signer.error.message}`);
-  for (const warning of report.warnings) lines.push(`warning: ${warning}`);
-  for (const d of report.headers.differences) lines.push(`warning: the ${d.field} was changed outside the signature ("${d.outer ?? ''}"); the protected one is "${d.protected ?? ''}"`);
+  for (const signer of report.signers) if (signer.error) lines.push(`  ${oneLine(signer.email[0] ?? signer.subject)}: ${oneLine(signer.error.message)}`);
+  for (const warning of report.warnings) lines.push(`warning: ${oneLine(warning)}`);
+  for (const d of report.headers.differences) lines.push(`warning: the ${d.field} was changed outside the signature ("${oneLine(d.outer ?? '')}"); the protected one is "${oneLine(d.protected ?? '')}"`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -4,6 +4,7 @@ import { Outbox } from '../../mail/outbox.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { openUserSession, USER_OPTIONS } from '../user-session.js';
+import { oneLine } from '../terminal-text.js';
 
 const command: CliCommand = {
   help: `usage: cachet outbox [--retry] [--json] [--as USER]
@@ -17,7 +18,7 @@ recipients who already have a message never get it twice. Exit status 6 when mes
     const pending = values.retry ? (await outbox.flush(session.transport)).pending : await outbox.pending();
     if (values.json) context.stdout.write(`${JSON.stringify({ pending })}\n`);
     else if (pending.length === 0) context.stdout.write('the outbox is empty\n');
-    else for (const p of pending) context.stdout.write(`${p.id}  to ${p.remaining.join(', ')}  (${p.attempts} attempt(s)${p.lastError ? `; last: ${p.lastError.message}` : ''})\n`);
+    else for (const p of pending) context.stdout.write(`${p.id}  to ${oneLine(p.remaining.join(', '))}  (${p.attempts} attempt(s)${p.lastError ? `; last: ${oneLine(p.lastError.message)}` : ''})\n`);
     return pending.length === 0 ? 0 : 6;
   },
 };

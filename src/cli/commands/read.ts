@@ -7,6 +7,8 @@ import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { openUserSession, USER_OPTIONS } from '../user-session.js';
 import { exitStatusForReport } from './open.js';
+import { normaliseAddress, type OpenReport } from '../../engine/smime/open.js';
+import { oneLine } from '../terminal-text.js';
 
 const STATUS_TEXT: Record<string, string> = {
   valid: 'SIGNED — signature valid and trusted',
@@ -16,6 +18,18 @@ const STATUS_TEXT: Record<string, string> = {
   'partially-signed': 'PARTIALLY SIGNED — only part of it is covered by a signature',
   'not-signed': 'not signed',
 };
+
+/** The From address a trusted signer proved (status valid): named by the status, not the display name. */
+function verifiedSender(report: OpenReport): string | undefined {
+  const [from] = report.from;
+  return from !== undefined && report.signers.some((s) => s.email.some((e) => normaliseAddress(e) === from)) ? from : undefined;
+}
+
+function statusLine(report: OpenReport): string {
+  const sender = report.status === 'valid' ? verifiedSender(report) : undefined;
+  if (sender) return `SIGNED by ${sender} — signature valid and trusted`;
+  return STATUS_TEXT[report.status] ?? report.status;
+}
 
 const command: CliCommand = {
   help: `usage: cachet read ID [--folder F] [--json] [--save-attachments DIR] [--as USER] [--passphrase-file F]
@@ -46,18 +60,27 @@ Exit statuses as "cachet open".`,
       if (values.json) {
         context.stdout.write(`${JSON.stringify({ ...report, id, folder, text: result.text, html: result.html, attachments: result.attachments.map((a) => ({ ...a, ...(savedAs.has(a.index) ? { savedAs: savedAs.get(a.index) } : {}) })) })}\n`);
       } else {
+        // Every value from the message is shown on its own line, its control characters visible
+        // (terminal-text.ts); a field the signature does not cover says so on its line.
+        const unsigned = new Set(report.unsignedHeaders);
+        const header = (label: string, field: string, value: string | null) =>
+          `${label.padEnd(11)}${oneLine(value ?? '')}${unsigned.has(field) && value ? '   [NOT COVERED BY THE SIGNATURE]' : ''}`;
+        const sender = report.status === 'valid' ? verifiedSender(report) : undefined;
         const lines = [
-          `Status:    ${STATUS_TEXT[report.status] ?? report.status}`,
-          `Encrypted: ${envelope ? `yes (${envelope.contentEncryption})` : 'no'}`,
-          ...report.signers.map((s) => `Signer:    ${s.email[0] ?? s.subject} — ${s.valid ? 'signature valid' : 'signature INVALID'}, ${s.trusted ? 'trusted' : 'not trusted'}${s.error ? ` (${s.error.message})` : ''}`),
-          ...report.warnings.map((w) => `Warning:   ${w}`),
-          ...report.headers.differences.map((d) => `Warning:   the ${d.field} was changed outside the signature ("${d.outer ?? ''}"); the protected one is shown`),
-          `From:      ${report.headers.from ?? ''}`,
-          `To:        ${report.headers.to ?? ''}`,
-          `Subject:   ${report.headers.subject ?? ''}`,
-          `Date:      ${report.headers.date ?? ''}`,
-          ...result.attachments.map((a) => `Attached:  ${a.filename} (${a.contentType}, ${a.size} bytes)${savedAs.has(a.index) ? `, saved as ${savedAs.get(a.index)}` : ''}`),
-          '',
+          `Status:    ${statusLine(report)}`,
+          `Encrypted: ${envelope ? `yes (${envelope.contentEncryption}${report.unauthenticatedEncryption ? ', UNAUTHENTICATED: could have been changed' : ''})` : 'no'}`,
+          ...report.signers.map((s) => `Signer:    ${oneLine(s.email[0] ?? s.subject)} — ${s.valid ? 'signature valid' : 'signature INVALID'}, ${s.trusted ? 'trusted' : 'not trusted'}${s.error ? ` (${oneLine(s.error.message)})` : ''}`),
+          ...report.warnings.map((w) => `Warning:   ${oneLine(w)}`),
+          ...report.headers.differences.map((d) => `Warning:   the ${d.field} was changed outside the signature ("${oneLine(d.outer ?? '')}"); the protected one is shown`),
+          ...(sender ? [`Sender:    ${sender} (verified by the signature)`] : []),
+          header('From:', 'from', report.headers.from),
+          header('To:', 'to', report.headers.to),
+          ...(report.headers.cc ? [header('Cc:', 'cc', report.headers.cc)] : []),
+          header('Subject:', 'subject', report.headers.subject),
+          header('Date:', 'date', report.headers.date),
+          ...result.attachments.map((a) => `Attached:  ${oneLine(a.filename)} (${oneLine(a.contentType)}, ${a.size} bytes)${savedAs.has(a.index) ? `, saved as ${oneLine(savedAs.get(a.index) ?? '')}` : ''}`),
+          // The boundary between Cachet's words and the sender's: nothing below it is Cachet's.
+          `${'─'.repeat(8)} message content, as the sender wrote it ${'─'.repeat(8)}`,
           result.text ?? (result.html ? '(HTML only: open it in the web client)' : ''),
         ];
         context.stdout.write(`${lines.join('\n')}\n`);

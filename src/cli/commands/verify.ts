@@ -13,6 +13,7 @@ import type { CliCommand } from '../context.js';
 import { openInput, openOutput, type PendingOutput } from '../io.js';
 import { buildValidator } from '../trust.js';
 import { readCertfiles } from '../certificate-files.js';
+import { oneLine } from '../terminal-text.js';
 
 const help = `usage: cachet verify [--trust CA.pem]... [--certfile FILE]... [--json] [-i IN] [--content FILE] [--at TIME] [-o OUT]
 
@@ -148,20 +149,20 @@ const command: CliCommand = {
     if (values.json) context.stdout.write(`${JSON.stringify(jsonReport(report))}\n`);
     else {
       for (const s of report.signers) {
-        const who = s.email.length > 0 ? s.email.join(', ') : s.subject;
+        const who = oneLine(s.email.length > 0 ? s.email.join(', ') : s.subject);
         const verdict = s.valid ? (s.trusted === false ? 'valid signature, NOT trusted' : s.trusted ? 'valid signature, trusted' : 'valid signature') : 'INVALID signature';
-        context.stdout.write(`${verdict}: ${who} (${s.digestAlgorithm}, ${s.signatureAlgorithm}${s.signingTime ? `, signed ${s.signingTime}` : ''})${s.weakAlgorithm ? ' [weak algorithm]' : ''}${s.error ? ` — ${s.error.message}` : ''}\n`);
-        for (const warning of s.warnings ?? []) context.stdout.write(`  warning: ${warning}\n`);
+        context.stdout.write(`${verdict}: ${who} (${s.digestAlgorithm}, ${s.signatureAlgorithm}${s.signingTime ? `, signed ${s.signingTime}` : ''})${s.weakAlgorithm ? ' [weak algorithm]' : ''}${s.error ? ` — ${oneLine(s.error.message)}` : ''}\n`);
+        for (const warning of s.warnings ?? []) context.stdout.write(`  warning: ${oneLine(warning)}\n`);
       }
     }
     if (!report.valid) {
       const bad = report.signers.find((s) => !s.valid);
-      context.stderr.write(`cachet: verification failed: ${bad?.error?.message ?? report.error?.message ?? 'the message has no signer'}\n`);
+      context.stderr.write(`cachet: verification failed: ${oneLine(bad?.error?.message ?? report.error?.message ?? 'the message has no signer')}\n`);
       return 1;
     }
     if (report.trusted === false) {
       const bad = report.signers.find((s) => s.trusted !== true);
-      context.stderr.write(`cachet: the signature is valid but not trusted: ${bad?.error?.message ?? 'no trusted chain'}\n`);
+      context.stderr.write(`cachet: the signature is valid but not trusted: ${oneLine(bad?.error?.message ?? 'no trusted chain')}\n`);
       return 5;
     }
     return 0;

@@ -30,6 +30,8 @@ export interface DecryptionReport {
   kind: 'encrypted';
   contentType: 'enveloped-data' | 'authEnveloped-data';
   contentEncryption: string;
+  /** RC2 only: the effective key bits (40 for "export" mail). */
+  rc2EffectiveBits?: number;
   keyManagement: KeyManagement;
   authenticated: boolean;
   recipient: { issuer?: string; serialNumber?: string; subjectKeyIdentifier?: string; subject?: string };
@@ -101,6 +103,7 @@ export async function decryptEnvelopedContentInfo(cms: ByteStream | ByteSource, 
     kind: 'encrypted',
     contentType: authenticated ? 'authEnveloped-data' : 'enveloped-data',
     contentEncryption: parameters.cipher,
+    ...(parameters.rc2EffectiveBits !== undefined ? { rc2EffectiveBits: parameters.rc2EffectiveBits } : {}),
     keyManagement: entry.keyManagement,
     authenticated,
     recipient: { ...recipientDescription(entry), subject: certificateSubject(decryptor.certificate) },

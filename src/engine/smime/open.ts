@@ -37,6 +37,8 @@ import { readCertsOnly } from './certs-only.js';
 import { signedForm, verifySignedEntity, type VerifyOptions } from './verify.js';
 import { effectiveHeaders, MAX_EMBEDDED_HEADER_BYTES, protectedHeaderBlock, type EffectiveHeaders } from './protected-headers.js';
 import { computeStatus, normaliseAddress, parseAddressList, type MessageStatus } from './status.js';
+import { parseMailboxes } from '../mime/addresses.js';
+import { headersNotCoveredBySignature, readerNotices, uncoveredHeadersWarning } from './reader-notices.js';
 
 export { normaliseAddress, parseAddressList, type MessageStatus };
 
@@ -129,6 +131,17 @@ export interface OpenReport {
   trusted: boolean | null;
   /** The header shown: protected fields (RFC 9788, Thunderbird v1) over outer ones, differences listed. */
   headers: EffectiveHeaders;
+  /**
+   * The header fields shown ("subject", "date", …) that no signature covers, to be marked as such
+   * wherever they are shown: all but a verified From when the headers are not protected. Empty for
+   * a message that is not signed (its status says that nothing is proven).
+   */
+  unsignedHeaders: string[];
+  /**
+   * Decrypted from EnvelopedData (CBC: no integrity) with no signature inside the encryption: the
+   * content may have been changed by whoever captured the message. Front ends mark it unauthenticated.
+   */
+  unauthenticatedEncryption: boolean;
 
   /** For partially-signed messages: the signed parts, and the parts outside any signature. */
   signedParts: SignedPartReport[];
@@ -398,9 +411,16 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
       innerHeaders = protectedHeaderBlock(inner.headers, () => embedded);
     }
     const headers = effectiveHeaders(outerHeaders, innerHeaders);
-    const from = parseAddressList(headers.from ?? undefined);
+    // The status and the From shown come from one parse of the raw field (addresses.ts).
+    const from = headers.fromMailboxes.map((m) => m.address);
     const signers = signedLayers.flatMap((l) => l.signers.map(summariseSigner));
     const status = computeStatus(signedLayers, signedParts.length, from);
+    const innerFromField = innerHeaders?.get('from');
+    const notices = readerNotices(layers, innerFromField === undefined ? undefined : parseMailboxes(innerFromField), headers.fromMailboxes);
+    warnings.push(...notices.warnings);
+    const unsignedHeaders = headersNotCoveredBySignature(status, headers.unprotected);
+    const uncovered = uncoveredHeadersWarning(unsignedHeaders, headers.protected);
+    if (uncovered) warnings.push(uncovered);
     if (bare) warnings.push('the content carries no MIME header (made without MIME, as by openssl smime without -text): it is shown as plain text');
     for (const signer of signers) if (signer.weakAlgorithm) warnings.push(`${signer.email[0] ?? signer.subject} signed with a weak algorithm (${signer.digest})`);
     for (const signer of signers) for (const warning of signer.warnings ?? []) warnings.push(`${signer.email[0] ?? signer.subject}: ${warning}`);
@@ -417,6 +437,8 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
       valid: signedLayers.length === 0 ? null : signedLayers.every((l) => l.valid),
       trusted: signedLayers.length === 0 ? null : signedLayers.some((l) => l.trusted === null) ? null : signedLayers.every((l) => l.trusted === true),
       headers,
+      unsignedHeaders,
+      unauthenticatedEncryption: notices.unauthenticatedEncryption,
       signedParts,
       unsignedParts: status === 'partially-signed' ? unsignedParts : [],
       warnings,

@@ -11,6 +11,7 @@
  * Inside wins: a protected field is what the signer or the sender's encryption covered; the outer one is
  * whatever any relay left. A field that is only outside is shown but listed as unprotected.
  */
+import { formatMailbox, parseMailboxes, type Mailbox } from '../mime/addresses.js';
 import { decodeEncodedWords, parseHeaderBlock } from '../mime/headers.js';
 import type { MimeHeaderBlock } from '../mime/types.js';
 
@@ -23,7 +24,13 @@ const OBSCURED_SUBJECTS = new Set(['[...]', '...']);
 
 export interface EffectiveHeaders {
   subject: string | null;
+  /** The From shown, formatted from {@link EffectiveHeaders.fromMailboxes} (the parse the status uses). */
   from: string | null;
+  /**
+   * Every mailbox of every From field of the header shown, parsed before decoding (RFC 2047 §5).
+   * RFC 5322 allows exactly one: more (two From fields, or a list) never read as one sender.
+   */
+  fromMailboxes: Mailbox[];
   to: string | null;
   cc: string | null;
   date: string | null;
@@ -33,7 +40,10 @@ export interface EffectiveHeaders {
   scheme: 'rfc9788' | 'protected-headers-v1' | 'inner-fields' | null;
   /** Protected fields that differ from the outer ones (other than deliberate obscuring). */
   differences: Array<{ field: string; outer: string | null; protected: string | null }>;
-  /** Fields shown from the outer header because the protected header lacks them. */
+  /**
+   * Fields shown that no signature or encryption covers: every field present when nothing is
+   * protected, else those shown from the outer header because the protected header lacks them.
+   */
   unprotected: string[];
 }
 
@@ -94,7 +104,7 @@ export function effectiveHeaders(outer: MimeHeaderBlock, inner: MimeHeaderBlock 
     return own ?? normalised(outer.get(field));
   };
   const differences: EffectiveHeaders['differences'] = [];
-  const unprotected: string[] = [];
+  const unprotected: string[] = scheme === null ? PROTECTED_FIELDS.filter((f) => outer.get(f) !== undefined) : [];
   if (scheme !== null) {
     const hpOuter = hpOuterValues(inner!);
     const declaredOuter = hpOuter.size > 0;
@@ -118,9 +128,17 @@ export function effectiveHeaders(outer: MimeHeaderBlock, inner: MimeHeaderBlock 
       differences.push({ field, outer: outerValue, protected: protectedValue });
     }
   }
+  // The From is parsed raw, from the block it is shown from: the inner one when it has a From.
+  const fromFields = (scheme !== null && inner!.get('from') !== undefined ? inner! : outer).getAll('from');
+  const fromMailboxes = fromFields.flatMap((value) => {
+    const boxes = parseMailboxes(value);
+    // An empty From is no sender: kept as an unreadable entry, so nobody counts it as "one sender".
+    return boxes.length > 0 ? boxes : [{ address: undefined, name: null, raw: value }];
+  });
   return {
     subject: shown('subject'),
-    from: shown('from'),
+    from: fromMailboxes.length > 0 ? fromMailboxes.map(formatMailbox).join(', ') : null,
+    fromMailboxes,
     to: shown('to'),
     cc: shown('cc'),
     date: shown('date'),
