@@ -19,8 +19,7 @@ import { Writable } from 'node:stream';
  * terminals), bidi embeddings, overrides, isolates and marks (they reorder what is shown, CVE-2021-42574),
  * and the Unicode line and paragraph separators.
  */
-const UNSAFE_IN_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const UNSAFE_ON_ONE_LINE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const UNSAFE = /[\p{Cc}\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
 
 /** C0 controls as their Unicode Control Pictures (ESC → ␛), DEL as ␡, anything else as <U+XXXX>. */
 function visible(ch: string): string {
@@ -37,12 +36,12 @@ function visible(ch: string): string {
  * @example terminalSafe('\x1b[2JStatus: SIGNED') // '␛[2JStatus: SIGNED'
  */
 export function terminalSafe(text: string): string {
-  return text.replace(/\r\n/g, '\n').replace(UNSAFE_IN_TEXT, visible);
+  return text.replace(/\r\n/g, '\n').replace(UNSAFE, (ch) => (ch === '\n' || ch === '\t' ? ch : visible(ch)));
 }
 
 /** A value shown within one line (a header, a file name, a certificate subject): line breaks and tabs are shown too. */
 export function oneLine(text: string): string {
-  return text.replace(UNSAFE_ON_ONE_LINE, visible);
+  return text.replace(UNSAFE, visible);
 }
 
 const RAW = Symbol('cachet.raw-output');

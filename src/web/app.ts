@@ -234,6 +234,14 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
   app.post('/api/directory/logout', handle(async (c, s) => c.json({ directory: await service.directoryLogout(s.user) })));
   app.get('/api/policy', handle(async (c, s) => c.json(await service.effectivePolicy(s.user))));
   app.post(
+    '/api/import-certificates',
+    handle(async (c, s) => {
+      const body = (await c.req.json().catch(() => ({}))) as { folder?: unknown; id?: unknown };
+      if (typeof body.folder !== 'string' || typeof body.id !== 'string') throw new CachetError('ERR_USAGE', 'folder and id are required');
+      return c.json({ imported: await service.importCertificates(s.user, { folder: body.folder, id: body.id }) });
+    }),
+  );
+  app.post(
     '/api/import-from-mail',
     handle(async (c, s) => {
       const body = (await c.req.json().catch(() => ({}))) as { folder?: string; id?: string; index?: number; password?: string; role?: unknown; replaceSigning?: unknown };

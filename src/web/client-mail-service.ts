@@ -28,6 +28,7 @@ import { firstLaunchSmimeState, openCredentialSource, type CredentialSource } fr
 import { assertMailImportAllowed, importFromMail, isCredentialFile } from '../client/import-from-mail.js';
 import { readMessage, type ReadOptions, type ReadResult } from '../client/read.js';
 import { collectBytes } from '../engine/stream-types.js';
+import { importCertificatesFromMessage } from '../client/import-certificates.js';
 import { sendMessage } from '../client/send.js';
 import { findUser, verifyLocalLogin, type LocalUser } from '../client/users.js';
 import { openCertificateValidator } from '../client/certificate-validator.js';
@@ -276,6 +277,15 @@ export class ClientMailService implements WebMailService {
         subject: report.headers.subject ?? '',
         date: report.headers.date,
       },
+      fromMailboxes: report.headers.fromMailboxes.map((m) => ({
+        address: m.address ?? null,
+        name: m.name,
+        warning: m.nameWarning === 'looks-like-another-address' ? 'this name looks like another address' : m.nameWarning === 'bidi-controls' ? 'this name holds characters that reorder text' : m.address === undefined ? 'this address cannot be read' : null,
+      })),
+      verifiedSender: report.status === 'valid' && report.from.length === 1 ? report.from[0]! : null,
+      unsignedHeaders: report.unsignedHeaders,
+      unauthenticatedEncryption: report.unauthenticatedEncryption,
+      certsOnly: report.layers.some((l) => l.kind === 'certs-only'),
       headerDifferences: report.headers.differences.map((d) => `the ${d.field} was changed outside the signature: it says "${d.outer ?? ''}", the signed one "${d.protected ?? ''}" is shown`),
       text,
       html: report.status === 'partially-signed' ? null : result.html,
@@ -429,6 +439,12 @@ export class ClientMailService implements WebMailService {
 
   async effectivePolicy(address: string): Promise<SettingView[]> {
     return this.settingViews(await this.policy(await this.session(address)));
+  }
+
+  async importCertificates(address: string, source: { folder: string; id: string }): Promise<Array<{ address: string; fingerprint: string; added: boolean; pending: boolean }>> {
+    const session = await this.session(address);
+    const results = await importCertificatesFromMessage(session.user, source.folder, source.id);
+    return results.map((r) => ({ address: r.address, fingerprint: r.fingerprint, added: r.added, pending: r.keyChange !== undefined }));
   }
 
   async importFromMail(address: string, source: { folder: string; id: string; index: number }, password: string, choice: { role?: CredentialRole; replaceSigning?: boolean } = {}): Promise<ImportOutcome> {

@@ -66,6 +66,16 @@ export interface MessageView {
   signers: SignerView[];
   warnings: string[];
   headers: { from: string; to: string[]; cc: string[]; subject: string; date: string | null };
+  /** The From mailboxes as parsed for the status (display name decoded after the address was read). */
+  fromMailboxes: Array<{ address: string | null; name: string | null; warning: string | null }>;
+  /** The From address a valid, trusted signature proves; null unless the status is valid. */
+  verifiedSender: string | null;
+  /** Header fields shown that the signature does not cover ("subject", "date", …): marked as such. */
+  unsignedHeaders: string[];
+  /** Decrypted from CBC without integrity and not signed inside: shown as unauthenticated. */
+  unauthenticatedEncryption: boolean;
+  /** A certs-only message: its certificates are added to the address book only if the user asks. */
+  certsOnly: boolean;
   /** Header differences between the protected (inner) and outer headers. */
   headerDifferences: string[];
   /** Plain text body, when there is one. */
@@ -181,6 +191,8 @@ export interface WebMailService {
   unlockToken(user: string, pin: string): Promise<SmimeSettingsView>;
   /** The browser session ended: let go of the user's keys (token session, opened vault). */
   endSession(user: string): Promise<void>;
+  /** The user's explicit "add to address book" for a certs-only message (never done while reading). */
+  importCertificates(user: string, source: { folder: string; id: string }): Promise<Array<{ address: string; fingerprint: string; added: boolean; pending: boolean }>>;
   importFromMail(
     user: string,
     source: { folder: string; id: string; index: number },

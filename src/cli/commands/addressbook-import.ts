@@ -1,16 +1,22 @@
 /**
  * cachet addressbook import FILE... [--email ADDRESS] [--json] — certificates imported by hand:
- * PEM or DER certificates, or a certs-only PKCS#7 (.p7c/.p7b, DER or PEM).
+ * PEM or DER certificates, or a certs-only PKCS#7 (.p7c/.p7b, DER or PEM); or `--message ID`, the
+ * certificates of a certs-only message in the mailbox (never filed while reading: it is unsigned).
  */
 import { readFile } from 'node:fs/promises';
 import { AddressBook, type AddResult } from '../../directory/address-book.js';
 import { CachetError } from '../../engine/errors.js';
 import { readCertsOnly } from '../../engine/smime/certs-only.js';
 import { parseCommandArgs } from '../args.js';
-import type { CliCommand } from '../context.js';
+import type { CliCommand, CliContext } from '../context.js';
+import { currentUser } from '../../client/users.js';
+import { importCertificatesFromMessage } from '../../client/import-certificates.js';
+import { oneLine } from '../terminal-text.js';
+import { cachetHome } from '../trust.js';
 import { personalHome } from '../personal-home.js';
 
 const help = `usage: cachet addressbook import FILE... [--email ADDRESS] [--json]
+       cachet addressbook import --message ID [--folder F] [--as USER] [--json]
 
 Adds correspondents' certificates to your address book: PEM or DER certificates, or certs-only
 PKCS#7 files (.p7c, .p7b). Each certificate is filed under the addresses it names, or under --email.
@@ -18,11 +24,14 @@ A certificate that replaces a known key or CA is kept PENDING, with a warning.
 
 Options:
   --email ADDRESS  file the certificates under this address
+  --message ID     import the certificates of this certs-only message (reading it never does: an
+                   unsigned message may name anyone, so only you decide to trust what it carries)
+  --folder F       the folder of --message (default: where the message is)
   --json           print {"imported": [{"address", "fingerprint", "added", "keyChange"}]}
 
 Exit statuses: 0 imported · 2 usage · 3 a file cannot be read · 5 a certificate cannot be read`;
 
-const options = { email: { type: 'string' }, json: { type: 'boolean' }, as: { type: 'string' } } as const;
+const options = { email: { type: 'string' }, json: { type: 'boolean' }, as: { type: 'string' }, message: { type: 'string' }, folder: { type: 'string' } } as const;
 
 async function certificatesIn(file: string): Promise<Uint8Array[]> {
   let bytes: Buffer;
@@ -48,6 +57,10 @@ const command: CliCommand = {
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });
+    if (values.message !== undefined) {
+      if (positionals.length > 0 || values.email !== undefined) throw new CachetError('ERR_USAGE', 'give either --message ID or certificate files, not both');
+      return printResults(await importFromMessage(values.message, values.folder, values.as, context), values.json === true, context);
+    }
     if (positionals.length === 0) throw new CachetError('ERR_USAGE', 'give at least one certificate file to import');
     const now = new Date();
     // The files are read first: the book is locked only for the change itself.
@@ -64,16 +77,26 @@ const command: CliCommand = {
         }
       }),
     );
-    if (values.json) {
-      context.stdout.write(`${JSON.stringify({ imported: results }, null, 2)}\n`);
-      return 0;
-    }
-    for (const r of results) {
-      context.stdout.write(`${r.added ? 'added' : 'already known'}: ${r.address} ${r.fingerprint}${r.keyChange ? ' (PENDING)' : ''}\n`);
-      if (r.keyChange) context.stderr.write(`${r.keyChange.message}\n`);
-    }
-    return 0;
+    return printResults(results, values.json === true, context);
   },
 };
+
+async function importFromMessage(id: string, folder: string | undefined, as: string | undefined, context: CliContext): Promise<AddResult[]> {
+  const user = await currentUser(cachetHome(context), as ?? context.env.CACHET_USER);
+  const where = folder ?? (await user.mailbox.find(id))?.folder ?? 'INBOX';
+  return importCertificatesFromMessage(user, where, id);
+}
+
+function printResults(results: AddResult[], json: boolean, context: CliContext): number {
+  if (json) {
+    context.stdout.write(`${JSON.stringify({ imported: results }, null, 2)}\n`);
+    return 0;
+  }
+  for (const r of results) {
+    context.stdout.write(`${r.added ? 'added' : 'already known'}: ${oneLine(r.address)} ${r.fingerprint}${r.keyChange ? ' (PENDING)' : ''}\n`);
+    if (r.keyChange) context.stderr.write(`${oneLine(r.keyChange.message)}\n`);
+  }
+  return 0;
+}
 
 export default command;

@@ -87,6 +87,60 @@ function attachmentsList(view: MessageView): HTMLElement | null {
   );
 }
 
+/** A mark beside a header the signature does not cover (no header protection, or not among the protected). */
+function notCovered(view: MessageView, field: string): HTMLElement | null {
+  if (!view.unsignedHeaders.includes(field)) return null;
+  return h('span', { className: 'not-covered', 'data-testid': `not-covered-${field}` }, icon('warning', 'Warning', true), ' Not covered by the signature');
+}
+
+/**
+ * The From: the address first and prominent (verified by the signature when the status is valid),
+ * the display name after it, isolated (bdi) and marked when it imitates another address.
+ */
+function fromLine(view: MessageView): HTMLElement {
+  const line = h('p', { className: 'from-line', 'data-testid': 'from' }, h('span', { className: 'muted' }, 'From '));
+  if (view.fromMailboxes.length === 0) line.append(h('bdi', {}, view.headers.from));
+  view.fromMailboxes.forEach((box, index) => {
+    if (index > 0) line.append(', ');
+    const verified = box.address !== null && box.address === view.verifiedSender;
+    line.append(h('strong', { className: `sender-address${verified ? ' verified' : ''}`, 'data-testid': 'sender-address' }, h('bdi', {}, box.address ?? box.name ?? '(unreadable)')));
+    if (verified) line.append(h('span', { className: 'verified-mark tone-good', 'data-testid': 'sender-verified' }, icon('seal', 'Verified', true), ' verified by the signature'));
+    if (box.name !== null && box.address !== null) line.append(' ', h('span', { className: 'display-name' }, '(name given: ', h('bdi', {}, box.name), ')'));
+    if (box.warning) line.append(' ', h('span', { className: 'name-warning tone-warn', 'data-testid': 'name-warning' }, icon('warning', 'Warning', true), ` ${box.warning}`));
+  });
+  const mark = notCovered(view, 'from');
+  if (mark) line.append(' ', mark);
+  return line;
+}
+
+/**
+ * A certs-only message offers its certificates; reading never files them (an unsigned message may name
+ * anyone), so the user decides, knowing that nothing proves whose they are.
+ */
+function certsOnlyImport(view: MessageView): HTMLElement | null {
+  if (!view.certsOnly) return null;
+  const result = h('div', { role: 'status', 'data-testid': 'certs-import-result' });
+  const button = h('button', { type: 'button' }, 'Add these certificates to my address book');
+  button.addEventListener('click', () => {
+    void (async () => {
+      clear(result);
+      try {
+        const outcome = await sendJson<{ imported: Array<{ address: string; added: boolean; pending: boolean }> }>('POST', '/api/import-certificates', { folder: view.folder, id: view.id });
+        for (const r of outcome.imported) result.append(h('p', { className: r.pending ? 'notice tone-warn' : 'notice tone-good' }, `${r.address}: ${r.pending ? 'kept pending: it replaces a certificate you know' : r.added ? 'added' : 'already known'}`));
+      } catch (e) {
+        result.append(h('p', { className: 'form-error', role: 'alert' }, e instanceof ApiError ? e.message : 'Import failed'));
+      }
+    })();
+  });
+  return h(
+    'section',
+    { className: 'certs-only', 'aria-label': 'Certificates in this message' },
+    h('p', {}, 'This message carries certificates. It is not signed: nothing proves whose they are. Add them only if you expected them from the sender.'),
+    button,
+    result,
+  );
+}
+
 export async function messageView(folder: string, id: string, container: HTMLElement): Promise<void> {
   clear(container);
   container.append(h('p', { className: 'progress', role: 'progressbar', 'aria-busy': 'true' }, 'Opening message…'));
@@ -94,15 +148,22 @@ export async function messageView(folder: string, id: string, container: HTMLEle
   clear(container);
   const headers = h(
     'header',
-    { className: 'message-headers' },
-    h('h1', {}, view.headers.subject || '(no subject)'),
-    h('p', {}, h('span', { className: 'muted' }, 'From '), view.headers.from),
-    h('p', {}, h('span', { className: 'muted' }, 'To '), view.headers.to.join(', ')),
-    view.headers.cc.length ? h('p', {}, h('span', { className: 'muted' }, 'Cc '), view.headers.cc.join(', ')) : null,
-    view.headers.date ? h('p', { className: 'muted' }, new Date(view.headers.date).toLocaleString()) : null,
+    { className: 'message-headers', 'aria-label': 'Message headers' },
+    h('h1', {}, h('bdi', {}, view.headers.subject || '(no subject)'), notCovered(view, 'subject')),
+    fromLine(view),
+    h('p', {}, h('span', { className: 'muted' }, 'To '), h('bdi', {}, view.headers.to.join(', ')), notCovered(view, 'to')),
+    view.headers.cc.length ? h('p', {}, h('span', { className: 'muted' }, 'Cc '), h('bdi', {}, view.headers.cc.join(', ')), notCovered(view, 'cc')) : null,
+    view.headers.date ? h('p', { className: 'muted' }, new Date(view.headers.date).toLocaleString(), notCovered(view, 'date')) : null,
   );
-  const content = h('section', { className: 'message-content', 'aria-label': 'Message content' });
+  // The message's own content sits in a frame labelled as the sender's: whatever it imitates (a status
+  // bar, a "verified" badge), it is below this line, never among Cachet's words above it.
+  const content = h(
+    'section',
+    { className: 'message-content', 'aria-label': 'Message content' },
+    h('p', { className: 'content-boundary', 'data-testid': 'content-boundary' }, 'Message content, as the sender wrote it — Cachet’s status is only above'),
+  );
   if (view.status === 'partially-signed') content.classList.add('partially-signed');
+  if (view.unauthenticatedEncryption) content.classList.add('unauthenticated');
   if (view.html !== null) content.append(messageFrame(view.html, `Message: ${view.headers.subject}`));
   else content.append(h('pre', { className: 'message-text', 'data-testid': 'message-text' }, view.text ?? ''));
   for (const part of view.unsignedParts) {
@@ -121,5 +182,5 @@ export async function messageView(folder: string, id: string, container: HTMLEle
     h('a', { className: 'button', href: `#/compose?reply=${encodeURIComponent(view.folder)}/${encodeURIComponent(view.id)}` }, 'Reply'),
     h('a', { className: 'button', href: `#/folder/${encodeURIComponent(view.folder)}` }, 'Back'),
   );
-  container.append(statusBar(view), headers, content, attachmentsList(view) ?? '', actions);
+  container.append(statusBar(view), headers, certsOnlyImport(view) ?? '', content, attachmentsList(view) ?? '', actions);
 }

@@ -22,7 +22,8 @@ function signatureSentence(view: MessageView): string {
   const first = view.signers[0];
   switch (view.status) {
     case 'valid':
-      return `Signed by ${view.signers.map(signerName).join(', ')}. The signature is valid and the certificate is trusted.`;
+      // The signer's address, never the display name: that is the sender's to choose.
+      return `Signed by ${view.verifiedSender ?? view.signers.map(signerName).join(', ')}. The signature is valid and the certificate is trusted.`;
     case 'invalid':
       return 'The signature does not match the message: it was changed after signing, or the signature is forged. Do not trust its content.';
     case 'untrusted':
@@ -61,7 +62,9 @@ export function certificatePanel(details: CertificateDetails): HTMLElement {
 export function statusBar(view: MessageView): HTMLElement {
   const signature = SIGNATURE_TEXT[view.status];
   const encryption = view.encrypted
-    ? h('div', { className: 'status-item tone-good', 'data-testid': 'encryption-status' }, icon('lock', 'Encrypted'), h('span', {}, `Encrypted${view.contentEncryption ? ` (${view.contentEncryption.toUpperCase()})` : ''}`))
+    ? view.unauthenticatedEncryption
+      ? h('div', { className: 'status-item tone-warn', 'data-testid': 'encryption-status' }, icon('warning', 'Encrypted, unauthenticated'), h('span', {}, `Encrypted${view.contentEncryption ? ` (${view.contentEncryption.toUpperCase()})` : ''}, but unauthenticated: it could have been changed`))
+      : h('div', { className: 'status-item tone-good', 'data-testid': 'encryption-status' }, icon('lock', 'Encrypted'), h('span', {}, `Encrypted${view.contentEncryption ? ` (${view.contentEncryption.toUpperCase()})` : ''}`))
     : h('div', { className: 'status-item tone-neutral', 'data-testid': 'encryption-status' }, icon('unlock', 'Not encrypted'), h('span', {}, 'Not encrypted'));
   const bar = h(
     'section',
