@@ -132,8 +132,10 @@ function mailbox(tokens: Token[], raw: string): Mailbox {
     const close = tokens.findIndex((t, i) => i > open && t.kind === 'special' && t.text === '>');
     const after = close === -1 ? [] : tokens.slice(close + 1);
     const before = tokens.slice(0, open);
-    // Nothing but white space may follow the angle address; the phrase holds no specials but ".".
-    const phraseOk = before.every((t) => t.kind !== 'special' || t.text === '.');
+    // Nothing but white space may follow the angle address. The phrase holds no specials but "." —
+    // and "@", tolerated as Python and postal-mime do (`alice@example.com <bob@…>` is bob, named
+    // "alice@example.com", which nameWarningOf then marks).
+    const phraseOk = before.every((t) => t.kind !== 'special' || t.text === '.' || t.text === '@');
     if (close !== -1 && after.every((t) => t.kind === 'space') && phraseOk) {
       // An obs-route ("<@relay:alice@example.com>") is dropped, as RFC 5322 §4.4 says.
       let inner = tokens.slice(open + 1, close);
