@@ -23,9 +23,13 @@ function openssl(args: string[], input: string | Buffer): Buffer {
   }
 }
 
-/** A multipart/signed (or, opaque, application/pkcs7-mime) entity signed by the test identity NAME. */
-export function sign(name: string, entity: string | Buffer, opaque = false): Buffer {
-  return openssl(['-sign', '-signer', pkiFile(`${name}.pem`), '-inkey', pkiFile(`${name}.key`), '-md', 'sha256', ...(opaque ? ['-nodetach'] : [])], entity);
+/**
+ * A multipart/signed (or, opaque, application/pkcs7-mime) entity signed by the test identity NAME;
+ * `carry` names other identities whose certificates the SignedData carries beside the signer's.
+ */
+export function sign(name: string, entity: string | Buffer, opaque = false, carry: string[] = []): Buffer {
+  const extra = carry.flatMap((other) => ['-certfile', pkiFile(`${other}.pem`)]);
+  return openssl(['-sign', '-signer', pkiFile(`${name}.pem`), '-inkey', pkiFile(`${name}.key`), '-md', 'sha256', ...extra, ...(opaque ? ['-nodetach'] : [])], entity);
 }
 
 /** An application/pkcs7-mime enveloped-data entity for the test identity NAME (cipher as openssl names it). */
