@@ -54,12 +54,17 @@ export function neutralisingStream(target: Writable): Writable {
     decodeStrings: false,
     write(chunk: Buffer | string, _encoding, done) {
       const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
-      if (text.length === 0 || target.write(terminalSafe(text))) done();
-      else target.once('drain', () => done());
+      // A reader gone away (EPIPE: `cachet read | head -1`) drops the rest, as for the raw stream.
+      if (text.length === 0 || target.destroyed || target.write(terminalSafe(text))) return done();
+      const finish = () => {
+        target.off('drain', finish).off('close', finish).off('error', finish);
+        done();
+      };
+      target.once('drain', finish).once('close', finish).once('error', finish);
     },
     final(done) {
       const rest = decoder.end();
-      if (rest) target.write(terminalSafe(rest));
+      if (rest && !target.destroyed) target.write(terminalSafe(rest));
       done();
     },
   });
