@@ -175,4 +175,46 @@ describe('the vault file credential store', () => {
     writeFileSync(path, bytes);
     await assert.rejects(reader.list(), (e) => isCachetError(e, 'ERR_VAULT_CORRUPT'));
   });
+
+  test('rollback (issue 14): an old copy is refused when either witness survives, its .generation file deleted or the outside one', async () => {
+    const witnessDir = join(dir, `witnesses-${n}`);
+    const path = vaultPath();
+    const store = await openFileCredentialStore(path, 'pass phrase', { createIfMissing: true, witnessDir });
+    await store.add(credential('alice', 'signing'));
+    const old = readFileSync(path);
+    await store.add(credential('bob', 'encryption'));
+    const current = readFileSync(path);
+    const rolledBack = (e: unknown) => isCachetError(e, 'ERR_VAULT_CORRUPT') && e.details['rolledBack'] === true;
+    const [outside] = readdirSync(witnessDir);
+    assert.ok(outside, 'the outside witness is written');
+
+    writeFileSync(path, old);
+    rmSync(`${path}.generation`);
+    await assert.rejects(openFileCredentialStore(path, 'pass phrase', { witnessDir }), rolledBack, 'the .generation file deleted');
+    writeFileSync(path, current);
+    assert.equal((await (await openFileCredentialStore(path, 'pass phrase', { witnessDir })).list()).length, 2, 'the current vault still opens');
+
+    await (await openFileCredentialStore(path, 'pass phrase', { witnessDir })).setSecrets({ note: 'a write puts both witnesses back' });
+    const latest = readFileSync(path);
+    writeFileSync(path, old);
+    rmSync(join(witnessDir, outside));
+    await assert.rejects(openFileCredentialStore(path, 'pass phrase', { witnessDir }), rolledBack, 'the outside witness deleted');
+
+    // What it does not cover (README, Security): both witnesses deleted, the old copy is accepted.
+    rmSync(`${path}.generation`);
+    assert.equal((await (await openFileCredentialStore(path, 'pass phrase', { witnessDir })).list()).length, 1);
+    writeFileSync(path, latest);
+  });
+
+  test('rollback: a new vault made where an old one was is not taken for an old copy of it', async () => {
+    const witnessDir = join(dir, `witnesses-${n}`);
+    const path = vaultPath();
+    const first = await openFileCredentialStore(path, 'pass phrase', { createIfMissing: true, witnessDir });
+    await first.add(credential('alice', 'signing'));
+    await first.add(credential('bob', 'encryption'));
+    rmSync(join(path, '..'), { recursive: true });
+    const second = await openFileCredentialStore(path, 'another phrase', { createIfMissing: true, witnessDir });
+    await second.add(credential('carol', 'signing'));
+    assert.equal((await (await openFileCredentialStore(path, 'another phrase', { witnessDir })).list()).length, 1);
+  });
 });

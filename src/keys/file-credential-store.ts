@@ -12,8 +12,10 @@
  * file", and the user must be told which. It reveals nothing the tag does not (both let an attacker
  * test a guess), and costs the same scrypt per guess.
  */
-import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, randomBytes, scrypt as scryptCallback, timingSafeEqual, X509Certificate, type ScryptOptions } from 'node:crypto';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, randomBytes, scrypt as scryptCallback, timingSafeEqual, X509Certificate, type ScryptOptions } from 'node:crypto';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { CachetError } from '../engine/errors.js';
 import { writeFileAtomically } from '../storage/atomic-file.js';
 import { withFileLock } from '../storage/file-lock.js';
@@ -53,9 +55,11 @@ type VaultRecord = Omit<StoredCredential, 'certificate' | 'chain'> & { certifica
 
 interface VaultContents {
   credentials: VaultRecord[];
-  /** Raised by every write, inside the authenticated ciphertext; compared with the `.generation` file
-   *  beside the vault so that replacing the whole file by an older copy is noticed. */
+  /** Raised by every write, inside the authenticated ciphertext; compared with the rollback witnesses
+   *  (see readSeenGeneration) so that replacing the whole file by an older copy is noticed. */
   generation?: number;
+  /** Random, chosen when the vault is first written and kept: which vault the outside witness speaks of. */
+  vaultId?: string;
   /** Small named secrets that belong with the keys (the directory bind password), encrypted alike. */
   secrets?: Record<string, string>;
 }
@@ -88,13 +92,53 @@ async function recordFailure(path: string): Promise<void> {
   await writeAtomically(failuresPath(path), Buffer.from(JSON.stringify({ count: count + 1, last: Date.now() }))).catch(() => undefined);
 }
 
-/** The highest generation this machine has seen written, kept beside the vault (not secret). */
-async function readSeenGeneration(path: string): Promise<number> {
+/**
+ * Where the second rollback witness of every vault is kept: outside any Cachet home, in the OS user's
+ * state directory ($CACHET_STATE_DIR, or $XDG_STATE_HOME/cachet, or ~/.local/state/cachet), so that a
+ * home restored from an old copy, or a vault whose `.generation` file was deleted, is still noticed.
+ */
+export function rollbackWitnessDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.CACHET_STATE_DIR || join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'cachet');
+  return join(base, 'vault-generations');
+}
+
+/**
+ * The two witnesses of the highest generation written here (not secret): `<vault>.generation` beside
+ * the vault, and a file named after the vault's absolute path in the witness directory, which also
+ * names the vault (its vaultId) so that a new vault made where an old one was is not taken for it.
+ */
+function witnessFiles(path: string, witnessDir: string): { beside: string; outside: string } {
+  return { beside: `${path}.generation`, outside: join(witnessDir, createHash('sha256').update(resolve(path)).digest('hex').slice(0, 40)) };
+}
+
+/** The highest generation either witness has seen written for this vault; 0 when neither says. */
+async function readSeenGeneration(files: { beside: string; outside: string }, vaultId: string | undefined): Promise<number> {
+  let seen = 0;
   try {
-    const value = Number.parseInt((await readFile(`${path}.generation`, 'utf8')).trim(), 10);
-    return Number.isSafeInteger(value) && value >= 0 ? value : 0;
+    const value = Number.parseInt((await readFile(files.beside, 'utf8')).trim(), 10);
+    if (Number.isSafeInteger(value) && value >= 0) seen = value;
   } catch {
-    return 0;
+    // absent: the outside witness may still know
+  }
+  try {
+    const outside = JSON.parse(await readFile(files.outside, 'utf8')) as { vaultId?: unknown; generation?: unknown };
+    // A file from before vault ids (none inside) is compared anyway: it can only be an older copy.
+    const same = vaultId === undefined || outside.vaultId === vaultId;
+    if (same && typeof outside.generation === 'number' && Number.isSafeInteger(outside.generation)) seen = Math.max(seen, outside.generation);
+  } catch {
+    // absent or unreadable: the witness beside the vault decides
+  }
+  return seen;
+}
+
+/** Records the generation just written in both witnesses (the outside one where its directory can be made). */
+async function writeSeenGeneration(files: { beside: string; outside: string }, vaultId: string, generation: number): Promise<void> {
+  await writeAtomically(files.beside, Buffer.from(`${generation}\n`));
+  try {
+    await mkdir(join(files.outside, '..'), { recursive: true, mode: 0o700 });
+    await writeAtomically(files.outside, Buffer.from(`${JSON.stringify({ vaultId, generation })}\n`));
+  } catch {
+    // A read-only or absent home directory: the witness beside the vault is still written.
   }
 }
 
@@ -197,7 +241,14 @@ export interface FileCredentialStore extends CredentialStore {
  *   ERR_VAULT_BAD_PASSPHRASE for a wrong passphrase; ERR_VAULT_CORRUPT for a damaged or altered file.
  * @example const store = await openFileCredentialStore(join(home, 'credentials.vault'), passphrase, { createIfMissing: true });
  */
-export async function openFileCredentialStore(path: string, passphrase: string, options: { createIfMissing?: boolean } = {}): Promise<FileCredentialStore> {
+export interface FileCredentialStoreOptions {
+  createIfMissing?: boolean;
+  /** Where the outside rollback witness is kept (default rollbackWitnessDir()). */
+  witnessDir?: string;
+}
+
+export async function openFileCredentialStore(path: string, passphrase: string, options: FileCredentialStoreOptions = {}): Promise<FileCredentialStore> {
+  const witnesses = witnessFiles(path, options.witnessDir ?? rollbackWitnessDir());
   let bytes: Buffer | undefined;
   try {
     bytes = await readFile(path);
@@ -260,8 +311,12 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
       throw corrupt(path, 'its contents fail their integrity check', error);
     }
     // Written after the vault itself, so a crash between the two leaves the file ahead, never behind.
-    if ((decoded.generation ?? 0) < (await readSeenGeneration(path))) {
-      throw corrupt(path, 'it is older than the last version written here (it has been rolled back)');
+    if ((decoded.generation ?? 0) < (await readSeenGeneration(witnesses, decoded.vaultId))) {
+      throw new CachetError(
+        'ERR_VAULT_CORRUPT',
+        `the credential vault ${path} is older than the last version written here (it has been rolled back, or restored from an old copy); if you restored it yourself on purpose, delete ${witnesses.beside} and ${witnesses.outside} to accept it`,
+        { details: { file: path, rolledBack: true, witnesses: [witnesses.beside, witnesses.outside] } },
+      );
     }
     if (!sameKdf && !refreshing) await rm(failuresPath(path), { force: true });
     keys = derived;
@@ -300,6 +355,7 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
   async function save(): Promise<void> {
     const iv = randomBytes(12);
     contents.generation = (contents.generation ?? 0) + 1;
+    contents.vaultId ??= randomBytes(16).toString('hex');
     if (!kdf) throw new CachetError('ERR_INTERNAL', 'the vault key was not derived');
     const header: VaultHeader = { format: 'cachet-credentials', version: 1, kdf, cipher: 'aes-256-gcm', iv: iv.toString('base64'), verifier: keys.verifier.toString('base64') };
     const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
@@ -311,7 +367,7 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
     const body = Buffer.concat([cipher.update(Buffer.from(JSON.stringify(contents), 'utf8')), cipher.final(), cipher.getAuthTag()]);
     const written = Buffer.concat([aad, body]);
     await writeAtomically(path, written);
-    await writeAtomically(`${path}.generation`, Buffer.from(`${contents.generation}\n`));
+    await writeSeenGeneration(witnesses, contents.vaultId, contents.generation);
     lastSeen = written;
     lastStat = undefined;
     onDisk = true;
