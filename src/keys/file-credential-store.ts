@@ -241,6 +241,9 @@ export interface FileCredentialStore extends CredentialStore {
  *   ERR_VAULT_BAD_PASSPHRASE for a wrong passphrase; ERR_VAULT_CORRUPT for a damaged or altered file.
  * @example const store = await openFileCredentialStore(join(home, 'credentials.vault'), passphrase, { createIfMissing: true });
  */
+/** Times a vault that looks rolled back is read again, in case a writer replaced it meanwhile. */
+const ROLLBACK_REREADS = 3;
+
 export interface FileCredentialStoreOptions {
   createIfMissing?: boolean;
   /** Where the outside rollback witness is kept (default rollbackWitnessDir()). */
@@ -283,7 +286,7 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
   }
 
   /** `refreshing`: the file changed under us — no user is guessing, so no back-off and no failure counted. */
-  async function decode(fileBytes: Buffer, refreshing = false): Promise<void> {
+  async function decode(fileBytes: Buffer, refreshing = false, rereads = ROLLBACK_REREADS): Promise<void> {
     if (fileBytes.length > VAULT_LIMITS.maxFileBytes) throw corrupt(path, 'it is far too large');
     const { header, aad, body } = parseHeader(path, fileBytes);
     const sameKdf = kdf !== undefined && kdf.salt === header.kdf.salt && kdf.N === header.kdf.N && kdf.r === header.kdf.r && kdf.p === header.kdf.p;
@@ -312,6 +315,9 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
     }
     // Written after the vault itself, so a crash between the two leaves the file ahead, never behind.
     if ((decoded.generation ?? 0) < (await readSeenGeneration(witnesses, decoded.vaultId))) {
+      // A writer may have replaced the file (and raised the witnesses) since it was read, unlocked.
+      const now = await readFile(path).catch(() => undefined);
+      if (now && !now.equals(fileBytes) && rereads > 0) return decode(now, true, rereads - 1);
       throw new CachetError(
         'ERR_VAULT_CORRUPT',
         `the credential vault ${path} is older than the last version written here (it has been rolled back, or restored from an old copy); if you restored it yourself on purpose, delete ${witnesses.beside} and ${witnesses.outside} to accept it`,
