@@ -227,9 +227,11 @@ export class Pkcs11Token {
   /**
    * Generates a key pair ON the token (C_GenerateKeyPair): the private key is a token object,
    * private, CKA_SENSITIVE and not CKA_EXTRACTABLE, so it never leaves the token; both halves carry
-   * `id` (hex) as CKA_ID and `label` as CKA_LABEL. Returns the public key as SPKI DER.
+   * `id` (hex) as CKA_ID and `label` as CKA_LABEL. Returns the public key as SPKI DER. It always
+   * signs (a CA key; a user key proves itself by signing its certificate request); `uses` adds
+   * decryption (RSA, CKA_DECRYPT) or key agreement (EC, CKA_DERIVE) for a user's encryption key.
    */
-  async generateKeyPair(spec: TokenKeySpec, id: string, label: string): Promise<Uint8Array> {
+  async generateKeyPair(spec: TokenKeySpec, id: string, label: string, uses: { decrypt?: boolean } = {}): Promise<Uint8Array> {
     const common = [
       { type: pkcs11js.CKA_TOKEN, value: true },
       { type: pkcs11js.CKA_ID, value: Buffer.from(id, 'hex') },
@@ -242,6 +244,7 @@ export class Pkcs11Token {
       { type: pkcs11js.CKA_SENSITIVE, value: true },
       { type: pkcs11js.CKA_EXTRACTABLE, value: false },
       { type: pkcs11js.CKA_SIGN, value: true },
+      ...(uses.decrypt ? [{ type: spec.kind === 'rsa' ? pkcs11js.CKA_DECRYPT : pkcs11js.CKA_DERIVE, value: true }] : []),
     ];
     let mechanism: number;
     let publicTemplate: Template;
