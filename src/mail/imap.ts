@@ -22,12 +22,17 @@ export interface ImapSettings {
   servername?: string;
 }
 
-function folderPath(folder: FolderName): string {
-  return folder === 'INBOX' ? 'INBOX' : folder;
-}
+/**
+ * Cachet's folder roles and their RFC 6154 special-use attributes: "Sent" means the folder the server
+ * marks \Sent, whatever its name ("Sent Items", "Gesendet"); a role the server has no folder for is
+ * created under the role's name when first written to.
+ */
+const SPECIAL_USE: Readonly<Record<string, string>> = { Sent: '\\Sent', Drafts: '\\Drafts', Trash: '\\Trash', Junk: '\\Junk' };
 
 export class ImapMailbox implements Mailbox {
   private client: ImapFlow | undefined;
+  /** Special-use attribute → folder path, as the server listed them (per connection). */
+  private specialUse: Map<string, string> | undefined;
 
   constructor(private readonly settings: ImapSettings) {}
 
@@ -56,7 +61,30 @@ export class ImapMailbox implements Mailbox {
       throw new CachetError('ERR_MAIL_UNREACHABLE', `the IMAP server ${s.host}:${s.port} cannot be reached`, { cause: error });
     }
     this.client = client;
+    this.specialUse = undefined;
     return client;
+  }
+
+  /** The server's path for a folder name or role; `create`: make the role's folder when there is none. */
+  private async path(client: ImapFlow, folder: FolderName, create = false): Promise<string> {
+    const use = SPECIAL_USE[folder];
+    if (folder === 'INBOX' || !use) return folder;
+    if (!this.specialUse) {
+      const listed = await client.list();
+      this.specialUse = new Map(listed.filter((m) => m.specialUse).map((m) => [m.specialUse!, m.path]));
+      // A server without SPECIAL-USE: a folder named after the role stands for it.
+      for (const m of listed) {
+        const role = SPECIAL_USE[m.path];
+        if (role && !this.specialUse.has(role)) this.specialUse.set(role, m.path);
+      }
+    }
+    const found = this.specialUse.get(use);
+    if (found) return found;
+    if (create) {
+      await client.mailboxCreate(folder);
+      this.specialUse.set(use, folder);
+    }
+    return folder;
   }
 
   private async run<T>(what: string, operation: (client: ImapFlow) => Promise<T>): Promise<T> {
@@ -75,7 +103,7 @@ export class ImapMailbox implements Mailbox {
 
   async list(folder: FolderName): Promise<StoredMessageInfo[]> {
     return this.run(`listing ${folder}`, async (client) => {
-      const lock = await client.getMailboxLock(folderPath(folder));
+      const lock = await client.getMailboxLock(await this.path(client, folder));
       try {
         const out: StoredMessageInfo[] = [];
         if ((client.mailbox && typeof client.mailbox === 'object' ? client.mailbox.exists : 0) === 0) return out;
@@ -92,7 +120,7 @@ export class ImapMailbox implements Mailbox {
   async read(folder: FolderName, id: string): Promise<Buffer> {
     if (!/^\d+$/.test(id)) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no message ${id} in ${folder}`);
     return this.run(`reading message ${id}`, async (client) => {
-      const lock = await client.getMailboxLock(folderPath(folder));
+      const lock = await client.getMailboxLock(await this.path(client, folder));
       try {
         const message = await client.fetchOne(id, { source: true }, { uid: true });
         if (!message || !message.source) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no message ${id} in ${folder}`);
@@ -105,14 +133,15 @@ export class ImapMailbox implements Mailbox {
 
   async deliver(folder: FolderName, message: Uint8Array, options: { seen?: boolean } = {}): Promise<string> {
     return this.run(`saving to ${folder}`, async (client) => {
-      const result = await client.append(folderPath(folder), Buffer.from(message), options.seen ? ['\\Seen'] : []);
+      // The sent copy goes to the server's \Sent folder (created when missing), never to a stray "Sent".
+      const result = await client.append(await this.path(client, folder, true), Buffer.from(message), options.seen ? ['\\Seen'] : []);
       return result && typeof result === 'object' && 'uid' in result && result.uid ? String(result.uid) : '';
     });
   }
 
   async markSeen(folder: FolderName, id: string): Promise<void> {
     await this.run(`marking ${id} as read`, async (client) => {
-      const lock = await client.getMailboxLock(folderPath(folder));
+      const lock = await client.getMailboxLock(await this.path(client, folder));
       try {
         await client.messageFlagsAdd(id, ['\\Seen'], { uid: true });
       } finally {

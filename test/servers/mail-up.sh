@@ -3,7 +3,7 @@
 # STARTTLS and SASL through Dovecot) on 127.0.0.1, for the integration tests. Nothing of the Debian
 # system services is used; everything lives in STATE_DIR. Run as root.
 # Ports from IMAP_PORT, IMAPS_PORT, SMTP_PORT, LMTP_PORT; users from MAIL_USERS (password = name)
-# in MAIL_DOMAIN. Writes STATE_DIR/env. Stop with mail-down.sh STATE_DIR.
+# in MAIL_DOMAIN; the \\Sent folder's name from MAIL_SENT_FOLDER (default Sent). Writes STATE_DIR/env. Stop with mail-down.sh STATE_DIR.
 set -euo pipefail
 D=$(mkdir -p "${1:?usage: mail-up.sh STATE_DIR PKI_DIR}" && cd "$1" && pwd)
 PKI=$(cd "${2:?usage: mail-up.sh STATE_DIR PKI_DIR}" && pwd)
@@ -38,7 +38,7 @@ namespace inbox {
     special_use = \\Drafts
     auto = subscribe
   }
-  mailbox Sent {
+  mailbox ${MAIL_SENT_FOLDER:-Sent} {
     special_use = \\Sent
     auto = subscribe
   }
