@@ -7,7 +7,7 @@
 import type { ContentCipher, Recipient } from '../engine/keys.js';
 import type { CertificateValidator } from '../engine/pki/validator.js';
 import { AddressBook } from '../directory/address-book.js';
-import { chooseAlgorithms as chooseDirectoryAlgorithms } from '../directory/algorithms.js';
+import { announcedCapabilities, chooseAlgorithms as chooseDirectoryAlgorithms } from '../directory/algorithms.js';
 import { DirectoryCache } from '../directory/cache.js';
 import { directoryFromPolicy, type SecretHolder } from '../directory/policy-directory.js';
 import { resolveRecipients } from '../directory/resolve-recipients.js';
@@ -63,7 +63,7 @@ export function recipientResolver(options: RecipientResolverOptions): RecipientR
       ...(r.certificate ? { certificate: r.certificate.der } : {}),
       source: r.source ?? null,
       reason: r.certificate ? null : (r.reason ?? 'no usable certificate'),
-      capabilities: book.correspondent(r.address)?.capabilities?.list ?? [],
+      capabilities: announcedCapabilities(book.correspondent(r.address)?.capabilities, r.certificate?.der)?.list ?? [],
       keyChange: r.rejected.some((x) => x.code === 'ERR_KEY_CHANGED'),
     }));
   };

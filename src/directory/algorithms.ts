@@ -10,11 +10,14 @@
  *   it after decrypting); an unsigned message does not, which is why sending one warns (send.ts).
  * - RSA-OAEP (RFC 3560) for each RSA recipient that listed it, else PKCS#1 v1.5 (EC recipients use
  *   ECDH key agreement regardless).
+ * - What signed mail announced is the newest word; without it, the SMIMECapabilities extension of
+ *   the recipient's certificate (RFC 4262) is taken, if it has one.
  * - The admin's `allowedCiphers` bounds all of this; when it allows only GCM, GCM is used and the
  *   notes name who did not announce it.
  */
 import type { ContentCipher } from '../engine/keys.js';
 import { OID } from '../engine/oids.js';
+import { certificateCapabilities } from '../engine/pki/certificate-capabilities.js';
 
 export type KeyTransport = 'rsa-oaep' | 'rsa-pkcs1';
 
@@ -22,6 +25,8 @@ export interface RecipientCapabilities {
   address: string;
   /** As reported by verification (names such as "aes-256-gcm", or OIDs); undefined when never seen. */
   capabilities?: readonly string[] | undefined;
+  /** Where they come from, for the reason given; default signed mail. */
+  source?: AnnouncedCapabilities['source'] | undefined;
 }
 
 export interface RecipientCipher {
@@ -42,6 +47,21 @@ export interface AlgorithmChoice {
   recipients: RecipientCipher[];
   /** Why, per recipient, for the report. */
   notes: string[];
+}
+
+export interface AnnouncedCapabilities {
+  list: string[];
+  /** signed-mail: harvested into the address book when their mail verified; certificate: RFC 4262. */
+  source: 'signed-mail' | 'certificate';
+  /** When the signed mail was read. */
+  seenAt?: string;
+}
+
+/** What a recipient announced: their signed mail (the address book's record) first, else their certificate. */
+export function announcedCapabilities(fromSignedMail: { list: string[]; seenAt: string } | undefined, certificate: Uint8Array | undefined): AnnouncedCapabilities | undefined {
+  if (fromSignedMail && fromSignedMail.list.length > 0) return { list: fromSignedMail.list, source: 'signed-mail', seenAt: fromSignedMail.seenAt };
+  const inCertificate = certificate ? certificateCapabilities(certificate) : undefined;
+  return inCertificate ? { list: inCertificate, source: 'certificate' } : undefined;
 }
 
 const ALL_CIPHERS: readonly ContentCipher[] = ['aes-256-gcm', 'aes-128-gcm', 'aes-256-cbc', 'aes-192-cbc', 'aes-128-cbc'];
@@ -65,8 +85,9 @@ export function recipientCipher(recipient: RecipientCapabilities): RecipientCiph
     return { address: recipient.address, cipher: INTEROPERABLE_CIPHER, reason: 'capabilities unknown (no signed mail seen): AES-256-CBC, which every client reads' };
   }
   const [gcm] = announcedGcm(caps);
-  if (gcm) return { address: recipient.address, cipher: gcm, reason: `announced ${gcm.toUpperCase()} in its SMIMECapabilities` };
-  return { address: recipient.address, cipher: INTEROPERABLE_CIPHER, reason: 'did not announce AES-GCM (as mutt, Apple Mail and Thunderbird ESR do not): AES-256-CBC' };
+  const where = recipient.source === 'certificate' ? 'in its certificate (SMIMECapabilities extension)' : 'in the SMIMECapabilities of its signed mail';
+  if (gcm) return { address: recipient.address, cipher: gcm, reason: `announced ${gcm.toUpperCase()} ${where}` };
+  return { address: recipient.address, cipher: INTEROPERABLE_CIPHER, reason: `did not announce AES-GCM ${where} (as mutt, Apple Mail and Thunderbird ESR do not): AES-256-CBC` };
 }
 
 /**

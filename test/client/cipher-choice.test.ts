@@ -3,21 +3,24 @@
  * Frank's (Cachet announces AES-GCM) and Bob's, signed by OpenSSL — what mutt/NeoMutt send, announcing
  * AES-CBC, 3DES and RC2 but no GCM. `cachet lookup` says what each reads; `cachet send` uses GCM for
  * Frank alone and AES-256-CBC as soon as Bob is a recipient (OpenSSL decrypts it), warning when such a
- * message is not signed.
+ * message is not signed. Ivy, whose mail Grace never read, has a certificate whose SMIMECapabilities
+ * extension (RFC 4262, made by OpenSSL here) lists AES-256-GCM: that is taken until signed mail says more.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCachet } from '../helpers/cli.js';
 import { createMailHome, type MailHome } from '../helpers/mail-home.js';
 import { runTool, runToolOk } from '../helpers/oracles.js';
 import { pkiFile } from '../helpers/pki.js';
 import { Maildir } from '../../src/mail/maildir.js';
+import { AddressBook } from '../../src/directory/address-book.js';
 
 const FRANK = 'frank@example.com';
 const GRACE = 'grace@example.com';
 const BOB = 'bob@example.com';
+const IVY = 'ivy@example.com';
 let mail: MailHome;
 
 before(async () => {
@@ -28,6 +31,7 @@ before(async () => {
       { address: GRACE, p12: 'grace-sign', role: 'signing' },
       // A local mailbox for Bob, so mail to him is delivered; his keys stay with OpenSSL.
       { address: BOB },
+      { address: IVY },
     ],
   });
   for (const [user, p12] of [[FRANK, 'frank-enc'], [GRACE, 'grace-enc']] as const) {
@@ -105,4 +109,32 @@ test('an unsigned message sent with AES-CBC warns that changes in transit cannot
   const gcm = await runCachet(['send', '--as', GRACE, '--to', FRANK, '--subject', 'unsigned gcm', '--no-sign'], { env: mail.env, stdin: 'x' });
   assert.equal(gcm.status, 0, gcm.stderr);
   assert.doesNotMatch(gcm.stderr, /AES-CBC/, 'AES-GCM protects itself');
+});
+
+test("a certificate's SMIMECapabilities extension (RFC 4262) counts when no signed mail was seen", async () => {
+  const dir = join(mail.home, 'ivy');
+  mkdirSync(dir);
+  // SMIMECapabilities ::= SEQUENCE { { aes256-GCM }, { aes256-CBC } }, in Ivy's certificate.
+  writeFileSync(
+    join(dir, 'ext.cnf'),
+    'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=emailProtection\nsubjectAltName=email:ivy@example.com\nbasicConstraints=CA:FALSE\n1.2.840.113549.1.9.15=DER:301A300B060960864801650304012E300B060960864801650304012A\n',
+  );
+  runToolOk('openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'ivy.key'), '-subj', '/CN=Ivy/emailAddress=ivy@example.com', '-out', join(dir, 'ivy.csr')]);
+  runToolOk('openssl', ['x509', '-req', '-in', join(dir, 'ivy.csr'), '-CA', pkiFile('ca.pem'), '-CAkey', pkiFile('ca.key'), '-set_serial', '0x4242', '-days', '30', '-extfile', join(dir, 'ext.cnf'), '-outform', 'DER', '-out', join(dir, 'ivy.der')]);
+  await AddressBook.change(mail.userDir(GRACE), (book) => {
+    book.add(readFileSync(join(dir, 'ivy.der')), 'import', new Date());
+  });
+  const [ivy] = (await lookup(IVY)).recipients;
+  assert.equal(ivy?.cipher, 'aes-256-gcm');
+  assert.match(ivy!.cipherReason, /in its certificate/);
+  assert.deepEqual(ivy?.capabilities, { list: ['aes-256-gcm', 'aes-256-cbc'], source: 'certificate' });
+  const sent = await runCachet(['send', '--as', GRACE, '--to', IVY, '--subject', 'to ivy'], { env: mail.env, stdin: 'Hello Ivy.' });
+  assert.equal(sent.status, 0, sent.stderr);
+  const wire = await lastSent();
+  assert.match(wire.toString('latin1'), /smime-type=authEnveloped-data/);
+  const file = join(dir, 'gcm.eml');
+  writeFileSync(file, wire);
+  const decrypted = runTool('openssl', ['cms', '-decrypt', '-in', file, '-inkey', join(dir, 'ivy.key')]);
+  assert.equal(decrypted.status, 0, decrypted.stderr);
+  assert.match(decrypted.stdout.toString('latin1'), /Hello Ivy\./);
 });

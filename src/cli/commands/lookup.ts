@@ -17,7 +17,7 @@ import { buildValidator, cachetHome, parseAt } from '../trust.js';
 import { personalHome } from '../personal-home.js';
 import { openUserStore } from '../vault-passphrase.js';
 import { directoryFromPolicy } from '../../directory/policy-directory.js';
-import { chooseAlgorithms, type RecipientCipher } from '../../directory/algorithms.js';
+import { announcedCapabilities, chooseAlgorithms, type AnnouncedCapabilities, type RecipientCipher } from '../../directory/algorithms.js';
 import type { ContentCipher } from '../../engine/keys.js';
 import { oneLine } from '../terminal-text.js';
 
@@ -35,7 +35,8 @@ cannot be reached, earlier answers are taken from the cache ($CACHET_HOME/direct
 the output says so.
 
 Each recipient's line "cipher" says what a message to them is encrypted with: AES-GCM only when the
-SMIMECapabilities of their signed mail (kept in your address book) announced it, else AES-256-CBC,
+SMIMECapabilities of their signed mail (kept in your address book) announced it — or, before any
+signed mail, their certificate's SMIMECapabilities extension (RFC 4262) — else AES-256-CBC,
 which every client reads (mutt, Apple Mail and Thunderbird ESR cannot read AES-GCM); the last line
 says what one message to all of them would use, within the policy's allowedCiphers.
 
@@ -141,14 +142,9 @@ async function directoryConfig(values: Values, context: CliContext): Promise<{ c
   return { config, order };
 }
 
-interface Capabilities {
-  list: string[];
-  seenAt: string;
-}
-
 interface LookupRow {
   result: ResolvedRecipient;
-  capabilities: Capabilities | undefined;
+  capabilities: AnnouncedCapabilities | undefined;
   cipher: RecipientCipher;
 }
 
@@ -205,9 +201,9 @@ const command: CliCommand = {
       now: parseAt(values.at) ?? new Date(),
     });
     const policy = await loadEffectivePolicy({ home: cachetHome(context), policyFile: context.env.CACHET_POLICY });
-    const capabilities = results.map((r) => book.correspondent(r.address)?.capabilities);
+    const capabilities = results.map((r) => announcedCapabilities(book.correspondent(r.address)?.capabilities, r.certificate?.der));
     const choice = chooseAlgorithms(
-      results.map((r, i) => ({ address: r.address, capabilities: capabilities[i]?.list })),
+      results.map((r, i) => ({ address: r.address, capabilities: capabilities[i]?.list, source: capabilities[i]?.source })),
       policy.get('allowedCiphers') as ContentCipher[],
     );
     const rows: LookupRow[] = results.map((result, i) => ({ result, capabilities: capabilities[i], cipher: choice.recipients[i]! }));

@@ -245,3 +245,15 @@ function utc(year: number, month: string, day: string, hour: string, minute: str
   if (Number.isNaN(date.getTime())) throw new CachetError('ERR_CMS_MALFORMED', 'the signingTime is not a valid date');
   return date;
 }
+
+/**
+ * The names of an SMIMECapabilities value given on its own (DER of the SEQUENCE), as a certificate
+ * carries it in its extension of the same OID (RFC 4262); [] when it cannot be read.
+ */
+export function smimeCapabilityNames(der: Uint8Array): string[] {
+  try {
+    return parseCapabilities(der, derNode(der));
+  } catch {
+    return [];
+  }
+}
