@@ -154,6 +154,7 @@ const command: CliCommand = {
         context.stdout.write(`${verdict}: ${who} (${s.digestAlgorithm}, ${s.signatureAlgorithm}${s.signingTime ? `, signed ${s.signingTime}` : ''})${s.weakAlgorithm ? ' [weak algorithm]' : ''}${s.error ? ` — ${oneLine(s.error.message)}` : ''}\n`);
         for (const warning of s.warnings ?? []) context.stdout.write(`  warning: ${oneLine(warning)}\n`);
       }
+      if (report.verifiedForm === 'as-sent') context.stdout.write('  verified over the signed part\'s bytes as sent, not its canonical CRLF form (as AS2 gateways sign binary parts)\n');
     }
     if (!report.valid) {
       const bad = report.signers.find((s) => !s.valid);

@@ -2,9 +2,10 @@
  * The role a certificate can play in S/MIME (RFC 8550 §4.4.2, RFC 5280 §4.2.1.3 and §4.2.1.12):
  * signing (digitalSignature and/or nonRepudiation, no keyEncipherment/keyAgreement), encryption
  * (keyEncipherment or keyAgreement, no digitalSignature), dual (both, or no keyUsage at all), or none
- * (a CA certificate, or an extendedKeyUsage without emailProtection or anyExtendedKeyUsage).
+ * (a CA certificate, an extendedKeyUsage without emailProtection or anyExtendedKeyUsage, or a DSA key).
  */
 import 'reflect-metadata';
+import { createPublicKey } from 'node:crypto';
 import { BasicConstraintsExtension, ExtendedKeyUsageExtension, KeyUsageFlags, KeyUsagesExtension, X509Certificate } from '@peculiar/x509';
 import { CachetError } from '../errors.js';
 
@@ -21,6 +22,7 @@ export function certificateRole(der: Uint8Array): { role: CertificateRole; reaso
     throw new CachetError('ERR_CERT_MALFORMED', 'the certificate cannot be read', { cause: error });
   }
   if (cert.getExtension(BasicConstraintsExtension)?.ca) return { role: 'none', reasons: ['it is a CA certificate'] };
+  if (hasDsaKey(cert)) return { role: 'none', reasons: ['it has a DSA key, which Cachet verifies but never signs with (FIPS 186-5 withdrew it) and which cannot encrypt'] };
   const eku = cert.getExtension(ExtendedKeyUsageExtension);
   if (eku) {
     const usages = eku.usages.map(String);
@@ -34,6 +36,14 @@ export function certificateRole(der: Uint8Array): { role: CertificateRole; reaso
   if (signs) return { role: 'signing', reasons: ['its key usage allows signing only'] };
   if (encrypts) return { role: 'encryption', reasons: ['its key usage allows encryption only'] };
   return { role: 'none', reasons: ['its key usage allows neither signing nor encryption'] };
+}
+
+function hasDsaKey(cert: X509Certificate): boolean {
+  try {
+    return createPublicKey({ key: Buffer.from(cert.publicKey.rawData), format: 'der', type: 'spki' }).asymmetricKeyType === 'dsa';
+  } catch {
+    return false;
+  }
 }
 
 /**

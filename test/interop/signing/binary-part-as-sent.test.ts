@@ -72,6 +72,9 @@ describe('multipart/signed over a binary part as sent', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.equal((JSON.parse(r.stdout) as { verifiedForm: string }).verifiedForm, 'as-sent');
     assert.deepEqual(readFileSync(out), PART);
+    const text = await runCachet(['verify', '-i', input, '--trust', pkiFile('ca.pem')]);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /verified over the signed part's bytes as sent/);
   });
 
   test('a part that was changed verifies in neither form', async () => {

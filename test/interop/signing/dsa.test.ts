@@ -76,6 +76,11 @@ describe('DSA from OpenSSL', () => {
     assert.equal(signed.status, 1);
     assert.match(signed.stderr, /verifies DSA signatures but never makes them/);
     assert.throws(() => readFileSync(at('out.eml')), 'nothing was written');
+    // Nor is a DSA credential imported as the user's own: it could never sign.
+    const imported = await runCachet(['cert', 'import', at('dave.p12'), '--json'], { env: { CACHET_HOME: at('home'), CACHET_VAULT_PASSPHRASE: 'correct horse', CACHET_PASSWORD: 'test' } });
+    assert.equal(imported.status, 1);
+    assert.equal((JSON.parse(imported.stdout) as { error: { code: string } }).error.code, 'ERR_CERT_ROLE_UNUSABLE');
+    assert.match(imported.stderr, /DSA key/);
   });
 });
 
