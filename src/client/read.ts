@@ -11,7 +11,7 @@
  */
 import PostalMime from 'postal-mime';
 import type { Decryptor } from '../engine/keys.js';
-import { forEachAttachment, readDisplayedParts } from '../engine/mime/displayed-parts.js';
+import { forEachAttachment, readDisplayedParts, readPartBodies } from '../engine/mime/displayed-parts.js';
 import { MIME_LIMITS } from '../engine/mime/limits.js';
 import type { CertificateValidator } from '../engine/pki/validator.js';
 import { openMessage, type OpenReport } from '../engine/smime/open.js';
@@ -40,6 +40,12 @@ export interface ReadResult {
   attachments: ReadAttachment[];
   /** Addresses whose certificate changed (key continuity), to tell the user. */
   keyChanges: string[];
+  /**
+   * For a partially-signed message, to be shown apart and never merged: by path, the text of each
+   * signed part's content ("PATH.1", the first part of its multipart/signed) and of each unsigned
+   * part, as stored (MIME_LIMITS.maxDisplayedBytes in all). Empty for other messages.
+   */
+  partTexts: Record<string, { mediaType: string; text: string }>;
   /** Per signer of the message's signed layers (same order as report.signers): certificate, chain, revocation. */
   signerDetails: Array<{ certificate?: Uint8Array; chain?: Uint8Array[]; revocation?: string }>;
 }
@@ -128,6 +134,11 @@ async function readStoredMessage(folder: FolderName, id: string, context: ReadCo
     const { attachments: visit } = options;
     if (visit) await forEachAttachment(opened.readContent(), parts, (a, content) => visit(attachments[a.index]!, content));
     opened.report.warnings.push(...parts.warnings);
+    const partTexts: ReadResult['partTexts'] = {};
+    if (opened.report.status === 'partially-signed') {
+      const paths = [...opened.report.signedParts.map((p) => `${p.path}.1`), ...opened.report.unsignedParts];
+      for (const [path, part] of await readPartBodies(opened.readContent(), paths)) partTexts[path] = { mediaType: part.mediaType, text: part.body.toString('utf8') };
+    }
     // Not with a damaged book: it stays as it is, for the user to move away (the warning says so).
     const keyChanges = book ? await harvest(context.user.dir, opened, context.at ?? new Date()) : [];
     for (const change of keyChanges) opened.report.warnings.push(change);
@@ -140,6 +151,7 @@ async function readStoredMessage(folder: FolderName, id: string, context: ReadCo
       text: parsed.text ?? null,
       html: parsed.html ?? null,
       attachments,
+      partTexts,
       keyChanges,
       signerDetails: opened.signedLayers.flatMap((l) =>
         l.signers.map((signer) => ({

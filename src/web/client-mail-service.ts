@@ -11,7 +11,6 @@ import { CachetError, isCachetError } from '../engine/errors.js';
 import { certificateEmails } from '../engine/cms/cert-id.js';
 import { readMimeEntity } from '../engine/mime/entity-reader.js';
 import { decodeEncodedWords } from '../engine/mime/headers.js';
-import { parseMimeTree, type MimePart } from '../engine/mime/mime-tree.js';
 import { isPkcs7Mime } from '../engine/smime/pkcs7-entity.js';
 import { signedForm } from '../engine/smime/verify.js';
 import type { SignerSummary } from '../engine/smime/open.js';
@@ -236,18 +235,11 @@ export class ClientMailService implements WebMailService {
     const unsignedParts: MessageView['unsignedParts'] = [];
     if (report.status === 'partially-signed') {
       // Never merge: the signed part's text and each unsigned part are shown apart, marked as such.
-      const tree = parseMimeTree(await session.user.mailbox.read(folder, id));
-      const byPath = (path: string, part: MimePart): MimePart | undefined => (part.path === path ? part : part.children.map((c) => byPath(path, c)).find(Boolean));
-      const signedText: string[] = [];
-      for (const signed of signedParts) {
-        const part = byPath(signed.path, tree);
-        const [content] = part?.children ?? [];
-        if (content) signedText.push(content.body.toString('utf8'));
-      }
-      text = signedText.join('\n');
+      // They come from the opened message, read as it streams (read.ts), not from a parse of all of it.
+      text = signedParts.flatMap((signed) => result.partTexts[`${signed.path}.1`]?.text ?? []).join('\n');
       for (const path of report.unsignedParts) {
-        const part = byPath(path, tree);
-        if (part) unsignedParts.push({ description: `part ${path} (${part.headers.contentType().mediaType})`, text: part.body.toString('utf8').slice(0, 20_000) });
+        const part = result.partTexts[path];
+        if (part) unsignedParts.push({ description: `part ${path} (${part.mediaType})`, text: part.text.slice(0, 20_000) });
       }
     }
     const signerViews = report.signers.map((s: SignerSummary, index) => {

@@ -226,3 +226,48 @@ export async function forEachAttachment(content: ByteStream, parts: DisplayedPar
   const walk = newWalk(parts.embeddedMessagesInline, root, undefined, async (part, decoded) => visit(parts.attachments[part.index] ?? part, decoded));
   await walkEntity(root, 0, walk, false);
 }
+
+export interface PartBody {
+  mediaType: string;
+  /** The body as stored (transfer encoding not undone), cut at what was left of the budget. */
+  body: Buffer;
+  /** Whether all of the body is there. */
+  complete: boolean;
+}
+
+/**
+ * The bodies of the parts at `paths` (dotted, as open reports signed and unsigned parts: "1", "2.1"),
+ * read as the message streams, `budget` bytes in all, for a reader that shows such parts apart.
+ * Embedded messages are not entered (open's parts are multipart children only). A path that is
+ * not in the message, or beyond a damaged structure, is simply absent.
+ * @throws CachetError ERR_LIMIT_EXCEEDED beyond MIME_LIMITS.maxParts or maxDepth
+ */
+export async function readPartBodies(content: ByteStream, paths: readonly string[], budget: number = MIME_LIMITS.maxDisplayedBytes): Promise<Map<string, PartBody>> {
+  const wanted = new Set(paths);
+  const out = new Map<string, PartBody>();
+  let left = budget;
+  let parts = 0;
+  const visit = async (entity: MimeEntity, path: string, depth: number): Promise<void> => {
+    if (++parts > MIME_LIMITS.maxParts) throw mimeLimitExceeded('maxParts', 'the message has too many MIME parts');
+    if (depth > MIME_LIMITS.maxDepth) throw mimeLimitExceeded('maxDepth', 'the message nests MIME parts too deeply');
+    const type = entity.headers.contentType();
+    if (wanted.has(path)) {
+      const { held, complete } = await holdUpTo(entity.body, left);
+      const body = Buffer.concat(held);
+      const kept = body.subarray(0, Math.min(body.length, left));
+      left -= kept.length;
+      out.set(path, { mediaType: type.mediaType, body: kept, complete: complete && kept.length === body.length });
+      return;
+    }
+    const below = path === '' ? wanted.size > 0 : [...wanted].some((p) => p.startsWith(`${path}.`));
+    if (!below || type.type !== 'multipart' || !type.params['boundary']) return;
+    let index = 0;
+    try {
+      for await (const part of readMultipart(entity)) await visit(part, path === '' ? String(++index) : `${path}.${++index}`, depth + 1);
+    } catch (error) {
+      if (!isCachetError(error, 'ERR_MIME_MALFORMED')) throw error;
+    }
+  };
+  await visit(await readMimeEntity(content), '', 0);
+  return out;
+}
