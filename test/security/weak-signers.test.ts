@@ -41,6 +41,11 @@ basicConstraints = CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = emailProtection
 subjectAltName = email:$ENV::MAIL
+[leaf_enc]
+basicConstraints = CA:FALSE
+keyUsage = critical,keyEncipherment
+extendedKeyUsage = emailProtection
+subjectAltName = email:$ENV::MAIL
 [ca_signer]
 basicConstraints = critical,CA:TRUE
 keyUsage = critical,digitalSignature,keyCertSign
@@ -90,6 +95,8 @@ before(() => {
   sign('casigner', 'root', 'ca_signer', ['-days', '30']);
   request('short', ['-newkey', 'rsa:1024']);
   sign('short', 'root', 'leaf', ['-days', '30']);
+  request('shortenc', ['-newkey', 'rsa:1024']);
+  sign('shortenc', 'root', 'leaf_enc', ['-days', '30']);
   request('sha1');
   sign('sha1', 'root', 'leaf', ['-days', '30', '-md', 'sha1']);
   // Anchors outside their validity, each with a leaf of its own.
@@ -143,6 +150,16 @@ describe('weak signers are untrusted, with the reason', () => {
     assert.equal(signer.trusted, false);
     assert.equal(signer.error?.code, 'ERR_WEAK_ALGORITHM');
     assert.match(signer.error!.message, /signed with SHA-1/);
+  });
+
+  test('a recipient with a 1024-bit RSA key is refused for encryption too, with the reason', async () => {
+    const env = { CACHET_HOME: join(dir, 'home') };
+    assert.equal((await runCachet(['addressbook', 'import', join(dir, 'shortenc.pem')], { env })).status, 0);
+    const r = await runCachet(['lookup', 'shortenc@example.com', '--trust', join(dir, 'root.pem'), '--json'], { env });
+    assert.equal(r.status, 1, r.stdout);
+    const [recipient] = JSON.parse(r.stdout).recipients;
+    assert.equal(recipient.rejected[0].code, 'ERR_KEY_TOO_SMALL');
+    assert.match(recipient.rejected[0].reason, /1024-bit RSA key/);
   });
 
   test('allowLegacyCertificates: true in the admin policy accepts all three, flagged weak', async () => {
