@@ -14,6 +14,7 @@ import { parseCommandArgs, required } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { readSecret } from '../secrets.js';
 import { recordPfx } from '../../ca/records.js';
+import { archiveKey, checkArchivable } from '../../ca/key-archive.js';
 import bulkIssue, { BULK_HELP } from './ca-issue-bulk.js';
 import { CA_SECRET_OPTIONS, caActor, caIssuer, caStore, inputPath, withCaUnlock, writeOutputFile } from './ca-support.js';
 
@@ -47,6 +48,9 @@ Options:
   --chain              with --csr: append the CA chain to CERT.pem
   --password-file F    the PKCS#12 password (else $CACHET_PASSWORD, else a prompt)
   --legacy             legacy PKCS#12 encryption (3DES, SHA-1 MAC)
+  --archive-key        keep a copy of the new private key at the CA under the recovery key
+                       ("cachet ca recovery-init"; two officers recover it with "cachet ca recover");
+                       encryption-only templates only — a signing key is never archived (exit 7)
   --passphrase-file F  the CA passphrase (else $CACHET_CA_PASSPHRASE, else a prompt)
   --pin-file F         for a CA whose keys are on a token: its PIN (else $CACHET_TOKEN_PIN, else a prompt)
   --json               print the issued certificate's serial, subject and dates as JSON
@@ -65,6 +69,7 @@ const options = {
   chain: { type: 'boolean' },
   'password-file': { type: 'string' },
   legacy: { type: 'boolean' },
+  'archive-key': { type: 'boolean' },
   ...CA_SECRET_OPTIONS,
   json: { type: 'boolean' },
 } as const;
@@ -83,8 +88,8 @@ const command: CliCommand = {
     const store = caStore(context);
     let result;
     if (values.csr !== undefined) {
-      if (values.key || values.legacy || values['password-file'] || values.name) {
-        throw new CachetError('ERR_USAGE', '--key, --name, --password-file and --legacy do not apply to --csr (the requester holds the key)');
+      if (values.key || values.legacy || values['password-file'] || values.name || values['archive-key']) {
+        throw new CachetError('ERR_USAGE', '--key, --name, --password-file, --legacy and --archive-key do not apply to --csr (the requester holds the key)');
       }
       let bytes: Buffer;
       try {
@@ -103,6 +108,7 @@ const command: CliCommand = {
       // key cannot be handed out would sit in the index for nothing.
       const password = await readSecret({ file: values['password-file'] === undefined ? undefined : inputPath(values['password-file'], context), envVar: 'CACHET_PASSWORD', promptLabel: `Password for ${out}` }, context);
       checkExportAllowed(template, password);
+      if (values['archive-key']) await checkArchivable(store, template);
       const writePfx = await loadPfxWriter();
       const keyPair = await generateKeyPairOf(keyType);
       result = await withCaUnlock(values, context, async (unlock) => issueCertificate(store, await caIssuer(store, unlock), { template, spki: keyPair.spki, email, validityDays, actor: caActor(context) }));
@@ -116,6 +122,7 @@ const command: CliCommand = {
         legacy: values.legacy ?? false,
       }, writePfx);
       await writeOutputFile(out, pfx, context);
+      if (values['archive-key']) await archiveKey(store, template, result.entry, new Uint8Array(keyPair.privateKey.export({ type: 'pkcs8', format: 'der' })), caActor(context));
       // `ca distribute` recognises this file by its digest, and only then is the certificate published.
       await recordPfx(store, result.entry.serial, pfx);
     }

@@ -154,3 +154,17 @@ export async function directoryTargetFrom(values: DirectoryValues, context: CliC
     ...(tlsCa ? { tls: { ca: tlsCa } } : {}),
   };
 }
+
+/** `--officer NAME:FILE`: a recovery officer and the file holding their passphrase. */
+export async function officerFrom(value: string, context: CliContext): Promise<{ name: string; passphrase: string }> {
+  const colon = value.indexOf(':');
+  if (colon <= 0) throw new CachetError('ERR_USAGE', `--officer takes NAME:FILE (the officer's name and the file with their passphrase), not "${value}"`);
+  const file = inputPath(value.slice(colon + 1), context);
+  let passphrase: string;
+  try {
+    passphrase = (await readFile(file, 'utf8')).replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new CachetError('ERR_INPUT_READ', `cannot read the passphrase file of ${value.slice(0, colon)}`, { cause: error, details: { file } });
+  }
+  return { name: value.slice(0, colon), passphrase };
+}

@@ -53,6 +53,8 @@ export const COMMANDS: Record<string, CommandEntry> = {
   'ca template': { module: './ca-template.js', summary: 'list the certificate templates or show one' },
   'ca list': { module: './ca-list.js', summary: 'list the issued certificates: owner, status, expiry, delivery, publication' },
   'ca enrol-token': { module: './ca-enrol-token.js', summary: "enrol a derived credential: a key pair made on the user's token, certified, written back" },
+  'ca recovery-init': { module: './ca-recovery-init.js', summary: 'set up key recovery: a recovery key any two named officers open together' },
+  'ca recover': { module: './ca-recover.js', summary: 'recover an archived encryption key (two officers act together)' },
   'ca requests': { module: './ca-requests.js', summary: "list the users' renewal requests" },
   'ca approve': { module: './ca-approve.js', summary: 'approve renewal requests (and publish the new certificates)' },
   'ca reject': { module: './ca-reject.js', summary: 'reject a renewal request' },
