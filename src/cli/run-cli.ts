@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { CachetError, exitStatusFor, isCachetError } from '../engine/errors.js';
 import { COMMANDS } from './commands/index.js';
-import { neutralisingStream, oneLine } from './terminal-text.js';
+import { neutralisingStream, oneLine, terminalSafe } from './terminal-text.js';
 import type { CliCommand, CliContext } from './context.js';
 
 const VERSION = '0.1.0';
@@ -109,7 +109,8 @@ export async function runCli(argv: string[], given: CliContext = defaultContext(
   // --json output stays exact.
   const stdout = wantsJson ? given.stdout : neutralisingStream(given.stdout);
   const stderr = neutralisingStream(given.stderr);
-  const context: CliContext = { ...given, stdout, stderr, prompt: given.prompt.bind(given) };
+  // A question may quote a message (an attachment's name): it is shown through the same filter.
+  const context: CliContext = { ...given, stdout, stderr, prompt: (question, options) => given.prompt(terminalSafe(question), options) };
   try {
     return await runCommand(argv, context, wantsJson);
   } finally {

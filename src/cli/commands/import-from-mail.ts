@@ -6,6 +6,7 @@ import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { readSecret } from '../secrets.js';
 import { openUserSession, USER_OPTIONS } from '../user-session.js';
+import { oneLine } from '../terminal-text.js';
 
 const command: CliCommand = {
   help: `usage: cachet import-from-mail ID [--folder F] [--password-file F] [--role signing|encryption|both] [--force]
@@ -41,7 +42,7 @@ Exit statuses: 0 all imported · 1 something was not imported (each file says wh
         replaceSigning: values.force ?? false,
         confirmReplace: async (filename, current) => {
           if (!context.interactive) return false;
-          const answer = (await context.prompt(`${filename} would replace your signing certificate ${current.subject} (${current.id.slice(0, 16)}); it stays in the vault, inactive. Replace it? [y/N] `)).trim().toLowerCase();
+          const answer = (await context.prompt(`${oneLine(filename)} would replace your signing certificate ${current.subject} (${current.id.slice(0, 16)}); it stays in the vault, inactive. Replace it? [y/N] `)).trim().toLowerCase();
           return answer === 'y' || answer === 'yes';
         },
       });
@@ -50,13 +51,13 @@ Exit statuses: 0 all imported · 1 something was not imported (each file says wh
       for (const r of results) {
         if (r.kind === 'imported') context.stdout.write(`${r.notice}\n`);
         else if (r.kind === 'confirm-replace') {
-          context.stderr.write(`${r.filename}: not imported: your signing certificate ${r.current.subject} is active; replace it with --force\n`);
+          context.stderr.write(`${oneLine(r.filename)}: not imported: your signing certificate ${r.current.subject} is active; replace it with --force\n`);
           status = 1;
         } else if (r.kind === 'choose-role') {
-          context.stderr.write(`${r.filename}: ${r.subject} can both sign and encrypt; choose its role with --role signing, encryption or both\n`);
+          context.stderr.write(`${oneLine(r.filename)}: ${r.subject} can both sign and encrypt; choose its role with --role signing, encryption or both\n`);
           status = 1;
         } else {
-          context.stderr.write(`${r.filename}: not imported: ${r.message}\n`);
+          context.stderr.write(`${oneLine(r.filename)}: not imported: ${r.message}\n`);
           status = r.code === 'ERR_PKCS12_BAD_PASSWORD' ? 4 : 1;
         }
       }

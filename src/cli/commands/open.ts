@@ -39,7 +39,9 @@ Options:
                       its chain in, when the message does not carry them (as openssl -certfile)
   --at TIME           validate certificates at this ISO 8601 time (as openssl -attime)
   --json              print one JSON object: {"status", "encrypted", "from", "signers", "layers",
-                      "valid", "trusted", "headers", "signedParts", "unsignedParts", "warnings"};
+                      "valid", "trusted", "headers", "unsignedHeaders", "unauthenticatedEncryption",
+                      "signedParts", "unsignedParts", "warnings"}; "unsignedHeaders" names the headers
+                      shown that no signature covers
                       "headers" holds the Subject/From/To/Cc/Date shown — the protected ones
                       (RFC 9788 hp=, Thunderbird protected-headers="v1") over the outer ones — and
                       "differences" lists each protected field the outer header contradicts

@@ -55,8 +55,9 @@ export async function messageList(folder: string, query: string, container: HTML
           h(
             'a',
             { href: `#/message/${encodeURIComponent(m.folder)}/${encodeURIComponent(m.id)}`, 'data-testid': 'message-link' },
-            h('span', { className: 'from' }, folder === 'Sent' || folder === 'Outbox' ? `To: ${m.to.join(', ')}` : m.from),
-            h('span', { className: 'subject' }, m.subject || '(no subject)'),
+            // Isolated (bdi): a bidi override in one message's From or Subject cannot reorder the list.
+            h('span', { className: 'from' }, h('bdi', {}, folder === 'Sent' || folder === 'Outbox' ? `To: ${m.to.join(', ')}` : m.from)),
+            h('span', { className: 'subject' }, h('bdi', {}, m.subject || '(no subject)')),
             h(
               'span',
               { className: 'flags' },
