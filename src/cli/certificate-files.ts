@@ -98,8 +98,8 @@ export async function readCertificateFile(path: string, passwordFile: string | u
   const bytes = await readFileBytes(path);
   if (bytes.length > MAX_CERTIFICATE_FILE) throw new CachetError('ERR_LIMIT_EXCEEDED', `${path} is too large to be a certificate file`);
   if (PKCS12_EXTENSIONS.has(extname(path).toLowerCase())) return pkcs12(bytes);
-  const head = bytes.subarray(0, 200).toString('latin1');
-  if (head.includes('-----BEGIN')) {
+  // Anywhere in the file: `openssl ca` writes a text dump of the certificate before its PEM block.
+  if (bytes.includes('-----BEGIN')) {
     const text = bytes.toString('latin1');
     // A PKCS#12 file armoured as PEM (some portals ship it so); readPfx takes the armour off.
     if (/-----BEGIN (PKCS12|PKCS #12|PFX)-----/.test(text)) return pkcs12(bytes);

@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCachet } from '../helpers/cli.js';
@@ -190,6 +190,16 @@ describe('errors that say what is wrong', () => {
     assert.equal(signer.error?.code, 'ERR_CHAIN_TOO_LONG');
     assert.match(signer.error!.message, /chain of more than 10 certificates/);
     assert.doesNotMatch(signer.error!.message, /not available/);
+  });
+
+  test('a root as `openssl ca` writes it (a text dump before the PEM block) is a certificate for trust add and --trust', async () => {
+    openssl('x509', '-in', 'root.pem', '-text', '-out', 'root-text.pem');
+    assert.match(readFileSync(join(dir, 'root-text.pem'), 'latin1'), /^Certificate:/);
+    const env = { CACHET_HOME: join(dir, 'text-home') };
+    const added = await runCachet(['trust', 'add', join(dir, 'root-text.pem')], { env });
+    assert.equal(added.status, 0, added.stderr);
+    const { signer } = await verify(signMail('good'), 'root-text');
+    assert.equal(signer.trusted, true, JSON.stringify(signer.error));
   });
 
   test('a certificate with 10,000 names is refused by a safety limit (ERR_LIMIT_EXCEEDED), not as unreadable', async () => {
