@@ -86,11 +86,15 @@ test('a pipe closed early: no EPIPE stack trace from any command that writes to 
   const encrypted = join(dir, 'big.p7m');
   const sealed = await runCachet(['encrypt', '--to', pkiFile('bob.pem'), '-i', bigMessage, '-o', encrypted], { env });
   assert.equal(sealed.status, 0, sealed.stderr);
+  const signed = join(dir, 'big.signed');
+  const signing = await runCachet(['sign', '--signer', pkiFile('alice.p12'), '-i', bigMessage, '-o', signed], { env });
+  assert.equal(signing.status, 0, signing.stderr);
   const streaming: string[][] = [
     ['sign', '--signer', pkiFile('alice.p12'), '-i', bigMessage],
     ['encrypt', '--to', pkiFile('bob.pem'), '-i', bigMessage],
     ['decrypt', '--key', pkiFile('bob.p12'), '-i', encrypted],
     ['open', '--key', pkiFile('bob.p12'), '-i', encrypted],
+    ['verify', '-o', '-', '-i', signed],
   ];
   for (const args of streaming) {
     const { status, stderr } = await runIntoClosedPipe(args, true);

@@ -114,7 +114,9 @@ const command: CliCommand = {
       ? {
           write: async (chunk) => {
             output ??= await openOutput(values.out, context);
-            if (!output.stream.write(chunk)) await new Promise((resolve) => output!.stream.once('drain', resolve));
+            // write(), not the Writable: it also fails, rather than waits for ever, when stdout's reader is gone.
+            const pending = output.write(chunk);
+            if (pending) await pending;
           },
           // A file not yet committed can be taken back (stdout cannot): another form of the content follows.
           ...(toFile
