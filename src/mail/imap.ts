@@ -38,6 +38,14 @@ export class ImapMailbox implements Mailbox {
 
   private async connection(): Promise<ImapFlow> {
     if (this.client?.usable) return this.client;
+    const client = await this.connect({});
+    this.client = client;
+    this.specialUse = undefined;
+    return client;
+  }
+
+  /** A new logged-in connection; `idle`: for watching, re-issuing IDLE often enough to outlive the socket timeout. */
+  private async connect(options: { idle?: boolean }): Promise<ImapFlow> {
     const s = this.settings;
     const client = new ImapFlow({
       host: s.host,
@@ -49,6 +57,7 @@ export class ImapMailbox implements Mailbox {
       connectionTimeout: 15_000,
       greetingTimeout: 15_000,
       socketTimeout: 60_000,
+      ...(options.idle ? { maxIdleTime: 30_000 } : {}),
     });
     client.on('error', () => {
       // reported to the caller of the failing operation; the client is discarded
@@ -60,9 +69,25 @@ export class ImapMailbox implements Mailbox {
       if (e.authenticationFailed) throw new CachetError('ERR_MAIL_AUTH', `the IMAP server refused the login for ${s.user}`, { cause: error });
       throw new CachetError('ERR_MAIL_UNREACHABLE', `the IMAP server ${s.host}:${s.port} cannot be reached`, { cause: error });
     }
-    this.client = client;
-    this.specialUse = undefined;
     return client;
+  }
+
+  async watch(folder: FolderName, onChange: () => void): Promise<{ close(): Promise<void> }> {
+    // IDLE holds its connection (RFC 2177): a second one, so reading and sending go on meanwhile.
+    const client = await this.connect({ idle: true });
+    try {
+      await client.mailboxOpen(await this.path(client, folder), { readOnly: true });
+    } catch (error) {
+      await client.logout().catch(() => client.close());
+      throw new CachetError('ERR_MAIL_NOT_FOUND', `cannot watch ${folder}: ${(error as Error).message}`, { cause: error });
+    }
+    client.on('exists', () => onChange());
+    client.on('expunge', () => onChange());
+    return {
+      close: async () => {
+        if (client.usable) await client.logout().catch(() => client.close());
+      },
+    };
   }
 
   /** The server's path for a folder name or role; `create`: make the role's folder when there is none. */

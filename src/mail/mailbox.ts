@@ -1,6 +1,6 @@
 /**
  * What the client needs of a mailbox, whether it is the local Maildir (the embedded default) or an
- * IMAP account: folders, messages, saving (to Sent), marking read.
+ * IMAP account: folders, messages, saving (to Sent), marking read, watching for new mail.
  */
 import type { FolderName, StoredMessageInfo } from './maildir.js';
 
@@ -12,4 +12,13 @@ export interface Mailbox {
   deliver(folder: FolderName, message: Uint8Array, options?: { seen?: boolean }): Promise<string>;
   markSeen(folder: FolderName, id: string): Promise<void>;
   find(id: string): Promise<{ folder: FolderName; info: StoredMessageInfo } | undefined>;
+  /**
+   * Calls `onChange` when the folder changes (new mail), until the returned watch is closed: IMAP IDLE
+   * on a connection of its own, or the Maildir's new/ directory. Optional: a mailbox without it is polled.
+   */
+  watch?(folder: FolderName, onChange: () => void): Promise<MailboxWatch>;
+}
+
+export interface MailboxWatch {
+  close(): Promise<void>;
 }

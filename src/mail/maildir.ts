@@ -4,7 +4,7 @@
  * crash loses nothing that was acknowledged. This is the embedded default: no server is needed.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, watch as watchDirectory } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,24 @@ function checkId(id: string): void {
 
 export class Maildir implements Mailbox {
   constructor(readonly root: string) {}
+
+  /** New mail is a rename into new/ (and a read moves it to cur/): both directories are watched. */
+  async watch(folder: FolderName, onChange: () => void): Promise<{ close(): Promise<void> }> {
+    await this.ensure(folder);
+    let timer: NodeJS.Timeout | undefined;
+    // One call per burst: a delivery is a create and a rename.
+    const changed = () => {
+      clearTimeout(timer);
+      timer = setTimeout(onChange, 100);
+    };
+    const watchers = ['new', 'cur'].map((sub) => watchDirectory(join(this.folderPath(folder), sub), changed));
+    return {
+      close: async () => {
+        clearTimeout(timer);
+        for (const w of watchers) w.close();
+      },
+    };
+  }
 
   private folderPath(folder: FolderName): string {
     checkFolder(folder);

@@ -101,6 +101,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
     // For a load balancer or systemd's watchdog: 503 while draining, so traffic moves elsewhere.
     app.get('/healthz', (c) => (stopping ? c.json({ status: 'stopping' }, 503) : c.json({ status: 'ok' })));
   };
+  const shutdown = new AbortController();
   const behindTls = config.tls !== undefined || config.proxy !== undefined;
   const app = createWebApp({
     service,
@@ -110,6 +111,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
     signIn,
     clientAddress,
     uploadBytes: config.limits.uploadBytes,
+    shutdown: shutdown.signal,
     before,
     ...(options.staticAssets ? { staticAssets: options.staticAssets } : {}),
   });
@@ -124,6 +126,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
     async shutdown() {
       stopping = true;
       log.write('info', 'stopping', { inFlight });
+      shutdown.abort();
       await listener.close(config.limits.shutdownGraceSeconds * 1000);
       await sessions.sweep().catch(() => undefined);
       log.write('info', 'stopped');

@@ -6,6 +6,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { streamSSE } from 'hono/streaming';
 import { CachetError, isCachetError } from '../engine/errors.js';
 import { parseCredentialRole } from '../keys/credential-store.js';
 import { csrfProtection } from './middleware/csrf.js';
@@ -15,6 +16,10 @@ import { normaliseAddress } from '../engine/smime/open.js';
 import type { Draft, OutgoingAttachment, WebMailService } from './mail-service.js';
 
 export const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
+/** Each event stream holds a watch (an IMAP connection in IDLE): a few tabs per user, not unbounded. */
+export const MAX_EVENT_STREAMS_PER_USER = 4;
+/** A comment line this often keeps proxies from closing a quiet stream. */
+const EVENT_HEARTBEAT_MS = 25_000;
 
 export interface SignInAttempt {
   /** The address typed, in its canonical (lower-case) form. */
@@ -42,6 +47,8 @@ export interface WebAppOptions {
   signIn?: (attempt: SignInAttempt) => Promise<SignInResult>;
   /** The client's address for a request (`cachet server` knows its proxies); default: unknown. */
   clientAddress?: (c: Context) => string;
+  /** Aborted when the server shuts down: open event streams end, so that shutdown need not wait for them. */
+  shutdown?: AbortSignal;
   /** Largest request body; default MAX_UPLOAD_BYTES. */
   uploadBytes?: number;
   /** Middleware and routes before the session and the API (`cachet server`'s request ids, access log and health). */
@@ -180,6 +187,37 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
       return errorResponse(c, error);
     }
   };
+
+  // New mail pushed to the browser (server-sent events): "mail" when the INBOX changes.
+  const eventStreams = new Map<string, number>();
+  app.get('/api/events', async (c) => {
+    const session = requireSession(c);
+    if (!service.watchInbox) return c.json({ error: { code: 'ERR_NOT_IMPLEMENTED', message: 'no events here' } }, 404);
+    if ((eventStreams.get(session.user) ?? 0) >= MAX_EVENT_STREAMS_PER_USER) return c.json({ error: { code: 'ERR_LIMIT_EXCEEDED', message: 'too many open windows' } }, 429);
+    let watch: { close(): Promise<void> };
+    try {
+      watch = await service.watchInbox(session.user, () => void notify());
+    } catch (error) {
+      return errorResponse(c, error);
+    }
+    let notify = async () => {};
+    eventStreams.set(session.user, (eventStreams.get(session.user) ?? 0) + 1);
+    return streamSSE(c, async (stream) => {
+      notify = () => stream.writeSSE({ event: 'mail', data: '{}' });
+      const heartbeat = setInterval(() => void stream.write(': keep-alive\n\n').catch(() => undefined), EVENT_HEARTBEAT_MS);
+      // Ends when the browser goes away, or the server shuts down (a stream never finishes by itself).
+      const ended = new Promise<void>((resolve) => {
+        stream.onAbort(resolve);
+        options.shutdown?.addEventListener('abort', () => resolve());
+        if (options.shutdown?.aborted) resolve();
+      });
+      await stream.writeSSE({ event: 'ready', data: '{}' });
+      await ended;
+      clearInterval(heartbeat);
+      eventStreams.set(session.user, (eventStreams.get(session.user) ?? 1) - 1);
+      await watch.close();
+    });
+  });
 
   app.get('/api/folders', handle(async (c, s) => c.json(await service.listFolders(s.user))));
   app.get('/api/folders/:folder/messages', handle(async (c, s) => c.json(await service.listMessages(s.user, param(c, 'folder'), c.req.query('q') ?? undefined))));

@@ -177,6 +177,12 @@ export class ClientMailService implements WebMailService {
     this.sessions.set(user.address, { user, password: vaultPassphrase, lastUsed: this.now(), idleMinutes: policy.get('vaultIdleMinutes') as number });
   }
 
+  async watchInbox(address: string, onNewMail: () => void): Promise<{ close(): Promise<void> }> {
+    const { user } = await this.session(address);
+    if (!user.mailbox.watch) throw new CachetError('ERR_NOT_IMPLEMENTED', 'this mailbox cannot be watched');
+    return user.mailbox.watch('INBOX', onNewMail);
+  }
+
   async listFolders(address: string): Promise<FolderSummary[]> {
     const { user } = await this.session(address);
     const out: FolderSummary[] = [];

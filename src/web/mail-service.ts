@@ -189,6 +189,8 @@ export interface WebMailService {
   directoryLogout(user: string): Promise<DirectoryLoginView | null>;
   /** derivedCredentials: opens the token with its PIN for this session (the PIN is not kept). */
   unlockToken(user: string, pin: string): Promise<SmimeSettingsView>;
+  /** Calls `onNewMail` when the user's INBOX changes, until closed (IMAP IDLE, or the Maildir). */
+  watchInbox?(user: string, onNewMail: () => void): Promise<{ close(): Promise<void> }>;
   /** The browser session ended: let go of the user's keys (token session, opened vault). */
   endSession(user: string): Promise<void>;
   /** The user's explicit "add to address book" for a certs-only message (never done while reading). */

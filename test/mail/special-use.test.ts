@@ -1,7 +1,8 @@
 /**
  * RFC 6154 special-use folders over a real Dovecot: Cachet's "Sent" is the folder the server marks
  * \Sent whatever its name (here "Gesendet"), and a role the server has no folder for (Trash, Junk) is
- * created when first written to — never a stray second "Sent".
+ * created when first written to — never a stray second "Sent". And IMAP IDLE: a watch on its own
+ * connection hears of a message that arrives in the INBOX.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,4 +41,16 @@ test('a role the server has no folder for is created on first use', async () => 
   await mailbox.deliver('Junk', MESSAGE);
   assert.ok((await mailbox.folders()).includes('Junk'));
   assert.equal((await mailbox.list('Junk')).length, 1);
+});
+
+test('a watch (IMAP IDLE on a connection of its own) hears of new mail in the INBOX', async () => {
+  let heard!: () => void;
+  const changed = new Promise<void>((resolve) => (heard = resolve));
+  const watch = await mailbox.watch('INBOX', () => heard());
+  try {
+    await mailbox.deliver('INBOX', MESSAGE);
+    await changed;
+  } finally {
+    await watch.close();
+  }
 });

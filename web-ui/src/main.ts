@@ -14,6 +14,23 @@ import { policyView, settingsView } from './views/settings.js';
 
 const root = document.getElementById('app')!;
 let user: string | null = null;
+/** New mail pushed by the server (server-sent events): open while signed in. */
+let events: EventSource | null = null;
+
+function followEvents(): void {
+  if (!user) {
+    events?.close();
+    events = null;
+    return;
+  }
+  if (events) return;
+  events = new EventSource('/api/events');
+  events.addEventListener('mail', () => {
+    // Only a folder view is redrawn: a message being read or written is never replaced under the user.
+    const section = location.hash.replace(/^#\/?/, '').split('/')[0] || 'folder';
+    if (section === 'folder') void route();
+  });
+}
 
 function shell(current: string, folders: FolderSummary[]): { main: HTMLElement } {
   clear(root);
@@ -27,6 +44,7 @@ function shell(current: string, folders: FolderSummary[]): { main: HTMLElement }
   logout.addEventListener('click', async () => {
     await sendJson('POST', '/api/logout', {});
     user = null;
+    followEvents();
     location.hash = '#/';
     void route();
   });
@@ -47,6 +65,7 @@ async function route(): Promise<void> {
       setCsrfToken(session.csrfToken);
     }
   }
+  followEvents();
   if (!user) {
     clear(root);
     root.append(

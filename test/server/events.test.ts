@@ -1,0 +1,58 @@
+/**
+ * New mail without reloading: a signed-in browser's /api/events stream (server-sent events) says
+ * "mail" when a message arrives in the user's INBOX; it needs a session, and shutting the server
+ * down ends the stream instead of waiting for it.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCachet } from '../helpers/cli.js';
+import { findUser } from '../../src/client/users.js';
+import { startInProcess, type InProcessServer } from './support.js';
+
+let dir: string;
+let web: InProcessServer;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'cachet-server-events-'));
+  assert.equal((await runCachet(['server', '--init-key', join(dir, 'kek')])).status, 0);
+  writeFileSync(join(dir, 'password'), 'alice-web-password\n');
+  assert.equal((await runCachet(['account', 'add', 'alice@example.org', '--web-password-file', join(dir, 'password')], { env: { CACHET_HOME: join(dir, 'state') } })).status, 0);
+  web = await startInProcess(dir, `listen:\n  host: 127.0.0.1\n  port: 0\nstate:\n  directory: ${join(dir, 'state')}\nkeys:\n  keyEncryptionKeyFile: ${join(dir, 'kek')}\nlimits:\n  shutdownGraceSeconds: 60\n`);
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function nextEvent(reader: ReadableStreamDefaultReader<Uint8Array>, buffer: { text: string }): Promise<string> {
+  for (;;) {
+    const match = /event: (\w+)\n/.exec(buffer.text);
+    if (match) {
+      buffer.text = buffer.text.slice(match.index + match[0].length);
+      return match[1]!;
+    }
+    const { value, done } = await reader.read();
+    if (done) return 'end';
+    buffer.text += Buffer.from(value).toString('utf8');
+  }
+}
+
+test('the event stream needs a session', async () => {
+  assert.equal((await fetch(`${web.server.url}/api/events`)).status, 401);
+});
+
+test('a message arriving in the INBOX is pushed as a "mail" event; shutdown ends the stream', async () => {
+  const { cookie } = await web.login('alice@example.org', 'alice-web-password');
+  const response = await fetch(`${web.server.url}/api/events`, { headers: { cookie: cookie! } });
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get('content-type') ?? '', /text\/event-stream/);
+  const reader = response.body!.getReader();
+  const buffer = { text: '' };
+  assert.equal(await nextEvent(reader, buffer), 'ready');
+  const alice = (await findUser(join(dir, 'state'), 'alice@example.org'))!;
+  await alice.maildir.deliver('INBOX', Buffer.from('From: bob@example.org\r\nSubject: hi\r\n\r\nhello\r\n'));
+  assert.equal(await nextEvent(reader, buffer), 'mail');
+  // With a 60 s grace time, a shutdown that waited for the open stream would time this test out.
+  await web.server.shutdown();
+  assert.equal(await nextEvent(reader, buffer), 'end');
+});
