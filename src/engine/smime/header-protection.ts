@@ -16,6 +16,7 @@
  * No Legacy Display Element (the §2.1.3 text part repeating the headers): it is optional, and readers
  * that show the protected Subject do not need it.
  */
+import { headerBlockEnd } from '../mime/entity-reader.js';
 import { parseHeaderBlock } from '../mime/headers.js';
 
 export type HeaderProtectionMode = 'cipher' | 'clear';
@@ -58,7 +59,8 @@ function crlfLines(raw: Uint8Array): string {
  *   const sealed = Buffer.concat([outerHeader, await collectBytes(encryptEntity(toByteStream(payload), options))]);
  */
 export function protectHeaders(message: Buffer, options: HeaderProtectionOptions): ProtectedPayload {
-  const bodyStart = headerEnd(message);
+  const end = headerBlockEnd(message);
+  const bodyStart = end === -1 ? message.length : end;
   const header = parseHeaderBlock(message.subarray(0, bodyStart));
   const obscure = options.obscureSubject !== false;
   const outer: string[] = [];
@@ -88,13 +90,4 @@ export function protectHeaders(message: Buffer, options: HeaderProtectionOptions
   if (!marked) inner.unshift(`Content-Type: text/plain; charset=us-ascii;\r\n hp="${options.mode}"; protected-headers="v1"\r\n`);
   const payload = Buffer.concat([Buffer.from([...inner, ...hpOuter].join(''), 'latin1'), Buffer.from('\r\n'), message.subarray(bodyStart)]);
   return { payload, outerHeader: Buffer.from(`${outer.join('')}MIME-Version: 1.0\r\n`, 'latin1') };
-}
-
-/** Offset of the body: after the blank line that ends the header block (CRLF or LF mail). */
-function headerEnd(message: Buffer): number {
-  const crlf = message.indexOf('\r\n\r\n');
-  const lf = message.indexOf('\n\n');
-  if (crlf !== -1 && (lf === -1 || crlf + 1 <= lf)) return crlf + 4;
-  if (lf !== -1) return lf + 2;
-  return message.length;
 }
