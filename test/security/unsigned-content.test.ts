@@ -5,7 +5,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pkiFile } from '../helpers/pki.js';
 import { Maildir } from '../../src/mail/maildir.js';
 import { runCachet } from '../helpers/cli.js';
 import { createMailHome, type MailHome } from '../helpers/mail-home.js';
@@ -101,4 +104,19 @@ test('cachet read: the status names the signer, uncovered headers are marked on 
   const shown = await runCachet(['read', legacy], { env: mail.env });
   assert.match(shown.stdout, /^Encrypted: yes \(rc2-cbc, UNAUTHENTICATED: could have been changed\)$/m);
   assert.match(shown.stdout, /^Warning: +the message was encrypted with RC2 \(40-bit key\)/m);
+});
+
+test('cachet decrypt: a legacy cipher and CBC without integrity are warned about, on stderr and in --json', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cachet-decrypt-warn-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'des.eml');
+  writeFileSync(file, encrypt('alice', BODY, '-des3'));
+  const env = { CACHET_PASSWORD: 'test', CACHET_HOME: dir };
+  const plain = await runCachet(['decrypt', '--key', pkiFile('alice.p12'), '-i', file], { env });
+  assert.equal(plain.status, 0, plain.stderr);
+  assert.match(plain.stdout, /quarterly figures/);
+  assert.match(plain.stderr, /warning: the message was encrypted with 3DES/);
+  assert.match(plain.stderr, /warning: the content has no integrity protection/);
+  const json = JSON.parse((await runCachet(['decrypt', '--key', pkiFile('alice.p12'), '-i', file, '--json'], { env })).stdout) as { warnings: string[] };
+  assert.equal(json.warnings.length, 2);
 });

@@ -13,6 +13,7 @@ import type { Decryptor } from '../../engine/keys.js';
 import { OWN_KEY_OPTIONS } from '../own-key-options.js';
 import { openInput, openOutput, sniffInput, writeOutput } from '../io.js';
 import type { ByteSink } from '../../engine/stream-types.js';
+import { cipherWarning } from '../../engine/smime/reader-notices.js';
 
 const help = `usage: cachet decrypt [--key FILE.p12]... [--password-file F] [--json] [-i IN] [-o OUT]
 
@@ -48,7 +49,18 @@ export function decryptionJson(report: DecryptionReport): Record<string, unknown
     authenticated: report.authenticated,
     recipient: report.recipient,
     recipientCount: report.recipientCount,
+    warnings: decryptionWarnings(report),
   };
+}
+
+/** What `cachet decrypt` says beside the plaintext: a legacy cipher, and CBC's missing integrity. */
+function decryptionWarnings(report: DecryptionReport): string[] {
+  const cipher = cipherWarning(report);
+  return [...(cipher ? [cipher] : []), ...(report.authenticated ? [] : ['the content has no integrity protection (CBC, not AuthEnvelopedData): a change in transit cannot be detected unless it is signed inside'])];
+}
+
+function warn(report: DecryptionReport, values: { json?: boolean }, context: CliContext): void {
+  if (!values.json) for (const warning of decryptionWarnings(report)) context.stderr.write(`cachet: warning: ${warning}\n`);
 }
 
 type Values = ReturnType<typeof parseCommandArgs<typeof options>>['values'];
@@ -74,6 +86,7 @@ async function decryptInput(decryptors: Decryptor[], values: Values, context: Cl
       throw error;
     }
     if (values.json) context.stdout.write(`${JSON.stringify(decryptionJson(report))}\n`);
+    warn(report, values, context);
     return 0;
   }
   // Loaded only here: a decryption to a file (-o) never needs it.
@@ -82,6 +95,7 @@ async function decryptInput(decryptors: Decryptor[], values: Values, context: Cl
   try {
     const report = await run(spool);
     if (values.json) context.stdout.write(`${JSON.stringify(decryptionJson(report))}\n`);
+    warn(report, values, context);
     if (values.out !== undefined || !values.json) await writeOutput(values.out, context, spool.read());
     return 0;
   } finally {

@@ -59,7 +59,7 @@ export function readerNotices(layers: readonly Layer[], innerFrom: readonly Mail
 }
 
 /** RC2 (any key size) and 3DES are read for old mail, never without saying how weak they are. */
-function cipherWarning(layer: Layer): string | undefined {
+export function cipherWarning(layer: Layer): string | undefined {
   if (layer.contentEncryption === 'rc2-cbc') {
     return `the message was encrypted with RC2 (${layer.rc2EffectiveBits ?? 128}-bit key), a broken legacy cipher${(layer.rc2EffectiveBits ?? 128) <= 64 ? ' that can be decrypted by anyone who captured it' : ''}; ask the sender to use AES`;
   }
