@@ -159,6 +159,8 @@ export function reportError(error: unknown, wantsJson: boolean, context: CliCont
 function toCachetError(error: unknown): CachetError {
   if (isCachetError(error)) return error;
   const errno = (error as NodeJS.ErrnoException)?.code;
+  // A write to stdout that failed outside io.ts's output (its reader gone): the same quiet end.
+  if (errno === 'EPIPE') return new CachetError('ERR_OUTPUT_CLOSED', 'the output was closed before everything was written', { cause: error });
   if (errno === 'ENOSPC') return new CachetError('ERR_OUTPUT_WRITE', 'the disk is full; nothing was changed', { cause: error });
   if (errno === 'ENOENT' || errno === 'EACCES' || errno === 'EISDIR') {
     const path = (error as NodeJS.ErrnoException).path ?? '';
