@@ -6,14 +6,16 @@
  * GNU time (wall time and peak RSS), each BENCH_REPEAT times (default 3) alternating with OpenSSL, and
  * prints the median MB/s, the peak RSS and the Cachet/OpenSSL ratio, and Cachet's
  * ratio to the machine's limit measured in the same run (SHA-256 for sign/verify, AES + base64 for
- * encrypt/decrypt). Then it measures small-message rates in one process (signs and verifies per
- * second for 4 KiB, RSA-2048), which process start-up would otherwise hide.
+ * encrypt/decrypt). A last row per size reads the message as a mail client (`cachet read` from a
+ * Maildir, attachment saved): its peak RSS must not grow with the message. Then it measures
+ * small-message rates in one process (signs and verifies per second for 4 KiB, RSA-2048), which
+ * process start-up would otherwise hide.
  *
  * Nothing here is a test: targets are printed beside the numbers, never asserted.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeMessage } from './make-message.js';
@@ -31,8 +33,8 @@ interface Measurement {
   ok: boolean;
 }
 
-function timed(command: string, args: string[]): Measurement {
-  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', command, ...args], { encoding: 'utf8', maxBuffer: 16 * MiB });
+function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Measurement {
+  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', command, ...args], { encoding: 'utf8', maxBuffer: 16 * MiB, env });
   const lines = (result.stderr ?? '').trim().split('\n');
   const [elapsed, rssKb] = (lines[lines.length - 1] ?? '0 0').split(' ').map(Number);
   return { seconds: Math.max(elapsed ?? 0, 0.01), peakRssMb: (rssKb ?? 0) / 1024, ok: result.status === 0 };
@@ -91,6 +93,19 @@ function machineLimits(): { sha256: number; aesBase64: number } {
 }
 
 /** The load average (1, 5, 15 minutes) beside the number of CPUs. */
+/** `cachet read ID --save-attachments DIR` on `message` delivered into a fresh user's INBOX, timed. */
+function timedRead(work: string, message: string, sizeName: string): Measurement {
+  const home = join(work, `home-${sizeName}`);
+  const env = { ...process.env, CACHET_HOME: home };
+  execFileSync('node', ['bin/cachet', 'account', 'add', 'bob@example.com'], { env, stdio: 'ignore' });
+  const id = `1700000000.bench-${sizeName}.local`;
+  copyFileSync(message, join(home, 'users', 'bob@example.com', 'mail', 'INBOX', 'new', id));
+  execFileSync('sync');
+  const measured = timed('node', ['bin/cachet', 'read', id, '--as', 'bob@example.com', '--json', '--save-attachments', join(home, 'saved')], env);
+  rmSync(home, { recursive: true, force: true });
+  return measured;
+}
+
 function loadLine(): string {
   return `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs`;
 }
@@ -164,6 +179,10 @@ async function main(): Promise<void> {
           ].join(' '),
         );
       }
+      // Reading as a mail client: the plain message from a Maildir, its text shown and its attachment
+      // saved (no OpenSSL counterpart; the peak RSS is the point: it must not grow with the message).
+      const readTime = timedRead(work, message, sizeName);
+      console.log([pad(sizeName, 6), pad('read + save', 16), pad(readTime.ok ? (mb / readTime.seconds).toFixed(1) : 'FAILED', 12), pad('-', 13), pad('-', 7), pad(`${readTime.peakRssMb.toFixed(0)} MB`, 11), pad('-', 12), '-'].join(' '));
       rmSync(join(work, `m-${sizeName}.eml`), { force: true });
     }
     console.log('\nsmall messages in one process (4 KiB, RSA-2048):');
