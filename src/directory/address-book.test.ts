@@ -67,3 +67,25 @@ test('writers at once (two harvests and an import) each keep their certificates'
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+test('harvest files only the sender\'s own certificate, under the sender\'s address', async () => {
+  const book = await AddressBook.open(mkdtempSync(join(tmpdir(), 'cachet-ab-')));
+  // A valid signer who is not the From address files nothing; one who is files only for that address.
+  assert.deepEqual(book.harvestSignedLayer(layer({ certificate: certificateDer('alice'), email: ['alice@example.com'] }), new Date(), 'carol@example.com'), []);
+  const filed = book.harvestSignedLayer(layer({ certificate: certificateDer('carol'), email: ['carol@example.com'] }, [certificateDer('carol'), certificateDer('alice')]), new Date(), 'carol@example.com');
+  assert.deepEqual(filed.map((r) => r.address), ['carol@example.com']);
+  assert.deepEqual(book.addresses(), ['carol@example.com'], 'alice\'s certificate carried along is not filed for her');
+});
+
+test('a validated certificate beats accepted ones nobody validated; between validated ones key continuity still asks', async () => {
+  const book = await AddressBook.open(mkdtempSync(join(tmpdir(), 'cachet-ab-')));
+  const now = new Date();
+  book.add(certificateDer('eve'), 'certs-only', now, ['alice@example.com']);
+  const [real] = book.harvestSignedLayer(layer({ certificate: certificateDer('alice'), email: ['alice@example.com'] }), now, 'alice@example.com');
+  assert.equal(real?.keyChange, undefined, 'the real key is not PENDING');
+  const state = Object.fromEntries(book.correspondent('alice@example.com')!.certificates.map((c) => [c.fingerprint, c.accepted]));
+  assert.deepEqual(state, { [certificateFingerprint(certificateDer('eve'))]: false, [certificateFingerprint(certificateDer('alice'))]: true });
+  // A second validated certificate with another key for alice is a key change, as before.
+  const [other] = book.add(certificateDer('bob'), 'signed-mail', now, ['alice@example.com'], true);
+  assert.equal(other?.keyChange?.kind, 'new-key');
+});

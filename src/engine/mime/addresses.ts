@@ -28,12 +28,16 @@ const SPECIALS = '()<>[]:;@\\,."';
 /** Tokens of one field value; comments are dropped (they may nest), quoted-pairs resolved. null when unterminated. */
 function tokenize(value: string): Token[] | null {
   const tokens: Token[] = [];
+  const space = () => {
+    // White space and comments next to each other are one separator (CFWS).
+    if (tokens[tokens.length - 1]?.kind !== 'space') tokens.push({ kind: 'space', text: ' ' });
+  };
   let i = 0;
   while (i < value.length) {
     const ch = value[i]!;
     if (ch === ' ' || ch === '\t' || ch === '\r' || ch === '\n') {
       while (i < value.length && /[ \t\r\n]/.test(value[i]!)) i++;
-      tokens.push({ kind: 'space', text: ' ' });
+      space();
     } else if (ch === '(') {
       let depth = 0;
       for (; i < value.length; i++) {
@@ -44,7 +48,7 @@ function tokenize(value: string): Token[] | null {
       }
       if (depth !== 0) return null;
       i++;
-      tokens.push({ kind: 'space', text: ' ' });
+      space();
     } else if (ch === '"') {
       let text = '';
       i++;
