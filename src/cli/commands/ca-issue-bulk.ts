@@ -9,13 +9,10 @@ import { cachetHome } from '../../ca/ca-store.js';
 import { buildDistributionMail, sendBySmtp } from '../../ca/distribution-mail.js';
 import { parseKeyType } from '../../ca/key-pair.js';
 import { getTemplate } from '../../ca/templates.js';
-import { directoryFromPolicy } from '../../directory/policy-directory.js';
 import { CachetError } from '../../engine/errors.js';
-import { loadEffectivePolicy } from '../../policy/policy.js';
 import { parseCommandArgs, required } from '../args.js';
 import type { CliCommand } from '../context.js';
-import { readSecret } from '../secrets.js';
-import { CA_SECRET_OPTIONS, caActor, caIssuer, caStore, deliverToLocalUser, inputPath, SMTP_OPTIONS, smtpSettingsFrom, withCaUnlock, writeOutputFile } from './ca-support.js';
+import { CA_SECRET_OPTIONS, caActor, caIssuer, caStore, deliverToLocalUser, directoryTargetFrom, DIRECTORY_OPTIONS, inputPath, SMTP_OPTIONS, smtpSettingsFrom, withCaUnlock, writeOutputFile } from './ca-support.js';
 
 export const BULK_HELP = `       cachet ca issue --from-csv FILE --out-dir DIR --passwords-out FILE (--smtp-url URL | --local | --no-mail) [--template T]
        cachet ca issue --from-ldap-group DN [--ldap-url URL --bind-dn DN --bind-password-file F] --template T --out-dir DIR …
@@ -33,7 +30,8 @@ Bulk options:
   --from-csv FILE          the users, one per line
   --from-ldap-group DN     the users: the members of this group; the directory from --ldap-url
                            (else $CACHET_LDAP_URL, else the policy's ldapUrl), bound with --bind-dn
-                           and --bind-password-file (else $CACHET_LDAP_PASSWORD) or anonymous
+                           and --bind-password-file (else $CACHET_LDAP_PASSWORD) or anonymous;
+                           --starttls and --tls-ca as for "cachet ca publish"
   --out-dir DIR            where the PKCS#12 files are written
   --passwords-out FILE     where the per-user passwords are written (0600)
   --smtp-url URL …         mail each user by SMTP (--smtp-user, --smtp-password-file, --smtp-tls-ca,
@@ -62,9 +60,7 @@ export const BULK_OUTPUT_OPTIONS = {
 const options = {
   'from-csv': { type: 'string' },
   'from-ldap-group': { type: 'string' },
-  'ldap-url': { type: 'string' },
-  'bind-dn': { type: 'string' },
-  'bind-password-file': { type: 'string' },
+  ...DIRECTORY_OPTIONS,
   ...BULK_OUTPUT_OPTIONS,
 } as const;
 
@@ -83,16 +79,8 @@ async function requestsFrom(values: Values, context: Context): Promise<BulkReque
     }
     return parseBulkCsv(text);
   }
-  const fromPolicy = values['ldap-url'] ?? context.env.CACHET_LDAP_URL
-    ? undefined
-    : await directoryFromPolicy(await loadEffectivePolicy({ home: cachetHome(context.env), policyFile: context.env.CACHET_POLICY }), { home: cachetHome(context.env) });
-  const url = values['ldap-url'] ?? context.env.CACHET_LDAP_URL ?? fromPolicy?.url;
-  if (!url) throw new CachetError('ERR_USAGE', 'give the directory with --ldap-url (or set CACHET_LDAP_URL, or ldapUrl in the policy)');
-  const bindDn = values['bind-dn'] ?? context.env.CACHET_LDAP_BIND_DN;
-  const bindPassword = bindDn
-    ? await readSecret({ file: values['bind-password-file'] === undefined ? undefined : inputPath(values['bind-password-file'], context), envVar: 'CACHET_LDAP_PASSWORD', promptLabel: `Password for ${bindDn}` }, context)
-    : undefined;
-  return readLdapGroup({ url, baseDn: '', ...(bindDn ? { bindDn, bindPassword: bindPassword ?? '' } : {}), ...(fromPolicy?.startTls ? { startTls: true } : {}), ...(fromPolicy?.tlsCa ? { tls: { ca: fromPolicy.tlsCa } } : {}) }, values['from-ldap-group']!);
+  // Members are read by their DNs: no search base is needed.
+  return readLdapGroup(await directoryTargetFrom(values, context, { needsBaseDn: false }), values['from-ldap-group']!);
 }
 
 function text(report: BulkReport, passwordsFile: string): string {

@@ -132,7 +132,7 @@ type DirectoryValues = { 'ldap-url'?: string | undefined; 'base-dn'?: string | u
  * names (where lookups search, with its StartTLS and TLS CA); the bind password from a file,
  * $CACHET_LDAP_PASSWORD or a prompt.
  */
-export async function directoryTargetFrom(values: DirectoryValues, context: CliContext): Promise<DirectoryTarget> {
+export async function directoryTargetFrom(values: DirectoryValues, context: CliContext, options: { needsBaseDn?: boolean } = {}): Promise<DirectoryTarget> {
   const home = cachetHome(context);
   const fromPolicy = values['ldap-url'] ?? context.env.CACHET_LDAP_URL
     ? undefined
@@ -140,7 +140,7 @@ export async function directoryTargetFrom(values: DirectoryValues, context: CliC
   const url = values['ldap-url'] ?? context.env.CACHET_LDAP_URL ?? fromPolicy?.url;
   const baseDn = values['base-dn'] ?? context.env.CACHET_LDAP_BASE_DN ?? fromPolicy?.baseDn;
   if (!url) throw new CachetError('ERR_USAGE', 'give the directory with --ldap-url (or set CACHET_LDAP_URL, or ldapUrl in the policy)');
-  if (!baseDn) throw new CachetError('ERR_USAGE', 'give the search base with --base-dn (or set CACHET_LDAP_BASE_DN)');
+  if (!baseDn && options.needsBaseDn !== false) throw new CachetError('ERR_USAGE', 'give the search base with --base-dn (or set CACHET_LDAP_BASE_DN)');
   const bindDn = values['bind-dn'] ?? context.env.CACHET_LDAP_BIND_DN;
   const bindPassword = bindDn
     ? await readSecret({ file: values['bind-password-file'] === undefined ? undefined : inputPath(values['bind-password-file'], context), envVar: 'CACHET_LDAP_PASSWORD', promptLabel: `Password for ${bindDn}` }, context)
@@ -148,7 +148,7 @@ export async function directoryTargetFrom(values: DirectoryValues, context: CliC
   const tlsCa = values['tls-ca'] ? await readFile(inputPath(values['tls-ca'], context)) : fromPolicy?.tlsCa;
   return {
     url,
-    baseDn,
+    baseDn: baseDn ?? '',
     ...(bindDn ? { bindDn, bindPassword: bindPassword ?? '' } : {}),
     ...(values.starttls || fromPolicy?.startTls ? { startTls: true } : {}),
     ...(tlsCa ? { tls: { ca: tlsCa } } : {}),
