@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
-import { CachetError } from '../engine/errors.js';
+import { CachetError, isCachetError } from '../engine/errors.js';
 import type { ContentCipher } from '../engine/keys.js';
 import { signEntity } from '../engine/smime/sign.js';
 import { encryptEntity } from '../engine/smime/encrypt.js';
@@ -192,9 +192,16 @@ export async function sendMessage(request: SendRequest, context: SendContext): P
     copies.push({ envelope: { from: user.address, to: [...to, ...cc, ...bcc] }, message: sentCopy });
   }
 
-  await user.mailbox.deliver('Sent', sentCopy, { seen: true });
   const outbox = new Outbox(user.maildir, join(user.dir, 'outbox.json'));
   const ids = await outbox.enqueue(messageId, copies);
+  // The sent copy only once the message is safely queued: a Sent folder that cannot be written (the
+  // IMAP server down) must not leave a message neither sent nor queued, only a warning.
+  try {
+    await user.mailbox.deliver('Sent', sentCopy, { seen: true });
+  } catch (error) {
+    if (!isCachetError(error)) throw error;
+    warnings.push(`the copy for your Sent folder could not be saved (${error.message}); the message itself is on its way`);
+  }
   const result = await outbox.flush(context.transport, ids);
   if (result.pending.length > 0) {
     const reason = result.pending[0]!.lastError?.message ?? 'the transport did not accept it';

@@ -14,6 +14,8 @@ export interface ImapSettings {
   port: number;
   /** Implicit TLS (993); otherwise STARTTLS is used when the server offers it. */
   secure: boolean;
+  /** Without implicit TLS: refuse a server that does not offer STARTTLS (never a password in clear). */
+  requireStartTls?: boolean;
   user: string;
   password: string;
   /** PEM of a private CA for the server's certificate. */
@@ -51,6 +53,7 @@ export class ImapMailbox implements Mailbox {
       host: s.host,
       port: s.port,
       secure: s.secure,
+      ...(s.requireStartTls ? { doSTARTTLS: true } : {}),
       auth: { user: s.user, pass: s.password },
       tls: { ...(s.ca ? { ca: s.ca } : {}), servername: s.servername ?? s.host },
       logger: false,

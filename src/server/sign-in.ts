@@ -100,8 +100,8 @@ export interface SignInDependencies {
   check: PasswordCheck;
   throttle: SignInThrottle;
   log: ServerLog;
-  /** Opens the user's server side (their vault) once their password is checked. */
-  openSession(address: string): Promise<void>;
+  /** Opens the user's server side (their vault, their mail account) once their password is checked. */
+  openSession(address: string, password: string): Promise<void>;
   /** Whether a user checked by the IMAP server or the directory gets a Cachet home of their own on first sign-in. */
   provision: boolean;
 }
@@ -132,7 +132,7 @@ export function createSignIn(deps: SignInDependencies): (attempt: SignInAttempt)
       await addUser(deps.home, user);
       deps.log.write('info', 'user-provisioned', { user });
     }
-    await deps.openSession(user);
+    await deps.openSession(user, password);
     deps.log.write('info', 'signed-in', { user, client: clientAddress });
     return { kind: 'signed-in', user };
   };

@@ -7,7 +7,8 @@
  * keeps in memory (an opened vault) is a cache it can rebuild.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import type { AccountConfig } from '../mail/account-config.js';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
 import { CachetError } from '../engine/errors.js';
@@ -48,6 +49,23 @@ function passwordCheck(config: ServerConfig, home: string): PasswordCheck {
   return localPasswordCheck(home);
 }
 
+/**
+ * Signed in with their mail password, a user reads and sends with it on the organisation's servers,
+ * as webmail does; the password stays in the server's memory for the session only, never on disk.
+ */
+async function mailAccounts(config: ServerConfig): Promise<(address: string, password: string) => AccountConfig | undefined> {
+  const { imap, smtp } = config.mail;
+  if (config.signIn.method !== 'imap') return () => undefined;
+  const imapCa = imap?.ca ? await readFile(imap.ca, 'utf8') : undefined;
+  const smtpCa = smtp?.ca ? await readFile(smtp.ca, 'utf8') : undefined;
+  return (address, password) => ({
+    ...(imap
+      ? { imap: { host: imap.host, port: imap.port, secure: imap.tls === 'implicit', requireStartTls: imap.tls === 'starttls', user: address, password, ...(imapCa ? { ca: imapCa } : {}), ...(imap.servername ? { servername: imap.servername } : {}) } }
+      : {}),
+    ...(smtp ? { smtp: { host: smtp.host, port: smtp.port, secure: !smtp.starttls, requireTls: smtp.starttls, user: address, password, ...(smtpCa ? { ca: smtpCa } : {}) } } : {}),
+  });
+}
+
 export interface StartOptions {
   log: ServerLog;
   /** The built front end's routes (node-adapter's webUiAssets); tests of the API alone leave it out. */
@@ -61,6 +79,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
   const serverState = join(home, 'server');
   if (config.policy.file) await checkPolicyFile(config.policy.file);
   const custody = new UserKeyCustody(await readKeyEncryptionKey(config.keys.keyEncryptionKeyFile), new FileWrappedSecretStore(join(serverState, 'keys')));
+  const accountFor = await mailAccounts(config);
   const service = new ClientMailService(home, Date.now, config.policy.file ?? null);
   const sessions = new FileSessionStore(join(serverState, 'sessions'), config.limits.sessionIdleMinutes * 60_000);
   const throttle = new SignInThrottle(new FileThrottleStore(join(serverState, 'throttle')), config.signIn);
@@ -70,7 +89,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
     throttle,
     log,
     provision: config.signIn.method !== 'local',
-    openSession: async (address) => service.openSession(address, await custody.vaultPassphrase(address)),
+    openSession: async (address, password) => service.openSession(address, await custody.vaultPassphrase(address), accountFor(address, password)),
   });
   const clientAddress = clientAddressOf(config.proxy?.trustedAddresses ?? []);
   let inFlight = 0;

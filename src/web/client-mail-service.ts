@@ -19,7 +19,8 @@ import { openFileCredentialStore, type FileCredentialStore } from '../keys/file-
 import type { CredentialRole, CredentialStore, StoredCredential } from '../keys/credential-store.js';
 import { VAULT_FILE_NAME } from '../keys/open-store.js';
 import { loadEffectivePolicy, POLICY_KEYS, updateSetting, type EffectivePolicy, type EffectiveValue } from '../policy/policy.js';
-import { LocalTransport } from '../mail/transport.js';
+import { LocalTransport, SmtpTransport, type Transport } from '../mail/transport.js';
+import type { AccountConfig } from '../mail/account-config.js';
 import { recipientResolver, type RecipientResolver } from '../client/recipients.js';
 import { directoryLogin, directoryLoginState, directoryLogout } from '../client/directory-login.js';
 import { certificateSourceOf } from '../client/certificate-source.js';
@@ -67,6 +68,8 @@ interface Session {
   /** When the user last did anything: after `idleMinutes` (the policy's vaultIdleMinutes at sign-in), their keys are let go of. */
   lastUsed: number;
   idleMinutes: number;
+  /** `cachet server` with the organisation's mail server: the user's SMTP submission (else local delivery). */
+  transport?: Transport;
 }
 
 function describeCertificate(der: Uint8Array, chain: Uint8Array[] = [], revocation = 'not checked'): CertificateDetails {
@@ -169,12 +172,20 @@ export class ClientMailService implements WebMailService {
    * Starts the server side of a session for a user whose password was checked elsewhere (`cachet
    * server` signs in with the IMAP server or the directory); `vaultPassphrase` opens their vault.
    */
-  async openSession(address: string, vaultPassphrase: string): Promise<void> {
-    const user = await findUser(this.home, address);
-    if (!user) throw new CachetError('ERR_SESSION_ENDED', `there is no user ${address}`);
-    await this.sessions.get(user.address)?.opened?.close();
-    const policy = await this.policy({ user });
-    this.sessions.set(user.address, { user, password: vaultPassphrase, lastUsed: this.now(), idleMinutes: policy.get('vaultIdleMinutes') as number });
+  async openSession(address: string, vaultPassphrase: string, account?: AccountConfig): Promise<void> {
+    const found = await findUser(this.home, address);
+    if (!found) throw new CachetError('ERR_SESSION_ENDED', `there is no user ${address}`);
+    await this.endSession(found.address);
+    const policy = await this.policy({ user: found });
+    // The organisation's IMAP server for reading (imapflow loaded only then), its SMTP for sending.
+    const user = account?.imap ? { ...found, mailbox: new (await import('../mail/imap.js')).ImapMailbox(account.imap) } : found;
+    this.sessions.set(user.address, {
+      user,
+      password: vaultPassphrase,
+      lastUsed: this.now(),
+      idleMinutes: policy.get('vaultIdleMinutes') as number,
+      ...(account?.smtp ? { transport: new SmtpTransport(account.smtp) } : {}),
+    });
   }
 
   async watchInbox(address: string, onNewMail: () => void): Promise<{ close(): Promise<void> }> {
@@ -354,7 +365,7 @@ export class ClientMailService implements WebMailService {
           store: () => this.store(session, policy),
           source: certificateSourceOf(policy).source,
           resolveRecipients: await this.recipientResolver(session, policy),
-          transport: new LocalTransport(async (a) => (await findUser(this.home, a))?.maildir),
+          transport: session.transport ?? new LocalTransport(async (a) => (await findUser(this.home, a))?.maildir),
         },
       );
       if (outcome.kind === 'sent') return { kind: 'sent', messageId: outcome.messageId, encrypted: outcome.encrypted, signed: outcome.signed, warnings: outcome.warnings };
@@ -412,7 +423,12 @@ export class ClientMailService implements WebMailService {
   async endSession(address: string): Promise<void> {
     const session = this.sessions.get(address);
     this.sessions.delete(address);
-    await session?.opened?.close();
+    try {
+      await session?.opened?.close();
+    } finally {
+      // Signed out or idle: the user's IMAP connection is logged out, not left open on the server.
+      await (session?.user.mailbox as { close?: () => Promise<void> } | undefined)?.close?.();
+    }
   }
 
   async directoryLogin(address: string, login: { bindDn?: string; password: string }): Promise<DirectoryLoginView> {
