@@ -32,6 +32,7 @@ import { importCertificatesFromMessage } from '../client/import-certificates.js'
 import { sendMessage } from '../client/send.js';
 import { findUser, verifyLocalLogin, type LocalUser } from '../client/users.js';
 import { openCertificateValidator } from '../client/certificate-validator.js';
+import { displayAddressList } from '../engine/mime/addresses.js';
 import type {
   CertificateDetails,
   DirectoryLoginView,
@@ -216,7 +217,8 @@ export class ClientMailService implements WebMailService {
         if (seenMessageIds.has(messageId)) continue;
         seenMessageIds.add(messageId);
       }
-      const from = decodeEncodedWords(entity.headers.get('from') ?? '');
+      // Parsed before decoding (addresses.ts): an encoded-word never shows as an address in the list either.
+      const from = displayAddressList(entity.headers.get('from') ?? '');
       const subject = decodeEncodedWords(entity.headers.get('subject') ?? '');
       if (needle && !from.toLowerCase().includes(needle) && !subject.toLowerCase().includes(needle)) continue;
       out.push({

@@ -9,7 +9,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import PostalMime from 'postal-mime';
+import { join } from 'node:path';
 import { parseMailboxes } from '../../src/engine/mime/addresses.js';
+import { Maildir } from '../../src/mail/maildir.js';
+import { runCachet } from '../helpers/cli.js';
+import { createMailHome } from '../helpers/mail-home.js';
 import { openTestMessage } from '../helpers/open-message.js';
 import { BODY, sign, withHeaders } from './hostile-mail.js';
 
@@ -89,4 +93,12 @@ test('two From fields, or two mailboxes in one, are never valid', async () => {
   assert.equal(group.report.status, 'mismatch');
   const empty = await openTestMessage(withHeaders({ From: '', To: 'carol@example.com' }, sign('bob', BODY)));
   assert.notEqual(empty.report.status, 'valid');
+});
+
+test('the inbox lists the From from the same parse: no encoded-word shows as an address there either', async (t) => {
+  const mail = await createMailHome({ prefix: 'cachet-spoof-inbox-', users: [{ address: 'carol@example.com' }] });
+  t.after(() => mail.remove());
+  await new Maildir(join(mail.userDir('carol@example.com'), 'mail')).deliver('INBOX', withHeaders({ From: ENCODED_ANGLE, To: 'carol@example.com', Subject: 'Figures' }, sign('bob', BODY)));
+  const inbox = JSON.parse((await runCachet(['inbox', '--json'], { env: mail.env })).stdout) as { messages: Array<{ from: string }> };
+  assert.equal(inbox.messages[0]?.from, ENCODED_ANGLE);
 });

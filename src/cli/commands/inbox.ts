@@ -8,6 +8,7 @@ import type { CliCommand } from '../context.js';
 import { openUserSession, USER_OPTIONS } from '../user-session.js';
 import { progressFor } from '../progress.js';
 import { oneLine } from '../terminal-text.js';
+import { displayAddressList } from '../../engine/mime/addresses.js';
 
 const command: CliCommand = {
   help: `usage: cachet inbox [--folder INBOX|Sent|Drafts|Outbox] [--as USER] [--json] [--progress]
@@ -35,7 +36,7 @@ form; open a message with "cachet read ID" for a verified status).`,
       rows.push({
         id: info.id,
         folder,
-        from: decodeEncodedWords(entity.headers.get('from') ?? ''),
+        from: displayAddressList(entity.headers.get('from') ?? ''),
         to: decodeEncodedWords(entity.headers.get('to') ?? ''),
         subject: decodeEncodedWords(entity.headers.get('subject') ?? ''),
         date: entity.headers.get('date') ?? info.date.toISOString(),

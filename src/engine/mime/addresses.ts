@@ -192,6 +192,11 @@ export function parseMailboxes(value: string): Mailbox[] {
   return result;
 }
 
+/** An address-list field as a reader is shown it: parsed first, each mailbox formatted (never decoded whole). */
+export function displayAddressList(value: string): string {
+  return parseMailboxes(value).map(formatMailbox).join(', ');
+}
+
 /** How a mailbox is shown: "Name <address>", the address alone, or, unreadable, the raw text undecoded. */
 export function formatMailbox(box: Mailbox): string {
   if (box.address === undefined) return box.raw;
