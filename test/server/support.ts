@@ -124,7 +124,7 @@ export interface InProcessServer {
 }
 
 /** Starts `cachet server` in this process (API only, no front end) from the YAML text, written to dir/server.yaml. */
-export async function startInProcess(dir: string, yaml: string): Promise<InProcessServer> {
+export async function startInProcess(dir: string, yaml: string, options: { staticAssets?: import('../../src/web/app.js').WebAppOptions['staticAssets'] } = {}): Promise<InProcessServer> {
   writeFileSync(join(dir, 'server.yaml'), yaml);
   const lines: Array<Record<string, unknown>> = [];
   const out = new Writable({
@@ -133,7 +133,7 @@ export async function startInProcess(dir: string, yaml: string): Promise<InProce
       done();
     },
   });
-  const server = await startServer(parseServerConfig(yaml, join(dir, 'server.yaml')), { log: jsonLinesLog(out) });
+  const server = await startServer(parseServerConfig(yaml, join(dir, 'server.yaml')), { log: jsonLinesLog(out), ...(options.staticAssets ? { staticAssets: options.staticAssets } : {}) });
   return {
     server,
     lines,
