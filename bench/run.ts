@@ -19,7 +19,6 @@ import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeMessage } from './make-message.js';
-import { testPkiDir } from '../test/helpers/pki.js';
 import { measureSmallMessageRates } from './small-messages.js';
 
 const MiB = 1024 * 1024;
@@ -116,8 +115,10 @@ function pad(value: string, width: number): string {
 
 async function main(): Promise<void> {
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-  const pki = testPkiDir();
   const work = mkdtempSync(join(tmpdir(), 'cachet-bench-'));
+  // The benchmark's own keys and certificates, made by the script the tests use (bench/ imports no test helper).
+  const pki = join(work, 'pki');
+  execFileSync('bash', ['test/pki/make-test-pki.sh', pki], { stdio: 'pipe' });
   const passwordFile = join(work, 'password');
   writeFileSync(passwordFile, 'test');
   const cachet = (...args: string[]) => ['bin/cachet', ...args];

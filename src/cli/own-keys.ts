@@ -1,20 +1,20 @@
 /**
  * The user's own keys for `cachet sign`, `decrypt` and `open` when no key file is named: taken from
  * the certificate source the policy names — the vault (unlocked with its passphrase), the token
- * (with its PIN) or the vault service — exactly as the mail client takes them. A key file named on
- * the command line (`--signer`, `--key`) still wins, for scripts and one-off use.
+ * (with its PIN) or the vault service — exactly as the mail client takes them (client/user-keys.ts).
+ * A key file named on the command line (`--signer`, `--key`) still wins, for scripts and one-off use.
  */
-import { certificateSourceOf } from '../client/certificate-source.js';
 import { CachetError } from '../engine/errors.js';
 import type { CredentialStore } from '../keys/credential-store.js';
-import { openCredentialSource, TOKEN_PIN_ENV, type CertificateSource, type CredentialSourceOptions } from '../keys/key-source.js';
+import { TOKEN_PIN_ENV, type CertificateSource } from '../keys/key-source.js';
 import { vaultFileExists } from '../keys/open-store.js';
 import { loadEffectivePolicy, type EffectivePolicy } from '../policy/policy.js';
+import { userKeys, type KeyUnlock } from '../client/user-keys.js';
 import type { CliContext } from './context.js';
 import { readSecret } from './secrets.js';
 import { cachetHome } from './trust.js';
 import { personalHome } from './personal-home.js';
-import { readVaultPassphrase } from './vault-passphrase.js';
+import { readNewPassphrase, readVaultPassphrase, VAULT_PASSPHRASE_ENV } from './vault-passphrase.js';
 
 export interface OwnKeyValues {
   as?: string | undefined;
@@ -29,29 +29,28 @@ export interface OwnKeys {
   policy: EffectivePolicy;
 }
 
+/** How a CLI command asks for what a key source needs: the vault passphrase (a new one twice) and the
+ *  token PIN, each from its file option, the environment or a prompt, for the person whose directory is `home`. */
+export function cliKeyUnlock(context: CliContext, home: string, files: { passphraseFile?: string | undefined; pinFile?: string | undefined }): KeyUnlock {
+  const userContext: CliContext = { ...context, env: { ...context.env, CACHET_HOME: home } };
+  return {
+    passphrase: () => readVaultPassphrase(userContext, files.passphraseFile),
+    newPassphrase: () => readNewPassphrase(userContext, { file: files.passphraseFile, envVar: VAULT_PASSPHRASE_ENV }),
+    pin: () => readSecret({ file: files.pinFile, envVar: TOKEN_PIN_ENV, promptLabel: 'PIN of your token' }, context),
+    env: userContext.env,
+  };
+}
+
 /** Opens the user's key source; the caller closes it (a token session) when done. */
 export async function openOwnKeys(context: CliContext, values: OwnKeyValues): Promise<OwnKeys & { close(): Promise<void> }> {
   const home = await personalHome(context, values.as);
   const policy = await loadEffectivePolicy({ home: cachetHome(context), settingsHome: home, policyFile: context.env.CACHET_POLICY });
-  const { source, token } = certificateSourceOf(policy);
-  if (source === 'email' && !vaultFileExists(home)) {
+  const keys = userKeys(policy, { dir: home, unlock: cliKeyUnlock(context, home, { passphraseFile: values['passphrase-file'], pinFile: values['pin-file'] }) });
+  // An engine command without a key file and without a vault: say both ways out, not "the vault is empty".
+  if (keys.source === 'email' && !vaultFileExists(home)) {
     throw new CachetError('ERR_USAGE', 'you have no credential vault yet: name a key file (--signer / --key FILE.p12), or import your certificate with "cachet cert import FILE.p12"');
   }
-  const store = await openCredentialSource(source, sourceOptions(context, home, token, { passphraseFile: values['passphrase-file'], pinFile: values['pin-file'] }));
-  return { store, source, policy, close: () => store.close() };
-}
-
-/** How a CLI command asks for what a key source needs: the vault passphrase and the token PIN (each
- *  from its file option, the environment or a prompt), for the person whose directory is `home`. */
-export function sourceOptions(context: CliContext, home: string, token: CredentialSourceOptions['token'], files: { passphraseFile?: string | undefined; pinFile?: string | undefined }): CredentialSourceOptions {
-  const userContext: CliContext = { ...context, env: { ...context.env, CACHET_HOME: home } };
-  return {
-    home,
-    env: userContext.env,
-    passphrase: () => readVaultPassphrase(userContext, files.passphraseFile),
-    pin: () => readSecret({ file: files.pinFile, envVar: TOKEN_PIN_ENV, promptLabel: 'PIN of your token' }, context),
-    ...(token ? { token } : {}),
-  };
+  return { store: await keys.store(), source: keys.source, policy, close: () => keys.close() };
 }
 
 /** Runs `use` with the user's key source and always lets go of it afterwards. */

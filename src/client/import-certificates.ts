@@ -9,7 +9,7 @@ import { AddressBook, type AddResult } from '../directory/address-book.js';
 import { CachetError } from '../engine/errors.js';
 import { openMessage } from '../engine/smime/open.js';
 import { toByteStream } from '../engine/stream-types.js';
-import type { FolderName } from '../mail/maildir.js';
+import type { FolderName } from '../mail/mailbox.js';
 import type { LocalUser } from './users.js';
 
 /**

@@ -13,7 +13,7 @@ import { readPfx } from '../engine/pkcs12/pfx-read.js';
 import { certificateRole } from '../engine/pki/certificate-role.js';
 import { CREDENTIAL_ROLES, usesOf, type CredentialRole, type CredentialStore } from '../keys/credential-store.js';
 import type { CertificateSource } from '../keys/key-source.js';
-import type { FolderName } from '../mail/maildir.js';
+import type { FolderName } from '../mail/mailbox.js';
 import type { LocalUser } from './users.js';
 
 export type ImportResult =

@@ -18,7 +18,7 @@ import { openMessage, type OpenReport } from '../engine/smime/open.js';
 import type { ByteStream } from '../engine/stream-types.js';
 import { CachetError, isCachetError } from '../engine/errors.js';
 import { servesUse, type CredentialStore } from '../keys/credential-store.js';
-import type { FolderName } from '../mail/maildir.js';
+import type { FolderName } from '../mail/mailbox.js';
 import { AddressBook } from '../directory/address-book.js';
 import type { LocalUser } from './users.js';
 

@@ -12,8 +12,8 @@ import { CachetError, isCachetError } from '../engine/errors.js';
 import { openFileCredentialStore } from '../keys/file-credential-store.js';
 import { VAULT_FILE_NAME } from '../keys/open-store.js';
 import { writeFileAtomically } from '../storage/atomic-file.js';
-import { Maildir, FOLDERS } from '../mail/maildir.js';
-import type { Mailbox } from '../mail/mailbox.js';
+import { Maildir } from '../mail/maildir.js';
+import { FOLDERS, type Mailbox } from '../mail/mailbox.js';
 import { normaliseAddress, parseAddressList } from '../engine/smime/open.js';
 
 export interface LocalUser {

@@ -25,6 +25,9 @@ export interface CredentialSourceOptions {
   home: string;
   /** 'email': the local vault passphrase (asked lazily). */
   passphrase: () => Promise<string>;
+  /** 'email': how the vault file is opened, when the caller shares the one opened vault with its other
+   *  uses (the named secrets); default: opened here with `passphrase`. */
+  vault?: (createIfMissing: boolean) => Promise<FileCredentialStore>;
   /** 'derivedCredentials': the PKCS#11 module (default SoftHSM's), token label, and PIN (asked lazily). */
   token?: { module?: string; tokenLabel?: string };
   pin: () => Promise<string>;
@@ -81,14 +84,14 @@ export async function defaultAppToken(home: string, env: NodeJS.ProcessEnv = pro
 }
 
 /** The local vault, when none exists yet: empty, and asking for a passphrase only once something is added. */
-function notYetCreatedVault(home: string, passphrase: () => Promise<string>): CredentialStore {
+function notYetCreatedVault(home: string, create: () => Promise<FileCredentialStore>): CredentialStore {
   let created: FileCredentialStore | undefined;
   const missing = () => new CachetError('ERR_CERT_NOT_FOUND', `there is no credential vault yet (${vaultFilePath(home)}); import a certificate with "cachet cert import"`);
   return {
     list: async () => (created ? created.list() : []),
     active: async (role: CredentialUse): Promise<StoredCredential | undefined> => created?.active(role),
     async add(credential: NewCredential, options) {
-      created ??= await openVaultFile(home, passphrase, { createIfMissing: true });
+      created ??= await create();
       return created.add(credential, options);
     },
     remove: async (id) => {
@@ -123,10 +126,8 @@ function notYetCreatedVault(home: string, passphrase: () => Promise<string>): Cr
 export async function openCredentialSource(source: CertificateSource, options: CredentialSourceOptions): Promise<CredentialSource> {
   switch (source) {
     case 'email': {
-      const store =
-        vaultFileExists(options.home) || options.createIfMissing
-          ? await openVaultFile(options.home, options.passphrase, { createIfMissing: options.createIfMissing ?? false })
-          : notYetCreatedVault(options.home, options.passphrase);
+      const vault = options.vault ?? ((createIfMissing: boolean) => openVaultFile(options.home, options.passphrase, { createIfMissing }));
+      const store = vaultFileExists(options.home) || options.createIfMissing ? await vault(options.createIfMissing ?? false) : notYetCreatedVault(options.home, () => vault(true));
       return withSource('email', store, async () => {});
     }
     case 'derivedCredentials': {

@@ -6,7 +6,7 @@
  */
 import { ImapFlow } from 'imapflow';
 import { CachetError } from '../engine/errors.js';
-import type { FolderName, StoredMessageInfo } from './maildir.js';
+import type { FolderName, StoredMessageInfo } from './mailbox.js';
 import type { Mailbox } from './mailbox.js';
 
 export interface ImapSettings {

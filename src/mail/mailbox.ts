@@ -2,7 +2,19 @@
  * What the client needs of a mailbox, whether it is the local Maildir (the embedded default) or an
  * IMAP account: folders, messages, saving (to Sent), marking read, watching for new mail.
  */
-import type { FolderName, StoredMessageInfo } from './maildir.js';
+
+/** The folders the client uses: a local Maildir has them all; an IMAP account names its own. */
+export const FOLDERS = ['INBOX', 'Sent', 'Drafts', 'Outbox'] as const;
+export type FolderName = (typeof FOLDERS)[number] | string;
+
+export interface StoredMessageInfo {
+  id: string;
+  folder: FolderName;
+  size: number;
+  seen: boolean;
+  /** Delivery time. */
+  date: Date;
+}
 
 export interface Mailbox {
   folders(): Promise<FolderName[]>;

@@ -9,19 +9,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promis
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CachetError } from '../engine/errors.js';
-import type { Mailbox } from './mailbox.js';
-
-export const FOLDERS = ['INBOX', 'Sent', 'Drafts', 'Outbox'] as const;
-export type FolderName = (typeof FOLDERS)[number] | string;
-
-export interface StoredMessageInfo {
-  id: string;
-  folder: FolderName;
-  size: number;
-  seen: boolean;
-  /** Delivery time. */
-  date: Date;
-}
+import { FOLDERS, type FolderName, type Mailbox, type StoredMessageInfo } from './mailbox.js';
 
 const ID_PATTERN = /^[A-Za-z0-9._-]+$/;
 

@@ -6,33 +6,22 @@
 import 'reflect-metadata';
 import { X509Certificate as PeculiarCertificate } from '@peculiar/x509';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import { CachetError, isCachetError } from '../engine/errors.js';
 import { certificateEmails } from '../engine/cms/cert-id.js';
-import { readMimeEntity } from '../engine/mime/entity-reader.js';
-import { decodeEncodedWords } from '../engine/mime/headers.js';
-import { isPkcs7Mime } from '../engine/smime/pkcs7-entity.js';
-import { signedForm } from '../engine/smime/verify.js';
 import type { SignerSummary } from '../engine/smime/open.js';
-import type { CertificateValidator } from '../engine/pki/validator.js';
-import { openFileCredentialStore, type FileCredentialStore } from '../keys/file-credential-store.js';
-import type { CredentialRole, CredentialStore, StoredCredential } from '../keys/credential-store.js';
-import { VAULT_FILE_NAME } from '../keys/open-store.js';
-import { loadEffectivePolicy, POLICY_KEYS, updateSetting, type EffectivePolicy, type EffectiveValue } from '../policy/policy.js';
-import { LocalTransport, SmtpTransport, type Transport } from '../mail/transport.js';
-import type { AccountConfig } from '../mail/account-config.js';
-import { recipientResolver, type RecipientResolver } from '../client/recipients.js';
+import type { CredentialRole, StoredCredential } from '../keys/credential-store.js';
+import { firstLaunchSmimeState } from '../keys/key-source.js';
+import { POLICY_KEYS, updateSetting, type EffectivePolicy, type EffectiveValue } from '../policy/policy.js';
 import { directoryLogin, directoryLoginState, directoryLogout } from '../client/directory-login.js';
-import { certificateSourceOf } from '../client/certificate-source.js';
-import { firstLaunchSmimeState, openCredentialSource, type CredentialSource } from '../keys/key-source.js';
+import { isEncryptedMessage, listFolder } from '../client/folder-listing.js';
+import { openMailSession, type MailSession } from '../client/mail-session.js';
 import { assertMailImportAllowed, importFromMail, isCredentialFile } from '../client/import-from-mail.js';
 import { readMessage, type ReadOptions, type ReadResult } from '../client/read.js';
 import { collectBytes } from '../engine/stream-types.js';
+import type { AccountConfig } from '../mail/account-config.js';
 import { importCertificatesFromMessage } from '../client/import-certificates.js';
 import { sendMessage } from '../client/send.js';
-import { findUser, verifyLocalLogin, type LocalUser } from '../client/users.js';
-import { openCertificateValidator } from '../client/certificate-validator.js';
-import { displayAddressList } from '../engine/mime/addresses.js';
+import { findUser, verifyLocalLogin } from '../client/users.js';
 import type {
   CertificateDetails,
   DirectoryLoginView,
@@ -58,19 +47,13 @@ import type {
 const WEB_SECRETS_FILE_NAME = 'web-secrets.vault';
 
 interface Session {
-  user: LocalUser;
-  password: string;
-  /** The user's vault file, opened with their password: their keys (email source) and kept secrets. */
-  vault?: FileCredentialStore;
-  /** Under the shared vault: the web client's own secrets file (see WEB_SECRETS_FILE_NAME). */
-  webSecrets?: FileCredentialStore;
-  /** The token (unlocked with its PIN) or the shared vault service, when the policy names one. */
-  opened?: CredentialSource;
+  /** The user's mail session: their policy, keys (opened with their password), account and validator. */
+  mail: MailSession;
+  /** derivedCredentials: the PIN being tried by "unlock" (never kept afterwards). */
+  pin?: string;
   /** When the user last did anything: after `idleMinutes` (the policy's vaultIdleMinutes at sign-in), their keys are let go of. */
   lastUsed: number;
   idleMinutes: number;
-  /** `cachet server` with the organisation's mail server: the user's SMTP submission (else local delivery). */
-  transport?: Transport;
 }
 
 function describeCertificate(der: Uint8Array, chain: Uint8Array[] = [], revocation = 'not checked'): CertificateDetails {
@@ -102,6 +85,10 @@ export class ClientMailService implements WebMailService {
     private readonly policyFile: string | null | undefined = process.env.CACHET_POLICY,
   ) {}
 
+  /**
+   * The signed-in user's session, with the policy and the trust stores read again: one request acts
+   * on one version of them (an admin's edit landing half-way applies to the next request).
+   */
   private async session(address: string): Promise<Session> {
     const session = this.sessions.get(address);
     if (!session) throw new CachetError('ERR_SESSION_ENDED', 'you are not signed in');
@@ -111,55 +98,8 @@ export class ClientMailService implements WebMailService {
       throw new CachetError('ERR_SESSION_ENDED', `your session was locked after ${session.idleMinutes} minutes without use: sign in again`);
     }
     session.lastUsed = this.now();
+    await session.mail.refresh();
     return session;
-  }
-
-  private async vault(session: Session): Promise<FileCredentialStore> {
-    session.vault ??= await openFileCredentialStore(join(session.user.dir, VAULT_FILE_NAME), session.password, { createIfMissing: true });
-    return session.vault;
-  }
-
-  /** The user's keys, from the certificate source the admin's policy (read once per request) names. */
-  private async store(session: Session, policy: EffectivePolicy): Promise<CredentialStore> {
-    const { source } = certificateSourceOf(policy);
-    if (source === 'email') return this.vault(session);
-    if (session.opened?.source === source) return session.opened;
-    if (source === 'derivedCredentials') throw new CachetError('ERR_PASSWORD_REQUIRED', 'your keys are on your token: unlock it with its PIN in Settings first');
-    session.opened = await openCredentialSource('sharedVault', {
-      home: session.user.dir,
-      // Each user's own app token file: the server's environment is not any one user's.
-      env: {},
-      passphrase: async () => session.password,
-      pin: async () => {
-        throw new CachetError('ERR_USAGE', 'the shared vault needs no PIN');
-      },
-    });
-    return session.opened;
-  }
-
-  private async recipientResolver(session: Session, policy: EffectivePolicy): Promise<RecipientResolver> {
-    return recipientResolver({ userDir: session.user.dir, orgHome: this.home, policy, validator: await this.validator(session, policy), secrets: () => this.secrets(session, policy) });
-  }
-
-  /** The vault that keeps the user's secrets for the web client (see WEB_SECRETS_FILE_NAME). */
-  private async secrets(session: Session, policy: EffectivePolicy): Promise<FileCredentialStore> {
-    if (certificateSourceOf(policy).source !== 'sharedVault') return this.vault(session);
-    session.webSecrets ??= await openFileCredentialStore(join(session.user.dir, WEB_SECRETS_FILE_NAME), session.password, { createIfMissing: true });
-    return session.webSecrets;
-  }
-
-  /**
-   * The policy as it stands now. Each request reads it once and hands it on, so that one request never
-   * acts on two versions of it (an admin's edit landing half-way) and the file is not parsed again for
-   * each step.
-   */
-  private async policy(session: Pick<Session, 'user'>): Promise<EffectivePolicy> {
-    return loadEffectivePolicy({ home: this.home, settingsHome: session.user.dir, policyFile: this.policyFile ?? undefined });
-  }
-
-  /** The same validator as the CLI's mail session: the policy's revocation mode, network and legacy rule. */
-  private async validator(session: Session, policy: EffectivePolicy): Promise<CertificateValidator | undefined> {
-    return openCertificateValidator({ userHome: session.user.dir, orgHome: this.home, policy });
   }
 
   async authenticate(address: string, password: string): Promise<boolean> {
@@ -172,83 +112,70 @@ export class ClientMailService implements WebMailService {
   /**
    * Starts the server side of a session for a user whose password was checked elsewhere (`cachet
    * server` signs in with the IMAP server or the directory); `vaultPassphrase` opens their vault.
+   * `account`: the organisation's IMAP and SMTP with the user's own mail password (else their
+   * account.json, else the local Maildir); the session logs out of IMAP when it ends.
    */
   async openSession(address: string, vaultPassphrase: string, account?: AccountConfig): Promise<void> {
-    const found = await findUser(this.home, address);
-    if (!found) throw new CachetError('ERR_SESSION_ENDED', `there is no user ${address}`);
-    await this.endSession(found.address);
-    const policy = await this.policy({ user: found });
-    // The organisation's IMAP server for reading (imapflow loaded only then), its SMTP for sending.
-    const user = account?.imap ? { ...found, mailbox: new (await import('../mail/imap.js')).ImapMailbox(account.imap) } : found;
-    this.sessions.set(user.address, {
+    const user = await findUser(this.home, address);
+    if (!user) throw new CachetError('ERR_SESSION_ENDED', `there is no user ${address}`);
+    const password = vaultPassphrase;
+    await this.endSession(user.address);
+    const session: Partial<Session> = {};
+    const mail = await openMailSession({
+      home: this.home,
       user,
-      password: vaultPassphrase,
-      lastUsed: this.now(),
-      idleMinutes: policy.get('vaultIdleMinutes') as number,
-      ...(account?.smtp ? { transport: new SmtpTransport(account.smtp) } : {}),
+      policyFile: this.policyFile ?? undefined,
+      // The sign-in password is the passphrase of the user's vault; the PIN only while "unlock" tries it.
+      unlock: {
+        passphrase: async () => password,
+        pin: async () => {
+          if (session.pin === undefined) throw new CachetError('ERR_PASSWORD_REQUIRED', 'your keys are on your token: unlock it with its PIN in Settings first');
+          return session.pin;
+        },
+        // Each user's own app token file: the server's environment is not any one user's.
+        env: {},
+      },
+      sharedVaultSecretsFile: WEB_SECRETS_FILE_NAME,
+      ...(account ? { account } : {}),
     });
+    Object.assign(session, { mail, lastUsed: this.now(), idleMinutes: mail.policy.get('vaultIdleMinutes') as number });
+    this.sessions.set(user.address, session as Session);
   }
 
   async watchInbox(address: string, onNewMail: () => void): Promise<{ close(): Promise<void> }> {
-    const { user } = await this.session(address);
+    const { user } = (await this.session(address)).mail;
     if (!user.mailbox.watch) throw new CachetError('ERR_NOT_IMPLEMENTED', 'this mailbox cannot be watched');
     return user.mailbox.watch('INBOX', onNewMail);
   }
 
   async listFolders(address: string): Promise<FolderSummary[]> {
-    const { user } = await this.session(address);
+    const { mail } = await this.session(address);
     const out: FolderSummary[] = [];
-    for (const name of await user.mailbox.folders()) {
-      const messages = await user.mailbox.list(name);
+    for (const name of await mail.user.mailbox.folders()) {
+      const messages = await mail.user.mailbox.list(name);
       out.push({ name, total: messages.length, unread: messages.filter((m) => !m.seen).length });
     }
     return out;
   }
 
   async listMessages(address: string, folder: string, query?: string): Promise<MessageSummary[]> {
-    const { user } = await this.session(address);
+    const { mail } = await this.session(address);
     const needle = query?.trim().toLowerCase();
-    const out: MessageSummary[] = [];
-    const seenMessageIds = new Set<string>(); // a duplicate delivery (lost SMTP acknowledgement) is shown once
-    for (const info of await user.mailbox.list(folder)) {
-      const entity = await readMimeEntity(await user.mailbox.stream(folder, info.id));
-      const messageId = entity.headers.get('message-id');
-      if (messageId) {
-        if (seenMessageIds.has(messageId)) continue;
-        seenMessageIds.add(messageId);
-      }
-      // Parsed before decoding (addresses.ts): an encoded-word never shows as an address in the list either.
-      const from = displayAddressList(entity.headers.get('from') ?? '');
-      const subject = decodeEncodedWords(entity.headers.get('subject') ?? '');
-      if (needle && !from.toLowerCase().includes(needle) && !subject.toLowerCase().includes(needle)) continue;
-      out.push({
-        id: info.id,
-        folder,
-        from,
-        to: decodeEncodedWords(entity.headers.get('to') ?? '').split(',').map((a) => a.trim()).filter(Boolean),
-        subject,
-        date: entity.headers.get('date') ?? info.date.toISOString(),
-        encrypted: isPkcs7Mime(entity) && /enveloped/i.test(entity.headers.contentType().params['smime-type'] ?? ''),
-        signed: signedForm(entity) !== null,
-        seen: info.seen,
-        size: info.size,
-      });
-    }
-    return out.reverse();
+    const rows = (await listFolder(mail.user.mailbox, folder)).filter((r) => !needle || r.from.toLowerCase().includes(needle) || r.subject.toLowerCase().includes(needle));
+    return rows.map((r) => ({ ...r, to: r.to.split(',').map((a) => a.trim()).filter(Boolean) })).reverse();
   }
 
-  private async read(session: Session, policy: EffectivePolicy, folder: string, id: string, options: ReadOptions = {}): Promise<ReadResult> {
-    return readMessage(folder, id, { user: session.user, store: () => this.store(session, policy), validator: await this.validator(session, policy) }, options);
+  private async read(mail: MailSession, folder: string, id: string, options: ReadOptions = {}): Promise<ReadResult> {
+    return readMessage(folder, id, { user: mail.user, store: () => mail.store(), validator: mail.validator }, options);
   }
 
   async readMessage(address: string, folder: string, id: string): Promise<MessageView> {
-    const session = await this.session(address);
-    const policy = await this.policy(session);
-    const result = await this.read(session, policy, folder, id);
+    const { mail } = await this.session(address);
+    const result = await this.read(mail, folder, id);
     const { report } = result;
     const envelope = report.layers.find((l): l is Extract<typeof l, { kind: 'encrypted' }> => l.kind === 'encrypted');
     // Mailed .pfx files are the "email" source; under a token or the shared vault they are not offered for import.
-    const importsFromMail = certificateSourceOf(policy).source === 'email';
+    const importsFromMail = mail.source === 'email';
     const signedParts = report.status === 'partially-signed' ? report.signedParts : [];
     let text = result.text;
     const unsignedParts: MessageView['unsignedParts'] = [];
@@ -306,10 +233,10 @@ export class ClientMailService implements WebMailService {
   }
 
   async attachment(address: string, folder: string, id: string, index: number): Promise<OutgoingAttachment> {
-    const session = await this.session(address);
+    const { mail } = await this.session(address);
     // Only the attachment asked for is read into memory; the others stream past.
     let data: Buffer | undefined;
-    const result = await this.read(session, await this.policy(session), folder, id, {
+    const result = await this.read(mail, folder, id, {
       attachments: async (a, content) => {
         if (a.index === index) data = await collectBytes(content);
       },
@@ -320,8 +247,8 @@ export class ClientMailService implements WebMailService {
   }
 
   async lookupRecipients(address: string, addresses: string[]): Promise<RecipientStatus[]> {
-    const session = await this.session(address);
-    const resolve = await this.recipientResolver(session, await this.policy(session));
+    const { mail } = await this.session(address);
+    const resolve = mail.resolveRecipients;
     const out: RecipientStatus[] = [];
     for (const recipient of addresses) {
       try {
@@ -343,10 +270,9 @@ export class ClientMailService implements WebMailService {
   }
 
   async send(address: string, draft: Draft): Promise<SendOutcome> {
-    const session = await this.session(address);
-    const policy = await this.policy(session);
+    const { mail } = await this.session(address);
     let replyToEncrypted = false;
-    if (draft.inReplyTo) replyToEncrypted = (await this.read(session, policy, draft.inReplyTo.folder, draft.inReplyTo.id)).report.encrypted;
+    if (draft.inReplyTo) replyToEncrypted = await isEncryptedMessage(mail.user.mailbox, draft.inReplyTo.folder, draft.inReplyTo.id);
     try {
       const outcome = await sendMessage(
         {
@@ -362,12 +288,12 @@ export class ClientMailService implements WebMailService {
           replyToEncrypted,
         },
         {
-          user: session.user,
-          policy,
-          store: () => this.store(session, policy),
-          source: certificateSourceOf(policy).source,
-          resolveRecipients: await this.recipientResolver(session, policy),
-          transport: session.transport ?? new LocalTransport(async (a) => (await findUser(this.home, a))?.maildir),
+          user: mail.user,
+          policy: mail.policy,
+          store: () => mail.store(),
+          source: mail.source,
+          resolveRecipients: mail.resolveRecipients,
+          transport: mail.transport,
         },
       );
       if (outcome.kind === 'sent') return { kind: 'sent', messageId: outcome.messageId, encrypted: outcome.encrypted, signed: outcome.signed, warnings: outcome.warnings };
@@ -387,87 +313,86 @@ export class ClientMailService implements WebMailService {
   }
 
   async smimeSettings(address: string): Promise<SmimeSettingsView> {
-    const session = await this.session(address);
-    const policy = await this.policy(session);
-    const { source } = certificateSourceOf(policy);
+    const { mail } = await this.session(address);
+    return this.settingsView(mail);
+  }
+
+  private async settingsView(mail: MailSession): Promise<SmimeSettingsView> {
+    const { policy, source } = mail;
     let credentials: StoredCredential[] = [];
     let sourceProblem: string | null = null;
     try {
-      // A token not yet unlocked is not a problem to report: the settings ask for its PIN.
-      if (source !== 'derivedCredentials' || session.opened) credentials = await (await this.store(session, policy)).list();
+      credentials = await (await mail.store()).list();
     } catch (error) {
-      // A stopped vault service or a locked token is shown in the settings, not as a broken page.
+      // A stopped vault service or a locked token is shown in the settings, not as a broken page; a
+      // token not yet unlocked is no problem to report: the settings ask for its PIN.
       if (!isCachetError(error)) throw error;
-      sourceProblem = error.message;
+      if (error.code !== 'ERR_PASSWORD_REQUIRED') sourceProblem = error.message;
     }
     const firstLaunch = await firstLaunchSmimeState({ enableOnFirstLaunch: policy.boolean('enableSmimeOnFirstLaunch') }, { list: async () => credentials });
     return {
       firstLaunch,
       settings: this.settingViews(policy).filter((s) => POLICY_KEYS[s.key as keyof typeof POLICY_KEYS].kind === 'setting'),
       credentials: credentials.map((c) => ({ id: c.id, role: c.role, active: c.active, subject: c.subject, email: c.email, notAfter: c.notAfter, certificate: describeCertificate(c.certificate, c.chain) })),
-      directory: (await directoryLoginState(policy, this.home, () => this.secrets(session, policy))) ?? null,
+      directory: (await directoryLoginState(policy, this.home, () => mail.secrets(true))) ?? null,
       source,
-      tokenUnlocked: session.opened?.source === 'derivedCredentials',
+      tokenUnlocked: source === 'derivedCredentials' && mail.keysOpen,
       sourceProblem,
     };
   }
 
   async unlockToken(address: string, pin: string): Promise<SmimeSettingsView> {
     const session = await this.session(address);
-    const { source, token } = certificateSourceOf(await this.policy(session));
-    if (source !== 'derivedCredentials') throw new CachetError('ERR_USAGE', 'your keys are not on a token');
-    await session.opened?.close();
-    session.opened = undefined;
-    session.opened = await openCredentialSource('derivedCredentials', { home: session.user.dir, passphrase: async () => session.password, pin: async () => pin, token });
-    return this.smimeSettings(address);
+    if (session.mail.source !== 'derivedCredentials') throw new CachetError('ERR_USAGE', 'your keys are not on a token');
+    await session.mail.closeKeys();
+    session.pin = pin;
+    try {
+      await session.mail.store();
+    } finally {
+      session.pin = undefined;
+    }
+    return this.settingsView(session.mail);
   }
 
   async endSession(address: string): Promise<void> {
     const session = this.sessions.get(address);
     this.sessions.delete(address);
-    try {
-      await session?.opened?.close();
-    } finally {
-      // Signed out or idle: the user's IMAP connection is logged out, not left open on the server.
-      await (session?.user.mailbox as { close?: () => Promise<void> } | undefined)?.close?.();
-    }
+    await session?.mail.close();
   }
 
   async directoryLogin(address: string, login: { bindDn?: string; password: string }): Promise<DirectoryLoginView> {
-    const session = await this.session(address);
-    const policy = await this.policy(session);
-    await directoryLogin(policy, this.home, () => this.secrets(session, policy), { ...(login.bindDn !== undefined ? { bindDn: login.bindDn } : {}), password: async () => login.password });
-    return (await directoryLoginState(policy, this.home, () => this.secrets(session, policy)))!;
+    const { mail } = await this.session(address);
+    const secrets = () => mail.secrets(true);
+    await directoryLogin(mail.policy, this.home, secrets, { ...(login.bindDn !== undefined ? { bindDn: login.bindDn } : {}), password: async () => login.password });
+    return (await directoryLoginState(mail.policy, this.home, secrets))!;
   }
 
   async directoryLogout(address: string): Promise<DirectoryLoginView | null> {
-    const session = await this.session(address);
-    const policy = await this.policy(session);
-    await directoryLogout(await this.secrets(session, policy));
-    return (await directoryLoginState(policy, this.home, () => this.secrets(session, policy))) ?? null;
+    const { mail } = await this.session(address);
+    await directoryLogout(await mail.secrets(true));
+    return (await directoryLoginState(mail.policy, this.home, () => mail.secrets(true))) ?? null;
   }
 
   async updateSetting(address: string, key: string, value: unknown): Promise<SettingView> {
-    const session = await this.session(address);
-    const result = await updateSetting({ home: this.home, settingsHome: session.user.dir, policyFile: this.policyFile ?? undefined }, key, value);
+    const { mail } = await this.session(address);
+    const result = await updateSetting({ home: this.home, settingsHome: mail.user.dir, policyFile: this.policyFile ?? undefined }, key, value);
     return { key: result.key, value: result.value, origin: result.origin, locked: false };
   }
 
   async effectivePolicy(address: string): Promise<SettingView[]> {
-    return this.settingViews(await this.policy(await this.session(address)));
+    return this.settingViews((await this.session(address)).mail.policy);
   }
 
   async importCertificates(address: string, source: { folder: string; id: string }): Promise<Array<{ address: string; fingerprint: string; added: boolean; pending: boolean }>> {
-    const session = await this.session(address);
-    const results = await importCertificatesFromMessage(session.user, source.folder, source.id);
+    const { mail } = await this.session(address);
+    const results = await importCertificatesFromMessage(mail.user, source.folder, source.id);
     return results.map((r) => ({ address: r.address, fingerprint: r.fingerprint, added: r.added, pending: r.keyChange !== undefined }));
   }
 
   async importFromMail(address: string, source: { folder: string; id: string; index: number }, password: string, choice: { role?: CredentialRole; replaceSigning?: boolean } = {}): Promise<ImportOutcome> {
-    const session = await this.session(address);
-    const policy = await this.policy(session);
-    assertMailImportAllowed(certificateSourceOf(policy).source);
-    const [result] = await importFromMail(session.user, source.folder, source.id, await this.store(session, policy), { password: async () => password, role: async () => choice.role, replaceSigning: choice.replaceSigning === true }, source.index);
+    const { mail } = await this.session(address);
+    assertMailImportAllowed(mail.source);
+    const [result] = await importFromMail(mail.user, source.folder, source.id, await mail.store(true), { password: async () => password, role: async () => choice.role, replaceSigning: choice.replaceSigning === true }, source.index);
     if (!result) return { kind: 'failed', code: 'ERR_CERT_NOT_FOUND', message: 'there is no certificate in that attachment' };
     if (result.kind === 'imported') return { kind: 'imported', role: result.role, subject: result.subject, notice: result.notice };
     if (result.kind === 'choose-role') return { kind: 'choose-role', subject: result.subject, choices: result.choices };

@@ -8,8 +8,7 @@ import type { CliCommand } from '../context.js';
 import { readInputFully } from '../io.js';
 import { openUserSession, USER_OPTIONS } from '../user-session.js';
 import { progressFor } from '../progress.js';
-import { readMimeEntity } from '../../engine/mime/entity-reader.js';
-import { isEncryptedEntity } from '../../engine/smime/decrypt.js';
+import { isEncryptedMessage } from '../../client/folder-listing.js';
 
 const help = `usage: cachet send --to ADDR [--to ADDR]... [--cc ADDR]... [--bcc ADDR]... --subject TEXT
                    (--body-file F | stdin) [--attach FILE]... [--sign | --no-sign]
@@ -72,8 +71,7 @@ const command: CliCommand = {
       if (values['reply-to-id']) {
         const original = await session.user.mailbox.find(values['reply-to-id']);
         if (!original) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no message ${values['reply-to-id']} to reply to`);
-        const entity = await readMimeEntity(await session.user.mailbox.stream(original.folder, values['reply-to-id']));
-        replyToEncrypted = isEncryptedEntity(entity);
+        replyToEncrypted = await isEncryptedMessage(session.user.mailbox, original.folder, values['reply-to-id']);
       }
       const sign = values['no-sign'] ? false : values.sign ? true : undefined;
       const encrypt = values['no-encrypt'] ? false : values.encrypt ? true : undefined;

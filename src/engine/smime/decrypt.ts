@@ -10,6 +10,7 @@ import type { MimeEntity } from '../mime/types.js';
 import type { ByteSink, ByteStream } from '../stream-types.js';
 import { decryptEnvelopedContentInfo, type DecryptionReport } from '../cms/enveloped-data-reader.js';
 import { declaredSmimeType, decodedBody, isPkcs7Mime } from './pkcs7-entity.js';
+import { classifyEntity, isEncryptedKind } from './entity-kind.js';
 import { base64Decode } from '../mime/base64.js';
 
 export type { DecryptionReport } from '../cms/enveloped-data-reader.js';
@@ -20,16 +21,14 @@ export interface DecryptOptions {
 
 /** Whether the entity declares (or, without smime-type, may hold) encrypted content. */
 export function isEncryptedEntity(entity: Pick<MimeEntity, 'headers'>): boolean {
-  if (!isPkcs7Mime(entity)) return false;
-  const type = declaredSmimeType(entity);
-  return type === 'enveloped-data' || type === 'authenveloped-data';
+  return isEncryptedKind(classifyEntity(entity));
 }
 
 export async function decryptEnvelopedEntity(entity: MimeEntity, sink: ByteSink, options: DecryptOptions): Promise<DecryptionReport> {
-  if (!isPkcs7Mime(entity)) throw new CachetError('ERR_NOT_ENCRYPTED', 'the message is not encrypted (no application/pkcs7-mime content)');
-  const type = declaredSmimeType(entity);
-  if (type !== '' && type !== 'enveloped-data' && type !== 'authenveloped-data') {
-    throw new CachetError('ERR_NOT_ENCRYPTED', `the message is S/MIME ${type}, not encrypted`);
+  const kind = classifyEntity(entity);
+  if (kind === 'plain' || (kind === 'signed' && !isPkcs7Mime(entity))) throw new CachetError('ERR_NOT_ENCRYPTED', 'the message is not encrypted (no application/pkcs7-mime content)');
+  if (kind !== 'undeclared' && !isEncryptedKind(kind)) {
+    throw new CachetError('ERR_NOT_ENCRYPTED', `the message is S/MIME ${declaredSmimeType(entity) || kind}, not encrypted`);
   }
   // The decoded content goes only to the CMS reader's ByteSource, which is done with a chunk when it
   // asks for the next (it copies the small elements it keeps): base64 may decode into reused memory.

@@ -31,10 +31,11 @@ import type { MimeEntity, MimeHeaderBlock } from '../mime/types.js';
 import { Spool, type SpoolReadOptions } from '../spool.js';
 import { decryptEnvelopedEntity, type DecryptionReport } from './decrypt.js';
 import { decompressEntity } from './decompress.js';
-import { declaredSmimeType, decodedBody, isPkcs7Mime } from './pkcs7-entity.js';
+import { decodedBody, isPkcs7Mime } from './pkcs7-entity.js';
 import type { SignedLayerReport, SignerReport } from './reports.js';
 import { readCertsOnly } from './certs-only.js';
-import { signedForm, verifySignedEntity, type VerifyOptions } from './verify.js';
+import { verifySignedEntity, type VerifyOptions } from './verify.js';
+import { classifyEntity, isEncryptedKind } from './entity-kind.js';
 import { effectiveHeaders, MAX_EMBEDDED_HEADER_BYTES, protectedHeaderBlock, type EffectiveHeaders } from './protected-headers.js';
 import { computeStatus, normaliseAddress, parseAddressList, type MessageStatus } from './status.js';
 import { parseMailboxes } from '../mime/addresses.js';
@@ -184,18 +185,10 @@ type LayerKind = 'encrypted' | 'signed' | 'certs-only' | 'compressed';
 
 /** Whether an entity is S/MIME we can unwrap at this position, and how. */
 function layerKind(entity: MimeEntity): LayerKind | undefined {
-  if (isPkcs7Mime(entity)) {
-    const type = declaredSmimeType(entity);
-    if (type === 'enveloped-data' || type === 'authenveloped-data') return 'encrypted';
-    if (type === 'certs-only') return 'certs-only';
-    if (type === 'signed-data') return 'signed';
-    if (type === 'compressed-data') return 'compressed';
-    // smime-type missing but named smime.p7c: RFC 8551 §3.2.2 gives .p7c to certs-only messages.
-    if (type === '' && /\.p7c"?$/i.test((entity.headers.contentType().params['name'] ?? '').trim())) return 'certs-only';
-    // smime-type missing: Outlook and old clients; the CMS content type decides (sniffed on read).
-    return undefined;
-  }
-  return signedForm(entity) === 'detached' ? 'signed' : undefined;
+  const kind = classifyEntity(entity);
+  if (isEncryptedKind(kind)) return 'encrypted';
+  // undeclared: Outlook and old clients; the CMS content type decides (sniffed on read).
+  return kind === 'signed' || kind === 'certs-only' || kind === 'compressed' ? kind : undefined;
 }
 
 /** Encoded bytes of a body's start read to find its ContentInfo's OID (in the first 64 decoded bytes). */

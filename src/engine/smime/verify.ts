@@ -19,26 +19,20 @@ import { readMimeEntity } from '../mime/entity-reader.js';
 import { cmsInput } from './cms-input.js';
 import type { SignedLayerReport } from './reports.js';
 import { checkSigners, hashContent, verifySignedData, type VerifyOptions } from './signed-data-verifier.js';
-import { decodedBody, isPkcs7Mime } from './pkcs7-entity.js';
+import { decodedBody, declaredSmimeType } from './pkcs7-entity.js';
+import { classifyEntity, SIGNATURE_PROTOCOLS } from './entity-kind.js';
 
 export type { VerifyOptions } from './signed-data-verifier.js';
 export type { SignedLayerReport, SignerReport } from './reports.js';
 
-const SIGNATURE_TYPES = new Set(['application/pkcs7-signature', 'application/x-pkcs7-signature']);
 const ALL_DIGESTS: ReadableDigestAlgorithm[] = ['sha1', 'sha256', 'sha384', 'sha512'];
 
 /** How a signed entity is signed, from its header: 'detached', 'opaque', or null when it is not signed. */
 export function signedForm(entity: Pick<MimeEntity, 'headers'>): 'detached' | 'opaque' | null {
-  const type = entity.headers.contentType();
-  if (type.mediaType === 'multipart/signed') {
-    const protocol = (type.params.protocol ?? '').toLowerCase();
-    return protocol === '' || SIGNATURE_TYPES.has(protocol) ? 'detached' : null;
-  }
-  if (isPkcs7Mime(entity)) {
-    const smimeType = (type.params['smime-type'] ?? '').toLowerCase();
-    return smimeType === '' || smimeType === 'signed-data' ? 'opaque' : null;
-  }
-  return null;
+  const kind = classifyEntity(entity);
+  if (kind === 'signed') return entity.headers.contentType().mediaType === 'multipart/signed' ? 'detached' : 'opaque';
+  // Untyped pkcs7-mime: if it is SignedData, the reader finds out.
+  return kind === 'undeclared' && declaredSmimeType(entity) === '' ? 'opaque' : null;
 }
 
 /** The digests to compute while the detached content streams, before the signature is read. */
@@ -70,7 +64,7 @@ async function verifyMultipartSigned(entity: MimeEntity, sink: ByteSink, options
   const hasher = await hashContent(parts.signedContent, sink, digests);
   const signaturePart = await readMimeEntity(toByteStream(await parts.signaturePart()));
   const signatureType = signaturePart.headers.contentType().mediaType;
-  if (!SIGNATURE_TYPES.has(signatureType) && signatureType !== 'application/octet-stream') {
+  if (!SIGNATURE_PROTOCOLS.has(signatureType) && signatureType !== 'application/octet-stream') {
     throw new CachetError('ERR_MIME_MALFORMED', `the second part of the multipart/signed message is ${signatureType}, not an S/MIME signature`);
   }
   let der = await collectBytes(decodedBody(signaturePart), 16 * 1024 * 1024);

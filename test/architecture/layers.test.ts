@@ -1,0 +1,161 @@
+/**
+ * The layering of docs/ARCHITECTURE.md, checked on every import (static, `export … from` and
+ * dynamic `import()`) of src/ and bench/: front ends never import each other, adapters never import
+ * use cases or front ends, use cases no front end, the engine nothing outside itself and no network
+ * (node:net, node:http, fetch) — nor files, but the spool's temp files — and bench/ no test helper.
+ *
+ * LAYERS is the one table to update when folders move: a folder prefix → its layer.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+type Layer = 'engine' | 'storage' | 'adapter' | 'use-case' | 'front-end:cli' | 'front-end:web';
+
+/** Folder (relative to the repository) → layer; the longest matching prefix wins. */
+const LAYERS: Record<string, Layer> = {
+  'src/engine/': 'engine',
+  'src/storage/': 'storage',
+  'src/keys/': 'adapter',
+  'src/directory/': 'adapter',
+  'src/mail/': 'adapter',
+  'src/policy/': 'adapter',
+  'src/ca/': 'adapter',
+  'src/net/': 'adapter',
+  'src/client/': 'use-case',
+  'src/cli/': 'front-end:cli',
+  'src/web/': 'front-end:web',
+  // cachet server: the web front end as an organisation deploys it
+  'src/server/': 'front-end:web',
+};
+
+/** What each layer may import (besides itself). */
+const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
+  engine: [],
+  storage: ['engine'],
+  adapter: ['engine', 'storage', 'adapter'],
+  'use-case': ['engine', 'storage', 'adapter'],
+  'front-end:cli': ['engine', 'storage', 'adapter', 'use-case'],
+  'front-end:web': ['engine', 'storage', 'adapter', 'use-case'],
+};
+
+/**
+ * Known exceptions, each with its reason; the test fails when one is no longer needed, so the list
+ * only shrinks.
+ */
+const EXCEPTIONS: Array<{ from: string; to: string; why: string }> = [
+  { from: 'src/cli/commands/web.ts', to: 'src/web/', why: '`cachet web` starts the web front end from the command table' },
+  { from: 'src/cli/commands/server.ts', to: 'src/server/', why: '`cachet server` starts the deployed web front end from the command table' },
+  { from: 'src/cli/commands/server.ts', to: 'src/web/', why: '`cachet server` starts the deployed web front end from the command table' },
+];
+
+/** Modules the engine must not use: network, and files (the spool's temp files excepted). */
+const ENGINE_FORBIDDEN_MODULES = /^(node:)?(net|http|https|http2|tls|dgram|dns|fs|fs\/promises|child_process)$/;
+const ENGINE_FILES_ALLOWED = new Set(['src/engine/spool.ts']);
+
+const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(join(REPO, dir))) {
+    const path = join(dir, name);
+    if (statSync(join(REPO, path)).isDirectory()) out.push(...sources(path));
+    else if (/\.ts$/.test(name) && !/\.test\.ts$/.test(name) && !/\.d\.ts$/.test(name)) out.push(path);
+  }
+  return out;
+}
+
+/** Every module specifier the file imports, comments skipped. */
+function specifiers(text: string): string[] {
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const found: string[] = [];
+  for (const pattern of [/\b(?:import|export)\s[^'";]*?\bfrom\s*['"]([^'"]+)['"]/g, /\bimport\s*['"]([^'"]+)['"]/g, /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g]) {
+    for (const match of code.matchAll(pattern)) found.push(match[1]!);
+  }
+  return found;
+}
+
+function layerOf(path: string): Layer | undefined {
+  const prefix = Object.keys(LAYERS)
+    .filter((p) => path.startsWith(p))
+    .sort((a, b) => b.length - a.length)[0];
+  return prefix ? LAYERS[prefix] : undefined;
+}
+
+function target(from: string, specifier: string): string {
+  return relative(REPO, resolve(REPO, dirname(from), specifier)).replace(/\.js$/, '.ts');
+}
+
+test('every file under src/ is in a layer of the table', () => {
+  const unmapped = sources('src').filter((f) => f.split('/').length > 2 && layerOf(f) === undefined);
+  assert.deepEqual(unmapped, [], 'add their folder to LAYERS (and to docs/ARCHITECTURE.md)');
+});
+
+test('imports point down the layers only: front ends never import each other, adapters no use case, the engine nothing above it', () => {
+  const violations: string[] = [];
+  const used = new Set<string>();
+  for (const file of sources('src')) {
+    const from = layerOf(file);
+    if (!from) continue;
+    for (const specifier of specifiers(readFileSync(join(REPO, file), 'utf8'))) {
+      if (!specifier.startsWith('.')) continue;
+      const to = target(file, specifier);
+      const toLayer = layerOf(to);
+      if (!toLayer || toLayer === from || MAY_IMPORT[from].includes(toLayer)) continue;
+      const exception = EXCEPTIONS.find((e) => e.from === file && to.startsWith(e.to));
+      if (exception) {
+        used.add(`${exception.from} → ${exception.to}`);
+        continue;
+      }
+      violations.push(`${file} (${from}) imports ${to} (${toLayer})`);
+    }
+  }
+  assert.deepEqual(violations, []);
+  assert.deepEqual(EXCEPTIONS.map((e) => `${e.from} → ${e.to}`).filter((e) => !used.has(e)), [], 'an exception no longer needed: remove it');
+});
+
+test('the engine does no I/O: no network module, no fetch, no files but the spool', () => {
+  const violations: string[] = [];
+  for (const file of sources('src').filter((f) => layerOf(f) === 'engine')) {
+    const text = readFileSync(join(REPO, file), 'utf8');
+    for (const specifier of specifiers(text)) {
+      if (!ENGINE_FORBIDDEN_MODULES.test(specifier)) continue;
+      if (/^(node:)?fs(\/promises)?$/.test(specifier) && ENGINE_FILES_ALLOWED.has(file)) continue;
+      violations.push(`${file} imports ${specifier}`);
+    }
+    const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    // A call of the global fetch (a method named fetch, as PkiFetcher's, is the injected network).
+    if (/\bglobalThis\.fetch\b|(?:\bawait|\breturn|[=(,:?>])\s*fetch\s*\(/.test(code)) violations.push(`${file} calls fetch`);
+  }
+  assert.deepEqual(violations, []);
+});
+
+test('no import circle between modules of src/', () => {
+  const graph = new Map<string, string[]>();
+  for (const file of sources('src')) graph.set(file, specifiers(readFileSync(join(REPO, file), 'utf8')).filter((s) => s.startsWith('.')).map((s) => target(file, s)));
+  const circles: string[] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const visit = (file: string, path: string[]): void => {
+    if (state.get(file) === 'done') return;
+    if (state.get(file) === 'open') {
+      circles.push([...path.slice(path.indexOf(file)), file].join(' → '));
+      return;
+    }
+    state.set(file, 'open');
+    for (const next of graph.get(file) ?? []) visit(next, [...path, file]);
+    state.set(file, 'done');
+  };
+  for (const file of graph.keys()) visit(file, []);
+  assert.deepEqual(circles, []);
+});
+
+test('bench/ imports no test helper', () => {
+  const violations = sources('bench').flatMap((file) =>
+    specifiers(readFileSync(join(REPO, file), 'utf8'))
+      .filter((s) => s.startsWith('.') && target(file, s).startsWith('test/'))
+      .map((s) => `${file} imports ${s}`),
+  );
+  assert.deepEqual(violations, []);
+});
