@@ -5,7 +5,7 @@
  */
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { CachetError, exitStatusFor, isCachetError } from '../engine/errors.js';
+import { CachetError, exitStatusFor, exitStatusLegend, isCachetError } from '../engine/errors.js';
 import { COMMANDS } from './commands/index.js';
 import { neutralisingStream, oneLine, terminalSafe } from './terminal-text.js';
 import type { CliCommand, CliContext } from './context.js';
@@ -85,9 +85,21 @@ function overview(): string {
     'Commands:',
     ...lines,
     '',
-    'Exit statuses: 0 ok · 1 negative verdict or failure · 2 usage · 3 file I/O · 4 password/PIN ·',
-    '               5 trust · 6 server unreachable · 7 refused by policy',
+    ...wrap(`Exit statuses: ${exitStatusLegend()}`, 100, '               '),
   ].join('\n');
+}
+
+/** Breaks a " · " list into lines of at most `width` between its items, continued lines indented. */
+function wrap(text: string, width: number, indent: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const item of text.split(' · ')) {
+    if (line && line.length + 3 + item.length > width) {
+      lines.push(`${line} ·`);
+      line = indent + item;
+    } else line = line ? `${line} · ${item}` : item;
+  }
+  return [...lines, line];
 }
 
 async function loadCommand(name: string, modulePath: string): Promise<CliCommand> {
@@ -153,7 +165,7 @@ export function reportError(error: unknown, wantsJson: boolean, context: CliCont
   context.stderr.write(`cachet: ${oneLine(cachetError.message)}\n`);
   if (context.env.CACHET_DEBUG === '1') context.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
   else if (isBug) context.stderr.write('(this is a bug in Cachet; run with CACHET_DEBUG=1 for details)\n');
-  return isBug ? 70 : exitStatusFor(cachetError.code);
+  return exitStatusFor(cachetError.code);
 }
 
 function toCachetError(error: unknown): CachetError {

@@ -9,6 +9,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { CachetError, isCachetError } from '../engine/errors.js';
 import { parseCredentialRole } from '../keys/credential-store.js';
+import { errorJson } from './error-json.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { endSession, MemorySessionStore, sessionMiddleware, startSession, type Session, type SessionVariables, type WebSessionStore } from './middleware/session.js';
@@ -59,21 +60,10 @@ export interface WebAppOptions {
 
 type AppContext = Context<{ Variables: SessionVariables }>;
 
-function httpStatusFor(code: string): 400 | 401 | 403 | 404 | 409 | 502 | 500 {
-  if (code === 'ERR_MAIL_NOT_FOUND' || code === 'ERR_CERT_NOT_FOUND') return 404;
-  if (code.startsWith('ERR_PKCS12_BAD') || code === 'ERR_PASSWORD_REQUIRED') return 400;
-  if (code === 'ERR_POLICY_FORBIDS' || code === 'ERR_DOWNGRADE_REFUSED' || code === 'ERR_VAULT_ACCESS_DENIED') return 403;
-  if (code === 'ERR_CERT_EXISTS') return 409;
-  if (code.endsWith('_UNREACHABLE') || code === 'ERR_MAIL_CONNECTION_LOST') return 502;
-  if (code === 'ERR_INTERNAL') return 500;
-  if (code === 'ERR_SESSION_ENDED') return 401;
-  return 400;
-}
-
 function errorResponse(c: AppContext, error: unknown): Response {
-  if (isCachetError(error)) return c.json({ error: { code: error.code, message: error.message } }, httpStatusFor(error.code));
+  if (isCachetError(error)) return errorJson(c, error.code, error.message);
   console.error('cachet web: internal error', error);
-  return c.json({ error: { code: 'ERR_INTERNAL', message: 'something went wrong on the server' } }, 500);
+  return errorJson(c, 'ERR_INTERNAL', 'something went wrong on the server');
 }
 
 function param(c: AppContext, name: string): string {
@@ -140,13 +130,13 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
   app.use('*', securityHeaders(options.hstsMaxAgeSeconds));
   options.before?.(app);
   app.use('*', sessionMiddleware(sessions));
-  app.use('/api/*', bodyLimit({ maxSize: options.uploadBytes ?? MAX_UPLOAD_BYTES, onError: (c) => c.json({ error: { code: 'ERR_LIMIT_EXCEEDED', message: 'the upload is too large' } }, 413) }));
+  app.use('/api/*', bodyLimit({ maxSize: options.uploadBytes ?? MAX_UPLOAD_BYTES, onError: (c) => errorJson(c, 'ERR_LIMIT_EXCEEDED', 'the upload is too large') }));
   app.use('/api/*', csrfProtection());
   // Every API route but login and the session probe needs a signed-in user.
   app.use('/api/*', async (c, next) => {
     const path = new URL(c.req.url).pathname;
     if (path === '/api/login' || path === '/api/session') return next();
-    if (!c.get('session')) return c.json({ error: { code: 'ERR_NOT_SIGNED_IN', message: 'please sign in' } }, 401);
+    if (!c.get('session')) return errorJson(c, 'ERR_NOT_SIGNED_IN', 'please sign in');
     return next();
   });
 
@@ -164,10 +154,10 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
     const result = user ? await signIn({ user, password, clientAddress: options.clientAddress?.(c) ?? 'unknown' }) : ({ kind: 'refused' } as const);
     if (result.kind === 'throttled') {
       c.header('Retry-After', String(result.retryAfterSeconds));
-      return c.json({ error: { code: 'ERR_LOGIN_THROTTLED', message: `too many failed sign-ins: try again in ${result.retryAfterSeconds} s` } }, 429);
+      return errorJson(c, 'ERR_LOGIN_THROTTLED', `too many failed sign-ins: try again in ${result.retryAfterSeconds} s`);
     }
-    if (result.kind === 'unavailable') return c.json({ error: { code: 'ERR_LOGIN_UNAVAILABLE', message: result.message } }, 503);
-    if (result.kind === 'refused') return c.json({ error: { code: 'ERR_LOGIN', message: 'wrong user name or password' } }, 401);
+    if (result.kind === 'unavailable') return errorJson(c, 'ERR_LOGIN_UNAVAILABLE', result.message);
+    if (result.kind === 'refused') return errorJson(c, 'ERR_LOGIN', 'wrong user name or password');
     const session = await startSession(c, sessions, result.user, secure);
     return c.json({ user: result.user, csrfToken: session.csrfToken });
   });

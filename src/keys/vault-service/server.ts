@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { chmod, lstat, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CachetError, isCachetError } from '../../engine/errors.js';
+import { CachetError, isCachetError, httpStatusFor } from '../../engine/errors.js';
 import type { DigestAlgorithm, SignatureScheme } from '../../engine/keys.js';
 import { readPfx } from '../../engine/pkcs12/pfx-read.js';
 import { certificateRole } from '../../engine/pki/certificate-role.js';
@@ -31,7 +31,6 @@ import { vaultServicePaths } from './paths.js';
 import {
   b64,
   errorToWire,
-  httpStatusFor,
   paddingFromWire,
   PROTOCOL_PREFIX,
   toWireCredential,

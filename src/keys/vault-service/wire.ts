@@ -122,20 +122,6 @@ export function paddingFromWire(padding: DecryptRequest['padding']): KeyTranspor
   throw new CachetError('ERR_USAGE', 'the decryption request names no known padding');
 }
 
-/** HTTP status for an error answer (the code carries the meaning; the status helps generic tools). */
-export function httpStatusFor(code: CachetErrorCode): number {
-  switch (code) {
-    case 'ERR_VAULT_ACCESS_DENIED':
-      return 403;
-    case 'ERR_VAULT_LOCKED':
-      return 423;
-    case 'ERR_INTERNAL':
-      return 500;
-    default:
-      return 400;
-  }
-}
-
 export function errorToWire(error: CachetError): { error: { code: CachetErrorCode; message: string; details?: Record<string, unknown> } } {
   return { error: error.toJSON() };
 }
