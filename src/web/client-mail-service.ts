@@ -8,7 +8,7 @@ import { X509Certificate as PeculiarCertificate } from '@peculiar/x509';
 import { createHash } from 'node:crypto';
 import { CachetError, isCachetError } from '../engine/errors.js';
 import { certificateEmails } from '../engine/cms/cert-id.js';
-import type { SignerSummary } from '../engine/smime/open.js';
+import type { SignerSummary } from '../engine/smime/reports.js';
 import type { CredentialRole, StoredCredential } from '../keys/credential-store.js';
 import { firstLaunchSmimeState } from '../keys/key-source.js';
 import { POLICY_KEYS, updateSetting, type EffectivePolicy, type EffectiveValue } from '../policy/policy.js';

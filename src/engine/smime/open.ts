@@ -32,7 +32,7 @@ import { Spool, type SpoolReadOptions } from '../spool.js';
 import { decryptEnvelopedEntity, type DecryptionReport } from './decrypt.js';
 import { decompressEntity } from './decompress.js';
 import { decodedBody, isPkcs7Mime } from './pkcs7-entity.js';
-import type { SignedLayerReport, SignerReport } from './reports.js';
+import type { SignedLayerReport, SignerReport, SignerSummary } from './reports.js';
 import { readCertsOnly } from './certs-only.js';
 import { verifySignedEntity, type VerifyOptions } from './verify.js';
 import { classifyEntity, isEncryptedKind } from './entity-kind.js';
@@ -79,20 +79,6 @@ export interface OpenOptions {
 /** What each signed layer or part is verified with. */
 function verifyOptionsOf(options: OpenOptions, at: Date): VerifyOptions {
   return { ...(options.validator ? { validator: options.validator } : {}), ...(options.certificates ? { certificates: options.certificates } : {}), at };
-}
-
-export interface SignerSummary {
-  email: string[];
-  subject: string;
-  valid: boolean;
-  trusted: boolean | null;
-  digest: string;
-  signatureAlgorithm: string;
-  signingTime: string | null;
-  weakAlgorithm: boolean;
-  error: { code: string; message: string } | null;
-  /** See SignerReport.warnings. */
-  warnings?: string[];
 }
 
 export type LayerReport =

@@ -7,7 +7,7 @@
  */
 import type { Mailbox } from '../mime/addresses.js';
 import type { DecryptionReport } from './decrypt.js';
-import type { SignerSummary } from './open.js';
+import type { SignerSummary } from './reports.js';
 
 type Layer = { kind: string } & Partial<Pick<DecryptionReport, 'authenticated' | 'contentEncryption' | 'rc2EffectiveBits'>> & { signers?: SignerSummary[] };
 

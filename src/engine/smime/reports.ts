@@ -73,3 +73,18 @@ export interface SignedLayerReport {
   /** Why the layer is invalid when no signer says it (ERR_NO_SIGNERS: its SignerInfos are empty). */
   error?: ReportError;
 }
+
+/** One signer as `open` reports it (JSON-ready: its verdict, certificate summary and error). */
+export interface SignerSummary {
+  email: string[];
+  subject: string;
+  valid: boolean;
+  trusted: boolean | null;
+  digest: string;
+  signatureAlgorithm: string;
+  signingTime: string | null;
+  weakAlgorithm: boolean;
+  error: { code: string; message: string } | null;
+  /** See SignerReport.warnings. */
+  warnings?: string[];
+}
