@@ -28,7 +28,7 @@ function followEvents(): void {
   events.addEventListener('mail', () => {
     // Only a folder view is redrawn: a message being read or written is never replaced under the user.
     const section = location.hash.replace(/^#\/?/, '').split('/')[0] || 'folder';
-    if (section === 'folder') void route();
+    if (section === 'folder') void route(false);
   });
 }
 
@@ -57,7 +57,16 @@ function shell(current: string, folders: FolderSummary[]): { main: HTMLElement }
   return { main };
 }
 
-async function route(): Promise<void> {
+/** Moves focus to the new view's heading, so keyboard and screen-reader users start where the view does. */
+function focusHeading(main: HTMLElement): void {
+  const heading = main.querySelector('h1');
+  if (!heading) return;
+  heading.setAttribute('tabindex', '-1');
+  heading.focus({ preventScroll: false });
+}
+
+/** Draws the view the address names; `moveFocus` is false when the page redraws itself (new mail), not on a user's move. */
+async function route(moveFocus = true): Promise<void> {
   if (!user) {
     const session = await getJson<{ user: string | null; csrfToken?: string }>('/api/session');
     if (session.user && session.csrfToken) {
@@ -106,7 +115,16 @@ async function route(): Promise<void> {
     clear(main);
     main.append(h('p', { className: 'form-error', role: 'alert' }, e instanceof ApiError ? e.message : 'Something went wrong'));
   }
+  if (moveFocus) focusHeading(main);
 }
 
 window.addEventListener('hashchange', () => void route());
+// A link to the view already shown (Compose while composing) opens it afresh: the hash does not change.
+document.addEventListener('click', (event) => {
+  const link = event.target instanceof Element ? event.target.closest('a[href^="#"]') : null;
+  if (link && link.getAttribute('href') === location.hash && link.getAttribute('href') !== '#main') {
+    event.preventDefault();
+    void route();
+  }
+});
 void route();

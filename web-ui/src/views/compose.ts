@@ -4,19 +4,25 @@
  * anything leaves: a block names the recipients without certificates; "ask" needs an explicit choice
  * to send in clear; nothing is ever downgraded silently.
  */
-import { ApiError, getJson, uploadForm } from '../api.js';
+import { ApiError, getJson, sendJson, uploadForm } from '../api.js';
 import { clear, h, icon } from '../dom.js';
+import { parseRecipients } from '../format.js';
 import type { MessageView, RecipientStatus, SendOutcome, SmimeSettingsView } from '../types.js';
-import { sendJson } from '../api.js';
 
 interface Field {
   name: 'to' | 'cc' | 'bcc';
   addresses: string[];
   chips: HTMLElement;
   input: HTMLInputElement;
+  /** Why typed text was not taken as an address (it stays in the input to be corrected). */
+  error: HTMLElement;
 }
 
-const ADDRESS = /^[^\s@<>]+@[^\s@<>]+$/;
+/** A chip's words for a recipient without a certificate: the server's reason may already say "no certificate". */
+function missingLabel(reason: string | null): string {
+  if (!reason) return 'no certificate';
+  return /^no (usable )?certificate/i.test(reason) ? reason : `no certificate: ${reason}`;
+}
 
 function setting(view: SmimeSettingsView, key: string): unknown {
   return view.settings.find((s) => s.key === key)?.value;
@@ -32,7 +38,9 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
     name,
     addresses: [],
     chips: h('ul', { className: 'chips', 'aria-label': `${name.toUpperCase()} recipients` }),
-    input: h('input', { id: `compose-${name}`, type: 'email', autocomplete: 'off', 'aria-describedby': 'chip-help' }),
+    // Text, not type=email: the browser would refuse `Name <address>` itself, before Cachet can read it.
+    input: h('input', { id: `compose-${name}`, type: 'text', inputmode: 'email', autocomplete: 'off', autocapitalize: 'off', spellcheck: 'false', 'aria-describedby': `chip-help compose-${name}-error` }),
+    error: h('p', { id: `compose-${name}-error`, className: 'form-error field-error', 'data-testid': `compose-${name}-error`, hidden: true }),
   }));
   const encryptionAllowed = setting(smime, 'enableEncryption') !== false;
   const signingAllowed = setting(smime, 'enableSigning') !== false;
@@ -58,14 +66,22 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
         ? 'looking up certificate…'
         : status.found
           ? `certificate found${status.source ? ` (${status.source === 'ldap' ? 'directory' : status.source === 'addressbook' ? 'address book' : 'cache'})` : ''}${status.keyChanged ? ' — certificate changed!' : ''}`
-          : `no certificate: ${status.reason ?? 'not found'}`;
+          : missingLabel(status.reason);
       const remove = h('button', { type: 'button', className: 'chip-remove', 'aria-label': `Remove ${address}` }, '×');
       remove.addEventListener('click', () => {
         field.addresses = field.addresses.filter((a) => a !== address);
         renderChips(field);
       });
+      // The icon is decorative: the hidden text says the state once, to screen readers; the title to the eye.
       field.chips.append(
-        h('li', { className: `chip tone-${tone}`, 'data-address': address, 'data-cert': status ? String(status.found) : 'pending' }, status?.found ? icon('lock', label) : icon(status ? 'unlock' : 'dash', label), h('span', {}, address), h('span', { className: 'visually-hidden' }, `: ${label}`), remove),
+        h(
+          'li',
+          { className: `chip tone-${tone}`, 'data-address': address, 'data-cert': status ? String(status.found) : 'pending', title: label },
+          icon(status?.found ? 'lock' : status ? 'unlock' : 'dash', label, true),
+          h('span', {}, address),
+          h('span', { className: 'visually-hidden' }, `: ${label}`),
+          remove,
+        ),
       );
     }
   };
@@ -78,16 +94,17 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
     }
     fields.forEach(renderChips);
   };
-  const commit = (field: Field) => {
-    const added = field.input.value
-      .split(/[,;\s]+/)
-      // Addresses are case-insensitive, as the server's lookups are: Bob@Example.org is bob@example.org.
-      .map((a) => a.trim().toLowerCase())
-      .filter((a) => ADDRESS.test(a) && !field.addresses.includes(a));
+  /** Takes the typed addresses as chips; returns false when some text could not be read (kept, with the reason shown). */
+  const commit = (field: Field): boolean => {
+    const { addresses, refused } = parseRecipients(field.input.value);
+    const added = [...new Set(addresses)].filter((a) => !field.addresses.includes(a));
     field.addresses.push(...added);
-    field.input.value = '';
+    field.input.value = refused.map((r) => r.text).join(', ');
+    field.error.hidden = refused.length === 0;
+    field.error.textContent = refused.map((r) => `“${r.text}”: ${r.reason}`).join(' ');
     renderChips(field);
     void lookup(added);
+    return refused.length === 0;
   };
   for (const field of fields) {
     field.input.addEventListener('keydown', (event) => {
@@ -103,9 +120,38 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
     void lookup(fields[0]!.addresses);
   }
 
+  const sendButton = h('button', { type: 'submit', className: 'primary' }, 'Send');
+  let sending = false;
+  const setSending = (on: boolean) => {
+    sending = on;
+    sendButton.disabled = on;
+    sendButton.setAttribute('aria-busy', String(on));
+  };
+  /** After a message left (or is queued): an empty form, so nothing of it is carried into the next one. */
+  const reset = () => {
+    for (const field of fields) {
+      field.addresses = [];
+      field.input.value = '';
+      field.error.hidden = true;
+      renderChips(field);
+    }
+    subject.value = '';
+    body.value = '';
+    files.value = '';
+  };
   const send = async (allowUnencrypted: boolean) => {
-    fields.forEach(commit);
+    // One send at a time: a double click must not send the same mail twice.
+    if (sending) return;
+    const unread = fields.filter((field) => !commit(field));
+    if (unread.length > 0) {
+      unread[0]!.input.focus();
+      return;
+    }
+    setSending(true);
     clear(feedback);
+    const working = h('p', { className: 'progress', 'data-testid': 'send-progress' }, 'Uploading…');
+    const serverWork = sign.checked && encrypt.checked ? 'Signing and encrypting' : sign.checked ? 'Signing' : encrypt.checked ? 'Encrypting' : 'Sending';
+    feedback.append(working);
     const form = new FormData();
     for (const field of fields) form.set(field.name, field.addresses.join(','));
     form.set('subject', subject.value);
@@ -123,12 +169,21 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
     try {
       const outcome = await uploadForm<SendOutcome>('/api/send', form, (fraction) => {
         progress.value = fraction;
+        // The upload is done; the server now does the S/MIME work and hands the mail over.
+        if (fraction >= 1) {
+          progress.removeAttribute('value');
+          working.textContent = `${serverWork} on the server…`;
+        }
       });
       progress.hidden = true;
       showOutcome(outcome);
+      if (outcome.kind === 'sent' || outcome.kind === 'queued') reset();
     } catch (e) {
       progress.hidden = true;
+      clear(feedback);
       feedback.append(h('p', { className: 'form-error', role: 'alert' }, e instanceof ApiError ? e.message : 'Sending failed'));
+    } finally {
+      setSending(false);
     }
   };
   const showOutcome = (outcome: SendOutcome) => {
@@ -151,10 +206,10 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
 
   const form = h(
     'form',
-    { className: 'compose card', 'aria-label': 'New message' },
-    h('h1', {}, original ? 'Reply' : 'New message'),
+    { className: 'compose card', 'aria-label': 'New message', novalidate: true },
+    h('h1', { tabindex: -1 }, original ? 'Reply' : 'New message'),
     h('p', { id: 'chip-help', className: 'visually-hidden' }, 'Press Enter after each address; each address shows whether an encryption certificate was found.'),
-    ...fields.flatMap((f) => [h('label', { for: `compose-${f.name}` }, f.name === 'to' ? 'To' : f.name === 'cc' ? 'Cc' : 'Bcc'), h('div', { className: 'recipient-field' }, f.chips, f.input)]),
+    ...fields.flatMap((f) => [h('label', { for: `compose-${f.name}` }, f.name === 'to' ? 'To' : f.name === 'cc' ? 'Cc' : 'Bcc'), h('div', { className: 'recipient-field' }, f.chips, f.input), f.error]),
     h('label', { for: 'compose-subject' }, 'Subject'),
     subject,
     h(
@@ -168,7 +223,7 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
     h('label', { for: 'compose-attachments' }, 'Attachments'),
     files,
     progress,
-    h('button', { type: 'submit', className: 'primary' }, 'Send'),
+    sendButton,
     feedback,
   );
   encrypt.addEventListener('change', () => {
@@ -176,6 +231,10 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
       // A reply quoting decrypted text must not go out in clear by accident.
       if (!window.confirm('The message you reply to was encrypted. Send your reply, with its quote, unencrypted?')) encrypt.checked = true;
     }
+  });
+  // Enter in a one-line field (Subject) would submit the form: only the Send button sends.
+  form.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && event.target instanceof HTMLInputElement && event.target.type === 'text') event.preventDefault();
   });
   form.addEventListener('submit', (event) => {
     event.preventDefault();

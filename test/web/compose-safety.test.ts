@@ -1,0 +1,122 @@
+/**
+ * Issue 16, composing safely in the browser (Debian's Chromium through playwright-core), at desktop
+ * and phone size: Send is disabled while a mail is on its way (a double click sends once) and says
+ * what the server is doing; Enter in the Subject does not send; the form is empty after sending (no
+ * attachment carried into the next mail); Compose while composing opens a fresh form with the focus
+ * on its heading; `Name <address>` is read, a bare name is refused with a visible reason and kept.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page, Route } from 'playwright-core';
+import { launchBrowser, screenshotPath } from '../helpers/browser.js';
+import { createDemoOrganisation, type DemoOrganisation } from '../../src/client/demo-org.js';
+import { ClientMailService } from '../../src/web/client-mail-service.js';
+import { startWebServer, type RunningWebServer } from '../../src/web/node-adapter.js';
+
+let home: string;
+let org: DemoOrganisation;
+let server: RunningWebServer;
+let browser: Browser;
+
+before(async () => {
+  home = mkdtempSync(join(tmpdir(), 'cachet-web-compose-'));
+  org = await createDemoOrganisation(home, { passwords: { alice: 'alice-password', bob: 'bob-password' } });
+  server = await startWebServer({ service: new ClientMailService(home), port: 0 });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 860 };
+
+async function signIn(viewport: { width: number; height: number }): Promise<Page> {
+  const page = await (await browser.newContext({ viewport })).newPage();
+  await page.goto(server.url);
+  await page.getByLabel('User name').fill(org.users.find((u) => u.user.address.startsWith('alice'))!.user.address);
+  await page.getByLabel('Password').fill('alice-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
+  return page;
+}
+
+async function openCompose(page: Page, phone: boolean): Promise<void> {
+  if (phone) await page.getByRole('button', { name: 'Menu' }).click();
+  await page.getByRole('link', { name: 'Compose' }).click();
+  await page.getByRole('heading', { name: 'New message' }).waitFor();
+}
+
+for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as const) {
+  test(`${size}: one mail per send, progress while the server works, Enter in Subject does not send, an empty form afterwards`, async () => {
+    const page = await signIn(viewport);
+    await openCompose(page, size === 'phone');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'New message', 'focus is on the new view\'s heading');
+    const sends: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/api/send', async (route: Route) => {
+      sends.push(route.request().method());
+      await held;
+      await route.continue();
+    });
+    await page.getByLabel('To', { exact: true }).fill('bob@example.org');
+    await page.getByLabel('To', { exact: true }).press('Enter');
+    await page.locator('.chip[data-address="bob@example.org"]').waitFor();
+    await page.getByLabel('Subject').fill('Report');
+    await page.getByLabel('Subject').press('Enter');
+    await page.getByRole('switch', { name: 'Encrypt' }).uncheck();
+    await page.getByLabel('Message', { exact: true }).fill('The report is attached.');
+    await page.getByLabel('Attachments').setInputFiles({ name: 'report.txt', mimeType: 'text/plain', buffer: Buffer.from('figures') });
+    await page.getByRole('button', { name: 'Send' }).dblclick();
+    await page.getByTestId('send-progress').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Send' }).isDisabled(), true, 'Send is disabled while the mail is on its way');
+    await page.screenshot({ path: screenshotPath(`compose-sending-${size}`), fullPage: true });
+    release();
+    await page.getByTestId('compose-feedback').getByText('Sent.').waitFor();
+    assert.equal(sends.length, 1, 'Enter in Subject sent nothing, and the double click sent once');
+    assert.equal(await page.getByRole('button', { name: 'Send' }).isDisabled(), false);
+    assert.equal(await page.getByLabel('Subject').inputValue(), '');
+    assert.equal(await page.getByLabel('Message', { exact: true }).inputValue(), '');
+    assert.equal(await page.getByLabel('Attachments').evaluate((input) => (input as HTMLInputElement).files?.length), 0, 'no attachment carried into the next mail');
+    assert.equal(await page.locator('.chip').count(), 0);
+
+    await page.getByLabel('Subject').fill('Half written');
+    await openCompose(page, size === 'phone');
+    await page.waitForFunction(() => (document.getElementById('compose-subject') as HTMLInputElement | null)?.value === '');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'New message', 'a fresh form, focus on its heading');
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= viewport.width, `no horizontal scrolling (${width} px)`);
+  });
+}
+
+test('recipients: "Name <address>" is read, a bare name is refused with a reason and kept; a missing certificate is said once', async () => {
+  const page = await signIn(PHONE);
+  await openCompose(page, true);
+  const to = page.getByLabel('To', { exact: true });
+  await to.fill('Bob Smith <Bob@Example.org>, Carol; stranger@example.net');
+  await to.press('Enter');
+  await page.locator('.chip[data-address="bob@example.org"]').waitFor();
+  await page.locator('.chip[data-address="stranger@example.net"][data-cert="false"]').waitFor();
+  assert.equal(await to.inputValue(), 'Carol', 'what could not be read stays in the field');
+  assert.match((await page.getByTestId('compose-to-error').textContent()) ?? '', /Carol.*a name alone is not an address/);
+  // What a screen reader reads (the icon is decorative) and what is seen: the chip's own words.
+  const chip = await page.locator('.chip[data-address="stranger@example.net"]').evaluate((li) => [...li.querySelectorAll('span')].map((s) => s.textContent).join(''));
+  assert.match(chip, /no certificate/);
+  assert.doesNotMatch(chip, /no certificate.*no certificate/, `said once: ${chip}`);
+  // Sending with unread text sends nothing: the field is focused instead.
+  const sends: string[] = [];
+  page.on('request', (request) => {
+    if (request.url().endsWith('/api/send')) sends.push(request.url());
+  });
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.waitForFunction(() => document.activeElement?.id === 'compose-to');
+  assert.equal(sends.length, 0);
+  await page.screenshot({ path: screenshotPath('compose-recipients-phone'), fullPage: true });
+});
