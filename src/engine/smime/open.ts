@@ -61,8 +61,9 @@ const SNIFFED_CONTENT_TYPES: ReadonlyArray<[oidDerHex: string, kind: 'encrypted'
 
 export interface OpenOptions {
   /** The keys that may decrypt; a function is called only when an encrypted layer is met, so reading
-   *  signed or plain mail never needs to unlock a vault or a token. */
-  decryptors: Decryptor[] | (() => Promise<Decryptor[]>);
+   *  signed or plain mail never needs to unlock a vault or a token. None: signed or plain mail only
+   *  (an encrypted layer is then ERR_NOT_A_RECIPIENT). */
+  decryptors?: Decryptor[] | (() => Promise<Decryptor[]>);
   validator?: CertificateValidator;
   /** Validation time (default now), as `openssl -attime`. */
   at?: Date;
@@ -341,7 +342,7 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
         const report = await decompressEntity(current, spool);
         layers.push({ kind: 'compressed', algorithm: report.algorithm, compressedBytes: report.compressedBytes, decompressedBytes: report.decompressedBytes });
       } else if (kind === 'encrypted') {
-        const decryptors = typeof options.decryptors === 'function' ? await options.decryptors() : options.decryptors;
+        const decryptors = typeof options.decryptors === 'function' ? await options.decryptors() : (options.decryptors ?? []);
         const report = await decryptEnvelopedEntity(current, spool, { decryptors });
         layers.push({ ...report, kind: 'encrypted' });
         encrypted = true;

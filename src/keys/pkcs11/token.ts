@@ -7,10 +7,25 @@
 import { createHash, createHmac, createPublicKey, randomBytes, timingSafeEqual, X509Certificate, type JsonWebKey as NodeJsonWebKey, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
-import * as pkcs11Namespace from 'pkcs11js';
+import { createRequire } from 'node:module';
+import type * as pkcs11Namespace from 'pkcs11js';
 
-// pkcs11js is CommonJS: under Node's ESM loader its constants live on the default export only.
-const pkcs11js = ((pkcs11Namespace as unknown as { default?: typeof pkcs11Namespace }).default ?? pkcs11Namespace) as typeof pkcs11Namespace;
+let loadedBinding: typeof pkcs11Namespace | undefined;
+
+/**
+ * pkcs11js, loaded when a token is first used: it is an optional dependency (a native module built
+ * with node-gyp), so an installation without a compiler still runs everything else.
+ * @throws CachetError ERR_NOT_IMPLEMENTED naming the package when it is not installed.
+ */
+function binding(): typeof pkcs11Namespace {
+  if (loadedBinding) return loadedBinding;
+  try {
+    loadedBinding = createRequire(import.meta.url)('pkcs11js') as typeof pkcs11Namespace;
+  } catch (error) {
+    throw new CachetError('ERR_NOT_IMPLEMENTED', 'token support needs the optional package pkcs11js, which is not installed (it builds with a C++ compiler): npm install pkcs11js@2.1.7', { cause: error });
+  }
+  return loadedBinding;
+}
 type Template = pkcs11Namespace.Template;
 import { CachetError } from '../../engine/errors.js';
 import type { DigestAlgorithm, KeyTransportPadding, NamedCurve, PrivateKeyHandle, SignatureScheme } from '../../engine/keys.js';
@@ -92,7 +107,8 @@ const modules = new Map<string, pkcs11Namespace.PKCS11>();
 function loadedModule(path: string): pkcs11Namespace.PKCS11 {
   const known = modules.get(path);
   if (known) return known;
-  const module = new pkcs11js.PKCS11();
+  const { PKCS11 } = binding();
+  const module = new PKCS11();
   try {
     module.load(path);
     module.C_Initialize();
@@ -122,7 +138,7 @@ const pinDigest = (slotKey: string, pin: string) => createHmac('sha256', PIN_HAS
 /** Logs `session` in with `pin`, checking the PIN even when this process is logged in already. */
 function login(module: pkcs11Namespace.PKCS11, session: Buffer, state: SlotLogin, pin: string, digest: Buffer): void {
   try {
-    module.C_Login(session, pkcs11js.CKU_USER, pin);
+    module.C_Login(session, binding().CKU_USER, pin);
     state.pinDigest = digest;
     return;
   } catch (error) {
@@ -139,7 +155,7 @@ function login(module: pkcs11Namespace.PKCS11, session: Buffer, state: SlotLogin
   } catch (error) {
     if (!/CKR_USER_NOT_LOGGED_IN/.test((error as Error).message)) throw error;
   }
-  module.C_Login(session, pkcs11js.CKU_USER, pin);
+  module.C_Login(session, binding().CKU_USER, pin);
   state.pinDigest = digest;
 }
 
@@ -168,7 +184,7 @@ export class Pkcs11Token {
         state = { pinDigest: undefined, sessions: 0 };
         slotLogins.set(slotKey, state);
       }
-      const session = module.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+      const session = module.C_OpenSession(slot, binding().CKF_SERIAL_SESSION | binding().CKF_RW_SESSION);
       try {
         login(module, session, state, config.pin, pinDigest(slotKey, config.pin));
       } catch (error) {
@@ -199,10 +215,10 @@ export class Pkcs11Token {
   /** Certificate and key pairs on the token (the key itself stays there). */
   credentials(): TokenCredential[] {
     const out: TokenCredential[] = [];
-    for (const handle of this.find([{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_CERTIFICATE }])) {
-      const [id, label, value] = this.module.C_GetAttributeValue(this.session, handle, [{ type: pkcs11js.CKA_ID }, { type: pkcs11js.CKA_LABEL }, { type: pkcs11js.CKA_VALUE }]);
+    for (const handle of this.find([{ type: binding().CKA_CLASS, value: binding().CKO_CERTIFICATE }])) {
+      const [id, label, value] = this.module.C_GetAttributeValue(this.session, handle, [{ type: binding().CKA_ID }, { type: binding().CKA_LABEL }, { type: binding().CKA_VALUE }]);
       const idBytes = id?.value as Buffer;
-      if (this.find([{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, { type: pkcs11js.CKA_ID, value: idBytes }]).length === 0) continue;
+      if (this.find([{ type: binding().CKA_CLASS, value: binding().CKO_PRIVATE_KEY }, { type: binding().CKA_ID, value: idBytes }]).length === 0) continue;
       out.push({ id: idBytes.toString('hex'), label: (label?.value as Buffer | undefined)?.toString('utf8') ?? '', certificate: value?.value as Buffer });
     }
     return out;
@@ -219,7 +235,7 @@ export class Pkcs11Token {
    * to sign its own certificate.
    */
   privateKeyById(id: string, publicKey: KeyObject | Uint8Array, label = ''): PrivateKeyHandle {
-    const [key] = this.find([{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, { type: pkcs11js.CKA_ID, value: Buffer.from(id, 'hex') }]);
+    const [key] = this.find([{ type: binding().CKA_CLASS, value: binding().CKO_PRIVATE_KEY }, { type: binding().CKA_ID, value: Buffer.from(id, 'hex') }]);
     if (!key) throw new CachetError('ERR_KEY_NOT_FOUND', `the token holds no private key for ${label || id}`);
     return this.keyHandle(key, publicKey instanceof Uint8Array ? createPublicKey({ key: Buffer.from(publicKey), format: 'der', type: 'spki' }) : publicKey);
   }
@@ -233,37 +249,37 @@ export class Pkcs11Token {
    */
   async generateKeyPair(spec: TokenKeySpec, id: string, label: string, uses: { decrypt?: boolean } = {}): Promise<Uint8Array> {
     const common = [
-      { type: pkcs11js.CKA_TOKEN, value: true },
-      { type: pkcs11js.CKA_ID, value: Buffer.from(id, 'hex') },
-      { type: pkcs11js.CKA_LABEL, value: Buffer.from(label, 'utf8') },
+      { type: binding().CKA_TOKEN, value: true },
+      { type: binding().CKA_ID, value: Buffer.from(id, 'hex') },
+      { type: binding().CKA_LABEL, value: Buffer.from(label, 'utf8') },
     ];
     const privateTemplate: Template = [
       ...common,
-      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
-      { type: pkcs11js.CKA_PRIVATE, value: true },
-      { type: pkcs11js.CKA_SENSITIVE, value: true },
-      { type: pkcs11js.CKA_EXTRACTABLE, value: false },
-      { type: pkcs11js.CKA_SIGN, value: true },
-      ...(uses.decrypt ? [{ type: spec.kind === 'rsa' ? pkcs11js.CKA_DECRYPT : pkcs11js.CKA_DERIVE, value: true }] : []),
+      { type: binding().CKA_CLASS, value: binding().CKO_PRIVATE_KEY },
+      { type: binding().CKA_PRIVATE, value: true },
+      { type: binding().CKA_SENSITIVE, value: true },
+      { type: binding().CKA_EXTRACTABLE, value: false },
+      { type: binding().CKA_SIGN, value: true },
+      ...(uses.decrypt ? [{ type: spec.kind === 'rsa' ? binding().CKA_DECRYPT : binding().CKA_DERIVE, value: true }] : []),
     ];
     let mechanism: number;
     let publicTemplate: Template;
     if (spec.kind === 'rsa') {
-      mechanism = pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN;
+      mechanism = binding().CKM_RSA_PKCS_KEY_PAIR_GEN;
       publicTemplate = [
         ...common,
-        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
-        { type: pkcs11js.CKA_VERIFY, value: true },
-        { type: pkcs11js.CKA_MODULUS_BITS, value: spec.bits },
-        { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: Buffer.from([0x01, 0x00, 0x01]) },
+        { type: binding().CKA_CLASS, value: binding().CKO_PUBLIC_KEY },
+        { type: binding().CKA_VERIFY, value: true },
+        { type: binding().CKA_MODULUS_BITS, value: spec.bits },
+        { type: binding().CKA_PUBLIC_EXPONENT, value: Buffer.from([0x01, 0x00, 0x01]) },
       ];
     } else {
-      mechanism = pkcs11js.CKM_EC_KEY_PAIR_GEN;
+      mechanism = binding().CKM_EC_KEY_PAIR_GEN;
       publicTemplate = [
         ...common,
-        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
-        { type: pkcs11js.CKA_VERIFY, value: true },
-        { type: pkcs11js.CKA_EC_PARAMS, value: Buffer.from(CURVE_OIDS[spec.curve], 'hex') },
+        { type: binding().CKA_CLASS, value: binding().CKO_PUBLIC_KEY },
+        { type: binding().CKA_VERIFY, value: true },
+        { type: binding().CKA_EC_PARAMS, value: Buffer.from(CURVE_OIDS[spec.curve], 'hex') },
       ];
     }
     let pair: pkcs11Namespace.KeyPair;
@@ -283,11 +299,11 @@ export class Pkcs11Token {
   private publicKeySpki(handle: Buffer, spec: TokenKeySpec): Uint8Array {
     let jwk: NodeJsonWebKey;
     if (spec.kind === 'rsa') {
-      const [n, e] = this.module.C_GetAttributeValue(this.session, handle, [{ type: pkcs11js.CKA_MODULUS }, { type: pkcs11js.CKA_PUBLIC_EXPONENT }]);
+      const [n, e] = this.module.C_GetAttributeValue(this.session, handle, [{ type: binding().CKA_MODULUS }, { type: binding().CKA_PUBLIC_EXPONENT }]);
       if (!n?.value || !e?.value) throw new Error('the token returned no RSA modulus or exponent');
       jwk = { kty: 'RSA', n: (n.value as Buffer).toString('base64url'), e: (e.value as Buffer).toString('base64url') };
     } else {
-      const [point] = this.module.C_GetAttributeValue(this.session, handle, [{ type: pkcs11js.CKA_EC_POINT }]);
+      const [point] = this.module.C_GetAttributeValue(this.session, handle, [{ type: binding().CKA_EC_POINT }]);
       if (!point?.value) throw new Error('the token returned no EC point');
       let bytes = point.value as Buffer;
       const size = CURVES[spec.curve]!.size;
@@ -305,16 +321,16 @@ export class Pkcs11Token {
     const parsed = AsnConvert.parse(Buffer.from(certificate), Certificate);
     try {
       this.module.C_CreateObject(this.session, [
-        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_CERTIFICATE },
-        { type: pkcs11js.CKA_CERTIFICATE_TYPE, value: pkcs11js.CKC_X_509 },
-        { type: pkcs11js.CKA_TOKEN, value: true },
-        { type: pkcs11js.CKA_PRIVATE, value: false },
-        { type: pkcs11js.CKA_ID, value: Buffer.from(id, 'hex') },
-        { type: pkcs11js.CKA_LABEL, value: Buffer.from(label, 'utf8') },
-        { type: pkcs11js.CKA_SUBJECT, value: Buffer.from(AsnConvert.serialize(parsed.tbsCertificate.subject)) },
-        { type: pkcs11js.CKA_ISSUER, value: Buffer.from(AsnConvert.serialize(parsed.tbsCertificate.issuer)) },
-        { type: pkcs11js.CKA_SERIAL_NUMBER, value: derInteger(Buffer.from(parsed.tbsCertificate.serialNumber)) },
-        { type: pkcs11js.CKA_VALUE, value: Buffer.from(certificate) },
+        { type: binding().CKA_CLASS, value: binding().CKO_CERTIFICATE },
+        { type: binding().CKA_CERTIFICATE_TYPE, value: binding().CKC_X_509 },
+        { type: binding().CKA_TOKEN, value: true },
+        { type: binding().CKA_PRIVATE, value: false },
+        { type: binding().CKA_ID, value: Buffer.from(id, 'hex') },
+        { type: binding().CKA_LABEL, value: Buffer.from(label, 'utf8') },
+        { type: binding().CKA_SUBJECT, value: Buffer.from(AsnConvert.serialize(parsed.tbsCertificate.subject)) },
+        { type: binding().CKA_ISSUER, value: Buffer.from(AsnConvert.serialize(parsed.tbsCertificate.issuer)) },
+        { type: binding().CKA_SERIAL_NUMBER, value: derInteger(Buffer.from(parsed.tbsCertificate.serialNumber)) },
+        { type: binding().CKA_VALUE, value: Buffer.from(certificate) },
       ]);
     } catch (error) {
       throw tokenError(error, 'writing a certificate');
@@ -323,30 +339,30 @@ export class Pkcs11Token {
 
   /** The certificate stored under CKA_ID `id` (hex), if any. */
   certificateById(id: string): Buffer | undefined {
-    const [handle] = this.find([{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_CERTIFICATE }, { type: pkcs11js.CKA_ID, value: Buffer.from(id, 'hex') }]);
+    const [handle] = this.find([{ type: binding().CKA_CLASS, value: binding().CKO_CERTIFICATE }, { type: binding().CKA_ID, value: Buffer.from(id, 'hex') }]);
     if (!handle) return undefined;
-    const [value] = this.module.C_GetAttributeValue(this.session, handle, [{ type: pkcs11js.CKA_VALUE }]);
+    const [value] = this.module.C_GetAttributeValue(this.session, handle, [{ type: binding().CKA_VALUE }]);
     return value?.value as Buffer;
   }
 
   /** Whether any object (key or certificate) carries CKA_ID `id` (hex). */
   hasObject(id: string): boolean {
-    return this.find([{ type: pkcs11js.CKA_ID, value: Buffer.from(id, 'hex') }]).length > 0;
+    return this.find([{ type: binding().CKA_ID, value: Buffer.from(id, 'hex') }]).length > 0;
   }
 
   /** Security attributes of the private key `id`: what a caller checks to be sure it cannot leave. */
   privateKeyAttributes(id: string): { sensitive: boolean; extractable: boolean; alwaysSensitive: boolean; neverExtractable: boolean; local: boolean } | undefined {
-    const [key] = this.find([{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, { type: pkcs11js.CKA_ID, value: Buffer.from(id, 'hex') }]);
+    const [key] = this.find([{ type: binding().CKA_CLASS, value: binding().CKO_PRIVATE_KEY }, { type: binding().CKA_ID, value: Buffer.from(id, 'hex') }]);
     if (!key) return undefined;
     const values = this.module.C_GetAttributeValue(this.session, key, [
-      { type: pkcs11js.CKA_SENSITIVE }, { type: pkcs11js.CKA_EXTRACTABLE }, { type: pkcs11js.CKA_ALWAYS_SENSITIVE }, { type: pkcs11js.CKA_NEVER_EXTRACTABLE }, { type: pkcs11js.CKA_LOCAL },
+      { type: binding().CKA_SENSITIVE }, { type: binding().CKA_EXTRACTABLE }, { type: binding().CKA_ALWAYS_SENSITIVE }, { type: binding().CKA_NEVER_EXTRACTABLE }, { type: binding().CKA_LOCAL },
     ]).map((a) => (a.value as Buffer)[0] === 1);
     return { sensitive: values[0]!, extractable: values[1]!, alwaysSensitive: values[2]!, neverExtractable: values[3]!, local: values[4]! };
   }
 
   /** Removes every object with CKA_ID `id` (hex): undoes a half-finished setup. */
   destroyObjects(id: string): void {
-    for (const handle of this.find([{ type: pkcs11js.CKA_ID, value: Buffer.from(id, 'hex') }])) {
+    for (const handle of this.find([{ type: binding().CKA_ID, value: Buffer.from(id, 'hex') }])) {
       try {
         this.module.C_DestroyObject(this.session, handle);
       } catch {
@@ -376,18 +392,18 @@ export class Pkcs11Token {
           // The digest is computed here and wrapped in a DigestInfo, so any token with CKM_RSA_PKCS works.
           const digestInfo = Buffer.concat([Buffer.from(DIGEST_INFO[digest], 'hex'), createHash(digest).update(data).digest()]);
           return operate('signing', () => {
-            this.module.C_SignInit(this.session, { mechanism: pkcs11js.CKM_RSA_PKCS }, key);
+            this.module.C_SignInit(this.session, { mechanism: binding().CKM_RSA_PKCS }, key);
             return this.module.C_Sign(this.session, digestInfo, Buffer.alloc(modulusBits / 8));
           });
         },
         decryptKeyTransport: async (encryptedKey: Uint8Array, padding: KeyTransportPadding) => {
           if (padding.scheme === 'rsa-oaep') {
-            const mechanisms = { sha1: [pkcs11js.CKM_SHA_1, pkcs11js.CKG_MGF1_SHA1], sha256: [pkcs11js.CKM_SHA256, pkcs11js.CKG_MGF1_SHA256], sha384: [pkcs11js.CKM_SHA384, pkcs11js.CKG_MGF1_SHA384], sha512: [pkcs11js.CKM_SHA512, pkcs11js.CKG_MGF1_SHA512] };
+            const mechanisms = { sha1: [binding().CKM_SHA_1, binding().CKG_MGF1_SHA1], sha256: [binding().CKM_SHA256, binding().CKG_MGF1_SHA256], sha384: [binding().CKM_SHA384, binding().CKG_MGF1_SHA384], sha512: [binding().CKM_SHA512, binding().CKG_MGF1_SHA512] };
             const mgf1Hash = padding.mgf1Hash ?? padding.hash;
             // CK_RSA_PKCS_OAEP_PARAMS names the OAEP digest and the MGF separately (PKCS#11 v2.40 §2.1.8).
-            const parameter = { type: pkcs11js.CK_PARAMS_RSA_OAEP, hashAlg: mechanisms[padding.hash][0]!, mgf: mechanisms[mgf1Hash][1]!, source: 1, ...(padding.label ? { sourceData: Buffer.from(padding.label) } : {}) } as pkcs11Namespace.RsaOAEP;
+            const parameter = { type: binding().CK_PARAMS_RSA_OAEP, hashAlg: mechanisms[padding.hash][0]!, mgf: mechanisms[mgf1Hash][1]!, source: 1, ...(padding.label ? { sourceData: Buffer.from(padding.label) } : {}) } as pkcs11Namespace.RsaOAEP;
             try {
-              this.module.C_DecryptInit(this.session, { mechanism: pkcs11js.CKM_RSA_PKCS_OAEP, parameter }, key);
+              this.module.C_DecryptInit(this.session, { mechanism: binding().CKM_RSA_PKCS_OAEP, parameter }, key);
             } catch (error) {
               // A token that lacks this OAEP variant says so when the operation is set up: SoftHSM 2.6
               // does OAEP with SHA-1 only and answers CKR_ARGUMENTS_BAD for any other hash; others
@@ -405,7 +421,7 @@ export class Pkcs11Token {
             return operate('decrypting', () => this.module.C_Decrypt(this.session, Buffer.from(encryptedKey), Buffer.alloc(modulusBits / 8)));
           }
           try {
-            this.module.C_DecryptInit(this.session, { mechanism: pkcs11js.CKM_RSA_PKCS }, key);
+            this.module.C_DecryptInit(this.session, { mechanism: binding().CKM_RSA_PKCS }, key);
             const plain = this.module.C_Decrypt(this.session, Buffer.from(encryptedKey), Buffer.alloc(modulusBits / 8));
             if (plain.length === padding.expectedLength) return plain;
           } catch (error) {
@@ -427,7 +443,7 @@ export class Pkcs11Token {
           if (scheme !== 'ecdsa') throw new CachetError('ERR_UNSUPPORTED_ALGORITHM', 'an EC token key makes ECDSA signatures');
           const hash = createHash(digest).update(data).digest();
           const raw = operate('signing', () => {
-            this.module.C_SignInit(this.session, { mechanism: pkcs11js.CKM_ECDSA }, key);
+            this.module.C_SignInit(this.session, { mechanism: binding().CKM_ECDSA }, key);
             return this.module.C_Sign(this.session, hash, Buffer.alloc(details.size * 2));
           });
           return ecdsaRawToDer(raw);
@@ -440,18 +456,18 @@ export class Pkcs11Token {
           return operate('deriving a key', () => {
             const derived = this.module.C_DeriveKey(
               this.session,
-              { mechanism: pkcs11js.CKM_ECDH1_DERIVE, parameter: { type: pkcs11js.CK_PARAMS_EC_DH, kdf: pkcs11js.CKD_NULL, publicData } as pkcs11Namespace.ECDH1 },
+              { mechanism: binding().CKM_ECDH1_DERIVE, parameter: { type: binding().CK_PARAMS_EC_DH, kdf: binding().CKD_NULL, publicData } as pkcs11Namespace.ECDH1 },
               key,
               [
-                { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
-                { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
-                { type: pkcs11js.CKA_VALUE_LEN, value: details.size },
-                { type: pkcs11js.CKA_EXTRACTABLE, value: true },
-                { type: pkcs11js.CKA_SENSITIVE, value: false },
-                { type: pkcs11js.CKA_TOKEN, value: false },
+                { type: binding().CKA_CLASS, value: binding().CKO_SECRET_KEY },
+                { type: binding().CKA_KEY_TYPE, value: binding().CKK_GENERIC_SECRET },
+                { type: binding().CKA_VALUE_LEN, value: details.size },
+                { type: binding().CKA_EXTRACTABLE, value: true },
+                { type: binding().CKA_SENSITIVE, value: false },
+                { type: binding().CKA_TOKEN, value: false },
               ],
             );
-            const [value] = this.module.C_GetAttributeValue(this.session, derived, [{ type: pkcs11js.CKA_VALUE }]);
+            const [value] = this.module.C_GetAttributeValue(this.session, derived, [{ type: binding().CKA_VALUE }]);
             this.module.C_DestroyObject(this.session, derived);
             return value?.value as Buffer;
           });
