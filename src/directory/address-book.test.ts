@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { certificateFingerprint } from '../engine/pki/certificate-info.js';
 import type { SignedLayerReport, SignerReport } from '../engine/smime/reports.js';
-import { certificateDer } from '../../test/helpers/pki.js';
+import { certificateDer, pkiBytes } from '../../test/helpers/pki.js';
 import { AddressBook } from './address-book.js';
 
 function layer(signer: Partial<SignerReport>, certificates: Uint8Array[] = []): SignedLayerReport {
@@ -36,6 +36,33 @@ test('harvest ignores invalid or untrusted signatures: they cannot plant a key',
   assert.deepEqual(book.harvestSignedLayer(layer({ certificate: certificateDer('alice'), email: ['alice@example.com'], valid: false }), new Date(), 'alice@example.com'), []);
   assert.deepEqual(book.harvestSignedLayer(layer({ certificate: certificateDer('eve'), email: ['eve@example.com'], trusted: false }), new Date(), 'eve@example.com'), []);
   assert.deepEqual(book.addresses(), []);
+});
+
+/** DER of the test PKI's PEM file NAME.pem (its CA certificates have no .der beside them). */
+function caDer(name: string): Buffer {
+  return Buffer.from(pkiBytes(`${name}.pem`).toString('latin1').replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, ''), 'base64');
+}
+
+test("harvest keeps the carried intermediates of the signer's validated chain: not the anchor, not the message's other certificates", async () => {
+  const home = mkdtempSync(join(tmpdir(), 'cachet-ab-'));
+  try {
+    const [dan, inter, root, bars] = [certificateDer('dan'), caDer('inter'), caDer('ca'), caDer('bars')];
+    const signed = layer({ certificate: dan, email: ['dan@example.com'], chain: [dan, inter, root] }, [dan, inter, root, bars]);
+    await AddressBook.change(home, (book) => book.harvestSignedLayer(signed, new Date(), 'dan@example.com'));
+    await AddressBook.change(home, (book) => book.harvestSignedLayer(signed, new Date(), 'dan@example.com'));
+    const book = await AddressBook.open(home);
+    assert.deepEqual(book.correspondent('dan@example.com')?.intermediates, [inter.toString('base64')], 'kept once, persisted');
+    const all = book.allCertificates().map((der) => Buffer.from(der).toString('base64'));
+    assert.ok(all.includes(inter.toString('base64')));
+    assert.ok(!all.includes(root.toString('base64')) && !all.includes(bars.toString('base64')));
+    // Not carried (the validator found it elsewhere): not kept; an untrusted signer keeps nothing.
+    const other = await AddressBook.open(mkdtempSync(join(tmpdir(), 'cachet-ab-')));
+    other.harvestSignedLayer(layer({ certificate: dan, email: ['dan@example.com'], chain: [dan, inter, root] }, [dan]), new Date(), 'dan@example.com');
+    other.harvestSignedLayer(layer({ certificate: dan, email: ['dan@example.com'], trusted: false, chain: [dan, inter] }, [dan, inter]), new Date(), 'dan@example.com');
+    assert.equal(other.correspondent('dan@example.com')?.intermediates, undefined);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
 });
 
 test('key continuity: a different key for a known address is flagged and kept pending; renewal same key+CA is not', async () => {

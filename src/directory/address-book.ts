@@ -5,7 +5,10 @@
  * messages). Mail never writes here on its own otherwise: a stranger's message must not be able to
  * plant a key or block a real one (issue 14). Each certificate is filed under the addresses it names,
  * and key continuity (key-continuity.ts) decides whether it is accepted at once or waits for the user;
- * a certificate whose chain was validated always wins over ones that were not.
+ * a certificate whose chain was validated always wins over ones that were not. The intermediates that
+ * such mail carried on the signer's validated chain are kept with the correspondent, so that their
+ * later paths (their encryption certificate, mail that omits its chain) build with only the root
+ * trusted and nothing fetched: candidates for path building, never trust anchors.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -33,6 +36,12 @@ export interface Correspondent {
   capabilities?: { list: string[]; seenAt: string };
   /** Fingerprint of the certificate named by SMIMEEncryptionKeyPreference, and when. */
   encryptionKeyPreference?: { fingerprint: string; seenAt: string };
+  /**
+   * Base64 DER of the CA certificates between the signer's certificate and the trust anchor, as their
+   * validly signed mail carried them, newest first (at most MAX_KEPT_INTERMEDIATES): candidates for
+   * building paths, never trust anchors.
+   */
+  intermediates?: string[];
 }
 
 export interface AddResult {
@@ -48,6 +57,9 @@ interface BookFile {
 }
 
 const normalise = (address: string): string => address.trim().toLowerCase();
+
+/** Intermediates kept per correspondent: a chain's worth, enough for a CA's renewals to overlap. */
+export const MAX_KEPT_INTERMEDIATES = 10;
 
 export class AddressBook {
   /** Set by add (a new certificate) and accept: what {@link AddressBook.change} writes back. */
@@ -105,9 +117,12 @@ export class AddressBook {
     return (this.correspondent(address)?.certificates ?? []).map((c) => Buffer.from(c.der, 'base64'));
   }
 
-  /** DER of every certificate in the book, once each (a certificate may be filed under several addresses). */
+  /**
+   * DER of every certificate in the book, once each (a certificate may be filed under several
+   * addresses), the kept intermediates included: they help find a signer's key and build chains.
+   */
   allCertificates(): Uint8Array[] {
-    const unique = new Set(Object.values(this.data.correspondents).flatMap((c) => c.certificates.map((certificate) => certificate.der)));
+    const unique = new Set(Object.values(this.data.correspondents).flatMap((c) => [...c.certificates.map((certificate) => certificate.der), ...(c.intermediates ?? [])]));
     return [...unique].map((der) => Buffer.from(der, 'base64'));
   }
 
@@ -185,6 +200,7 @@ export class AddressBook {
       if (!signer.email.map(normalise).includes(from)) continue;
       const addresses = [from];
       results.push(...this.add(signer.certificate, 'signed-mail', now, addresses, true));
+      this.keepIntermediates(from, signer.chain ?? [], report.certificates);
       // Certificates the signer shipped for its own addresses (typically its encryption certificate).
       for (const der of report.certificates) {
         const names = certificateEmails(der).map(normalise).filter((a) => addresses.includes(a));
@@ -202,6 +218,23 @@ export class AddressBook {
       }
     }
     return results;
+  }
+
+  /**
+   * Keeps the CA certificates of a trusted signer's validated chain (end entity first, trust anchor
+   * last) that the message carried: only what proved to lie on the path to an anchor, so the message's
+   * other certificates, whatever it carried, are not kept.
+   */
+  private keepIntermediates(address: string, chain: readonly Uint8Array[], carried: readonly Uint8Array[]): void {
+    const entry = this.data.correspondents[address];
+    if (!entry) return;
+    const base64 = (der: Uint8Array): string => Buffer.from(der).toString('base64');
+    const carriedDer = new Set(carried.map(base64));
+    const kept = entry.intermediates ?? [];
+    const added = chain.slice(1, -1).map(base64).filter((der) => carriedDer.has(der) && !kept.includes(der));
+    if (added.length === 0) return;
+    entry.intermediates = [...added, ...kept].slice(0, MAX_KEPT_INTERMEDIATES);
+    this.changed = true;
   }
 
   /**

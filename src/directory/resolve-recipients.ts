@@ -103,7 +103,7 @@ export async function resolveRecipients(addresses: readonly string[], options: R
   }
   const fromDirectory = options.sourceOrder === 'addressbook' ? new Map<string, DirectoryAnswer>() : await askDirectory(normalised, options, now);
   const results: ResolvedRecipient[] = [];
-  // CA certificates filed in the address book (from certs-only mail or imports) help build any recipient's chain.
+  // CA certificates in the address book (filed from imports, kept from correspondents' signed mail) help build any recipient's chain.
   const bookIntermediates = (options.addressBook?.allCertificates() ?? []).filter((der) => {
     try {
       return certificateInfo(der).isCa;
