@@ -107,7 +107,7 @@ test('recipients: "Name <address>" is read, a bare name is refused with a reason
   assert.equal(await to.inputValue(), 'Carol', 'what could not be read stays in the field');
   assert.match((await page.getByTestId('compose-to-error').textContent()) ?? '', /Carol.*a name alone is not an address/);
   // What a screen reader reads (the icon is decorative) and what is seen: the chip's own words.
-  const chip = await page.locator('.chip[data-address="stranger@example.net"]').evaluate((li) => [...li.querySelectorAll('span')].map((s) => s.textContent).join(''));
+  const chip = await page.locator('.chip[data-address="stranger@example.net"]').evaluate((li) => Array.from(li.querySelectorAll('span')).map((s) => s.textContent).join(''));
   assert.match(chip, /no certificate/);
   assert.doesNotMatch(chip, /no certificate.*no certificate/, `said once: ${chip}`);
   // Sending with unread text sends nothing: the field is focused instead.
