@@ -142,7 +142,8 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
 
   app.get('/api/session', (c) => {
     const session = c.get('session');
-    return c.json(session ? { user: session.user, csrfToken: session.csrfToken } : { user: null });
+    // The upload limit is told to the page, so that Compose can say it and check it before uploading.
+    return c.json(session ? { user: session.user, csrfToken: session.csrfToken, uploadLimitBytes: options.uploadBytes ?? MAX_UPLOAD_BYTES } : { user: null });
   });
 
   app.post('/api/login', async (c) => {

@@ -65,8 +65,13 @@ function focusHeading(main: HTMLElement): void {
   heading.focus({ preventScroll: false });
 }
 
+let routeGeneration = 0;
+
 /** Draws the view the address names; `moveFocus` is false when the page redraws itself (new mail), not on a user's move. */
 async function route(moveFocus = true): Promise<void> {
+  // Views drawn one after another (sign-in sets the address and draws; a quick second click): only
+  // the newest draws, an older one still waiting for the server never paints over it.
+  const generation = ++routeGeneration;
   if (!user) {
     const session = await getJson<{ user: string | null; csrfToken?: string }>('/api/session');
     if (session.user && session.csrfToken) {
@@ -74,6 +79,7 @@ async function route(moveFocus = true): Promise<void> {
       setCsrfToken(session.csrfToken);
     }
   }
+  if (generation !== routeGeneration) return;
   followEvents();
   if (!user) {
     clear(root);
@@ -92,6 +98,7 @@ async function route(moveFocus = true): Promise<void> {
   const section = parts[0] ?? 'folder';
   const folder = section === 'folder' || section === 'message' ? parts[1] ?? 'INBOX' : '';
   const folders = await getJson<FolderSummary[]>('/api/folders').catch(() => [] as FolderSummary[]);
+  if (generation !== routeGeneration) return;
   const { main } = shell(folder, folders);
   try {
     if (section === 'message' && parts[2]) await messageView(folder, parts[2], main);
@@ -115,7 +122,7 @@ async function route(moveFocus = true): Promise<void> {
     clear(main);
     main.append(h('p', { className: 'form-error', role: 'alert' }, e instanceof ApiError ? e.message : 'Something went wrong'));
   }
-  if (moveFocus) focusHeading(main);
+  if (moveFocus && generation === routeGeneration) focusHeading(main);
 }
 
 window.addEventListener('hashchange', () => void route());

@@ -6,7 +6,7 @@
  */
 import { ApiError, getJson, sendJson, uploadForm } from '../api.js';
 import { clear, h, icon } from '../dom.js';
-import { parseRecipients } from '../format.js';
+import { formatSize, parseRecipients } from '../format.js';
 import type { MessageView, RecipientStatus, SendOutcome, SmimeSettingsView } from '../types.js';
 
 interface Field {
@@ -30,7 +30,7 @@ function setting(view: SmimeSettingsView, key: string): unknown {
 
 export async function composeView(container: HTMLElement, replyTo: { folder: string; id: string } | null): Promise<void> {
   clear(container);
-  const smime = await getJson<SmimeSettingsView>('/api/settings/smime');
+  const [smime, { uploadLimitBytes }] = await Promise.all([getJson<SmimeSettingsView>('/api/settings/smime'), getJson<{ uploadLimitBytes: number }>('/api/session')]);
   const original = replyTo ? await getJson<MessageView>(`/api/folders/${encodeURIComponent(replyTo.folder)}/messages/${encodeURIComponent(replyTo.id)}`) : null;
   const statuses = new Map<string, RecipientStatus>();
 
@@ -53,7 +53,19 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
   const subject = h('input', { id: 'compose-subject', value: original ? `Re: ${original.headers.subject.replace(/^re:\s*/i, '')}` : '' });
   const body = h('textarea', { id: 'compose-body', rows: 12 });
   if (original) body.value = `\n\nOn ${original.headers.date ?? ''}, ${original.headers.from} wrote:\n${(original.text ?? '').split('\n').map((l) => `> ${l}`).join('\n')}`;
-  const files = h('input', { type: 'file', id: 'compose-attachments', multiple: true });
+  const files = h('input', { type: 'file', id: 'compose-attachments', multiple: true, 'aria-describedby': 'compose-attachments-limit' });
+  const limitText = `Up to ${formatSize(uploadLimitBytes)} in all, with the message.`;
+  const limit = h('p', { id: 'compose-attachments-limit', className: 'muted', 'data-testid': 'attachment-limit' }, limitText);
+  /** The server refuses a larger request: said before uploading it, not after. */
+  const tooLarge = (): boolean => {
+    // The form's own fields and the multipart framing take a little room beside the files.
+    const total = Array.from(files.files ?? []).reduce((sum, file) => sum + file.size, 0) + new Blob([subject.value, body.value]).size + 16 * 1024;
+    const over = total > uploadLimitBytes;
+    limit.className = over ? 'form-error' : 'muted';
+    limit.textContent = over ? `Too large to send: the attachments come to ${formatSize(total)}, the limit is ${formatSize(uploadLimitBytes)}. Remove some, or send them separately.` : limitText;
+    return over;
+  };
+  files.addEventListener('change', () => void tooLarge());
   const feedback = h('div', { className: 'compose-feedback', role: 'status', 'aria-live': 'polite', 'data-testid': 'compose-feedback' });
   const progress = h('progress', { max: 1, value: 0, hidden: true, 'aria-label': 'Sending progress' });
 
@@ -138,6 +150,7 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
     subject.value = '';
     body.value = '';
     files.value = '';
+    tooLarge();
   };
   const send = async (allowUnencrypted: boolean) => {
     // One send at a time: a double click must not send the same mail twice.
@@ -145,6 +158,10 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
     const unread = fields.filter((field) => !commit(field));
     if (unread.length > 0) {
       unread[0]!.input.focus();
+      return;
+    }
+    if (tooLarge()) {
+      files.focus();
       return;
     }
     setSending(true);
@@ -222,6 +239,7 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
     body,
     h('label', { for: 'compose-attachments' }, 'Attachments'),
     files,
+    limit,
     progress,
     sendButton,
     feedback,

@@ -1,6 +1,7 @@
 /** One message: Cachet's status bar first, then the headers, then the content in its own area. */
 import { ApiError, getJson, sendJson } from '../api.js';
 import { clear, h, icon } from '../dom.js';
+import { formatSize } from '../format.js';
 import { messageFrame } from '../message-frame.js';
 import type { AttachmentView, CredentialRoleView, ImportOutcome, MessageView } from '../types.js';
 import { statusBar } from './status.js';
@@ -72,7 +73,7 @@ function attachmentsList(view: MessageView): HTMLElement | null {
           'li',
           {},
           h('a', { href: `/api/folders/${encodeURIComponent(view.folder)}/messages/${encodeURIComponent(view.id)}/attachments/${a.index}`, download: a.filename }, a.filename),
-          h('span', { className: 'muted' }, ` ${a.contentType}, ${Math.ceil(a.size / 1024)} KiB`),
+          h('span', { className: 'muted' }, ` ${a.contentType}, ${formatSize(a.size)}`),
         );
         if (a.importable) {
           const toggle = h('button', { type: 'button', className: 'link-button' }, 'Import certificate…');

@@ -1,6 +1,7 @@
 /** Settings → S/MIME: the user's switches (locked ones shown as locked) and the chosen certificates. */
 import { ApiError, getJson, sendJson } from '../api.js';
 import { clear, h, icon } from '../dom.js';
+import { formatDate } from '../format.js';
 import type { DirectoryLoginView, SettingView, SmimeSettingsView } from '../types.js';
 import { certificatePanel } from './status.js';
 
@@ -155,7 +156,7 @@ export async function settingsView(container: HTMLElement): Promise<void> {
                 'li',
                 { 'data-role': c.role },
                 h('strong', {}, c.role === 'both' ? 'Signing and encryption' : c.role === 'signing' ? 'Signing' : 'Encryption'),
-                ` — ${c.email.join(', ') || c.subject}${c.active ? '' : ' (older, kept to read old mail)'} — valid until ${c.notAfter}`,
+                ` — ${c.email.join(', ') || c.subject}${c.active ? '' : ' (older, kept to read old mail)'} — valid until ${formatDate(c.notAfter)}`,
                 c.certificate ? certificatePanel(c.certificate) : null,
               ),
             ),

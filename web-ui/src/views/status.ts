@@ -3,6 +3,7 @@
  * cannot imitate it. The words never claim more than the report proves.
  */
 import { h, icon } from '../dom.js';
+import { formatDate } from '../format.js';
 import type { CertificateDetails, MessageView, SignerView } from '../types.js';
 
 const SIGNATURE_TEXT: Record<MessageView['status'], { icon: string; tone: string; title: string }> = {
@@ -49,8 +50,8 @@ export function certificatePanel(details: CertificateDetails): HTMLElement {
       row('Subject', details.subject),
       row('E-mail', details.email.join(', ')),
       row('Issuer', details.issuer),
-      row('Valid from', details.notBefore),
-      row('Valid until', details.notAfter),
+      row('Valid from', formatDate(details.notBefore)),
+      row('Valid until', formatDate(details.notAfter)),
       row('Serial number', details.serialNumber),
       row('SHA-256 fingerprint', details.fingerprint),
       row('Chain', details.chain.join(' → ') || '—'),
