@@ -134,6 +134,11 @@ export class ImapMailbox implements Mailbox {
       const lock = await client.getMailboxLock(await this.path(client, folder));
       try {
         const out: StoredMessageInfo[] = [];
+        // A folder selected earlier on this (long-lived) connection: NOOP lets the server report what
+        // arrived since (RFC 3501 §6.1.2), or a new message would be missing from the list.
+        await client.noop();
+        // imapflow's NOOP does not fail on a dropped line: say so, or the list would come back empty.
+        if (!client.usable) throw new Error('the connection closed');
         if ((client.mailbox && typeof client.mailbox === 'object' ? client.mailbox.exists : 0) === 0) return out;
         for await (const message of client.fetch('1:*', { uid: true, flags: true, size: true, internalDate: true })) {
           out.push({ id: String(message.uid), folder, size: message.size ?? 0, seen: message.flags?.has('\\Seen') ?? false, date: new Date(message.internalDate ?? Date.now()) });

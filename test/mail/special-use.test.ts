@@ -2,11 +2,18 @@
  * RFC 6154 special-use folders over a real Dovecot: Cachet's "Sent" is the folder the server marks
  * \Sent whatever its name (here "Gesendet"), and a role the server has no folder for (Trash, Junk) is
  * created when first written to — never a stray second "Sent". And IMAP IDLE: a watch on its own
- * connection hears of a message that arrives in the INBOX.
+ * connection hears of a message that arrives in the INBOX. The CLI on such an account: `cachet send`
+ * puts its copy in the \Sent folder and the process exits when done.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startMailServers, type MailServers } from '../helpers/mail-servers.js';
+import { runCachet } from '../helpers/cli.js';
 import { ImapMailbox } from '../../src/mail/imap.js';
 
 let servers: MailServers;
@@ -52,5 +59,37 @@ test('a watch (IMAP IDLE on a connection of its own) hears of new mail in the IN
     await changed;
   } finally {
     await watch.close();
+  }
+});
+
+test('cachet send on an IMAP account saves its copy to the \\Sent folder and exits', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'cachet-cli-imap-'));
+  try {
+    writeFileSync(join(home, 'mail-password'), 'alice\n');
+    writeFileSync(join(home, 'vault-passphrase'), 'alice vault passphrase\n');
+    writeFileSync(join(home, 'ca.pem'), servers.ca);
+    writeFileSync(join(home, 'body'), 'sent from the command line\n');
+    const env = { CACHET_HOME: home };
+    const added = await runCachet(
+      ['account', 'add', 'alice@example.com', '--imap-host', '127.0.0.1', '--imap-port', String(servers.imapsPort), '--imap-user', 'alice', '--imap-password-file', join(home, 'mail-password'), '--imap-ca', join(home, 'ca.pem'),
+        '--smtp-host', '127.0.0.1', '--smtp-port', String(servers.smtpPort), '--smtp-user', 'alice', '--smtp-password-file', join(home, 'mail-password'), '--smtp-tls', '--smtp-ca', join(home, 'ca.pem'), '--passphrase-file', join(home, 'vault-passphrase')],
+      { env },
+    );
+    assert.equal(added.status, 0, added.stderr);
+    const before = (await mailbox.list('Gesendet')).length;
+    // A real process: it must end by itself (an IMAP connection left open would keep it alive).
+    const main = fileURLToPath(new URL('../../src/cli/main-dev.ts', import.meta.url));
+    const run = spawnSync(process.execPath, ['--import', 'tsx', main, 'send', '--to', 'alice@example.com', '--subject', 'from the CLI', '--body-file', join(home, 'body'), '--no-sign', '--no-encrypt', '--passphrase-file', join(home, 'vault-passphrase')], {
+      env: { PATH: process.env.PATH, CACHET_HOME: home },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(run.signal, null, 'the command exited by itself');
+    assert.equal(run.status, 0, run.stderr);
+    // The same, long-lived connection as before the send: it must see what arrived meanwhile.
+    assert.equal((await mailbox.list('Gesendet')).length, before + 1, 'the copy is in the \\Sent folder');
+    assert.ok(!(await mailbox.folders()).includes('Sent'));
+  } finally {
+    rmSync(home, { recursive: true, force: true });
   }
 });
