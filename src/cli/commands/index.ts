@@ -66,6 +66,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   'ca revoke': { module: './ca-revoke.js', summary: 'revoke an issued certificate or the issuing intermediate (and publish a new CRL)' },
   'ca crl': { module: './ca-crl.js', summary: 'publish a fresh certificate revocation list' },
   'ca ocsp': { module: './ca-ocsp.js', summary: 'run the OCSP responder (and serve the CRL) over HTTP' },
+  'ca acme': { module: './ca-acme.js', summary: 'run the ACME server for S/MIME certificates (RFC 8555, RFC 8823 email-reply challenge)' },
   // the mail client
   'account add': { module: './account-add.js', summary: 'add a mail user to this Cachet home (local mailbox, optional SMTP)' },
   'account password': { module: './account-password.js', summary: "change a user's web password (checked first; their vault follows)" },
