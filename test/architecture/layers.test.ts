@@ -62,7 +62,7 @@ function sources(dir: string): string[] {
   for (const name of readdirSync(join(REPO, dir))) {
     const path = join(dir, name);
     if (statSync(join(REPO, path)).isDirectory()) out.push(...sources(path));
-    else if (/\.ts$/.test(name) && !/\.test\.ts$/.test(name) && !/\.d\.ts$/.test(name)) out.push(path);
+    else if (name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.d.ts')) out.push(path);
   }
   return out;
 }
