@@ -80,7 +80,8 @@ export interface MissingRecipient {
 
 export type SendOutcome =
   | { kind: 'sent'; messageId: string; encrypted: boolean; signed: boolean; cipher: ContentCipher | null; warnings: string[] }
-  | { kind: 'queued'; messageId: string; reason: string; encrypted: boolean; signed: boolean }
+  /** Some or all recipients not reached yet: `delivered` did get it, `waiting` stay in the Outbox. */
+  | { kind: 'queued'; messageId: string; reason: string; encrypted: boolean; signed: boolean; delivered: string[]; waiting: string[]; warnings: string[] }
   | { kind: 'needs-decision'; question: string; missing: MissingRecipient[] };
 
 function addresses(list: string[] | undefined): string[] {
@@ -205,7 +206,9 @@ export async function sendMessage(request: SendRequest, context: SendContext): P
   const result = await outbox.flush(context.transport, ids);
   if (result.pending.length > 0) {
     const reason = result.pending[0]!.lastError?.message ?? 'the transport did not accept it';
-    return { kind: 'queued', messageId, reason, encrypted: encrypt, signed: sign };
+    const waiting = [...new Set(result.pending.flatMap((p) => p.remaining))];
+    const delivered = [...new Set(copies.flatMap((c) => c.envelope.to))].filter((r) => !waiting.includes(r));
+    return { kind: 'queued', messageId, reason, encrypted: encrypt, signed: sign, delivered, waiting, warnings };
   }
   return { kind: 'sent', messageId, encrypted: encrypt, signed: sign, cipher, warnings };
 }

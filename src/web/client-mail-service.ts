@@ -297,7 +297,10 @@ export class ClientMailService implements WebMailService {
         },
       );
       if (outcome.kind === 'sent') return { kind: 'sent', messageId: outcome.messageId, encrypted: outcome.encrypted, signed: outcome.signed, warnings: outcome.warnings };
-      if (outcome.kind === 'queued') return { kind: 'queued', messageId: outcome.messageId, reason: outcome.reason };
+      if (outcome.kind === 'queued') {
+        const { messageId, reason, encrypted, signed, delivered, waiting, warnings } = outcome;
+        return { kind: 'queued', messageId, reason, encrypted, signed, delivered, waiting, warnings };
+      }
       return { kind: 'needs-decision', question: outcome.question, missing: outcome.missing.map((m) => ({ address: m.address, found: false, source: null, subject: null, reason: m.reason, keyChanged: false })) };
     } catch (error) {
       if (isCachetError(error, 'ERR_RECIPIENT_CERT_MISSING') || isCachetError(error, 'ERR_DOWNGRADE_REFUSED')) {

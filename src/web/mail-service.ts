@@ -119,7 +119,8 @@ export interface Draft {
 
 export type SendOutcome =
   | { kind: 'sent'; messageId: string; encrypted: boolean; signed: boolean; warnings: string[] }
-  | { kind: 'queued'; messageId: string; reason: string }
+  /** Not every recipient reached yet: `delivered` got it, `waiting` stay in the Outbox and are retried. */
+  | { kind: 'queued'; messageId: string; reason: string; encrypted: boolean; signed: boolean; delivered: string[]; waiting: string[]; warnings: string[] }
   | { kind: 'needs-decision'; question: string; missing: RecipientStatus[] }
   | { kind: 'refused'; code: string; message: string; missing: RecipientStatus[] };
 

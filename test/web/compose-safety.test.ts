@@ -7,7 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page, Route } from 'playwright-core';
@@ -45,6 +45,12 @@ async function signIn(viewport: { width: number; height: number }): Promise<Page
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Inbox' }).waitFor();
   return page;
+}
+
+/** A user's messages in a folder, as stored (header fields and all). */
+async function rawMessages(name: 'alice' | 'bob', folder: string): Promise<string[]> {
+  const { mailbox } = org.users.find((u) => u.user.address.startsWith(name))!.user;
+  return Promise.all((await mailbox.list(folder)).map(async (m) => (await mailbox.read(folder, m.id)).toString('latin1')));
 }
 
 async function openCompose(page: Page, phone: boolean): Promise<void> {
@@ -119,4 +125,29 @@ test('recipients: "Name <address>" is read, a bare name is refused with a reason
   await page.waitForFunction(() => document.activeElement?.id === 'compose-to');
   assert.equal(sends.length, 0);
   await page.screenshot({ path: screenshotPath('compose-recipients-phone'), fullPage: true });
+});
+
+test('after "send unencrypted to everyone", the page says who got it and who waits in the Outbox, never "not sent" for a delivered mail', async () => {
+  writeFileSync(join(home, 'policy.yaml'), 'groupRule: ask\nencryptByDefault: true\n');
+  try {
+    const page = await signIn(DESKTOP);
+    await openCompose(page, false);
+    await page.getByLabel('To', { exact: true }).fill('bob@example.org, stranger@example.net');
+    await page.getByLabel('To', { exact: true }).press('Enter');
+    await page.locator('.chip[data-address="stranger@example.net"][data-cert="false"]').waitFor();
+    await page.getByLabel('Subject').fill('Lunch');
+    await page.getByLabel('Message', { exact: true }).fill('Noon?');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Send unencrypted to everyone' }).click();
+    const feedback = page.getByTestId('compose-feedback');
+    await feedback.getByTestId('delivered').waitFor();
+    assert.ok((await rawMessages('bob', 'INBOX')).some((m) => /^Subject: Lunch$/m.test(m)), 'bob has the mail');
+    assert.match((await feedback.getByTestId('delivered').textContent()) ?? '', /^Sent to bob@example\.org\.$/);
+    assert.match((await feedback.getByTestId('waiting').textContent()) ?? '', /Not delivered yet to stranger@example\.net/);
+    assert.doesNotMatch((await feedback.textContent()) ?? '', /Not sent yet/);
+    assert.match((await feedback.textContent()) ?? '', /sent UNENCRYPTED to everyone/);
+    await page.screenshot({ path: screenshotPath('compose-partly-delivered'), fullPage: true });
+  } finally {
+    rmSync(join(home, 'policy.yaml'), { force: true });
+  }
 });

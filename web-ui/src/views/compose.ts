@@ -208,7 +208,15 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
     if (outcome.kind === 'sent') {
       feedback.append(h('p', { className: 'notice tone-good' }, `Sent${outcome.encrypted ? ', encrypted' : ''}${outcome.signed ? ' and signed' : ''}.`), ...outcome.warnings.map((w) => h('p', { className: 'status-warning' }, w)));
     } else if (outcome.kind === 'queued') {
-      feedback.append(h('p', { className: 'notice tone-warn' }, `Not sent yet: ${outcome.reason}. The message is safe in the Outbox and will be retried.`));
+      // Said per recipient: a mail delivered to some is not "not sent", and how it went (in clear?) is said too.
+      const how = `${outcome.encrypted ? ', encrypted' : ''}${outcome.signed ? ' and signed' : ''}`;
+      feedback.append(
+        outcome.delivered.length > 0
+          ? h('p', { className: 'notice tone-good', 'data-testid': 'delivered' }, `Sent${how} to ${outcome.delivered.join(', ')}.`)
+          : h('p', { className: 'notice tone-warn' }, 'Not sent yet.'),
+        h('p', { className: 'notice tone-warn', 'data-testid': 'waiting' }, `Not delivered yet to ${outcome.waiting.join(', ') || 'the recipients'}: ${outcome.reason}.${/outbox/i.test(outcome.reason) ? '' : ' It is safe in the Outbox.'} It will be retried.`),
+        ...outcome.warnings.map((w) => h('p', { className: 'status-warning' }, w)),
+      );
     } else {
       const list = h('ul', {}, ...outcome.missing.map((m) => h('li', {}, `${m.address}: ${m.reason ?? 'no usable certificate'}`)));
       if (outcome.kind === 'refused') {
