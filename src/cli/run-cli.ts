@@ -171,6 +171,9 @@ export function reportError(error: unknown, wantsJson: boolean, context: CliCont
 function toCachetError(error: unknown): CachetError {
   if (isCachetError(error)) return error;
   const errno = (error as NodeJS.ErrnoException)?.code;
+  // A package the engine does not need, left out of the installation (npm install --omit=optional).
+  const missingPackage = errno === 'ERR_MODULE_NOT_FOUND' ? /Cannot find package '([^']+)'/.exec((error as Error).message)?.[1] : undefined;
+  if (missingPackage) return new CachetError('ERR_NOT_IMPLEMENTED', `this command needs the package ${missingPackage}, which is not installed (an installation of the engine alone leaves it out): npm install ${missingPackage}`, { cause: error });
   // A write to stdout that failed outside io.ts's output (its reader gone): the same quiet end.
   if (errno === 'EPIPE') return new CachetError('ERR_OUTPUT_CLOSED', 'the output was closed before everything was written', { cause: error });
   if (errno === 'ENOSPC') return new CachetError('ERR_OUTPUT_WRITE', 'the disk is full; nothing was changed', { cause: error });

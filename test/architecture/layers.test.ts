@@ -159,3 +159,20 @@ test('bench/ imports no test helper', () => {
   );
   assert.deepEqual(violations, []);
 });
+
+test('the engine needs only the required dependencies: everything else is optional, for an engine-only install', () => {
+  const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; optionalDependencies?: Record<string, string> };
+  const packageOf = (specifier: string) => (specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!);
+  const violations: string[] = [];
+  for (const file of sources('src').filter((f) => layerOf(f) === 'engine')) {
+    for (const specifier of specifiers(readFileSync(join(REPO, file), 'utf8'))) {
+      if (specifier.startsWith('.') || specifier.startsWith('node:')) continue;
+      if (!Object.hasOwn(manifest.dependencies, packageOf(specifier))) violations.push(`${file} imports ${specifier}, which is not a required dependency`);
+    }
+  }
+  assert.deepEqual(violations, []);
+  // And every required dependency is one the engine uses (the rest belongs in optionalDependencies).
+  const used = new Set(sources('src').filter((f) => layerOf(f) === 'engine').flatMap((f) => specifiers(readFileSync(join(REPO, f), 'utf8')).filter((s) => !s.startsWith('.') && !s.startsWith('node:')).map(packageOf)));
+  const unusedByEngine = Object.keys(manifest.dependencies).filter((name) => !used.has(name) && !name.startsWith('@peculiar/asn1-'));
+  assert.deepEqual(unusedByEngine, []);
+});

@@ -64,3 +64,13 @@ test("the web's error answers take their status from the table (its own codes to
   assert.equal(httpStatusFor('ERR_LOGIN'), 401);
   assert.equal(httpStatusFor('ERR_CSRF'), 403);
 });
+
+test('a command whose package was left out (npm install --omit=optional) names the package, not a bug', () => {
+  const written: string[] = [];
+  const sink = { write: (text: string) => written.push(text) } as unknown as NodeJS.WritableStream;
+  const context = { stdout: sink, stderr: sink, env: {}, cwd: '.', interactive: false, prompt: async () => '' } as unknown as Parameters<typeof reportError>[2];
+  const missing = Object.assign(new Error("Cannot find package 'imapflow' imported from /usr/lib/node_modules/cachet/dist/mail/imap.js"), { code: 'ERR_MODULE_NOT_FOUND' });
+  assert.equal(reportError(missing, false, context), exitStatusFor('ERR_NOT_IMPLEMENTED'));
+  assert.match(written.join(''), /needs the package imapflow, which is not installed.*npm install imapflow/);
+  assert.doesNotMatch(written.join(''), /bug/);
+});
