@@ -58,5 +58,27 @@ export async function listFolder(mailbox: Mailbox, folder: FolderName, progress?
 
 /** Whether the stored message declares encrypted content (a reply to it must not go out in clear). */
 export async function isEncryptedMessage(mailbox: Mailbox, folder: FolderName, id: string): Promise<boolean> {
-  return isEncryptedKind(classifyEntity(await readMimeEntity(await mailbox.stream(folder, id))));
+  return (await replyContext(mailbox, folder, id)).encrypted;
+}
+
+/** A thread is at most this many ids long in References: the oldest (the thread's start) and the newest are kept. */
+const MAX_REFERENCES = 20;
+
+export interface ReplyContext {
+  /** The message replied to was encrypted: its quote must not go out in clear. */
+  encrypted: boolean;
+  /** Its Message-ID (the reply's In-Reply-To), when it has one. */
+  messageId: string | null;
+  /** The reply's References (RFC 5322 §3.6.4): the original's References, then its Message-ID. */
+  references: string[];
+}
+
+/** What a reply takes from the message it answers, from that message's outer header. */
+export async function replyContext(mailbox: Mailbox, folder: FolderName, id: string): Promise<ReplyContext> {
+  const entity = await readMimeEntity(await mailbox.stream(folder, id));
+  const ids = (value: string | undefined) => (value ?? '').match(/<[^<>\s]+>/g) ?? [];
+  const messageId = ids(entity.headers.get('message-id'))[0] ?? null;
+  let references = [...ids(entity.headers.get('references') ?? entity.headers.get('in-reply-to')), ...(messageId ? [messageId] : [])];
+  if (references.length > MAX_REFERENCES) references = [references[0]!, ...references.slice(-(MAX_REFERENCES - 1))];
+  return { encrypted: isEncryptedKind(classifyEntity(entity)), messageId, references };
 }

@@ -55,6 +55,9 @@ export interface SendRequest {
   allowUnencrypted?: boolean;
   /** The message replied to was encrypted: its quoted text must not leak in clear. */
   replyToEncrypted?: boolean;
+  /** A reply's In-Reply-To and References (client/folder-listing.ts replyContext), so that it threads. */
+  inReplyTo?: string;
+  references?: string[];
   /** Ask the directory for the recipients' certificates afresh, not from the cache. */
   refreshDirectory?: boolean;
 }
@@ -96,6 +99,8 @@ async function compose(user: LocalUser, request: SendRequest, messageId: string,
     subject: request.subject,
     date,
     messageId,
+    ...(request.inReplyTo ? { inReplyTo: request.inReplyTo } : {}),
+    ...(request.references && request.references.length > 0 ? { references: request.references } : {}),
     text: request.text,
     attachments: (request.attachments ?? []).map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.data) })),
   });

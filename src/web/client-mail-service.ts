@@ -13,7 +13,7 @@ import type { CredentialRole, StoredCredential } from '../keys/credential-store.
 import { firstLaunchSmimeState } from '../keys/key-source.js';
 import { POLICY_KEYS, updateSetting, type EffectivePolicy, type EffectiveValue } from '../policy/policy.js';
 import { directoryLogin, directoryLoginState, directoryLogout } from '../client/directory-login.js';
-import { isEncryptedMessage, listFolder } from '../client/folder-listing.js';
+import { listFolder, replyContext, type ReplyContext } from '../client/folder-listing.js';
 import { openMailSession, type MailSession } from '../client/mail-session.js';
 import { assertMailImportAllowed, importFromMail, isCredentialFile } from '../client/import-from-mail.js';
 import { readMessage, type ReadOptions, type ReadResult } from '../client/read.js';
@@ -271,8 +271,7 @@ export class ClientMailService implements WebMailService {
 
   async send(address: string, draft: Draft): Promise<SendOutcome> {
     const { mail } = await this.session(address);
-    let replyToEncrypted = false;
-    if (draft.inReplyTo) replyToEncrypted = await isEncryptedMessage(mail.user.mailbox, draft.inReplyTo.folder, draft.inReplyTo.id);
+    const reply: ReplyContext | null = draft.inReplyTo ? await replyContext(mail.user.mailbox, draft.inReplyTo.folder, draft.inReplyTo.id) : null;
     try {
       const outcome = await sendMessage(
         {
@@ -285,7 +284,9 @@ export class ClientMailService implements WebMailService {
           sign: draft.sign,
           encrypt: draft.encrypt,
           allowUnencrypted: draft.allowUnencrypted ?? false,
-          replyToEncrypted,
+          replyToEncrypted: reply?.encrypted ?? false,
+          ...(reply?.messageId ? { inReplyTo: reply.messageId } : {}),
+          ...(reply ? { references: reply.references } : {}),
         },
         {
           user: mail.user,

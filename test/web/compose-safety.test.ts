@@ -151,3 +151,33 @@ test('after "send unencrypted to everyone", the page says who got it and who wai
     rmSync(join(home, 'policy.yaml'), { force: true });
   }
 });
+
+test('a reply carries In-Reply-To and References, so that it threads', async () => {
+  const alice = org.users.find((u) => u.user.address.startsWith('alice'))!;
+  const original = [
+    'From: Bob <bob@example.org>',
+    `To: ${alice.user.address}`,
+    'Subject: Budget',
+    'Message-ID: <budget-2@example.org>',
+    'References: <budget-1@example.org>',
+    'In-Reply-To: <budget-1@example.org>',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    'Is the budget final?',
+    '',
+  ].join('\r\n');
+  await alice.user.mailbox.deliver('INBOX', Buffer.from(original));
+  const page = await signIn(DESKTOP);
+  await page.getByRole('link', { name: /Budget/ }).click();
+  await page.getByRole('link', { name: 'Reply' }).click();
+  await page.getByRole('heading', { name: 'Reply' }).waitFor();
+  await page.locator('.chip[data-address="bob@example.org"]').waitFor();
+  await page.getByRole('switch', { name: 'Encrypt' }).uncheck();
+  await page.getByLabel('Message', { exact: true }).fill('Yes, final.');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByTestId('compose-feedback').getByText('Sent.').waitFor();
+  const reply = (await rawMessages('bob', 'INBOX')).find((m) => /^Subject: Re: Budget$/m.test(m));
+  assert.ok(reply, 'bob has the reply');
+  assert.match(reply, /^In-Reply-To: <budget-2@example\.org>\r?$/m);
+  assert.match(reply, /^References: <budget-1@example\.org> <budget-2@example\.org>\r?$/m);
+});
