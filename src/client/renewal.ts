@@ -61,6 +61,11 @@ async function keyPairLike(certificate: Uint8Array): Promise<{ keys: CryptoKeyPa
 
 async function makeRequest(credential: StoredCredential, email: string): Promise<{ csr: Uint8Array; pkcs8: Uint8Array }> {
   const { keys, algorithm } = await keyPairLike(credential.certificate);
+  return signedRequest(keys, algorithm, email);
+}
+
+/** A PKCS#10 request for one mailbox (CN and rfc822Name), signed by the new key; and that key (PKCS#8). */
+export async function signedRequest(keys: CryptoKeyPair, algorithm: RsaHashedKeyGenParams | EcKeyGenParams, email: string): Promise<{ csr: Uint8Array; pkcs8: Uint8Array }> {
   const request = await Pkcs10CertificateRequestGenerator.create({
     name: [{ '2.5.4.3': [email] }],
     keys,

@@ -141,6 +141,7 @@ export const ERROR_TABLE = {
   ERR_CA_EXISTS: { exit: 1, http: 400, summary: 'a CA already exists' },
   ERR_CSR_INVALID: { exit: 1, http: 400, summary: 'the certificate request is invalid' },
   ERR_TEMPLATE_UNKNOWN: { exit: 2, http: 400, summary: 'no such certificate template' },
+  ERR_ACME: { exit: 1, http: 502, summary: 'the ACME server refused the request, or its challenge was not answered' },
   ERR_CA_AUDIT_BROKEN: { exit: 1, http: 400, summary: "the CA's audit log was edited: its hash chain is broken" },
 
   // web sign-in and requests (the web front end's own)

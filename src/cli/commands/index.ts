@@ -24,6 +24,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   'cert import': { module: './cert-import.js', summary: 'import your certificate and key from a PKCS#12 file, with the right role' },
   'cert list': { module: './cert-list.js', summary: 'list your credentials in the vault' },
   'cert export': { module: './cert-export.js', summary: 'export a credential as a PKCS#12 file with its chain' },
+  'cert request': { module: './cert-request.js', summary: 'get a certificate from an ACME server (RFC 8823): key in your vault, challenge answered from your mailbox' },
   'cert renew': { module: './cert-renew.js', summary: 'renew your certificates before they expire (a request your administrator approves)' },
   'cert remove': { module: './cert-remove.js', summary: 'remove a credential from the vault' },
   'trust add': { module: './trust-add.js', summary: 'trust a root or intermediate CA certificate' },
