@@ -12,7 +12,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-type Layer = 'engine' | 'storage' | 'adapter' | 'use-case' | 'front-end:cli' | 'front-end:web';
+/** `shared`: what every layer may import and which imports nothing (the error table, once it leaves the engine). */
+type Layer = 'shared' | 'engine' | 'storage' | 'adapter' | 'use-case' | 'front-end:cli' | 'front-end:web';
 
 /** Folder (relative to the repository) → layer; the longest matching prefix wins. */
 const LAYERS: Record<string, Layer> = {
@@ -33,12 +34,13 @@ const LAYERS: Record<string, Layer> = {
 
 /** What each layer may import (besides itself). */
 const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
-  engine: [],
-  storage: ['engine'],
-  adapter: ['engine', 'storage', 'adapter'],
-  'use-case': ['engine', 'storage', 'adapter'],
-  'front-end:cli': ['engine', 'storage', 'adapter', 'use-case'],
-  'front-end:web': ['engine', 'storage', 'adapter', 'use-case'],
+  shared: [],
+  engine: ['shared'],
+  storage: ['shared', 'engine'],
+  adapter: ['shared', 'engine', 'storage', 'adapter'],
+  'use-case': ['shared', 'engine', 'storage', 'adapter'],
+  'front-end:cli': ['shared', 'engine', 'storage', 'adapter', 'use-case'],
+  'front-end:web': ['shared', 'engine', 'storage', 'adapter', 'use-case'],
 };
 
 /**
