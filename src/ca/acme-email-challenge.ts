@@ -44,9 +44,12 @@ export function responseText(digest: string): string {
   return `${RESPONSE_BEGIN}\r\n${digest}\r\n${RESPONSE_END}\r\n`;
 }
 
-/** The token-part1 of a challenge or reply subject ("ACME: X", "Re: ACME: X"), if it is one. */
+/**
+ * The token-part1 of a challenge or reply subject ("ACME: X", "Re: ACME: X"), if it is one. RFC
+ * 8823's own example keeps base64 padding ("…sME="), so a trailing "=" belongs to the token.
+ */
 export function tokenPart1OfSubject(subject: string | null | undefined): string | undefined {
-  const match = /^\s*(?:re:\s*)?ACME:\s*([A-Za-z0-9_-]+)\s*$/i.exec(subject ?? '');
+  const match = /^\s*(?:re:\s*)?ACME:\s*([A-Za-z0-9_-]+={0,2})\s*$/i.exec(subject ?? '');
   return match?.[1];
 }
 

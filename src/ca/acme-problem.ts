@@ -5,11 +5,12 @@
  */
 export type AcmeProblemType =
   | 'malformed' | 'badNonce' | 'badSignatureAlgorithm' | 'badPublicKey' | 'unauthorized' | 'accountDoesNotExist'
-  | 'unsupportedIdentifier' | 'rejectedIdentifier' | 'orderNotReady' | 'badCSR' | 'incorrectResponse' | 'serverInternal';
+  | 'unsupportedIdentifier' | 'rejectedIdentifier' | 'orderNotReady' | 'badCSR' | 'incorrectResponse' | 'rateLimited' | 'serverInternal';
 
+/** rateLimited is 403, not 429: clients retry a 429 by re-sending the same JWS, which is then a replay. */
 const STATUS: Record<AcmeProblemType, number> = {
   malformed: 400, badNonce: 400, badSignatureAlgorithm: 400, badPublicKey: 400, unauthorized: 403, accountDoesNotExist: 400,
-  unsupportedIdentifier: 400, rejectedIdentifier: 400, orderNotReady: 403, badCSR: 400, incorrectResponse: 403, serverInternal: 500,
+  unsupportedIdentifier: 400, rejectedIdentifier: 400, orderNotReady: 403, badCSR: 400, incorrectResponse: 403, rateLimited: 403, serverInternal: 500,
 };
 
 export class AcmeProblem extends Error {

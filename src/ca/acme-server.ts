@@ -34,6 +34,8 @@ export const MAX_NONCES = 10_000;
 export const MAX_OBJECTS = 10_000;
 /** How long an order and its challenge stay answerable. */
 export const ORDER_LIFETIME_MS = 24 * 3_600_000;
+/** Orders one account may have waiting for their challenge: each one mails a stranger's mailbox. */
+export const MAX_PENDING_ORDERS_PER_ACCOUNT = 10;
 /** Replies read per validation attempt (the newest first). */
 export const MAX_REPLIES_SCANNED = 200;
 
@@ -225,6 +227,8 @@ export async function startAcmeServer(options: AcmeServerOptions): Promise<Runni
     const template = profile === undefined ? options.template : templates.get(String(profile));
     if (!template) throw new AcmeProblem('malformed', `this server offers no profile "${String(profile)}" (offered: ${[...templates.keys()].join(', ')})`);
     state.checkRoom(state.orders);
+    const pending = [...state.orders.values()].filter((o) => o.accountId === account.id && o.status === 'pending').length;
+    if (pending >= MAX_PENDING_ORDERS_PER_ACCOUNT) throw new AcmeProblem('rateLimited', `this account has ${pending} orders waiting for their challenge; answer or let them expire first`);
     const expires = new Date(Date.now() + ORDER_LIFETIME_MS);
     const { tokenPart1, tokenPart2 } = newTokenParts();
     const authz: Authorization = { id: newId(), accountId: account.id, email, status: 'pending', expires, challenge: { id: newId(), status: 'pending', tokenPart1, tokenPart2 } };

@@ -236,6 +236,15 @@ describe('ACME for S/MIME (RFC 8555 + RFC 8823), driven by acme-client', () => {
     assert.equal(hs256.body.type, 'urn:ietf:params:acme:error:badSignatureAlgorithm');
   });
 
+  test('an account that orders without answering is stopped: each order mails a mailbox (rateLimited)', async () => {
+    const client = new acme.Client({ directoryUrl: server.directoryUrl, accountKey: await acme.crypto.createPrivateEcdsaKey('P-256') });
+    await client.createAccount({ termsOfServiceAgreed: true });
+    const before = (await mailbox(BOB).list('INBOX')).length;
+    for (let i = 0; i < 10; i++) await client.createOrder({ identifiers: [{ type: 'email', value: BOB }] } as Parameters<acme.Client['createOrder']>[0]);
+    await assert.rejects(client.createOrder({ identifiers: [{ type: 'email', value: BOB }] } as Parameters<acme.Client['createOrder']>[0]), /10 orders waiting for their challenge/);
+    assert.equal((await mailbox(BOB).list('INBOX')).length - before, 10, 'the refused order mailed nobody');
+  });
+
   test('a dns identifier is refused: unsupportedIdentifier', async () => {
     const client = new acme.Client({ directoryUrl: server.directoryUrl, accountKey: await acme.crypto.createPrivateEcdsaKey('P-256') });
     await client.createAccount({ termsOfServiceAgreed: true });
