@@ -53,6 +53,14 @@ export function tokenPart1OfSubject(subject: string | null | undefined): string 
   return match?.[1];
 }
 
+/** A header field of a raw message (unfolded), read from its header block only; the first if repeated. */
+export function headerFieldOf(raw: Uint8Array, name: string): string | undefined {
+  const text = Buffer.from(raw.subarray(0, Math.min(raw.length, 64 * 1024))).toString('latin1');
+  const end = text.search(/\r?\n\r?\n/);
+  const header = (end < 0 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
+  return new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(header)?.[1]?.trim();
+}
+
 export interface ChallengeMailOptions {
   from: string;
   to: string;

@@ -20,7 +20,7 @@ import type { CertificateValidator } from '../engine/pki/validator.js';
 import { CachetError, isCachetError } from '../engine/errors.js';
 import { base64url, jwkThumbprint, parseJws, publicJwkOf, publicKeyOfJwk, verifyJwsSignature, type ParsedJws } from './acme-jws.js';
 import { AcmeProblem } from './acme-problem.js';
-import { buildChallengeMail, CHALLENGE_TYPE, checkReply, keyAuthorization, newTokenParts, responseDigest, tokenPart1OfSubject } from './acme-email-challenge.js';
+import { buildChallengeMail, CHALLENGE_TYPE, checkReply, headerFieldOf, keyAuthorization, newTokenParts, responseDigest, tokenPart1OfSubject } from './acme-email-challenge.js';
 import { pemEncode, type CaKeyPair, type CaStore } from './ca-store.js';
 import { acceptRequest } from './csr.js';
 import { checkMailbox, issueCertificate } from './issue.js';
@@ -266,7 +266,7 @@ export async function startAcmeServer(options: AcmeServerOptions): Promise<Runni
     const replies = (await options.mail.replies()).slice(-MAX_REPLIES_SCANNED);
     const digest = responseDigest(keyAuthorization(challenge.tokenPart1, challenge.tokenPart2, account.thumbprint));
     for (const raw of replies) {
-      if (tokenPart1OfSubject(subjectOf(raw)) !== challenge.tokenPart1) continue;
+      if (tokenPart1OfSubject(headerFieldOf(raw, 'subject')) !== challenge.tokenPart1) continue;
       try {
         await checkReply(raw, { email: authz.email, tokenPart1: challenge.tokenPart1, digest }, options.validator);
       } catch (error) {
@@ -420,10 +420,3 @@ export async function startAcmeServer(options: AcmeServerOptions): Promise<Runni
   };
 }
 
-/** The Subject of a raw message (unfolded), read from its header block only. */
-function subjectOf(raw: Uint8Array): string | undefined {
-  const text = Buffer.from(raw.subarray(0, Math.min(raw.length, 64 * 1024))).toString('latin1');
-  const end = text.search(/\r?\n\r?\n/);
-  const header = (end < 0 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
-  return /^subject:[ \t]*(.*)$/im.exec(header)?.[1];
-}

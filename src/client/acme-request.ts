@@ -14,7 +14,7 @@ import { certificateRole } from '../engine/pki/certificate-role.js';
 import { signMessage } from '../engine/smime/sign.js';
 import { collectBytes, toByteStream } from '../engine/stream-types.js';
 import { base64url, publicJwkOf, jwkThumbprint } from '../ca/acme-jws.js';
-import { CHALLENGE_TYPE, keyAuthorization, responseDigest, responseText, tokenPart1OfSubject } from '../ca/acme-email-challenge.js';
+import { CHALLENGE_TYPE, headerFieldOf, keyAuthorization, responseDigest, responseText, tokenPart1OfSubject } from '../ca/acme-email-challenge.js';
 import { pemDecodeAll, type KeyType } from '../ca/ca-store.js';
 import type { CredentialRole, CredentialStore, StoredCredential } from '../keys/credential-store.js';
 import type { Mailbox } from '../mail/mailbox.js';
@@ -113,23 +113,16 @@ class AcmeConnection {
   }
 }
 
-function headerOf(raw: Buffer, name: string): string | undefined {
-  const text = raw.subarray(0, Math.min(raw.length, 64 * 1024)).toString('latin1');
-  const end = text.search(/\r?\n\r?\n/);
-  const header = (end < 0 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
-  return new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(header)?.[1]?.trim();
-}
-
 /** Waits for the challenge mail: Subject "ACME: <token-part1>" from the challenge's `from`, auto-submitted for ACME. */
 async function awaitChallengeMail(options: AcmeRequestOptions, from: string, seen: ReadonlySet<string>, deadline: number): Promise<{ tokenPart1: string; messageId: string | undefined }> {
   for (;;) {
     for (const info of (await options.mailbox.list('INBOX')).filter((m) => !seen.has(m.id))) {
       const raw = await options.mailbox.read('INBOX', info.id);
-      const tokenPart1 = tokenPart1OfSubject(headerOf(raw, 'subject'));
-      const sender = headerOf(raw, 'from')?.replace(/^.*<([^>]+)>.*$/, '$1').toLowerCase();
+      const tokenPart1 = tokenPart1OfSubject(headerFieldOf(raw, 'subject'));
+      const sender = headerFieldOf(raw, 'from')?.replace(/^.*<([^>]+)>.*$/, '$1').toLowerCase();
       // RFC 8823 §3.1: the challenge is auto-submitted "type=acme"; a look-alike from elsewhere is not it.
-      if (!tokenPart1 || sender !== from.toLowerCase() || !/type=acme/i.test(headerOf(raw, 'auto-submitted') ?? '')) continue;
-      return { tokenPart1, messageId: headerOf(raw, 'message-id') };
+      if (!tokenPart1 || sender !== from.toLowerCase() || !/type=acme/i.test(headerFieldOf(raw, 'auto-submitted') ?? '')) continue;
+      return { tokenPart1, messageId: headerFieldOf(raw, 'message-id') };
     }
     if (Date.now() > deadline) throw new CachetError('ERR_ACME', `no challenge mail from ${from} arrived in the INBOX of ${options.email}`);
     await sleep(options.pollMs ?? 500);
