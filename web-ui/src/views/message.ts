@@ -2,7 +2,7 @@
 import { ApiError, getJson, sendJson } from '../api.js';
 import { clear, h, icon } from '../dom.js';
 import { formatSize } from '../format.js';
-import { messageFrame } from '../message-frame.js';
+import { messageFrame, type MailLink } from '../message-frame.js';
 import type { AttachmentView, CredentialRoleView, ImportOutcome, MessageView } from '../types.js';
 import { statusBar } from './status.js';
 
@@ -88,6 +88,51 @@ function attachmentsList(view: MessageView): HTMLElement | null {
   );
 }
 
+/** Opened in a new tab that knows neither this page (no opener) nor where the reader came from (no referrer). */
+function openOutside(href: string): void {
+  window.open(href, '_blank', 'noopener,noreferrer');
+}
+
+/** The same address, written the way a person would: case of scheme and host, a trailing slash. */
+function sameTarget(text: string, href: string): boolean {
+  const normalise = (value: string) => value.trim().replace(/\/+$/, '').toLowerCase();
+  let decoded = href;
+  try {
+    decoded = decodeURI(href);
+  } catch {
+    // not valid percent-encoding: compared as written
+  }
+  return normalise(text) === normalise(href) || normalise(text) === normalise(decoded);
+}
+
+/**
+ * A link clicked in the mail: straight out when its text is its target; otherwise Cachet says where it
+ * really goes (in its own words, outside the mail) and the reader chooses.
+ */
+function linkCheck(area: HTMLElement): (link: MailLink) => void {
+  return (link) => {
+    clear(area);
+    if (sameTarget(link.text, link.href)) {
+      openOutside(link.href);
+      return;
+    }
+    const open = h('button', { type: 'button', className: 'primary' }, 'Open link');
+    open.addEventListener('click', () => {
+      clear(area);
+      openOutside(link.href);
+    });
+    const dialog = h(
+      'div',
+      { className: 'link-check', role: 'alertdialog', 'aria-label': 'Open this link?', 'data-testid': 'link-check' },
+      h('p', {}, 'This link goes to ', h('strong', { className: 'link-target', 'data-testid': 'link-target' }, h('bdi', {}, link.href)), link.text ? ', not to what its text says: ' : '.', link.text ? h('bdi', { className: 'muted' }, `“${link.text}”`) : null),
+      open,
+      h('button', { type: 'button', onclick: () => clear(area) }, 'Cancel'),
+    );
+    area.append(dialog);
+    open.focus();
+  };
+}
+
 /** A mark beside a header the signature does not cover (no header protection, or not among the protected). */
 function notCovered(view: MessageView, field: string): HTMLElement | null {
   if (!view.unsignedHeaders.includes(field)) return null;
@@ -165,7 +210,9 @@ export async function messageView(folder: string, id: string, container: HTMLEle
   );
   if (view.status === 'partially-signed') content.classList.add('partially-signed');
   if (view.unauthenticatedEncryption) content.classList.add('unauthenticated');
-  if (view.html !== null) content.append(messageFrame(view.html, `Message: ${view.headers.subject}`));
+  // Cachet's question about a link sits above the sender's content, never inside it.
+  const linkArea = h('div', { className: 'link-area' });
+  if (view.html !== null) content.append(messageFrame(view.html, `Message: ${view.headers.subject}`, linkCheck(linkArea)));
   else content.append(h('pre', { className: 'message-text', 'data-testid': 'message-text' }, view.text ?? ''));
   for (const part of view.unsignedParts) {
     content.append(
@@ -183,5 +230,5 @@ export async function messageView(folder: string, id: string, container: HTMLEle
     h('a', { className: 'button', href: `#/compose?reply=${encodeURIComponent(view.folder)}/${encodeURIComponent(view.id)}` }, 'Reply'),
     h('a', { className: 'button', href: `#/folder/${encodeURIComponent(view.folder)}` }, 'Back'),
   );
-  container.append(statusBar(view), headers, certsOnlyImport(view) ?? '', content, attachmentsList(view) ?? '', actions);
+  container.append(statusBar(view), headers, certsOnlyImport(view) ?? '', linkArea, content, attachmentsList(view) ?? '', actions);
 }

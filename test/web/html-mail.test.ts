@@ -1,0 +1,99 @@
+/**
+ * Issue 16, HTML mail in the browser (Debian's Chromium through playwright-core): the mail's sanitised
+ * styles apply (inline and <style>) without anything remote being fetched; the frame is as tall as its
+ * content; a link whose text is not its target opens only after Cachet shows the real target, in a new
+ * tab without opener or referrer, and the message stays on screen (no error page in the frame).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { launchBrowser, screenshotPath } from '../helpers/browser.js';
+import { createDemoOrganisation, type DemoOrganisation } from '../../src/client/demo-org.js';
+import { ClientMailService } from '../../src/web/client-mail-service.js';
+import { startWebServer, type RunningWebServer } from '../../src/web/node-adapter.js';
+
+let home: string;
+let org: DemoOrganisation;
+let server: RunningWebServer;
+let browser: Browser;
+
+before(async () => {
+  home = mkdtempSync(join(tmpdir(), 'cachet-web-html-'));
+  org = await createDemoOrganisation(home, { passwords: { alice: 'alice-password', bob: 'bob-password' } });
+  server = await startWebServer({ service: new ClientMailService(home), port: 0 });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+const HTML = [
+  '<style>p.lead { color: rgb(200, 0, 0); } .banner { background: url(http://127.0.0.1:9/banner.png); }</style>',
+  '<h1 id="headline">Offers</h1>',
+  '<p class="lead" style="font-weight: 700; background-image: url(http://127.0.0.1:9/inline.png)">Styled lead</p>',
+  '<div class="banner">Banner</div>',
+  '<p><a id="disguised" href="https://offers.example.net/claim?id=7">https://bank.example.org/login</a></p>',
+  '<p><a id="plain" href="https://docs.example.net/guide">https://docs.example.net/guide</a></p>',
+  ...Array.from({ length: 40 }, (_, i) => `<p>Line ${i + 1} of the offer.</p>`),
+].join('\n');
+
+for (const [size, viewport] of [['desktop', { width: 1280, height: 860 }], ['phone', { width: 390, height: 844 }]] as const) {
+  test(`${size}: styles apply, nothing remote is fetched, the frame fits its content, links open outside after showing their target`, async () => {
+    const bob = org.users.find((u) => u.user.address.startsWith('bob'))!;
+    const mail = [`From: shop@example.net`, `To: ${bob.user.address}`, `Subject: Offers ${size}`, 'MIME-Version: 1.0', 'Content-Type: text/html; charset=utf-8', '', HTML, ''].join('\r\n');
+    await bob.user.mailbox.deliver('INBOX', Buffer.from(mail));
+    const context = await browser.newContext({ viewport });
+    const opened: Array<{ url: string; referer: string | undefined }> = [];
+    await context.route(/example\.net/, async (route) => {
+      opened.push({ url: route.request().url(), referer: route.request().headers()['referer'] });
+      await route.fulfill({ contentType: 'text/html', body: '<p>outside</p>' });
+    });
+    const requests: string[] = [];
+    context.on('request', (request) => requests.push(request.url()));
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await page.getByLabel('User name').fill(bob.user.address);
+    await page.getByLabel('Password').fill('bob-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: new RegExp(`Offers ${size}`) }).click();
+    const frame = page.frameLocator('iframe.message-frame');
+    await frame.locator('#headline').waitFor();
+    const lead = frame.locator('p.lead');
+    await page.waitForFunction(() => {
+      const doc = document.querySelector<HTMLIFrameElement>('iframe.message-frame')?.contentDocument;
+      return doc ? getComputedStyle(doc.querySelector('p.lead')!).color === 'rgb(200, 0, 0)' : false;
+    });
+    assert.equal(await lead.evaluate((p) => getComputedStyle(p).fontWeight), '700', 'the inline style applies');
+    const heights = await page.locator('iframe.message-frame').evaluate((iframe: HTMLIFrameElement) => ({ frame: iframe.clientHeight, content: iframe.contentDocument!.documentElement.scrollHeight }));
+    assert.ok(heights.frame >= heights.content, `the frame is as tall as its content (${heights.frame} ≥ ${heights.content})`);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= viewport.width, `no horizontal scrolling (${width} px)`);
+
+    await frame.locator('#disguised').click();
+    const check = page.getByTestId('link-check');
+    assert.equal(await page.getByTestId('link-target').textContent(), 'https://offers.example.net/claim?id=7');
+    assert.match((await check.textContent()) ?? '', /bank\.example\.org\/login/);
+    assert.equal(opened.length, 0, 'nothing opens before the reader chooses');
+    await page.screenshot({ path: screenshotPath(`html-mail-link-check-${size}`), fullPage: true });
+    const [tab] = await Promise.all([context.waitForEvent('page'), check.getByRole('button', { name: 'Open link' }).click()]);
+    await tab.waitForLoadState();
+    assert.equal(tab.url(), 'https://offers.example.net/claim?id=7');
+    assert.equal(await tab.evaluate(() => window.opener), null, 'no opener');
+    assert.equal(opened[0]?.referer, undefined, 'no referrer');
+    await tab.close();
+
+    const [direct] = await Promise.all([context.waitForEvent('page'), frame.locator('#plain').click()]);
+    await direct.waitForLoadState();
+    assert.equal(direct.url(), 'https://docs.example.net/guide', 'a link whose text is its target opens at once');
+    await frame.locator('#headline').waitFor();
+    assert.equal(await frame.locator('#headline').textContent(), 'Offers', 'the message is still shown, no error page');
+    assert.ok(!requests.some((url) => url.includes('127.0.0.1:9')), 'nothing remote was fetched for the styles');
+    await context.close();
+  });
+}
