@@ -16,7 +16,10 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
+import type { Signer } from '../engine/keys.js';
 import type { CertificateValidator } from '../engine/pki/validator.js';
+import { signMessage } from '../engine/smime/sign.js';
+import { collectBytes, toByteStream } from '../engine/stream-types.js';
 import { CachetError, isCachetError } from '../engine/errors.js';
 import { base64url, jwkThumbprint, parseJws, publicJwkOf, publicKeyOfJwk, verifyJwsSignature, type ParsedJws } from './acme-jws.js';
 import { AcmeProblem } from './acme-problem.js';
@@ -56,6 +59,12 @@ export interface AcmeServerOptions {
   /** Further templates an order may ask for by name (its `profile`). */
   templates?: CertificateTemplate[];
   mail: AcmeMail;
+  /**
+   * Signs each challenge mail (S/MIME, detached), as RFC 8823 §3.1 asks of the CA (DKIM or S/MIME),
+   * so the client can tell a genuine challenge from a look-alike. Absent: sent unsigned (tests, or an
+   * MTA that DKIM-signs).
+   */
+  challengeSigner?: Signer;
   /** Checks the S/MIME signature of replies (trust: this CA's root). */
   validator: CertificateValidator;
   port: number;
@@ -235,7 +244,10 @@ export async function startAcmeServer(options: AcmeServerOptions): Promise<Runni
     const order: Order = { id: newId(), accountId: account.id, status: 'pending', expires, email, template, authzId: authz.id };
     // The challenge mail goes out first: an order whose mail could not be sent is not kept.
     const mail = buildChallengeMail({ from: options.mail.from, to: email, tokenPart1 });
-    await options.mail.send(email, mail.message);
+    const message = options.challengeSigner
+      ? await collectBytes(signMessage(toByteStream(mail.message), { mode: 'detached', signers: [options.challengeSigner] }))
+      : mail.message;
+    await options.mail.send(email, message);
     state.authorizations.set(authz.id, authz);
     state.challenges.set(authz.challenge.id, authz);
     state.orders.set(order.id, order);

@@ -11,7 +11,9 @@ import 'reflect-metadata';
 import { generateKeyPairSync, sign as signData, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
 import { CachetError } from '../engine/errors.js';
 import { certificateRole } from '../engine/pki/certificate-role.js';
+import { openMessage } from '../engine/smime/open.js';
 import { signMessage } from '../engine/smime/sign.js';
+import type { CertificateValidator } from '../engine/pki/validator.js';
 import { collectBytes, toByteStream } from '../engine/stream-types.js';
 import { base64url, publicJwkOf, jwkThumbprint } from '../ca/acme-jws.js';
 import { CHALLENGE_TYPE, headerFieldOf, keyAuthorization, responseDigest, responseText, tokenPart1OfSubject } from '../ca/acme-email-challenge.js';
@@ -36,6 +38,12 @@ export interface AcmeRequestOptions {
   /** The user's account transport, which sends the reply. */
   transport: Transport;
   store: CredentialStore;
+  /**
+   * When given, only a challenge mail that opens as `valid` (S/MIME-signed by a trusted certificate
+   * of the challenge's `from`, RFC 8823 §3.1) is answered: a look-alike is skipped. Absent (no trust
+   * anchors), the mail is taken on its headers.
+   */
+  challengeValidator?: CertificateValidator;
   /** How long to wait for the challenge mail, and then for the server to see the reply. */
   timeoutMs?: number;
   pollMs?: number;
@@ -113,15 +121,27 @@ class AcmeConnection {
   }
 }
 
+async function isAuthentic(raw: Uint8Array, validator: CertificateValidator): Promise<boolean> {
+  const opened = await openMessage(toByteStream(raw), { decryptors: [], validator });
+  await opened.dispose();
+  return opened.report.status === 'valid';
+}
+
 /** Waits for the challenge mail: Subject "ACME: <token-part1>" from the challenge's `from`, auto-submitted for ACME. */
-async function awaitChallengeMail(options: AcmeRequestOptions, from: string, seen: ReadonlySet<string>, deadline: number): Promise<{ tokenPart1: string; messageId: string | undefined }> {
+async function awaitChallengeMail(options: AcmeRequestOptions, from: string, seen: Set<string>, deadline: number): Promise<{ tokenPart1: string; messageId: string | undefined }> {
   for (;;) {
     for (const info of (await options.mailbox.list('INBOX')).filter((m) => !seen.has(m.id))) {
       const raw = await options.mailbox.read('INBOX', info.id);
       const tokenPart1 = tokenPart1OfSubject(headerFieldOf(raw, 'subject'));
       const sender = headerFieldOf(raw, 'from')?.replace(/^.*<([^>]+)>.*$/, '$1').toLowerCase();
       // RFC 8823 §3.1: the challenge is auto-submitted "type=acme"; a look-alike from elsewhere is not it.
+      // Whatever is not the challenge is looked at once.
+      seen.add(info.id);
       if (!tokenPart1 || sender !== from.toLowerCase() || !/type=acme/i.test(headerFieldOf(raw, 'auto-submitted') ?? '')) continue;
+      if (options.challengeValidator && !(await isAuthentic(raw, options.challengeValidator))) {
+        options.log?.(`skipped a challenge mail from ${from} that is not S/MIME-signed by a trusted certificate of ${from}`);
+        continue;
+      }
       return { tokenPart1, messageId: headerFieldOf(raw, 'message-id') };
     }
     if (Date.now() > deadline) throw new CachetError('ERR_ACME', `no challenge mail from ${from} arrived in the INBOX of ${options.email}`);

@@ -7,9 +7,10 @@
  * why he cannot answer.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { addUser } from '../../src/client/users.js';
+import { addUser, findUser } from '../../src/client/users.js';
 import { cachet, caWorkspace, openssl, startCachet, type CaWorkspace } from '../ca/support.js';
 import { runCachet } from '../helpers/cli.js';
 
@@ -27,6 +28,9 @@ before(async () => {
   env = { ...ws.env, CACHET_CA_PASSPHRASE: 'correct horse battery' };
   assert.equal((await cachet(['ca', 'init', '--key', 'ec-p256', '--passphrase-file', ws.passphraseFile], env)).status, 0);
   for (const user of [ALICE, BOB, CA_FROM]) await addUser(env.CACHET_HOME!, user);
+  // The users trust the CA: the client then answers only a challenge mail the CA signed.
+  mkdirSync(join(env.CACHET_HOME!, 'trust'), { recursive: true });
+  copyFileSync(join(env.CACHET_HOME!, 'ca', 'root.pem'), join(env.CACHET_HOME!, 'trust', 'root.pem'));
   const issued = await cachet(['ca', 'issue', '--template', 'signing-only', '--email', ALICE, '--key', 'ec-p256', '--out', ws.path('alice-sign.p12'), '--password-file', ws.passwordFile, '--passphrase-file', ws.passphraseFile], env);
   assert.equal(issued.status, 0, issued.stderr);
   const imported = await runCachet(['cert', 'import', ws.path('alice-sign.p12'), '--as', ALICE], { env: userEnv() });
@@ -68,5 +72,9 @@ describe('cachet cert request --acme', () => {
     assert.match(r.stderr, /must be S\/MIME-signed .* no signing certificate for bob@example.com/);
     const inbox = await runCachet(['inbox', '--as', BOB], { env: userEnv() });
     assert.match(inbox.stdout, /ACME: /, 'the challenge did reach his mailbox');
+    const box = (await findUser(env.CACHET_HOME!, BOB))!.maildir;
+    const challenge = (await box.read('INBOX', (await box.list('INBOX')).at(-1)!.id)).toString('latin1');
+    assert.match(challenge, /^Content-Type: multipart\/signed;[\s\S]*protocol="application\/pkcs7-signature"/im, 'the CA signed the challenge (RFC 8823 §3.1)');
+    assert.match(challenge, /^Auto-Submitted: auto-generated; type=acme\r$/m);
   });
 });

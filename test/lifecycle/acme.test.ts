@@ -26,6 +26,9 @@ import { signMessage } from '../../src/engine/smime/sign.js';
 import { softwareKey } from '../../src/engine/software-key.js';
 import { createCertificateValidator } from '../../src/engine/pki/create-validator.js';
 import { Maildir } from '../../src/mail/maildir.js';
+import { requestCertificateByAcme } from '../../src/client/acme-request.js';
+import type { CachetError } from '../../src/engine/errors.js';
+import type { CredentialStore } from '../../src/keys/credential-store.js';
 import { runToolOk } from '../helpers/oracles.js';
 
 const PASSPHRASE = 'acme test passphrase';
@@ -243,6 +246,23 @@ describe('ACME for S/MIME (RFC 8555 + RFC 8823), driven by acme-client', () => {
     for (let i = 0; i < 10; i++) await client.createOrder({ identifiers: [{ type: 'email', value: BOB }] } as Parameters<acme.Client['createOrder']>[0]);
     await assert.rejects(client.createOrder({ identifiers: [{ type: 'email', value: BOB }] } as Parameters<acme.Client['createOrder']>[0]), /10 orders waiting for their challenge/);
     assert.equal((await mailbox(BOB).list('INBOX')).length - before, 10, 'the refused order mailed nobody');
+  });
+
+  test('the client answers only a challenge mail the CA signed, when it has trust anchors', async () => {
+    const root = (await store.chain()).at(-1)!;
+    const notAnswered = requestCertificateByAcme({
+      directoryUrl: server.directoryUrl,
+      email: BOB,
+      keyType: 'ec-p256',
+      mailbox: mailbox(BOB),
+      transport: { deliver: async () => assert.fail('no reply may be sent to an unsigned challenge') },
+      store: {} as CredentialStore, // never reached: nothing is signed or installed
+      challengeValidator: createCertificateValidator({ trustAnchors: [root], revocation: 'off' }),
+      timeoutMs: 1500,
+      pollMs: 100,
+    });
+    // This file's server sends its challenges unsigned: the genuine-looking mail is skipped.
+    await assert.rejects(notAnswered, (error: CachetError) => error.code === 'ERR_ACME' && /no challenge mail from acme@example.com arrived/.test(error.message));
   });
 
   test('a dns identifier is refused: unsupportedIdentifier', async () => {

@@ -7,7 +7,9 @@ import { CachetError } from '../../engine/errors.js';
 import { createCertificateValidator } from '../../engine/pki/create-validator.js';
 import { startAcmeServer, MAX_REPLIES_SCANNED, type AcmeMail } from '../../ca/acme-server.js';
 import { deliverToMaildir, sendBySmtp } from '../../ca/distribution-mail.js';
-import { checkMailbox } from '../../ca/issue.js';
+import { checkMailbox, issueCertificate } from '../../ca/issue.js';
+import { generateKeyPairOf } from '../../ca/key-pair.js';
+import { softwareKey } from '../../engine/software-key.js';
 import { getTemplate } from '../../ca/templates.js';
 import { Maildir } from '../../mail/maildir.js';
 import { findUser } from '../../client/users.js';
@@ -25,6 +27,8 @@ the challenge (Subject "ACME: <token-part1>", From ADDR) the way "cachet ca dist
 client answers with a reply from the mailbox being validated, S/MIME-signed by a certificate of that
 address that this CA issued, holding the digest of its key authorization. Then it finalizes with a
 PKCS#10 request and downloads the certificate (PEM chain), recorded as issued and delivered.
+Challenge mails are S/MIME-signed with a signing-only certificate for ADDR that the server issues
+itself at each start (7 days, recorded in the index; its key lives only in the process).
 Accounts and orders live in the running process; issued certificates and the audit log in the CA.
 
 Options:
@@ -44,6 +48,9 @@ Options:
   --pin-file F         for a CA whose keys are on a token: its PIN (else $CACHET_TOKEN_PIN, else a prompt)
 
 Exit statuses: 0 stopped · 1 no CA · 2 usage (port in use) · 4 passphrase`;
+
+/** The challenge signer's certificate outlives a running server by a day or so; a restart makes a new one. */
+const CHALLENGE_SIGNER_DAYS = 7;
 
 const options = {
   port: { type: 'string' },
@@ -110,8 +117,13 @@ const command: CliCommand = {
       const crl = await store.crl();
       // A reply counts only when signed by a certificate of this CA's, not revoked.
       const validator = createCertificateValidator({ trustAnchors: [root], intermediates: await store.chain(), ...(crl ? { crls: [crl] } : {}), revocation: 'soft-fail' });
+      // The challenge mails are S/MIME-signed (RFC 8823 §3.1) with a certificate of the CA's mailbox,
+      // issued (and recorded) at each start with a key that lives only in this process.
+      const signerKey = await generateKeyPairOf('ec-p256');
+      const signerCertificate = await issueCertificate(store, issuer, { template: getTemplate('signing-only'), spki: signerKey.spki, email: mail.from, validityDays: CHALLENGE_SIGNER_DAYS, actor: 'cachet ca acme (challenge signer)' });
+      const challengeSigner = { certificate: signerCertificate.certificate, chain: await store.chain(), key: softwareKey(signerKey.privateKey) };
       const running = await startAcmeServer({
-        store, issuer, template, templates, mail, validator, port,
+        store, issuer, template, templates, mail, validator, port, challengeSigner,
         host: values.host ?? '127.0.0.1',
         log: (line) => context.stderr.write(`${new Date().toISOString()} ${line}\n`),
       });

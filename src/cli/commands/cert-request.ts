@@ -15,7 +15,8 @@ const help = `usage: cachet cert request --acme URL [--email ADDR] [--template T
 
 Gets a certificate from an ACME server for S/MIME (RFC 8555 + RFC 8823, e.g. "cachet ca acme"):
 makes the key pair (kept encrypted in your vault), opens an ACME account, orders a certificate for
-your mailbox, finds the challenge mail in your INBOX (your account's Maildir or IMAP), answers it
+your mailbox, finds the challenge mail in your INBOX (your account's Maildir or IMAP; when you trust
+CA roots, only one S/MIME-signed by a trusted certificate of the CA's mailbox), answers it
 through your account's transport with a reply signed with your current signing certificate (RFC 8823
 wants the reply authenticated), sends the PKCS#10 request, and installs the certificate with the
 role its key usage gives it (signing, encryption, or both for a dual one), as "cachet cert import".
@@ -63,6 +64,7 @@ const command: CliCommand = {
         mailbox: session.user.mailbox,
         transport: session.transport,
         store: await session.store(true),
+        ...(session.validator ? { challengeValidator: session.validator } : {}),
         timeoutMs: timeout * 1000,
         log: values.json ? undefined : (line) => context.stderr.write(`${line}\n`),
       });
