@@ -2,18 +2,21 @@
  * Web sessions in files under the state directory, so that every server process on the machine sees
  * the same sessions (a restart or a second instance signs nobody out); a database store takes this
  * one's place for many machines. A session's file is named by the SHA-256 of its id: a copy of the
- * state directory holds no cookie that could be replayed.
+ * state directory holds no cookie that could be replayed. It keeps the session's secrets only sealed
+ * under the key that the cookie alone carries (web/middleware/session-secrets.ts).
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomically } from '../storage/atomic-file.js';
-import { newSession, type Session, type WebSessionStore } from '../web/middleware/session.js';
+import { newSession, withoutKey, type ActiveSession, type Session, type WebSessionStore } from '../web/middleware/session.js';
+import type { SessionSecrets } from '../web/middleware/session-secrets.js';
 
-interface StoredSession {
-  user: string;
-  csrfToken: string;
-  lastSeen: number;
+type StoredSession = Omit<Session, 'id'>;
+
+/** What a session's file holds: named fields only, so that nothing else (never the key) is written. */
+function record({ user, csrfToken, lastSeen, sealed }: StoredSession): string {
+  return JSON.stringify({ user, csrfToken, lastSeen, sealed });
 }
 
 /** A session's idle clock is written at most this often, not at every request. */
@@ -69,10 +72,10 @@ export class FileSessionStore implements WebSessionStore {
     }
   }
 
-  async create(user: string): Promise<Session> {
+  async create(user: string, secrets?: SessionSecrets): Promise<ActiveSession> {
     await mkdir(this.directory, { recursive: true, mode: 0o700 });
-    const session = newSession(user, this.now());
-    await writeFileAtomically(join(this.directory, FileSessionStore.fileName(session.id)), JSON.stringify({ user, csrfToken: session.csrfToken, lastSeen: session.lastSeen }), 'a web session');
+    const session = newSession(user, this.now(), secrets);
+    await writeFileAtomically(join(this.directory, FileSessionStore.fileName(session.id)), record(withoutKey(session)), 'a web session');
     return session;
   }
 
@@ -88,7 +91,7 @@ export class FileSessionStore implements WebSessionStore {
     }
     if (this.now() - stored.lastSeen > TOUCH_INTERVAL_MS) {
       session.lastSeen = this.now();
-      await writeFileAtomically(join(this.directory, name), JSON.stringify({ user: stored.user, csrfToken: stored.csrfToken, lastSeen: session.lastSeen }), 'a web session');
+      await writeFileAtomically(join(this.directory, name), record(session), 'a web session');
     }
     return session;
   }

@@ -13,6 +13,7 @@ import { CachetError, isCachetError } from '../engine/errors.js';
 import { addressFilter } from '../directory/ldap-lookup.js';
 import { addUser, findUser, verifyLocalLogin } from '../client/users.js';
 import type { SignInAttempt, SignInResult } from '../web/app.js';
+import type { SessionSecrets } from '../web/middleware/session-secrets.js';
 import type { ServerConfig } from './config.js';
 import type { ServerLog } from './log.js';
 import type { SignInThrottle } from './throttle.js';
@@ -100,8 +101,11 @@ export interface SignInDependencies {
   check: PasswordCheck;
   throttle: SignInThrottle;
   log: ServerLog;
-  /** Opens the user's server side (their vault, their mail account) once their password is checked. */
-  openSession(address: string, password: string): Promise<void>;
+  /**
+   * Opens the user's server side (their vault, their mail account) once their password is checked;
+   * returns what another instance needs to reopen it (sealed into the session store under the cookie's key).
+   */
+  openSession(address: string, password: string): Promise<SessionSecrets>;
   /** Whether a user checked by the IMAP server or the directory gets a Cachet home of their own on first sign-in. */
   provision: boolean;
 }
@@ -132,8 +136,8 @@ export function createSignIn(deps: SignInDependencies): (attempt: SignInAttempt)
       await addUser(deps.home, user);
       deps.log.write('info', 'user-provisioned', { user });
     }
-    await deps.openSession(user, password);
+    const secrets = await deps.openSession(user, password);
     deps.log.write('info', 'signed-in', { user, client: clientAddress });
-    return { kind: 'signed-in', user };
+    return { kind: 'signed-in', user, secrets };
   };
 }

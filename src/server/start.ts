@@ -4,7 +4,8 @@
  * request depends on (web sessions, sign-in throttling, users, wrapped vault keys) lives under
  * state.directory behind an interface (FileSessionStore, FileThrottleStore, the users/ tree,
  * FileWrappedSecretStore), so another instance on the same files sees the same thing; what a process
- * keeps in memory (an opened vault) is a cache it can rebuild.
+ * keeps in memory (an opened vault, the IMAP connection, the mail password) is a cache it rebuilds
+ * from the session's secrets, sealed in the session store under the key only the cookie carries.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
@@ -51,7 +52,8 @@ function passwordCheck(config: ServerConfig, home: string): PasswordCheck {
 
 /**
  * Signed in with their mail password, a user reads and sends with it on the organisation's servers,
- * as webmail does; the password stays in the server's memory for the session only, never on disk.
+ * as webmail does; the password is in the server's memory while a process holds the session, and
+ * stored only sealed under the session's cookie key (web/middleware/session-secrets.ts).
  */
 async function mailAccounts(config: ServerConfig): Promise<(address: string, password: string) => AccountConfig | undefined> {
   const { imap, smtp } = config.mail;
@@ -81,6 +83,8 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
   const custody = new UserKeyCustody(await readKeyEncryptionKey(config.keys.keyEncryptionKeyFile), new FileWrappedSecretStore(join(serverState, 'keys')));
   const accountFor = await mailAccounts(config);
   const service = new ClientMailService(home, Date.now, config.policy.file ?? null);
+  const openUserSession = async (address: string, mailPassword: string | undefined) =>
+    service.openSession(address, await custody.vaultPassphrase(address), mailPassword === undefined ? undefined : accountFor(address, mailPassword));
   const sessions = new FileSessionStore(join(serverState, 'sessions'), config.limits.sessionIdleMinutes * 60_000);
   const throttle = new SignInThrottle(new FileThrottleStore(join(serverState, 'throttle')), config.signIn);
   const signIn = createSignIn({
@@ -89,7 +93,11 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
     throttle,
     log,
     provision: config.signIn.method !== 'local',
-    openSession: async (address, password) => service.openSession(address, await custody.vaultPassphrase(address), accountFor(address, password)),
+    openSession: async (address, password) => {
+      await openUserSession(address, password);
+      // Only what reopening needs: the mail password when the session reads and sends with it.
+      return config.signIn.method === 'imap' ? { mailPassword: password } : {};
+    },
   });
   const clientAddress = clientAddressOf(config.proxy?.trustedAddresses ?? []);
   let inFlight = 0;
@@ -128,6 +136,9 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
     secureCookies: behindTls,
     ...(behindTls ? { hstsMaxAgeSeconds: config.tls?.hstsMaxAgeSeconds ?? 31_536_000 } : {}),
     signIn,
+    // Any instance on the same state reopens a session it does not hold: the vault through the KEK,
+    // IMAP and SMTP with the unsealed mail password.
+    resumeSession: (address, secrets) => openUserSession(address, secrets.mailPassword),
     clientAddress,
     uploadBytes: config.limits.uploadBytes,
     shutdown: shutdown.signal,

@@ -12,7 +12,8 @@ import { parseCredentialRole } from '../keys/credential-store.js';
 import { errorJson } from './error-json.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { securityHeaders } from './middleware/security-headers.js';
-import { endSession, MemorySessionStore, sessionMiddleware, startSession, type Session, type SessionVariables, type WebSessionStore } from './middleware/session.js';
+import { endSession, MemorySessionStore, sessionMiddleware, startSession, type ActiveSession, type SessionVariables, type WebSessionStore } from './middleware/session.js';
+import { unsealSessionSecrets, type SessionSecrets } from './middleware/session-secrets.js';
 import { normaliseAddress } from '../engine/smime/open.js';
 import type { Draft, OutgoingAttachment, WebMailService } from './mail-service.js';
 
@@ -31,7 +32,8 @@ export interface SignInAttempt {
 }
 
 export type SignInResult =
-  | { kind: 'signed-in'; user: string }
+  /** `secrets`: what reopens the session on any instance, sealed into the session store under the cookie's key. */
+  | { kind: 'signed-in'; user: string; secrets?: SessionSecrets }
   | { kind: 'refused' }
   | { kind: 'throttled'; retryAfterSeconds: number }
   /** The server that checks passwords (IMAP, the directory) is down. */
@@ -46,6 +48,12 @@ export interface WebAppOptions {
   hstsMaxAgeSeconds?: number;
   /** Checks a password: `cachet server`'s throttled sign-in (src/server/sign-in.ts); by default the service's local passwords. */
   signIn?: (attempt: SignInAttempt) => Promise<SignInResult>;
+  /**
+   * Reopens the server side of a live session that this process does not hold (signed in on another
+   * instance, or before a restart) from its unsealed secrets. Without it (`cachet web`, one process)
+   * a session the service does not hold has ended.
+   */
+  resumeSession?: (user: string, secrets: SessionSecrets) => Promise<void>;
   /** The client's address for a request (`cachet server` knows its proxies); default: unknown. */
   clientAddress?: (c: Context) => string;
   /** Aborted when the server shuts down: open event streams end, so that shutdown need not wait for them. */
@@ -70,7 +78,7 @@ function param(c: AppContext, name: string): string {
   return c.req.param(name) ?? '';
 }
 
-function requireSession(c: AppContext): Session {
+function requireSession(c: AppContext): ActiveSession {
   const session = c.get('session');
   if (!session) throw new CachetError('ERR_USAGE', 'not signed in');
   return session;
@@ -121,7 +129,23 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
       .then((live) => (live ? undefined : service.endSession(ended.user)))
       .catch(() => undefined);
   });
-  setInterval(() => void sessions.sweep().catch(() => undefined), 60_000).unref();
+  // Another instance may have ended a session (sign-out there): what this one holds for a user with no
+  // live session left is a cache to let go of.
+  const dropEnded = async () => {
+    for (const user of service.heldUsers?.() ?? []) if (!(await sessions.hasUser(user))) await service.endSession(user);
+  };
+  setInterval(() => void sessions.sweep().then(dropEnded).catch(() => undefined), 60_000).unref();
+  // One reopening per user at a time: a page's parallel requests to a new instance share it.
+  const resuming = new Map<string, Promise<void>>();
+  const resume = async (session: ActiveSession) => {
+    if (!options.resumeSession || !service.holdsSession || service.holdsSession(session.user)) return;
+    let pending = resuming.get(session.user);
+    if (!pending) {
+      pending = options.resumeSession(session.user, unsealSessionSecrets(session.sealed, session.key, session.id, session.user)).finally(() => resuming.delete(session.user));
+      resuming.set(session.user, pending);
+    }
+    await pending;
+  };
   const signIn =
     options.signIn ??
     (async ({ user, password }: SignInAttempt): Promise<SignInResult> => ((await service.authenticate(user, password)) ? { kind: 'signed-in', user } : { kind: 'refused' }));
@@ -136,7 +160,16 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
   app.use('/api/*', async (c, next) => {
     const path = new URL(c.req.url).pathname;
     if (path === '/api/login' || path === '/api/session') return next();
-    if (!c.get('session')) return errorJson(c, 'ERR_NOT_SIGNED_IN', 'please sign in');
+    const session = c.get('session');
+    if (!session) return errorJson(c, 'ERR_NOT_SIGNED_IN', 'please sign in');
+    if (path === '/api/logout') return next();
+    try {
+      await resume(session);
+    } catch (error) {
+      // A seal that does not open, or a vault that cannot be reopened: this session is over everywhere.
+      if (isCachetError(error, 'ERR_SESSION_ENDED')) await endSession(c, sessions, secure);
+      return errorResponse(c, error);
+    }
     return next();
   });
 
@@ -159,7 +192,7 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
     }
     if (result.kind === 'unavailable') return errorJson(c, 'ERR_LOGIN_UNAVAILABLE', result.message);
     if (result.kind === 'refused') return errorJson(c, 'ERR_LOGIN', 'wrong user name or password');
-    const session = await startSession(c, sessions, result.user, secure);
+    const session = await startSession(c, sessions, result.user, secure, result.secrets);
     return c.json({ user: result.user, csrfToken: session.csrfToken });
   });
 
@@ -168,7 +201,7 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
     return c.json({ ok: true });
   });
 
-  const handle = (fn: (c: AppContext, session: Session) => Promise<Response>) => async (c: AppContext) => {
+  const handle = (fn: (c: AppContext, session: ActiveSession) => Promise<Response>) => async (c: AppContext) => {
     try {
       return await fn(c, requireSession(c));
     } catch (error) {

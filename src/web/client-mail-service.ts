@@ -358,6 +358,14 @@ export class ClientMailService implements WebMailService {
     return this.settingsView(session.mail);
   }
 
+  holdsSession(address: string): boolean {
+    return this.sessions.has(address);
+  }
+
+  heldUsers(): string[] {
+    return [...this.sessions.keys()];
+  }
+
   async endSession(address: string): Promise<void> {
     const session = this.sessions.get(address);
     this.sessions.delete(address);

@@ -194,6 +194,10 @@ export interface WebMailService {
   watchInbox?(user: string, onNewMail: () => void): Promise<{ close(): Promise<void> }>;
   /** The browser session ended: let go of the user's keys (token session, opened vault). */
   endSession(user: string): Promise<void>;
+  /** Whether this process holds the user's server side now (a cache of the session, rebuilt by resuming it). */
+  holdsSession?(user: string): boolean;
+  /** The users whose server side this process holds. */
+  heldUsers?(): string[];
   /** The user's explicit "add to address book" for a certs-only message (never done while reading). */
   importCertificates(user: string, source: { folder: string; id: string }): Promise<Array<{ address: string; fingerprint: string; added: boolean; pending: boolean }>>;
   importFromMail(

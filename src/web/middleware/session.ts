@@ -1,14 +1,17 @@
 /**
- * Login sessions: an opaque random id in a cookie (HttpOnly, SameSite=Strict, Path=/, Secure over
- * TLS), the session's state kept by a `WebSessionStore`, an idle timeout, and a per-session CSRF token
- * that the page reads from /api/session and sends back in a header on every state-changing request.
- * The store is an interface so that sessions can live where every instance of the server sees them
+ * Login sessions: an opaque random id and a random per-session key in a cookie (`<id>.<key>`;
+ * HttpOnly, SameSite=Strict, Path=/, Secure over TLS), the session's state kept by a
+ * `WebSessionStore`, an idle timeout, and a per-session CSRF token that the page reads from
+ * /api/session and sends back in a header on every state-changing request. The store is an interface
+ * so that sessions can live where every instance of the server sees them
  * (src/server/file-session-store.ts; a database next): `MemorySessionStore` is the one-process default
- * of `cachet web`.
+ * of `cachet web`. The key is never stored: it unseals the session's secrets (session-secrets.ts),
+ * so any instance given the cookie can reopen the session and a copy of the store alone cannot.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
+import { newSessionKey, sealSessionSecrets, unsealSessionSecrets, type SealedSecrets, type SessionSecrets } from './session-secrets.js';
 
 export const SESSION_COOKIE = 'cachet_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -18,9 +21,16 @@ export interface Session {
   user: string;
   csrfToken: string;
   lastSeen: number;
+  /** The session's secrets sealed under its key (what the store keeps). */
+  sealed: SealedSecrets;
 }
 
-export type SessionVariables = { session: Session | undefined; requestId: string };
+/** A session as a request holds it: with the key its cookie carried (never in the store). */
+export interface ActiveSession extends Session {
+  key: string;
+}
+
+export type SessionVariables = { session: ActiveSession | undefined; requestId: string };
 
 export interface WebSessionStore {
   /** Called when a session ends (sign-out, or idle timeout found by `get` or `sweep`). */
@@ -29,14 +39,22 @@ export interface WebSessionStore {
   hasUser(user: string): Promise<boolean>;
   /** Ends every idle session: run periodically, so that a closed browser does not leave keys open on the server. */
   sweep(): Promise<void>;
-  create(user: string): Promise<Session>;
+  /** A new session whose `secrets` are sealed under a new key; the key is returned, not stored. */
+  create(user: string, secrets?: SessionSecrets): Promise<ActiveSession>;
   /** The live session with this id (its idle clock restarted), or undefined. */
   get(id: string | undefined): Promise<Session | undefined>;
   destroy(id: string): Promise<void>;
 }
 
-export function newSession(user: string, now: number): Session {
-  return { id: randomBytes(32).toString('base64url'), user, csrfToken: randomBytes(32).toString('base64url'), lastSeen: now };
+export function newSession(user: string, now: number, secrets: SessionSecrets = {}): ActiveSession {
+  const id = randomBytes(32).toString('base64url');
+  const key = newSessionKey();
+  return { id, key, user, csrfToken: randomBytes(32).toString('base64url'), lastSeen: now, sealed: sealSessionSecrets(secrets, key, id, user) };
+}
+
+/** The stored part of a session: everything but its key. */
+export function withoutKey({ key: _key, ...session }: ActiveSession): Session {
+  return session;
 }
 
 /** Sessions in this process's memory: `cachet web` on one machine, and tests. */
@@ -65,9 +83,9 @@ export class MemorySessionStore implements WebSessionStore {
     for (const listener of this.endListeners) listener(session);
   }
 
-  async create(user: string): Promise<Session> {
-    const session = newSession(user, this.now());
-    this.sessions.set(session.id, session);
+  async create(user: string, secrets?: SessionSecrets): Promise<ActiveSession> {
+    const session = newSession(user, this.now(), secrets);
+    this.sessions.set(session.id, withoutKey(session));
     return session;
   }
 
@@ -91,19 +109,38 @@ export class MemorySessionStore implements WebSessionStore {
 
 export function sessionMiddleware(store: WebSessionStore): MiddlewareHandler<{ Variables: SessionVariables }> {
   return async (c, next) => {
-    c.set('session', await store.get(getCookie(c, SESSION_COOKIE)));
+    const { id, key } = parseSessionCookie(getCookie(c, SESSION_COOKIE));
+    const session = key === undefined ? undefined : await store.get(id);
+    c.set('session', session && key !== undefined && keyOpens(session, key) ? { ...session, key } : undefined);
     await next();
   };
 }
 
-export async function startSession(c: Context, store: WebSessionStore, user: string, secure: boolean): Promise<Session> {
-  const session = await store.create(user);
-  setCookie(c, SESSION_COOKIE, session.id, { httpOnly: true, sameSite: 'Strict', path: '/', secure });
+/** The cookie must carry the session's own key, whether or not this request needs its secrets. */
+function keyOpens(session: Session, key: string): boolean {
+  try {
+    unsealSessionSecrets(session.sealed, key, session.id, session.user);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `<id>.<key>` (base64url has no dot); a cookie without a key is no session. */
+function parseSessionCookie(value: string | undefined): { id: string | undefined; key: string | undefined } {
+  const dot = value?.indexOf('.') ?? -1;
+  if (value === undefined || dot < 0) return { id: value, key: undefined };
+  return { id: value.slice(0, dot), key: value.slice(dot + 1) };
+}
+
+export async function startSession(c: Context, store: WebSessionStore, user: string, secure: boolean, secrets?: SessionSecrets): Promise<ActiveSession> {
+  const session = await store.create(user, secrets);
+  setCookie(c, SESSION_COOKIE, `${session.id}.${session.key}`, { httpOnly: true, sameSite: 'Strict', path: '/', secure });
   return session;
 }
 
 export async function endSession(c: Context, store: WebSessionStore, secure = false): Promise<void> {
-  const id = getCookie(c, SESSION_COOKIE);
+  const { id } = parseSessionCookie(getCookie(c, SESSION_COOKIE));
   if (id) await store.destroy(id);
   deleteCookie(c, SESSION_COOKIE, { path: '/', secure });
 }
