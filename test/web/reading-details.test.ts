@@ -102,3 +102,19 @@ test('the upload limit is stated in Compose and checked before anything is uploa
   assert.equal(sends.length, 0, 'nothing was uploaded');
   await page.screenshot({ path: screenshotPath('details-upload-limit'), fullPage: true });
 });
+
+test('the unread count drops when a message is opened (not stale until the next view)', async () => {
+  await reader().user.mailbox.deliver('INBOX', withHeaders({ From: 'bob@example.com', To: reader().user.address, Subject: 'Unread one' }, sign('bob', 'Content-Type: text/plain\r\n\r\nRead me.\r\n')));
+  const page = await signIn({ width: 1280, height: 860 });
+  const inbox = page.getByRole('navigation', { name: 'Folders' }).getByRole('link', { name: /Inbox/ });
+  const unread = async () => Number((await inbox.locator('.badge').textContent().catch(() => '0')) || '0');
+  await inbox.locator('.badge').waitFor();
+  const before = await unread();
+  assert.ok(before >= 1);
+  await page.getByRole('link', { name: /Unread one/ }).click();
+  await page.locator('.status-bar').waitFor();
+  await page.waitForFunction((count) => {
+    const badge = document.querySelector('nav.folders a[href="#/folder/INBOX"] .badge');
+    return Number(badge?.textContent ?? '0') === count - 1;
+  }, before);
+});

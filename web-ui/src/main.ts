@@ -32,7 +32,7 @@ function followEvents(): void {
   });
 }
 
-function shell(current: string, folders: FolderSummary[]): { main: HTMLElement } {
+function shell(current: string, folders: FolderSummary[]): { main: HTMLElement; sidebar: HTMLElement } {
   clear(root);
   const menu = h('button', { type: 'button', className: 'menu-button', 'aria-expanded': 'false', 'aria-controls': 'sidebar' }, 'Menu');
   const sidebar = h('div', { id: 'sidebar', className: 'sidebar' }, folderNav(current, folders));
@@ -54,7 +54,7 @@ function shell(current: string, folders: FolderSummary[]): { main: HTMLElement }
     h('header', { className: 'topbar' }, menu, h('span', { className: 'brand' }, 'Cachet Mail'), h('span', { className: 'user' }, user ?? ''), logout),
     h('div', { className: 'layout' }, sidebar, main),
   );
-  return { main };
+  return { main, sidebar };
 }
 
 /** Moves focus to the new view's heading, so keyboard and screen-reader users start where the view does. */
@@ -99,9 +99,14 @@ async function route(moveFocus = true): Promise<void> {
   const folder = section === 'folder' || section === 'message' ? parts[1] ?? 'INBOX' : '';
   const folders = await getJson<FolderSummary[]>('/api/folders').catch(() => [] as FolderSummary[]);
   if (generation !== routeGeneration) return;
-  const { main } = shell(folder, folders);
+  const { main, sidebar } = shell(folder, folders);
   try {
-    if (section === 'message' && parts[2]) await messageView(folder, parts[2], main);
+    if (section === 'message' && parts[2]) {
+      await messageView(folder, parts[2], main);
+      // Opening marked it read: the unread counts are asked again, not left as they were before.
+      const fresh = await getJson<FolderSummary[]>('/api/folders').catch(() => null);
+      if (fresh && generation === routeGeneration) sidebar.replaceChildren(folderNav(folder, fresh));
+    }
     else if (section === 'compose') {
       const reply = query.get('reply');
       const [replyFolder, replyId] = reply ? reply.split('/').map(decodeURIComponent) : [];
