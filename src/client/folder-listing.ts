@@ -56,11 +56,6 @@ export async function listFolder(mailbox: Mailbox, folder: FolderName, progress?
   return rows;
 }
 
-/** Whether the stored message declares encrypted content (a reply to it must not go out in clear). */
-export async function isEncryptedMessage(mailbox: Mailbox, folder: FolderName, id: string): Promise<boolean> {
-  return (await replyContext(mailbox, folder, id)).encrypted;
-}
-
 /** A thread is at most this many ids long in References: the oldest (the thread's start) and the newest are kept. */
 const MAX_REFERENCES = 20;
 

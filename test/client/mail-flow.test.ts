@@ -148,6 +148,23 @@ test('a reply to an encrypted message is encrypted by default and never goes out
   assert.match(reply.stdout, /encrypted/);
 });
 
+test('a reply threads: In-Reply-To is the original\'s Message-ID, References ends with it', async () => {
+  const introId = (await inbox(GRACE)).find((m) => m.subject === 'Introduction')!.id;
+  const reply = await runCachet(['send', '--as', GRACE, '--to', FRANK, '--subject', 'Re: Introduction (plain)', '--no-encrypt', '--no-sign', '--reply-to-id', introId], { env, stdin: 'Threaded.' });
+  assert.equal(reply.status, 0, reply.stderr);
+  const grace = new Maildir(join(home, 'users', GRACE, 'mail'));
+  const original = (await grace.read('INBOX', introId)).toString('latin1');
+  const messageId = /^Message-ID: (<[^>]+>)/im.exec(original)?.[1];
+  assert.ok(messageId, 'the original has a Message-ID');
+  const frank = new Maildir(join(home, 'users', FRANK, 'mail'));
+  const received = await Promise.all((await frank.list('INBOX')).map(async (m) => (await frank.read('INBOX', m.id)).toString('latin1')));
+  const threaded = received.find((m) => m.includes('Re: Introduction (plain)'));
+  assert.ok(threaded, 'frank has the reply');
+  const lines = threaded.split(/\r?\n/);
+  assert.ok(lines.includes(`In-Reply-To: ${messageId}`), 'In-Reply-To names the original');
+  assert.ok(lines.some((l) => l.startsWith('References: ') && l.endsWith(messageId)), 'References ends with the original');
+});
+
 test('a damaged address book does not keep anyone from their mail: read with a warning, the book left as it is', async () => {
   const bookFile = join(home, 'users', GRACE, 'address-book.json');
   const kept = readFileSync(bookFile);
@@ -170,6 +187,7 @@ test('mail to an address with no local mailbox and no SMTP server stays in the o
   const result = await runCachet(['send', '--as', FRANK, '--to', 'nobody@elsewhere.example', '--subject', 'queued', '--no-sign'], { env, stdin: 'queued text' });
   rmSync(join(home, 'policy.yaml'));
   assert.equal(result.status, 6, result.stderr);
+  assert.match(result.stderr, /not delivered yet to nobody@elsewhere\.example/);
   const outbox = await runCachet(['outbox', '--as', FRANK, '--json'], { env });
   assert.equal(outbox.status, 6);
   const pending = (JSON.parse(outbox.stdout) as { pending: Array<{ id: string; remaining: string[] }> }).pending;

@@ -8,7 +8,7 @@ import type { CliCommand } from '../context.js';
 import { readInputFully } from '../io.js';
 import { openUserSession, USER_OPTIONS } from '../user-session.js';
 import { progressFor } from '../progress.js';
-import { isEncryptedMessage } from '../../client/folder-listing.js';
+import { replyContext, type ReplyContext } from '../../client/folder-listing.js';
 
 const help = `usage: cachet send --to ADDR [--to ADDR]... [--cc ADDR]... [--bcc ADDR]... --subject TEXT
                    (--body-file F | stdin) [--attach FILE]... [--sign | --no-sign]
@@ -67,16 +67,19 @@ const command: CliCommand = {
       progress.done(values.attach?.length ? 'Signing, encrypting and sending…' : undefined);
       // Replying to an encrypted message: the reply is encrypted by default, and its quoted text never
       // goes out in clear without --send-unencrypted.
-      let replyToEncrypted = false;
+      // A reply also threads: In-Reply-To and References from the original.
+      let reply: ReplyContext | null = null;
       if (values['reply-to-id']) {
         const original = await session.user.mailbox.find(values['reply-to-id']);
         if (!original) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no message ${values['reply-to-id']} to reply to`);
-        replyToEncrypted = await isEncryptedMessage(session.user.mailbox, original.folder, values['reply-to-id']);
+        reply = await replyContext(session.user.mailbox, original.folder, values['reply-to-id']);
       }
+      const replyToEncrypted = reply?.encrypted ?? false;
+      const threading = reply ? { ...(reply.messageId ? { inReplyTo: reply.messageId } : {}), references: reply.references } : {};
       const sign = values['no-sign'] ? false : values.sign ? true : undefined;
       const encrypt = values['no-encrypt'] ? false : values.encrypt ? true : undefined;
       const outcome = await sendMessage(
-        { to: values.to ?? [], cc: values.cc ?? [], bcc: values.bcc ?? [], subject: values.subject, text, attachments, ...(sign === undefined ? {} : { sign }), ...(encrypt === undefined ? {} : { encrypt }), allowUnencrypted: values['send-unencrypted'] ?? false, replyToEncrypted, ...(values['refresh-directory'] ? { refreshDirectory: true } : {}) },
+        { to: values.to ?? [], cc: values.cc ?? [], bcc: values.bcc ?? [], subject: values.subject, text, attachments, ...(sign === undefined ? {} : { sign }), ...(encrypt === undefined ? {} : { encrypt }), allowUnencrypted: values['send-unencrypted'] ?? false, replyToEncrypted, ...threading, ...(values['refresh-directory'] ? { refreshDirectory: true } : {}) },
         { user: session.user, policy: session.policy, store: () => session.store(), source: session.source, resolveRecipients: session.resolveRecipients, transport: session.transport },
       );
       if (values.json) context.stdout.write(`${JSON.stringify(outcome)}\n`);
@@ -86,7 +89,10 @@ const command: CliCommand = {
         return 0;
       }
       if (outcome.kind === 'queued') {
-        context.stderr.write(`cachet: not sent yet: ${outcome.reason}\n`);
+        // Per recipient: a mail some already have is not "not sent".
+        if (outcome.delivered.length > 0) context.stderr.write(`cachet: sent to ${outcome.delivered.join(', ')}\n`);
+        context.stderr.write(`cachet: not delivered yet to ${outcome.waiting.join(', ') || 'the recipients'}: ${outcome.reason}\n`);
+        for (const warning of outcome.warnings) context.stderr.write(`warning: ${warning}\n`);
         return 6;
       }
       context.stderr.write(`cachet: ${outcome.question}\n${outcome.missing.map((m) => `  ${m.address}: ${m.reason}\n`).join('')}Repeat with --send-unencrypted to send it in clear, or remove them.\n`);
