@@ -90,8 +90,7 @@ export class FileSessionStore implements WebSessionStore {
       return undefined;
     }
     if (this.now() - stored.lastSeen > TOUCH_INTERVAL_MS) {
-      session.lastSeen = this.now();
-      await writeFileAtomically(join(this.directory, name), record(session), 'a web session');
+      await writeFileAtomically(join(this.directory, name), record({ ...stored, lastSeen: this.now() }), 'a web session');
     }
     return session;
   }

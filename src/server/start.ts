@@ -83,8 +83,8 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
   const custody = new UserKeyCustody(await readKeyEncryptionKey(config.keys.keyEncryptionKeyFile), new FileWrappedSecretStore(join(serverState, 'keys')));
   const accountFor = await mailAccounts(config);
   const service = new ClientMailService(home, Date.now, config.policy.file ?? null);
-  const openUserSession = async (address: string, mailPassword: string | undefined) =>
-    service.openSession(address, await custody.vaultPassphrase(address), mailPassword === undefined ? undefined : accountFor(address, mailPassword));
+  const openUserSession = async (address: string, mailPassword: string | undefined, lastUsed?: number) =>
+    service.openSession(address, await custody.vaultPassphrase(address), mailPassword === undefined ? undefined : accountFor(address, mailPassword), lastUsed);
   const sessions = new FileSessionStore(join(serverState, 'sessions'), config.limits.sessionIdleMinutes * 60_000);
   const throttle = new SignInThrottle(new FileThrottleStore(join(serverState, 'throttle')), config.signIn);
   const signIn = createSignIn({
@@ -138,7 +138,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
     signIn,
     // Any instance on the same state reopens a session it does not hold: the vault through the KEK,
     // IMAP and SMTP with the unsealed mail password.
-    resumeSession: (address, secrets) => openUserSession(address, secrets.mailPassword),
+    resumeSession: (address, secrets, lastUsed) => openUserSession(address, secrets.mailPassword, lastUsed),
     clientAddress,
     uploadBytes: config.limits.uploadBytes,
     shutdown: shutdown.signal,

@@ -53,7 +53,7 @@ export interface WebAppOptions {
    * instance, or before a restart) from its unsealed secrets. Without it (`cachet web`, one process)
    * a session the service does not hold has ended.
    */
-  resumeSession?: (user: string, secrets: SessionSecrets) => Promise<void>;
+  resumeSession?: (user: string, secrets: SessionSecrets, lastUsed: number) => Promise<void>;
   /** The client's address for a request (`cachet server` knows its proxies); default: unknown. */
   clientAddress?: (c: Context) => string;
   /** Aborted when the server shuts down: open event streams end, so that shutdown need not wait for them. */
@@ -138,10 +138,12 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
   // One reopening per user at a time: a page's parallel requests to a new instance share it.
   const resuming = new Map<string, Promise<void>>();
   const resume = async (session: ActiveSession) => {
-    if (!options.resumeSession || !service.holdsSession || service.holdsSession(session.user)) return;
+    if (!options.resumeSession || !service.holdsSession) return;
+    // Held here: the use on other instances restarts the vault's idle clock here too.
+    if (service.holdsSession(session.user)) return service.noteUse?.(session.user, session.lastSeen);
     let pending = resuming.get(session.user);
     if (!pending) {
-      pending = options.resumeSession(session.user, unsealSessionSecrets(session.sealed, session.key, session.id, session.user)).finally(() => resuming.delete(session.user));
+      pending = options.resumeSession(session.user, unsealSessionSecrets(session.sealed, session.key, session.id, session.user), session.lastSeen).finally(() => resuming.delete(session.user));
       resuming.set(session.user, pending);
     }
     await pending;

@@ -113,9 +113,10 @@ export class ClientMailService implements WebMailService {
    * Starts the server side of a session for a user whose password was checked elsewhere (`cachet
    * server` signs in with the IMAP server or the directory); `vaultPassphrase` opens their vault.
    * `account`: the organisation's IMAP and SMTP with the user's own mail password (else their
-   * account.json, else the local Maildir); the session logs out of IMAP when it ends.
+   * account.json, else the local Maildir); the session logs out of IMAP when it ends. `lastUsed`: a
+   * session resumed from another instance keeps its idle clock, so the idle lock still applies.
    */
-  async openSession(address: string, vaultPassphrase: string, account?: AccountConfig): Promise<void> {
+  async openSession(address: string, vaultPassphrase: string, account?: AccountConfig, lastUsed = this.now()): Promise<void> {
     const user = await findUser(this.home, address);
     if (!user) throw new CachetError('ERR_SESSION_ENDED', `there is no user ${address}`);
     const password = vaultPassphrase;
@@ -138,7 +139,7 @@ export class ClientMailService implements WebMailService {
       sharedVaultSecretsFile: WEB_SECRETS_FILE_NAME,
       ...(account ? { account } : {}),
     });
-    Object.assign(session, { mail, lastUsed: this.now(), idleMinutes: mail.policy.get('vaultIdleMinutes') as number });
+    Object.assign(session, { mail, lastUsed, idleMinutes: mail.policy.get('vaultIdleMinutes') as number });
     this.sessions.set(user.address, session as Session);
   }
 
@@ -364,6 +365,11 @@ export class ClientMailService implements WebMailService {
 
   heldUsers(): string[] {
     return [...this.sessions.keys()];
+  }
+
+  noteUse(address: string, at: number): void {
+    const session = this.sessions.get(address);
+    if (session && at > session.lastUsed) session.lastUsed = at;
   }
 
   async endSession(address: string): Promise<void> {

@@ -198,6 +198,8 @@ export interface WebMailService {
   holdsSession?(user: string): boolean;
   /** The users whose server side this process holds. */
   heldUsers?(): string[];
+  /** The user's session was last used at `at` (on any instance): the vault's idle lock counts from the latest use. */
+  noteUse?(user: string, at: number): void;
   /** The user's explicit "add to address book" for a certs-only message (never done while reading). */
   importCertificates(user: string, source: { folder: string; id: string }): Promise<Array<{ address: string; fingerprint: string; added: boolean; pending: boolean }>>;
   importFromMail(

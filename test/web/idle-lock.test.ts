@@ -67,3 +67,28 @@ test('a browser session that ends (sign-out, or abandoned and swept) ends the se
   assert.deepEqual(ended, ['alice', 'alice']);
   assert.equal(await store.get(a.id), undefined);
 });
+
+test('two instances on one session store: the idle lock counts use on either, and holds on one that resumes the session', async () => {
+  const store = new MemorySessionStore(60 * 60_000, now);
+  const instance = () => {
+    const service = new ClientMailService(home, now);
+    // The demo's vault passphrase is the sign-in password (cachet server's comes from its KEK).
+    return createWebApp({ service, sessions: store, resumeSession: (user, _secrets, lastUsed) => service.openSession(user, 'alice-password', undefined, lastUsed) });
+  };
+  const [a, b] = [instance(), instance()];
+  const login = await a.request('/api/login', { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN }, body: JSON.stringify({ user: 'alice@example.org', password: 'alice-password' }) });
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+  assert.equal((await b.request('/api/folders', { headers: { cookie } })).status, 200, 'B resumes the session it never saw');
+  for (let step = 0; step < 3; step++) {
+    clock += 3 * 60_000;
+    assert.equal((await b.request('/api/folders', { headers: { cookie } })).status, 200);
+  }
+  assert.equal((await a.request('/api/folders', { headers: { cookie } })).status, 200, 'used on B all along: not idle on A');
+
+  const c = instance();
+  clock += 6 * 60_000;
+  const idle = await c.request('/api/folders', { headers: { cookie } });
+  assert.equal(idle.status, 401, 'a third instance resuming an idle session locks it too');
+  assert.equal(((await idle.json()) as { error: { code: string } }).error.code, 'ERR_SESSION_ENDED');
+  assert.equal((await a.request('/api/folders', { headers: { cookie } })).status, 401, 'and it is over on every instance');
+});

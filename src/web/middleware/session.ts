@@ -41,7 +41,11 @@ export interface WebSessionStore {
   sweep(): Promise<void>;
   /** A new session whose `secrets` are sealed under a new key; the key is returned, not stored. */
   create(user: string, secrets?: SessionSecrets): Promise<ActiveSession>;
-  /** The live session with this id (its idle clock restarted), or undefined. */
+  /**
+   * The live session with this id, or undefined. Its idle clock restarts in the store, but the
+   * session returned keeps `lastSeen` as it was (when it was last used, on any instance), for the
+   * vault's idle lock (`WebMailService.noteUse`).
+   */
   get(id: string | undefined): Promise<Session | undefined>;
   destroy(id: string): Promise<void>;
 }
@@ -97,8 +101,9 @@ export class MemorySessionStore implements WebSessionStore {
       this.end(session);
       return undefined;
     }
+    const previous = { ...session };
     session.lastSeen = this.now();
-    return session;
+    return previous;
   }
 
   async destroy(id: string): Promise<void> {
