@@ -2,7 +2,8 @@
  * Issue 16, HTML mail in the browser (Debian's Chromium through playwright-core): the mail's sanitised
  * styles apply (inline and <style>) without anything remote being fetched; the frame is as tall as its
  * content; a link whose text is not its target opens only after Cachet shows the real target, in a new
- * tab without opener or referrer, and the message stays on screen (no error page in the frame).
+ * tab without opener or referrer, and the message stays on screen (no error page in the frame); a
+ * mailto: link starts a message in Compose, to that address.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,6 +41,7 @@ const HTML = [
   '<div class="banner">Banner</div>',
   '<p><a id="disguised" href="https://offers.example.net/claim?id=7">https://bank.example.org/login</a></p>',
   '<p><a id="plain" href="https://docs.example.net/guide">https://docs.example.net/guide</a></p>',
+  '<p><a id="mail" href="mailto:sales@example.net?subject=Order">Write to sales</a></p>',
   ...Array.from({ length: 40 }, (_, i) => `<p>Line ${i + 1} of the offer.</p>`),
 ].join('\n');
 
@@ -94,6 +96,9 @@ for (const [size, viewport] of [['desktop', { width: 1280, height: 860 }], ['pho
     await frame.locator('#headline').waitFor();
     assert.equal(await frame.locator('#headline').textContent(), 'Offers', 'the message is still shown, no error page');
     assert.ok(!requests.some((url) => url.includes('127.0.0.1:9')), 'nothing remote was fetched for the styles');
+    await frame.locator('#mail').click();
+    await page.getByRole('heading', { name: 'New message' }).waitFor();
+    await page.locator('.chip[data-address="sales@example.net"]').waitFor();
     await context.close();
   });
 }

@@ -110,7 +110,7 @@ async function route(moveFocus = true): Promise<void> {
     else if (section === 'compose') {
       const reply = query.get('reply');
       const [replyFolder, replyId] = reply ? reply.split('/').map(decodeURIComponent) : [];
-      await composeView(main, replyFolder && replyId ? { folder: replyFolder, id: replyId } : null);
+      await composeView(main, replyFolder && replyId ? { folder: replyFolder, id: replyId } : null, query.get('to') ?? '');
     } else if (section === 'settings') await settingsView(main);
     else if (section === 'admin') await policyView(main);
     else {

@@ -91,7 +91,7 @@ export function messageFrame(html: string, title: string, onLink: (link: MailLin
       if (!link) return;
       event.preventDefault();
       const href = link.getAttribute('href');
-      if (href && /^https?:/i.test(href)) onLink({ href: link.href, text: (link.textContent ?? '').trim() });
+      if (href && /^(https?|mailto):/i.test(href)) onLink({ href: link.href, text: (link.textContent ?? '').trim() });
     });
   });
   return frame;

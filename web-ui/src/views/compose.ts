@@ -28,7 +28,8 @@ function setting(view: SmimeSettingsView, key: string): unknown {
   return view.settings.find((s) => s.key === key)?.value;
 }
 
-export async function composeView(container: HTMLElement, replyTo: { folder: string; id: string } | null): Promise<void> {
+/** `to`: addresses to start with (a mailto: link), read like typed text. */
+export async function composeView(container: HTMLElement, replyTo: { folder: string; id: string } | null, to = ''): Promise<void> {
   clear(container);
   const [smime, { uploadLimitBytes }] = await Promise.all([getJson<SmimeSettingsView>('/api/settings/smime'), getJson<{ uploadLimitBytes: number }>('/api/session')]);
   const original = replyTo ? await getJson<MessageView>(`/api/folders/${encodeURIComponent(replyTo.folder)}/messages/${encodeURIComponent(replyTo.id)}`) : null;
@@ -126,6 +127,10 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
       }
     });
     field.input.addEventListener('blur', () => commit(field));
+  }
+  if (to) {
+    fields[0]!.input.value = to;
+    commit(fields[0]!);
   }
   if (original) {
     fields[0]!.addresses.push(original.headers.from.replace(/^.*<([^>]+)>.*$/, '$1').trim().toLowerCase());

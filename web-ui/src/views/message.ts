@@ -112,6 +112,18 @@ function sameTarget(text: string, href: string): boolean {
 function linkCheck(area: HTMLElement): (link: MailLink) => void {
   return (link) => {
     clear(area);
+    // A mailto: link starts a message in Cachet, to its address only (its subject or body are not taken).
+    if (/^mailto:/i.test(link.href)) {
+      const written = link.href.replace(/^mailto:/i, '').split('?')[0] ?? '';
+      let address = written;
+      try {
+        address = decodeURIComponent(written);
+      } catch {
+        // not valid percent-encoding: taken as written, and Compose says if it is no address
+      }
+      location.hash = `#/compose?to=${encodeURIComponent(address)}`;
+      return;
+    }
     if (sameTarget(link.text, link.href)) {
       openOutside(link.href);
       return;
