@@ -7,32 +7,26 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page, Route } from 'playwright-core';
-import { launchBrowser, screenshotPath } from '../helpers/browser.js';
-import { createDemoOrganisation, type DemoOrganisation } from '../../src/client/demo-org.js';
-import { ClientMailService } from '../../src/web/client-mail-service.js';
-import { startWebServer, type RunningWebServer } from '../../src/web/node-adapter.js';
+import { screenshotPath } from '../helpers/browser.js';
+import type { DemoOrganisation } from '../../src/client/demo-org.js';
+import { startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
+import type { RunningWebServer } from '../../src/web/node-adapter.js';
 
+let web: DemoWebClient;
 let home: string;
 let org: DemoOrganisation;
 let server: RunningWebServer;
 let browser: Browser;
 
 before(async () => {
-  home = mkdtempSync(join(tmpdir(), 'cachet-web-compose-'));
-  org = await createDemoOrganisation(home, { passwords: { alice: 'alice-password', bob: 'bob-password' } });
-  server = await startWebServer({ service: new ClientMailService(home), port: 0 });
-  browser = await launchBrowser();
+  web = await startDemoWebClient({ prefix: 'cachet-web-compose-' });
+  ({ home, org, server, browser } = web);
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  rmSync(home, { recursive: true, force: true });
-});
+after(() => web?.close());
 
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 860 };

@@ -7,36 +7,27 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { AddressBook } from '../../src/directory/address-book.js';
-import { launchBrowser, screenshotPath } from '../helpers/browser.js';
-import { pkiFile } from '../helpers/pki.js';
-import { createDemoOrganisation, type DemoOrganisation } from '../../src/client/demo-org.js';
-import { ClientMailService } from '../../src/web/client-mail-service.js';
-import { startWebServer, type RunningWebServer } from '../../src/web/node-adapter.js';
+import { screenshotPath } from '../helpers/browser.js';
+import type { DemoOrganisation } from '../../src/client/demo-org.js';
+import { startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
+import type { RunningWebServer } from '../../src/web/node-adapter.js';
 import { BODY, certsOnlyMessage, sign, withHeaders } from '../security/hostile-mail.js';
 
+let web: DemoWebClient;
 let home: string;
 let org: DemoOrganisation;
 let server: RunningWebServer;
 let browser: Browser;
 
 before(async () => {
-  home = mkdtempSync(join(tmpdir(), 'cachet-web-hostile-'));
-  org = await createDemoOrganisation(home, { passwords: { alice: 'alice-password', bob: 'bob-password' } });
-  copyFileSync(pkiFile('ca.pem'), join(home, 'trust', 'test-pki-root.pem'));
-  server = await startWebServer({ service: new ClientMailService(home), port: 0 });
-  browser = await launchBrowser();
+  web = await startDemoWebClient({ prefix: 'cachet-web-hostile-', trustTestPki: true });
+  ({ home, org, server, browser } = web);
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  rmSync(home, { recursive: true, force: true });
-});
+after(() => web?.close());
 
 const reader = () => org.users.find((u) => u.user.address.startsWith('bob'))!;
 

@@ -7,36 +7,27 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, screenshotPath } from '../helpers/browser.js';
-import { pkiFile } from '../helpers/pki.js';
-import { createDemoOrganisation, type DemoOrganisation } from '../../src/client/demo-org.js';
-import { ClientMailService } from '../../src/web/client-mail-service.js';
-import { startWebServer, type RunningWebServer } from '../../src/web/node-adapter.js';
+import { screenshotPath } from '../helpers/browser.js';
+import type { DemoOrganisation } from '../../src/client/demo-org.js';
+import { startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
+import type { RunningWebServer } from '../../src/web/node-adapter.js';
 import { sign, withHeaders } from '../security/hostile-mail.js';
 
 const UPLOAD_LIMIT = 200 * 1024;
+let web: DemoWebClient;
 let home: string;
 let org: DemoOrganisation;
 let server: RunningWebServer;
 let browser: Browser;
 
 before(async () => {
-  home = mkdtempSync(join(tmpdir(), 'cachet-web-details-'));
-  org = await createDemoOrganisation(home, { passwords: { alice: 'alice-password', bob: 'bob-password' } });
-  copyFileSync(pkiFile('ca.pem'), join(home, 'trust', 'test-pki-root.pem'));
-  server = await startWebServer({ service: new ClientMailService(home), port: 0, uploadBytes: UPLOAD_LIMIT });
-  browser = await launchBrowser();
+  web = await startDemoWebClient({ prefix: 'cachet-web-details-', trustTestPki: true, uploadBytes: UPLOAD_LIMIT });
+  ({ home, org, server, browser } = web);
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  rmSync(home, { recursive: true, force: true });
-});
+after(() => web?.close());
 
 const reader = () => org.users.find((u) => u.user.address.startsWith('bob'))!;
 

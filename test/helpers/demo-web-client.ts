@@ -1,0 +1,46 @@
+/**
+ * The browser tests' common start: a demo organisation (alice and bob) in a temporary home, the web
+ * client served on a free 127.0.0.1 port, and Debian's Chromium — and one close() for all three.
+ */
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { launchBrowser } from './browser.js';
+import { pkiFile } from './pki.js';
+import { createDemoOrganisation, type DemoOrganisation } from '../../src/client/demo-org.js';
+import { ClientMailService } from '../../src/web/client-mail-service.js';
+import { startWebServer, type RunningWebServer } from '../../src/web/node-adapter.js';
+
+export interface DemoWebClient {
+  home: string;
+  org: DemoOrganisation;
+  server: RunningWebServer;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+export async function startDemoWebClient(options: {
+  /** Names the temporary home, so a leftover one says which test made it. */
+  prefix: string;
+  /** Also trust the test PKI's root, for mail signed with the test PKI's certificates. */
+  trustTestPki?: boolean;
+  uploadBytes?: number;
+}): Promise<DemoWebClient> {
+  const home = mkdtempSync(join(tmpdir(), options.prefix));
+  const org = await createDemoOrganisation(home, { passwords: { alice: 'alice-password', bob: 'bob-password' } });
+  if (options.trustTestPki) copyFileSync(pkiFile('ca.pem'), join(home, 'trust', 'test-pki-root.pem'));
+  const server = await startWebServer({ service: new ClientMailService(home), port: 0, ...(options.uploadBytes === undefined ? {} : { uploadBytes: options.uploadBytes }) });
+  const browser = await launchBrowser();
+  return {
+    home,
+    org,
+    server,
+    browser,
+    async close() {
+      await browser.close();
+      await server.close();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
