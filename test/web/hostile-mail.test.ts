@@ -17,14 +17,13 @@ import type { RunningWebServer } from '../../src/web/node-adapter.js';
 import { BODY, certsOnlyMessage, sign, withHeaders } from '../security/hostile-mail.js';
 
 let web: DemoWebClient;
-let home: string;
 let org: DemoOrganisation;
 let server: RunningWebServer;
 let browser: Browser;
 
 before(async () => {
   web = await startDemoWebClient({ prefix: 'cachet-web-hostile-', trustTestPki: true });
-  ({ home, org, server, browser } = web);
+  ({ org, server, browser } = web);
 });
 
 after(() => web?.close());

@@ -7,7 +7,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { screenshotPath } from '../helpers/browser.js';
 import type { DemoOrganisation } from '../../src/client/demo-org.js';
@@ -15,14 +14,13 @@ import { startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-clie
 import type { RunningWebServer } from '../../src/web/node-adapter.js';
 
 let web: DemoWebClient;
-let home: string;
 let org: DemoOrganisation;
 let server: RunningWebServer;
 let browser: Browser;
 
 before(async () => {
   web = await startDemoWebClient({ prefix: 'cachet-web-html-' });
-  ({ home, org, server, browser } = web);
+  ({ org, server, browser } = web);
 });
 
 after(() => web?.close());

@@ -7,7 +7,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { screenshotPath } from '../helpers/browser.js';
 import type { DemoOrganisation } from '../../src/client/demo-org.js';
@@ -17,14 +16,13 @@ import { sign, withHeaders } from '../security/hostile-mail.js';
 
 const UPLOAD_LIMIT = 200 * 1024;
 let web: DemoWebClient;
-let home: string;
 let org: DemoOrganisation;
 let server: RunningWebServer;
 let browser: Browser;
 
 before(async () => {
   web = await startDemoWebClient({ prefix: 'cachet-web-details-', trustTestPki: true, uploadBytes: UPLOAD_LIMIT });
-  ({ home, org, server, browser } = web);
+  ({ org, server, browser } = web);
 });
 
 after(() => web?.close());
