@@ -41,11 +41,11 @@ export interface ReadResult {
   /** Addresses whose certificate changed (key continuity), to tell the user. */
   keyChanges: string[];
   /**
-   * For a partially-signed message, to be shown apart and never merged: by path, the text of each
-   * signed part's content ("PATH.1", the first part of its multipart/signed) and of each unsigned
-   * part, as stored (MIME_LIMITS.maxDisplayedBytes in all). Empty for other messages.
+   * A partially-signed message, to be shown apart and never merged (every front end shows it so):
+   * the text of the signed parts' content, and each unsigned part with its own description, as
+   * stored (MIME_LIMITS.maxDisplayedBytes in all). Null for every other message.
    */
-  partTexts: Record<string, { mediaType: string; text: string }>;
+  partiallySigned: { signedText: string; unsignedParts: Array<{ description: string; text: string }> } | null;
   /** Per signer of the message's signed layers (same order as report.signers): certificate, chain, revocation. */
   signerDetails: Array<{ certificate?: Uint8Array; chain?: Uint8Array[]; revocation?: string }>;
 }
@@ -134,10 +134,18 @@ async function readStoredMessage(folder: FolderName, id: string, context: ReadCo
     const { attachments: visit } = options;
     if (visit) await forEachAttachment(opened.readContent(), parts, (a, content) => visit(attachments[a.index]!, content));
     opened.report.warnings.push(...parts.warnings);
-    const partTexts: ReadResult['partTexts'] = {};
+    let partiallySigned: ReadResult['partiallySigned'] = null;
     if (opened.report.status === 'partially-signed') {
-      const paths = [...opened.report.signedParts.map((p) => `${p.path}.1`), ...opened.report.unsignedParts];
-      for (const [path, part] of await readPartBodies(opened.readContent(), paths)) partTexts[path] = { mediaType: part.mediaType, text: part.body.toString('utf8') };
+      const signedPaths = opened.report.signedParts.map((p) => `${p.path}.1`);
+      const texts = await readPartBodies(opened.readContent(), [...signedPaths, ...opened.report.unsignedParts]);
+      const textOf = (path: string) => texts.get(path)?.body.toString('utf8');
+      partiallySigned = {
+        signedText: signedPaths.flatMap((path) => textOf(path) ?? []).join('\n'),
+        unsignedParts: opened.report.unsignedParts.flatMap((path) => {
+          const part = texts.get(path);
+          return part ? [{ description: `part ${path} (${part.mediaType})`, text: part.body.toString('utf8') }] : [];
+        }),
+      };
     }
     // Not with a damaged book: it stays as it is, for the user to move away (the warning says so).
     const keyChanges = book ? await harvest(context.user.dir, opened, context.at ?? new Date()) : [];
@@ -151,7 +159,7 @@ async function readStoredMessage(folder: FolderName, id: string, context: ReadCo
       text: parsed.text ?? null,
       html: parsed.html ?? null,
       attachments,
-      partTexts,
+      partiallySigned,
       keyChanges,
       signerDetails: opened.signedLayers.flatMap((l) =>
         l.signers.map((signer) => ({

@@ -177,18 +177,9 @@ export class ClientMailService implements WebMailService {
     const envelope = report.layers.find((l): l is Extract<typeof l, { kind: 'encrypted' }> => l.kind === 'encrypted');
     // Mailed .pfx files are the "email" source; under a token or the shared vault they are not offered for import.
     const importsFromMail = mail.source === 'email';
-    const signedParts = report.status === 'partially-signed' ? report.signedParts : [];
-    let text = result.text;
-    const unsignedParts: MessageView['unsignedParts'] = [];
-    if (report.status === 'partially-signed') {
-      // Never merge: the signed part's text and each unsigned part are shown apart, marked as such.
-      // They come from the opened message, read as it streams (read.ts), not from a parse of all of it.
-      text = signedParts.flatMap((signed) => result.partTexts[`${signed.path}.1`]?.text ?? []).join('\n');
-      for (const path of report.unsignedParts) {
-        const part = result.partTexts[path];
-        if (part) unsignedParts.push({ description: `part ${path} (${part.mediaType})`, text: part.text.slice(0, 20_000) });
-      }
-    }
+    // Never merged: the signed parts' text, and each unsigned part apart (read.ts decides both).
+    const text = result.partiallySigned ? result.partiallySigned.signedText : result.text;
+    const unsignedParts: MessageView['unsignedParts'] = (result.partiallySigned?.unsignedParts ?? []).map((part) => ({ ...part, text: part.text.slice(0, 20_000) }));
     const signerViews = report.signers.map((s: SignerSummary, index) => {
       const details = result.signerDetails[index];
       return {

@@ -120,3 +120,21 @@ test('cachet decrypt: a legacy cipher and CBC without integrity are warned about
   const json = JSON.parse((await runCachet(['decrypt', '--key', pkiFile('alice.p12'), '-i', file, '--json'], { env })).stdout) as { warnings: string[] };
   assert.equal(json.warnings.length, 2);
 });
+
+test('cachet read of a partially-signed message: the signed text, then each unsigned part under its own NOT SIGNED line, never merged', async () => {
+  const signed = sign('alice', BODY).toString('latin1');
+  const unsigned = 'Content-Type: text/plain; charset=utf-8\r\n\r\nPay the new account 12-345 today.\r\n';
+  const mixed = `Content-Type: multipart/mixed; boundary="outer"\r\n\r\n--outer\r\n${unsigned}--outer\r\n${signed}\r\n--outer--\r\n`;
+  const id = await deliver(withHeaders({ From: 'Alice <alice@example.com>', To: 'alice@example.com', Subject: 'Figures' }, Buffer.from(mixed, 'latin1')));
+  const read = await runCachet(['read', id], { env: mail.env });
+  assert.match(read.stdout, /^Status: +PARTIALLY SIGNED/m);
+  const content = read.stdout.slice(read.stdout.indexOf('message content, as the sender wrote it'));
+  const signedAt = content.indexOf('The quarterly figures are final.');
+  const markAt = content.search(/NOT SIGNED: part \S+ \(text\/plain\), not covered by any signature/);
+  const unsignedAt = content.indexOf('Pay the new account 12-345 today.');
+  assert.ok(signedAt >= 0 && markAt > signedAt && unsignedAt > markAt, content);
+  const json = JSON.parse((await runCachet(['read', id, '--json'], { env: mail.env })).stdout) as { partiallySigned: { signedText: string; unsignedParts: Array<{ text: string }> } };
+  assert.match(json.partiallySigned.signedText, /quarterly figures/);
+  assert.doesNotMatch(json.partiallySigned.signedText, /12-345/);
+  assert.match(json.partiallySigned.unsignedParts[0]!.text, /12-345/);
+});

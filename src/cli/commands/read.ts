@@ -58,7 +58,7 @@ Exit statuses as "cachet open".`,
       const { report } = result;
       const envelope = report.layers.find((l): l is Extract<typeof l, { kind: 'encrypted' }> => l.kind === 'encrypted');
       if (values.json) {
-        context.stdout.write(`${JSON.stringify({ ...report, id, folder, text: result.text, html: result.html, attachments: result.attachments.map((a) => ({ ...a, ...(savedAs.has(a.index) ? { savedAs: savedAs.get(a.index) } : {}) })) })}\n`);
+        context.stdout.write(`${JSON.stringify({ ...report, id, folder, text: result.text, html: result.html, ...(result.partiallySigned ? { partiallySigned: result.partiallySigned } : {}), attachments: result.attachments.map((a) => ({ ...a, ...(savedAs.has(a.index) ? { savedAs: savedAs.get(a.index) } : {}) })) })}\n`);
       } else {
         // Every value from the message is shown on its own line, its control characters visible
         // (terminal-text.ts); a field the signature does not cover says so on its line.
@@ -81,7 +81,13 @@ Exit statuses as "cachet open".`,
           ...result.attachments.map((a) => `Attached:  ${oneLine(a.filename)} (${oneLine(a.contentType)}, ${a.size} bytes)${savedAs.has(a.index) ? `, saved as ${oneLine(savedAs.get(a.index) ?? '')}` : ''}`),
           // The boundary between Cachet's words and the sender's: nothing below it is Cachet's.
           `${'─'.repeat(8)} message content, as the sender wrote it ${'─'.repeat(8)}`,
-          result.text ?? (result.html ? '(HTML only: open it in the web client)' : ''),
+          ...(result.partiallySigned
+            ? [
+                // Never merged: the signed text first, then each part no signature covers, each marked.
+                result.partiallySigned.signedText,
+                ...result.partiallySigned.unsignedParts.flatMap((part) => [`${'─'.repeat(8)} NOT SIGNED: ${oneLine(part.description)}, not covered by any signature ${'─'.repeat(8)}`, part.text]),
+              ]
+            : [result.text ?? (result.html ? '(HTML only: open it in the web client)' : '')]),
         ];
         context.stdout.write(`${lines.join('\n')}\n`);
       }
