@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCachet } from '../helpers/cli.js';
 import { findUser } from '../../src/client/users.js';
-import { startInProcess, type InProcessServer } from './support.js';
+import { nextEvent, startInProcess, type InProcessServer } from './support.js';
 
 let dir: string;
 let web: InProcessServer;
@@ -23,19 +23,6 @@ before(async () => {
   web = await startInProcess(dir, `listen:\n  host: 127.0.0.1\n  port: 0\nstate:\n  directory: ${join(dir, 'state')}\nkeys:\n  keyEncryptionKeyFile: ${join(dir, 'kek')}\nlimits:\n  shutdownGraceSeconds: 60\n`);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function nextEvent(reader: ReadableStreamDefaultReader<Uint8Array>, buffer: { text: string }): Promise<string> {
-  for (;;) {
-    const match = /event: (\w+)\n/.exec(buffer.text);
-    if (match) {
-      buffer.text = buffer.text.slice(match.index + match[0].length);
-      return match[1]!;
-    }
-    const { value, done } = await reader.read();
-    if (done) return 'end';
-    buffer.text += Buffer.from(value).toString('utf8');
-  }
-}
 
 test('the event stream needs a session', async () => {
   assert.equal((await fetch(`${web.server.url}/api/events`)).status, 401);

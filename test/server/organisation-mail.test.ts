@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { startMailServers, type MailServers } from '../helpers/mail-servers.js';
 import { pkiFile } from '../helpers/pki.js';
 import { runCachet } from '../helpers/cli.js';
-import { startInProcess, type InProcessServer } from './support.js';
+import { nextEvent, startInProcess, type InProcessServer } from './support.js';
 
 let mail: MailServers;
 let dir: string;
@@ -37,19 +37,6 @@ async function api<T>(path: string, cookie: string, init: RequestInit = {}): Pro
   const response = await fetch(`${web.server.url}${path}`, { ...init, headers: { cookie, origin: web.server.url, ...(init.headers as Record<string, string> | undefined) } });
   assert.ok(response.ok, `${path}: ${response.status} ${await response.clone().text()}`);
   return (await response.json()) as T;
-}
-
-async function nextEvent(reader: ReadableStreamDefaultReader<Uint8Array>, buffer: { text: string }): Promise<string> {
-  for (;;) {
-    const match = /event: (\w+)\n/.exec(buffer.text);
-    if (match) {
-      buffer.text = buffer.text.slice(match.index + match[0].length);
-      return match[1]!;
-    }
-    const { value, done } = await reader.read();
-    if (done) return 'end';
-    buffer.text += Buffer.from(value).toString('utf8');
-  }
 }
 
 test('IMAP folders, a send through Postfix, new mail pushed to the recipient, the copy in Sent', async () => {

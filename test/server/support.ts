@@ -143,3 +143,17 @@ export async function startInProcess(dir: string, yaml: string, options: { stati
     },
   };
 }
+
+/** The name of the next server-sent event on the stream ("end" when it closes); `buffer` keeps what was read past it. */
+export async function nextEvent(reader: ReadableStreamDefaultReader<Uint8Array>, buffer: { text: string }): Promise<string> {
+  for (;;) {
+    const match = /event: (\w+)\n/.exec(buffer.text);
+    if (match) {
+      buffer.text = buffer.text.slice(match.index + match[0].length);
+      return match[1]!;
+    }
+    const { value, done } = await reader.read();
+    if (done) return 'end';
+    buffer.text += Buffer.from(value).toString('utf8');
+  }
+}

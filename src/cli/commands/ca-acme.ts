@@ -17,6 +17,7 @@ import { parseCommandArgs, required } from '../args.js';
 import type { CliCommand, CliContext } from '../context.js';
 import { cachetHome } from '../trust.js';
 import { CA_SECRET_OPTIONS, caIssuer, caStore, caUnlock, deliverToLocalUser, SMTP_OPTIONS, smtpSettingsFrom } from './ca-support.js';
+import { untilStopped } from '../until-stopped.js';
 
 const help = `usage: cachet ca acme --port P --from ADDR (--local | --smtp-url URL | --maildir-root DIR)
                     [--reply-maildir DIR] [--template T] [--profile T …] [--host H] [--passphrase-file F]
@@ -128,10 +129,7 @@ const command: CliCommand = {
         log: (line) => context.stderr.write(`${new Date().toISOString()} ${line}\n`),
       });
       context.stdout.write(`ACME server listening on ${running.url} (directory ${running.directoryUrl}; challenges from ${mail.from})\n`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      await untilStopped();
       await running.close();
     } finally {
       unlock.close();

@@ -10,6 +10,7 @@ import { startOcspResponder, type ResponderIdentity } from '../../ca/ocsp-respon
 import { parseCommandArgs, required } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { CA_SECRET_OPTIONS, caIssuer, caStore, caUnlock } from './ca-support.js';
+import { untilStopped } from '../until-stopped.js';
 
 const help = `usage: cachet ca ocsp --port P [--host H] [--delegated] [--passphrase-file F | --pin-file F]
 
@@ -61,11 +62,7 @@ const command: CliCommand = {
         ...(root ? { root: { certificate: root.certificate, key: root.key, delegated: false }, refreshRootCrl: () => publishRootCrl(store, root) } : {}),
       });
       context.stdout.write(`OCSP responder listening on ${running.url} (${responder.delegated ? 'delegated responder certificate' : 'signed by the CA key'})\n`);
-      // A long-running server ends on a signal; this is the edge where the CLI meets the process.
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      await untilStopped();
       await running.close();
     } finally {
       unlock.close();

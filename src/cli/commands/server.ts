@@ -12,6 +12,7 @@ import { newKeyEncryptionKeyText } from '../../server/user-keys.js';
 import { webUiAssets } from '../../web/node-adapter.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
+import { untilStopped } from '../until-stopped.js';
 
 const command: CliCommand = {
   help: `usage: cachet server --config FILE [--check]
@@ -50,10 +51,7 @@ Exit statuses: 0 stopped cleanly or configuration good · 2 bad configuration ·
     const log = jsonLinesLog(context.stdout);
     const onHup = () => void server.reloadTls().catch((error: unknown) => log.write('error', 'tls-reload-failed', { reason: (error as Error).message }));
     process.on('SIGHUP', onHup);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
-    });
+    await untilStopped();
     process.off('SIGHUP', onHup);
     await server.shutdown();
     return 0;

@@ -13,6 +13,7 @@ import { startWebServer } from '../../web/node-adapter.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { cachetHome } from '../trust.js';
+import { untilStopped } from '../until-stopped.js';
 
 const command: CliCommand = {
   help: `usage: cachet web [--host 127.0.0.1] [--port 8025] [--demo]
@@ -38,10 +39,7 @@ Stop with Ctrl-C.`,
     }
     const server = await startWebServer({ service: new ClientMailService(home), host: values.host ?? '127.0.0.1', port });
     context.stdout.write(`Cachet Mail is running at ${server.url}\n${lines.join('\n')}${lines.length ? '\n' : ''}Stop with Ctrl-C.\n`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
-    });
+    await untilStopped();
     await server.close();
     await cleanup();
     return 0;
