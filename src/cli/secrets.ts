@@ -4,6 +4,7 @@
  * of the machine can read in the process list.
  */
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { CachetError } from '../engine/errors.js';
 import type { CliContext } from './context.js';
 
@@ -33,4 +34,13 @@ export async function readSecret(source: SecretSource, context: CliContext): Pro
     throw new CachetError('ERR_PASSWORD_REQUIRED', `${source.promptLabel} is needed: give a file with the option, or set ${source.envVar}`);
   }
   return context.prompt(`${source.promptLabel}: `, { secret: true });
+}
+
+/** The first line of a password file named on the command line (relative to the command's directory). */
+export async function readPasswordFile(path: string, context: CliContext): Promise<string> {
+  try {
+    return (await readFile(resolve(context.cwd, path), 'utf8')).split(/\r?\n/)[0]!;
+  } catch (error) {
+    throw new CachetError('ERR_INPUT_READ', `cannot read the password file ${path}: ${(error as Error).message}`, { cause: error });
+  }
 }

@@ -51,6 +51,8 @@ export interface SmtpSettings {
   password?: string;
   /** PEM CA for the server's certificate (private CAs). */
   ca?: string;
+  /** The name to check the certificate against, when it differs from host. */
+  servername?: string;
   timeoutMs?: number;
 }
 
@@ -67,7 +69,7 @@ export class SmtpTransport implements Transport {
       secure: s.secure ?? false,
       requireTLS: s.requireTls ?? false,
       ...(s.user ? { auth: { user: s.user, pass: s.password ?? '' } } : {}),
-      tls: { ...(s.ca ? { ca: s.ca } : {}), servername: s.host === '127.0.0.1' ? 'localhost' : s.host },
+      tls: { ...(s.ca ? { ca: s.ca } : {}), servername: s.servername ?? (s.host === '127.0.0.1' ? 'localhost' : s.host) },
       connectionTimeout: s.timeoutMs ?? 15_000,
       greetingTimeout: s.timeoutMs ?? 15_000,
       socketTimeout: s.timeoutMs ?? 30_000,

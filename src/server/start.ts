@@ -55,16 +55,25 @@ function passwordCheck(config: ServerConfig, home: string): PasswordCheck {
  * as webmail does; the password is in the server's memory while a process holds the session, and
  * stored only sealed under the session's cookie key (web/middleware/session-secrets.ts).
  */
+/** A file the configuration names (a CA certificate): a wrong path is the administrator's mistake, said as such. */
+async function readConfiguredFile(path: string, key: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CachetError('ERR_POLICY_INVALID', `${key}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+  }
+}
+
 async function mailAccounts(config: ServerConfig): Promise<(address: string, password: string) => AccountConfig | undefined> {
   const { imap, smtp } = config.mail;
   if (config.signIn.method !== 'imap') return () => undefined;
-  const imapCa = imap?.ca ? await readFile(imap.ca, 'utf8') : undefined;
-  const smtpCa = smtp?.ca ? await readFile(smtp.ca, 'utf8') : undefined;
+  const imapCa = imap?.ca ? await readConfiguredFile(imap.ca, 'mail.imap.ca') : undefined;
+  const smtpCa = smtp?.ca ? await readConfiguredFile(smtp.ca, 'mail.smtp.ca') : undefined;
   return (address, password) => ({
     ...(imap
       ? { imap: { host: imap.host, port: imap.port, secure: imap.tls === 'implicit', requireStartTls: imap.tls === 'starttls', user: address, password, ...(imapCa ? { ca: imapCa } : {}), ...(imap.servername ? { servername: imap.servername } : {}) } }
       : {}),
-    ...(smtp ? { smtp: { host: smtp.host, port: smtp.port, secure: !smtp.starttls, requireTls: smtp.starttls, user: address, password, ...(smtpCa ? { ca: smtpCa } : {}) } } : {}),
+    ...(smtp ? { smtp: { host: smtp.host, port: smtp.port, secure: !smtp.starttls, requireTls: smtp.starttls, user: address, password, ...(smtpCa ? { ca: smtpCa } : {}), ...(smtp.servername ? { servername: smtp.servername } : {}) } } : {}),
   });
 }
 

@@ -237,11 +237,15 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
         options.shutdown?.addEventListener('abort', () => resolve());
         if (options.shutdown?.aborted) resolve();
       });
-      await stream.writeSSE({ event: 'ready', data: '{}' });
-      await ended;
-      clearInterval(heartbeat);
-      eventStreams.set(session.user, (eventStreams.get(session.user) ?? 1) - 1);
-      await watch.close();
+      try {
+        await stream.writeSSE({ event: 'ready', data: '{}' });
+        await ended;
+      } finally {
+        // Also when the browser left before "ready" was written: the IDLE connection and the count go.
+        clearInterval(heartbeat);
+        eventStreams.set(session.user, (eventStreams.get(session.user) ?? 1) - 1);
+        await watch.close().catch(() => undefined);
+      }
     });
   });
 

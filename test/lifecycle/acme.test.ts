@@ -250,6 +250,7 @@ describe('ACME for S/MIME (RFC 8555 + RFC 8823), driven by acme-client', () => {
 
   test('the client answers only a challenge mail the CA signed, when it has trust anchors', async () => {
     const root = (await store.chain()).at(-1)!;
+    const seenBefore = new Set((await mailbox(BOB).list('INBOX')).map((m) => m.id));
     const notAnswered = requestCertificateByAcme({
       directoryUrl: server.directoryUrl,
       email: BOB,
@@ -263,6 +264,10 @@ describe('ACME for S/MIME (RFC 8555 + RFC 8823), driven by acme-client', () => {
     });
     // This file's server sends its challenges unsigned: the genuine-looking mail is skipped.
     await assert.rejects(notAnswered, (error: CachetError) => error.code === 'ERR_ACME' && /no challenge mail from acme@example.com arrived/.test(error.message));
+    // The challenge did arrive: it was skipped for being unsigned, not missed.
+    const arrived = (await mailbox(BOB).list('INBOX')).filter((m) => !seenBefore.has(m.id));
+    const subjects = await Promise.all(arrived.map(async (m) => /^Subject: (.*)$/m.exec((await mailbox(BOB).read('INBOX', m.id)).toString('latin1'))?.[1] ?? ''));
+    assert.ok(subjects.some((subject) => subject.startsWith('ACME: ')), `a challenge mail arrived: ${subjects.join(' | ')}`);
   });
 
   test('a dns identifier is refused: unsupportedIdentifier', async () => {

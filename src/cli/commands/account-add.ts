@@ -6,15 +6,8 @@ import { saveAccount, type AccountConfig } from '../../mail/account-config.js';
 import { openUserStore } from '../vault-passphrase.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
+import { readPasswordFile } from '../secrets.js';
 import { cachetHome } from '../trust.js';
-
-async function readPasswordFile(path: string): Promise<string> {
-  try {
-    return (await readFile(path, 'utf8')).split(/\r?\n/)[0]!;
-  } catch (error) {
-    throw new CachetError('ERR_INPUT_READ', `cannot read the password file ${path}: ${(error as Error).message}`, { cause: error });
-  }
-}
 
 const command: CliCommand = {
   help: `usage: cachet account add ADDRESS [--name NAME] [--web-password-file F] [--smtp-host H --smtp-port P [--smtp-user U]
@@ -53,7 +46,7 @@ cachet server with signIn.method: local): the file's first line, at least 8 char
     const [address] = positionals;
     if (!address || positionals.length !== 1) throw new CachetError('ERR_USAGE', 'usage: cachet account add ADDRESS');
     // Read before the user is made: an unreadable or short password file adds nobody.
-    const webPassword = values['web-password-file'] ? await readPasswordFile(values['web-password-file']) : undefined;
+    const webPassword = values['web-password-file'] ? await readPasswordFile(values['web-password-file'], context) : undefined;
     if (webPassword !== undefined && webPassword.length < 8) throw new CachetError('ERR_USAGE', 'a web password needs at least 8 characters');
     const user = await addUser(cachetHome(context), address, values.name);
     if (webPassword !== undefined) await setLoginPassword(user, webPassword);

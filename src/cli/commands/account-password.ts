@@ -1,18 +1,10 @@
 /** cachet account password [--as ADDRESS] --password-file F --new-password-file F */
-import { readFile } from 'node:fs/promises';
 import { CachetError } from '../../engine/errors.js';
 import { changeLoginPassword, currentUser } from '../../client/users.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
+import { readPasswordFile } from '../secrets.js';
 import { cachetHome } from '../trust.js';
-
-async function firstLine(path: string): Promise<string> {
-  try {
-    return (await readFile(path, 'utf8')).split(/\r?\n/)[0]!;
-  } catch (error) {
-    throw new CachetError('ERR_INPUT_READ', `cannot read the password file ${path}: ${(error as Error).message}`, { cause: error });
-  }
-}
 
 const command: CliCommand = {
   help: `usage: cachet account password [--as ADDRESS] --password-file F --new-password-file F
@@ -26,7 +18,7 @@ Exit statuses: 0 changed · 2 usage · 3 a file unreadable · 4 the current pass
     const { values } = parseCommandArgs(args, { as: { type: 'string' }, 'password-file': { type: 'string' }, 'new-password-file': { type: 'string' } });
     if (!values['password-file'] || !values['new-password-file']) throw new CachetError('ERR_USAGE', 'usage: cachet account password --password-file F --new-password-file F');
     const user = await currentUser(cachetHome(context), values.as ?? context.env.CACHET_USER);
-    const { vaultChanged } = await changeLoginPassword(user, await firstLine(values['password-file']), await firstLine(values['new-password-file']));
+    const { vaultChanged } = await changeLoginPassword(user, await readPasswordFile(values['password-file'], context), await readPasswordFile(values['new-password-file'], context));
     context.stdout.write(`changed the web password of ${user.address}${vaultChanged ? ' (and the passphrase of their vault with it)' : ''}\n`);
     return 0;
   },

@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import { CachetError } from '../errors.js';
 
 /** Rounds up to this count are hashed on the calling thread (about 15 ms of SHA-1 here). */
 const INLINE_ROUNDS = 10_000;
@@ -37,8 +38,10 @@ export async function iteratedHash(hash: string, input: Uint8Array, rounds: numb
   try {
     return await new Promise<Buffer>((resolve, reject) => {
       worker.once('message', (value: Uint8Array) => resolve(Buffer.from(value)));
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`the key-derivation worker stopped (exit ${code})`)));
+      // A worker that fails is Cachet's fault, not the file's: never reported as a damaged PKCS#12.
+      const fail = (cause: unknown) => reject(new CachetError('ERR_INTERNAL', 'the key-derivation worker failed', { cause }));
+      worker.once('error', fail);
+      worker.once('exit', (code) => fail(new Error(`exit ${code}`)));
     });
   } finally {
     void worker.terminate();

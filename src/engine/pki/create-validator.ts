@@ -207,7 +207,8 @@ function safely<T>(run: () => T, fallback: T): T {
 
 export function createCertificateValidator(options: ValidatorOptions): CertificateValidator {
   const anchors = options.trustAnchors.flatMap(parse);
-  const known = (options.intermediates ?? []).flatMap(parse);
+  // One unreadable certificate from the address book or the directory must not stop every validation.
+  const known = parseAll(options.intermediates ?? []);
   const crls = (options.crls ?? []).flatMap(parseCrls);
   const mode = options.revocation ?? 'soft-fail';
   const { fetcher } = options;

@@ -265,7 +265,11 @@ async function checkSigner(
       report.trusted = result.trusted;
       report.chain = result.chain;
       // A legacy certificate the policy let pass (SHA-1, a short RSA key) is weak evidence, and flagged as such.
-      if (result.warnings?.length) report.weakAlgorithm = true;
+      if (result.warnings?.length) {
+        report.weakAlgorithm = true;
+        // The validator's own sentences say which certificate is weak and why.
+        report.warnings = [...(report.warnings ?? []), ...result.warnings];
+      }
       if (result.revocation) report.revocation = result.revocation;
       if (!result.trusted) {
         report.trustError = result.error ?? { code: 'ERR_CHAIN_UNTRUSTED', message: 'the certificate does not chain to a trusted anchor' };
