@@ -38,7 +38,7 @@ const command: CliCommand = {
     const ids = values.all ? (await listRenewals(store.directory)).filter((r) => r.status === 'pending').map((r) => r.id) : positionals;
     const target = values.publish && ids.length > 0 ? await directoryTargetFrom(values, context) : undefined;
     const who = caActor(context);
-    const approved: Array<Omit<RenewalRequest, 'csr' | 'certificate' | 'chain'> & { published?: string }> = [];
+    const approved: Array<Omit<RenewalRequest, 'csr' | 'certificate' | 'chain'> & { published?: string; publishError?: { code: string; reason: string } }> = [];
     const failed: Array<{ id: string; code: string; reason: string }> = [];
     await withCaUnlock(values, context, async (unlock) => {
       const issuer = await caIssuer(store, unlock);
@@ -59,16 +59,17 @@ const command: CliCommand = {
         for (const a of approved) if (a.email === email) a.published = dn;
       } catch (error) {
         if (!isCachetError(error)) throw error;
-        for (const a of approved) if (a.email === email) failed.push({ id: a.id, code: error.code, reason: `approved, but not published: ${error.message}` });
+        for (const a of approved) if (a.email === email) a.publishError = { code: error.code, reason: error.message };
       }
     }
     if (values.json) context.stdout.write(`${JSON.stringify({ approved, failed }, null, 2)}\n`);
     else {
-      for (const a of approved) context.stdout.write(`approved ${a.id}: ${a.email} ${a.renews} → ${a.serial}${a.published ? `, published to ${a.published}` : ''}\n`);
+      for (const a of approved) context.stdout.write(`approved ${a.id}: ${a.email} ${a.renews} → ${a.serial}${a.published ? `, published to ${a.published}` : ''}${a.publishError ? `, NOT published: ${a.publishError.reason} (${a.publishError.code})` : ''}\n`);
       for (const f of failed) context.stdout.write(`NOT approved ${f.id}: ${f.reason} (${f.code})\n`);
       if (ids.length === 0) context.stdout.write('no renewal request is waiting\n');
     }
-    return failed.length === 0 ? 0 : 1;
+    // An approval whose publication failed is approved (said so), and still not a clean exit.
+    return failed.length === 0 && approved.every((a) => !a.publishError) ? 0 : 1;
   },
 };
 
