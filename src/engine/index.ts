@@ -1,7 +1,7 @@
 /**
  * Cachet's engine: the public API. Everything not named here is internal.
  */
-export { CachetError, ERROR_CODES, isCachetError, type CachetErrorCode } from './errors.js';
+export { CachetError, ERROR_CODES, isCachetError, type CachetErrorCode } from '../errors.js';
 export type { ContentCipher, Decryptor, DigestAlgorithm, PrivateKeyHandle, Recipient, Signer } from './keys.js';
 export { softwareKey } from './software-key.js';
 export { collectBytes, toByteStream, type ByteSink, type ByteStream } from './stream-types.js';

@@ -3,7 +3,7 @@
  * {@link PrivateKeyHandle} interface as token and vault-service keys.
  */
 import { constants, createPublicKey, diffieHellman, privateDecrypt, sign, type KeyObject } from 'node:crypto';
-import { CachetError } from './errors.js';
+import { CachetError } from '../errors.js';
 import type { DigestAlgorithm, KeyTransportPadding, NamedCurve, PrivateKeyHandle, SignatureScheme } from './keys.js';
 import { rsaPkcs1DecryptWithImplicitRejection } from './cms/rsa-implicit-rejection.js';
 import { oaepDecryptFailed, rsaOaepDecryptWithMgf1 } from './cms/eme-oaep.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { Spool } from './spool.js';
 import { collectBytes } from './stream-types.js';
-import { isCachetError } from './errors.js';
+import { isCachetError } from '../errors.js';
 
 test('small content stays in memory and reads back any number of times', async () => {
   const spool = new Spool(1024);

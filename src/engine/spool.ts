@@ -8,7 +8,7 @@ import { constants } from 'node:fs';
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CachetError } from './errors.js';
+import { CachetError } from '../errors.js';
 import type { ByteSink, ByteStream } from './stream-types.js';
 
 export const SPOOL_MEMORY_LIMIT = 8 * 1024 * 1024;

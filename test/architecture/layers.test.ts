@@ -17,19 +17,15 @@ type Layer = 'shared' | 'engine' | 'storage' | 'adapter' | 'use-case' | 'front-e
 
 /** Folder (relative to the repository) → layer; the longest matching prefix wins. */
 const LAYERS: Record<string, Layer> = {
+  'src/errors.ts': 'shared',
   'src/engine/': 'engine',
-  'src/storage/': 'storage',
-  'src/keys/': 'adapter',
-  'src/directory/': 'adapter',
-  'src/mail/': 'adapter',
-  'src/policy/': 'adapter',
-  'src/ca/': 'adapter',
-  'src/net/': 'adapter',
-  'src/client/': 'use-case',
-  'src/cli/': 'front-end:cli',
-  'src/web/': 'front-end:web',
+  'src/adapters/storage/': 'storage',
+  'src/adapters/': 'adapter',
+  'src/use-cases/': 'use-case',
+  'src/front-ends/cli/': 'front-end:cli',
+  'src/front-ends/web/': 'front-end:web',
   // cachet server: the web front end as an organisation deploys it
-  'src/server/': 'front-end:web',
+  'src/front-ends/server/': 'front-end:web',
 };
 
 /** What each layer may import (besides itself). */
@@ -48,9 +44,9 @@ const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
  * only shrinks.
  */
 const EXCEPTIONS: Array<{ from: string; to: string; why: string }> = [
-  { from: 'src/cli/commands/web.ts', to: 'src/web/', why: '`cachet web` starts the web front end from the command table' },
-  { from: 'src/cli/commands/server.ts', to: 'src/server/', why: '`cachet server` starts the deployed web front end from the command table' },
-  { from: 'src/cli/commands/server.ts', to: 'src/web/', why: '`cachet server` starts the deployed web front end from the command table' },
+  { from: 'src/front-ends/cli/commands/web.ts', to: 'src/front-ends/web/', why: '`cachet web` starts the web front end from the command table' },
+  { from: 'src/front-ends/cli/commands/server.ts', to: 'src/front-ends/server/', why: '`cachet server` starts the deployed web front end from the command table' },
+  { from: 'src/front-ends/cli/commands/server.ts', to: 'src/front-ends/web/', why: '`cachet server` starts the deployed web front end from the command table' },
 ];
 
 /** Modules the engine must not use: network, and files (the spool's temp files excepted). */

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSoftHsm, type SoftHsm } from '../helpers/softhsm.js';
-import { Pkcs11Token } from '../../src/keys/pkcs11/token.js';
+import { Pkcs11Token } from '../../src/adapters/keys/pkcs11/token.js';
 import { cachet, caWorkspace, freePort, openssl, startCachet, type CaWorkspace } from './support.js';
 import { clearKeysUnder } from './key-scan.js';
 

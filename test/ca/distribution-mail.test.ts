@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import PostalMime from 'postal-mime';
-import { addUser } from '../../src/client/users.js';
+import { addUser } from '../../src/use-cases/users.js';
 import { cachet, caWorkspace, PFX_PASSWORD, type CaWorkspace } from './support.js';
 import { startCaPostfix, type CaPostfix } from './postfix.js';
 

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createCertificateValidator } from '../../src/engine/pki/create-validator.js';
-import { createPkiHttpFetcher } from '../../src/net/http-fetcher.js';
+import { createPkiHttpFetcher } from '../../src/adapters/net/http-fetcher.js';
 import { cachet, caWorkspace, freePort, openssl, startCachet, type CaWorkspace } from './support.js';
 
 let ws: CaWorkspace;

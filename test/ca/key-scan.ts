@@ -1,6 +1,6 @@
 /**
  * For the CA key-store tests: reads the CA keys out of a CA vault file independently of the code
- * under test (the documented format of src/keys/file-credential-store.ts, decrypted here by hand),
+ * under test (the documented format of src/adapters/keys/file-credential-store.ts, decrypted here by hand),
  * and scans a directory tree for any private key in clear — a PEM "PRIVATE KEY" block that is not
  * "ENCRYPTED", or the raw PKCS#8 bytes of a known key (as DER, base64 or hex).
  */

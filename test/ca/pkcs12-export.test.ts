@@ -6,9 +6,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { isCachetError } from '../../src/engine/errors.js';
-import { exportPfx } from '../../src/ca/export.js';
-import { getTemplate } from '../../src/ca/templates.js';
+import { isCachetError } from '../../src/errors.js';
+import { exportPfx } from '../../src/adapters/ca/export.js';
+import { getTemplate } from '../../src/adapters/ca/templates.js';
 import { cachet, caWorkspace, openssl, PFX_PASSWORD, run, type CaWorkspace } from './support.js';
 import { makeGnupgHome, runTool, stopGnupg } from '../helpers/oracles.js';
 

@@ -5,7 +5,7 @@
  */
 import 'reflect-metadata';
 import { CRLDistributionPointsExtension, X509Certificate as PeculiarCertificate } from '@peculiar/x509';
-import { lookupInDirectory } from '../../src/directory/ldap-lookup.js';
+import { lookupInDirectory } from '../../src/adapters/directory/ldap-lookup.js';
 import { readMimeEntity } from '../../src/engine/mime/entity-reader.js';
 import type { PrivateKeyHandle } from '../../src/engine/keys.js';
 import { certificateRole } from '../../src/engine/pki/certificate-role.js';

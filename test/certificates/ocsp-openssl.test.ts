@@ -15,8 +15,8 @@ import { certificateDer, pkiBytes, pkiFile, testPkiDir } from '../helpers/pki.js
 import { createCertificateValidator } from '../../src/engine/pki/create-validator.js';
 import { createOcspClient, ocspUrls } from '../../src/engine/pki/ocsp.js';
 import type { PkiFetcher } from '../../src/engine/pki/fetcher.js';
-import { createPkiHttpFetcher } from '../../src/net/http-fetcher.js';
-import { isCachetError } from '../../src/engine/errors.js';
+import { createPkiHttpFetcher } from '../../src/adapters/net/http-fetcher.js';
+import { isCachetError } from '../../src/errors.js';
 import { runCachet } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
 

@@ -1,5 +1,5 @@
 /**
- * The error table (src/engine/errors.ts) is the one source of exit statuses and HTTP statuses: the
+ * The error table (src/errors.ts) is the one source of exit statuses and HTTP statuses: the
  * CLI's help and the README print its legend, every status a command's help names is one it defines,
  * the web API and the vault service answer with its HTTP statuses, and a bug exits 70.
  */
@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hono } from 'hono';
-import { ERROR_TABLE, EXIT_STATUSES, exitStatusFor, exitStatusLegend, httpStatusFor, type CachetErrorCode } from '../../src/engine/errors.js';
-import { COMMANDS } from '../../src/cli/commands/index.js';
-import type { CliCommand } from '../../src/cli/context.js';
-import { reportError } from '../../src/cli/run-cli.js';
-import { errorJson } from '../../src/web/error-json.js';
+import { ERROR_TABLE, EXIT_STATUSES, exitStatusFor, exitStatusLegend, httpStatusFor, type CachetErrorCode } from '../../src/errors.js';
+import { COMMANDS } from '../../src/front-ends/cli/commands/index.js';
+import type { CliCommand } from '../../src/front-ends/cli/context.js';
+import { reportError } from '../../src/front-ends/cli/run-cli.js';
+import { errorJson } from '../../src/front-ends/web/error-json.js';
 import { REPO } from '../ca/support.js';
 import { runCachet } from '../helpers/cli.js';
 
@@ -32,7 +32,7 @@ test("every exit status a command's help names is one the table defines, with a 
   const used = new Set<number>(Object.values(ERROR_TABLE).map((row) => row.exit));
   const problems: string[] = [];
   for (const [name, entry] of Object.entries(COMMANDS)) {
-    const { default: command } = (await import(join(REPO, 'src/cli/commands', entry.module))) as { default: CliCommand };
+    const { default: command } = (await import(join(REPO, 'src/front-ends/cli/commands', entry.module))) as { default: CliCommand };
     const section = /Exit status(?:es)?:?([\s\S]*)$/.exec(command.help)?.[1] ?? '';
     for (const match of section.matchAll(/(?:^|[\s·(])(\d{1,3})\b(?=\s+[a-z])/g)) {
       const status = Number(match[1]);

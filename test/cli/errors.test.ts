@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCachet } from '../helpers/cli.js';
-import { COMMANDS } from '../../src/cli/commands/index.js';
+import { COMMANDS } from '../../src/front-ends/cli/commands/index.js';
 
 test('a missing input file is a file error (exit 3), not a bug', async () => {
   const result = await runCachet(['open', '-i', '/nonexistent/message.eml', '--json']);

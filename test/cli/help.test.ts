@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { COMMANDS } from '../../src/cli/commands/index.js';
+import { COMMANDS } from '../../src/front-ends/cli/commands/index.js';
 import { runCachet } from '../helpers/cli.js';
 
 test('the overview names every command with its summary', async () => {
@@ -20,7 +20,7 @@ test('the overview names every command with its summary', async () => {
 
 test('every command in the table has a module with its help and a run function', async () => {
   for (const [name, entry] of Object.entries(COMMANDS)) {
-    const module = (await import(new URL(entry.module.replace(/\.js$/, '.ts'), new URL('../../src/cli/commands/', import.meta.url)).href)) as {
+    const module = (await import(new URL(entry.module.replace(/\.js$/, '.ts'), new URL('../../src/front-ends/cli/commands/', import.meta.url)).href)) as {
       default?: { help?: unknown; run?: unknown };
     };
     assert.equal(typeof module.default?.run, 'function', `${name}: ${entry.module} exports a command`);

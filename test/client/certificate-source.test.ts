@@ -12,11 +12,11 @@ import { runCachet } from '../helpers/cli.js';
 import { createMailHome, type MailHome } from '../helpers/mail-home.js';
 import { P12_PASSWORD, pkiFile } from '../helpers/pki.js';
 import { createSoftHsm, type SoftHsm } from '../helpers/softhsm.js';
-import { enrolApp } from '../../src/keys/vault-service/app-registry.js';
-import { readAudit } from '../../src/keys/vault-service/audit-log.js';
-import { startVaultService, type RunningVaultService } from '../../src/keys/vault-service/server.js';
-import { vaultFilePath } from '../../src/keys/open-store.js';
-import { vaultServicePaths } from '../../src/keys/vault-service/paths.js';
+import { enrolApp } from '../../src/adapters/keys/vault-service/app-registry.js';
+import { readAudit } from '../../src/adapters/keys/vault-service/audit-log.js';
+import { startVaultService, type RunningVaultService } from '../../src/adapters/keys/vault-service/server.js';
+import { vaultFilePath } from '../../src/adapters/keys/open-store.js';
+import { vaultServicePaths } from '../../src/adapters/keys/vault-service/paths.js';
 
 async function homeWithUsers(policy: string): Promise<MailHome> {
   return createMailHome({ prefix: 'cachet-source-', policy: `${policy}revocationMode: off\n`, users: [{ address: 'alice@example.com' }, { address: 'bob@example.com' }] });

@@ -14,8 +14,8 @@ import { runCachet } from '../helpers/cli.js';
 import { createMailHome, type MailHome } from '../helpers/mail-home.js';
 import { runTool, runToolOk } from '../helpers/oracles.js';
 import { pkiFile } from '../helpers/pki.js';
-import { Maildir } from '../../src/mail/maildir.js';
-import { AddressBook } from '../../src/directory/address-book.js';
+import { Maildir } from '../../src/adapters/mail/maildir.js';
+import { AddressBook } from '../../src/adapters/directory/address-book.js';
 
 const FRANK = 'frank@example.com';
 const GRACE = 'grace@example.com';

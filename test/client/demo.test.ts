@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runDemo } from '../../src/client/demo.js';
+import { runDemo } from '../../src/use-cases/demo.js';
 
 test('cachet demo: the reference flow ends with a valid, trusted, encrypted mail', async () => {
   const lines: string[] = [];

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCachet } from '../helpers/cli.js';
 import { pkiBytes, pkiFile } from '../helpers/pki.js';
-import { buildDistributionMail } from '../../src/ca/distribution-mail.js';
-import { Maildir } from '../../src/mail/maildir.js';
+import { buildDistributionMail } from '../../src/adapters/ca/distribution-mail.js';
+import { Maildir } from '../../src/adapters/mail/maildir.js';
 
 let home: string;
 let env: NodeJS.ProcessEnv;

@@ -1,5 +1,5 @@
 /**
- * The one mail session (src/client/mail-session.ts), as both front ends open it:
+ * The one mail session (src/use-cases/mail-session.ts), as both front ends open it:
  * - the web client applies the policy's revocation mode and asks the CA's real OCSP responder
  *   (`cachet ca ocsp`): a sender whose certificate the CA revoked reads as revoked, not valid;
  * - the web client sends through the account's SMTP server (a real Postfix), and the mail arrives
@@ -14,10 +14,10 @@ import { join } from 'node:path';
 import { caWorkspace, cachet, freePort, openssl, REPO, startCachet, type CaWorkspace } from '../ca/support.js';
 import { createMailHome, type MailHome } from '../helpers/mail-home.js';
 import { startMailServers, type MailServers } from '../helpers/mail-servers.js';
-import { ImapMailbox } from '../../src/mail/imap.js';
-import { Maildir } from '../../src/mail/maildir.js';
-import { findUser, setLoginPassword } from '../../src/client/users.js';
-import { ClientMailService } from '../../src/web/client-mail-service.js';
+import { ImapMailbox } from '../../src/adapters/mail/imap.js';
+import { Maildir } from '../../src/adapters/mail/maildir.js';
+import { findUser, setLoginPassword } from '../../src/use-cases/users.js';
+import { ClientMailService } from '../../src/front-ends/web/client-mail-service.js';
 
 const BOB_PASSWORD = 'bob web password';
 const ALICE_PASSWORD = 'alice web password';
@@ -137,7 +137,7 @@ describe('the account’s servers (real Postfix and Dovecot)', () => {
   });
 
   test('the CLI on an IMAP account lists the inbox and exits (it logs out of IMAP)', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main-dev.ts'), 'inbox', '--as', 'bob@example.com', '--json'], {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'src/front-ends/cli/main-dev.ts'), 'inbox', '--as', 'bob@example.com', '--json'], {
       cwd: REPO,
       env: { ...process.env, ...mail.env },
       encoding: 'utf8',

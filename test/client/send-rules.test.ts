@@ -13,9 +13,9 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { runCachet } from '../helpers/cli.js';
 import { certificateDer, pkiBytes, pkiFile } from '../helpers/pki.js';
-import { buildDistributionMail } from '../../src/ca/distribution-mail.js';
-import { Maildir } from '../../src/mail/maildir.js';
-import { AddressBook } from '../../src/directory/address-book.js';
+import { buildDistributionMail } from '../../src/adapters/ca/distribution-mail.js';
+import { Maildir } from '../../src/adapters/mail/maildir.js';
+import { AddressBook } from '../../src/adapters/directory/address-book.js';
 
 let home: string;
 let env: NodeJS.ProcessEnv;

@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { isCachetError } from '../../src/engine/errors.js';
+import { isCachetError } from '../../src/errors.js';
 import { certificateFingerprint } from '../../src/engine/pki/certificate-info.js';
 import { createCertificateValidator } from '../../src/engine/pki/create-validator.js';
 import { certsOnlyDer } from '../../src/engine/smime/certs-only.js';
-import { DirectoryCache } from '../../src/directory/cache.js';
-import { lookupInDirectory, type DirectoryConfig } from '../../src/directory/ldap-lookup.js';
-import { resolveRecipients } from '../../src/directory/resolve-recipients.js';
+import { DirectoryCache } from '../../src/adapters/directory/cache.js';
+import { lookupInDirectory, type DirectoryConfig } from '../../src/adapters/directory/ldap-lookup.js';
+import { resolveRecipients } from '../../src/adapters/directory/resolve-recipients.js';
 import { certificateDer, pkiBytes } from '../helpers/pki.js';
 import { startSlapd, type Slapd } from '../helpers/slapd.js';
 

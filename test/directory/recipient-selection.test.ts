@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { webcrypto } from 'node:crypto';
 import { before, test } from 'node:test';
 import * as x509 from '@peculiar/x509';
-import { selectRecipientCertificate } from '../../src/directory/recipient-selection.js';
+import { selectRecipientCertificate } from '../../src/adapters/directory/recipient-selection.js';
 import { certificateFingerprint } from '../../src/engine/pki/certificate-info.js';
 import { createCertificateValidator } from '../../src/engine/pki/create-validator.js';
 import { pkiBytes } from '../helpers/pki.js';

@@ -3,8 +3,8 @@
  * check exit statuses, stdout and stderr without the cost of a process per call.
  */
 import { PassThrough, Readable, Writable } from 'node:stream';
-import { runCli } from '../../src/cli/run-cli.js';
-import type { CliContext } from '../../src/cli/context.js';
+import { runCli } from '../../src/front-ends/cli/run-cli.js';
+import type { CliContext } from '../../src/front-ends/cli/context.js';
 
 export interface CliRun {
   status: number;

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchBrowser } from './browser.js';
 import { pkiFile } from './pki.js';
-import { createDemoOrganisation, type DemoOrganisation } from '../../src/client/demo-org.js';
-import { ClientMailService } from '../../src/web/client-mail-service.js';
-import { startWebServer, type RunningWebServer } from '../../src/web/node-adapter.js';
+import { createDemoOrganisation, type DemoOrganisation } from '../../src/use-cases/demo-org.js';
+import { ClientMailService } from '../../src/front-ends/web/client-mail-service.js';
+import { startWebServer, type RunningWebServer } from '../../src/front-ends/web/node-adapter.js';
 
 export interface DemoWebClient {
   home: string;

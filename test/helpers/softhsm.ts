@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pkiFile } from './pki.js';
-import { DEFAULT_PKCS11_MODULE } from '../../src/keys/pkcs11/token.js';
+import { DEFAULT_PKCS11_MODULE } from '../../src/adapters/keys/pkcs11/token.js';
 
 export interface SoftHsm {
   module: string;

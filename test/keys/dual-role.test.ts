@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import { runCachet } from '../helpers/cli.js';
 import { createMailHome, type MailHome } from '../helpers/mail-home.js';
 import { certificateDer, pkiFile, privateKey } from '../helpers/pki.js';
-import { createMemoryCredentialStore } from '../../src/keys/memory-store.js';
-import { isCachetError } from '../../src/engine/errors.js';
+import { createMemoryCredentialStore } from '../../src/adapters/keys/memory-store.js';
+import { isCachetError } from '../../src/errors.js';
 
 const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com';

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSoftHsm, type SoftHsm } from '../helpers/softhsm.js';
 import { certificateDer, pkiFile, privateKey } from '../helpers/pki.js';
-import { firstLaunchSmimeState, openCredentialSource, type CredentialSource } from '../../src/keys/key-source.js';
+import { firstLaunchSmimeState, openCredentialSource, type CredentialSource } from '../../src/adapters/keys/key-source.js';
 import { certificateFingerprint } from '../../src/engine/pki/certificate-info.js';
-import { isCachetError } from '../../src/engine/errors.js';
+import { isCachetError } from '../../src/errors.js';
 import { runCachet } from '../helpers/cli.js';
 
 let hsm: SoftHsm | undefined;

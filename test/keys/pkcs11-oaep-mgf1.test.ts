@@ -10,11 +10,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createSoftHsm, type SoftHsm } from '../helpers/softhsm.js';
 import { pkiFile } from '../helpers/pki.js';
-import { Pkcs11Token } from '../../src/keys/pkcs11/token.js';
+import { Pkcs11Token } from '../../src/adapters/keys/pkcs11/token.js';
 import { decryptEnvelopedEntity } from '../../src/engine/smime/decrypt.js';
 import { readMimeEntity } from '../../src/engine/mime/entity-reader.js';
 import { toByteStream } from '../../src/engine/stream-types.js';
-import { isCachetError } from '../../src/engine/errors.js';
+import { isCachetError } from '../../src/errors.js';
 
 let hsm: SoftHsm | undefined;
 let token: Pkcs11Token | undefined;

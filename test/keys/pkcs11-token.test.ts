@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSoftHsm, type SoftHsm } from '../helpers/softhsm.js';
 import { pkiFile } from '../helpers/pki.js';
-import { Pkcs11Token } from '../../src/keys/pkcs11/token.js';
+import { Pkcs11Token } from '../../src/adapters/keys/pkcs11/token.js';
 import { signMessage } from '../../src/engine/smime/sign.js';
 import { decryptEnvelopedEntity } from '../../src/engine/smime/decrypt.js';
 import { readMimeEntity } from '../../src/engine/mime/entity-reader.js';
 import { collectBytes, toByteStream } from '../../src/engine/stream-types.js';
-import { isCachetError } from '../../src/engine/errors.js';
+import { isCachetError } from '../../src/errors.js';
 
 let hsm: SoftHsm;
 let token: Pkcs11Token;

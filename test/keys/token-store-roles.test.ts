@@ -15,10 +15,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addToSoftHsm, createSoftHsm, type SoftHsm } from '../helpers/softhsm.js';
 import { certificateDer, pkiFile } from '../helpers/pki.js';
-import { Pkcs11Token } from '../../src/keys/pkcs11/token.js';
-import { tokenCredentialStore, tokenEntries } from '../../src/keys/token-credential-store.js';
+import { Pkcs11Token } from '../../src/adapters/keys/pkcs11/token.js';
+import { tokenCredentialStore, tokenEntries } from '../../src/adapters/keys/token-credential-store.js';
 import { certificateFingerprint } from '../../src/engine/pki/certificate-info.js';
-import { isCachetError } from '../../src/engine/errors.js';
+import { isCachetError } from '../../src/errors.js';
 import { runCachet } from '../helpers/cli.js';
 
 let hsm: SoftHsm | undefined;

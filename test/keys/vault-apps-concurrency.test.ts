@@ -10,11 +10,11 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { enrolApp, identifyApp, listApps, revokeApp } from '../../src/keys/vault-service/app-registry.js';
-import { vaultServicePaths } from '../../src/keys/vault-service/paths.js';
-import { isCachetError } from '../../src/engine/errors.js';
+import { enrolApp, identifyApp, listApps, revokeApp } from '../../src/adapters/keys/vault-service/app-registry.js';
+import { vaultServicePaths } from '../../src/adapters/keys/vault-service/paths.js';
+import { isCachetError } from '../../src/errors.js';
 
-const REGISTRY = fileURLToPath(new URL('../../src/keys/vault-service/app-registry.ts', import.meta.url));
+const REGISTRY = fileURLToPath(new URL('../../src/adapters/keys/vault-service/app-registry.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dirs: string[] = [];
 const newHome = () => {

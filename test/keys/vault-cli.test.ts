@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCachet } from '../helpers/cli.js';
 import { P12_PASSWORD, pkiFile } from '../helpers/pki.js';
-import { openFileCredentialStore } from '../../src/keys/file-credential-store.js';
-import { vaultFilePath } from '../../src/keys/open-store.js';
-import { vaultServicePaths } from '../../src/keys/vault-service/paths.js';
+import { openFileCredentialStore } from '../../src/adapters/keys/file-credential-store.js';
+import { vaultFilePath } from '../../src/adapters/keys/open-store.js';
+import { vaultServicePaths } from '../../src/adapters/keys/vault-service/paths.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const home = mkdtempSync(join(tmpdir(), 'cachet-vault-cli-'));
@@ -27,7 +27,7 @@ let mailToken = '';
 
 /** Starts `cachet vault serve` as a process; resolves to its first line once it listens. */
 async function startServe(args: string[] = ['--idle-seconds', '120'], extraEnv: NodeJS.ProcessEnv = {}): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main-dev.ts', 'vault', 'serve', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/front-ends/cli/main-dev.ts', 'vault', 'serve', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, CACHET_HOME: home, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],

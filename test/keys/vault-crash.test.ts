@@ -10,9 +10,9 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openFileCredentialStore } from '../../src/keys/file-credential-store.js';
+import { openFileCredentialStore } from '../../src/adapters/keys/file-credential-store.js';
 import { certificateDer, privateKey } from '../helpers/pki.js';
-import { isCachetError } from '../../src/engine/errors.js';
+import { isCachetError } from '../../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cachet-vault-crash-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

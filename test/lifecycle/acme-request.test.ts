@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { addUser, findUser } from '../../src/client/users.js';
+import { addUser, findUser } from '../../src/use-cases/users.js';
 import { cachet, caWorkspace, openssl, startCachet, type CaWorkspace } from '../ca/support.js';
 import { runCachet } from '../helpers/cli.js';
 

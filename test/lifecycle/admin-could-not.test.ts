@@ -8,9 +8,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { openFileCredentialStore } from '../../src/keys/file-credential-store.js';
-import { IMAP_PASSWORD_SECRET, SMTP_PASSWORD_SECRET } from '../../src/mail/account-config.js';
-import { Maildir } from '../../src/mail/maildir.js';
+import { openFileCredentialStore } from '../../src/adapters/keys/file-credential-store.js';
+import { IMAP_PASSWORD_SECRET, SMTP_PASSWORD_SECRET } from '../../src/adapters/mail/account-config.js';
+import { Maildir } from '../../src/adapters/mail/maildir.js';
 import { runCachet } from '../helpers/cli.js';
 import { certificateDer, pkiFile } from '../helpers/pki.js';
 import { startSlapd, type Slapd } from '../helpers/slapd.js';

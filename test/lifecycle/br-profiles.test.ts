@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { cachet, caWorkspace, openssl, type CaWorkspace } from '../ca/support.js';
-import { listTemplates, type CertificateTemplate } from '../../src/ca/templates.js';
+import { listTemplates, type CertificateTemplate } from '../../src/adapters/ca/templates.js';
 
 let ws: CaWorkspace;
 const DAY = 86_400_000;

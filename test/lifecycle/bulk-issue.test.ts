@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import PostalMime from 'postal-mime';
-import { addUser } from '../../src/client/users.js';
+import { addUser } from '../../src/use-cases/users.js';
 import { cachet, caWorkspace, openssl, type CaWorkspace } from '../ca/support.js';
 import { startCaPostfix, type CaPostfix } from '../ca/postfix.js';
 import { startSlapd, type Slapd } from '../helpers/slapd.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { addUser } from '../../src/client/users.js';
+import { addUser } from '../../src/use-cases/users.js';
 import { cachet, caWorkspace, openssl, run, type CaWorkspace } from '../ca/support.js';
 import { startCaSlapd, type CaSlapd } from '../ca/slapd.js';
 import { runCachet } from '../helpers/cli.js';

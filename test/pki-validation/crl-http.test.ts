@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCertificateValidator } from '../../src/engine/pki/create-validator.js';
 import { createCrlClient } from '../../src/engine/pki/crl.js';
-import { createPkiHttpFetcher } from '../../src/net/http-fetcher.js';
+import { createPkiHttpFetcher } from '../../src/adapters/net/http-fetcher.js';
 
 const fetcher = createPkiHttpFetcher({ schemes: 'http' });
 import { pkiBytes, pkiFile } from '../helpers/pki.js';

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openCertificateValidator } from '../../src/client/certificate-validator.js';
-import { loadEffectivePolicy } from '../../src/policy/policy.js';
+import { openCertificateValidator } from '../../src/use-cases/certificate-validator.js';
+import { loadEffectivePolicy } from '../../src/adapters/policy/policy.js';
 import { certificateDer, pkiFile } from '../helpers/pki.js';
 
 let org = '';

@@ -12,7 +12,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cachet, caWorkspace, freePort, openssl, type CaWorkspace } from '../ca/support.js';
 import { runCachet } from '../helpers/cli.js';
-import { Maildir } from '../../src/mail/maildir.js';
+import { Maildir } from '../../src/adapters/mail/maildir.js';
 
 const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com';

@@ -120,7 +120,7 @@ describe('only the root trusted: the chain is completed through AIA caIssuers', 
   });
 
   test('an https caIssuers URL under pkiFetch: http is not fetched', async () => {
-    const { createPkiHttpFetcher } = await import('../../src/net/http-fetcher.js');
+    const { createPkiHttpFetcher } = await import('../../src/adapters/net/http-fetcher.js');
     const fetcher = createPkiHttpFetcher({ schemes: 'http' });
     await assert.rejects(fetcher.fetch('https://127.0.0.1:1/ca.crt', { method: 'GET', maxBytes: 1024, timeoutMs: 1000 }), (error: Error & { failure?: string }) => error.failure === 'scheme-refused');
   });

@@ -18,7 +18,7 @@ import { runCachet } from '../helpers/cli.js';
 import { createMailHome, type MailHome } from '../helpers/mail-home.js';
 import { runToolOk } from '../helpers/oracles.js';
 import { pkiBytes, pkiFile } from '../helpers/pki.js';
-import { Maildir } from '../../src/mail/maildir.js';
+import { Maildir } from '../../src/adapters/mail/maildir.js';
 import { quotedPrintableEncode } from '../../src/engine/mime/quoted-printable.js';
 
 const GRACE = 'grace@example.com';

@@ -11,7 +11,7 @@ import { after, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { certificateFingerprint } from '../../src/engine/pki/certificate-info.js';
-import { Maildir } from '../../src/mail/maildir.js';
+import { Maildir } from '../../src/adapters/mail/maildir.js';
 import { runCachet } from '../helpers/cli.js';
 import { createMailHome, type MailHome } from '../helpers/mail-home.js';
 import { certificateDer } from '../helpers/pki.js';

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import PostalMime from 'postal-mime';
 import { join } from 'node:path';
 import { parseMailboxes } from '../../src/engine/mime/addresses.js';
-import { Maildir } from '../../src/mail/maildir.js';
+import { Maildir } from '../../src/adapters/mail/maildir.js';
 import { runCachet } from '../helpers/cli.js';
 import { createMailHome } from '../helpers/mail-home.js';
 import { openTestMessage } from '../helpers/open-message.js';

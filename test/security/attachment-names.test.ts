@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { createMailHome, type MailHome } from '../helpers/mail-home.js';
 import { runCachet } from '../helpers/cli.js';
-import { Maildir } from '../../src/mail/maildir.js';
-import { safeAttachmentName } from '../../src/cli/attachment-files.js';
+import { Maildir } from '../../src/adapters/mail/maildir.js';
+import { safeAttachmentName } from '../../src/front-ends/cli/attachment-files.js';
 
 const USER = 'bob@example.com';
 let home: MailHome;

@@ -17,7 +17,7 @@ import { createMailHome, type MailHome } from '../helpers/mail-home.js';
 import { runCachet } from '../helpers/cli.js';
 import { MIME_LIMITS } from '../../src/engine/mime/limits.js';
 import { openMessage } from '../../src/engine/smime/open.js';
-import { isCachetError } from '../../src/engine/errors.js';
+import { isCachetError } from '../../src/errors.js';
 import { toByteStream } from '../../src/engine/stream-types.js';
 
 const CHILD = fileURLToPath(new URL('./bounded-reading-child.ts', import.meta.url));

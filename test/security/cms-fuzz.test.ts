@@ -15,7 +15,7 @@ import { openMessage } from '../../src/engine/smime/open.js';
 import { createCertificateValidator } from '../../src/engine/pki/create-validator.js';
 import { softwareKey } from '../../src/engine/software-key.js';
 import { collectBytes, toByteStream } from '../../src/engine/stream-types.js';
-import { isCachetError } from '../../src/engine/errors.js';
+import { isCachetError } from '../../src/errors.js';
 import { certificateDer, pkiBytes, pkiFile, privateKey } from '../helpers/pki.js';
 import { compressedDataDer } from '../helpers/compressed-data.js';
 

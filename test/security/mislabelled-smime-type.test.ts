@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createMailHome, type MailHome } from '../helpers/mail-home.js';
 import { runCachet } from '../helpers/cli.js';
 import { pkiBytes, pkiFile } from '../helpers/pki.js';
-import { Maildir } from '../../src/mail/maildir.js';
+import { Maildir } from '../../src/adapters/mail/maildir.js';
 import { openMessage } from '../../src/engine/smime/open.js';
 import { createCertificateValidator } from '../../src/engine/pki/create-validator.js';
 import { collectBytes, toByteStream } from '../../src/engine/stream-types.js';

@@ -13,7 +13,7 @@ import * as asn1js from 'asn1js';
 import { readPfx } from '../../src/engine/pkcs12/pfx-read.js';
 import { PKCS12_LIMITS } from '../../src/engine/pkcs12/password-based.js';
 import { iteratedHash, iteratedHashSync } from '../../src/engine/pkcs12/iterated-hash.js';
-import { isCachetError } from '../../src/engine/errors.js';
+import { isCachetError } from '../../src/errors.js';
 import { pkiFile } from '../helpers/pki.js';
 
 let dir = '';

@@ -12,7 +12,7 @@ import { softwareKey } from '../../src/engine/software-key.js';
 import { encryptCms } from '../../src/engine/smime/encrypt.js';
 import { decryptCms } from '../../src/engine/smime/decrypt.js';
 import { collectBytes, toByteStream } from '../../src/engine/stream-types.js';
-import { isCachetError } from '../../src/engine/errors.js';
+import { isCachetError } from '../../src/errors.js';
 import type { PrivateKeyHandle } from '../../src/engine/keys.js';
 
 /** Bob's key, counting how often its private half is used. */

@@ -11,7 +11,7 @@ import { softwareKey } from '../../src/engine/software-key.js';
 import { encryptCms } from '../../src/engine/smime/encrypt.js';
 import { decryptCms } from '../../src/engine/smime/decrypt.js';
 import { collectBytes, toByteStream } from '../../src/engine/stream-types.js';
-import { CachetError } from '../../src/engine/errors.js';
+import { CachetError } from '../../src/errors.js';
 
 const bobPublic = createPublicKey(pkiBytes('bob.pem'));
 const bob = softwareKey(privateKey('bob'));

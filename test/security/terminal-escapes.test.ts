@@ -7,8 +7,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Maildir } from '../../src/mail/maildir.js';
-import { oneLine, terminalSafe } from '../../src/cli/terminal-text.js';
+import { Maildir } from '../../src/adapters/mail/maildir.js';
+import { oneLine, terminalSafe } from '../../src/front-ends/cli/terminal-text.js';
 import { runCachet } from '../helpers/cli.js';
 import { createMailHome, type MailHome } from '../helpers/mail-home.js';
 import { withHeaders } from './hostile-mail.js';

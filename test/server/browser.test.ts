@@ -14,8 +14,8 @@ import { launchBrowser, screenshotPath } from '../helpers/browser.js';
 import { startMailServers, type MailServers } from '../helpers/mail-servers.js';
 import { P12_PASSWORD, pkiFile } from '../helpers/pki.js';
 import { runCachet } from '../helpers/cli.js';
-import { webUiAssets } from '../../src/web/node-adapter.js';
-import { FileWrappedSecretStore, readKeyEncryptionKey, UserKeyCustody } from '../../src/server/user-keys.js';
+import { webUiAssets } from '../../src/front-ends/web/node-adapter.js';
+import { FileWrappedSecretStore, readKeyEncryptionKey, UserKeyCustody } from '../../src/front-ends/server/user-keys.js';
 import { httpsRequest, makeTestCa, startInProcess, type InProcessServer, type TestCa } from './support.js';
 
 let mail: MailServers;

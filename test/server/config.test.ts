@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { documentedKeys, parseServerConfig } from '../../src/server/config.js';
-import { isCachetError } from '../../src/engine/errors.js';
+import { documentedKeys, parseServerConfig } from '../../src/front-ends/server/config.js';
+import { isCachetError } from '../../src/errors.js';
 
 const DOC = readFileSync(new URL('../../docs/server-config.md', import.meta.url), 'utf8');
 

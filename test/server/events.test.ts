@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCachet } from '../helpers/cli.js';
-import { findUser } from '../../src/client/users.js';
+import { findUser } from '../../src/use-cases/users.js';
 import { nextEvent, startInProcess, type InProcessServer } from './support.js';
 
 let dir: string;

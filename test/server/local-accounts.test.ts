@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCachet } from '../helpers/cli.js';
-import { openFileCredentialStore } from '../../src/keys/file-credential-store.js';
-import { ClientMailService } from '../../src/web/client-mail-service.js';
-import { createWebApp } from '../../src/web/app.js';
-import { isCachetError } from '../../src/engine/errors.js';
+import { openFileCredentialStore } from '../../src/adapters/keys/file-credential-store.js';
+import { ClientMailService } from '../../src/front-ends/web/client-mail-service.js';
+import { createWebApp } from '../../src/front-ends/web/app.js';
+import { isCachetError } from '../../src/errors.js';
 
 let dir: string;
 const home = () => join(dir, 'home');

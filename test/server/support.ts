@@ -1,7 +1,7 @@
 /**
  * What the `cachet server` tests share: a CA and server certificates made with openssl at test time,
  * a state directory with a key-encryption key, a config file, and the server run as a real process
- * (node --import tsx src/cli/main-dev.ts server …) whose JSON log lines the test reads.
+ * (node --import tsx src/front-ends/cli/main-dev.ts server …) whose JSON log lines the test reads.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -60,7 +60,7 @@ export function httpsRequest(url: string, ca: string, options: { method?: string
   });
 }
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main-dev.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/front-ends/cli/main-dev.ts', import.meta.url));
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -112,9 +112,9 @@ export async function runServerProcess(configFile: string, env: NodeJS.ProcessEn
 }
 
 import { Writable } from 'node:stream';
-import { parseServerConfig } from '../../src/server/config.js';
-import { startServer, type RunningServer } from '../../src/server/start.js';
-import { jsonLinesLog } from '../../src/server/log.js';
+import { parseServerConfig } from '../../src/front-ends/server/config.js';
+import { startServer, type RunningServer } from '../../src/front-ends/server/start.js';
+import { jsonLinesLog } from '../../src/front-ends/server/log.js';
 
 export interface InProcessServer {
   server: RunningServer;
@@ -124,7 +124,7 @@ export interface InProcessServer {
 }
 
 /** Starts `cachet server` in this process (API only, no front end) from the YAML text, written to dir/server.yaml. */
-export async function startInProcess(dir: string, yaml: string, options: { staticAssets?: import('../../src/web/app.js').WebAppOptions['staticAssets'] } = {}): Promise<InProcessServer> {
+export async function startInProcess(dir: string, yaml: string, options: { staticAssets?: import('../../src/front-ends/web/app.js').WebAppOptions['staticAssets'] } = {}): Promise<InProcessServer> {
   writeFileSync(join(dir, 'server.yaml'), yaml);
   const lines: Array<Record<string, unknown>> = [];
   const out = new Writable({

@@ -11,7 +11,7 @@ import { decryptCms, decryptEnvelopedEntity } from '../../src/engine/smime/decry
 import { readMimeEntity } from '../../src/engine/mime/entity-reader.js';
 import { softwareKey } from '../../src/engine/software-key.js';
 import { toByteStream } from '../../src/engine/stream-types.js';
-import { isCachetError } from '../../src/engine/errors.js';
+import { isCachetError } from '../../src/errors.js';
 import type { Decryptor } from '../../src/engine/keys.js';
 
 const vector = (name: string) => readFileSync(fileURLToPath(new URL(`./rfc4134/${name}`, import.meta.url)));

@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addUser, setLoginPassword, type LocalUser } from '../../src/client/users.js';
-import { isCachetError } from '../../src/engine/errors.js';
+import { addUser, setLoginPassword, type LocalUser } from '../../src/use-cases/users.js';
+import { isCachetError } from '../../src/errors.js';
 import { MIME_LIMITS } from '../../src/engine/mime/limits.js';
-import { ClientMailService } from '../../src/web/client-mail-service.js';
+import { ClientMailService } from '../../src/front-ends/web/client-mail-service.js';
 
 const ADDRESS = 'alice@example.com';
 let home: string;

@@ -13,11 +13,11 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchBrowser, screenshotPath } from '../helpers/browser.js';
 import { P12_PASSWORD, pkiFile } from '../helpers/pki.js';
-import { createDemoOrganisation, type DemoOrganisation } from '../../src/client/demo-org.js';
-import { ClientMailService } from '../../src/web/client-mail-service.js';
-import { startWebServer, type RunningWebServer } from '../../src/web/node-adapter.js';
-import { openFileCredentialStore } from '../../src/keys/file-credential-store.js';
-import { VAULT_FILE_NAME } from '../../src/keys/open-store.js';
+import { createDemoOrganisation, type DemoOrganisation } from '../../src/use-cases/demo-org.js';
+import { ClientMailService } from '../../src/front-ends/web/client-mail-service.js';
+import { startWebServer, type RunningWebServer } from '../../src/front-ends/web/node-adapter.js';
+import { openFileCredentialStore } from '../../src/adapters/keys/file-credential-store.js';
+import { VAULT_FILE_NAME } from '../../src/adapters/keys/open-store.js';
 
 let home: string;
 let org: DemoOrganisation;

@@ -9,11 +9,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import { AddressBook } from '../../src/directory/address-book.js';
+import { AddressBook } from '../../src/adapters/directory/address-book.js';
 import { screenshotPath } from '../helpers/browser.js';
-import type { DemoOrganisation } from '../../src/client/demo-org.js';
+import type { DemoOrganisation } from '../../src/use-cases/demo-org.js';
 import { startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
-import type { RunningWebServer } from '../../src/web/node-adapter.js';
+import type { RunningWebServer } from '../../src/front-ends/web/node-adapter.js';
 import { BODY, certsOnlyMessage, sign, withHeaders } from '../security/hostile-mail.js';
 
 let web: DemoWebClient;

@@ -9,9 +9,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { screenshotPath } from '../helpers/browser.js';
-import type { DemoOrganisation } from '../../src/client/demo-org.js';
+import type { DemoOrganisation } from '../../src/use-cases/demo-org.js';
 import { startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
-import type { RunningWebServer } from '../../src/web/node-adapter.js';
+import type { RunningWebServer } from '../../src/front-ends/web/node-adapter.js';
 
 let web: DemoWebClient;
 let org: DemoOrganisation;

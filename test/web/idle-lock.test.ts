@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDemoOrganisation } from '../../src/client/demo-org.js';
-import { isCachetError } from '../../src/engine/errors.js';
-import { createWebApp } from '../../src/web/app.js';
-import { ClientMailService } from '../../src/web/client-mail-service.js';
-import { MemorySessionStore } from '../../src/web/middleware/session.js';
+import { createDemoOrganisation } from '../../src/use-cases/demo-org.js';
+import { isCachetError } from '../../src/errors.js';
+import { createWebApp } from '../../src/front-ends/web/app.js';
+import { ClientMailService } from '../../src/front-ends/web/client-mail-service.js';
+import { MemorySessionStore } from '../../src/front-ends/web/middleware/session.js';
 
 let home: string;
 let clock = Date.now();

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDemoOrganisation } from '../../src/client/demo-org.js';
-import { ClientMailService } from '../../src/web/client-mail-service.js';
-import { createWebApp } from '../../src/web/app.js';
+import { createDemoOrganisation } from '../../src/use-cases/demo-org.js';
+import { ClientMailService } from '../../src/front-ends/web/client-mail-service.js';
+import { createWebApp } from '../../src/front-ends/web/app.js';
 
 let home: string;
 let app: ReturnType<typeof createWebApp>;

@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { runCachet } from '../helpers/cli.js';
 import { certificateDer, pkiFile } from '../helpers/pki.js';
 import { startSlapd, type Slapd } from '../helpers/slapd.js';
-import { addUser, setLoginPassword } from '../../src/client/users.js';
-import { startVaultService, type RunningVaultService } from '../../src/keys/vault-service/server.js';
-import { ClientMailService } from '../../src/web/client-mail-service.js';
+import { addUser, setLoginPassword } from '../../src/use-cases/users.js';
+import { startVaultService, type RunningVaultService } from '../../src/adapters/keys/vault-service/server.js';
+import { ClientMailService } from '../../src/front-ends/web/client-mail-service.js';
 
 let home: string;
 let aliceDir: string;

@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCachet } from '../helpers/cli.js';
 import { P12_PASSWORD, pkiFile } from '../helpers/pki.js';
-import { addUser, findUser, setLoginPassword } from '../../src/client/users.js';
-import { buildDistributionMail } from '../../src/ca/distribution-mail.js';
-import { isCachetError } from '../../src/engine/errors.js';
-import { enrolApp } from '../../src/keys/vault-service/app-registry.js';
-import { startVaultService, type RunningVaultService } from '../../src/keys/vault-service/server.js';
-import { ClientMailService } from '../../src/web/client-mail-service.js';
+import { addUser, findUser, setLoginPassword } from '../../src/use-cases/users.js';
+import { buildDistributionMail } from '../../src/adapters/ca/distribution-mail.js';
+import { isCachetError } from '../../src/errors.js';
+import { enrolApp } from '../../src/adapters/keys/vault-service/app-registry.js';
+import { startVaultService, type RunningVaultService } from '../../src/adapters/keys/vault-service/server.js';
+import { ClientMailService } from '../../src/front-ends/web/client-mail-service.js';
 
 let home: string;
 let service: RunningVaultService | undefined;

@@ -13,10 +13,10 @@ import { launchBrowser, screenshotPath } from '../helpers/browser.js';
 import { runCachet } from '../helpers/cli.js';
 import { pkiFile } from '../helpers/pki.js';
 import { createSoftHsm, type SoftHsm } from '../helpers/softhsm.js';
-import { addUser, setLoginPassword } from '../../src/client/users.js';
-import { vaultFilePath } from '../../src/keys/open-store.js';
-import { ClientMailService } from '../../src/web/client-mail-service.js';
-import { startWebServer, type RunningWebServer } from '../../src/web/node-adapter.js';
+import { addUser, setLoginPassword } from '../../src/use-cases/users.js';
+import { vaultFilePath } from '../../src/adapters/keys/open-store.js';
+import { ClientMailService } from '../../src/front-ends/web/client-mail-service.js';
+import { startWebServer, type RunningWebServer } from '../../src/front-ends/web/node-adapter.js';
 
 let home: string;
 let token: SoftHsm | undefined;

@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { screenshotPath } from '../helpers/browser.js';
 import { pkiFile } from '../helpers/pki.js';
-import type { DemoOrganisation } from '../../src/client/demo-org.js';
+import type { DemoOrganisation } from '../../src/use-cases/demo-org.js';
 import { startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
-import type { RunningWebServer } from '../../src/web/node-adapter.js';
+import type { RunningWebServer } from '../../src/front-ends/web/node-adapter.js';
 
 let web: DemoWebClient;
 let home: string;

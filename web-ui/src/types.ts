@@ -14,4 +14,4 @@ export type {
   SettingView,
   SignerView,
   SmimeSettingsView,
-} from '../../src/web/mail-service.js';
+} from '../../src/front-ends/web/mail-service.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ByteSource } from './byte-source.js';
 import { captureElement, readHeader, streamOctetString } from './ber-reader.js';
 import { segmentedOctetString } from './ber-writer.js';
-import { isCachetError } from '../errors.js';
+import { isCachetError } from '../../errors.js';
 
 async function collect(iterable: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const parts: Buffer[] = [];

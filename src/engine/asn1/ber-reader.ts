@@ -9,7 +9,7 @@
  * Limits are named and enforced so that hostile input cannot make Cachet allocate or recurse without
  * bound: see {@link BER_LIMITS}.
  */
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import { ByteSource } from './byte-source.js';
 
 export const BER_LIMITS = {

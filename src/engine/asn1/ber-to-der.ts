@@ -3,7 +3,7 @@
  * OCTET STRINGs become one primitive string. Some PKCS#12 writers (Java keytool, old Windows) emit
  * BER; the DER walkers downstream then read it like any other file. Bounded in depth and size.
  */
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import { encodeLength } from './ber-reader.js';
 
 const MAX_DEPTH = 64;

@@ -7,7 +7,7 @@
  * SignerInfos, RecipientInfos) to @peculiar/asn1-schema as a buffer, while the large content octets
  * flow through in chunks.
  */
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 
 export class ByteSource {
   private readonly iterator: AsyncIterator<Uint8Array>;

@@ -6,7 +6,7 @@
  * accepted and SHA-1 is reported as weak (policy decides), MD5 is refused; DSA verifies only.
  */
 import { constants, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import type { DigestAlgorithm, PrivateKeyHandle, ReadableDigestAlgorithm, SignatureScheme, Signer } from '../keys.js';
 import { OID } from '../oids.js';
 import { cmsMalformed, derChildren, derInteger, derNode, derOid, derTlv } from './der-walk.js';

@@ -7,7 +7,7 @@
  * runs on every verify and decrypt, where parsing whole certificates with a schema costs more than
  * the signature check itself.
  */
-import { CachetError, isCachetError } from '../errors.js';
+import { CachetError, isCachetError } from '../../errors.js';
 import { derChildren, derNode, type DerNode } from './der-walk.js';
 import { OID } from '../oids.js';
 import { decodeObjectIdentifier } from '../asn1/ber-reader.js';

@@ -10,7 +10,7 @@
 import { createInflate } from 'node:zlib';
 import { ByteSource } from '../asn1/byte-source.js';
 import { captureElement, malformed, readSmallInteger, streamOctetString } from '../asn1/ber-reader.js';
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import { OID, oidName } from '../oids.js';
 import type { ByteSink, ByteStream } from '../stream-types.js';
 import { openContentInfo, openEncapsulatedContent } from './content-info.js';

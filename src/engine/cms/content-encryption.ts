@@ -3,7 +3,7 @@
  * AlgorithmIdentifiers both ways, and streaming ciphers over Node's crypto.
  */
 import { createCipheriv, createDecipheriv, randomBytes, type CipherGCM, type DecipherGCM } from 'node:crypto';
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import type { ContentCipher, ReadableContentCipher } from '../keys.js';
 import { OID } from '../oids.js';
 import { objectIdentifier, octetString, sequence, smallInteger } from '../asn1/ber-writer.js';

@@ -5,7 +5,7 @@
  */
 import type { ByteSource } from '../asn1/byte-source.js';
 import { ConstructedScope, expectTag, malformed, readHeader, readObjectIdentifier, TagClass, UniversalTag, type BerHeader } from '../asn1/ber-reader.js';
-import type { CachetError } from '../errors.js';
+import type { CachetError } from '../../errors.js';
 
 export interface ContentInfoFrame {
   contentType: string;

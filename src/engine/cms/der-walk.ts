@@ -4,7 +4,7 @@
  * exact bytes of the signed attributes (a re-serialised SET may differ and break the signature), and
  * a schema parse per message costs more than the RSA verification itself at 2,000 verifies a second.
  */
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import { decodeObjectIdentifier } from '../asn1/ber-reader.js';
 
 export interface DerNode {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { certificateDer, pkiFile, privateKey } from '../../../test/helpers/pki.js';
-import { isCachetError } from '../errors.js';
+import { isCachetError } from '../../errors.js';
 import { softwareKey } from '../software-key.js';
 import { emeOaepDecode, mgf1, rsaOaepDecryptWithMgf1, type OaepDigest } from './eme-oaep.js';
 

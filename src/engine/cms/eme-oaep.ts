@@ -11,7 +11,7 @@
  * data — the only branch is the final one, on the combined verdict.
  */
 import { constants, createHash, privateDecrypt, type KeyObject } from 'node:crypto';
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 
 export type OaepDigest = 'sha1' | 'sha256' | 'sha384' | 'sha512';
 

@@ -4,7 +4,7 @@
  * content is decrypted chunk by chunk into the sink. The sink receives plaintext before the GCM tag or
  * CBC padding is checked at the end, so callers must hold it back until this function resolves.
  */
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import { openContentInfo } from './content-info.js';
 import type { Decryptor } from '../keys.js';
 import { OID, oidName } from '../oids.js';

@@ -5,7 +5,7 @@
  * AuthEnvelopedData (RFC 5084 §1: never inside EnvelopedData, which OpenSSL rejects).
  */
 import { randomBytes } from 'node:crypto';
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import type { ContentCipher, Recipient } from '../keys.js';
 import { OID } from '../oids.js';
 import type { ByteStream } from '../stream-types.js';

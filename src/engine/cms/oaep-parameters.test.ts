@@ -14,7 +14,7 @@ import { certificateDer, pkiFile, privateKey } from '../../../test/helpers/pki.j
 import { decryptCms } from '../smime/decrypt.js';
 import { softwareKey } from '../software-key.js';
 import { toByteStream } from '../stream-types.js';
-import { isCachetError } from '../errors.js';
+import { isCachetError } from '../../errors.js';
 import { OID } from '../oids.js';
 import { explicitContext, objectIdentifier, octetString, sequence, setOf, smallInteger, tlv } from '../asn1/ber-writer.js';
 import { TagClass } from '../asn1/ber-reader.js';

@@ -5,7 +5,7 @@
  * few dozen bytes whose exact form the oracles check.
  */
 import { createCipheriv, createDecipheriv, createHash, createPublicKey, diffieHellman, generateKeyPairSync, publicEncrypt, constants } from 'node:crypto';
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import type { Decryptor, Recipient } from '../keys.js';
 import { OID } from '../oids.js';
 import { explicitContext, objectIdentifier, octetString, sequence, smallInteger, tlv } from '../asn1/ber-writer.js';

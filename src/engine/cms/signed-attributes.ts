@@ -2,7 +2,7 @@
  * Signed attributes of a SignerInfo (RFC 5652 §5.3, §11; RFC 8551 §2.5): what Cachet writes and what
  * it reads back for the report.
  */
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import { OID, oidName } from '../oids.js';
 import { objectIdentifier, octetString, setOf } from '../asn1/ber-writer.js';
 import { cmsMalformed, derBytes, derChildren, derContent, derNode, derOid, derTlv, type DerNode } from './der-walk.js';

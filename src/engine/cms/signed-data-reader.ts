@@ -15,7 +15,7 @@ import {
   UniversalTag,
   type BerHeader,
 } from '../asn1/ber-reader.js';
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import { OID, oidName } from '../oids.js';
 import { openContentInfo, openEncapsulatedContent } from './content-info.js';
 

@@ -6,7 +6,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { END_OF_CONTENTS, objectIdentifier, openIndefinite, segmentedOctetString, setOf, smallInteger } from '../asn1/ber-writer.js';
 import { TagClass, UniversalTag } from '../asn1/ber-reader.js';
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import type { DigestAlgorithm, Signer } from '../keys.js';
 import { OID } from '../oids.js';
 import type { ByteStream } from '../stream-types.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { base64Decode, base64Encode } from './base64.js';
 import { collectBytes } from '../stream-types.js';
-import { isCachetError } from '../errors.js';
+import { isCachetError } from '../../errors.js';
 
 async function* split(bytes: Uint8Array, sizes: number[]) {
   let i = 0;

@@ -10,7 +10,7 @@
  * memory.copy per line, no call boundary); the decoder hands whole runs of regular lines to the
  * native decoder, which skips the line breaks itself.
  */
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import type { ByteStream } from '../stream-types.js';
 
 /** Input bytes per full output line (76 base64 characters). */

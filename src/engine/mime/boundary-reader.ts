@@ -3,7 +3,7 @@
  * next delimiter ("CRLF--boundary"), and delimiter lines — streaming, so that parts of any size pass
  * through without being held in memory. The CRLF before a delimiter belongs to the delimiter.
  */
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import type { ByteStream } from '../stream-types.js';
 import { MIME_LIMITS, mimeLimitExceeded } from './limits.js';
 

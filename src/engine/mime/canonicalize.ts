@@ -14,7 +14,7 @@
  * Binary content declared "binary" is treated as lines like everything else: mail user agents encode
  * attachments as base64, and an entity in "binary" form cannot be signed for transport as it is.
  */
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import type { ByteStream } from '../stream-types.js';
 import { base64Encode } from './base64.js';
 import { BoundaryReader } from './boundary-reader.js';

@@ -12,7 +12,7 @@
  * A text part larger than what is left of MIME_LIMITS.maxDisplayedBytes becomes an attachment too:
  * nothing is cut, nothing is lost.
  */
-import { isCachetError } from '../errors.js';
+import { isCachetError } from '../../errors.js';
 import type { ByteStream } from '../stream-types.js';
 import { decodeEncodedWords, parseContentType } from './headers.js';
 import { readMimeEntity } from './entity-reader.js';

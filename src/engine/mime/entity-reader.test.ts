@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { readMimeEntity } from './entity-reader.js';
 import { MIME_LIMITS } from './limits.js';
 import { collectBytes, toByteStream } from '../stream-types.js';
-import { isCachetError } from '../errors.js';
+import { isCachetError } from '../../errors.js';
 
 /** The same bytes cut into chunks at the given positions. */
 function chunked(bytes: Buffer, cuts: number[]): Buffer[] {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { decodeEncodedWords, parseContentType, parseHeaderBlock } from './headers.js';
 import { readMimeEntity } from './entity-reader.js';
 import { collectBytes, toByteStream } from '../stream-types.js';
-import { isCachetError } from '../errors.js';
+import { isCachetError } from '../../errors.js';
 
 test('folded fields unfold; raw bytes are kept exactly; lookups ignore case', () => {
   const raw = 'Subject: a long\r\n  subject\r\nContent-Type: Multipart/Signed;\r\n\tprotocol="application/pkcs7-signature"; micalg=SHA-256;\r\n boundary="--=b"\r\n\r\n';

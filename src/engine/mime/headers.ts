@@ -3,7 +3,7 @@
  * byte for byte), unfolded values, Content-Type with RFC 2231 parameters, and RFC 2047 decoding for
  * display. Tolerant in reading (LF-only mail, obs-fold, stray whitespace), exact in what it keeps.
  */
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import { MIME_LIMITS, mimeLimitExceeded } from './limits.js';
 import type { ContentType, HeaderField, MimeHeaderBlock } from './types.js';
 

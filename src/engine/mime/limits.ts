@@ -4,7 +4,7 @@
  * cannot drift apart. Each is far above what real mail needs; a message beyond one is refused with
  * ERR_LIMIT_EXCEEDED (details.limit names it), never half-read.
  */
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 
 export const MIME_LIMITS = {
   /** Bytes of one header block (a message's or a part's). */

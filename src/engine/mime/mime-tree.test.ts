@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MIME_LIMITS } from './limits.js';
 import { parseMimeTree } from './mime-tree.js';
-import { isCachetError } from '../errors.js';
+import { isCachetError } from '../../errors.js';
 
 const crlf = (lines: string[]) => Buffer.from(lines.join('\r\n'), 'latin1');
 

@@ -3,7 +3,7 @@
  * signed part found inside unsigned content can be verified over exactly its own bytes and the
  * unsigned parts around it can be shown as such. Tolerant of LF-only mail, preambles and epilogues.
  */
-import { isCachetError } from '../errors.js';
+import { isCachetError } from '../../errors.js';
 import { headerBlock, parseHeaderBlock } from './headers.js';
 import { MIME_LIMITS, mimeLimitExceeded } from './limits.js';
 import type { MimeHeaderBlock } from './types.js';

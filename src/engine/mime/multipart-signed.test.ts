@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { isCachetError } from '../errors.js';
+import { isCachetError } from '../../errors.js';
 import { collectBytes } from '../stream-types.js';
 import { splitMultipartSigned } from './multipart-signed.js';
 

@@ -8,7 +8,7 @@
  * the canonical CRLF form), and the CRLF before a delimiter belongs to the delimiter (RFC 2046 §5.1.1).
  */
 import { randomBytes } from 'node:crypto';
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import type { ByteStream } from '../stream-types.js';
 
 /** Bounds on the parts that are held in memory. */

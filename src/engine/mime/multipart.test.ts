@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readMultipart } from './multipart.js';
 import { readMimeEntity } from './entity-reader.js';
 import { collectBytes, toByteStream } from '../stream-types.js';
-import { isCachetError } from '../errors.js';
+import { isCachetError } from '../../errors.js';
 
 const MESSAGE = [
   'Content-Type: Multipart/Mixed; boundary="=_b"',

@@ -7,7 +7,7 @@
  * Each part's body must be read (or abandoned) before the next part is asked for; what a consumer
  * leaves unread is skipped.
  */
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import type { ByteStream } from '../stream-types.js';
 import { BoundaryReader } from './boundary-reader.js';
 import { parseHeaderBlock } from './headers.js';

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 
 /** Rounds up to this count are hashed on the calling thread (about 15 ms of SHA-1 here). */
 const INLINE_ROUNDS = 10_000;

@@ -6,7 +6,7 @@
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, pbkdf2, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import { objectIdentifier, octetString, sequence, smallInteger } from '../asn1/ber-writer.js';
 import { derChildren, derContent, derInteger, derNode, derOid } from '../cms/der-walk.js';
 import { rc2CbcDecrypt, rc2CbcEncrypt } from './rc2.js';

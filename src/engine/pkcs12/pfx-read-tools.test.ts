@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import { readPfx } from './pfx-read.js';
 import { certificateDer, pkiBytes, pkiFile, P12_PASSWORD } from '../../../test/helpers/pki.js';
-import { CachetError, isCachetError } from '../errors.js';
+import { CachetError, isCachetError } from '../../errors.js';
 
 let dir = '';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { readPfx } from './pfx-read.js';
 import { certificateDer, pkiBytes, pkiFile, P12_PASSWORD } from '../../../test/helpers/pki.js';
-import { isCachetError } from '../errors.js';
+import { isCachetError } from '../../errors.js';
 
 function keyMatches(pkcs8: Uint8Array, certificate: Uint8Array): boolean {
   const fromKey = createPublicKey(createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' })).export({ format: 'der', type: 'spki' });

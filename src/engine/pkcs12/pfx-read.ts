@@ -7,7 +7,7 @@
  * Why by hand: PKI.js cannot decrypt the legacy bags (RC2, 3DES PBE), which are what Windows exports.
  */
 import { createPrivateKey, createPublicKey, timingSafeEqual, X509Certificate } from 'node:crypto';
-import { CachetError, isCachetError } from '../errors.js';
+import { CachetError, isCachetError } from '../../errors.js';
 import { berToDer } from '../asn1/ber-to-der.js';
 import { derBytes, derChildren, derContent, derInteger, derNode, derOid, type DerNode } from '../cms/der-walk.js';
 import { decryptionCost, pbeDecrypt, pfxMacAsync, PKCS12_LIMITS } from './password-based.js';

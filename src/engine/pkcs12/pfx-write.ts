@@ -6,7 +6,7 @@
  * such as older Windows and gpgsm.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import { explicitContext, objectIdentifier, octetString, sequence, setOf, smallInteger, tlv } from '../asn1/ber-writer.js';
 import { TagClass } from '../asn1/ber-reader.js';
 import { legacyPbeEncrypt, pbes2Encrypt, pfxMac } from './password-based.js';

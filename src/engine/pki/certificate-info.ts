@@ -7,7 +7,7 @@
 import 'reflect-metadata';
 import { createHash, createPublicKey } from 'node:crypto';
 import { BasicConstraintsExtension, ExtendedKeyUsageExtension, KeyUsageFlags, KeyUsagesExtension, X509Certificate } from '@peculiar/x509';
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import { certificateEmails, certificateIssuer, certificateSubject, subjectPublicKeyInfo } from '../cms/cert-id.js';
 import { certificateRole, type CertificateRole } from './certificate-role.js';
 

@@ -7,7 +7,7 @@
 import 'reflect-metadata';
 import { createPublicKey } from 'node:crypto';
 import { BasicConstraintsExtension, ExtendedKeyUsageExtension, KeyUsageFlags, KeyUsagesExtension, X509Certificate } from '@peculiar/x509';
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 
 export type CertificateRole = 'signing' | 'encryption' | 'dual' | 'none';
 

@@ -23,7 +23,7 @@ import {
   X509Certificate,
   X509Crl,
 } from '@peculiar/x509';
-import { isCachetError, type CachetErrorCode } from '../errors.js';
+import { isCachetError, type CachetErrorCode } from '../../errors.js';
 import { certificateEmails } from '../cms/cert-id.js';
 import { parseCertificate } from './certificate-info.js';
 import type { CrlClient } from './crl.js';

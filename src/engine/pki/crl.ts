@@ -9,7 +9,7 @@
  */
 import 'reflect-metadata';
 import { CRLDistributionPointsExtension, X509Crl, X509Certificate } from '@peculiar/x509';
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import { fetchFailurePhrase, type PkiFetcher, type PkiFetchResponse } from './fetcher.js';
 
 export const CRL_LIMITS = {

@@ -3,7 +3,7 @@
  * distribution points and issuer certificates from authorityInfoAccess caIssuers are asked for
  * through a `PkiFetcher` that the caller hands to the validator; without one nothing is fetched. The
  * bounded HTTP implementation (timeout, size limit, cache, allowed schemes) is an adapter:
- * `src/net/http-fetcher.ts`.
+ * `src/adapters/net/http-fetcher.ts`.
  */
 
 export interface PkiFetchRequest {

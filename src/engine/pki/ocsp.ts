@@ -26,7 +26,7 @@ import {
 } from '@peculiar/asn1-ocsp';
 import { AlgorithmIdentifier, Certificate, Extension } from '@peculiar/asn1-x509';
 import { AuthorityInfoAccessExtension, ExtendedKeyUsageExtension, X509Certificate } from '@peculiar/x509';
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import { derBytes, derChildren, derNode } from '../cms/der-walk.js';
 import { fetchFailurePhrase, type PkiFetcher, type PkiFetchResponse } from './fetcher.js';
 

@@ -3,7 +3,7 @@
  * implements it (RFC 5280 path validation, trust store, revocation). Keeping it an interface keeps
  * the engine free of storage and network: the caller decides where anchors and CRLs come from.
  */
-import type { CachetErrorCode } from '../errors.js';
+import type { CachetErrorCode } from '../../errors.js';
 
 export type CertificatePurpose = 'signing' | 'encryption';
 

@@ -11,7 +11,7 @@ import { createPublicKey } from 'node:crypto';
 import { BasicConstraintsExtension, type X509Certificate } from '@peculiar/x509';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
-import type { CachetErrorCode } from '../errors.js';
+import type { CachetErrorCode } from '../../errors.js';
 
 export const MIN_RSA_BITS = 2048;
 

@@ -4,7 +4,7 @@
  */
 import { objectIdentifier, setOf, smallInteger } from '../asn1/ber-writer.js';
 import { ByteSource } from '../asn1/byte-source.js';
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import { OID } from '../oids.js';
 import type { ByteStream } from '../stream-types.js';
 import { toByteStream } from '../stream-types.js';

@@ -2,7 +2,7 @@
  * Bare CMS input as users hand it over: DER, PEM ("-----BEGIN CMS-----", "PKCS7", "PKCS #7 SIGNED
  * DATA"), or bare base64. Returns a DER byte stream; PEM and base64 are decoded as they stream.
  */
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import type { ByteStream } from '../stream-types.js';
 import { base64Decode } from '../mime/base64.js';
 

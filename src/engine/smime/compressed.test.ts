@@ -14,7 +14,7 @@ import { deflateSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { decompressContentInfo } from '../cms/compressed-data-reader.js';
 import { toByteStream } from '../stream-types.js';
-import { isCachetError } from '../errors.js';
+import { isCachetError } from '../../errors.js';
 import { pkiFile } from '../../../test/helpers/pki.js';
 import { openTestMessage } from '../../../test/helpers/open-message.js';
 import { compressedDataDer, compressedEntity } from '../../../test/helpers/compressed-data.js';

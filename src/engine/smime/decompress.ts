@@ -4,7 +4,7 @@
  * proves nothing: a compressed layer is unwrapped like an envelope, but counts neither as signed nor
  * as encrypted.
  */
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import type { MimeEntity } from '../mime/types.js';
 import type { ByteSink } from '../stream-types.js';
 import { decompressContentInfo, type DecompressionReport } from '../cms/compressed-data-reader.js';

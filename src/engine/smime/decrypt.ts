@@ -4,7 +4,7 @@
  * function resolves only once the GCM tag or the CBC padding has been checked, and the caller must
  * hold the sink's content back until then (see spool.ts).
  */
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import type { Decryptor } from '../keys.js';
 import type { MimeEntity } from '../mime/types.js';
 import type { ByteSink, ByteStream } from '../stream-types.js';

@@ -12,7 +12,7 @@ import { encryptCms, encryptEntity, encryptMessage } from './encrypt.js';
 import { readMimeEntity } from '../mime/entity-reader.js';
 import { softwareKey } from '../software-key.js';
 import { collectBytes, toByteStream, type ByteStream } from '../stream-types.js';
-import { isCachetError } from '../errors.js';
+import { isCachetError } from '../../errors.js';
 import type { ContentCipher, Decryptor } from '../keys.js';
 import { OID } from '../oids.js';
 import { objectIdentifier } from '../asn1/ber-writer.js';

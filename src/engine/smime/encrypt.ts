@@ -5,7 +5,7 @@
  * Bcc: call once per Bcc recipient (with the sender), so that no RecipientInfo in what the others
  * receive names a Bcc recipient.
  */
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import type { ContentCipher, Recipient } from '../keys.js';
 import type { ByteStream } from '../stream-types.js';
 import { envelopedContentInfo } from '../cms/enveloped-data-writer.js';

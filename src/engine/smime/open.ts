@@ -16,7 +16,7 @@
  * unauthenticated content around it. Decrypted and verified bytes are held in a spool until their
  * verdict is known.
  */
-import { CachetError, isCachetError } from '../errors.js';
+import { CachetError, isCachetError } from '../../errors.js';
 import type { Decryptor } from '../keys.js';
 import type { CertificateValidator } from '../pki/validator.js';
 import type { ByteSink, ByteStream } from '../stream-types.js';

@@ -3,7 +3,7 @@
  * application/octet-stream named smime.p7m or .p7z (RFC 8551 §3.2.2), smime-type missing (sniffed from the
  * CMS content type), base64 or binary transfer encoding.
  */
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import type { MimeEntity } from '../mime/types.js';
 import type { ByteStream } from '../stream-types.js';
 import { base64Decode } from '../mime/base64.js';

@@ -2,7 +2,7 @@
  * What verification reports: one SignerReport per signer, one SignedLayerReport per signed layer
  * (STYLE.md: "a verification is a report, not a boolean").
  */
-import type { CachetErrorCode } from '../errors.js';
+import type { CachetErrorCode } from '../../errors.js';
 import type { RevocationReport } from '../pki/validator.js';
 
 export interface ReportError {

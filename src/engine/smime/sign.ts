@@ -6,7 +6,7 @@
  * trailing white space, "From " protected) so that no relay has a reason to rewrite it and break the
  * signature (RFC 8551 §3.1.1, §3.1.3).
  */
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import type { Signer } from '../keys.js';
 import type { ByteStream } from '../stream-types.js';
 import { toByteStream } from '../stream-types.js';

@@ -3,7 +3,7 @@
  * SignerInfo (RFC 5652 §5.6) and asks the validator about each signer's certificate.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { CachetError, isCachetError } from '../errors.js';
+import { CachetError, isCachetError } from '../../errors.js';
 import type { ReadableDigestAlgorithm } from '../keys.js';
 import { OID, oidName } from '../oids.js';
 import type { CertificateValidator } from '../pki/validator.js';

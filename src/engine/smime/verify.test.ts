@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { certificateDer, privateKey } from '../../../test/helpers/pki.js';
 import { softwareKey } from '../software-key.js';
 import type { DigestAlgorithm, Signer } from '../keys.js';
-import { CachetError } from '../errors.js';
+import { CachetError } from '../../errors.js';
 import { collectBytes, toByteStream } from '../stream-types.js';
 import { detachedSignedData, opaqueSignedData } from '../cms/signed-data-writer.js';
 import { issuerAndSerialNumber } from '../cms/cert-id.js';

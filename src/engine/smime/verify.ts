@@ -6,7 +6,7 @@
  * until the verdict is in.
  */
 import { ByteSource } from '../asn1/byte-source.js';
-import { CachetError, isCachetError } from '../errors.js';
+import { CachetError, isCachetError } from '../../errors.js';
 import type { ReadableDigestAlgorithm } from '../keys.js';
 import type { MimeEntity } from '../mime/types.js';
 import type { ByteSink, ByteStream } from '../stream-types.js';

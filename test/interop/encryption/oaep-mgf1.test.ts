@@ -16,7 +16,7 @@ import { certificateDer, P12_PASSWORD, pkiFile, privateKey } from '../../helpers
 import { decryptCms } from '../../../src/engine/smime/decrypt.js';
 import { softwareKey } from '../../../src/engine/software-key.js';
 import { toByteStream } from '../../../src/engine/stream-types.js';
-import { isCachetError } from '../../../src/engine/errors.js';
+import { isCachetError } from '../../../src/errors.js';
 
 const MESSAGE = 'From: alice@example.com\r\nTo: bob@example.com\r\nSubject: oaep\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nOAEP with a separate MGF1 digest.\r\n';
 let work: string;

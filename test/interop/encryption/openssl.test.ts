@@ -15,7 +15,7 @@ import { readMimeEntity } from '../../../src/engine/mime/entity-reader.js';
 import { softwareKey } from '../../../src/engine/software-key.js';
 import { collectBytes, toByteStream } from '../../../src/engine/stream-types.js';
 import type { ContentCipher, Decryptor } from '../../../src/engine/keys.js';
-import { isCachetError } from '../../../src/engine/errors.js';
+import { isCachetError } from '../../../src/errors.js';
 
 const MESSAGE = 'From: alice@example.com\r\nTo: bob@example.com\r\nSubject: interop\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello Bob, this is a secret.\r\n';
 let work: string;

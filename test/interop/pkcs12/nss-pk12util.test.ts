@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPfx } from '../../../src/engine/pkcs12/pfx-read.js';
-import { isCachetError } from '../../../src/engine/errors.js';
+import { isCachetError } from '../../../src/errors.js';
 import { runCachet } from '../../helpers/cli.js';
 import { makeGnupgHome, makeNssDatabase, runToolOk, stopGnupg } from '../../helpers/oracles.js';
 import { certificateDer, P12_PASSWORD } from '../../helpers/pki.js';

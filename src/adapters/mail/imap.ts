@@ -1,0 +1,210 @@
+/**
+ * A mailbox on an IMAP server (imapflow), with the same operations as the local Maildir: list a
+ * folder, read a message, append (to Sent or Drafts), mark seen. A lost connection is a clear,
+ * typed error (ERR_MAIL_CONNECTION_LOST) and the next call opens a new one: nothing is half-done on
+ * our side, since every operation is a single IMAP command.
+ */
+import { ImapFlow } from 'imapflow';
+import { CachetError } from '../../errors.js';
+import type { FolderName, StoredMessageInfo } from './mailbox.js';
+import type { Mailbox } from './mailbox.js';
+
+export interface ImapSettings {
+  host: string;
+  port: number;
+  /** Implicit TLS (993); otherwise STARTTLS is used when the server offers it. */
+  secure: boolean;
+  /** Without implicit TLS: refuse a server that does not offer STARTTLS (never a password in clear). */
+  requireStartTls?: boolean;
+  user: string;
+  password: string;
+  /** PEM of a private CA for the server's certificate. */
+  ca?: string;
+  /** Server name to check the certificate against (default: host). */
+  servername?: string;
+}
+
+/**
+ * Cachet's folder roles and their RFC 6154 special-use attributes: "Sent" means the folder the server
+ * marks \Sent, whatever its name ("Sent Items", "Gesendet"); a role the server has no folder for is
+ * created under the role's name when first written to.
+ */
+const SPECIAL_USE: Readonly<Record<string, string>> = { Sent: '\\Sent', Drafts: '\\Drafts', Trash: '\\Trash', Junk: '\\Junk' };
+
+export class ImapMailbox implements Mailbox {
+  private client: ImapFlow | undefined;
+  /** Special-use attribute → folder path, as the server listed them (per connection). */
+  private specialUse: Map<string, string> | undefined;
+
+  constructor(private readonly settings: ImapSettings) {}
+
+  private async connection(): Promise<ImapFlow> {
+    if (this.client?.usable) return this.client;
+    const client = await this.connect({});
+    this.client = client;
+    this.specialUse = undefined;
+    return client;
+  }
+
+  /** A new logged-in connection; `idle`: for watching, re-issuing IDLE often enough to outlive the socket timeout. */
+  private async connect(options: { idle?: boolean }): Promise<ImapFlow> {
+    const s = this.settings;
+    const client = new ImapFlow({
+      host: s.host,
+      port: s.port,
+      secure: s.secure,
+      ...(s.requireStartTls ? { doSTARTTLS: true } : {}),
+      auth: { user: s.user, pass: s.password },
+      tls: { ...(s.ca ? { ca: s.ca } : {}), servername: s.servername ?? s.host },
+      logger: false,
+      connectionTimeout: 15_000,
+      greetingTimeout: 15_000,
+      socketTimeout: 60_000,
+      ...(options.idle ? { maxIdleTime: 30_000 } : {}),
+    });
+    client.on('error', () => {
+      // reported to the caller of the failing operation; the client is discarded
+    });
+    try {
+      await client.connect();
+    } catch (error) {
+      const e = error as { authenticationFailed?: boolean; code?: string };
+      if (e.authenticationFailed) throw new CachetError('ERR_MAIL_AUTH', `the IMAP server refused the login for ${s.user}`, { cause: error });
+      throw new CachetError('ERR_MAIL_UNREACHABLE', `the IMAP server ${s.host}:${s.port} cannot be reached`, { cause: error });
+    }
+    return client;
+  }
+
+  async watch(folder: FolderName, onChange: () => void): Promise<{ close(): Promise<void> }> {
+    // IDLE holds its connection (RFC 2177): a second one, so reading and sending go on meanwhile.
+    const client = await this.connect({ idle: true });
+    try {
+      await client.mailboxOpen(await this.path(client, folder), { readOnly: true });
+    } catch (error) {
+      await client.logout().catch(() => client.close());
+      throw new CachetError('ERR_MAIL_NOT_FOUND', `cannot watch ${folder}: ${(error as Error).message}`, { cause: error });
+    }
+    client.on('exists', () => onChange());
+    client.on('expunge', () => onChange());
+    return {
+      close: async () => {
+        if (client.usable) await client.logout().catch(() => client.close());
+      },
+    };
+  }
+
+  /** The server's path for a folder name or role; `create`: make the role's folder when there is none. */
+  private async path(client: ImapFlow, folder: FolderName, create = false): Promise<string> {
+    const use = SPECIAL_USE[folder];
+    if (folder === 'INBOX' || !use) return folder;
+    if (!this.specialUse) {
+      const listed = await client.list();
+      this.specialUse = new Map(listed.filter((m) => m.specialUse).map((m) => [m.specialUse!, m.path]));
+      // A server without SPECIAL-USE: a folder named after the role stands for it.
+      for (const m of listed) {
+        const role = SPECIAL_USE[m.path];
+        if (role && !this.specialUse.has(role)) this.specialUse.set(role, m.path);
+      }
+    }
+    const found = this.specialUse.get(use);
+    if (found) return found;
+    if (create) {
+      await client.mailboxCreate(folder);
+      this.specialUse.set(use, folder);
+    }
+    return folder;
+  }
+
+  private async run<T>(what: string, operation: (client: ImapFlow) => Promise<T>): Promise<T> {
+    const client = await this.connection();
+    try {
+      return await operation(client);
+    } catch (error) {
+      if (error instanceof CachetError) throw error;
+      if (!client.usable) {
+        this.client = undefined;
+        throw new CachetError('ERR_MAIL_CONNECTION_LOST', `the connection to the IMAP server was lost while ${what}; try again`, { cause: error });
+      }
+      throw new CachetError('ERR_MAIL_NOT_FOUND', `the IMAP server refused ${what}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  async list(folder: FolderName): Promise<StoredMessageInfo[]> {
+    return this.run(`listing ${folder}`, async (client) => {
+      const lock = await client.getMailboxLock(await this.path(client, folder));
+      try {
+        const out: StoredMessageInfo[] = [];
+        // A folder selected earlier on this (long-lived) connection: NOOP lets the server report what
+        // arrived since (RFC 3501 §6.1.2), or a new message would be missing from the list.
+        await client.noop();
+        // imapflow's NOOP does not fail on a dropped line: say so, or the list would come back empty.
+        if (!client.usable) throw new Error('the connection closed');
+        if ((client.mailbox && typeof client.mailbox === 'object' ? client.mailbox.exists : 0) === 0) return out;
+        for await (const message of client.fetch('1:*', { uid: true, flags: true, size: true, internalDate: true })) {
+          out.push({ id: String(message.uid), folder, size: message.size ?? 0, seen: message.flags?.has('\\Seen') ?? false, date: new Date(message.internalDate ?? Date.now()) });
+        }
+        return out;
+      } finally {
+        lock.release();
+      }
+    });
+  }
+
+  async read(folder: FolderName, id: string): Promise<Buffer> {
+    if (!/^\d+$/.test(id)) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no message ${id} in ${folder}`);
+    return this.run(`reading message ${id}`, async (client) => {
+      const lock = await client.getMailboxLock(await this.path(client, folder));
+      try {
+        const message = await client.fetchOne(id, { source: true }, { uid: true });
+        if (!message || !message.source) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no message ${id} in ${folder}`);
+        return message.source;
+      } finally {
+        lock.release();
+      }
+    });
+  }
+
+  async deliver(folder: FolderName, message: Uint8Array, options: { seen?: boolean } = {}): Promise<string> {
+    return this.run(`saving to ${folder}`, async (client) => {
+      // The sent copy goes to the server's \Sent folder (created when missing), never to a stray "Sent".
+      const result = await client.append(await this.path(client, folder, true), Buffer.from(message), options.seen ? ['\\Seen'] : []);
+      return result && typeof result === 'object' && 'uid' in result && result.uid ? String(result.uid) : '';
+    });
+  }
+
+  async markSeen(folder: FolderName, id: string): Promise<void> {
+    await this.run(`marking ${id} as read`, async (client) => {
+      const lock = await client.getMailboxLock(await this.path(client, folder));
+      try {
+        await client.messageFlagsAdd(id, ['\\Seen'], { uid: true });
+      } finally {
+        lock.release();
+      }
+    });
+  }
+
+  async stream(folder: FolderName, id: string): Promise<AsyncIterable<Uint8Array>> {
+    const bytes = await this.read(folder, id);
+    return (async function* () {
+      yield bytes;
+    })();
+  }
+
+  async folders(): Promise<FolderName[]> {
+    return this.run('listing the folders', async (client) => (await client.list()).map((m) => m.path));
+  }
+
+  async find(id: string): Promise<{ folder: FolderName; info: StoredMessageInfo } | undefined> {
+    for (const folder of await this.folders()) {
+      const info = (await this.list(folder)).find((m) => m.id === id);
+      if (info) return { folder, info };
+    }
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client?.usable) await client.logout().catch(() => client.close());
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * The outbox: a message is written to the Outbox folder (atomically, fsynced) before any attempt to
+ * send it, and leaves it only once every recipient has been accepted. What was accepted is recorded
+ * per recipient, so a retry never delivers twice to someone who already has it; when a transport
+ * fails mid-way nothing is lost, and `cachet outbox --retry` sends what is left.
+ *
+ * Several senders share one outbox (the web client sending two messages at once, `cachet outbox
+ * --retry` beside it): every change of the state file is a read-modify-write under a lock, and a copy
+ * being sent is claimed in the state first, so that no other flush sends it too. The lock is never
+ * held while a transport talks to a server.
+ */
+import { CachetError, isCachetError } from '../../errors.js';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomically } from '../storage/atomic-file.js';
+import { withFileLock } from '../storage/file-lock.js';
+import type { Maildir } from './maildir.js';
+import type { Envelope, Transport } from './transport.js';
+
+interface OutboxEntry {
+  envelope: Envelope;
+  /** Recipients already accepted by a transport. */
+  delivered: string[];
+  attempts: number;
+  lastError: { code: string; message: string } | null;
+  queuedAt: string;
+  /** Copies that belong together (one message's To/Cc copy and its Bcc copies). */
+  batch: string;
+  /** Set while a process sends this copy: another flush leaves it alone. */
+  sending?: { pid: number; since: string };
+}
+
+export interface PendingMessage extends OutboxEntry {
+  id: string;
+  remaining: string[];
+}
+
+export interface FlushResult {
+  sent: string[];
+  pending: PendingMessage[];
+}
+
+type OutboxState = Record<string, OutboxEntry>;
+
+/** A claim older than this is taken to be left by a process that hung or whose pid was reused. */
+const CLAIM_TIMEOUT_MS = 60 * 60 * 1000;
+
+function claimHeld(claim: OutboxEntry['sending'], now: number): boolean {
+  if (!claim || now - Date.parse(claim.since) > CLAIM_TIMEOUT_MS) return false;
+  try {
+    process.kill(claim.pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists (another user's); ESRCH: it is gone, and its claim with it.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const remainingOf = (entry: OutboxEntry): string[] => entry.envelope.to.filter((r) => !entry.delivered.includes(r));
+
+export class Outbox {
+  constructor(
+    private readonly mailbox: Maildir,
+    private readonly statePath: string,
+  ) {}
+
+  private async state(): Promise<OutboxState> {
+    try {
+      return JSON.parse(await readFile(this.statePath, 'utf8')) as OutboxState;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw new CachetError('ERR_INPUT_READ', `the outbox state ${this.statePath} cannot be read`, { cause: error });
+    }
+  }
+
+  /** Reads the state, lets `action` change it, and writes it back (synced), under the outbox lock. */
+  private changeState<T>(action: (state: OutboxState) => T): Promise<T> {
+    return withFileLock(
+      `${this.statePath}.lock`,
+      async () => {
+        const state = await this.state();
+        const result = action(state);
+        await writeFileAtomically(this.statePath, `${JSON.stringify(state, null, 2)}\n`, 'the outbox state');
+        return result;
+      },
+      { what: 'the outbox' },
+    );
+  }
+
+  /** Queues copies of one message; returns their outbox ids. */
+  async enqueue(batch: string, copies: Array<{ envelope: Envelope; message: Uint8Array }>): Promise<string[]> {
+    const queued: Array<{ id: string; envelope: Envelope }> = [];
+    for (const copy of copies) queued.push({ id: await this.mailbox.deliver('Outbox', copy.message, { seen: true }), envelope: copy.envelope });
+    try {
+      await this.changeState((state) => {
+        for (const { id, envelope } of queued) state[id] = { envelope, delivered: [], attempts: 0, lastError: null, queuedAt: new Date().toISOString(), batch };
+      });
+    } catch (error) {
+      // Not queued after all (the state could not be written): the sender is told, and no copy stays
+      // behind in the Outbox folder that no flush would ever find.
+      for (const { id } of queued) await this.mailbox.remove('Outbox', id).catch(() => undefined);
+      throw error;
+    }
+    return queued.map((q) => q.id);
+  }
+
+  async pending(): Promise<PendingMessage[]> {
+    const state = await this.state();
+    return Object.entries(state).map(([id, entry]) => ({ ...entry, id, remaining: remainingOf(entry) }));
+  }
+
+  /** Tries to send every queued copy (or only `ids`); returns what went and what stays. */
+  async flush(transport: Transport, ids?: string[]): Promise<FlushResult> {
+    // Claimed first, all at once: a copy another flush is sending right now is not sent twice.
+    const claimed = await this.changeState((state) => {
+      const now = Date.now();
+      const mine: Array<{ id: string; entry: OutboxEntry }> = [];
+      for (const [id, entry] of Object.entries(state)) {
+        if ((ids && !ids.includes(id)) || claimHeld(entry.sending, now)) continue;
+        entry.sending = { pid: process.pid, since: new Date(now).toISOString() };
+        mine.push({ id, entry: structuredClone(entry) });
+      }
+      return mine;
+    });
+    const sent: string[] = [];
+    const unsettled = new Set(claimed.map((c) => c.id));
+    try {
+      for (const { id, entry } of claimed) {
+        const done = await this.sendCopy(transport, id, entry);
+        unsettled.delete(id);
+        if (done) {
+          // After the state: a crash in between leaves a copy nobody will send again, never a lost one.
+          await this.mailbox.remove('Outbox', id);
+          sent.push(id);
+        }
+      }
+    } finally {
+      // Stopped half-way (the state could not be written): the claims left are let go, so that a
+      // later flush of this long-lived process (the web client) does not skip those copies.
+      if (unsettled.size > 0) {
+        await this.changeState((state) => {
+          for (const id of unsettled) if (state[id]?.sending?.pid === process.pid) delete state[id]!.sending;
+        }).catch(() => undefined);
+      }
+    }
+    const pending = Object.entries(await this.state())
+      .filter(([id]) => !ids || ids.includes(id))
+      .map(([id, entry]) => ({ ...entry, id, remaining: remainingOf(entry) }));
+    return { sent, pending };
+  }
+
+  /**
+   * Sends one claimed copy to the recipients it has left and records the outcome, ending the claim
+   * (recorded after every copy: a crash between copies repeats nothing already accepted).
+   * @returns whether every recipient now has it, so that it leaves the state
+   */
+  private async sendCopy(transport: Transport, id: string, entry: OutboxEntry): Promise<boolean> {
+    const remaining = remainingOf(entry);
+    const accepted: string[] = [];
+    let lastError: OutboxEntry['lastError'] = null;
+    try {
+      if (remaining.length > 0) {
+        const message = await this.mailbox.read('Outbox', id);
+        accepted.push(...(await transport.deliver({ from: entry.envelope.from, to: remaining }, message)));
+      }
+    } catch (error) {
+      accepted.push(...((isCachetError(error) ? (error.details['accepted'] as string[] | undefined) : undefined) ?? []));
+      lastError = isCachetError(error) ? { code: error.code, message: error.message } : { code: 'ERR_MAIL_SEND_FAILED', message: (error as Error).message };
+    }
+    return this.changeState((state) => {
+      const current = state[id];
+      if (!current) return false;
+      current.attempts++;
+      current.delivered.push(...accepted.filter((a) => remaining.includes(a) && !current.delivered.includes(a)));
+      current.lastError = lastError;
+      delete current.sending;
+      if (remainingOf(current).length > 0) return false;
+      delete state[id];
+      return true;
+    });
+  }
+}

@@ -1,0 +1,106 @@
+/** cachet send — compose, sign and encrypt per settings and policy, and send. */
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { CachetError } from '../../../errors.js';
+import { sendMessage, type OutgoingAttachment } from '../../../use-cases/send.js';
+import { parseCommandArgs } from '../args.js';
+import type { CliCommand } from '../context.js';
+import { readInputFully } from '../io.js';
+import { openUserSession, USER_OPTIONS } from '../user-session.js';
+import { progressFor } from '../progress.js';
+import { replyContext, type ReplyContext } from '../../../use-cases/folder-listing.js';
+
+const help = `usage: cachet send --to ADDR [--to ADDR]... [--cc ADDR]... [--bcc ADDR]... --subject TEXT
+                   (--body-file F | stdin) [--attach FILE]... [--sign | --no-sign]
+                   [--encrypt | --no-encrypt] [--send-unencrypted] [--reply-to-id ID] [--as USER]
+                   [--passphrase-file F] [--refresh-directory] [--progress]
+
+Signs and encrypts as your settings say (enableSigning, encryptByDefault) unless told otherwise.
+Recipients' encryption certificates come from your address book. When one has none, the policy's
+group rule decides: block (the default: nothing is sent, and the reason is named), ask (exit 7
+with the question; repeat with --send-unencrypted to send in clear to everyone), or send-unencrypted
+(sent in clear, with a warning and a record). Bcc recipients each get a separately encrypted copy.
+Answers from the directory are cached (a certificate for a day, "none" for a minute); with
+--refresh-directory the directory is asked again (for a certificate published a moment ago).
+The message is kept in the Outbox until the transport accepts it ("cachet outbox --retry").
+With --reply-to-id, a reply to an encrypted message is encrypted by default, and is refused rather than
+sent in clear (even with --no-encrypt) unless --send-unencrypted says so.
+
+Exit statuses: 0 sent · 7 refused by the group rule or policy · 6 queued (server unreachable) · 2 usage`;
+
+const command: CliCommand = {
+  help,
+  async run(args, context) {
+    const { values } = parseCommandArgs(args, {
+      ...USER_OPTIONS,
+      to: { type: 'string', multiple: true },
+      cc: { type: 'string', multiple: true },
+      bcc: { type: 'string', multiple: true },
+      subject: { type: 'string' },
+      'body-file': { type: 'string' },
+      attach: { type: 'string', multiple: true },
+      sign: { type: 'boolean' },
+      'no-sign': { type: 'boolean' },
+      encrypt: { type: 'boolean' },
+      'no-encrypt': { type: 'boolean' },
+      'send-unencrypted': { type: 'boolean' },
+      json: { type: 'boolean' },
+      progress: { type: 'boolean' },
+      'reply-to-id': { type: 'string' },
+      'refresh-directory': { type: 'boolean' },
+    });
+    if (values.subject === undefined) throw new CachetError('ERR_USAGE', 'the option --subject is required');
+    const session = await openUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'], pinFile: values['pin-file'] });
+    try {
+      const text = (await readInputFully(values['body-file'], context)).toString('utf8');
+      const attachments: OutgoingAttachment[] = [];
+      const progress = progressFor(context, 'Preparing attachments', values.progress ?? false);
+      for (const [index, path] of (values.attach ?? []).entries()) {
+        progress.update(index, (values.attach ?? []).length, basename(path));
+        try {
+          attachments.push({ filename: basename(path), contentType: 'application/octet-stream', data: await readFile(path) });
+        } catch (error) {
+          throw new CachetError('ERR_INPUT_READ', `cannot read the attachment ${path}`, { cause: error });
+        }
+      }
+      progress.update(1, 1);
+      progress.done(values.attach?.length ? 'Signing, encrypting and sending…' : undefined);
+      // Replying to an encrypted message: the reply is encrypted by default, and its quoted text never
+      // goes out in clear without --send-unencrypted.
+      // A reply also threads: In-Reply-To and References from the original.
+      let reply: ReplyContext | null = null;
+      if (values['reply-to-id']) {
+        const original = await session.user.mailbox.find(values['reply-to-id']);
+        if (!original) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no message ${values['reply-to-id']} to reply to`);
+        reply = await replyContext(session.user.mailbox, original.folder, values['reply-to-id']);
+      }
+      const replyToEncrypted = reply?.encrypted ?? false;
+      const threading = reply ? { ...(reply.messageId ? { inReplyTo: reply.messageId } : {}), references: reply.references } : {};
+      const sign = values['no-sign'] ? false : values.sign ? true : undefined;
+      const encrypt = values['no-encrypt'] ? false : values.encrypt ? true : undefined;
+      const outcome = await sendMessage(
+        { to: values.to ?? [], cc: values.cc ?? [], bcc: values.bcc ?? [], subject: values.subject, text, attachments, ...(sign === undefined ? {} : { sign }), ...(encrypt === undefined ? {} : { encrypt }), allowUnencrypted: values['send-unencrypted'] ?? false, replyToEncrypted, ...threading, ...(values['refresh-directory'] ? { refreshDirectory: true } : {}) },
+        { user: session.user, policy: session.policy, store: () => session.store(), source: session.source, resolveRecipients: session.resolveRecipients, transport: session.transport },
+      );
+      if (values.json) context.stdout.write(`${JSON.stringify(outcome)}\n`);
+      if (outcome.kind === 'sent') {
+        if (!values.json) context.stdout.write(`sent ${outcome.messageId}${outcome.signed ? ', signed' : ''}${outcome.encrypted ? `, encrypted (${outcome.cipher})` : ', NOT encrypted'}\n`);
+        for (const warning of outcome.warnings) context.stderr.write(`warning: ${warning}\n`);
+        return 0;
+      }
+      if (outcome.kind === 'queued') {
+        // Per recipient: a mail some already have is not "not sent".
+        if (outcome.delivered.length > 0) context.stderr.write(`cachet: sent to ${outcome.delivered.join(', ')}\n`);
+        context.stderr.write(`cachet: not delivered yet to ${outcome.waiting.join(', ') || 'the recipients'}: ${outcome.reason}\n`);
+        for (const warning of outcome.warnings) context.stderr.write(`warning: ${warning}\n`);
+        return 6;
+      }
+      context.stderr.write(`cachet: ${outcome.question}\n${outcome.missing.map((m) => `  ${m.address}: ${m.reason}\n`).join('')}Repeat with --send-unencrypted to send it in clear, or remove them.\n`);
+      return 7;
+    } finally {
+      await session.close();
+    }
+  },
+};
+
+export default command;

@@ -1,0 +1,116 @@
+/**
+ * Where each user's private keys live on a server (docs/server-keys.md has the threat model). Every
+ * user's keys stay in their own vault file (credentials.vault: scrypt and AES-GCM, as on a desktop);
+ * its passphrase is not theirs but 32 random bytes drawn by the server on their first sign-in, kept
+ * only wrapped (AES-256-GCM, the address as associated data) under the server's key-encryption key.
+ * The KEK lives in a file outside the state directory (or in a systemd credential): a copy of the
+ * disk or the database without it opens no vault, and a wrapped passphrase copied onto another user's
+ * record fails its tag. Sign-in method and key custody are apart, so a password changed on the IMAP
+ * server or in the directory does not lock anyone out of their keys.
+ */
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CachetError } from '../../errors.js';
+import { writeFileAtomically } from '../../adapters/storage/atomic-file.js';
+import { withFileLock } from '../../adapters/storage/file-lock.js';
+
+export interface WrappedSecret {
+  version: 1;
+  iv: string;
+  ciphertext: string;
+  tag: string;
+}
+
+/** Where wrapped vault passphrases are kept: files here, a database table next. */
+export interface WrappedSecretStore {
+  read(address: string): Promise<WrappedSecret | undefined>;
+  /** Stores `create()`'s secret unless one exists; returns the one stored (so two instances agree). */
+  readOrCreate(address: string, create: () => WrappedSecret): Promise<WrappedSecret>;
+}
+
+export class FileWrappedSecretStore implements WrappedSecretStore {
+  constructor(private readonly directory: string) {}
+
+  private path(address: string): string {
+    return join(this.directory, `${createHash('sha256').update(address).digest('hex')}.json`);
+  }
+
+  async read(address: string): Promise<WrappedSecret | undefined> {
+    try {
+      return JSON.parse(await readFile(this.path(address), 'utf8')) as WrappedSecret;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new CachetError('ERR_VAULT_CORRUPT', `the wrapped key of ${address} cannot be read`, { cause: error });
+    }
+  }
+
+  async readOrCreate(address: string, create: () => WrappedSecret): Promise<WrappedSecret> {
+    await mkdir(this.directory, { recursive: true, mode: 0o700 });
+    return withFileLock(`${this.path(address)}.lock`, async () => {
+      const existing = await this.read(address);
+      if (existing) return existing;
+      const secret = create();
+      await writeFileAtomically(this.path(address), JSON.stringify(secret), 'a wrapped vault key');
+      return secret;
+    }, { what: 'the wrapped vault keys' });
+  }
+}
+
+const KEK_BYTES = 32;
+
+/** A new key-encryption key as its file holds it: base64 of 32 random bytes. */
+export function newKeyEncryptionKeyText(): string {
+  return `${randomBytes(KEK_BYTES).toString('base64')}\n`;
+}
+
+/**
+ * Reads the KEK file: refused unless it holds exactly 32 bytes and only its owner may read it.
+ * @throws CachetError ERR_INPUT_READ / ERR_POLICY_INVALID naming the file.
+ */
+export async function readKeyEncryptionKey(file: string): Promise<Buffer> {
+  let text: string;
+  try {
+    const info = await stat(file);
+    if ((info.mode & 0o077) !== 0) throw new CachetError('ERR_POLICY_INVALID', `the key-encryption key ${file} may be read by others (mode ${(info.mode & 0o777).toString(8)}); chmod 600 it`);
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if (error instanceof CachetError) throw error;
+    throw new CachetError('ERR_INPUT_READ', `cannot read the key-encryption key ${file}: ${(error as Error).message}; make one with "cachet server --init-key ${file}"`, { cause: error });
+  }
+  const key = Buffer.from(text.trim(), 'base64');
+  if (key.length !== KEK_BYTES) throw new CachetError('ERR_POLICY_INVALID', `the key-encryption key ${file} must hold ${KEK_BYTES} bytes in base64`);
+  return key;
+}
+
+export class UserKeyCustody {
+  constructor(
+    private readonly kek: Buffer,
+    private readonly store: WrappedSecretStore,
+  ) {}
+
+  private wrap(address: string, secret: Buffer): WrappedSecret {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.kek, iv);
+    cipher.setAAD(Buffer.from(`cachet vault passphrase v1\0${address}`));
+    const ciphertext = Buffer.concat([cipher.update(secret), cipher.final()]);
+    return { version: 1, iv: iv.toString('base64'), ciphertext: ciphertext.toString('base64'), tag: cipher.getAuthTag().toString('base64') };
+  }
+
+  private unwrap(address: string, wrapped: WrappedSecret): Buffer {
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.kek, Buffer.from(wrapped.iv, 'base64'));
+      decipher.setAAD(Buffer.from(`cachet vault passphrase v1\0${address}`));
+      decipher.setAuthTag(Buffer.from(wrapped.tag, 'base64'));
+      return Buffer.concat([decipher.update(Buffer.from(wrapped.ciphertext, 'base64')), decipher.final()]);
+    } catch (error) {
+      throw new CachetError('ERR_VAULT_CORRUPT', `the wrapped vault key of ${address} does not open with this server's key-encryption key (another server's key, or tampered with)`, { cause: error });
+    }
+  }
+
+  /** The passphrase of the user's vault, drawn and wrapped on first use. */
+  async vaultPassphrase(address: string): Promise<string> {
+    const wrapped = await this.store.readOrCreate(address, () => this.wrap(address, randomBytes(32)));
+    return this.unwrap(address, wrapped).toString('base64url');
+  }
+}

@@ -1,0 +1,411 @@
+/**
+ * The web client's use cases, on the same client modules as the CLI (src/use-cases/*). A user signs in
+ * with their password, which is also the passphrase of their credential vault: the vault is opened
+ * on the server for the session and private keys never reach the browser.
+ */
+import 'reflect-metadata';
+import { X509Certificate as PeculiarCertificate } from '@peculiar/x509';
+import { createHash } from 'node:crypto';
+import { CachetError, isCachetError } from '../../errors.js';
+import { certificateEmails } from '../../engine/cms/cert-id.js';
+import type { SignerSummary } from '../../engine/smime/reports.js';
+import type { CredentialRole, StoredCredential } from '../../adapters/keys/credential-store.js';
+import { firstLaunchSmimeState } from '../../adapters/keys/key-source.js';
+import { POLICY_KEYS, updateSetting, type EffectivePolicy, type EffectiveValue } from '../../adapters/policy/policy.js';
+import { directoryLogin, directoryLoginState, directoryLogout } from '../../use-cases/directory-login.js';
+import { listFolder, replyContext, type ReplyContext } from '../../use-cases/folder-listing.js';
+import { openMailSession, type MailSession } from '../../use-cases/mail-session.js';
+import { assertMailImportAllowed, importFromMail, isCredentialFile } from '../../use-cases/import-from-mail.js';
+import { readMessage, type ReadOptions, type ReadResult } from '../../use-cases/read.js';
+import { collectBytes } from '../../engine/stream-types.js';
+import type { AccountConfig } from '../../adapters/mail/account-config.js';
+import { importCertificatesFromMessage } from '../../use-cases/import-certificates.js';
+import { sendMessage } from '../../use-cases/send.js';
+import { findUser, verifyLocalLogin } from '../../use-cases/users.js';
+import type {
+  CertificateDetails,
+  DirectoryLoginView,
+  Draft,
+  FolderSummary,
+  ImportOutcome,
+  MessageSummary,
+  MessageView,
+  OutgoingAttachment,
+  RecipientStatus,
+  SendOutcome,
+  SettingView,
+  SmimeSettingsView,
+  WebMailService,
+} from './mail-service.js';
+
+/**
+ * Where the web client keeps a user's secrets (the directory bind DN and password) under the shared
+ * vault source. There the user's credentials.vault belongs to the vault service and is locked with the
+ * vault owner's passphrase, which the web sign-in password need not be; this file is opened with the
+ * sign-in password instead. Under the other sources the user's own vault keeps them.
+ */
+const WEB_SECRETS_FILE_NAME = 'web-secrets.vault';
+
+interface Session {
+  /** The user's mail session: their policy, keys (opened with their password), account and validator. */
+  mail: MailSession;
+  /** derivedCredentials: the PIN being tried by "unlock" (never kept afterwards). */
+  pin?: string;
+  /** When the user last did anything: after `idleMinutes` (the policy's vaultIdleMinutes at sign-in), their keys are let go of. */
+  lastUsed: number;
+  idleMinutes: number;
+}
+
+function describeCertificate(der: Uint8Array, chain: Uint8Array[] = [], revocation = 'not checked'): CertificateDetails {
+  const cert = new PeculiarCertificate(Buffer.from(der));
+  return {
+    subject: cert.subject,
+    issuer: cert.issuer,
+    email: certificateEmails(der),
+    serialNumber: cert.serialNumber,
+    notBefore: cert.notBefore.toISOString(),
+    notAfter: cert.notAfter.toISOString(),
+    fingerprint: createHash('sha256').update(der).digest('hex').replace(/(..)(?!$)/g, '$1:'),
+    chain: chain.map((c) => new PeculiarCertificate(Buffer.from(c)).subject),
+    revocation,
+  };
+}
+
+export class ClientMailService implements WebMailService {
+  private readonly sessions = new Map<string, Session>();
+
+  /**
+   * `policyFile`: where the admin's policy is. `cachet server` gives it from its configuration (or
+   * null: the home's policy.yaml), never from the environment; `cachet web` defaults to
+   * $CACHET_POLICY as the CLI does. The machine's system policy comes first either way.
+   */
+  constructor(
+    private readonly home: string,
+    private readonly now: () => number = Date.now,
+    private readonly policyFile: string | null | undefined = process.env.CACHET_POLICY,
+  ) {}
+
+  /**
+   * The signed-in user's session, with the policy and the trust stores read again: one request acts
+   * on one version of them (an admin's edit landing half-way applies to the next request).
+   */
+  private async session(address: string): Promise<Session> {
+    const session = this.sessions.get(address);
+    if (!session) throw new CachetError('ERR_SESSION_ENDED', 'you are not signed in');
+    // The policy's idle lock: an open vault or token must not wait for whoever sits down next.
+    if (this.now() - session.lastUsed > session.idleMinutes * 60_000) {
+      await this.endSession(address);
+      throw new CachetError('ERR_SESSION_ENDED', `your session was locked after ${session.idleMinutes} minutes without use: sign in again`);
+    }
+    session.lastUsed = this.now();
+    await session.mail.refresh();
+    return session;
+  }
+
+  async authenticate(address: string, password: string): Promise<boolean> {
+    const user = await verifyLocalLogin(this.home, address, password);
+    if (!user) return false;
+    await this.openSession(user.address, password);
+    return true;
+  }
+
+  /**
+   * Starts the server side of a session for a user whose password was checked elsewhere (`cachet
+   * server` signs in with the IMAP server or the directory); `vaultPassphrase` opens their vault.
+   * `account`: the organisation's IMAP and SMTP with the user's own mail password (else their
+   * account.json, else the local Maildir); the session logs out of IMAP when it ends. `lastUsed`: a
+   * session resumed from another instance keeps its idle clock, so the idle lock still applies.
+   */
+  async openSession(address: string, vaultPassphrase: string, account?: AccountConfig, lastUsed = this.now()): Promise<void> {
+    const user = await findUser(this.home, address);
+    if (!user) throw new CachetError('ERR_SESSION_ENDED', `there is no user ${address}`);
+    const password = vaultPassphrase;
+    await this.endSession(user.address);
+    const session: Partial<Session> = {};
+    const mail = await openMailSession({
+      home: this.home,
+      user,
+      policyFile: this.policyFile ?? undefined,
+      // The sign-in password is the passphrase of the user's vault; the PIN only while "unlock" tries it.
+      unlock: {
+        passphrase: async () => password,
+        pin: async () => {
+          if (session.pin === undefined) throw new CachetError('ERR_PASSWORD_REQUIRED', 'your keys are on your token: unlock it with its PIN in Settings first');
+          return session.pin;
+        },
+        // Each user's own app token file: the server's environment is not any one user's.
+        env: {},
+      },
+      sharedVaultSecretsFile: WEB_SECRETS_FILE_NAME,
+      ...(account ? { account } : {}),
+    });
+    Object.assign(session, { mail, lastUsed, idleMinutes: mail.policy.get('vaultIdleMinutes') as number });
+    this.sessions.set(user.address, session as Session);
+  }
+
+  async watchInbox(address: string, onNewMail: () => void): Promise<{ close(): Promise<void> }> {
+    const { user } = (await this.session(address)).mail;
+    if (!user.mailbox.watch) throw new CachetError('ERR_NOT_IMPLEMENTED', 'this mailbox cannot be watched');
+    return user.mailbox.watch('INBOX', onNewMail);
+  }
+
+  async listFolders(address: string): Promise<FolderSummary[]> {
+    const { mail } = await this.session(address);
+    const out: FolderSummary[] = [];
+    for (const name of await mail.user.mailbox.folders()) {
+      const messages = await mail.user.mailbox.list(name);
+      out.push({ name, total: messages.length, unread: messages.filter((m) => !m.seen).length });
+    }
+    return out;
+  }
+
+  async listMessages(address: string, folder: string, query?: string): Promise<MessageSummary[]> {
+    const { mail } = await this.session(address);
+    const needle = query?.trim().toLowerCase();
+    const rows = (await listFolder(mail.user.mailbox, folder)).filter((r) => !needle || r.from.toLowerCase().includes(needle) || r.subject.toLowerCase().includes(needle));
+    return rows.map((r) => ({ ...r, to: r.to.split(',').map((a) => a.trim()).filter(Boolean) })).reverse();
+  }
+
+  private async read(mail: MailSession, folder: string, id: string, options: ReadOptions = {}): Promise<ReadResult> {
+    return readMessage(folder, id, { user: mail.user, store: () => mail.store(), validator: mail.validator }, options);
+  }
+
+  async readMessage(address: string, folder: string, id: string): Promise<MessageView> {
+    const { mail } = await this.session(address);
+    const result = await this.read(mail, folder, id);
+    const { report } = result;
+    const envelope = report.layers.find((l): l is Extract<typeof l, { kind: 'encrypted' }> => l.kind === 'encrypted');
+    // Mailed .pfx files are the "email" source; under a token or the shared vault they are not offered for import.
+    const importsFromMail = mail.source === 'email';
+    // Never merged: the signed parts' text, and each unsigned part apart (read.ts decides both).
+    const text = result.partiallySigned ? result.partiallySigned.signedText : result.text;
+    const unsignedParts: MessageView['unsignedParts'] = (result.partiallySigned?.unsignedParts ?? []).map((part) => ({ ...part, text: part.text.slice(0, 20_000) }));
+    const signerViews = report.signers.map((s: SignerSummary, index) => {
+      const details = result.signerDetails[index];
+      return {
+        email: s.email,
+        subject: s.subject,
+        valid: s.valid,
+        trusted: s.trusted,
+        signingTime: s.signingTime,
+        warning: s.error?.message ?? (s.weakAlgorithm ? `signed with a weak algorithm (${s.digest})` : null),
+        certificate: details?.certificate ? describeCertificate(details.certificate, (details.chain ?? []).slice(1), details.revocation ?? 'not checked') : null,
+      };
+    });
+    return {
+      id,
+      folder,
+      status: report.status,
+      encrypted: report.encrypted,
+      contentEncryption: envelope?.contentEncryption ?? null,
+      signers: signerViews,
+      warnings: report.warnings,
+      headers: {
+        from: report.headers.from ?? '',
+        to: (report.headers.to ?? '').split(',').map((a) => a.trim()).filter(Boolean),
+        cc: (report.headers.cc ?? '').split(',').map((a) => a.trim()).filter(Boolean),
+        subject: report.headers.subject ?? '',
+        date: report.headers.date,
+      },
+      fromMailboxes: report.headers.fromMailboxes.map((m) => ({
+        address: m.address ?? null,
+        name: m.name,
+        warning: m.nameWarning === 'looks-like-another-address' ? 'this name looks like another address' : m.nameWarning === 'bidi-controls' ? 'this name holds characters that reorder text' : m.address === undefined ? 'this address cannot be read' : null,
+      })),
+      verifiedSender: report.status === 'valid' && report.from.length === 1 ? report.from[0]! : null,
+      unsignedHeaders: report.unsignedHeaders,
+      unauthenticatedEncryption: report.unauthenticatedEncryption,
+      certsOnly: report.layers.some((l) => l.kind === 'certs-only'),
+      headerDifferences: report.headers.differences.map((d) => `the ${d.field} was changed outside the signature: it says "${d.outer ?? ''}", the signed one "${d.protected ?? ''}" is shown`),
+      text,
+      html: report.status === 'partially-signed' ? null : result.html,
+      attachments: result.attachments.map((a) => ({ index: a.index, filename: a.filename, contentType: a.contentType, size: a.size, importable: importsFromMail && isCredentialFile(a.filename, a.contentType) })),
+      unsignedParts,
+    };
+  }
+
+  async attachment(address: string, folder: string, id: string, index: number): Promise<OutgoingAttachment> {
+    const { mail } = await this.session(address);
+    // Only the attachment asked for is read into memory; the others stream past.
+    let data: Buffer | undefined;
+    const result = await this.read(mail, folder, id, {
+      attachments: async (a, content) => {
+        if (a.index === index) data = await collectBytes(content);
+      },
+    });
+    const attachment = result.attachments.find((a) => a.index === index);
+    if (!attachment || !data) throw new CachetError('ERR_MAIL_NOT_FOUND', 'there is no such attachment');
+    return { filename: attachment.filename, contentType: attachment.contentType, data };
+  }
+
+  async lookupRecipients(address: string, addresses: string[]): Promise<RecipientStatus[]> {
+    const { mail } = await this.session(address);
+    const resolve = mail.resolveRecipients;
+    const out: RecipientStatus[] = [];
+    for (const recipient of addresses) {
+      try {
+        const [lookup] = await resolve([recipient]);
+        out.push({
+          address: lookup!.address,
+          found: lookup!.certificate !== undefined,
+          source: lookup!.source === 'ldap-cache' ? 'cache' : lookup!.source,
+          subject: lookup!.certificate ? new PeculiarCertificate(Buffer.from(lookup!.certificate)).subject : null,
+          reason: lookup!.reason,
+          keyChanged: lookup!.keyChange,
+        });
+      } catch (error) {
+        if (!isCachetError(error)) throw error;
+        out.push({ address: recipient, found: false, source: null, subject: null, reason: error.message, keyChanged: false });
+      }
+    }
+    return out;
+  }
+
+  async send(address: string, draft: Draft): Promise<SendOutcome> {
+    const { mail } = await this.session(address);
+    const reply: ReplyContext | null = draft.inReplyTo ? await replyContext(mail.user.mailbox, draft.inReplyTo.folder, draft.inReplyTo.id) : null;
+    try {
+      const outcome = await sendMessage(
+        {
+          to: draft.to,
+          cc: draft.cc,
+          bcc: draft.bcc,
+          subject: draft.subject,
+          text: draft.body,
+          attachments: draft.attachments,
+          sign: draft.sign,
+          encrypt: draft.encrypt,
+          allowUnencrypted: draft.allowUnencrypted ?? false,
+          replyToEncrypted: reply?.encrypted ?? false,
+          ...(reply?.messageId ? { inReplyTo: reply.messageId } : {}),
+          ...(reply ? { references: reply.references } : {}),
+        },
+        {
+          user: mail.user,
+          policy: mail.policy,
+          store: () => mail.store(),
+          source: mail.source,
+          resolveRecipients: mail.resolveRecipients,
+          transport: mail.transport,
+        },
+      );
+      if (outcome.kind === 'sent') return { kind: 'sent', messageId: outcome.messageId, encrypted: outcome.encrypted, signed: outcome.signed, warnings: outcome.warnings };
+      if (outcome.kind === 'queued') {
+        const { messageId, reason, encrypted, signed, delivered, waiting, warnings } = outcome;
+        return { kind: 'queued', messageId, reason, encrypted, signed, delivered, waiting, warnings };
+      }
+      return { kind: 'needs-decision', question: outcome.question, missing: outcome.missing.map((m) => ({ address: m.address, found: false, source: null, subject: null, reason: m.reason, keyChanged: false })) };
+    } catch (error) {
+      if (isCachetError(error, 'ERR_RECIPIENT_CERT_MISSING') || isCachetError(error, 'ERR_DOWNGRADE_REFUSED')) {
+        const missing = ((error.details['missing'] as Array<{ address: string; reason: string }> | undefined) ?? []).map((m) => ({ address: m.address, found: false, source: null, subject: null, reason: m.reason, keyChanged: false }));
+        return { kind: 'refused', code: error.code, message: error.message, missing };
+      }
+      throw error;
+    }
+  }
+
+  private settingViews(policy: EffectivePolicy): SettingView[] {
+    return policy.values.map((v: EffectiveValue) => ({ key: v.key, value: v.value, origin: v.origin, locked: v.locked && v.origin === 'policy' }));
+  }
+
+  async smimeSettings(address: string): Promise<SmimeSettingsView> {
+    const { mail } = await this.session(address);
+    return this.settingsView(mail);
+  }
+
+  private async settingsView(mail: MailSession): Promise<SmimeSettingsView> {
+    const { policy, source } = mail;
+    let credentials: StoredCredential[] = [];
+    let sourceProblem: string | null = null;
+    try {
+      credentials = await (await mail.store()).list();
+    } catch (error) {
+      // A stopped vault service or a locked token is shown in the settings, not as a broken page; a
+      // token not yet unlocked is no problem to report: the settings ask for its PIN.
+      if (!isCachetError(error)) throw error;
+      if (error.code !== 'ERR_PASSWORD_REQUIRED') sourceProblem = error.message;
+    }
+    const firstLaunch = await firstLaunchSmimeState({ enableOnFirstLaunch: policy.boolean('enableSmimeOnFirstLaunch') }, { list: async () => credentials });
+    return {
+      firstLaunch,
+      settings: this.settingViews(policy).filter((s) => POLICY_KEYS[s.key as keyof typeof POLICY_KEYS].kind === 'setting'),
+      credentials: credentials.map((c) => ({ id: c.id, role: c.role, active: c.active, subject: c.subject, email: c.email, notAfter: c.notAfter, certificate: describeCertificate(c.certificate, c.chain) })),
+      directory: (await directoryLoginState(policy, this.home, () => mail.secrets(true))) ?? null,
+      source,
+      tokenUnlocked: source === 'derivedCredentials' && mail.keysOpen,
+      sourceProblem,
+    };
+  }
+
+  async unlockToken(address: string, pin: string): Promise<SmimeSettingsView> {
+    const session = await this.session(address);
+    if (session.mail.source !== 'derivedCredentials') throw new CachetError('ERR_USAGE', 'your keys are not on a token');
+    await session.mail.closeKeys();
+    session.pin = pin;
+    try {
+      await session.mail.store();
+    } finally {
+      session.pin = undefined;
+    }
+    return this.settingsView(session.mail);
+  }
+
+  holdsSession(address: string): boolean {
+    return this.sessions.has(address);
+  }
+
+  heldUsers(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  noteUse(address: string, at: number): void {
+    const session = this.sessions.get(address);
+    if (session && at > session.lastUsed) session.lastUsed = at;
+  }
+
+  async endSession(address: string): Promise<void> {
+    const session = this.sessions.get(address);
+    this.sessions.delete(address);
+    await session?.mail.close();
+  }
+
+  async directoryLogin(address: string, login: { bindDn?: string; password: string }): Promise<DirectoryLoginView> {
+    const { mail } = await this.session(address);
+    const secrets = () => mail.secrets(true);
+    await directoryLogin(mail.policy, this.home, secrets, { ...(login.bindDn !== undefined ? { bindDn: login.bindDn } : {}), password: async () => login.password });
+    return (await directoryLoginState(mail.policy, this.home, secrets))!;
+  }
+
+  async directoryLogout(address: string): Promise<DirectoryLoginView | null> {
+    const { mail } = await this.session(address);
+    await directoryLogout(await mail.secrets(true));
+    return (await directoryLoginState(mail.policy, this.home, () => mail.secrets(true))) ?? null;
+  }
+
+  async updateSetting(address: string, key: string, value: unknown): Promise<SettingView> {
+    const { mail } = await this.session(address);
+    const result = await updateSetting({ home: this.home, settingsHome: mail.user.dir, policyFile: this.policyFile ?? undefined }, key, value);
+    return { key: result.key, value: result.value, origin: result.origin, locked: false };
+  }
+
+  async effectivePolicy(address: string): Promise<SettingView[]> {
+    return this.settingViews((await this.session(address)).mail.policy);
+  }
+
+  async importCertificates(address: string, source: { folder: string; id: string }): Promise<Array<{ address: string; fingerprint: string; added: boolean; pending: boolean }>> {
+    const { mail } = await this.session(address);
+    const results = await importCertificatesFromMessage(mail.user, source.folder, source.id);
+    return results.map((r) => ({ address: r.address, fingerprint: r.fingerprint, added: r.added, pending: r.keyChange !== undefined }));
+  }
+
+  async importFromMail(address: string, source: { folder: string; id: string; index: number }, password: string, choice: { role?: CredentialRole; replaceSigning?: boolean } = {}): Promise<ImportOutcome> {
+    const { mail } = await this.session(address);
+    assertMailImportAllowed(mail.source);
+    const [result] = await importFromMail(mail.user, source.folder, source.id, await mail.store(true), { password: async () => password, role: async () => choice.role, replaceSigning: choice.replaceSigning === true }, source.index);
+    if (!result) return { kind: 'failed', code: 'ERR_CERT_NOT_FOUND', message: 'there is no certificate in that attachment' };
+    if (result.kind === 'imported') return { kind: 'imported', role: result.role, subject: result.subject, notice: result.notice };
+    if (result.kind === 'choose-role') return { kind: 'choose-role', subject: result.subject, choices: result.choices };
+    if (result.kind === 'confirm-replace') return { kind: 'confirm-replace', subject: result.subject, role: result.role, current: result.current };
+    return { kind: 'failed', code: result.code, message: result.code === 'ERR_PKCS12_BAD_PASSWORD' ? 'That password is wrong for this file. Nothing was imported.' : result.message };
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * What the web front end needs from the mail client's use cases. The web layer only translates HTTP
+ * to these calls and their results to JSON; src/front-ends/web/client-mail-service.ts implements it on the same
+ * use cases the CLI calls (src/use-cases/*).
+ */
+
+export interface FolderSummary {
+  name: string;
+  total: number;
+  unread: number;
+}
+
+export interface MessageSummary {
+  id: string;
+  folder: string;
+  from: string;
+  to: string[];
+  subject: string;
+  date: string | null;
+  /** What the list may show without opening the message: the outer structure only. */
+  encrypted: boolean;
+  signed: boolean;
+  seen: boolean;
+  size: number;
+}
+
+export interface CertificateDetails {
+  subject: string;
+  issuer: string;
+  email: string[];
+  serialNumber: string;
+  notBefore: string;
+  notAfter: string;
+  fingerprint: string;
+  chain: string[];
+  revocation: string;
+}
+
+export interface SignerView {
+  email: string[];
+  subject: string;
+  valid: boolean;
+  trusted: boolean | null;
+  signingTime: string | null;
+  /** A sentence for the user when something is wrong. */
+  warning: string | null;
+  certificate: CertificateDetails | null;
+}
+
+export interface AttachmentView {
+  index: number;
+  filename: string;
+  contentType: string;
+  size: number;
+  /** Whether it looks like a PKCS#12 file the user can import. */
+  importable: boolean;
+}
+
+export interface MessageView {
+  id: string;
+  folder: string;
+  /** The status vocabulary of `cachet open`. */
+  status: 'valid' | 'invalid' | 'untrusted' | 'mismatch' | 'partially-signed' | 'not-signed';
+  encrypted: boolean;
+  contentEncryption: string | null;
+  signers: SignerView[];
+  warnings: string[];
+  headers: { from: string; to: string[]; cc: string[]; subject: string; date: string | null };
+  /** The From mailboxes as parsed for the status (display name decoded after the address was read). */
+  fromMailboxes: Array<{ address: string | null; name: string | null; warning: string | null }>;
+  /** The From address a valid, trusted signature proves; null unless the status is valid. */
+  verifiedSender: string | null;
+  /** Header fields shown that the signature does not cover ("subject", "date", …): marked as such. */
+  unsignedHeaders: string[];
+  /** Decrypted from CBC without integrity and not signed inside: shown as unauthenticated. */
+  unauthenticatedEncryption: boolean;
+  /** A certs-only message: its certificates are added to the address book only if the user asks. */
+  certsOnly: boolean;
+  /** Header differences between the protected (inner) and outer headers. */
+  headerDifferences: string[];
+  /** Plain text body, when there is one. */
+  text: string | null;
+  /** HTML body, unsanitised: the browser sanitises it and shows it in a sandboxed frame. */
+  html: string | null;
+  attachments: AttachmentView[];
+  /** For partially-signed messages: the parts outside the signature, marked as such. */
+  unsignedParts: Array<{ description: string; text: string }>;
+}
+
+export interface RecipientStatus {
+  address: string;
+  /** Whether a usable encryption certificate was found, and where. */
+  found: boolean;
+  source: 'ldap' | 'addressbook' | 'cache' | null;
+  subject: string | null;
+  reason: string | null;
+  keyChanged: boolean;
+}
+
+export interface OutgoingAttachment {
+  filename: string;
+  contentType: string;
+  data: Uint8Array;
+}
+
+export interface Draft {
+  to: string[];
+  cc: string[];
+  bcc: string[];
+  subject: string;
+  body: string;
+  sign: boolean;
+  encrypt: boolean;
+  attachments: OutgoingAttachment[];
+  /** The user's answer when the group rule asked: send in clear to everyone. */
+  allowUnencrypted?: boolean;
+  inReplyTo?: { folder: string; id: string };
+}
+
+export type SendOutcome =
+  | { kind: 'sent'; messageId: string; encrypted: boolean; signed: boolean; warnings: string[] }
+  /** Not every recipient reached yet: `delivered` got it, `waiting` stay in the Outbox and are retried. */
+  | { kind: 'queued'; messageId: string; reason: string; encrypted: boolean; signed: boolean; delivered: string[]; waiting: string[]; warnings: string[] }
+  | { kind: 'needs-decision'; question: string; missing: RecipientStatus[] }
+  | { kind: 'refused'; code: string; message: string; missing: RecipientStatus[] };
+
+export interface SettingView {
+  key: string;
+  value: unknown;
+  origin: 'policy' | 'setting' | 'default';
+  locked: boolean;
+}
+
+/** signing, encryption, or both: a dual-purpose certificate used for both, as its owner chose. */
+export type CredentialRoleView = 'signing' | 'encryption' | 'both';
+
+export interface CredentialView {
+  id: string;
+  role: CredentialRoleView;
+  active: boolean;
+  subject: string;
+  email: string[];
+  notAfter: string;
+  certificate: CertificateDetails | null;
+}
+
+export interface SmimeSettingsView {
+  /** First-launch state from the "enable S/MIME on first launch" policy. */
+  firstLaunch: 'enabled' | 'ask-import' | 'disabled';
+  settings: SettingView[];
+  credentials: CredentialView[];
+  /** A directory that answers bound users only, and whether the user's password for it is kept. */
+  directory: DirectoryLoginView | null;
+  /** Where the user's keys come from (the admin's "S/MIME certificate source"). */
+  source: 'email' | 'sharedVault' | 'derivedCredentials';
+  /** derivedCredentials: whether the token has been unlocked with its PIN in this session. */
+  tokenUnlocked: boolean;
+  /** Why the source could not be read (vault service stopped or locked, token absent…), or null. */
+  sourceProblem: string | null;
+}
+
+export interface DirectoryLoginView {
+  url: string;
+  /** The policy's bind DN (locked), else the user's own from their last login. */
+  bindDn: string | null;
+  bindDnLocked: boolean;
+  loggedIn: boolean;
+}
+
+export type ImportOutcome =
+  | { kind: 'imported'; role: CredentialRoleView; subject: string; notice: string }
+  | { kind: 'choose-role'; subject: string; choices: CredentialRoleView[] }
+  /** The file would replace the active signing certificate (a renewal): ask, then send again with replaceSigning. */
+  | { kind: 'confirm-replace'; subject: string; role: CredentialRoleView; current: { id: string; subject: string } }
+  | { kind: 'failed'; code: string; message: string };
+
+export interface WebMailService {
+  authenticate(user: string, password: string): Promise<boolean>;
+  listFolders(user: string): Promise<FolderSummary[]>;
+  listMessages(user: string, folder: string, query?: string): Promise<MessageSummary[]>;
+  readMessage(user: string, folder: string, id: string): Promise<MessageView>;
+  attachment(user: string, folder: string, id: string, index: number): Promise<OutgoingAttachment>;
+  lookupRecipients(user: string, addresses: string[]): Promise<RecipientStatus[]>;
+  send(user: string, draft: Draft): Promise<SendOutcome>;
+  smimeSettings(user: string): Promise<SmimeSettingsView>;
+  updateSetting(user: string, key: string, value: unknown): Promise<SettingView>;
+  effectivePolicy(user: string): Promise<SettingView[]>;
+  /** Checks the bind with the directory, then keeps the DN and password in the user's vault. */
+  directoryLogin(user: string, login: { bindDn?: string; password: string }): Promise<DirectoryLoginView>;
+  directoryLogout(user: string): Promise<DirectoryLoginView | null>;
+  /** derivedCredentials: opens the token with its PIN for this session (the PIN is not kept). */
+  unlockToken(user: string, pin: string): Promise<SmimeSettingsView>;
+  /** Calls `onNewMail` when the user's INBOX changes, until closed (IMAP IDLE, or the Maildir). */
+  watchInbox?(user: string, onNewMail: () => void): Promise<{ close(): Promise<void> }>;
+  /** The browser session ended: let go of the user's keys (token session, opened vault). */
+  endSession(user: string): Promise<void>;
+  /** Whether this process holds the user's server side now (a cache of the session, rebuilt by resuming it). */
+  holdsSession?(user: string): boolean;
+  /** The users whose server side this process holds. */
+  heldUsers?(): string[];
+  /** The user's session was last used at `at` (on any instance): the vault's idle lock counts from the latest use. */
+  noteUse?(user: string, at: number): void;
+  /** The user's explicit "add to address book" for a certs-only message (never done while reading). */
+  importCertificates(user: string, source: { folder: string; id: string }): Promise<Array<{ address: string; fingerprint: string; added: boolean; pending: boolean }>>;
+  importFromMail(
+    user: string,
+    source: { folder: string; id: string; index: number },
+    password: string,
+    choice?: { role?: CredentialRoleView; replaceSigning?: boolean },
+  ): Promise<ImportOutcome>;
+}

@@ -1,0 +1,79 @@
+/**
+ * A folder as a list shows it, from each message's outer header only: who, what, when, and what the
+ * outer form says (encrypted, signed) — a verified status needs the message opened (read.ts). A
+ * retry after a lost SMTP acknowledgement can deliver a message twice: the same Message-ID is listed
+ * once, so sending is idempotent as the user sees it.
+ */
+import { readMimeEntity } from '../engine/mime/entity-reader.js';
+import { displayAddressList } from '../engine/mime/addresses.js';
+import { decodeEncodedWords } from '../engine/mime/headers.js';
+import { classifyEntity, isEncryptedKind } from '../engine/smime/entity-kind.js';
+import { signedForm } from '../engine/smime/verify.js';
+import type { FolderName } from '../adapters/mail/mailbox.js';
+import type { Mailbox } from '../adapters/mail/mailbox.js';
+
+export interface FolderEntry {
+  id: string;
+  folder: FolderName;
+  from: string;
+  to: string;
+  subject: string;
+  date: string;
+  /** The outer form only. */
+  encrypted: boolean;
+  signed: boolean;
+  seen: boolean;
+  size: number;
+}
+
+/** The folder's messages, oldest first; `progress` is told after each one. */
+export async function listFolder(mailbox: Mailbox, folder: FolderName, progress?: (done: number, total: number) => void): Promise<FolderEntry[]> {
+  const messages = await mailbox.list(folder);
+  const seenMessageIds = new Set<string>();
+  const rows: FolderEntry[] = [];
+  for (const [index, info] of messages.entries()) {
+    progress?.(index + 1, messages.length);
+    const entity = await readMimeEntity(await mailbox.stream(folder, info.id));
+    const messageId = entity.headers.get('message-id');
+    if (messageId) {
+      if (seenMessageIds.has(messageId)) continue;
+      seenMessageIds.add(messageId);
+    }
+    rows.push({
+      id: info.id,
+      folder,
+      // Parsed before decoding (addresses.ts): an encoded-word never shows as an address in the list.
+      from: displayAddressList(entity.headers.get('from') ?? ''),
+      to: decodeEncodedWords(entity.headers.get('to') ?? ''),
+      subject: decodeEncodedWords(entity.headers.get('subject') ?? ''),
+      date: entity.headers.get('date') ?? info.date.toISOString(),
+      encrypted: isEncryptedKind(classifyEntity(entity)),
+      signed: signedForm(entity) !== null,
+      seen: info.seen,
+      size: info.size,
+    });
+  }
+  return rows;
+}
+
+/** A thread is at most this many ids long in References: the oldest (the thread's start) and the newest are kept. */
+const MAX_REFERENCES = 20;
+
+export interface ReplyContext {
+  /** The message replied to was encrypted: its quote must not go out in clear. */
+  encrypted: boolean;
+  /** Its Message-ID (the reply's In-Reply-To), when it has one. */
+  messageId: string | null;
+  /** The reply's References (RFC 5322 §3.6.4): the original's References, then its Message-ID. */
+  references: string[];
+}
+
+/** What a reply takes from the message it answers, from that message's outer header. */
+export async function replyContext(mailbox: Mailbox, folder: FolderName, id: string): Promise<ReplyContext> {
+  const entity = await readMimeEntity(await mailbox.stream(folder, id));
+  const ids = (value: string | undefined) => (value ?? '').match(/<[^<>\s]+>/g) ?? [];
+  const messageId = ids(entity.headers.get('message-id'))[0] ?? null;
+  let references = [...ids(entity.headers.get('references') ?? entity.headers.get('in-reply-to')), ...(messageId ? [messageId] : [])];
+  if (references.length > MAX_REFERENCES) references = [references[0]!, ...references.slice(-(MAX_REFERENCES - 1))];
+  return { encrypted: isEncryptedKind(classifyEntity(entity)), messageId, references };
+}

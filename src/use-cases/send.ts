@@ -1,0 +1,219 @@
+/**
+ * Sending: compose → policy and settings → recipients' certificates → the group rule → sign →
+ * encrypt (to the recipients and the sender) → outbox → transport; a copy saved to Sent.
+ *
+ * - Protected headers (RFC 9788, engine/smime/header-protection.ts): the whole composed message is
+ *   the signed and encrypted payload, marked hp="cipher" or hp="clear" (and Thunderbird's
+ *   protected-headers="v1"); outside, an encrypted message shows the Subject "[...]" when policy says
+ *   so, and records what it shows outside in HP-Outer fields inside.
+ * - Ciphers: AES-GCM only when every recipient announced it (algorithms.ts); otherwise AES-256-CBC,
+ *   whose integrity rests on the signature — an unsigned message to such recipients is sent with a
+ *   warning that changes in transit cannot be detected.
+ * - Bcc: each Bcc recipient gets a separately encrypted copy naming only them (and the sender), so no
+ *   RecipientInfo in what the others receive reveals them; no copy carries a Bcc header.
+ * - The group rule: a recipient without a usable certificate never silently receives clear text.
+ *   block (default) refuses, naming them; ask returns a question; send-unencrypted sends in clear
+ *   with a warning and a record.
+ * - A reply quoting an encrypted message is not sent in clear without the user's explicit choice.
+ */
+import { randomBytes } from 'node:crypto';
+import { appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
+import { CachetError, isCachetError } from '../errors.js';
+import type { ContentCipher } from '../engine/keys.js';
+import { signEntity } from '../engine/smime/sign.js';
+import { encryptEntity } from '../engine/smime/encrypt.js';
+import { protectHeaders } from '../engine/smime/header-protection.js';
+import { collectBytes, toByteStream } from '../engine/stream-types.js';
+import type { CredentialStore } from '../adapters/keys/credential-store.js';
+import type { CertificateSource } from '../adapters/keys/key-source.js';
+import { chosenCredential, signerFrom } from './credential-choice.js';
+import type { EffectivePolicy } from '../adapters/policy/policy.js';
+import { Outbox } from '../adapters/mail/outbox.js';
+import type { Transport } from '../adapters/mail/transport.js';
+import { chooseAlgorithms, type RecipientLookup, type RecipientResolver } from './recipients.js';
+import { checkAddress, type LocalUser } from './users.js';
+
+export interface OutgoingAttachment {
+  filename: string;
+  contentType: string;
+  data: Uint8Array;
+}
+
+export interface SendRequest {
+  to: string[];
+  cc?: string[];
+  bcc?: string[];
+  subject: string;
+  text: string;
+  attachments?: OutgoingAttachment[];
+  /** Explicit choices; unset means "from the settings". */
+  sign?: boolean;
+  encrypt?: boolean;
+  /** The user's answer when the group rule asked: send in clear to everyone. */
+  allowUnencrypted?: boolean;
+  /** The message replied to was encrypted: its quoted text must not leak in clear. */
+  replyToEncrypted?: boolean;
+  /** A reply's In-Reply-To and References (client/folder-listing.ts replyContext), so that it threads. */
+  inReplyTo?: string;
+  references?: string[];
+  /** Ask the directory for the recipients' certificates afresh, not from the cache. */
+  refreshDirectory?: boolean;
+}
+
+export interface SendContext {
+  user: LocalUser;
+  policy: EffectivePolicy;
+  /** The user's keys; a function is called only when the message is signed or encrypted, so a plain
+   *  message never waits on a vault or a token. */
+  store: CredentialStore | (() => Promise<CredentialStore>);
+  /** Where the store's keys come from (the policy's certificate source), to say what to do when it is empty. */
+  source?: CertificateSource;
+  /** Recipients' certificates: address book and directory, per policy (recipients.ts). */
+  resolveRecipients: RecipientResolver;
+  transport: Transport;
+  now?: Date;
+}
+
+export interface MissingRecipient {
+  address: string;
+  reason: string;
+}
+
+export type SendOutcome =
+  | { kind: 'sent'; messageId: string; encrypted: boolean; signed: boolean; cipher: ContentCipher | null; warnings: string[] }
+  /** Some or all recipients not reached yet: `delivered` did get it, `waiting` stay in the Outbox. */
+  | { kind: 'queued'; messageId: string; reason: string; encrypted: boolean; signed: boolean; delivered: string[]; waiting: string[]; warnings: string[] }
+  | { kind: 'needs-decision'; question: string; missing: MissingRecipient[] };
+
+function addresses(list: string[] | undefined): string[] {
+  return [...new Set((list ?? []).map(checkAddress))];
+}
+
+async function compose(user: LocalUser, request: SendRequest, messageId: string, date: Date): Promise<Buffer> {
+  const composer = new MailComposer({
+    from: { name: user.name, address: user.address },
+    to: request.to,
+    ...(request.cc && request.cc.length > 0 ? { cc: request.cc } : {}),
+    subject: request.subject,
+    date,
+    messageId,
+    ...(request.inReplyTo ? { inReplyTo: request.inReplyTo } : {}),
+    ...(request.references && request.references.length > 0 ? { references: request.references } : {}),
+    text: request.text,
+    attachments: (request.attachments ?? []).map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.data) })),
+  });
+  return new Promise((resolve, reject) => composer.compile().build((error, message) => (error ? reject(error) : resolve(message))));
+}
+
+/**
+ * A signing or encryption default (`enableSigning`, `encryptByDefault`) under the admin's "enable
+ * S/MIME on first launch". When that is off, S/MIME stays off for a user until it is turned on — by
+ * the user (`cachet settings set enableSigning true`) or by a policy that sets the key; each default
+ * on its own. Explicit choices (--sign, --encrypt) are always honoured. When on, the defaults apply
+ * from the start.
+ */
+export function smimeDefault(policy: EffectivePolicy, key: 'enableSigning' | 'encryptByDefault'): boolean {
+  if (!policy.boolean(key)) return false;
+  return policy.boolean('enableSmimeOnFirstLaunch') || policy.values.some((v) => v.key === key && v.origin !== 'default');
+}
+
+export async function sendMessage(request: SendRequest, context: SendContext): Promise<SendOutcome> {
+  const { policy, user } = context;
+  const to = addresses(request.to);
+  const cc = addresses(request.cc);
+  const bcc = addresses(request.bcc);
+  if (to.length + cc.length + bcc.length === 0) throw new CachetError('ERR_USAGE', 'a message needs at least one recipient');
+  const signingAllowed = policy.boolean('enableSigning');
+  const encryptionAllowed = policy.boolean('enableEncryption');
+  if (request.sign && !signingAllowed) throw new CachetError('ERR_POLICY_FORBIDS', 'signing is turned off (enableSigning)');
+  if (request.encrypt && !encryptionAllowed) throw new CachetError('ERR_POLICY_FORBIDS', 'encryption is turned off (enableEncryption)');
+  let store: CredentialStore | undefined;
+  const keys = async (): Promise<CredentialStore> => (store ??= typeof context.store === 'function' ? await context.store() : context.store);
+  const sign = request.sign ?? (smimeDefault(policy, 'enableSigning') && (await (await keys()).active('signing')) !== undefined);
+  let encrypt = request.encrypt ?? ((encryptionAllowed && smimeDefault(policy, 'encryptByDefault')) || request.replyToEncrypted === true);
+  const warnings: string[] = [];
+  if (request.replyToEncrypted && !encrypt && !request.allowUnencrypted) {
+    throw new CachetError('ERR_DOWNGRADE_REFUSED', 'this is a reply to an encrypted message: it is not sent in clear unless you choose so explicitly (--send-unencrypted)');
+  }
+
+  let choices: RecipientLookup[] = [];
+  if (encrypt) {
+    choices = await context.resolveRecipients([...to, ...cc, ...bcc], request.refreshDirectory ? { refreshDirectory: true } : {});
+    const missing = choices.filter((c) => !c.certificate).map((c) => ({ address: c.address, reason: c.reason ?? 'no usable certificate' }));
+    if (missing.length > 0) {
+      const rule = policy.string('groupRule');
+      const list = missing.map((m) => `${m.address} (${m.reason})`).join('; ');
+      if (request.replyToEncrypted && !request.allowUnencrypted) {
+        throw new CachetError('ERR_DOWNGRADE_REFUSED', `this reply quotes an encrypted message and cannot be encrypted to: ${list}. It was not sent.`, { details: { missing } });
+      }
+      if (rule === 'block') {
+        throw new CachetError('ERR_RECIPIENT_CERT_MISSING', `not sent: no usable encryption certificate for ${list}. Remove them, or ask them for a signed message first.`, { details: { missing } });
+      }
+      if (rule === 'ask' && !request.allowUnencrypted) {
+        return { kind: 'needs-decision', question: `${missing.length} recipient(s) have no usable encryption certificate. Send the message UNENCRYPTED to everyone?`, missing };
+      }
+      encrypt = false;
+      const warning = `sent UNENCRYPTED to everyone because of ${list}`;
+      warnings.push(warning);
+      await appendFile(join(user.dir, 'downgrades.log'), `${JSON.stringify({ time: new Date().toISOString(), rule, missing, recipients: [...to, ...cc, ...bcc] })}\n`, { mode: 0o600 });
+    }
+  }
+
+  const date = context.now ?? new Date();
+  const domain = user.address.split('@')[1] ?? 'localhost';
+  const messageId = `<${randomBytes(12).toString('hex')}@${domain}>`;
+  const composed = await compose(user, { ...request, to, cc }, messageId, date);
+  // The whole composed message (its header fields included) is the protected inner entity; a message
+  // neither signed nor encrypted is sent as composed.
+  const { payload, outerHeader } = protectHeaders(composed, { mode: encrypt ? 'cipher' : 'clear', obscureSubject: policy.boolean('obscureSubject') });
+  let inner: Buffer = payload;
+  if (sign) inner = await collectBytes(signEntity(toByteStream(payload), { signers: [await signerFrom(await keys(), policy, context.source, user.address)], mode: 'detached' }));
+
+  const own = encrypt ? await chosenCredential(await keys(), policy, 'encryption', user.address) : undefined;
+  const copies: Array<{ envelope: { from: string; to: string[] }; message: Buffer }> = [];
+  let cipher: ContentCipher | null = null;
+  let sentCopy: Buffer;
+  if (encrypt) {
+    if (!own) warnings.push('you have no encryption certificate, so you will not be able to read your own copy in Sent');
+    const allowed = policy.get('allowedCiphers') as ContentCipher[];
+    let unauthenticated = false;
+    const seal = async (recipientChoices: RecipientLookup[]) => {
+      const algorithms = chooseAlgorithms(recipientChoices, allowed);
+      cipher ??= algorithms.cipher;
+      unauthenticated ||= !algorithms.cipher.endsWith('-gcm');
+      const recipients = own ? [...algorithms.recipients, { certificate: own.certificate }] : algorithms.recipients;
+      return Buffer.concat([outerHeader, await collectBytes(encryptEntity(toByteStream(inner), { recipients, cipher: algorithms.cipher }))]);
+    };
+    const visible = choices.filter((c) => !bcc.includes(c.address));
+    sentCopy = await seal(visible);
+    if (to.length + cc.length > 0) copies.push({ envelope: { from: user.address, to: [...to, ...cc] }, message: sentCopy });
+    for (const hidden of choices.filter((c) => bcc.includes(c.address))) copies.push({ envelope: { from: user.address, to: [hidden.address] }, message: await seal([hidden]) });
+    // AES-CBC has no integrity check of its own; a signature inside gives it one, nothing else does.
+    if (unauthenticated && !sign) warnings.push('encrypted with AES-CBC (not every recipient announced AES-GCM) and not signed: a change made in transit cannot be detected; sign it to protect it');
+  } else {
+    // Clear text (signed or not): the composed header fields stay outside as composed, Bcc never written.
+    sentCopy = sign ? Buffer.concat([outerHeader, inner]) : composed;
+    copies.push({ envelope: { from: user.address, to: [...to, ...cc, ...bcc] }, message: sentCopy });
+  }
+
+  const outbox = new Outbox(user.maildir, join(user.dir, 'outbox.json'));
+  const ids = await outbox.enqueue(messageId, copies);
+  // The sent copy only once the message is safely queued: a Sent folder that cannot be written (the
+  // IMAP server down) must not leave a message neither sent nor queued, only a warning.
+  try {
+    await user.mailbox.deliver('Sent', sentCopy, { seen: true });
+  } catch (error) {
+    if (!isCachetError(error)) throw error;
+    warnings.push(`the copy for your Sent folder could not be saved (${error.message}); the message itself is on its way`);
+  }
+  const result = await outbox.flush(context.transport, ids);
+  if (result.pending.length > 0) {
+    const reason = result.pending[0]!.lastError?.message ?? 'the transport did not accept it';
+    const waiting = [...new Set(result.pending.flatMap((p) => p.remaining))];
+    const delivered = [...new Set(copies.flatMap((c) => c.envelope.to))].filter((r) => !waiting.includes(r));
+    return { kind: 'queued', messageId, reason, encrypted: encrypt, signed: sign, delivered, waiting, warnings };
+  }
+  return { kind: 'sent', messageId, encrypted: encrypt, signed: sign, cipher, warnings };
+}
