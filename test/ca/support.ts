@@ -64,7 +64,7 @@ export function openssl(args: string[], input?: string | Buffer): { status: numb
 
 /** Starts `cachet ARGS` as a process (through tsx) and waits for a stdout line matching `ready`. */
 export async function startCachet(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; output: () => string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/front-ends/cli/main-dev.ts'), ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/entry/dev.ts'), ...args], {
     cwd: REPO,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

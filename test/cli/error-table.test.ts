@@ -7,9 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Hono } from 'hono';
 import { ERROR_TABLE, EXIT_STATUSES, exitStatusFor, exitStatusLegend, httpStatusFor, type CachetErrorCode } from '../../src/errors.js';
-import { COMMANDS } from '../../src/front-ends/cli/commands/index.js';
+import { CACHET_COMMANDS } from '../../src/entry/cachet.js';
 import type { CliCommand } from '../../src/front-ends/cli/context.js';
 import { reportError } from '../../src/front-ends/cli/run-cli.js';
 import { errorJson } from '../../src/front-ends/web/error-json.js';
@@ -31,8 +32,8 @@ test("the README's exit statuses are the table's legend", () => {
 test("every exit status a command's help names is one the table defines, with a code that has it", async () => {
   const used = new Set<number>(Object.values(ERROR_TABLE).map((row) => row.exit));
   const problems: string[] = [];
-  for (const [name, entry] of Object.entries(COMMANDS)) {
-    const { default: command } = (await import(join(REPO, 'src/front-ends/cli/commands', entry.module))) as { default: CliCommand };
+  for (const [name, entry] of Object.entries(CACHET_COMMANDS)) {
+    const { default: command } = (await import(new URL(entry.module, pathToFileURL(join(REPO, 'src/front-ends/cli/commands/'))).href)) as { default: CliCommand };
     const section = /Exit status(?:es)?:?([\s\S]*)$/.exec(command.help)?.[1] ?? '';
     for (const match of section.matchAll(/(?:^|[\s·(])(\d{1,3})\b(?=\s+[a-z])/g)) {
       const status = Number(match[1]);

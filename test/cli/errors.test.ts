@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCachet } from '../helpers/cli.js';
-import { COMMANDS } from '../../src/front-ends/cli/commands/index.js';
+import { CACHET_COMMANDS } from '../../src/entry/cachet.js';
 
 test('a missing input file is a file error (exit 3), not a bug', async () => {
   const result = await runCachet(['open', '-i', '/nonexistent/message.eml', '--json']);
@@ -20,12 +20,12 @@ test('an unknown command and an unknown option are usage errors (exit 2)', async
 
 test('a command not in this build says so (exit 1), without a stack', async () => {
   // Every registered command has its module now: register one without a module for this test.
-  COMMANDS['vault frobnicate'] = { module: './vault-frobnicate.js', summary: 'a command without its module' };
+  CACHET_COMMANDS['vault frobnicate'] = { module: './vault-frobnicate.js', summary: 'a command without its module' };
   try {
     const result = await runCachet(['vault', 'frobnicate']);
     assert.equal(result.status, 1);
     assert.equal(result.stderr, 'cachet: the command "vault frobnicate" is not available in this build\n');
   } finally {
-    delete COMMANDS['vault frobnicate'];
+    delete CACHET_COMMANDS['vault frobnicate'];
   }
 });

@@ -4,13 +4,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { COMMANDS } from '../../src/front-ends/cli/commands/index.js';
+import { CACHET_COMMANDS } from '../../src/entry/cachet.js';
 import { runCachet } from '../helpers/cli.js';
 
 test('the overview names every command with its summary', async () => {
   const help = await runCachet(['--help']);
   assert.equal(help.status, 0);
-  for (const name of Object.keys(COMMANDS)) {
+  for (const name of Object.keys(CACHET_COMMANDS)) {
     const line = help.stdout.split('\n').find((l) => l.trimStart().startsWith(`${name}  `));
     assert.ok(line, `${name} is listed`);
     assert.ok(line.trim().length > name.length + 10, `${name} has a summary`);
@@ -19,7 +19,7 @@ test('the overview names every command with its summary', async () => {
 });
 
 test('every command in the table has a module with its help and a run function', async () => {
-  for (const [name, entry] of Object.entries(COMMANDS)) {
+  for (const [name, entry] of Object.entries(CACHET_COMMANDS)) {
     const module = (await import(new URL(entry.module.replace(/\.js$/, '.ts'), new URL('../../src/front-ends/cli/commands/', import.meta.url)).href)) as {
       default?: { help?: unknown; run?: unknown };
     };

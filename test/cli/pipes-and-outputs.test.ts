@@ -72,7 +72,7 @@ test('open with an empty input says so, exit 3, as verify and decrypt do', async
  */
 function runIntoClosedPipe(args: string[], closeAfterFirstChunk: boolean): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/front-ends/cli/main-dev.ts', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/entry/dev.ts', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     if (closeAfterFirstChunk) child.stdout.once('data', () => child.stdout.destroy());

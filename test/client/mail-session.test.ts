@@ -137,7 +137,7 @@ describe('the account’s servers (real Postfix and Dovecot)', () => {
   });
 
   test('the CLI on an IMAP account lists the inbox and exits (it logs out of IMAP)', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'src/front-ends/cli/main-dev.ts'), 'inbox', '--as', 'bob@example.com', '--json'], {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'src/entry/dev.ts'), 'inbox', '--as', 'bob@example.com', '--json'], {
       cwd: REPO,
       env: { ...process.env, ...mail.env },
       encoding: 'utf8',

@@ -3,7 +3,7 @@
  * check exit statuses, stdout and stderr without the cost of a process per call.
  */
 import { PassThrough, Readable, Writable } from 'node:stream';
-import { runCli } from '../../src/front-ends/cli/run-cli.js';
+import { runCachet as runCachetProcess } from '../../src/entry/cachet.js';
 import type { CliContext } from '../../src/front-ends/cli/context.js';
 
 export interface CliRun {
@@ -40,7 +40,7 @@ export async function runCachet(args: string[], options: { env?: NodeJS.ProcessE
       return answer;
     },
   };
-  const status = await runCli(args, context);
+  const status = await runCachetProcess(args, context);
   const stdoutBytes = Buffer.concat(out);
   return { status, stdout: stdoutBytes.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), stdoutBytes };
 }

@@ -27,7 +27,7 @@ let mailToken = '';
 
 /** Starts `cachet vault serve` as a process; resolves to its first line once it listens. */
 async function startServe(args: string[] = ['--idle-seconds', '120'], extraEnv: NodeJS.ProcessEnv = {}): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/front-ends/cli/main-dev.ts', 'vault', 'serve', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/entry/dev.ts', 'vault', 'serve', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, CACHET_HOME: home, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],

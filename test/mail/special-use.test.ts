@@ -78,7 +78,7 @@ test('cachet send on an IMAP account saves its copy to the \\Sent folder and exi
     assert.equal(added.status, 0, added.stderr);
     const before = (await mailbox.list('Gesendet')).length;
     // A real process: it must end by itself (an IMAP connection left open would keep it alive).
-    const main = fileURLToPath(new URL('../../src/front-ends/cli/main-dev.ts', import.meta.url));
+    const main = fileURLToPath(new URL('../../src/entry/dev.ts', import.meta.url));
     const run = spawnSync(process.execPath, ['--import', 'tsx', main, 'send', '--to', 'alice@example.com', '--subject', 'from the CLI', '--body-file', join(home, 'body'), '--no-sign', '--no-encrypt', '--passphrase-file', join(home, 'vault-passphrase')], {
       env: { PATH: process.env.PATH, CACHET_HOME: home },
       encoding: 'utf8',

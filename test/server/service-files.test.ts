@@ -122,7 +122,7 @@ test('the Dockerfile builds from its own instructions, and the image reads its c
     }
     assert.deepEqual(leftOut.map((s) => s.split(/\s+/)[0]), ['apt-get', 'apt-get', 'rm', 'npm', 'useradd', 'chown']);
     // The image holds the built CLI, server and front end.
-    for (const path of ['opt/cachet/dist/front-ends/cli/run-cli.js', 'opt/cachet/dist/front-ends/server/start.js', 'opt/cachet/dist/web-ui/index.html', 'etc/cachet/server.yaml']) {
+    for (const path of ['opt/cachet/dist/entry/cachet.js', 'opt/cachet/dist/front-ends/server/start.js', 'opt/cachet/dist/web-ui/index.html', 'etc/cachet/server.yaml']) {
       assert.ok(existsSync(join(root, path)), `${path} is in the image`);
     }
     const config = parseServerConfig(readFileSync(join(root, 'etc/cachet/server.yaml'), 'utf8'), '/etc/cachet/server.yaml');

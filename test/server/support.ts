@@ -1,7 +1,7 @@
 /**
  * What the `cachet server` tests share: a CA and server certificates made with openssl at test time,
  * a state directory with a key-encryption key, a config file, and the server run as a real process
- * (node --import tsx src/front-ends/cli/main-dev.ts server …) whose JSON log lines the test reads.
+ * (node --import tsx src/entry/dev.ts server …) whose JSON log lines the test reads.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -60,7 +60,7 @@ export function httpsRequest(url: string, ca: string, options: { method?: string
   });
 }
 
-const MAIN = fileURLToPath(new URL('../../src/front-ends/cli/main-dev.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/entry/dev.ts', import.meta.url));
 
 export interface ServerProcess {
   child: ChildProcess;

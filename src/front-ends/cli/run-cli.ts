@@ -6,7 +6,7 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { CachetError, exitStatusFor, exitStatusLegend, isCachetError } from '../../errors.js';
-import { COMMANDS } from './commands/index.js';
+import { COMMANDS, type CommandTable } from './commands/index.js';
 import { neutralisingStream, oneLine, terminalSafe } from './terminal-text.js';
 import type { CliCommand, CliContext } from './context.js';
 
@@ -65,20 +65,20 @@ async function promptOnTerminal(question: string, secret: boolean, interactive: 
   }
 }
 
-function findCommand(argv: string[]): { name: string; modulePath: string; rest: string[] } | undefined {
+function findCommand(argv: string[], commands: CommandTable): { name: string; modulePath: string; rest: string[] } | undefined {
   const [first, second] = argv;
-  const twoWords = first !== undefined && second !== undefined ? COMMANDS[`${first} ${second}`] : undefined;
+  const twoWords = first !== undefined && second !== undefined ? commands[`${first} ${second}`] : undefined;
   if (twoWords) return { name: `${first} ${second}`, modulePath: twoWords.module, rest: argv.slice(2) };
-  const oneWord = first !== undefined ? COMMANDS[first] : undefined;
+  const oneWord = first !== undefined ? commands[first] : undefined;
   if (oneWord) return { name: first!, modulePath: oneWord.module, rest: argv.slice(1) };
   return undefined;
 }
 
 /** The list of commands with their one-line summaries, from the table alone: no command module is loaded. */
-function overview(): string {
-  const names = Object.keys(COMMANDS).sort();
+function overview(commands: CommandTable): string {
+  const names = Object.keys(commands).sort();
   const width = Math.max(...names.map((n) => n.length));
-  const lines = names.map((name) => `  ${name.padEnd(width)}  ${COMMANDS[name]!.summary}`);
+  const lines = names.map((name) => `  ${name.padEnd(width)}  ${commands[name]!.summary}`);
   return [
     'usage: cachet <command> [options]        (cachet <command> --help for details)',
     '',
@@ -102,20 +102,29 @@ function wrap(text: string, width: number, indent: string): string[] {
   return [...lines, line];
 }
 
+/** Where a table's relative module paths start (an absolute URL, as the process entry's, ignores it). */
+const COMMANDS_DIRECTORY = new URL('./commands/', import.meta.url);
+
 async function loadCommand(name: string, modulePath: string): Promise<CliCommand> {
+  const url = new URL(modulePath, COMMANDS_DIRECTORY);
   try {
-    const module = (await import(modulePath.replace('./', './commands/'))) as { default: CliCommand };
+    const module = (await import(url.href)) as { default: CliCommand };
     return module.default;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(modulePath.slice(2, -3))) {
+    const fileName = url.pathname.slice(url.pathname.lastIndexOf('/') + 1).replace(/\.js$/, '');
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(fileName)) {
       throw new CachetError('ERR_NOT_IMPLEMENTED', `the command "${name}" is not available in this build`);
     }
     throw error;
   }
 }
 
-/** Runs the CLI; resolves to the process exit status. Never throws. */
-export async function runCli(argv: string[], given: CliContext = defaultContext()): Promise<number> {
+/**
+ * Runs the CLI; resolves to the process exit status. Never throws. `commands` is the CLI's own table
+ * unless the process entry (src/entry/cachet.ts) gives a larger one, with the commands that start the
+ * other front ends.
+ */
+export async function runCli(argv: string[], given: CliContext = defaultContext(), commands: CommandTable = COMMANDS): Promise<number> {
   const wantsJson = argv.includes('--json');
   // Text reaching a terminal shows control characters instead of obeying them (terminal-text.ts);
   // --json output stays exact.
@@ -124,23 +133,23 @@ export async function runCli(argv: string[], given: CliContext = defaultContext(
   // A question may quote a message (an attachment's name): it is shown through the same filter.
   const context: CliContext = { ...given, stdout, stderr, prompt: (question, options) => given.prompt(terminalSafe(question), options) };
   try {
-    return await runCommand(argv, context, wantsJson);
+    return await runCommand(argv, context, wantsJson, commands);
   } finally {
     for (const stream of new Set([stdout, stderr])) if (stream !== given.stdout) await new Promise<void>((resolve) => stream.end(() => resolve()));
   }
 }
 
-async function runCommand(argv: string[], context: CliContext, wantsJson: boolean): Promise<number> {
+async function runCommand(argv: string[], context: CliContext, wantsJson: boolean, commands: CommandTable): Promise<number> {
   try {
     if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-      context.stdout.write(`${overview()}\n`);
+      context.stdout.write(`${overview(commands)}\n`);
       return argv.length === 0 ? 2 : 0;
     }
     if (argv[0] === '--version') {
       context.stdout.write(`cachet ${VERSION}\n`);
       return 0;
     }
-    const found = findCommand(argv);
+    const found = findCommand(argv, commands);
     if (!found) throw new CachetError('ERR_USAGE', `unknown command "${argv.slice(0, 2).join(' ')}"; run "cachet --help" for the list`);
     const command = await loadCommand(found.name, found.modulePath);
     if (found.rest.includes('--help') || found.rest.includes('-h')) {

@@ -6,13 +6,20 @@
  * sub-commands. Each module's default export is a `CliCommand`.
  */
 export interface CommandEntry {
-  /** Path of the implementing module, relative to this file. */
+  /** Path of the implementing module, relative to this file, or an absolute URL (the process entry's commands). */
   readonly module: string;
   /** One line for `cachet --help`. */
   readonly summary: string;
 }
 
-export const COMMANDS: Record<string, CommandEntry> = {
+/** Command name → its entry. */
+export type CommandTable = Record<string, CommandEntry>;
+
+/**
+ * The CLI's own commands. `web` and `server` start the other front ends, so they are added by the
+ * process entry (src/entry/cachet.ts), which sits above every front end.
+ */
+export const COMMANDS: CommandTable = {
   // engine (issue: S/MIME engine)
   sign: { module: './sign.js', summary: 'sign a message (S/MIME, detached or opaque)' },
   verify: { module: './verify.js', summary: 'verify the signatures of a message or CMS signature' },
@@ -80,7 +87,4 @@ export const COMMANDS: Record<string, CommandEntry> = {
   'settings show': { module: './settings-show.js', summary: 'show your S/MIME settings' },
   'settings set': { module: './settings-set.js', summary: 'change one of your settings' },
   demo: { module: './demo.js', summary: 'run the whole S/MIME flow on embedded defaults, printing each step' },
-  // the web mail client
-  web: { module: './web.js', summary: 'serve the web mail client on 127.0.0.1' },
-  server: { module: './server.js', summary: 'serve the web mail client for an organisation (HTTPS, IMAP/LDAP sign-in; --config FILE)' },
 };

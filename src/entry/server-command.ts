@@ -3,16 +3,16 @@
  * organisation deploys it (src/front-ends/server/). This module only parses arguments and wires signals.
  */
 import { open } from 'node:fs/promises';
-import { CachetError } from '../../../errors.js';
-import { readServerConfig } from '../../server/config.js';
-import { jsonLinesLog } from '../../server/log.js';
-import { startServer } from '../../server/start.js';
-import { assertSafeListen } from '../../server/listener.js';
-import { newKeyEncryptionKeyText } from '../../server/user-keys.js';
-import { webUiAssets } from '../../web/node-adapter.js';
-import { parseCommandArgs } from '../args.js';
-import type { CliCommand } from '../context.js';
-import { untilStopped } from '../until-stopped.js';
+import { CachetError } from '../errors.js';
+import { readServerConfig } from '../front-ends/server/config.js';
+import { jsonLinesLog } from '../front-ends/server/log.js';
+import { startServer } from '../front-ends/server/start.js';
+import { assertSafeListen } from '../front-ends/server/listener.js';
+import { newKeyEncryptionKeyText } from '../front-ends/server/user-keys.js';
+import { webUiAssets } from '../front-ends/web/node-adapter.js';
+import { parseCommandArgs } from '../front-ends/cli/args.js';
+import type { CliCommand } from '../front-ends/cli/context.js';
+import { untilStopped } from '../front-ends/cli/until-stopped.js';
 
 const command: CliCommand = {
   help: `usage: cachet server --config FILE [--check]
@@ -47,8 +47,8 @@ Exit statuses: 0 stopped cleanly or configuration good · 2 bad configuration ·
       context.stdout.write(`${config.file}: the configuration is good\n`);
       return 0;
     }
-    const server = await startServer(config, { log: jsonLinesLog(context.stdout), staticAssets: webUiAssets() });
     const log = jsonLinesLog(context.stdout);
+    const server = await startServer(config, { log, staticAssets: webUiAssets() });
     const onHup = () => void server.reloadTls().catch((error: unknown) => log.write('error', 'tls-reload-failed', { reason: (error as Error).message }));
     process.on('SIGHUP', onHup);
     await untilStopped();

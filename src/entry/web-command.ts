@@ -6,14 +6,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CachetError } from '../../../errors.js';
-import { createDemoOrganisation } from '../../../use-cases/demo-org.js';
-import { ClientMailService } from '../../web/client-mail-service.js';
-import { startWebServer } from '../../web/node-adapter.js';
-import { parseCommandArgs } from '../args.js';
-import type { CliCommand } from '../context.js';
-import { cachetHome } from '../trust.js';
-import { untilStopped } from '../until-stopped.js';
+import { CachetError } from '../errors.js';
+import { createDemoOrganisation } from '../use-cases/demo-org.js';
+import { ClientMailService } from '../front-ends/web/client-mail-service.js';
+import { startWebServer } from '../front-ends/web/node-adapter.js';
+import { parseCommandArgs } from '../front-ends/cli/args.js';
+import type { CliCommand } from '../front-ends/cli/context.js';
+import { cachetHome } from '../front-ends/cli/trust.js';
+import { untilStopped } from '../front-ends/cli/until-stopped.js';
 
 const command: CliCommand = {
   help: `usage: cachet web [--host 127.0.0.1] [--port 8025] [--demo]
