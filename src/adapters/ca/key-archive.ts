@@ -13,12 +13,13 @@
  *
  * Recovery needs two different officers' passphrases; it is written to the audit log with both names.
  */
-import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, generateKeyPair, privateDecrypt, publicEncrypt, randomBytes, scrypt, constants, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPair, privateDecrypt, publicEncrypt, randomBytes, scrypt, constants, type KeyObject } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CachetError } from '../../errors.js';
 import { writeFileAtomically } from '../storage/atomic-file.js';
+import { openFromBase64, sealToBase64 } from '../keys/aes-gcm-seal.js';
 import type { CaStore } from './ca-store.js';
 import { normaliseSerial } from './ca-store.js';
 import type { CertificateTemplate } from './templates.js';
@@ -56,21 +57,14 @@ export interface Officer {
   passphrase: string;
 }
 
+/** The files keep the ciphertext as `data`. */
 function seal(key: Buffer, plaintext: Buffer, aad: string): Sealed {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(Buffer.from(aad));
-  const data = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return { iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') };
+  const { iv, tag, ciphertext } = sealToBase64(key, plaintext, Buffer.from(aad));
+  return { iv, tag, data: ciphertext };
 }
 
 function open(key: Buffer, sealed: Sealed, aad: string): Buffer | undefined {
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(sealed.iv, 'base64')).setAAD(Buffer.from(aad));
-    decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
-    return Buffer.concat([decipher.update(Buffer.from(sealed.data, 'base64')), decipher.final()]);
-  } catch {
-    return undefined;
-  }
+  return openFromBase64(key, { iv: sealed.iv, tag: sealed.tag, ciphertext: sealed.data }, Buffer.from(aad));
 }
 
 const pairName = (a: string, b: string): string => [a, b].sort().join('+');

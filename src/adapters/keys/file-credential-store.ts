@@ -12,13 +12,14 @@
  * file", and the user must be told which. It reveals nothing the tag does not (both let an attacker
  * test a guess), and costs the same scrypt per guess.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, randomBytes, scrypt as scryptCallback, timingSafeEqual, X509Certificate, type ScryptOptions } from 'node:crypto';
+import { createHash, createHmac, createPrivateKey, createPublicKey, randomBytes, scrypt as scryptCallback, timingSafeEqual, X509Certificate, type ScryptOptions } from 'node:crypto';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CachetError } from '../../errors.js';
 import { writeFileAtomically } from '../storage/atomic-file.js';
 import { withFileLock } from '../storage/file-lock.js';
+import { openAes256Gcm, sealAes256Gcm } from './aes-gcm-seal.js';
 import type { PrivateKeyHandle } from '../../engine/keys.js';
 import { softwareKey } from '../../engine/software-key.js';
 import { certificateEmails, certificateSubject, subjectPublicKeyInfo } from '../../engine/cms/cert-id.js';
@@ -304,10 +305,9 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
     }
     let decoded: VaultContents;
     try {
-      const decipher = createDecipheriv('aes-256-gcm', derived.encryption, Buffer.from(header.iv, 'base64'));
-      decipher.setAAD(aad);
-      decipher.setAuthTag(body.subarray(body.length - 16));
-      const plain = Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]);
+      // The body is the ciphertext followed by the 16-byte tag.
+      const plain = openAes256Gcm(derived.encryption, { iv: Buffer.from(header.iv, 'base64'), ciphertext: body.subarray(0, body.length - 16), tag: body.subarray(body.length - 16) }, aad);
+      if (!plain) throw new Error('the tag does not match');
       decoded = JSON.parse(plain.toString('utf8')) as VaultContents;
       if (!Array.isArray(decoded?.credentials)) throw new Error('no credential list');
     } catch (error) {
@@ -368,9 +368,8 @@ export async function openFileCredentialStore(path: string, passphrase: string, 
     const length = Buffer.alloc(4);
     length.writeUInt32BE(headerBytes.length);
     const aad = Buffer.concat([MAGIC, length, headerBytes]);
-    const cipher = createCipheriv('aes-256-gcm', keys.encryption, iv);
-    cipher.setAAD(aad);
-    const body = Buffer.concat([cipher.update(Buffer.from(JSON.stringify(contents), 'utf8')), cipher.final(), cipher.getAuthTag()]);
+    const sealed = sealAes256Gcm(keys.encryption, Buffer.from(JSON.stringify(contents), 'utf8'), aad, iv);
+    const body = Buffer.concat([sealed.ciphertext, sealed.tag]);
     const written = Buffer.concat([aad, body]);
     await writeAtomically(path, written);
     await writeSeenGeneration(witnesses, contents.vaultId, contents.generation);

@@ -8,12 +8,13 @@
  * record fails its tag. Sign-in method and key custody are apart, so a password changed on the IMAP
  * server or in the directory does not lock anyone out of their keys.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CachetError } from '../../errors.js';
 import { writeFileAtomically } from '../../adapters/storage/atomic-file.js';
 import { withFileLock } from '../../adapters/storage/file-lock.js';
+import { openFromBase64, sealToBase64 } from '../../adapters/keys/aes-gcm-seal.js';
 
 export interface WrappedSecret {
   version: 1;
@@ -83,6 +84,8 @@ export async function readKeyEncryptionKey(file: string): Promise<Buffer> {
   return key;
 }
 
+const associatedData = (address: string): Buffer => Buffer.from(`cachet vault passphrase v1\0${address}`);
+
 export class UserKeyCustody {
   constructor(
     private readonly kek: Buffer,
@@ -90,22 +93,13 @@ export class UserKeyCustody {
   ) {}
 
   private wrap(address: string, secret: Buffer): WrappedSecret {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.kek, iv);
-    cipher.setAAD(Buffer.from(`cachet vault passphrase v1\0${address}`));
-    const ciphertext = Buffer.concat([cipher.update(secret), cipher.final()]);
-    return { version: 1, iv: iv.toString('base64'), ciphertext: ciphertext.toString('base64'), tag: cipher.getAuthTag().toString('base64') };
+    return { version: 1, ...sealToBase64(this.kek, secret, associatedData(address)) };
   }
 
   private unwrap(address: string, wrapped: WrappedSecret): Buffer {
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', this.kek, Buffer.from(wrapped.iv, 'base64'));
-      decipher.setAAD(Buffer.from(`cachet vault passphrase v1\0${address}`));
-      decipher.setAuthTag(Buffer.from(wrapped.tag, 'base64'));
-      return Buffer.concat([decipher.update(Buffer.from(wrapped.ciphertext, 'base64')), decipher.final()]);
-    } catch (error) {
-      throw new CachetError('ERR_VAULT_CORRUPT', `the wrapped vault key of ${address} does not open with this server's key-encryption key (another server's key, or tampered with)`, { cause: error });
-    }
+    const secret = openFromBase64(this.kek, wrapped, associatedData(address));
+    if (!secret) throw new CachetError('ERR_VAULT_CORRUPT', `the wrapped vault key of ${address} does not open with this server's key-encryption key (another server's key, or tampered with)`);
+    return secret;
   }
 
   /** The passphrase of the user's vault, drawn and wrapped on first use. */

@@ -6,8 +6,9 @@
  * associated data binds the seal to its session id and user: a sealed record moved onto another
  * session or user fails its tag.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { CachetError } from '../../../errors.js';
+import { AES_256_GCM_KEY_BYTES, openFromBase64, sealToBase64 } from '../../../adapters/keys/aes-gcm-seal.js';
 
 /** The secrets of one session; each field only when the sign-in method needs it to reopen the session. */
 export interface SessionSecrets {
@@ -23,7 +24,7 @@ export interface SealedSecrets {
 }
 
 /** The per-session key's length: AES-256. */
-export const SESSION_KEY_BYTES = 32;
+export const SESSION_KEY_BYTES = AES_256_GCM_KEY_BYTES;
 
 export function newSessionKey(): string {
   return randomBytes(SESSION_KEY_BYTES).toString('base64url');
@@ -34,11 +35,7 @@ function associatedData(sessionId: string, user: string): Buffer {
 }
 
 export function sealSessionSecrets(secrets: SessionSecrets, key: string, sessionId: string, user: string): SealedSecrets {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', Buffer.from(key, 'base64url'), iv);
-  cipher.setAAD(associatedData(sessionId, user));
-  const ciphertext = Buffer.concat([cipher.update(JSON.stringify(secrets), 'utf8'), cipher.final()]);
-  return { version: 1, iv: iv.toString('base64'), ciphertext: ciphertext.toString('base64'), tag: cipher.getAuthTag().toString('base64') };
+  return { version: 1, ...sealToBase64(Buffer.from(key, 'base64url'), Buffer.from(JSON.stringify(secrets), 'utf8'), associatedData(sessionId, user)) };
 }
 
 /**
@@ -46,15 +43,12 @@ export function sealSessionSecrets(secrets: SessionSecrets, key: string, session
  * and user (a forged or damaged cookie, a record moved or tampered with): the user signs in again.
  */
 export function unsealSessionSecrets(sealed: SealedSecrets, key: string, sessionId: string, user: string): SessionSecrets {
+  const ended = (cause?: unknown): CachetError => new CachetError('ERR_SESSION_ENDED', 'your session cannot be resumed: sign in again', { cause });
+  const plain = openFromBase64(Buffer.from(key, 'base64url'), sealed, associatedData(sessionId, user));
+  if (!plain) throw ended();
   try {
-    const keyBytes = Buffer.from(key, 'base64url');
-    if (keyBytes.length !== SESSION_KEY_BYTES) throw new Error('wrong key length');
-    const decipher = createDecipheriv('aes-256-gcm', keyBytes, Buffer.from(sealed.iv, 'base64'));
-    decipher.setAAD(associatedData(sessionId, user));
-    decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
-    const plain = Buffer.concat([decipher.update(Buffer.from(sealed.ciphertext, 'base64')), decipher.final()]);
     return JSON.parse(plain.toString('utf8')) as SessionSecrets;
   } catch (error) {
-    throw new CachetError('ERR_SESSION_ENDED', 'your session cannot be resumed: sign in again', { cause: error });
+    throw ended(error);
   }
 }
