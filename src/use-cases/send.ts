@@ -13,7 +13,8 @@
  *   RecipientInfo in what the others receive reveals them; no copy carries a Bcc header.
  * - The group rule: a recipient without a usable certificate never silently receives clear text.
  *   block (default) refuses, naming them; ask returns a question; send-unencrypted sends in clear
- *   with a warning and a record.
+ *   with a warning and a record. Whatever the rule, the user may instead leave those recipients out
+ *   (`leaveOutMissing`): the others get it encrypted, and the outcome names who was left out.
  * - A reply quoting an encrypted message is not sent in clear without the user's explicit choice.
  */
 import { randomBytes } from 'node:crypto';
@@ -53,6 +54,11 @@ export interface SendRequest {
   encrypt?: boolean;
   /** The user's answer when the group rule asked: send in clear to everyone. */
   allowUnencrypted?: boolean;
+  /**
+   * The user's other answer: send it encrypted to those who have a usable certificate and leave the
+   * others out (of the envelope and of the To/Cc header); the outcome's `leftOut` names them.
+   */
+  leaveOutMissing?: boolean;
   /** The message replied to was encrypted: its quoted text must not leak in clear. */
   replyToEncrypted?: boolean;
   /** A reply's In-Reply-To and References (client/folder-listing.ts replyContext), so that it threads. */
@@ -81,11 +87,19 @@ export interface MissingRecipient {
   reason: string;
 }
 
+/**
+ * What the user may answer when recipients lack a usable certificate: `leave-out` (send encrypted to
+ * the others) always, `send-unencrypted` only under the policy's "ask". Front ends offer these and
+ * nothing else, so the rule stays here.
+ */
+export type GroupRuleChoice = 'leave-out' | 'send-unencrypted';
+
 export type SendOutcome =
-  | { kind: 'sent'; messageId: string; encrypted: boolean; signed: boolean; cipher: ContentCipher | null; warnings: string[] }
+  /** `leftOut`: recipients the user chose to leave out for want of a certificate (empty otherwise). */
+  | { kind: 'sent'; messageId: string; encrypted: boolean; signed: boolean; cipher: ContentCipher | null; warnings: string[]; leftOut: MissingRecipient[] }
   /** Some or all recipients not reached yet: `delivered` did get it, `waiting` stay in the Outbox. */
-  | { kind: 'queued'; messageId: string; reason: string; encrypted: boolean; signed: boolean; delivered: string[]; waiting: string[]; warnings: string[] }
-  | { kind: 'needs-decision'; question: string; missing: MissingRecipient[] };
+  | { kind: 'queued'; messageId: string; reason: string; encrypted: boolean; signed: boolean; delivered: string[]; waiting: string[]; warnings: string[]; leftOut: MissingRecipient[] }
+  | { kind: 'needs-decision'; question: string; missing: MissingRecipient[]; choices: GroupRuleChoice[] };
 
 function addresses(list: string[] | undefined): string[] {
   return [...new Set((list ?? []).map(checkAddress))];
@@ -108,6 +122,19 @@ async function compose(user: LocalUser, request: SendRequest, messageId: string,
 }
 
 /**
+ * Whether a message is signed when the user does not say: the signing default, and a credential that
+ * signs (of role signing or both). Compose's "Sign" switch starts from this too.
+ */
+export async function defaultSigning(policy: EffectivePolicy, store: () => Promise<Pick<CredentialStore, 'active'>>): Promise<boolean> {
+  return smimeDefault(policy, 'enableSigning') && (await (await store()).active('signing')) !== undefined;
+}
+
+/** Whether a message is encrypted when the user does not say (a reply to an encrypted one always is). */
+export function defaultEncryption(policy: EffectivePolicy, replyToEncrypted = false): boolean {
+  return (policy.boolean('enableEncryption') && smimeDefault(policy, 'encryptByDefault')) || replyToEncrypted;
+}
+
+/**
  * A signing or encryption default (`enableSigning`, `encryptByDefault`) under the admin's "enable
  * S/MIME on first launch". When that is off, S/MIME stays off for a user until it is turned on — by
  * the user (`cachet settings set enableSigning true`) or by a policy that sets the key; each default
@@ -121,9 +148,9 @@ export function smimeDefault(policy: EffectivePolicy, key: 'enableSigning' | 'en
 
 export async function sendMessage(request: SendRequest, context: SendContext): Promise<SendOutcome> {
   const { policy, user } = context;
-  const to = addresses(request.to);
-  const cc = addresses(request.cc);
-  const bcc = addresses(request.bcc);
+  let to = addresses(request.to);
+  let cc = addresses(request.cc);
+  let bcc = addresses(request.bcc);
   if (to.length + cc.length + bcc.length === 0) throw new CachetError('ERR_USAGE', 'a message needs at least one recipient');
   const signingAllowed = policy.boolean('enableSigning');
   const encryptionAllowed = policy.boolean('enableEncryption');
@@ -131,28 +158,40 @@ export async function sendMessage(request: SendRequest, context: SendContext): P
   if (request.encrypt && !encryptionAllowed) throw new CachetError('ERR_POLICY_FORBIDS', 'encryption is turned off (enableEncryption)');
   let store: CredentialStore | undefined;
   const keys = async (): Promise<CredentialStore> => (store ??= typeof context.store === 'function' ? await context.store() : context.store);
-  const sign = request.sign ?? (smimeDefault(policy, 'enableSigning') && (await (await keys()).active('signing')) !== undefined);
-  let encrypt = request.encrypt ?? ((encryptionAllowed && smimeDefault(policy, 'encryptByDefault')) || request.replyToEncrypted === true);
+  const sign = request.sign ?? (await defaultSigning(policy, keys));
+  let encrypt = request.encrypt ?? defaultEncryption(policy, request.replyToEncrypted);
   const warnings: string[] = [];
   if (request.replyToEncrypted && !encrypt && !request.allowUnencrypted) {
     throw new CachetError('ERR_DOWNGRADE_REFUSED', 'this is a reply to an encrypted message: it is not sent in clear unless you choose so explicitly (--send-unencrypted)');
   }
 
   let choices: RecipientLookup[] = [];
+  let leftOut: MissingRecipient[] = [];
   if (encrypt) {
     choices = await context.resolveRecipients([...to, ...cc, ...bcc], request.refreshDirectory ? { refreshDirectory: true } : {});
-    const missing = choices.filter((c) => !c.certificate).map((c) => ({ address: c.address, reason: c.reason ?? 'no usable certificate' }));
+    let missing = choices.filter((c) => !c.certificate).map((c) => ({ address: c.address, reason: c.reason ?? 'no usable certificate' }));
+    if (missing.length > 0 && request.leaveOutMissing) {
+      // Leaving them out keeps the message encrypted: no rule forbids it, and nobody gets clear text.
+      const out = new Set(missing.map((m) => m.address));
+      if (choices.every((c) => out.has(c.address))) {
+        throw new CachetError('ERR_RECIPIENT_CERT_MISSING', `not sent: none of the recipients has a usable encryption certificate (${missing.map((m) => `${m.address} (${m.reason})`).join('; ')}), so leaving them out leaves nobody`, { details: { missing } });
+      }
+      [to, cc, bcc] = [to, cc, bcc].map((list) => list.filter((a) => !out.has(a))) as [string[], string[], string[]];
+      choices = choices.filter((c) => !out.has(c.address));
+      leftOut = missing;
+      missing = [];
+    }
     if (missing.length > 0) {
       const rule = policy.string('groupRule');
       const list = missing.map((m) => `${m.address} (${m.reason})`).join('; ');
       if (request.replyToEncrypted && !request.allowUnencrypted) {
-        throw new CachetError('ERR_DOWNGRADE_REFUSED', `this reply quotes an encrypted message and cannot be encrypted to: ${list}. It was not sent.`, { details: { missing } });
+        throw new CachetError('ERR_DOWNGRADE_REFUSED', `this reply quotes an encrypted message and cannot be encrypted to: ${list}. It was not sent; you may leave them out.`, { details: { missing, choices: ['leave-out'] } });
       }
       if (rule === 'block') {
-        throw new CachetError('ERR_RECIPIENT_CERT_MISSING', `not sent: no usable encryption certificate for ${list}. Remove them, or ask them for a signed message first.`, { details: { missing } });
+        throw new CachetError('ERR_RECIPIENT_CERT_MISSING', `not sent: no usable encryption certificate for ${list}. Leave them out, or ask them for a signed message first.`, { details: { missing, choices: ['leave-out'] } });
       }
       if (rule === 'ask' && !request.allowUnencrypted) {
-        return { kind: 'needs-decision', question: `${missing.length} recipient(s) have no usable encryption certificate. Send the message UNENCRYPTED to everyone?`, missing };
+        return { kind: 'needs-decision', question: `${missing.length} recipient(s) have no usable encryption certificate. Send the message UNENCRYPTED to everyone? Or send it encrypted to the others and leave them out.`, missing, choices: ['leave-out', 'send-unencrypted'] };
       }
       encrypt = false;
       const warning = `sent UNENCRYPTED to everyone because of ${list}`;
@@ -213,7 +252,7 @@ export async function sendMessage(request: SendRequest, context: SendContext): P
     const reason = result.pending[0]!.lastError?.message ?? 'the transport did not accept it';
     const waiting = [...new Set(result.pending.flatMap((p) => p.remaining))];
     const delivered = [...new Set(copies.flatMap((c) => c.envelope.to))].filter((r) => !waiting.includes(r));
-    return { kind: 'queued', messageId, reason, encrypted: encrypt, signed: sign, delivered, waiting, warnings };
+    return { kind: 'queued', messageId, reason, encrypted: encrypt, signed: sign, delivered, waiting, warnings, leftOut };
   }
-  return { kind: 'sent', messageId, encrypted: encrypt, signed: sign, cipher, warnings };
+  return { kind: 'sent', messageId, encrypted: encrypt, signed: sign, cipher, warnings, leftOut };
 }

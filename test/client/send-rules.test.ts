@@ -116,3 +116,20 @@ test('group rule "ask": a recipient without a certificate stops the send with th
   assert.match(latest, /Lunch at noon\?/, 'sent in clear after the explicit choice');
   assert.doesNotMatch(latest, /application\/(pkcs7|x-pkcs7)-mime/);
 });
+
+test('--leave-out-missing: sent encrypted to those with a certificate, the one without left out of envelope and header, and named', async () => {
+  const stranger = 'erin@example.com';
+  const box = new Maildir(join(home, 'users', GRACE, 'mail'));
+  const before = (await box.list('INBOX')).length;
+  const both = await runCachet(['send', '--as', FRANK, '--to', GRACE, '--to', stranger, '--subject', 'Figures', '--encrypt', '--leave-out-missing', '--send-unencrypted'], { env, stdin: 'x' });
+  assert.equal(both.status, 2, 'two different answers at once are a usage error');
+  const sent = await runCachet(['send', '--as', FRANK, '--to', GRACE, '--to', stranger, '--subject', 'Figures', '--encrypt', '--sign', '--leave-out-missing'], { env, stdin: 'The figures, for Grace only.' });
+  assert.equal(sent.status, 0, sent.stderr);
+  assert.match(sent.stderr, /left out erin@example\.com: /);
+  const messages = await box.list('INBOX');
+  assert.equal(messages.length, before + 1);
+  const latest = (await box.read('INBOX', messages.at(-1)!.id)).toString('latin1');
+  assert.match(latest, /application\/(x-)?pkcs7-mime/, 'encrypted, never in clear');
+  assert.doesNotMatch(latest, /erin@example\.com/, 'the one left out is not in the header');
+  assert.deepEqual(recipientSerials(latest.length ? Buffer.from(latest, 'latin1') : Buffer.alloc(0)).sort(), [serialOf('grace-enc'), serialOf('frank-enc')].sort());
+});

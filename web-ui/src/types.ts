@@ -6,6 +6,7 @@ export type {
   CredentialView,
   DirectoryLoginView,
   FolderSummary,
+  GroupRuleChoiceView,
   ImportOutcome,
   MessageSummary,
   MessageView,

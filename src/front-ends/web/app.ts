@@ -111,6 +111,7 @@ async function readDraft(c: AppContext): Promise<Draft> {
     encrypt: flag('encrypt'),
     attachments,
     allowUnencrypted: flag('allowUnencrypted'),
+    leaveOutMissing: flag('leaveOutMissing'),
   };
   if (typeof form['replyFolder'] === 'string' && typeof form['replyId'] === 'string') {
     draft.inReplyTo = { folder: form['replyFolder'], id: form['replyId'] };

@@ -20,13 +20,14 @@ import { readMessage, type ReadOptions, type ReadResult } from '../../use-cases/
 import { collectBytes } from '../../engine/stream-types.js';
 import type { AccountConfig } from '../../adapters/mail/account-config.js';
 import { importCertificatesFromMessage } from '../../use-cases/import-certificates.js';
-import { sendMessage } from '../../use-cases/send.js';
+import { defaultEncryption, defaultSigning, sendMessage } from '../../use-cases/send.js';
 import { findUser, verifyLocalLogin } from '../../use-cases/users.js';
 import type {
   CertificateDetails,
   DirectoryLoginView,
   Draft,
   FolderSummary,
+  GroupRuleChoiceView,
   ImportOutcome,
   MessageSummary,
   MessageView,
@@ -276,6 +277,7 @@ export class ClientMailService implements WebMailService {
           sign: draft.sign,
           encrypt: draft.encrypt,
           allowUnencrypted: draft.allowUnencrypted ?? false,
+          leaveOutMissing: draft.leaveOutMissing ?? false,
           replyToEncrypted: reply?.encrypted ?? false,
           ...(reply?.messageId ? { inReplyTo: reply.messageId } : {}),
           ...(reply ? { references: reply.references } : {}),
@@ -289,16 +291,17 @@ export class ClientMailService implements WebMailService {
           transport: mail.transport,
         },
       );
-      if (outcome.kind === 'sent') return { kind: 'sent', messageId: outcome.messageId, encrypted: outcome.encrypted, signed: outcome.signed, warnings: outcome.warnings };
+      const asStatus = (m: { address: string; reason: string }): RecipientStatus => ({ address: m.address, found: false, source: null, subject: null, reason: m.reason, keyChanged: false });
+      if (outcome.kind === 'sent') return { kind: 'sent', messageId: outcome.messageId, encrypted: outcome.encrypted, signed: outcome.signed, warnings: outcome.warnings, leftOut: outcome.leftOut.map(asStatus) };
       if (outcome.kind === 'queued') {
         const { messageId, reason, encrypted, signed, delivered, waiting, warnings } = outcome;
-        return { kind: 'queued', messageId, reason, encrypted, signed, delivered, waiting, warnings };
+        return { kind: 'queued', messageId, reason, encrypted, signed, delivered, waiting, warnings, leftOut: outcome.leftOut.map(asStatus) };
       }
-      return { kind: 'needs-decision', question: outcome.question, missing: outcome.missing.map((m) => ({ address: m.address, found: false, source: null, subject: null, reason: m.reason, keyChanged: false })) };
+      return { kind: 'needs-decision', question: outcome.question, missing: outcome.missing.map(asStatus), choices: outcome.choices };
     } catch (error) {
       if (isCachetError(error, 'ERR_RECIPIENT_CERT_MISSING') || isCachetError(error, 'ERR_DOWNGRADE_REFUSED')) {
         const missing = ((error.details['missing'] as Array<{ address: string; reason: string }> | undefined) ?? []).map((m) => ({ address: m.address, found: false, source: null, subject: null, reason: m.reason, keyChanged: false }));
-        return { kind: 'refused', code: error.code, message: error.message, missing };
+        return { kind: 'refused', code: error.code, message: error.message, missing, choices: (error.details['choices'] as GroupRuleChoiceView[] | undefined) ?? [] };
       }
       throw error;
     }
@@ -325,6 +328,8 @@ export class ClientMailService implements WebMailService {
       if (!isCachetError(error)) throw error;
       if (error.code !== 'ERR_PASSWORD_REQUIRED') sourceProblem = error.message;
     }
+    // The send's own defaults; the store is open here whenever it listed a credential.
+    const composeDefaults = { sign: credentials.length > 0 && (await defaultSigning(policy, () => mail.store())), encrypt: defaultEncryption(policy) };
     const firstLaunch = await firstLaunchSmimeState({ enableOnFirstLaunch: policy.boolean('enableSmimeOnFirstLaunch') }, { list: async () => credentials });
     return {
       firstLaunch,
@@ -334,6 +339,7 @@ export class ClientMailService implements WebMailService {
       source,
       tokenUnlocked: source === 'derivedCredentials' && mail.keysOpen,
       sourceProblem,
+      composeDefaults,
     };
   }
 

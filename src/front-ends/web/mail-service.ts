@@ -114,15 +114,21 @@ export interface Draft {
   attachments: OutgoingAttachment[];
   /** The user's answer when the group rule asked: send in clear to everyone. */
   allowUnencrypted?: boolean;
+  /** The user's other answer: send it encrypted to those with a certificate, leave the others out. */
+  leaveOutMissing?: boolean;
   inReplyTo?: { folder: string; id: string };
 }
 
+/** What the user may answer to the group rule (src/use-cases/send.ts decides which are offered). */
+export type GroupRuleChoiceView = 'leave-out' | 'send-unencrypted';
+
 export type SendOutcome =
-  | { kind: 'sent'; messageId: string; encrypted: boolean; signed: boolean; warnings: string[] }
+  /** `leftOut`: the recipients the user chose to leave out for want of a certificate. */
+  | { kind: 'sent'; messageId: string; encrypted: boolean; signed: boolean; warnings: string[]; leftOut: RecipientStatus[] }
   /** Not every recipient reached yet: `delivered` got it, `waiting` stay in the Outbox and are retried. */
-  | { kind: 'queued'; messageId: string; reason: string; encrypted: boolean; signed: boolean; delivered: string[]; waiting: string[]; warnings: string[] }
-  | { kind: 'needs-decision'; question: string; missing: RecipientStatus[] }
-  | { kind: 'refused'; code: string; message: string; missing: RecipientStatus[] };
+  | { kind: 'queued'; messageId: string; reason: string; encrypted: boolean; signed: boolean; delivered: string[]; waiting: string[]; warnings: string[]; leftOut: RecipientStatus[] }
+  | { kind: 'needs-decision'; question: string; missing: RecipientStatus[]; choices: GroupRuleChoiceView[] }
+  | { kind: 'refused'; code: string; message: string; missing: RecipientStatus[]; choices: GroupRuleChoiceView[] };
 
 export interface SettingView {
   key: string;
@@ -157,6 +163,8 @@ export interface SmimeSettingsView {
   tokenUnlocked: boolean;
   /** Why the source could not be read (vault service stopped or locked, token absent…), or null. */
   sourceProblem: string | null;
+  /** Where Compose's Sign and Encrypt switches start (src/use-cases/send.ts decides, as for the CLI). */
+  composeDefaults: { sign: boolean; encrypt: boolean };
 }
 
 export interface DirectoryLoginView {

@@ -7,7 +7,7 @@
 import { ApiError, getJson, sendJson, uploadForm } from '../api.js';
 import { clear, h, icon } from '../dom.js';
 import { formatSize, parseRecipients } from '../format.js';
-import type { MessageView, RecipientStatus, SendOutcome, SmimeSettingsView } from '../types.js';
+import type { GroupRuleChoiceView, MessageView, RecipientStatus, SendOutcome, SmimeSettingsView } from '../types.js';
 
 interface Field {
   name: 'to' | 'cc' | 'bcc';
@@ -46,10 +46,11 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
   const encryptionAllowed = setting(smime, 'enableEncryption') !== false;
   const signingAllowed = setting(smime, 'enableSigning') !== false;
   const encrypt = h('input', { type: 'checkbox', id: 'compose-encrypt', role: 'switch' });
-  encrypt.checked = encryptionAllowed && (setting(smime, 'encryptByDefault') === true || original?.encrypted === true);
+  encrypt.checked = encryptionAllowed && (smime.composeDefaults.encrypt || original?.encrypted === true);
   encrypt.disabled = !encryptionAllowed;
   const sign = h('input', { type: 'checkbox', id: 'compose-sign', role: 'switch' });
-  sign.checked = signingAllowed && smime.credentials.some((c) => c.role === 'signing' && c.active);
+  // The server's default (src/use-cases/send.ts): on for an active credential that signs, of role signing or both.
+  sign.checked = signingAllowed && smime.composeDefaults.sign;
   sign.disabled = !signingAllowed;
   const subject = h('input', { id: 'compose-subject', value: original ? `Re: ${original.headers.subject.replace(/^re:\s*/i, '')}` : '' });
   const body = h('textarea', { id: 'compose-body', rows: 12 });
@@ -157,7 +158,8 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
     files.value = '';
     tooLarge();
   };
-  const send = async (allowUnencrypted: boolean) => {
+  /** `answer`: the user's choice when the group rule asked (none on a first try). */
+  const send = async (answer?: GroupRuleChoiceView) => {
     // One send at a time: a double click must not send the same mail twice.
     if (sending) return;
     const unread = fields.filter((field) => !commit(field));
@@ -180,7 +182,8 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
     form.set('body', body.value);
     form.set('sign', String(sign.checked));
     form.set('encrypt', String(encrypt.checked));
-    form.set('allowUnencrypted', String(allowUnencrypted));
+    form.set('allowUnencrypted', String(answer === 'send-unencrypted'));
+    form.set('leaveOutMissing', String(answer === 'leave-out'));
     if (replyTo) {
       form.set('replyFolder', replyTo.folder);
       form.set('replyId', replyTo.id);
@@ -210,8 +213,11 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
   };
   const showOutcome = (outcome: SendOutcome) => {
     clear(feedback);
+    // Who was left out is part of the report, never only a passing notice.
+    const leftOut = (list: RecipientStatus[]) =>
+      list.length === 0 ? null : h('div', { className: 'notice tone-warn', 'data-testid': 'left-out' }, h('p', {}, `Left out (no usable certificate), they did not receive it:`), h('ul', {}, ...list.map((m) => h('li', {}, `${m.address}: ${m.reason ?? 'no usable certificate'}`))));
     if (outcome.kind === 'sent') {
-      feedback.append(h('p', { className: 'notice tone-good' }, `Sent${outcome.encrypted ? ', encrypted' : ''}${outcome.signed ? ' and signed' : ''}.`), ...outcome.warnings.map((w) => h('p', { className: 'status-warning' }, w)));
+      feedback.append(h('p', { className: 'notice tone-good' }, `Sent${outcome.encrypted ? ', encrypted' : ''}${outcome.signed ? ' and signed' : ''}.`), leftOut(outcome.leftOut) ?? '', ...outcome.warnings.map((w) => h('p', { className: 'status-warning' }, w)));
     } else if (outcome.kind === 'queued') {
       // Said per recipient: a mail delivered to some is not "not sent", and how it went (in clear?) is said too.
       const how = `${outcome.encrypted ? ', encrypted' : ''}${outcome.signed ? ' and signed' : ''}`;
@@ -220,16 +226,21 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
           ? h('p', { className: 'notice tone-good', 'data-testid': 'delivered' }, `Sent${how} to ${outcome.delivered.join(', ')}.`)
           : h('p', { className: 'notice tone-warn' }, 'Not sent yet.'),
         h('p', { className: 'notice tone-warn', 'data-testid': 'waiting' }, `Not delivered yet to ${outcome.waiting.join(', ') || 'the recipients'}: ${outcome.reason}.${/outbox/i.test(outcome.reason) ? '' : ' It is safe in the Outbox.'} It will be retried.`),
+        leftOut(outcome.leftOut) ?? '',
         ...outcome.warnings.map((w) => h('p', { className: 'status-warning' }, w)),
       );
     } else {
       const list = h('ul', {}, ...outcome.missing.map((m) => h('li', {}, `${m.address}: ${m.reason ?? 'no usable certificate'}`)));
+      // The answers the group rule offers (src/use-cases/send.ts decides which): leaving them out keeps it encrypted.
+      const answers = outcome.choices.map((choice) =>
+        choice === 'leave-out'
+          ? h('button', { type: 'button', className: 'primary', onclick: () => void send('leave-out') }, 'Send encrypted to the others, leave them out')
+          : h('button', { type: 'button', className: 'danger', onclick: () => void send('send-unencrypted') }, 'Send unencrypted to everyone'),
+      );
       if (outcome.kind === 'refused') {
-        feedback.append(h('p', { className: 'form-error', role: 'alert' }, outcome.message), list);
+        feedback.append(h('div', { className: 'decision', role: 'alert' }, h('p', { className: 'form-error' }, outcome.message), list, ...answers));
       } else {
-        const confirm = h('button', { type: 'button', className: 'danger' }, 'Send unencrypted to everyone');
-        confirm.addEventListener('click', () => void send(true));
-        feedback.append(h('div', { className: 'decision', role: 'alertdialog', 'aria-label': 'Send without encryption?' }, h('p', {}, outcome.question), list, confirm, h('button', { type: 'button', onclick: () => clear(feedback) }, 'Cancel')));
+        feedback.append(h('div', { className: 'decision', role: 'alertdialog', 'aria-label': 'Send without encryption?' }, h('p', {}, outcome.question), list, ...answers, h('button', { type: 'button', onclick: () => clear(feedback) }, 'Cancel')));
       }
     }
   };
@@ -269,7 +280,7 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
   });
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    void send(false);
+    void send();
   });
   container.append(form);
   fields.forEach(renderChips);

@@ -12,14 +12,17 @@ import { replyContext, type ReplyContext } from '../../../use-cases/folder-listi
 
 const help = `usage: cachet send --to ADDR [--to ADDR]... [--cc ADDR]... [--bcc ADDR]... --subject TEXT
                    (--body-file F | stdin) [--attach FILE]... [--sign | --no-sign]
-                   [--encrypt | --no-encrypt] [--send-unencrypted] [--reply-to-id ID] [--as USER]
+                   [--encrypt | --no-encrypt] [--send-unencrypted | --leave-out-missing]
+                   [--reply-to-id ID] [--as USER]
                    [--passphrase-file F] [--refresh-directory] [--progress]
 
 Signs and encrypts as your settings say (enableSigning, encryptByDefault) unless told otherwise.
 Recipients' encryption certificates come from your address book. When one has none, the policy's
 group rule decides: block (the default: nothing is sent, and the reason is named), ask (exit 7
 with the question; repeat with --send-unencrypted to send in clear to everyone), or send-unencrypted
-(sent in clear, with a warning and a record). Bcc recipients each get a separately encrypted copy.
+(sent in clear, with a warning and a record). Whatever the rule, --leave-out-missing sends it
+encrypted to those who have a certificate and leaves the others out (of the envelope and the To/Cc
+header), naming them on stderr. Bcc recipients each get a separately encrypted copy.
 Answers from the directory are cached (a certificate for a day, "none" for a minute); with
 --refresh-directory the directory is asked again (for a certificate published a moment ago).
 The message is kept in the Outbox until the transport accepts it ("cachet outbox --retry").
@@ -44,12 +47,14 @@ const command: CliCommand = {
       encrypt: { type: 'boolean' },
       'no-encrypt': { type: 'boolean' },
       'send-unencrypted': { type: 'boolean' },
+      'leave-out-missing': { type: 'boolean' },
       json: { type: 'boolean' },
       progress: { type: 'boolean' },
       'reply-to-id': { type: 'string' },
       'refresh-directory': { type: 'boolean' },
     });
     if (values.subject === undefined) throw new CachetError('ERR_USAGE', 'the option --subject is required');
+    if (values['send-unencrypted'] && values['leave-out-missing']) throw new CachetError('ERR_USAGE', '--send-unencrypted and --leave-out-missing are two different answers: give one');
     const session = await openUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'], pinFile: values['pin-file'] });
     try {
       const text = (await readInputFully(values['body-file'], context)).toString('utf8');
@@ -79,10 +84,11 @@ const command: CliCommand = {
       const sign = values['no-sign'] ? false : values.sign ? true : undefined;
       const encrypt = values['no-encrypt'] ? false : values.encrypt ? true : undefined;
       const outcome = await sendMessage(
-        { to: values.to ?? [], cc: values.cc ?? [], bcc: values.bcc ?? [], subject: values.subject, text, attachments, ...(sign === undefined ? {} : { sign }), ...(encrypt === undefined ? {} : { encrypt }), allowUnencrypted: values['send-unencrypted'] ?? false, replyToEncrypted, ...threading, ...(values['refresh-directory'] ? { refreshDirectory: true } : {}) },
+        { to: values.to ?? [], cc: values.cc ?? [], bcc: values.bcc ?? [], subject: values.subject, text, attachments, ...(sign === undefined ? {} : { sign }), ...(encrypt === undefined ? {} : { encrypt }), allowUnencrypted: values['send-unencrypted'] ?? false, leaveOutMissing: values['leave-out-missing'] ?? false, replyToEncrypted, ...threading, ...(values['refresh-directory'] ? { refreshDirectory: true } : {}) },
         { user: session.user, policy: session.policy, store: () => session.store(), source: session.source, resolveRecipients: session.resolveRecipients, transport: session.transport },
       );
       if (values.json) context.stdout.write(`${JSON.stringify(outcome)}\n`);
+      if (outcome.kind !== 'needs-decision') for (const m of outcome.leftOut) context.stderr.write(`cachet: left out ${m.address}: ${m.reason}\n`);
       if (outcome.kind === 'sent') {
         if (!values.json) context.stdout.write(`sent ${outcome.messageId}${outcome.signed ? ', signed' : ''}${outcome.encrypted ? `, encrypted (${outcome.cipher})` : ', NOT encrypted'}\n`);
         for (const warning of outcome.warnings) context.stderr.write(`warning: ${warning}\n`);
@@ -95,7 +101,7 @@ const command: CliCommand = {
         for (const warning of outcome.warnings) context.stderr.write(`warning: ${warning}\n`);
         return 6;
       }
-      context.stderr.write(`cachet: ${outcome.question}\n${outcome.missing.map((m) => `  ${m.address}: ${m.reason}\n`).join('')}Repeat with --send-unencrypted to send it in clear, or remove them.\n`);
+      context.stderr.write(`cachet: ${outcome.question}\n${outcome.missing.map((m) => `  ${m.address}: ${m.reason}\n`).join('')}Repeat with --leave-out-missing to send it encrypted to the others, or with --send-unencrypted to send it in clear.\n`);
       return 7;
     } finally {
       await session.close();
