@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -16,6 +16,7 @@ import { startSlapd, type Slapd } from '../helpers/slapd.js';
 import { pkiFile } from '../helpers/pki.js';
 import { runCachet } from '../helpers/cli.js';
 import { startInProcess, type InProcessServer } from './support.js';
+import { isCachetError } from '../../src/errors.js';
 
 function baseYaml(dir: string): string {
   return `listen:\n  host: 127.0.0.1\n  port: 0\nstate:\n  directory: ${join(dir, 'state')}\nkeys:\n  keyEncryptionKeyFile: ${join(dir, 'kek')}\nsignIn:\n  freeAttempts: 2\n  freeAttemptsPerClient: 5\n  baseDelaySeconds: 30\n  maxDelaySeconds: 600\n`;
@@ -35,7 +36,9 @@ describe('sign-in with the IMAP server (Dovecot)', () => {
   before(async () => {
     mail = await startMailServers(['alice', 'bob']);
     dir = await prepare('cachet-server-imap-');
-    web = await startInProcess(dir, `${baseYaml(dir)}  method: imap\nmail:\n  imap:\n    host: 127.0.0.1\n    port: ${mail.imapsPort}\n    tls: implicit\n    ca: ${pkiFile('ca.pem')}\n    servername: localhost\n`);
+    // A copy of the CA file, which the last test deletes while the server runs.
+    copyFileSync(pkiFile('ca.pem'), join(dir, 'imap-ca.pem'));
+    web = await startInProcess(dir, `${baseYaml(dir)}  method: imap\nmail:\n  imap:\n    host: 127.0.0.1\n    port: ${mail.imapsPort}\n    tls: implicit\n    ca: ${join(dir, 'imap-ca.pem')}\n    servername: localhost\n`);
   });
   after(async () => {
     await web?.server.shutdown();
@@ -54,6 +57,21 @@ describe('sign-in with the IMAP server (Dovecot)', () => {
     // Her vault opens on the server with the passphrase kept wrapped under the server's key.
     assert.equal((await fetch(`${web.server.url}/api/settings/smime`, { headers: { cookie: answer.cookie! } })).status, 200);
     assert.ok(web.lines.some((l) => l['event'] === 'signed-in' && l['user'] === 'alice@example.com' && l['client'] === '127.0.0.1'));
+  });
+
+  test('mail.imap.ca is read once, at start: removed later, sign-in still works; missing at start, the server does not start', async () => {
+    rmSync(join(dir, 'imap-ca.pem'));
+    const answer = await web.login('alice@example.com', 'alice');
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    const other = mkdtempSync(join(tmpdir(), 'cachet-server-imap-ca-'));
+    try {
+      await assert.rejects(
+        startInProcess(other, `${baseYaml(dir)}  method: imap\nmail:\n  imap:\n    host: 127.0.0.1\n    port: ${mail.imapsPort}\n    ca: ${join(dir, 'imap-ca.pem')}\n`),
+        (e) => isCachetError(e, 'ERR_POLICY_INVALID') && e.details?.['key'] === 'mail.imap.ca' && /^mail\.imap\.ca: cannot read .*imap-ca\.pem \(ENOENT\)/.test(e.message),
+      );
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 
   test('an unknown user gets the same answer as a wrong password', async () => {
@@ -84,6 +102,7 @@ describe('sign-in with the IMAP server (Dovecot)', () => {
     const answer = await web.login('dave@example.com', 'x', { 'x-forwarded-for': '10.1.2.3' });
     assert.equal(answer.status, 429, 'X-Forwarded-For from a peer that is not a configured proxy changes nothing');
   });
+
 });
 
 describe('sign-in with an LDAP bind (slapd)', () => {
@@ -117,5 +136,26 @@ describe('sign-in with an LDAP bind (slapd)', () => {
     assert.equal(answer.body['user'], 'carol@example.com');
     assert.equal((await web.login('carol@example.com', 'wrong')).status, 401, 'a success cleared her count: one more failure is still free');
     assert.equal((await web.login('dave@example.com', 'carol-ldap-password')).status, 401);
+  });
+
+  test('the bind password file is read once, at start: removed later, sign-in still works', async () => {
+    rmSync(join(dir, 'reader-password'));
+    const answer = await web.login('carol@example.com', 'carol-ldap-password');
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  });
+
+  test('a bind password file or directory CA missing at start is a configuration error naming its key', async () => {
+    const directory = `directory:\n  url: ${slapd.url}\n  baseDn: ${slapd.baseDn}\n  searchBindDn: ${slapd.readerDn}\n`;
+    for (const [key, yaml] of [
+      ['directory.searchBindPasswordFile', `${directory}  searchBindPasswordFile: ${join(dir, 'no-such-password')}\n`],
+      ['directory.ca', `${directory}  searchBindPasswordFile: ${join(dir, 'kek')}\n  ca: ${join(dir, 'no-such-ca.pem')}\n`],
+    ] as const) {
+      const other = mkdtempSync(join(tmpdir(), 'cachet-server-ldap-files-'));
+      try {
+        await assert.rejects(startInProcess(other, `${baseYaml(dir)}  method: ldap\n${yaml}`), (e) => isCachetError(e, 'ERR_POLICY_INVALID') && e.details?.['key'] === key && e.message.startsWith(`${key}: cannot read`), key);
+      } finally {
+        rmSync(other, { recursive: true, force: true });
+      }
+    }
   });
 });

@@ -6,7 +6,6 @@
  * never with the password.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { Client, InvalidCredentialsError } from 'ldapts';
 import { ImapFlow } from 'imapflow';
 import { CachetError, isCachetError } from '../../errors.js';
@@ -25,14 +24,13 @@ export function localPasswordCheck(home: string): PasswordCheck {
   return async (address, password) => (await verifyLocalLogin(home, address, password)) !== undefined;
 }
 
-async function readPem(file: string | undefined): Promise<string | undefined> {
-  return file === undefined ? undefined : readFile(file, 'utf8');
-}
-
-/** A login to the IMAP server with the user's address and password, then LOGOUT. */
-export function imapPasswordCheck(imap: NonNullable<ServerConfig['mail']['imap']>): PasswordCheck {
+/**
+ * A login to the IMAP server with the user's address and password, then LOGOUT. `ca`: the text of
+ * mail.imap.ca, read once when the server starts (start.ts), so a file gone later cannot turn every
+ * sign-in into "unavailable".
+ */
+export function imapPasswordCheck(imap: NonNullable<ServerConfig['mail']['imap']>, ca: string | undefined): PasswordCheck {
   return async (address, password) => {
-    const ca = await readPem(imap.ca);
     const client = new ImapFlow({
       host: imap.host,
       port: imap.port,
@@ -62,20 +60,21 @@ export function imapPasswordCheck(imap: NonNullable<ServerConfig['mail']['imap']
 /**
  * Finds the user's entry by address (mail, or AD's proxyAddresses; the value escaped by ldapts's
  * filter classes) and binds as it. An address with no entry still costs a bind, to a DN that does not
- * exist, so that the directory's answer time does not tell which addresses exist.
+ * exist, so that the directory's answer time does not tell which addresses exist. `files`: the text of
+ * directory.ca and of directory.searchBindPasswordFile, read once when the server starts.
  */
-export function ldapPasswordCheck(directory: NonNullable<ServerConfig['directory']>): PasswordCheck {
+export function ldapPasswordCheck(directory: NonNullable<ServerConfig['directory']>, files: { ca: string | undefined; searchBindPassword: string | undefined }): PasswordCheck {
+  const { ca, searchBindPassword } = files;
   return async (address, password) => {
     // An empty password is an anonymous bind to LDAP (RFC 4513 §5.1.2): it must never mean "signed in".
     if (password.length === 0) return false;
-    const ca = await readPem(directory.ca);
     const tlsOptions = { ...(ca ? { ca: [ca] } : {}), minVersion: 'TLSv1.2' as const };
     const secure = /^ldaps:/i.test(directory.url);
     const search = new Client({ url: directory.url, timeout: 10_000, connectTimeout: 10_000, ...(secure ? { tlsOptions } : {}) });
     const bind = new Client({ url: directory.url, timeout: 10_000, connectTimeout: 10_000, ...(secure ? { tlsOptions } : {}) });
     try {
       if (directory.startTls) await search.startTLS(tlsOptions);
-      if (directory.searchBindDn) await search.bind(directory.searchBindDn, (await readFile(directory.searchBindPasswordFile!, 'utf8')).trim());
+      if (directory.searchBindDn) await search.bind(directory.searchBindDn, searchBindPassword ?? '');
       const { searchEntries } = await search.search(directory.baseDn, { scope: 'sub', filter: addressFilter(address), attributes: ['dn'], sizeLimit: 2 });
       const dn = searchEntries.length === 1 ? searchEntries[0]!.dn : `cn=cachet-no-such-user-${randomBytes(8).toString('hex')},${directory.baseDn}`;
       if (directory.startTls) await bind.startTLS(tlsOptions);

@@ -44,9 +44,48 @@ export async function checkPolicyFile(file: string): Promise<void> {
   await loadPolicyFile({ home: '/nonexistent', policyFile: file });
 }
 
-function passwordCheck(config: ServerConfig, home: string): PasswordCheck {
-  if (config.signIn.method === 'imap') return imapPasswordCheck(config.mail.imap!);
-  if (config.signIn.method === 'ldap') return ldapPasswordCheck(config.directory!);
+/**
+ * The files the configuration names (CA certificates, the directory's bind password), read once when
+ * the server starts: a wrong path is the administrator's mistake, said at start as such and naming
+ * the key — not an "unavailable" at every sign-in later.
+ * @throws CachetError ERR_POLICY_INVALID naming the key and the file.
+ */
+async function readConfiguredFile(path: string, key: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CachetError('ERR_POLICY_INVALID', `${key}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error, details: { key, file: path } });
+  }
+}
+
+interface ConfiguredFiles {
+  imapCa?: string;
+  smtpCa?: string;
+  directoryCa?: string;
+  searchBindPassword?: string;
+}
+
+/** Only the files the configured sign-in method uses: a leftover key of another method is not read. */
+async function readConfiguredFiles(config: ServerConfig): Promise<ConfiguredFiles> {
+  const files: ConfiguredFiles = {};
+  const { imap, smtp } = config.mail;
+  if (config.signIn.method === 'imap') {
+    if (imap?.ca) files.imapCa = await readConfiguredFile(imap.ca, 'mail.imap.ca');
+    if (smtp?.ca) files.smtpCa = await readConfiguredFile(smtp.ca, 'mail.smtp.ca');
+  }
+  const directory = config.directory;
+  if (config.signIn.method === 'ldap' && directory) {
+    if (directory.ca) files.directoryCa = await readConfiguredFile(directory.ca, 'directory.ca');
+    if (directory.searchBindDn && directory.searchBindPasswordFile) {
+      files.searchBindPassword = (await readConfiguredFile(directory.searchBindPasswordFile, 'directory.searchBindPasswordFile')).trim();
+    }
+  }
+  return files;
+}
+
+function passwordCheck(config: ServerConfig, home: string, files: ConfiguredFiles): PasswordCheck {
+  if (config.signIn.method === 'imap') return imapPasswordCheck(config.mail.imap!, files.imapCa);
+  if (config.signIn.method === 'ldap') return ldapPasswordCheck(config.directory!, { ca: files.directoryCa, searchBindPassword: files.searchBindPassword });
   return localPasswordCheck(home);
 }
 
@@ -55,20 +94,10 @@ function passwordCheck(config: ServerConfig, home: string): PasswordCheck {
  * as webmail does; the password is in the server's memory while a process holds the session, and
  * stored only sealed under the session's cookie key (web/middleware/session-secrets.ts).
  */
-/** A file the configuration names (a CA certificate): a wrong path is the administrator's mistake, said as such. */
-async function readConfiguredFile(path: string, key: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new CachetError('ERR_POLICY_INVALID', `${key}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
-  }
-}
-
-async function mailAccounts(config: ServerConfig): Promise<(address: string, password: string) => AccountConfig | undefined> {
+function mailAccounts(config: ServerConfig, files: ConfiguredFiles): (address: string, password: string) => AccountConfig | undefined {
   const { imap, smtp } = config.mail;
   if (config.signIn.method !== 'imap') return () => undefined;
-  const imapCa = imap?.ca ? await readConfiguredFile(imap.ca, 'mail.imap.ca') : undefined;
-  const smtpCa = smtp?.ca ? await readConfiguredFile(smtp.ca, 'mail.smtp.ca') : undefined;
+  const { imapCa, smtpCa } = files;
   return (address, password) => ({
     ...(imap
       ? { imap: { host: imap.host, port: imap.port, secure: imap.tls === 'implicit', requireStartTls: imap.tls === 'starttls', user: address, password, ...(imapCa ? { ca: imapCa } : {}), ...(imap.servername ? { servername: imap.servername } : {}) } }
@@ -90,7 +119,8 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
   const serverState = join(home, 'server');
   if (config.policy.file) await checkPolicyFile(config.policy.file);
   const custody = new UserKeyCustody(await readKeyEncryptionKey(config.keys.keyEncryptionKeyFile), new FileWrappedSecretStore(join(serverState, 'keys')));
-  const accountFor = await mailAccounts(config);
+  const files = await readConfiguredFiles(config);
+  const accountFor = mailAccounts(config, files);
   const service = new ClientMailService(home, Date.now, config.policy.file ?? null);
   const openUserSession = async (address: string, mailPassword: string | undefined, lastUsed?: number) =>
     service.openSession(address, await custody.vaultPassphrase(address), mailPassword === undefined ? undefined : accountFor(address, mailPassword), lastUsed);
@@ -98,7 +128,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
   const throttle = new SignInThrottle(new FileThrottleStore(join(serverState, 'throttle')), config.signIn);
   const signIn = createSignIn({
     home,
-    check: passwordCheck(config, home),
+    check: passwordCheck(config, home, files),
     throttle,
     log,
     provision: config.signIn.method !== 'local',
