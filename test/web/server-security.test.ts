@@ -62,3 +62,19 @@ test('every response carries a strict CSP and the other security headers', async
   assert.equal(response.headers.get('x-frame-options'), 'DENY');
   assert.equal(response.headers.get('referrer-policy'), 'no-referrer');
 });
+
+test('an attachment is served as a download only, streamed with its length, never rendered in our origin', async () => {
+  const { cookie } = await signIn();
+  const messages = (await (await app.request('/api/folders/INBOX/messages', { headers: { cookie } })).json()) as Array<{ id: string }>;
+  const withFiles = await Promise.all(messages.map(async (m) => ({ id: m.id, view: (await (await app.request(`/api/folders/INBOX/messages/${m.id}`, { headers: { cookie } })).json()) as { attachments: Array<{ index: number; filename: string; size: number }> } })));
+  const { id, view } = withFiles.find((m) => m.view.attachments.length > 0)!;
+  const [first] = view.attachments;
+  const response = await app.request(`/api/folders/INBOX/messages/${id}/attachments/${first!.index}`, { headers: { cookie } });
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get('content-type'), 'application/octet-stream');
+  assert.match(response.headers.get('content-disposition') ?? '', /^attachment; filename="[\w.\- ]+"$/);
+  assert.match(response.headers.get('content-security-policy') ?? '', /sandbox/);
+  assert.equal(response.headers.get('content-length'), String(first!.size));
+  assert.equal((await response.arrayBuffer()).byteLength, first!.size);
+  assert.equal((await app.request(`/api/folders/INBOX/messages/${id}/attachments/99`, { headers: { cookie } })).status, 404);
+});

@@ -259,9 +259,10 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
       const attachment = await service.attachment(s.user, param(c, 'folder'), param(c, 'id'), Number(param(c, 'index')));
       // Always a download, never rendered in our origin: an attachment is untrusted content.
       const safeName = attachment.filename.replace(/[^\w.\- ]/g, '_');
-      return new Response(Buffer.from(attachment.data), {
+      return new Response(attachment.content, {
         headers: {
           'Content-Type': 'application/octet-stream',
+          'Content-Length': String(attachment.size),
           'Content-Disposition': `attachment; filename="${safeName}"`,
           'Content-Security-Policy': "default-src 'none'; sandbox",
         },

@@ -6,6 +6,7 @@
 import 'reflect-metadata';
 import { X509Certificate as PeculiarCertificate } from '@peculiar/x509';
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { CachetError, isCachetError } from '../../errors.js';
 import { certificateEmails } from '../../engine/cms/cert-id.js';
 import type { SignerSummary } from '../../engine/smime/reports.js';
@@ -17,12 +18,12 @@ import { listFolder, replyContext, type ReplyContext } from '../../use-cases/fol
 import { openMailSession, type MailSession } from '../../use-cases/mail-session.js';
 import { assertMailImportAllowed, importFromMail, isCredentialFile } from '../../use-cases/import-from-mail.js';
 import { readMessage, type ReadOptions, type ReadResult } from '../../use-cases/read.js';
-import { collectBytes } from '../../engine/stream-types.js';
 import type { AccountConfig } from '../../adapters/mail/account-config.js';
 import { importCertificatesFromMessage } from '../../use-cases/import-certificates.js';
 import { defaultEncryption, defaultSigning, sendMessage } from '../../use-cases/send.js';
 import { findUser, verifyLocalLogin } from '../../use-cases/users.js';
 import type {
+  AttachmentDownload,
   CertificateDetails,
   DirectoryLoginView,
   Draft,
@@ -31,7 +32,6 @@ import type {
   ImportOutcome,
   MessageSummary,
   MessageView,
-  OutgoingAttachment,
   RecipientStatus,
   SendOutcome,
   SettingView,
@@ -225,18 +225,43 @@ export class ClientMailService implements WebMailService {
     };
   }
 
-  async attachment(address: string, folder: string, id: string, index: number): Promise<OutgoingAttachment> {
-    const { mail } = await this.session(address);
-    // Only the attachment asked for is read into memory; the others stream past.
-    let data: Buffer | undefined;
-    const result = await this.read(mail, folder, id, {
-      attachments: async (a, content) => {
-        if (a.index === index) data = await collectBytes(content);
-      },
+  /**
+   * Streams one attachment from the opened message: the promise resolves once the attachment is
+   * reached, and the message's reading waits for the browser to take its bytes (or go away), so no
+   * more than a chunk of it is in memory whatever its size. The others stream past unread.
+   */
+  attachment(address: string, folder: string, id: string, index: number): Promise<AttachmentDownload> {
+    return new Promise<AttachmentDownload>((resolve, reject) => {
+      let handedOver = false;
+      const reading = this.session(address).then(({ mail }) =>
+        this.read(mail, folder, id, {
+          attachments: async (a, content) => {
+            if (a.index !== index) return;
+            handedOver = true;
+            let finished!: () => void;
+            const taken = new Promise<void>((done) => (finished = done));
+            async function* relay(): AsyncGenerator<Uint8Array> {
+              try {
+                yield* content;
+              } finally {
+                finished(); // read through, failed, or cancelled by the browser
+              }
+            }
+            resolve({ filename: a.filename, contentType: a.contentType, size: a.size, content: Readable.toWeb(Readable.from(relay())) as ReadableStream<Uint8Array> });
+            await taken;
+          },
+        }),
+      );
+      reading.then(
+        () => {
+          if (!handedOver) reject(new CachetError('ERR_MAIL_NOT_FOUND', 'there is no such attachment'));
+        },
+        // After the hand-over an error reaches the browser through the stream it is reading.
+        (error: unknown) => {
+          if (!handedOver) reject(error);
+        },
+      );
     });
-    const attachment = result.attachments.find((a) => a.index === index);
-    if (!attachment || !data) throw new CachetError('ERR_MAIL_NOT_FOUND', 'there is no such attachment');
-    return { filename: attachment.filename, contentType: attachment.contentType, data };
   }
 
   async lookupRecipients(address: string, addresses: string[]): Promise<RecipientStatus[]> {

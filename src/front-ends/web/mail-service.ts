@@ -182,12 +182,21 @@ export type ImportOutcome =
   | { kind: 'confirm-replace'; subject: string; role: CredentialRoleView; current: { id: string; subject: string } }
   | { kind: 'failed'; code: string; message: string };
 
+/** A received attachment on its way to the browser: streamed from the opened message, never held whole. */
+export interface AttachmentDownload {
+  filename: string;
+  contentType: string;
+  /** Decoded size in bytes. */
+  size: number;
+  content: ReadableStream<Uint8Array>;
+}
+
 export interface WebMailService {
   authenticate(user: string, password: string): Promise<boolean>;
   listFolders(user: string): Promise<FolderSummary[]>;
   listMessages(user: string, folder: string, query?: string): Promise<MessageSummary[]>;
   readMessage(user: string, folder: string, id: string): Promise<MessageView>;
-  attachment(user: string, folder: string, id: string, index: number): Promise<OutgoingAttachment>;
+  attachment(user: string, folder: string, id: string, index: number): Promise<AttachmentDownload>;
   lookupRecipients(user: string, addresses: string[]): Promise<RecipientStatus[]>;
   send(user: string, draft: Draft): Promise<SendOutcome>;
   smimeSettings(user: string): Promise<SmimeSettingsView>;
