@@ -62,13 +62,22 @@ export class FileSessionStore implements WebSessionStore {
     for (const listener of this.endListeners) listener(session);
   }
 
+  private isLive(session: StoredSession): boolean {
+    return this.now() - session.lastSeen <= this.idleMs;
+  }
+
   async hasUser(user: string): Promise<boolean> {
-    return (await this.stored()).some(({ session }) => session.user === user && this.now() - session.lastSeen <= this.idleMs);
+    return (await this.liveUsers()).has(user);
+  }
+
+  /** One read of the directory and its files, however many users the caller asks about. */
+  async liveUsers(): Promise<ReadonlySet<string>> {
+    return new Set((await this.stored()).filter(({ session }) => this.isLive(session)).map(({ session }) => session.user));
   }
 
   async sweep(): Promise<void> {
     for (const { name, session } of await this.stored()) {
-      if (this.now() - session.lastSeen > this.idleMs) await this.end(name, { id: '', ...session });
+      if (!this.isLive(session)) await this.end(name, { id: '', ...session });
     }
   }
 
@@ -85,7 +94,7 @@ export class FileSessionStore implements WebSessionStore {
     const stored = await this.readFile(name);
     if (!stored) return undefined;
     const session = { id, ...stored };
-    if (this.now() - stored.lastSeen > this.idleMs) {
+    if (!this.isLive(stored)) {
       await this.end(name, session);
       return undefined;
     }

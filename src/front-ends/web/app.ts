@@ -133,7 +133,10 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
   // Another instance may have ended a session (sign-out there): what this one holds for a user with no
   // live session left is a cache to let go of.
   const dropEnded = async () => {
-    for (const user of service.heldUsers?.() ?? []) if (!(await sessions.hasUser(user))) await service.endSession(user);
+    const held = service.heldUsers?.() ?? [];
+    if (held.length === 0) return;
+    const live = await sessions.liveUsers();
+    for (const user of held) if (!live.has(user)) await service.endSession(user);
   };
   setInterval(() => void sessions.sweep().then(dropEnded).catch(() => undefined), 60_000).unref();
   // One reopening per user at a time: a page's parallel requests to a new instance share it.

@@ -37,6 +37,11 @@ export interface WebSessionStore {
   onEnd(listener: (session: Session) => void): void;
   /** Whether the user still has a live session (in another browser, say). */
   hasUser(user: string): Promise<boolean>;
+  /**
+   * Every user with at least one live session, in one query: the periodic sweep asks about every
+   * user an instance holds, and one question per user would read the whole store each time.
+   */
+  liveUsers(): Promise<ReadonlySet<string>>;
   /** Ends every idle session: run periodically, so that a closed browser does not leave keys open on the server. */
   sweep(): Promise<void>;
   /** A new session whose `secrets` are sealed under a new key; the key is returned, not stored. */
@@ -72,14 +77,22 @@ export class MemorySessionStore implements WebSessionStore {
     this.endListeners.push(listener);
   }
 
+  private isLive(session: Session): boolean {
+    return this.now() - session.lastSeen <= this.idleMs;
+  }
+
   async hasUser(user: string): Promise<boolean> {
-    for (const session of this.sessions.values()) if (session.user === user && this.now() - session.lastSeen <= this.idleMs) return true;
+    for (const session of this.sessions.values()) if (session.user === user && this.isLive(session)) return true;
     return false;
+  }
+
+  async liveUsers(): Promise<ReadonlySet<string>> {
+    return new Set([...this.sessions.values()].filter((session) => this.isLive(session)).map((session) => session.user));
   }
 
   async sweep(): Promise<void> {
     // Deleting the entry being visited is well defined for a Map's iterator.
-    for (const session of this.sessions.values()) if (this.now() - session.lastSeen > this.idleMs) this.end(session);
+    for (const session of this.sessions.values()) if (!this.isLive(session)) this.end(session);
   }
 
   private end(session: Session): void {
@@ -97,7 +110,7 @@ export class MemorySessionStore implements WebSessionStore {
     if (!id) return undefined;
     const session = this.sessions.get(id);
     if (!session) return undefined;
-    if (this.now() - session.lastSeen > this.idleMs) {
+    if (!this.isLive(session)) {
       this.end(session);
       return undefined;
     }
