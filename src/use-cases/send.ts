@@ -16,9 +16,14 @@
  *   with a warning and a record. Whatever the rule, the user may instead leave those recipients out
  *   (`leaveOutMissing`): the others get it encrypted, and the outcome names who was left out.
  * - A reply quoting an encrypted message is not sent in clear without the user's explicit choice.
+ * - Streamed, never whole in memory: attachments are read from their files as the message is
+ *   composed, composing, signing and encrypting are one stream, and each finished copy goes into a
+ *   spool (engine/spool.ts: memory when small, a private temp file beyond) from which the Outbox and
+ *   the Sent folder are written; the outbox hands the transport its file. The one whole copy left is
+ *   the IMAP append of the Sent copy (adapters/mail/imap.ts says why).
  */
 import { randomBytes } from 'node:crypto';
-import { appendFile } from 'node:fs/promises';
+import { appendFile, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { CachetError, isCachetError } from '../errors.js';
@@ -26,7 +31,8 @@ import type { ContentCipher } from '../engine/keys.js';
 import { signEntity } from '../engine/smime/sign.js';
 import { encryptEntity } from '../engine/smime/encrypt.js';
 import { protectHeaders } from '../engine/smime/header-protection.js';
-import { collectBytes, toByteStream } from '../engine/stream-types.js';
+import { Spool } from '../engine/spool.js';
+import type { ByteStream } from '../engine/stream-types.js';
 import type { CredentialStore } from '../adapters/keys/credential-store.js';
 import type { CertificateSource } from '../adapters/keys/key-source.js';
 import { chosenCredential, signerFrom } from './credential-choice.js';
@@ -36,11 +42,8 @@ import type { Transport } from '../adapters/mail/transport.js';
 import { chooseAlgorithms, type RecipientLookup, type RecipientResolver } from './recipients.js';
 import { checkAddress, type LocalUser } from './users.js';
 
-export interface OutgoingAttachment {
-  filename: string;
-  contentType: string;
-  data: Uint8Array;
-}
+/** An attachment given as bytes (the web's upload, bounded by its body limit) or as a file read while it is sent. */
+export type OutgoingAttachment = { filename: string; contentType: string } & ({ data: Uint8Array } | { path: string });
 
 export interface SendRequest {
   to: string[];
@@ -105,7 +108,11 @@ function addresses(list: string[] | undefined): string[] {
   return [...new Set((list ?? []).map(checkAddress))];
 }
 
-async function compose(user: LocalUser, request: SendRequest, messageId: string, date: Date): Promise<Buffer> {
+/**
+ * The composed message as a stream; file attachments are read as it is consumed.
+ * @throws CachetError ERR_INPUT_READ (from the stream) when an attachment cannot be read
+ */
+function compose(user: LocalUser, request: SendRequest, messageId: string, date: Date, files: Map<OutgoingAttachment, FileHandle>): ByteStream {
   const composer = new MailComposer({
     from: { name: user.name, address: user.address },
     to: request.to,
@@ -116,9 +123,61 @@ async function compose(user: LocalUser, request: SendRequest, messageId: string,
     ...(request.inReplyTo ? { inReplyTo: request.inReplyTo } : {}),
     ...(request.references && request.references.length > 0 ? { references: request.references } : {}),
     text: request.text,
-    attachments: (request.attachments ?? []).map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.data) })),
+    // A file goes in as a stream of the handle opened beforehand, not as nodemailer's `path`, which
+    // would also fetch a URL.
+    attachments: (request.attachments ?? []).map((a) => ({
+      filename: a.filename,
+      contentType: a.contentType,
+      content: 'path' in a ? files.get(a)!.createReadStream({ highWaterMark: 1024 * 1024 }) : Buffer.from(a.data),
+    })),
   });
-  return new Promise((resolve, reject) => composer.compile().build((error, message) => (error ? reject(error) : resolve(message))));
+  const stream = composer.compile().createReadStream();
+  return (async function* () {
+    try {
+      yield* stream;
+    } catch (error) {
+      if (isCachetError(error)) throw error;
+      throw new CachetError('ERR_INPUT_READ', `the message could not be composed: ${(error as Error).message}`, { cause: error });
+    }
+  })();
+}
+
+/**
+ * Opens every file attachment before anything is composed, so that one that cannot be read stops the
+ * send with a clear error, not half-way through the stream.
+ * @throws CachetError ERR_INPUT_READ naming the file
+ */
+async function openAttachments(attachments: OutgoingAttachment[]): Promise<Map<OutgoingAttachment, FileHandle>> {
+  const files = new Map<OutgoingAttachment, FileHandle>();
+  try {
+    for (const attachment of attachments) {
+      if (!('path' in attachment)) continue;
+      let handle: FileHandle | undefined;
+      try {
+        handle = await open(attachment.path, 'r');
+        if (!(await handle.stat()).isFile()) throw new Error('not a regular file');
+      } catch (error) {
+        await handle?.close();
+        throw new CachetError('ERR_INPUT_READ', `cannot read the attachment ${attachment.path}`, { cause: error });
+      }
+      files.set(attachment, handle);
+    }
+  } catch (error) {
+    await closeAll(files);
+    throw error;
+  }
+  return files;
+}
+
+async function closeAll(files: Map<OutgoingAttachment, FileHandle>): Promise<void> {
+  // A handle whose stream was read to the end is closed already; closing it again does nothing.
+  for (const handle of files.values()) await handle.close().catch(() => undefined);
+}
+
+/** The header fields, then the entity that follows them. */
+async function* headed(header: Buffer, entity: ByteStream): ByteStream {
+  yield header;
+  yield* entity;
 }
 
 /**
@@ -203,40 +262,72 @@ export async function sendMessage(request: SendRequest, context: SendContext): P
   const date = context.now ?? new Date();
   const domain = user.address.split('@')[1] ?? 'localhost';
   const messageId = `<${randomBytes(12).toString('hex')}@${domain}>`;
-  const composed = await compose(user, { ...request, to, cc }, messageId, date);
-  // The whole composed message (its header fields included) is the protected inner entity; a message
-  // neither signed nor encrypted is sent as composed.
-  const { payload, outerHeader } = protectHeaders(composed, { mode: encrypt ? 'cipher' : 'clear', obscureSubject: policy.boolean('obscureSubject') });
-  let inner: Buffer = payload;
-  if (sign) inner = await collectBytes(signEntity(toByteStream(payload), { signers: [await signerFrom(await keys(), policy, context.source, user.address)], mode: 'detached' }));
-
+  const signer = sign ? await signerFrom(await keys(), policy, context.source, user.address) : undefined;
   const own = encrypt ? await chosenCredential(await keys(), policy, 'encryption', user.address) : undefined;
-  const copies: Array<{ envelope: { from: string; to: string[] }; message: Buffer }> = [];
-  let cipher: ContentCipher | null = null;
-  let sentCopy: Buffer;
-  if (encrypt) {
-    if (!own) warnings.push('you have no encryption certificate, so you will not be able to read your own copy in Sent');
-    const allowed = policy.get('allowedCiphers') as ContentCipher[];
-    let unauthenticated = false;
-    const seal = async (recipientChoices: RecipientLookup[]) => {
-      const algorithms = chooseAlgorithms(recipientChoices, allowed);
-      cipher ??= algorithms.cipher;
-      unauthenticated ||= !algorithms.cipher.endsWith('-gcm');
-      const recipients = own ? [...algorithms.recipients, { certificate: own.certificate }] : algorithms.recipients;
-      return Buffer.concat([outerHeader, await collectBytes(encryptEntity(toByteStream(inner), { recipients, cipher: algorithms.cipher }))]);
-    };
-    const visible = choices.filter((c) => !bcc.includes(c.address));
-    sentCopy = await seal(visible);
-    if (to.length + cc.length > 0) copies.push({ envelope: { from: user.address, to: [...to, ...cc] }, message: sentCopy });
-    for (const hidden of choices.filter((c) => bcc.includes(c.address))) copies.push({ envelope: { from: user.address, to: [hidden.address] }, message: await seal([hidden]) });
-    // AES-CBC has no integrity check of its own; a signature inside gives it one, nothing else does.
-    if (unauthenticated && !sign) warnings.push('encrypted with AES-CBC (not every recipient announced AES-GCM) and not signed: a change made in transit cannot be detected; sign it to protect it');
-  } else {
-    // Clear text (signed or not): the composed header fields stay outside as composed, Bcc never written.
-    sentCopy = sign ? Buffer.concat([outerHeader, inner]) : composed;
-    copies.push({ envelope: { from: user.address, to: [...to, ...cc, ...bcc] }, message: sentCopy });
+  const files = await openAttachments(request.attachments ?? []);
+  // Every copy is written once into a spool, then read from it for the Outbox and for Sent.
+  const spools: Spool[] = [];
+  const spooled = async (stream: ByteStream): Promise<Spool> => {
+    const spool = new Spool();
+    spools.push(spool);
+    for await (const chunk of stream) await spool.write(chunk);
+    return spool;
+  };
+  try {
+    const composed = compose(user, { ...request, to, cc }, messageId, date, files);
+    const copies: Array<{ envelope: { from: string; to: string[] }; message: Spool }> = [];
+    let cipher: ContentCipher | null = null;
+    let sentCopy: Spool;
+    if (!sign && !encrypt) {
+      // Neither signed nor encrypted: sent as composed.
+      sentCopy = await spooled(composed);
+      copies.push({ envelope: { from: user.address, to: [...to, ...cc, ...bcc] }, message: sentCopy });
+    } else {
+      // The whole composed message (its header fields included) is the protected inner entity.
+      const { payload, outerHeader } = await protectHeaders(composed, { mode: encrypt ? 'cipher' : 'clear', obscureSubject: policy.boolean('obscureSubject') });
+      const inner = signer ? signEntity(payload, { signers: [signer], mode: 'detached' }) : payload;
+      if (encrypt) {
+        if (!own) warnings.push('you have no encryption certificate, so you will not be able to read your own copy in Sent');
+        const allowed = policy.get('allowedCiphers') as ContentCipher[];
+        const hidden = choices.filter((c) => bcc.includes(c.address));
+        // Read once per sealed copy: with Bcc copies, the signed entity is spooled and read again for each.
+        const innerSpool = hidden.length > 0 ? await spooled(inner) : undefined;
+        let unauthenticated = false;
+        const seal = async (recipientChoices: RecipientLookup[]) => {
+          const algorithms = chooseAlgorithms(recipientChoices, allowed);
+          cipher ??= algorithms.cipher;
+          unauthenticated ||= !algorithms.cipher.endsWith('-gcm');
+          const recipients = own ? [...algorithms.recipients, { certificate: own.certificate }] : algorithms.recipients;
+          return spooled(headed(outerHeader, encryptEntity(innerSpool ? innerSpool.read() : inner, { recipients, cipher: algorithms.cipher })));
+        };
+        sentCopy = await seal(choices.filter((c) => !bcc.includes(c.address)));
+        if (to.length + cc.length > 0) copies.push({ envelope: { from: user.address, to: [...to, ...cc] }, message: sentCopy });
+        for (const one of hidden) copies.push({ envelope: { from: user.address, to: [one.address] }, message: await seal([one]) });
+        // AES-CBC has no integrity check of its own; a signature inside gives it one, nothing else does.
+        if (unauthenticated && !sign) warnings.push('encrypted with AES-CBC (not every recipient announced AES-GCM) and not signed: a change made in transit cannot be detected; sign it to protect it');
+      } else {
+        // Signed in clear: the composed header fields stay outside as composed, Bcc never written.
+        sentCopy = await spooled(headed(outerHeader, inner));
+        copies.push({ envelope: { from: user.address, to: [...to, ...cc, ...bcc] }, message: sentCopy });
+      }
+    }
+    // The spools are done with once the copies are in the Outbox and Sent (the outbox sends its own files).
+    return await queueAndSend(user, context.transport, messageId, copies, sentCopy, warnings, { encrypted: encrypt, signed: sign, cipher, leftOut });
+  } finally {
+    await closeAll(files);
+    for (const spool of spools) await spool.dispose();
   }
+}
 
+async function queueAndSend(
+  user: LocalUser,
+  transport: Transport,
+  messageId: string,
+  copies: Array<{ envelope: { from: string; to: string[] }; message: Spool }>,
+  sentCopy: Spool,
+  warnings: string[],
+  how: { encrypted: boolean; signed: boolean; cipher: ContentCipher | null; leftOut: MissingRecipient[] },
+): Promise<SendOutcome> {
   const outbox = new Outbox(user.maildir, join(user.dir, 'outbox.json'));
   const ids = await outbox.enqueue(messageId, copies);
   // The sent copy only once the message is safely queued: a Sent folder that cannot be written (the
@@ -247,12 +338,12 @@ export async function sendMessage(request: SendRequest, context: SendContext): P
     if (!isCachetError(error)) throw error;
     warnings.push(`the copy for your Sent folder could not be saved (${error.message}); the message itself is on its way`);
   }
-  const result = await outbox.flush(context.transport, ids);
+  const result = await outbox.flush(transport, ids);
   if (result.pending.length > 0) {
     const reason = result.pending[0]!.lastError?.message ?? 'the transport did not accept it';
     const waiting = [...new Set(result.pending.flatMap((p) => p.remaining))];
     const delivered = [...new Set(copies.flatMap((c) => c.envelope.to))].filter((r) => !waiting.includes(r));
-    return { kind: 'queued', messageId, reason, encrypted: encrypt, signed: sign, delivered, waiting, warnings, leftOut };
+    return { kind: 'queued', messageId, reason, encrypted: how.encrypted, signed: how.signed, delivered, waiting, warnings, leftOut: how.leftOut };
   }
-  return { kind: 'sent', messageId, encrypted: encrypt, signed: sign, cipher, warnings, leftOut };
+  return { kind: 'sent', messageId, encrypted: how.encrypted, signed: how.signed, cipher: how.cipher, warnings, leftOut: how.leftOut };
 }

@@ -13,6 +13,7 @@ import { CachetError } from '../../errors.js';
 import { writeFileAtomically } from '../storage/atomic-file.js';
 import type { ImapSettings } from './imap.js';
 import type { Envelope, SmtpSettings, Transport } from './transport.js';
+import type { MessageContent } from './message-content.js';
 
 export const IMAP_PASSWORD_SECRET = 'imap-password';
 export const SMTP_PASSWORD_SECRET = 'smtp-password';
@@ -92,7 +93,7 @@ export async function loadAccount(userDir: string, vault: () => Promise<AccountS
 export function smtpTransportWithVaultPassword(settings: Omit<SmtpSettings, 'password'> & { password?: string }, vault: () => Promise<AccountSecrets>, make: (settings: SmtpSettings) => Transport): Transport {
   let transport: Transport | undefined;
   return {
-    async deliver(envelope: Envelope, message: Uint8Array): Promise<string[]> {
+    async deliver(envelope: Envelope, message: MessageContent): Promise<string[]> {
       if (!transport) {
         const password = settings.user === undefined ? undefined : (settings.password ?? (await (await vault()).secret(SMTP_PASSWORD_SECRET)));
         transport = make({ ...settings, ...(password === undefined ? {} : { password }) });

@@ -8,6 +8,7 @@ import { ImapFlow } from 'imapflow';
 import { CachetError } from '../../errors.js';
 import type { FolderName, StoredMessageInfo } from './mailbox.js';
 import type { Mailbox } from './mailbox.js';
+import { messageBytes, type MessageContent } from './message-content.js';
 
 export interface ImapSettings {
   host: string;
@@ -164,10 +165,16 @@ export class ImapMailbox implements Mailbox {
     });
   }
 
-  async deliver(folder: FolderName, message: Uint8Array, options: { seen?: boolean } = {}): Promise<string> {
+  /**
+   * Appends a message. The one place where a message being sent is held whole in memory: imapflow's
+   * append announces the IMAP literal's length from a Buffer and refuses streams, so the Sent copy of
+   * an IMAP account costs its size once, for the length of the upload (the server's APPENDLIMIT,
+   * when it announces one, refuses a larger one before it is sent).
+   */
+  async deliver(folder: FolderName, message: MessageContent, options: { seen?: boolean } = {}): Promise<string> {
     return this.run(`saving to ${folder}`, async (client) => {
       // The sent copy goes to the server's \Sent folder (created when missing), never to a stray "Sent".
-      const result = await client.append(await this.path(client, folder, true), Buffer.from(message), options.seen ? ['\\Seen'] : []);
+      const result = await client.append(await this.path(client, folder, true), await messageBytes(message), options.seen ? ['\\Seen'] : []);
       return result && typeof result === 'object' && 'uid' in result && result.uid ? String(result.uid) : '';
     });
   }

@@ -2,6 +2,7 @@
  * What the client needs of a mailbox, whether it is the local Maildir (the embedded default) or an
  * IMAP account: folders, messages, saving (to Sent), marking read, watching for new mail.
  */
+import type { MessageContent } from './message-content.js';
 
 /** The folders the client uses: a local Maildir has them all; an IMAP account names its own. */
 export const FOLDERS = ['INBOX', 'Sent', 'Drafts', 'Outbox'] as const;
@@ -21,7 +22,8 @@ export interface Mailbox {
   list(folder: FolderName): Promise<StoredMessageInfo[]>;
   read(folder: FolderName, id: string): Promise<Buffer>;
   stream(folder: FolderName, id: string): Promise<AsyncIterable<Uint8Array>>;
-  deliver(folder: FolderName, message: Uint8Array, options?: { seen?: boolean }): Promise<string>;
+  /** Saves a message (bytes, or content read as it is saved: message-content.ts); returns its id. */
+  deliver(folder: FolderName, message: MessageContent, options?: { seen?: boolean }): Promise<string>;
   markSeen(folder: FolderName, id: string): Promise<void>;
   find(id: string): Promise<{ folder: FolderName; info: StoredMessageInfo } | undefined>;
   /**

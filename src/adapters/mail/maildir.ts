@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CachetError } from '../../errors.js';
 import { FOLDERS, type FolderName, type Mailbox, type StoredMessageInfo } from './mailbox.js';
+import { messageChunks, type MessageContent, type RereadableMessage } from './message-content.js';
 
 const ID_PATTERN = /^[A-Za-z0-9._-]+$/;
 
@@ -51,18 +52,25 @@ export class Maildir implements Mailbox {
     for (const sub of ['tmp', 'new', 'cur']) await mkdir(join(this.folderPath(folder), sub), { recursive: true, mode: 0o700 });
   }
 
-  /** Delivers a message atomically; returns its id. */
-  async deliver(folder: FolderName, message: Uint8Array, options: { seen?: boolean } = {}): Promise<string> {
+  /**
+   * Delivers a message atomically (streamed into tmp/, synced, then renamed: a crash leaves the whole
+   * message or none); returns its id.
+   */
+  async deliver(folder: FolderName, message: MessageContent, options: { seen?: boolean } = {}): Promise<string> {
     await this.ensure(folder);
     const id = `${Date.now()}.${randomBytes(6).toString('hex')}.${hostname().replace(/[^A-Za-z0-9-]/g, '_')}`;
     const temporary = join(this.folderPath(folder), 'tmp', id);
     const handle = await open(temporary, 'wx', 0o600);
     try {
-      await handle.writeFile(message);
+      // writeFile at the handle's position: each chunk whole, after the one before.
+      for await (const chunk of messageChunks(message)) await handle.writeFile(chunk);
       await handle.sync();
-    } finally {
+    } catch (error) {
       await handle.close();
+      await rm(temporary, { force: true });
+      throw error;
     }
+    await handle.close();
     await rename(temporary, options.seen ? join(this.folderPath(folder), 'cur', `${id}:2,S`) : join(this.folderPath(folder), 'new', id));
     return id;
   }
@@ -108,7 +116,13 @@ export class Maildir implements Mailbox {
   }
 
   async stream(folder: FolderName, id: string): Promise<AsyncIterable<Uint8Array>> {
-    return createReadStream(await this.locate(folder, id), { highWaterMark: 1024 * 1024 });
+    return (await this.content(folder, id)).read();
+  }
+
+  /** A stored message as content read from its file on each use (the outbox hands it to a transport). */
+  async content(folder: FolderName, id: string): Promise<RereadableMessage> {
+    const path = await this.locate(folder, id);
+    return { read: () => createReadStream(path, { highWaterMark: 1024 * 1024 }) };
   }
 
   async markSeen(folder: FolderName, id: string): Promise<void> {

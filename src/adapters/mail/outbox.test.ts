@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { CachetError } from '../../errors.js';
 import { Maildir } from './maildir.js';
 import { Outbox } from './outbox.js';
+import { messageBytes, type MessageContent } from './message-content.js';
 import type { Envelope, Transport } from './transport.js';
 
 const MESSAGE = Buffer.from('From: a@example.org\r\nTo: b@example.org, c@example.org\r\nSubject: x\r\n\r\nbody\r\n');
@@ -14,7 +15,8 @@ const MESSAGE = Buffer.from('From: a@example.org\r\nTo: b@example.org, c@example
 class RecordingTransport implements Transport {
   readonly delivered: Array<{ to: string; message: Buffer }> = [];
   failWith: { acceptFirst: number } | null = null;
-  async deliver(envelope: Envelope, message: Uint8Array): Promise<string[]> {
+  async deliver(envelope: Envelope, content: MessageContent): Promise<string[]> {
+    const message = await messageBytes(content);
     const accepted: string[] = [];
     for (const [index, to] of envelope.to.entries()) {
       if (this.failWith && index >= this.failWith.acceptFirst) {
@@ -85,7 +87,7 @@ test('a failure after some recipients were accepted retries only the others: eac
 class SlowTransport extends RecordingTransport {
   private waiting: Array<() => void> = [];
   started = 0;
-  override async deliver(envelope: Envelope, message: Uint8Array): Promise<string[]> {
+  override async deliver(envelope: Envelope, message: MessageContent): Promise<string[]> {
     this.started++;
     await new Promise<void>((resolve) => this.waiting.push(resolve));
     return super.deliver(envelope, message);

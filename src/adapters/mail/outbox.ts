@@ -14,6 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { writeFileAtomically } from '../storage/atomic-file.js';
 import { withFileLock } from '../storage/file-lock.js';
 import type { Maildir } from './maildir.js';
+import type { MessageContent } from './message-content.js';
 import type { Envelope, Transport } from './transport.js';
 
 interface OutboxEntry {
@@ -86,8 +87,11 @@ export class Outbox {
     );
   }
 
-  /** Queues copies of one message; returns their outbox ids. */
-  async enqueue(batch: string, copies: Array<{ envelope: Envelope; message: Uint8Array }>): Promise<string[]> {
+  /**
+   * Queues copies of one message (each streamed into the Outbox folder, synced and renamed there
+   * before it counts as queued); returns their outbox ids.
+   */
+  async enqueue(batch: string, copies: Array<{ envelope: Envelope; message: MessageContent }>): Promise<string[]> {
     const queued: Array<{ id: string; envelope: Envelope }> = [];
     for (const copy of copies) queued.push({ id: await this.mailbox.deliver('Outbox', copy.message, { seen: true }), envelope: copy.envelope });
     try {
@@ -159,7 +163,8 @@ export class Outbox {
     let lastError: OutboxEntry['lastError'] = null;
     try {
       if (remaining.length > 0) {
-        const message = await this.mailbox.read('Outbox', id);
+        // Read from the Outbox file as the transport sends it, never whole in memory.
+        const message = await this.mailbox.content('Outbox', id);
         accepted.push(...(await transport.deliver({ from: entry.envelope.from, to: remaining }, message)));
       }
     } catch (error) {

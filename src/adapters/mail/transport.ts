@@ -3,8 +3,10 @@
  * default), or through an SMTP server with nodemailer. A transport either accepts a recipient or
  * throws; the outbox (outbox.ts) keeps the message until every recipient is accepted.
  */
+import { Readable } from 'node:stream';
 import { CachetError } from '../../errors.js';
 import type { Maildir } from './maildir.js';
+import { messageChunks, type MessageContent } from './message-content.js';
 
 export interface Envelope {
   from: string;
@@ -12,15 +14,18 @@ export interface Envelope {
 }
 
 export interface Transport {
-  /** Delivers to every envelope recipient; returns the recipients accepted. Throws when none could be. */
-  deliver(envelope: Envelope, message: Uint8Array): Promise<string[]>;
+  /**
+   * Delivers to every envelope recipient; returns the recipients accepted. Throws when none could be.
+   * Content that is not bytes is read as it is sent, never gathered whole.
+   */
+  deliver(envelope: Envelope, message: MessageContent): Promise<string[]>;
 }
 
 /** Local delivery between the users of one Cachet home. */
 export class LocalTransport implements Transport {
   constructor(private readonly mailboxOf: (address: string) => Promise<Maildir | undefined>) {}
 
-  async deliver(envelope: Envelope, message: Uint8Array): Promise<string[]> {
+  async deliver(envelope: Envelope, message: MessageContent): Promise<string[]> {
     const accepted: string[] = [];
     const unknown: string[] = [];
     for (const address of envelope.to) {
@@ -59,7 +64,7 @@ export interface SmtpSettings {
 export class SmtpTransport implements Transport {
   constructor(private readonly settings: SmtpSettings) {}
 
-  async deliver(envelope: Envelope, message: Uint8Array): Promise<string[]> {
+  async deliver(envelope: Envelope, message: MessageContent): Promise<string[]> {
     const s = this.settings;
     // Loaded on first use: local delivery (the default) does not pay for nodemailer at every start.
     const { default: nodemailer } = await import('nodemailer');
@@ -75,7 +80,7 @@ export class SmtpTransport implements Transport {
       socketTimeout: s.timeoutMs ?? 30_000,
     });
     try {
-      const info = (await transport.sendMail({ envelope: { from: envelope.from, to: envelope.to }, raw: Buffer.from(message) })) as unknown as { accepted: Array<string | { address: string }> };
+      const info = (await transport.sendMail({ envelope: { from: envelope.from, to: envelope.to }, raw: rawMessage(message) })) as unknown as { accepted: Array<string | { address: string }> };
       return info.accepted.map((a) => (typeof a === 'string' ? a : a.address));
     } catch (error) {
       const code = (error as { code?: string }).code;
@@ -88,4 +93,9 @@ export class SmtpTransport implements Transport {
       transport.close();
     }
   }
+}
+
+/** nodemailer sends a raw message given as a stream as it reads it (dot-stuffed on the way). */
+function rawMessage(message: MessageContent): Buffer | Readable {
+  return message instanceof Uint8Array ? Buffer.from(message.buffer, message.byteOffset, message.byteLength) : Readable.from(messageChunks(message), { objectMode: false });
 }

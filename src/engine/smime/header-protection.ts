@@ -16,8 +16,8 @@
  * No Legacy Display Element (the §2.1.3 text part repeating the headers): it is optional, and readers
  * that show the protected Subject do not need it.
  */
-import { headerBlockEnd } from '../mime/entity-reader.js';
-import { parseHeaderBlock } from '../mime/headers.js';
+import { readMimeEntity } from '../mime/entity-reader.js';
+import type { ByteStream } from '../stream-types.js';
 
 export type HeaderProtectionMode = 'cipher' | 'clear';
 
@@ -29,8 +29,11 @@ export interface HeaderProtectionOptions {
 }
 
 export interface ProtectedPayload {
-  /** The Cryptographic Payload: the message with its marked Content-Type (and HP-Outer fields), CRLF. */
-  payload: Buffer;
+  /**
+   * The Cryptographic Payload: the message with its marked Content-Type (and HP-Outer fields), CRLF,
+   * streamed: the composed body passes through as it comes (read once).
+   */
+  payload: ByteStream;
   /** The outer header fields, CRLF-terminated, MIME-Version: 1.0 last, without the blank line. */
   outerHeader: Buffer;
 }
@@ -51,17 +54,19 @@ function crlfLines(raw: Uint8Array): string {
 }
 
 /**
- * Marks a composed message as a header-protected payload and chooses its outer header.
- * @param message a whole RFC 5322 message (header fields, blank line, body), as a composer wrote it
- * @throws CachetError ERR_MIME_MALFORMED when the message has no header block to protect
+ * Marks a composed message as a header-protected payload and chooses its outer header. Only the
+ * header block is read before this returns; the body streams on through `payload`.
+ * @param message an RFC 5322 message (header fields, blank line, body) as a composer writes it
+ * @throws CachetError ERR_LIMIT_EXCEEDED when its header block exceeds MIME_LIMITS.maxHeaderBytes
  * @example
- *   const { payload, outerHeader } = protectHeaders(composed, { mode: 'cipher' });
- *   const sealed = Buffer.concat([outerHeader, await collectBytes(encryptEntity(toByteStream(payload), options))]);
+ *   const { payload, outerHeader } = await protectHeaders(composed, { mode: 'cipher' });
+ *   const sealed = (async function* () {
+ *     yield outerHeader;
+ *     yield* encryptEntity(payload, options);
+ *   })();
  */
-export function protectHeaders(message: Buffer, options: HeaderProtectionOptions): ProtectedPayload {
-  const end = headerBlockEnd(message);
-  const bodyStart = end === -1 ? message.length : end;
-  const header = parseHeaderBlock(message.subarray(0, bodyStart));
+export async function protectHeaders(message: ByteStream, options: HeaderProtectionOptions): Promise<ProtectedPayload> {
+  const { headers: header, body } = await readMimeEntity(message);
   const obscure = options.obscureSubject !== false;
   const outer: string[] = [];
   const hpOuter: string[] = [];
@@ -88,6 +93,10 @@ export function protectHeaders(message: Buffer, options: HeaderProtectionOptions
   }
   // RFC 2045 §5.2: no Content-Type means text/plain; us-ascii — written out so it can carry hp.
   if (!marked) inner.unshift(`Content-Type: text/plain; charset=us-ascii;\r\n hp="${options.mode}"; protected-headers="v1"\r\n`);
-  const payload = Buffer.concat([Buffer.from([...inner, ...hpOuter].join(''), 'latin1'), Buffer.from('\r\n'), message.subarray(bodyStart)]);
+  const innerHeader = Buffer.from(`${[...inner, ...hpOuter].join('')}\r\n`, 'latin1');
+  const payload = (async function* () {
+    yield innerHeader;
+    yield* body;
+  })();
   return { payload, outerHeader: Buffer.from(`${outer.join('')}MIME-Version: 1.0\r\n`, 'latin1') };
 }

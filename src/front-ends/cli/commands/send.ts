@@ -1,6 +1,5 @@
 /** cachet send — compose, sign and encrypt per settings and policy, and send. */
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { CachetError } from '../../../errors.js';
 import { sendMessage, type OutgoingAttachment } from '../../../use-cases/send.js';
 import { parseCommandArgs } from '../args.js';
@@ -62,11 +61,8 @@ const command: CliCommand = {
       const progress = progressFor(context, 'Preparing attachments', values.progress ?? false);
       for (const [index, path] of (values.attach ?? []).entries()) {
         progress.update(index, (values.attach ?? []).length, basename(path));
-        try {
-          attachments.push({ filename: basename(path), contentType: 'application/octet-stream', data: await readFile(path) });
-        } catch (error) {
-          throw new CachetError('ERR_INPUT_READ', `cannot read the attachment ${path}`, { cause: error });
-        }
+        // Read from the file while the message is sent, never whole in memory (send.ts opens it first).
+        attachments.push({ filename: basename(path), contentType: 'application/octet-stream', path: resolve(context.cwd, path) });
       }
       progress.update(1, 1);
       progress.done(values.attach?.length ? 'Signing, encrypting and sending…' : undefined);
