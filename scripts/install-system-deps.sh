@@ -4,7 +4,7 @@
 # --check: installs nothing; lists the missing packages and exits 1 when there are any.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-PKGS="systemd openssl libnss3-tools gpgsm gnupg slapd ldap-utils dovecot-imapd dovecot-lmtpd postfix softhsm2 opensc chromium neomutt python3"
+PKGS="systemd openssl libnss3-tools gpgsm gnupg slapd ldap-utils dovecot-imapd dovecot-lmtpd postfix softhsm2 opensc chromium neomutt python3 opendkim opendkim-tools dnsmasq"
 missing=$(for p in $PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || echo "$p"; done)
 if [ "${1:-}" = "--check" ]; then
   [ -z "$missing" ] || { echo $missing; exit 1; }

@@ -2,8 +2,9 @@
  * `cachet cert request --acme`: the user's client for an ACME S/MIME server (RFC 8555 + RFC 8823).
  * It makes a key pair, opens an ACME account (a fresh P-256 account key: nothing to keep), orders a
  * certificate for the user's mailbox, finds the challenge mail in the user's own mailbox (the
- * account's: Maildir or IMAP), answers it through the account's transport with an S/MIME-signed reply
- * (RFC 8823 §3.2: the server wants it authenticated; the user's current signing credential signs),
+ * account's: Maildir or IMAP), answers it through the account's transport (RFC 8823 §3.2: the server
+ * wants the reply authenticated; the user's current signing credential S/MIME-signs it, or, for a
+ * first certificate, the user's mail server DKIM-signs it),
  * finalizes with a PKCS#10 request and installs the certificate in the vault with the role its key
  * usage gives it, the new key kept encrypted like every key.
  */
@@ -149,11 +150,12 @@ async function awaitChallengeMail(options: AcmeRequestOptions, from: string, see
   }
 }
 
-async function buildReply(store: CredentialStore, email: string, to: string, tokenPart1: string, inReplyTo: string | undefined, digest: string): Promise<Uint8Array> {
-  const signer = await store.active('signing');
-  if (!signer || !signer.email.map((e) => e.toLowerCase()).includes(email.toLowerCase())) {
-    throw new CachetError('ERR_CERT_NOT_FOUND', `the ACME reply must be S/MIME-signed (RFC 8823 §3.2) and you hold no signing certificate for ${email}; ask your administrator for one ("cachet ca issue")`, { details: { email } });
-  }
+/**
+ * The reply (RFC 8823 §3.2), which the server wants authenticated: S/MIME-signed with the user's
+ * active signing credential for that address when there is one; otherwise plain, for the user's mail
+ * server to DKIM-sign on its way out (how a first certificate is had).
+ */
+async function buildReply(store: CredentialStore, email: string, to: string, tokenPart1: string, inReplyTo: string | undefined, digest: string, log: (line: string) => void): Promise<Uint8Array> {
   const text = [
     `From: ${email}`,
     `To: ${to}`,
@@ -166,6 +168,11 @@ async function buildReply(store: CredentialStore, email: string, to: string, tok
     '',
     '',
   ].join('\r\n') + responseText(digest);
+  const signer = await store.active('signing');
+  if (!signer || !signer.email.map((e) => e.toLowerCase()).includes(email.toLowerCase())) {
+    log(`you hold no signing certificate for ${email}: the reply goes unsigned, and counts only if your mail server DKIM-signs it`);
+    return Buffer.from(text, 'latin1');
+  }
   return collectBytes(signMessage(toByteStream(text), { mode: 'detached', signers: [{ certificate: signer.certificate, chain: signer.chain, key: await store.privateKey(signer.id) }] }));
 }
 
@@ -217,8 +224,8 @@ export async function requestCertificateByAcme(options: AcmeRequestOptions): Pro
   const deadline = Date.now() + timeoutMs;
   const mail = await awaitChallengeMail(options, challenge.from, seen, deadline);
   const digest = responseDigest(keyAuthorization(mail.tokenPart1, challenge.token, connection.thumbprint));
-  await options.transport.deliver({ from: options.email, to: [challenge.from] }, await buildReply(options.store, options.email, challenge.from, mail.tokenPart1, mail.messageId, digest));
-  log(`signed reply sent to ${challenge.from}`);
+  await options.transport.deliver({ from: options.email, to: [challenge.from] }, await buildReply(options.store, options.email, challenge.from, mail.tokenPart1, mail.messageId, digest, log));
+  log(`reply sent to ${challenge.from}`);
   await connection.post(challenge.url, {});
   const answered = await settle(connection, challenge.url, deadline, pollMs) as unknown as AcmeChallenge;
   if (answered.status !== 'valid') throw new CachetError('ERR_ACME', `the ACME server did not accept the reply: ${answered.error?.detail ?? answered.status}`);

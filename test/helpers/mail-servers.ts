@@ -27,11 +27,12 @@ export interface MailServers {
   startSmtp(): void;
 }
 
-export async function startMailServers(users = ['alice', 'bob']): Promise<MailServers> {
+/** `milter`: a milter Postfix's smtpd passes every message through (opendkim: test/helpers/dkim.ts). */
+export async function startMailServers(users = ['alice', 'bob'], options: { milter?: string } = {}): Promise<MailServers> {
   const stateDir = mkdtempSync(join(tmpdir(), 'cachet-mail-'));
   chmodSync(stateDir, 0o755);
   const ports = { IMAP_PORT: await freePort(), IMAPS_PORT: await freePort(), SMTP_PORT: await freePort(), LMTP_PORT: await freePort() };
-  const env = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), MAIL_USERS: users.join(' '), MAIL_DOMAIN: 'example.com' };
+  const env = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), MAIL_USERS: users.join(' '), MAIL_DOMAIN: 'example.com', ...(options.milter ? { SMTPD_MILTERS: options.milter } : {}) };
   const stop = () => {
     execFileSync('bash', [DOWN, stateDir], { stdio: 'ignore' });
     rmSync(stateDir, { recursive: true, force: true });

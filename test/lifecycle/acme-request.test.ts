@@ -3,8 +3,8 @@
  * challenge into the local Maildir of alice; `cachet cert request --acme` finds it there, replies
  * through her account's transport (local delivery into the CA's mailbox) signed with her current
  * signing certificate, finalizes, and installs the encryption certificate in her vault with its role.
- * OpenSSL verifies the certificate against the CA. Bob, who holds no signing certificate, is told
- * why he cannot answer.
+ * OpenSSL verifies the certificate against the CA. Bob, who holds no signing certificate, sends his
+ * reply unsigned; nothing DKIM-signs local delivery, so the server refuses it and he is told why.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -66,10 +66,11 @@ describe('cachet cert request --acme', () => {
     assert.equal(verified.status, 0, verified.stderr);
   });
 
-  test('bob holds no signing certificate: the reply cannot be signed, he is told so', async () => {
+  test('bob holds no signing certificate and no mail server DKIM-signs his reply: refused, he is told why', async () => {
     const r = await runCachet(['cert', 'request', '--acme', directoryUrl, '--as', BOB, '--timeout', '60'], { env: userEnv() });
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /must be S\/MIME-signed .* no signing certificate for bob@example.com/);
+    assert.match(r.stderr, /no signing certificate for bob@example.com: the reply goes unsigned, and counts only if your mail server DKIM-signs it/);
+    assert.match(r.stderr, /did not accept the reply: the reply from bob@example.com is not S\/MIME-signed .* and not DKIM-authenticated: it carries no DKIM signature/);
     const inbox = await runCachet(['inbox', '--as', BOB], { env: userEnv() });
     assert.match(inbox.stdout, /ACME: /, 'the challenge did reach his mailbox');
     const box = (await findUser(env.CACHET_HOME!, BOB))!.maildir;

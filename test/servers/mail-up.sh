@@ -3,7 +3,7 @@
 # STARTTLS and SASL through Dovecot) on 127.0.0.1, for the integration tests. Nothing of the Debian
 # system services is used; everything lives in STATE_DIR. Run as root.
 # Ports from IMAP_PORT, IMAPS_PORT, SMTP_PORT, LMTP_PORT; users from MAIL_USERS (password = name)
-# in MAIL_DOMAIN; the \\Sent folder's name from MAIL_SENT_FOLDER (default Sent). Writes STATE_DIR/env. Stop with mail-down.sh STATE_DIR.
+# in MAIL_DOMAIN; the \\Sent folder's name from MAIL_SENT_FOLDER (default Sent); Postfix's milters from SMTPD_MILTERS. Writes STATE_DIR/env. Stop with mail-down.sh STATE_DIR.
 set -euo pipefail
 D=$(mkdir -p "${1:?usage: mail-up.sh STATE_DIR PKI_DIR}" && cd "$1" && pwd)
 PKI=$(cd "${2:?usage: mail-up.sh STATE_DIR PKI_DIR}" && pwd)
@@ -121,6 +121,8 @@ minimal_backoff_time = 1s
 maximal_backoff_time = 2s
 biff = no
 CONF
+# SMTPD_MILTERS (e.g. opendkim's inet:127.0.0.1:PORT): what it refuses or cannot do is a temporary failure, never a silent pass
+if [ -n "${SMTPD_MILTERS:-}" ]; then printf 'smtpd_milters = %s\nmilter_default_action = tempfail\n' "$SMTPD_MILTERS" >> "$D/postfix/main.cf"; fi
 cat > "$D/postfix/master.cf" <<CONF
 127.0.0.1:$SMTP_PORT inet n - n - - smtpd
 pickup    unix  n       -       n       60      1       pickup

@@ -7,9 +7,11 @@
  *   base64url(SHA-256(key authorization)) between "-----BEGIN ACME RESPONSE-----" and
  *   "-----END ACME RESPONSE-----" (§3.2), where key authorization = token-part1 || token-part2 ||
  *   "." || base64url(JWK thumbprint of the account key) (RFC 8555 §8.1).
- * RFC 8823 §3.2 asks the server to check the reply's authenticity with DKIM or S/MIME. Cachet checks
- * S/MIME: the reply must open as `valid` (every signature verifies, the chain is trusted, the signer
- * IS the From address), so a forged From or an unsigned reply is refused whatever its body says.
+ * RFC 8823 §3.2 asks the server to check the reply's authenticity with DKIM or S/MIME. Cachet takes
+ * either: the reply opens as `valid` (every S/MIME signature verifies, the chain is trusted, the
+ * signer IS the From address), or a DKIM signature of the From domain covers it (acme-dkim.ts: how a
+ * mailbox without any certificate yet proves itself). A forged From or an unauthenticated reply is
+ * refused whatever its body says.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import PostalMime from 'postal-mime';
@@ -18,6 +20,7 @@ import { openMessage } from '../../engine/smime/open.js';
 import type { CertificateValidator } from '../../engine/pki/validator.js';
 import { AcmeProblem } from './acme-problem.js';
 import { base64url } from './acme-jws.js';
+import { checkDkim, type DnsResolver } from './acme-dkim.js';
 
 export const CHALLENGE_TYPE = 'email-reply-00';
 export const RESPONSE_BEGIN = '-----BEGIN ACME RESPONSE-----';
@@ -110,10 +113,12 @@ export function digestInText(text: string): string | undefined {
 /**
  * Checks one reply against the challenge.
  * @returns nothing when the reply answers the challenge.
- * @throws AcmeProblem unauthorized (not from the mailbox, not signed by it, untrusted) or
- *   incorrectResponse (no response block, a wrong digest).
+ * @param dkimResolver the DNS for DKIM public keys; absent, only S/MIME-signed replies count.
+ * @returns how the reply was authenticated ("S/MIME" or "DKIM d=example.com").
+ * @throws AcmeProblem unauthorized (not from the mailbox, neither S/MIME-signed by it nor DKIM-signed
+ *   by its domain) or incorrectResponse (no response block, a wrong digest).
  */
-export async function checkReply(raw: Uint8Array, expected: ExpectedReply, validator: CertificateValidator): Promise<void> {
+export async function checkReply(raw: Uint8Array, expected: ExpectedReply, validator: CertificateValidator, dkimResolver?: DnsResolver): Promise<string> {
   if (raw.length > MAX_REPLY_BYTES) throw new AcmeProblem('incorrectResponse', `the reply is larger than ${MAX_REPLY_BYTES} bytes`);
   const opened = await openMessage(toByteStream(raw), { decryptors: [], validator });
   try {
@@ -122,14 +127,20 @@ export async function checkReply(raw: Uint8Array, expected: ExpectedReply, valid
     if (from.length !== 1 || from[0] !== expected.email.toLowerCase()) {
       throw new AcmeProblem('unauthorized', `the reply is from ${from.join(', ') || 'nobody'}, not from ${expected.email}, the address being validated`);
     }
+    let authenticatedBy = 'S/MIME';
     if (report.status !== 'valid') {
-      throw new AcmeProblem('unauthorized', `the reply from ${expected.email} is not S/MIME-signed by a trusted certificate of that address (its status: ${report.status}); RFC 8823 §3.2 needs an authenticated reply`);
+      const smime = `not S/MIME-signed by a trusted certificate of that address (its status: ${report.status})`;
+      if (!dkimResolver) throw new AcmeProblem('unauthorized', `the reply from ${expected.email} is ${smime}; RFC 8823 §3.2 needs an authenticated reply`);
+      const dkim = await checkDkim(raw, expected.email, dkimResolver);
+      if (!dkim.domain) throw new AcmeProblem('unauthorized', `the reply from ${expected.email} is ${smime}, and not DKIM-authenticated: ${dkim.reason}; RFC 8823 §3.2 needs an authenticated reply`);
+      authenticatedBy = `DKIM d=${dkim.domain}`;
     }
     const content = await collectBytes(opened.content);
     const text = (await PostalMime.parse(content)).text ?? '';
     const digest = digestInText(text);
     if (digest === undefined) throw new AcmeProblem('incorrectResponse', `the reply holds no ${RESPONSE_BEGIN} … ${RESPONSE_END} block`);
     if (digest !== expected.digest) throw new AcmeProblem('incorrectResponse', 'the reply\'s digest is not that of this challenge\'s key authorization (another challenge, or another account key)');
+    return authenticatedBy;
   } finally {
     await opened.dispose();
   }

@@ -23,6 +23,7 @@ import { collectBytes, toByteStream } from '../../engine/stream-types.js';
 import { CachetError, isCachetError } from '../../errors.js';
 import { base64url, jwkThumbprint, parseJws, publicJwkOf, publicKeyOfJwk, verifyJwsSignature, type ParsedJws } from './acme-jws.js';
 import { AcmeProblem } from './acme-problem.js';
+import { dnsResolver, type DnsResolver } from './acme-dkim.js';
 import { buildChallengeMail, CHALLENGE_TYPE, checkReply, headerFieldOf, keyAuthorization, newTokenParts, responseDigest, tokenPart1OfSubject } from './acme-email-challenge.js';
 import { pemEncode, type CaKeyPair, type CaStore } from './ca-store.js';
 import { acceptRequest } from './csr.js';
@@ -67,6 +68,11 @@ export interface AcmeServerOptions {
   challengeSigner?: Signer;
   /** Checks the S/MIME signature of replies (trust: this CA's root). */
   validator: CertificateValidator;
+  /**
+   * The DNS that gives DKIM public keys, for replies authenticated by DKIM instead of S/MIME (a
+   * mailbox's first certificate). Default: the system's resolver.
+   */
+  dkimResolver?: DnsResolver;
   port: number;
   host?: string;
   log?: (line: string) => void;
@@ -130,6 +136,7 @@ export async function startAcmeServer(options: AcmeServerOptions): Promise<Runni
   const state = new AcmeState();
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? (() => {});
+  const dkimResolver = options.dkimResolver ?? dnsResolver();
   const templates = new Map<string, CertificateTemplate>([options.template, ...(options.templates ?? [])].map((t) => [t.name, t]));
   let base = '';
   const url = (path: string) => `${base}/acme/${path}`;
@@ -279,8 +286,9 @@ export async function startAcmeServer(options: AcmeServerOptions): Promise<Runni
     const digest = responseDigest(keyAuthorization(challenge.tokenPart1, challenge.tokenPart2, account.thumbprint));
     for (const raw of replies) {
       if (tokenPart1OfSubject(headerFieldOf(raw, 'subject')) !== challenge.tokenPart1) continue;
+      let authenticatedBy: string;
       try {
-        await checkReply(raw, { email: authz.email, tokenPart1: challenge.tokenPart1, digest }, options.validator);
+        authenticatedBy = await checkReply(raw, { email: authz.email, tokenPart1: challenge.tokenPart1, digest }, options.validator, dkimResolver);
       } catch (error) {
         fail(authz, error instanceof AcmeProblem ? error : new AcmeProblem('incorrectResponse', `the reply could not be read: ${(error as Error).message}`));
         return;
@@ -289,8 +297,8 @@ export async function startAcmeServer(options: AcmeServerOptions): Promise<Runni
       challenge.validated = new Date().toISOString();
       authz.status = 'valid';
       for (const order of ordersOf(authz)) if (order.status === 'pending') order.status = 'ready';
-      await options.store.audit.append({ who: `acme account ${url(`account/${account.id}`)}`, action: 'acme-order', email: authz.email, details: { challenge: CHALLENGE_TYPE, validated: challenge.validated } });
-      log(`mailbox ${authz.email} validated (${CHALLENGE_TYPE})`);
+      await options.store.audit.append({ who: `acme account ${url(`account/${account.id}`)}`, action: 'acme-order', email: authz.email, details: { challenge: CHALLENGE_TYPE, validated: challenge.validated, authenticatedBy } });
+      log(`mailbox ${authz.email} validated (${CHALLENGE_TYPE}, reply authenticated by ${authenticatedBy})`);
       return;
     }
   }

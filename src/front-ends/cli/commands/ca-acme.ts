@@ -16,17 +16,22 @@ import { findUser } from '../../../use-cases/users.js';
 import { parseCommandArgs, required } from '../args.js';
 import type { CliCommand, CliContext } from '../context.js';
 import { cachetHome } from '../trust.js';
-import { CA_SECRET_OPTIONS, caIssuer, caStore, caUnlock, deliverToLocalUser, SMTP_OPTIONS, smtpSettingsFrom } from './ca-support.js';
+import { CA_SECRET_OPTIONS, caIssuer, caStore, deliverToLocalUser, SMTP_OPTIONS, smtpSettingsFrom, withCaUnlock } from './ca-support.js';
+import { dnsResolver } from '../../../adapters/ca/acme-dkim.js';
 import { untilStopped } from '../until-stopped.js';
 
 const help = `usage: cachet ca acme --port P --from ADDR (--local | --smtp-url URL | --maildir-root DIR)
-                    [--reply-maildir DIR] [--template T] [--profile T …] [--host H] [--passphrase-file F]
+                    [--reply-maildir DIR] [--template T] [--profile T …] [--host H]
+                    [--dkim-dns-server ADDR …] [--passphrase-file F]
 
 Runs the CA's ACME server (RFC 8555) for S/MIME certificates (RFC 8823) over HTTP until interrupted;
 its directory is http://HOST:PORT/acme/directory. An order names one "email" identifier. The CA mails
 the challenge (Subject "ACME: <token-part1>", From ADDR) the way "cachet ca distribute" mails; the
-client answers with a reply from the mailbox being validated, S/MIME-signed by a certificate of that
-address that this CA issued, holding the digest of its key authorization. Then it finalizes with a
+client answers with a reply from the mailbox being validated, holding the digest of its key
+authorization and authenticated (RFC 8823 §3.2) either by an S/MIME signature of a certificate of
+that address that this CA issued, or by a DKIM signature of the address's domain (d= the From
+domain or a parent of it, covering From, Subject and the whole body; the public key from DNS): so a
+mailbox gets its first certificate through its mail server's DKIM signing. Then it finalizes with a
 PKCS#10 request and downloads the certificate (PEM chain), recorded as issued and delivered.
 Challenge mails are S/MIME-signed with a signing-only certificate for ADDR that the server issues
 itself at each start (7 days, recorded in the index; its key lives only in the process).
@@ -45,6 +50,8 @@ Options:
   --reply-maildir DIR  the Maildir where replies to ADDR arrive (its INBOX); needed unless --local
   --template T         the template of an order that names no profile (default dual)
   --profile T          a further template an order may name as its "profile" (repeatable)
+  --dkim-dns-server A  the DNS server asked for DKIM public keys, IP[:PORT] (repeatable; default
+                       the system's resolvers)
   --passphrase-file F  the CA passphrase (else $CACHET_CA_PASSPHRASE, else a prompt)
   --pin-file F         for a CA whose keys are on a token: its PIN (else $CACHET_TOKEN_PIN, else a prompt)
 
@@ -62,6 +69,7 @@ const options = {
   'reply-maildir': { type: 'string' },
   template: { type: 'string' },
   profile: { type: 'string', multiple: true },
+  'dkim-dns-server': { type: 'string', multiple: true },
   ...SMTP_OPTIONS,
   ...CA_SECRET_OPTIONS,
 } as const;
@@ -110,9 +118,9 @@ const command: CliCommand = {
     const template = getTemplate(values.template ?? 'dual');
     const templates = (values.profile ?? []).map(getTemplate);
     const mail = await acmeMail(values, context);
+    const dkimResolver = dnsResolver(values['dkim-dns-server'] ?? []);
     const store = caStore(context);
-    const unlock = caUnlock(values, context);
-    try {
+    await withCaUnlock(values, context, async (unlock) => {
       const issuer = await caIssuer(store, unlock);
       const root = (await store.chain()).at(-1)!;
       const crl = await store.crl();
@@ -124,16 +132,14 @@ const command: CliCommand = {
       const signerCertificate = await issueCertificate(store, issuer, { template: getTemplate('signing-only'), spki: signerKey.spki, email: mail.from, validityDays: CHALLENGE_SIGNER_DAYS, actor: 'cachet ca acme (challenge signer)' });
       const challengeSigner = { certificate: signerCertificate.certificate, chain: await store.chain(), key: softwareKey(signerKey.privateKey) };
       const running = await startAcmeServer({
-        store, issuer, template, templates, mail, validator, port, challengeSigner,
+        store, issuer, template, templates, mail, validator, port, challengeSigner, dkimResolver,
         host: values.host ?? '127.0.0.1',
         log: (line) => context.stderr.write(`${new Date().toISOString()} ${line}\n`),
       });
       context.stdout.write(`ACME server listening on ${running.url} (directory ${running.directoryUrl}; challenges from ${mail.from})\n`);
       await untilStopped();
       await running.close();
-    } finally {
-      unlock.close();
-    }
+    });
     return 0;
   },
 };

@@ -17,9 +17,11 @@ Gets a certificate from an ACME server for S/MIME (RFC 8555 + RFC 8823, e.g. "ca
 makes the key pair (kept encrypted in your vault), opens an ACME account, orders a certificate for
 your mailbox, finds the challenge mail in your INBOX (your account's Maildir or IMAP; when you trust
 CA roots, only one S/MIME-signed by a trusted certificate of the CA's mailbox), answers it
-through your account's transport with a reply signed with your current signing certificate (RFC 8823
-wants the reply authenticated), sends the PKCS#10 request, and installs the certificate with the
-role its key usage gives it (signing, encryption, or both for a dual one), as "cachet cert import".
+through your account's transport (RFC 8823 wants the reply authenticated: it is S/MIME-signed with
+your current signing certificate for that address; without one — your first certificate — it goes
+unsigned and counts only if your mail server DKIM-signs it), sends the PKCS#10 request, and installs
+the certificate with the role its key usage gives it (signing, encryption, or both for a dual one),
+as "cachet cert import".
 
 Options:
   --acme URL           the ACME directory URL (http://HOST:PORT/acme/directory for "cachet ca acme")
@@ -31,8 +33,8 @@ Options:
   --passphrase-file F  your vault's passphrase (else $CACHET_VAULT_PASSPHRASE, else a prompt)
   --json               print {"serial", "role", "subject", "notAfter"}
 
-Exit statuses: 0 installed · 1 refused by the server, no challenge mail, or no signing certificate to
-sign the reply · 2 usage · 4 wrong passphrase · 7 keys not in the vault (policy)`;
+Exit statuses: 0 installed · 1 refused by the server (an unauthenticated reply, with its reason) or
+no challenge mail · 2 usage · 4 wrong passphrase · 7 keys not in the vault (policy)`;
 
 const options = {
   acme: { type: 'string' },
