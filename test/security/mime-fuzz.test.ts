@@ -9,7 +9,6 @@ import fc from 'fast-check';
 import { parseHeaderBlock } from '../../src/engine/mime/headers.js';
 import { readMimeEntity } from '../../src/engine/mime/entity-reader.js';
 import { toTransportSafeCanonical } from '../../src/engine/mime/canonicalize.js';
-import { parseMimeTree } from '../../src/engine/mime/mime-tree.js';
 import { base64Decode } from '../../src/engine/mime/base64.js';
 import { readMultipart } from '../../src/engine/mime/multipart.js';
 import { openMessage } from '../../src/engine/smime/open.js';
@@ -40,12 +39,11 @@ const mimeLike = fc.array(
 
 const input = fc.oneof(fc.uint8Array({ maxLength: 512 }).map((b) => Buffer.from(b)), mimeLike);
 
-test('header, entity, tree, base64 and canonical-form readers: only typed errors', async () => {
+test('header, entity, multipart, base64 and canonical-form readers: only typed errors', async () => {
   await fc.assert(
     fc.asyncProperty(input, async (bytes) => {
       await onlyTypedErrors(() => parseHeaderBlock(bytes));
       await onlyTypedErrors(async () => collectBytes((await readMimeEntity(toByteStream(bytes))).body));
-      await onlyTypedErrors(() => parseMimeTree(bytes));
       await onlyTypedErrors(() => collectBytes(base64Decode(toByteStream(bytes))));
       await onlyTypedErrors(() => collectBytes(toTransportSafeCanonical(toByteStream(bytes))));
       await onlyTypedErrors(async () => {
@@ -61,12 +59,6 @@ test('openMessage on random input: only typed errors, never a signed verdict', a
     fc.asyncProperty(input, async (bytes) => {
       await onlyTypedErrors(async () => {
         const result = await openMessage(toByteStream(bytes), { decryptors: [] });
-        assert.notEqual(result.report.status, 'valid');
-        await result.dispose();
-      });
-      await onlyTypedErrors(async () => {
-        // The streaming walk used for content too large to hold in memory.
-        const result = await openMessage(toByteStream(bytes), { decryptors: [], inMemoryScanLimit: 0 });
         assert.notEqual(result.report.status, 'valid');
         await result.dispose();
       });

@@ -55,15 +55,35 @@ export class BoundaryReader {
     this.buffer = Buffer.concat([bytes, this.buffer]);
   }
 
-  /** The header block, through the blank line (or to the end of input when there is none). */
-  async readHeaderBlock(): Promise<Buffer> {
+  /**
+   * The header block, through the blank line (or to the end of input when there is none). With the
+   * `boundaries` the part is delimited by, a delimiter line also ends it: a part whose header runs
+   * into the next delimiter ("--b\r\n--b\r\n", or fields and no blank line) has that header and an
+   * empty body, as the in-memory readers of other clients see it. The block is then returned without
+   * the CRLF before the delimiter (it belongs to the delimiter, RFC 2046 §5.1.1), so the bytes stay
+   * exact; without this, two million empty parts read as one header and hit maxHeaderBytes instead
+   * of maxParts.
+   */
+  async readHeaderBlock(boundaries: readonly string[] = []): Promise<Buffer> {
+    if (boundaries.length > 0 && (await this.delimiterAt(0, boundaries))) return this.take(0); // an empty part
     let searchFrom = 0;
+    let delimiterFrom = 0;
     for (;;) {
       if (this.buffer.length >= 2 && this.buffer[0] === 0x0d && this.buffer[1] === 0x0a) return this.take(2); // no headers
+      // What was read when this round began: delimiterAt may read more, which the next round searches.
+      const scanned = this.buffer.length;
       const end = this.buffer.indexOf('\r\n\r\n', searchFrom, 'latin1');
+      if (boundaries.length > 0) {
+        const before = end === -1 ? scanned : end;
+        for (let hit = this.buffer.indexOf(CRLF_DASH_DASH, delimiterFrom); hit !== -1 && hit < before; hit = this.buffer.indexOf(CRLF_DASH_DASH, hit + 1)) {
+          if (await this.delimiterAt(hit + 2, boundaries)) return this.take(hit);
+          delimiterFrom = hit + 1;
+        }
+        delimiterFrom = Math.max(delimiterFrom, before - 3);
+      }
       if (end !== -1) return this.take(end + 4);
       if (this.buffer.length > MIME_LIMITS.maxHeaderBytes) throw mimeLimitExceeded('maxHeaderBytes', 'a MIME header block is too large');
-      searchFrom = Math.max(0, this.buffer.length - 3);
+      searchFrom = Math.max(0, scanned - 3);
       if (!(await this.fill(this.buffer.length + 1))) {
         // no blank line: everything left is header (a part with no body)
         const rest = this.take(this.buffer.length);
@@ -137,6 +157,11 @@ export class BoundaryReader {
       parts.push(Buffer.from(next.value));
       total += next.value.length;
     }
+  }
+
+  /** Whether all input has been read: a delimiter line at the very end starts no part. */
+  async atEnd(): Promise<boolean> {
+    return !(await this.fill(1));
   }
 
   /** Reads the delimiter line at the current position; undefined at the end of input. */

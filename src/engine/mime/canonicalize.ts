@@ -36,7 +36,7 @@ async function* canonicalEntity(reader: BoundaryReader, enclosing: string[], dep
   if (depth > MAX_NESTING_DEPTH) throw new CachetError('ERR_LIMIT_EXCEEDED', `MIME nesting deeper than ${MAX_NESTING_DEPTH} levels`);
   // A copy: it is written only after a leaf has been read (and checked), and the reader's chunks may
   // be reused memory by then (see the `recycle` input of the CLI).
-  const headerBytes = Buffer.from(await reader.readHeaderBlock());
+  const headerBytes = Buffer.from(await reader.readHeaderBlock(enclosing));
   const headers = parseHeaderBlock(headerBytes);
   const contentType = headers.contentType();
   const boundary = contentType.params['boundary'];

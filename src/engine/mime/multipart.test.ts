@@ -62,3 +62,42 @@ test('not multipart is a typed error', async () => {
     for await (const _ of readMultipart(entity)) void _;
   }, (e) => isCachetError(e) && e.code === 'ERR_MIME_MALFORMED');
 });
+
+test('a nested boundary extending the outer one, transport padding after a delimiter, an uppercase quoted type', async () => {
+  const message = [
+    'Content-Type: MULTIPART/MIXED; BOUNDARY="b"',
+    '',
+    '--b  ',
+    'Content-Type: multipart/alternative; boundary="b-inner"',
+    '',
+    '--b-inner',
+    'Content-Type: text/plain',
+    '',
+    'two',
+    '--b-inner--',
+    '--b--\t',
+    'an epilogue',
+    '',
+  ];
+  for (const eol of ['\r\n', '\n']) {
+    const outer: string[] = [];
+    const inner: string[] = [];
+    for await (const part of readMultipart(await readMimeEntity(toByteStream(Buffer.from(message.join(eol)))))) {
+      outer.push(part.headers.contentType().mediaType);
+      for await (const child of readMultipart(part)) inner.push((await collectBytes(child.body)).toString());
+    }
+    assert.deepEqual(outer, ['multipart/alternative']);
+    assert.deepEqual(inner, ['two']);
+  }
+});
+
+test('a damaged part is an opaque leaf holding its bytes, and the parts after it are still read', async () => {
+  const message = ['Content-Type: multipart/mixed; boundary=x', '', '--x', 'no header here at all', '', 'body', '--x', 'Content-Type: text/plain', '', 'ok', '--x--', ''].join('\r\n');
+  for (const size of [1, 5, 1000]) {
+    const got = await parts(message, size);
+    assert.deepEqual(got, [
+      { type: 'application/octet-stream', header: '', body: 'no header here at all\r\n\r\nbody' },
+      { type: 'text/plain', header: 'Content-Type: text/plain\r\n\r\n', body: 'ok' },
+    ], `chunks of ${size}`);
+  }
+});

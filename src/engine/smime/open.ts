@@ -20,12 +20,10 @@ import { CachetError, isCachetError } from '../../errors.js';
 import type { Decryptor } from '../keys.js';
 import type { CertificateValidator } from '../pki/validator.js';
 import type { ByteSink, ByteStream } from '../stream-types.js';
-import { toByteStream } from '../stream-types.js';
 import { readMimeEntity } from '../mime/entity-reader.js';
 import { headerBlock, parseHeaderBlock } from '../mime/headers.js';
 import { cmsInput } from './cms-input.js';
 import { MIME_LIMITS, mimeLimitExceeded } from '../mime/limits.js';
-import { parseMimeTree, type MimePart } from '../mime/mime-tree.js';
 import { readMultipart } from '../mime/multipart.js';
 import type { MimeEntity, MimeHeaderBlock } from '../mime/types.js';
 import { Spool, type SpoolReadOptions } from '../spool.js';
@@ -45,12 +43,6 @@ export { normaliseAddress, parseAddressList, type MessageStatus };
 
 /** Layers deeper than this are refused (a triple wrap is three). */
 export const MAX_LAYERS = 8;
-/**
- * Up to this size the innermost entity is scanned in memory for signed parts inside unsigned content;
- * beyond, as it streams (same verdicts, tested both ways). A parsed tree costs a few times its size,
- * so this bounds the memory of opening a large message.
- */
-export const MAX_SCANNED_BYTES = 8 * 1024 * 1024;
 /** DER of the content-type OIDs (as they appear at the start of a ContentInfo) and the layer each makes. */
 const SNIFFED_CONTENT_TYPES: ReadonlyArray<[oidDerHex: string, kind: 'encrypted' | 'signed' | 'compressed']> = [
   ['06092a864886f70d010703', 'encrypted'], // envelopedData
@@ -67,8 +59,6 @@ export interface OpenOptions {
   validator?: CertificateValidator;
   /** Validation time (default now), as `openssl -attime`. */
   at?: Date;
-  /** Content up to this size is scanned in memory, larger content as it streams (default MAX_SCANNED_BYTES). */
-  inMemoryScanLimit?: number;
   /**
    * Certificates the reader already has (address book, `--certfile`), where a signer's certificate is
    * looked for when the message does not carry it (Outlook with "send my certificate" off, `-nocerts`).
@@ -367,17 +357,11 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
     const spooled = contentSpool;
     const released = (readOptions?: SpoolReadOptions): ByteStream => (bare ? withEmptyHeader(spooled.read(readOptions)) : spooled.read(readOptions));
     // Inside the innermost entity: signed parts within unsigned content, encrypted parts not opened.
+    // The parts are walked as they stream from the spool, in memory bounded whatever the size; the
+    // walk copies what it keeps (part headers, partial lines; signed parts are verified as for a layer).
     const signedParts: SignedPartReport[] = [];
     const unsignedParts: string[] = [];
-    let tree: MimePart | undefined;
-    if (contentSpool.length <= (options.inMemoryScanLimit ?? MAX_SCANNED_BYTES)) {
-      tree = parseMimeTree(bare ? Buffer.concat([EMPTY_HEADER, await contentSpool.bytes()]) : await contentSpool.bytes());
-      await scanParts(tree, signedParts, unsignedParts, warnings, options, at, certificates);
-    } else {
-      // Too large to hold: the parts are walked as they stream from the spool.
-      // The walk copies what it keeps (part headers, partial lines; signed parts are verified as for a layer).
-      await scanPartsStreaming(await readMimeEntity(released({ reuse: true })), '', 0, { signedParts, unsignedParts, warnings, options, at, certificates, parts: 0 });
-    }
+    await scanParts(await readMimeEntity(released({ reuse: true })), '', 0, { signedParts, unsignedParts, warnings, options, at, certificates, parts: 0 });
 
     // Protected headers exist only under a layer at the root: the innermost entity's own header.
     // (A compressed layer alone protects nothing: its inner header is no more authentic than the outer.)
@@ -385,9 +369,8 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
     let innerHeaders: MimeHeaderBlock | undefined;
     if (unwrapped) {
       const inner = await readMimeEntity(released());
-      // An RFC 8551 §3.1 message/rfc822 wrapper carries the protected header at the start of its body:
-      // from the parsed tree, or from the first bytes of the streamed body when it was too large to hold.
-      const embedded = tree ? tree.body : inner.headers.contentType().mediaType === 'message/rfc822' ? await firstBytes(inner.body, MAX_EMBEDDED_HEADER_BYTES) : undefined;
+      // An RFC 8551 §3.1 message/rfc822 wrapper carries the protected header at the start of its body.
+      const embedded = inner.headers.contentType().mediaType === 'message/rfc822' ? await firstBytes(inner.body, MAX_EMBEDDED_HEADER_BYTES) : undefined;
       innerHeaders = protectedHeaderBlock(inner.headers, () => embedded);
     }
     const headers = effectiveHeaders(outerHeaders, innerHeaders);
@@ -442,39 +425,6 @@ async function firstBytes(stream: AsyncIterable<Uint8Array>, limit: number): Pro
   return Buffer.concat(parts).subarray(0, limit);
 }
 
-async function scanParts(
-  part: MimePart,
-  signedParts: SignedPartReport[],
-  unsignedParts: string[],
-  warnings: string[],
-  options: OpenOptions,
-  at: Date,
-  certificates: Uint8Array[],
-): Promise<void> {
-  for (const child of part.children) {
-    const entity: MimeEntity = { headers: child.headers, headerBytes: child.bytes.subarray(0, child.bytes.length - child.body.length), body: toByteStream(child.body) };
-    const kind = layerKind(entity);
-    if (kind === 'signed') {
-      try {
-        const report = await verifySignedEntity(entity, DISCARD, verifyOptionsOf(options, at));
-        certificates.push(...report.certificates);
-        signedParts.push({ path: child.path, valid: report.valid, trusted: report.trusted, signers: report.signers.map(summariseSigner) });
-      } catch (error) {
-        if (!isCachetError(error)) throw error;
-        signedParts.push({ path: child.path, valid: false, trusted: null, signers: [] });
-      }
-      continue;
-    }
-    if (kind === 'encrypted' || (isPkcs7Mime(entity) && kind === undefined)) {
-      warnings.push(`part ${child.path} is encrypted inside unencrypted content; it was not decrypted (it could be used to leak its plaintext)`);
-      unsignedParts.push(child.path);
-      continue;
-    }
-    if (child.children.length > 0) await scanParts(child, signedParts, unsignedParts, warnings, options, at, certificates);
-    else unsignedParts.push(child.path);
-  }
-}
-
 interface ScanContext {
   signedParts: SignedPartReport[];
   unsignedParts: string[];
@@ -486,8 +436,12 @@ interface ScanContext {
   parts: number;
 }
 
-/** scanParts for content too large to hold: each part is classified and verified as it streams. */
-async function scanPartsStreaming(entity: MimeEntity, path: string, depth: number, context: ScanContext): Promise<void> {
+/**
+ * The EFAIL and partial-signature scan: signed parts inside unsigned content are verified (their
+ * content is not kept: it is shown from the message's own bytes), encrypted parts are named and never
+ * decrypted. Each part is classified and verified as it streams.
+ */
+async function scanParts(entity: MimeEntity, path: string, depth: number, context: ScanContext): Promise<void> {
   const type = entity.headers.contentType();
   if (type.type !== 'multipart' || !type.params['boundary']) return;
   if (depth >= MIME_LIMITS.maxDepth) throw mimeLimitExceeded('maxDepth', 'the message nests MIME parts too deeply');
@@ -512,7 +466,7 @@ async function scanPartsStreaming(entity: MimeEntity, path: string, depth: numbe
         context.warnings.push(`part ${partPath} is encrypted inside unencrypted content; it was not decrypted (it could be used to leak its plaintext)`);
         context.unsignedParts.push(partPath);
       } else if (part.headers.contentType().type === 'multipart') {
-        await scanPartsStreaming(part, partPath, depth + 1, context);
+        await scanParts(part, partPath, depth + 1, context);
       } else context.unsignedParts.push(partPath);
     }
   } catch (error) {
