@@ -6,13 +6,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import { readPfx } from '../../src/engine/pkcs12/pfx-read.js';
 import { PKCS12_LIMITS } from '../../src/engine/pkcs12/password-based.js';
-import { iteratedHash, iteratedHashSync } from '../../src/engine/pkcs12/iterated-hash.js';
+import { withIteratedHash } from '../../src/engine/pkcs12/iterated-hash.js';
 import { isCachetError } from '../../src/errors.js';
 import { pkiFile } from '../helpers/pki.js';
 
@@ -84,10 +86,33 @@ describe('PKCS#12 key-derivation work', () => {
     assert.equal(contents.credentials.length, 1);
   });
 
-  test('the worker computes the same rounds as the inline loop', async () => {
-    const input = Buffer.from('D || I, as the KDF hashes it');
+  test('inline and in its worker, the iterated hash is H^c; a derivation of many blocks starts one worker, not one per block', async () => {
+    const reference = (hash: string, input: Buffer, rounds: number) => {
+      let a = createHash(hash).update(input).digest();
+      for (let r = 1; r < rounds; r++) a = createHash(hash).update(a).digest();
+      return a;
+    };
+    // Worker thread ids count up by one per worker this process starts: those around the
+    // derivation tell how many it started.
+    const threadId = async () => {
+      const worker = new Worker('', { eval: true });
+      const id = worker.threadId;
+      await worker.terminate();
+      return id;
+    };
+    const inputs = ['block 1', 'block 2', 'block 3'].map((text) => Buffer.from(`D || I, as the KDF hashes it: ${text}`));
     for (const hash of ['sha1', 'sha256']) {
-      assert.deepEqual(await iteratedHash(hash, input, 25_000), iteratedHashSync(hash, input, 25_000), hash);
+      for (const rounds of [2048, 25_000]) {
+        const before = await threadId();
+        const blocks = await withIteratedHash(hash, rounds, inputs.length, async (hashRounds) => {
+          const out: Buffer[] = [];
+          for (const input of inputs) out.push(await hashRounds(input));
+          return out;
+        });
+        const workers = (await threadId()) - before - 1;
+        assert.deepEqual(blocks, inputs.map((input) => reference(hash, input, rounds)), `${hash}, ${rounds} rounds`);
+        assert.equal(workers, rounds * inputs.length > 10_000 ? 1 : 0, `${hash}, ${rounds} rounds: workers started`);
+      }
     }
   });
 });

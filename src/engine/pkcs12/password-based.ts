@@ -10,7 +10,7 @@ import { CachetError } from '../../errors.js';
 import { objectIdentifier, octetString, sequence, smallInteger } from '../asn1/ber-writer.js';
 import { derChildren, derContent, derInteger, derNode, derOid } from '../cms/der-walk.js';
 import { rc2CbcDecrypt, rc2CbcEncrypt } from './rc2.js';
-import { iteratedHash, iteratedHashSync } from './iterated-hash.js';
+import { withIteratedHash } from './iterated-hash.js';
 
 export const PKCS12_LIMITS = {
   /** Iterations beyond this are refused as hostile (real files use 2,048 to 600,000). */
@@ -67,11 +67,6 @@ export function bmpPassword(password: string): Buffer {
   return out;
 }
 
-/** RFC 7292 appendix B.2: ID 1 = key, 2 = IV, 3 = MAC key. */
-export function pkcs12Kdf(hash: string, password: Buffer, salt: Uint8Array, id: 1 | 2 | 3, iterations: number, length: number): Buffer {
-  return pkcs12KdfRounds(hash, password, salt, id, iterations, length).key;
-}
-
 interface KdfState {
   D: Buffer;
   I: Buffer;
@@ -94,7 +89,7 @@ function kdfStart(hash: string, password: Buffer, salt: Uint8Array, id: 1 | 2 | 
 
 /**
  * I_j = (I_j + B + 1) mod 2^(8v) for each v-byte block of I, B being A repeated to v bytes.
- * @returns whether a block of I now begins with a zero byte (see pkcs12KdfRounds)
+ * @returns whether a block of I now begins with a zero byte (see pkcs12Kdf)
  */
 function kdfUpdate(state: KdfState, A: Buffer): boolean {
   const { I, v } = state;
@@ -113,42 +108,43 @@ function kdfUpdate(state: KdfState, A: Buffer): boolean {
   return leadingZero;
 }
 
-/** How many hash rounds a PKCS#12 KDF output of `length` bytes costs: iterations per output block. */
+/** How many output blocks a PKCS#12 KDF output of `length` bytes takes: each costs `iterations` rounds. */
+function kdfBlocks(hash: string, length: number): number {
+  return Math.ceil(length / createHash(hash).digest().length);
+}
+
+/** How many hash rounds a PKCS#12 KDF output of `length` bytes costs. */
 function kdfRounds(hash: string, iterations: number, length: number): number {
-  return iterations * Math.ceil(length / createHash(hash).digest().length);
+  return iterations * kdfBlocks(hash, length);
 }
 
 /**
- * The KDF, and whether a block of I began with a zero byte after an update between rounds. GnuPG's
- * gpgsm (2.2, minip12.c) does that update on big numbers and prints each block back without its
- * leading zero bytes, so it derives another key then: about one salt in 128 for a 3DES key (24 bytes
- * take two SHA-1 rounds; a single-round key, IV or MAC key is never updated).
+ * The PKCS#12 KDF (RFC 7292 appendix B.2; ID 1 = key, 2 = IV, 3 = MAC key), its rounds off the event
+ * loop when they are many (iterated-hash.ts); the one implementation, for reading and for writing.
+ *
+ * `misreadByGpgsm`: whether a block of I began with a zero byte after an update between rounds.
+ * GnuPG's gpgsm (2.2, minip12.c) does that update on big numbers and prints each block back without
+ * its leading zero bytes, so it derives another key then: about one salt in 128 for a 3DES key (24
+ * bytes take two SHA-1 rounds; a single-round key, IV or MAC key is never updated).
+ * @throws CachetError ERR_LIMIT_EXCEEDED (an iteration count over the limit), ERR_INTERNAL (the worker failed).
  */
-function pkcs12KdfRounds(hash: string, password: Buffer, salt: Uint8Array, id: 1 | 2 | 3, iterations: number, length: number): { key: Buffer; misreadByGpgsm: boolean } {
+async function pkcs12Kdf(hash: string, password: Buffer, salt: Uint8Array, id: 1 | 2 | 3, iterations: number, length: number): Promise<{ key: Buffer; misreadByGpgsm: boolean }> {
   const state = kdfStart(hash, password, salt, id, iterations);
-  const blocks: Buffer[] = [];
-  let misreadByGpgsm = false;
-  for (let produced = 0; produced < length; produced += state.u) {
-    const A = iteratedHashSync(hash, Buffer.concat([state.D, state.I]), iterations);
-    blocks.push(A);
-    if (produced + state.u >= length) break; // the last round: I is not used again
-    if (kdfUpdate(state, A)) misreadByGpgsm = true;
-  }
-  return { key: Buffer.concat(blocks).subarray(0, length), misreadByGpgsm };
+  return withIteratedHash(hash, iterations, kdfBlocks(hash, length), async (hashRounds) => {
+    const blocks: Buffer[] = [];
+    let misreadByGpgsm = false;
+    for (let produced = 0; produced < length; produced += state.u) {
+      const A = await hashRounds(Buffer.concat([state.D, state.I]));
+      blocks.push(A);
+      if (produced + state.u >= length) break; // the last round: I is not used again
+      if (kdfUpdate(state, A)) misreadByGpgsm = true;
+    }
+    return { key: Buffer.concat(blocks).subarray(0, length), misreadByGpgsm };
+  });
 }
 
-/** The KDF for reading files from others: the same bytes as pkcs12Kdf, off the event loop. */
-async function pkcs12KdfAsync(hash: string, password: Buffer, salt: Uint8Array, id: 1 | 2 | 3, iterations: number, length: number): Promise<Buffer> {
-  const state = kdfStart(hash, password, salt, id, iterations);
-  const blocks: Buffer[] = [];
-  for (let produced = 0; produced < length; produced += state.u) {
-    const A = await iteratedHash(hash, Buffer.concat([state.D, state.I]), iterations);
-    blocks.push(A);
-    if (produced + state.u >= length) break;
-    kdfUpdate(state, A);
-  }
-  return Buffer.concat(blocks).subarray(0, length);
-}
+const kdfKey = async (hash: string, password: Buffer, salt: Uint8Array, id: 1 | 2 | 3, iterations: number, length: number): Promise<Buffer> =>
+  (await pkcs12Kdf(hash, password, salt, id, iterations, length)).key;
 
 const LEGACY_PBE: Record<string, { cipher: 'des-ede3-cbc' | 'rc2'; keyLength: number }> = {
   [PBE_OID.pbeWithSHAAnd3KeyTripleDES]: { cipher: 'des-ede3-cbc', keyLength: 24 },
@@ -194,8 +190,8 @@ export async function pbeDecrypt(algorithmDer: Uint8Array, password: string, dat
   const salt = derContent(algorithmDer, saltNode!);
   const iterations = derInteger(algorithmDer, iterationsNode!);
   const pw = bmpPassword(password);
-  const key = await pkcs12KdfAsync('sha1', pw, salt, 1, iterations, legacy.keyLength);
-  const iv = await pkcs12KdfAsync('sha1', pw, salt, 2, iterations, 8);
+  const key = await kdfKey('sha1', pw, salt, 1, iterations, legacy.keyLength);
+  const iv = await kdfKey('sha1', pw, salt, 2, iterations, 8);
   if (legacy.cipher === 'rc2') return rc2CbcDecrypt(key, legacy.keyLength * 8, iv, data);
   return tryDecipher(legacy.cipher, key, iv, data);
 }
@@ -247,41 +243,35 @@ export function pbes2Encrypt(password: string, data: Uint8Array, iterations: num
 
 /**
  * Legacy protection for old clients: pbeWithSHAAnd3-KeyTripleDES-CBC (keys) or 40-bit RC2 (certificates).
- * A 3DES salt that gpgsm would derive another key from (see pkcs12KdfRounds) is drawn again: the
+ * A 3DES salt that gpgsm would derive another key from (see pkcs12Kdf) is drawn again: the
  * legacy form exists for such readers, and one key in ~128 failed to import into gpgsm otherwise.
  * @param drawSalt the salt source (tests give chosen salts)
  */
-export function legacyPbeEncrypt(
+export async function legacyPbeEncrypt(
   password: string,
   data: Uint8Array,
   iterations: number,
   scheme: '3des' | 'rc2-40',
   drawSalt: () => Uint8Array = () => randomBytes(8),
-): { algorithm: Buffer; encrypted: Buffer } {
+): Promise<{ algorithm: Buffer; encrypted: Buffer }> {
   const pw = bmpPassword(password);
   const algorithmOid = scheme === '3des' ? PBE_OID.pbeWithSHAAnd3KeyTripleDES : PBE_OID.pbeWithSHAAnd40BitRC2;
   const algorithmFor = (salt: Uint8Array) => sequence(objectIdentifier(algorithmOid), sequence(octetString(salt), smallInteger(iterations)));
   if (scheme === '3des') {
     for (;;) {
       const salt = drawSalt();
-      const { key, misreadByGpgsm } = pkcs12KdfRounds('sha1', pw, salt, 1, iterations, 24);
+      const { key, misreadByGpgsm } = await pkcs12Kdf('sha1', pw, salt, 1, iterations, 24);
       if (misreadByGpgsm) continue;
-      const cipher = createCipheriv('des-ede3-cbc', key, pkcs12Kdf('sha1', pw, salt, 2, iterations, 8));
+      const cipher = createCipheriv('des-ede3-cbc', key, await kdfKey('sha1', pw, salt, 2, iterations, 8));
       return { algorithm: algorithmFor(salt), encrypted: Buffer.concat([cipher.update(data), cipher.final()]) };
     }
   }
   const salt = drawSalt();
-  return { algorithm: algorithmFor(salt), encrypted: rc2CbcEncrypt(pkcs12Kdf('sha1', pw, salt, 1, iterations, 5), 40, pkcs12Kdf('sha1', pw, salt, 2, iterations, 8), data) };
+  return { algorithm: algorithmFor(salt), encrypted: rc2CbcEncrypt(await kdfKey('sha1', pw, salt, 1, iterations, 5), 40, await kdfKey('sha1', pw, salt, 2, iterations, 8), data) };
 }
 
 /** The PFX MAC (RFC 7292 §4): HMAC keyed by the PKCS#12 KDF (ID 3) over the authenticated safe. */
-export function pfxMac(hash: string, password: string, salt: Uint8Array, iterations: number, data: Uint8Array): Buffer {
+export async function pfxMac(hash: string, password: string, salt: Uint8Array, iterations: number, data: Uint8Array): Promise<Buffer> {
   const keyLength = createHash(hash).digest().length;
-  return createHmac(hash, pkcs12Kdf(hash, bmpPassword(password), salt, 3, iterations, keyLength)).update(data).digest();
-}
-
-/** pfxMac for reading files from others, its key derived off the event loop. */
-export async function pfxMacAsync(hash: string, password: string, salt: Uint8Array, iterations: number, data: Uint8Array): Promise<Buffer> {
-  const keyLength = createHash(hash).digest().length;
-  return createHmac(hash, await pkcs12KdfAsync(hash, bmpPassword(password), salt, 3, iterations, keyLength)).update(data).digest();
+  return createHmac(hash, await kdfKey(hash, bmpPassword(password), salt, 3, iterations, keyLength)).update(data).digest();
 }

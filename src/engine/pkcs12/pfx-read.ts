@@ -10,7 +10,7 @@ import { createPrivateKey, createPublicKey, timingSafeEqual, X509Certificate } f
 import { CachetError, isCachetError } from '../../errors.js';
 import { berToDer } from '../asn1/ber-to-der.js';
 import { derBytes, derChildren, derContent, derInteger, derNode, derOid, type DerNode } from '../cms/der-walk.js';
-import { decryptionCost, pbeDecrypt, pfxMacAsync, PKCS12_LIMITS } from './password-based.js';
+import { decryptionCost, pbeDecrypt, pfxMac, PKCS12_LIMITS } from './password-based.js';
 
 export const PFX_LIMITS = {
   /** PKCS#12 files are small; anything larger is not a credential file. */
@@ -220,7 +220,7 @@ function readMacData(der: Buffer, macData: DerNode): NonNullable<PfxLayout['mac'
 async function decryptBags(layout: PfxLayout, password: string, budget: DerivationBudget): Promise<Bag[]> {
   const { mac } = layout;
   if (mac) {
-    const actual = await pfxMacAsync(mac.hash, password, mac.salt, mac.iterations, layout.authenticatedSafe);
+    const actual = await pfxMac(mac.hash, password, mac.salt, mac.iterations, layout.authenticatedSafe);
     if (actual.length !== mac.expected.length || !timingSafeEqual(actual, mac.expected)) throw new WrongPassword();
   }
   const items = layout.items;

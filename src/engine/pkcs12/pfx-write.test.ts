@@ -49,11 +49,11 @@ test('legacy 3DES: a salt that gpgsm would derive another key from is drawn agai
   const fine = Buffer.from('d183aa44e623ede1', 'hex');
   const salts = [misread, fine];
   const data = Buffer.from('the PKCS#8 key would be here');
-  const { algorithm, encrypted } = legacyPbeEncrypt('correct horse battery', data, 2048, '3des', () => salts.shift()!);
+  const { algorithm, encrypted } = await legacyPbeEncrypt('correct horse battery', data, 2048, '3des', () => salts.shift()!);
   assert.equal(salts.length, 0, 'a second salt was drawn');
   assert.ok(algorithm.includes(fine) && !algorithm.includes(misread), 'the file names the salt gpgsm reads right');
   assert.deepEqual(await pbeDecrypt(algorithm, 'correct horse battery', encrypted), data);
   // A salt read right the first time is kept: nothing else is drawn.
-  const once = legacyPbeEncrypt('correct horse battery', data, 2048, '3des', () => fine);
+  const once = await legacyPbeEncrypt('correct horse battery', data, 2048, '3des', () => fine);
   assert.ok(once.algorithm.includes(fine));
 });

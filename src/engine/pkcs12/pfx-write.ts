@@ -63,11 +63,11 @@ export async function writePfx(options: PfxWriteOptions): Promise<Uint8Array> {
   if (options.password.length === 0) throw new CachetError('ERR_USAGE', 'a PKCS#12 file needs a password');
   const legacy = options.legacy === true;
   const iterations = legacy ? LEGACY_KDF_ITERATIONS : MODERN_KDF_ITERATIONS;
-  const encrypt = (data: Buffer) => (legacy ? legacyPbeEncrypt(options.password, data, iterations, '3des') : pbes2Encrypt(options.password, data, iterations));
+  const encrypt = async (data: Buffer) => (legacy ? legacyPbeEncrypt(options.password, data, iterations, '3des') : pbes2Encrypt(options.password, data, iterations));
   // OpenSSL's convention: the localKeyId is the SHA-1 of the certificate.
   const localKeyId = createHash('sha1').update(options.certificate).digest();
 
-  const shrouded = encrypt(Buffer.from(options.privateKeyPkcs8));
+  const shrouded = await encrypt(Buffer.from(options.privateKeyPkcs8));
   const keyBag = sequence(
     objectIdentifier(OID.pkcs8ShroudedKeyBag),
     explicitContext(0, sequence(shrouded.algorithm, octetString(shrouded.encrypted))),
@@ -80,7 +80,7 @@ export async function writePfx(options: PfxWriteOptions): Promise<Uint8Array> {
       ...(withAttributes ? [attributes(options.friendlyName, localKeyId)] : []),
     );
   const certificates = sequence(certBag(options.certificate, true), ...options.chain.map((c) => certBag(c, false)));
-  const encryptedCertificates = encrypt(certificates);
+  const encryptedCertificates = await encrypt(certificates);
   const encryptedData = sequence(
     objectIdentifier(OID.encryptedData),
     explicitContext(0, sequence(smallInteger(0), sequence(objectIdentifier(OID.data), encryptedCertificates.algorithm, tlv(TagClass.context, 0, false, encryptedCertificates.encrypted)))),
@@ -89,7 +89,7 @@ export async function writePfx(options: PfxWriteOptions): Promise<Uint8Array> {
 
   const macHash = legacy ? 'sha1' : 'sha256';
   const macSalt = randomBytes(legacy ? 8 : 16);
-  const mac = pfxMac(macHash, options.password, macSalt, macIterations(legacy), authenticatedSafe);
+  const mac = await pfxMac(macHash, options.password, macSalt, macIterations(legacy), authenticatedSafe);
   const macData = sequence(
     sequence(sequence(objectIdentifier(legacy ? OID.sha1 : OID.sha256), Buffer.from([0x05, 0x00])), octetString(mac)),
     octetString(macSalt),
