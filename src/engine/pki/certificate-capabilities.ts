@@ -4,16 +4,18 @@
  * when no signed mail of the holder was seen; what signed mail announced is newer and wins.
  */
 import 'reflect-metadata';
-import { X509Certificate } from '@peculiar/x509';
+import type { X509Certificate } from '@peculiar/x509';
 import { smimeCapabilityNames } from '../cms/signed-attributes.js';
 import { OID } from '../oids.js';
+import { parseCertificate } from './parse-certificate.js';
 
 /** The capability names (as signed mail reports them), or undefined when the certificate has none. */
 export function certificateCapabilities(der: Uint8Array): string[] | undefined {
   let certificate: X509Certificate;
   try {
-    certificate = new X509Certificate(Buffer.from(der));
+    certificate = parseCertificate(der);
   } catch {
+    // Advice only: a certificate that cannot be read announces nothing (its use is refused elsewhere).
     return undefined;
   }
   const extension = certificate.extensions.find((e) => e.type === OID.smimeCapabilities);

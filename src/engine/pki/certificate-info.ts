@@ -5,10 +5,10 @@
  * and its SHA-256 fingerprint (the identity Cachet's stores use).
  */
 import 'reflect-metadata';
-import { createHash, createPublicKey } from 'node:crypto';
-import { BasicConstraintsExtension, ExtendedKeyUsageExtension, KeyUsageFlags, KeyUsagesExtension, X509Certificate } from '@peculiar/x509';
-import { CachetError } from '../../errors.js';
-import { certificateEmails, certificateIssuer, certificateSubject, subjectPublicKeyInfo } from '../cms/cert-id.js';
+import { createHash } from 'node:crypto';
+import { BasicConstraintsExtension, ExtendedKeyUsageExtension, KeyUsageFlags, KeyUsagesExtension, type X509Certificate } from '@peculiar/x509';
+import { certificateEmails, certificateIssuer, certificateSubject } from '../cms/cert-id.js';
+import { certificatePublicKey, parseCertificate } from './parse-certificate.js';
 import { certificateRole, type CertificateRole } from './certificate-role.js';
 
 export interface CertificateInfo {
@@ -71,48 +71,26 @@ export function certificateFingerprint(der: Uint8Array): string {
   return createHash('sha256').update(der).digest('hex');
 }
 
-function keyDetails(der: Uint8Array): Pick<CertificateInfo, 'keyAlgorithm' | 'keyBits' | 'curve'> {
-  try {
-    const key = createPublicKey({ key: Buffer.from(subjectPublicKeyInfo(der)), format: 'der', type: 'spki' });
-    const type = key.asymmetricKeyType ?? 'unknown';
-    const details = key.asymmetricKeyDetails ?? {};
-    if (type === 'rsa' || type === 'rsa-pss') return { keyAlgorithm: type === 'rsa' ? 'RSA' : 'RSA-PSS', ...(details.modulusLength ? { keyBits: details.modulusLength } : {}) };
-    if (type === 'ec') {
-      const curve = details.namedCurve ?? 'unknown';
-      const bits = CURVE_BITS[curve];
-      return { keyAlgorithm: 'EC', curve: CURVE_NAMES[curve] ?? curve, ...(bits ? { keyBits: bits } : {}) };
-    }
-    if (type === 'ed25519') return { keyAlgorithm: 'Ed25519', keyBits: 256 };
-    if (type === 'ed448') return { keyAlgorithm: 'Ed448', keyBits: 456 };
-    return { keyAlgorithm: type.toUpperCase() };
-  } catch {
-    // A key Node cannot load (an algorithm it does not know) is still worth showing the rest for.
-    return { keyAlgorithm: 'unknown' };
+function keyDetails(cert: X509Certificate): Pick<CertificateInfo, 'keyAlgorithm' | 'keyBits' | 'curve'> {
+  const key = certificatePublicKey(cert);
+  // A key Node cannot load (an algorithm it does not know) is still worth showing the rest for.
+  if (!key) return { keyAlgorithm: 'unknown' };
+  const type = key.asymmetricKeyType ?? 'unknown';
+  const details = key.asymmetricKeyDetails ?? {};
+  if (type === 'rsa' || type === 'rsa-pss') return { keyAlgorithm: type === 'rsa' ? 'RSA' : 'RSA-PSS', ...(details.modulusLength ? { keyBits: details.modulusLength } : {}) };
+  if (type === 'ec') {
+    const curve = details.namedCurve ?? 'unknown';
+    const bits = CURVE_BITS[curve];
+    return { keyAlgorithm: 'EC', curve: CURVE_NAMES[curve] ?? curve, ...(bits ? { keyBits: bits } : {}) };
   }
-}
-
-/** asn1js's own bound on the elements of one parse (its default `maxNodes`): a certificate beyond it is refused unread. */
-const ASN1_NODE_LIMIT_MESSAGE = 'Maximum ASN.1 node count exceeded';
-
-/**
- * Parses a DER certificate. Too many elements (ten thousand subjectAltNames) is a safety limit, not a
- * damaged file, and says so with its own code.
- * @throws CachetError ERR_LIMIT_EXCEEDED over the parser's element limit; ERR_CERT_MALFORMED when the bytes are not a certificate.
- */
-export function parseCertificate(der: Uint8Array): X509Certificate {
-  try {
-    return new X509Certificate(Buffer.from(der));
-  } catch (error) {
-    if (String((error as Error)?.message).includes(ASN1_NODE_LIMIT_MESSAGE)) {
-      throw new CachetError('ERR_LIMIT_EXCEEDED', 'the certificate holds more elements than Cachet reads (over 10,000, such as thousands of names): it is refused as a safety limit', { cause: error });
-    }
-    throw new CachetError('ERR_CERT_MALFORMED', 'the certificate cannot be read', { cause: error });
-  }
+  if (type === 'ed25519') return { keyAlgorithm: 'Ed25519', keyBits: 256 };
+  if (type === 'ed448') return { keyAlgorithm: 'Ed448', keyBits: 456 };
+  return { keyAlgorithm: type.toUpperCase() };
 }
 
 /**
  * Everything `cachet cert inspect` shows about one certificate.
- * @throws CachetError ERR_CERT_MALFORMED when the bytes are not a DER certificate; ERR_LIMIT_EXCEEDED (parseCertificate).
+ * @throws CachetError ERR_CERT_MALFORMED when the bytes are not a DER certificate; ERR_LIMIT_EXCEEDED (parse-certificate.ts).
  * @example certificateInfo(readFileSync('alice.der')).role // 'dual'
  */
 export function certificateInfo(der: Uint8Array): CertificateInfo {
@@ -121,7 +99,7 @@ export function certificateInfo(der: Uint8Array): CertificateInfo {
   const keyUsage = keyUsageExtension ? KEY_USAGE_NAMES.filter(([flag]) => (keyUsageExtension.usages & flag) !== 0).map(([, name]) => name) : [];
   const eku = cert.getExtension(ExtendedKeyUsageExtension);
   const extendedKeyUsage = eku ? eku.usages.map((u) => EKU_NAMES[String(u)] ?? String(u)) : [];
-  const { role, reasons } = certificateRole(der);
+  const { role, reasons } = certificateRole(cert);
   return {
     subject: certificateSubject(der),
     emails: certificateEmails(der),
@@ -129,7 +107,7 @@ export function certificateInfo(der: Uint8Array): CertificateInfo {
     serialNumber: cert.serialNumber.toLowerCase().replace(/^(00)+(?=.)/, ''),
     notBefore: cert.notBefore.toISOString(),
     notAfter: cert.notAfter.toISOString(),
-    ...keyDetails(der),
+    ...keyDetails(cert),
     keyUsage,
     extendedKeyUsage,
     isCa: cert.getExtension(BasicConstraintsExtension)?.ca === true,

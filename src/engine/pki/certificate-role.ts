@@ -5,22 +5,22 @@
  * (a CA certificate, an extendedKeyUsage without emailProtection or anyExtendedKeyUsage, or a DSA key).
  */
 import 'reflect-metadata';
-import { createPublicKey } from 'node:crypto';
 import { BasicConstraintsExtension, ExtendedKeyUsageExtension, KeyUsageFlags, KeyUsagesExtension, X509Certificate } from '@peculiar/x509';
-import { CachetError } from '../../errors.js';
+import { certificatePublicKey, parseCertificate } from './parse-certificate.js';
 
 export type CertificateRole = 'signing' | 'encryption' | 'dual' | 'none';
 
 const EMAIL_PROTECTION = '1.3.6.1.5.5.7.3.4';
 const ANY_EKU = '2.5.29.37.0';
 
-export function certificateRole(der: Uint8Array): { role: CertificateRole; reasons: string[] } {
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(Buffer.from(der));
-  } catch (error) {
-    throw new CachetError('ERR_CERT_MALFORMED', 'the certificate cannot be read', { cause: error });
-  }
+/**
+ * The certificate's S/MIME role, with the reasons a person is shown.
+ * @param certificate DER, or a certificate parseCertificate already read
+ * @throws CachetError ERR_CERT_MALFORMED, ERR_LIMIT_EXCEEDED (parse-certificate.ts)
+ * @example certificateRole(der).role // 'signing'
+ */
+export function certificateRole(certificate: Uint8Array | X509Certificate): { role: CertificateRole; reasons: string[] } {
+  const cert = certificate instanceof X509Certificate ? certificate : parseCertificate(certificate);
   if (cert.getExtension(BasicConstraintsExtension)?.ca) return { role: 'none', reasons: ['it is a CA certificate'] };
   if (hasDsaKey(cert)) return { role: 'none', reasons: ['it has a DSA key, which Cachet verifies but never signs with (FIPS 186-5 withdrew it) and which cannot encrypt'] };
   const eku = cert.getExtension(ExtendedKeyUsageExtension);
@@ -39,18 +39,14 @@ export function certificateRole(der: Uint8Array): { role: CertificateRole; reaso
 }
 
 function hasDsaKey(cert: X509Certificate): boolean {
-  try {
-    return createPublicKey({ key: Buffer.from(cert.publicKey.rawData), format: 'der', type: 'spki' }).asymmetricKeyType === 'dsa';
-  } catch {
-    return false;
-  }
+  return certificatePublicKey(cert)?.asymmetricKeyType === 'dsa';
 }
 
 /**
  * Why a certificate cannot be a recipient's, or undefined when it can: the one rule behind
  * `cachet encrypt --to` and the recipients of `cachet send` and the web client, so both refuse a CA
  * certificate, a signing-only and a TLS server certificate with the same sentence.
- * @throws CachetError ERR_CERT_MALFORMED when the bytes are not a certificate.
+ * @throws CachetError ERR_CERT_MALFORMED when the bytes are not a certificate, ERR_LIMIT_EXCEEDED.
  */
 export function recipientCertificateProblem(der: Uint8Array): string | undefined {
   const { role, reasons } = certificateRole(der);

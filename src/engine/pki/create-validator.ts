@@ -12,7 +12,7 @@
  * 2021-01-01", "… issued by a CA you do not trust: Bars Root CA", "… was revoked on …".
  */
 import 'reflect-metadata';
-import { createPublicKey, X509Certificate as NodeX509Certificate } from 'node:crypto';
+import { X509Certificate as NodeX509Certificate } from 'node:crypto';
 import {
   AuthorityKeyIdentifierExtension,
   BasicConstraintsExtension,
@@ -25,7 +25,7 @@ import {
 } from '@peculiar/x509';
 import { isCachetError, type CachetErrorCode } from '../../errors.js';
 import { certificateEmails } from '../cms/cert-id.js';
-import { parseCertificate } from './certificate-info.js';
+import { certificatePublicKey, parseCertificate } from './parse-certificate.js';
 import type { CrlClient } from './crl.js';
 import type { PkiFetcher } from './fetcher.js';
 import { caIssuersUrls, fetchIssuerCertificates, ISSUER_FETCH_LIMITS } from './issuer-fetch.js';
@@ -166,9 +166,9 @@ async function issuedBy(child: X509Certificate, issuer: X509Certificate): Promis
  * CarlDSS) is checked with OpenSSL's verifier through node:crypto instead.
  */
 function dsaSignatureVerifies(child: X509Certificate, issuer: X509Certificate): boolean {
+  const issuerKey = certificatePublicKey(issuer);
+  if (issuerKey?.asymmetricKeyType !== 'dsa') return false;
   try {
-    const issuerKey = createPublicKey({ key: Buffer.from(issuer.publicKey.rawData), format: 'der', type: 'spki' });
-    if (issuerKey.asymmetricKeyType !== 'dsa') return false;
     return new NodeX509Certificate(Buffer.from(child.rawData)).verify(issuerKey);
   } catch {
     return false;

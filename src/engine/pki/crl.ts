@@ -8,7 +8,8 @@
  * certificate that does not chain to a trust anchor is a tracking beacon).
  */
 import 'reflect-metadata';
-import { CRLDistributionPointsExtension, X509Crl, X509Certificate } from '@peculiar/x509';
+import { CRLDistributionPointsExtension, X509Crl } from '@peculiar/x509';
+import { parseCertificate } from './parse-certificate.js';
 import { CachetError } from '../../errors.js';
 import { fetchFailurePhrase, type PkiFetcher, type PkiFetchResponse } from './fetcher.js';
 
@@ -36,7 +37,7 @@ export interface CrlClient {
 /** The http(s) URIs of the certificate's CRL distribution points. */
 export function crlDistributionPointUrls(certificate: Uint8Array): string[] {
   try {
-    const extension = new X509Certificate(Buffer.from(certificate)).getExtension(CRLDistributionPointsExtension);
+    const extension = parseCertificate(certificate).getExtension(CRLDistributionPointsExtension);
     if (!extension) return [];
     const urls: string[] = [];
     for (const point of extension.distributionPoints) {

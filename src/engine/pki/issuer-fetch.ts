@@ -9,8 +9,9 @@
  * ends at a trust anchor. The network goes through the caller's PkiFetcher, which caches answers.
  */
 import 'reflect-metadata';
-import { AuthorityInfoAccessExtension, X509Certificate, X509Certificates } from '@peculiar/x509';
+import { AuthorityInfoAccessExtension, X509Certificates, type X509Certificate } from '@peculiar/x509';
 import type { PkiFetcher } from './fetcher.js';
+import { parseCertificate } from './parse-certificate.js';
 
 export const ISSUER_FETCH_LIMITS = {
   timeoutMs: 3000,
@@ -35,7 +36,7 @@ export function caIssuersUrls(cert: X509Certificate): string[] {
 /** DER certificates in a fetched body: one DER certificate, PEM, or a certs-only PKCS#7. */
 function certificatesIn(body: Uint8Array): Uint8Array[] {
   try {
-    return [new Uint8Array(new X509Certificate(Buffer.from(body)).rawData)];
+    return [new Uint8Array(parseCertificate(body).rawData)];
   } catch {
     // not a single certificate: try a PKCS#7 bundle or PEM
   }

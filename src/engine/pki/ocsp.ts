@@ -25,10 +25,11 @@ import {
   type SingleResponse,
 } from '@peculiar/asn1-ocsp';
 import { AlgorithmIdentifier, Certificate, Extension } from '@peculiar/asn1-x509';
-import { AuthorityInfoAccessExtension, ExtendedKeyUsageExtension, X509Certificate } from '@peculiar/x509';
+import { AuthorityInfoAccessExtension, ExtendedKeyUsageExtension } from '@peculiar/x509';
 import { CachetError } from '../../errors.js';
 import { derBytes, derChildren, derNode } from '../cms/der-walk.js';
 import { fetchFailurePhrase, type PkiFetcher, type PkiFetchResponse } from './fetcher.js';
+import { parseCertificate } from './parse-certificate.js';
 
 export interface OcspClientOptions {
   /** The network (required: the engine has none of its own). */
@@ -108,7 +109,7 @@ function unknown(message: string, cause?: unknown): CachetError {
 /** The OCSP responder URLs (http/https) a certificate names in its authorityInfoAccess. */
 export function ocspUrls(certificate: Uint8Array): string[] {
   try {
-    const aia = new X509Certificate(Buffer.from(certificate)).getExtension(AuthorityInfoAccessExtension);
+    const aia = parseCertificate(certificate).getExtension(AuthorityInfoAccessExtension);
     return (aia?.ocsp ?? []).filter((name) => name.type === 'url' && /^https?:\/\//i.test(name.value)).map((name) => name.value);
   } catch {
     return [];
@@ -173,10 +174,10 @@ function signatureVerifies(tbs: Uint8Array, algorithm: string, signature: ArrayB
 async function responseSignedByAuthorised(basic: BasicOCSPResponse, tbs: Uint8Array, issuer: Uint8Array, now: Date): Promise<boolean> {
   const algorithm = basic.signatureAlgorithm.algorithm;
   if (signatureVerifies(tbs, algorithm, basic.signature, publicKeyOf(issuer))) return true;
-  const issuerCert = new X509Certificate(Buffer.from(issuer));
+  const issuerCert = parseCertificate(issuer);
   for (const candidate of basic.certs ?? []) {
     const der = new Uint8Array(AsnConvert.serialize(candidate));
-    const responder = new X509Certificate(Buffer.from(der));
+    const responder = parseCertificate(der);
     if (responder.issuer !== issuerCert.subject) continue;
     if (now < responder.notBefore || now > responder.notAfter) continue;
     const eku = responder.getExtension(ExtendedKeyUsageExtension);

@@ -7,11 +7,11 @@
  * each as a warning.
  */
 import 'reflect-metadata';
-import { createPublicKey } from 'node:crypto';
 import { BasicConstraintsExtension, type X509Certificate } from '@peculiar/x509';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import type { CachetErrorCode } from '../../errors.js';
+import { certificatePublicKey } from './parse-certificate.js';
 
 export const MIN_RSA_BITS = 2048;
 
@@ -31,13 +31,9 @@ export interface CertificateWeakness {
 }
 
 function rsaBits(cert: X509Certificate): number | undefined {
-  try {
-    const key = createPublicKey({ key: Buffer.from(cert.publicKey.rawData), format: 'der', type: 'spki' });
-    if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'rsa-pss') return undefined;
-    return key.asymmetricKeyDetails?.modulusLength;
-  } catch {
-    return undefined;
-  }
+  const key = certificatePublicKey(cert);
+  if (key?.asymmetricKeyType !== 'rsa' && key?.asymmetricKeyType !== 'rsa-pss') return undefined;
+  return key.asymmetricKeyDetails?.modulusLength;
 }
 
 function signatureDigest(der: Uint8Array): string | undefined {
