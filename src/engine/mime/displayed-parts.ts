@@ -13,7 +13,7 @@
  * nothing is cut, nothing is lost.
  */
 import { isCachetError } from '../../errors.js';
-import type { ByteStream } from '../stream-types.js';
+import { peek, type ByteStream } from '../stream-types.js';
 import { decodeEncodedWords, parseContentType } from './headers.js';
 import { readMimeEntity } from './entity-reader.js';
 import { MIME_LIMITS, mimeLimitExceeded } from './limits.js';
@@ -87,28 +87,6 @@ function emit(walk: Walk, bytes: Uint8Array | string): void {
   walk.skeleton?.push(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : Buffer.from(bytes));
 }
 
-/** The body held in memory up to `limit` bytes; `rest` continues it when it is longer. */
-async function holdUpTo(body: ByteStream, limit: number): Promise<{ held: Buffer[]; complete: boolean; rest: ByteStream }> {
-  const iterator = body[Symbol.asyncIterator]();
-  const held: Buffer[] = [];
-  let length = 0;
-  const rest: ByteStream = (async function* () {
-    yield* held;
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) return;
-      yield next.value;
-    }
-  })();
-  for (;;) {
-    const next = await iterator.next();
-    if (next.done) return { held, complete: true, rest };
-    held.push(Buffer.from(next.value));
-    length += next.value.length;
-    if (length > limit) return { held, complete: false, rest };
-  }
-}
-
 /** CRLF back to LF, as a stream (a CR at the end of a chunk waits for the next). */
 async function* crlfToLf(stream: ByteStream): ByteStream {
   let pendingCr = false;
@@ -146,13 +124,12 @@ async function walkEntity(entity: MimeEntity, depth: number, walk: Walk, canonic
   if (REPORT_TYPES.has(type.mediaType)) walk.sawReport = true;
   let body = entity.body;
   if ((type.mediaType === 'text/plain' || type.mediaType === 'text/html') && disposition !== 'attachment') {
-    const { held, complete, rest } = await holdUpTo(entity.body, MIME_LIMITS.maxDisplayedBytes - walk.displayedBytes);
-    if (complete) {
+    // Read one byte past what is left: a part that ends within it is shown whole.
+    const { head, ended, stream: rest } = await peek(entity.body, MIME_LIMITS.maxDisplayedBytes - walk.displayedBytes + 1);
+    if (ended) {
       emit(walk, entity.headerBytes);
-      for (const chunk of held) {
-        walk.displayedBytes += chunk.length;
-        emit(walk, chunk);
-      }
+      walk.displayedBytes += head.length;
+      emit(walk, head);
       return;
     }
     walk.warnings.push(`a ${type.mediaType} part is too large to show (over ${MIME_LIMITS.maxDisplayedBytes} bytes of text in all): it is offered as an attachment`);
@@ -252,11 +229,10 @@ export async function readPartBodies(content: ByteStream, paths: readonly string
     if (depth > MIME_LIMITS.maxDepth) throw mimeLimitExceeded('maxDepth', 'the message nests MIME parts too deeply');
     const type = entity.headers.contentType();
     if (wanted.has(path)) {
-      const { held, complete } = await holdUpTo(entity.body, left);
-      const body = Buffer.concat(held);
-      const kept = body.subarray(0, Math.min(body.length, left));
+      const { head, ended } = await peek(entity.body, left + 1);
+      const kept = head.subarray(0, Math.min(head.length, left));
       left -= kept.length;
-      out.set(path, { mediaType: type.mediaType, body: kept, complete: complete && kept.length === body.length });
+      out.set(path, { mediaType: type.mediaType, body: kept, complete: ended && kept.length === head.length });
       return;
     }
     const below = path === '' ? wanted.size > 0 : [...wanted].some((p) => p.startsWith(`${path}.`));

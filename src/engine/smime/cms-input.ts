@@ -3,32 +3,16 @@
  * DATA"), or bare base64. Returns a DER byte stream; PEM and base64 are decoded as they stream.
  */
 import { CachetError } from '../../errors.js';
-import type { ByteStream } from '../stream-types.js';
+import { peek, type ByteStream } from '../stream-types.js';
 import { base64Decode } from '../mime/base64.js';
 
 const BEGIN = Buffer.from('-----BEGIN');
 const END = Buffer.from('-----END');
 
 export async function cmsInput(input: ByteStream): Promise<ByteStream> {
-  const iterator = input[Symbol.asyncIterator]();
-  // Look at the first non-empty chunk to tell DER from text.
-  let first: Buffer | undefined;
-  for (;;) {
-    const next = await iterator.next();
-    if (next.done) throw new CachetError('ERR_CMS_MALFORMED', 'the input is empty');
-    if (next.value.length > 0) {
-      first = Buffer.from(next.value);
-      break;
-    }
-  }
-  const whole = (async function* () {
-    yield first;
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) return;
-      yield next.value;
-    }
-  })();
+  // The first bytes tell DER from text.
+  const { head: first, stream: whole } = await peek(input, 64);
+  if (first.length === 0) throw new CachetError('ERR_CMS_MALFORMED', 'the input is empty');
   if (first[0] === 0x30) return whole;
   const text = first.subarray(0, 64).toString('latin1').trimStart();
   if (text.startsWith('-----BEGIN')) return base64Decode(pemBody(whole));

@@ -19,7 +19,7 @@
 import { CachetError, isCachetError } from '../../errors.js';
 import type { Decryptor } from '../keys.js';
 import type { CertificateValidator } from '../pki/validator.js';
-import type { ByteSink, ByteStream } from '../stream-types.js';
+import { peek, type ByteSink, type ByteStream } from '../stream-types.js';
 import { readMimeEntity } from '../mime/entity-reader.js';
 import { headerBlock, parseHeaderBlock } from '../mime/headers.js';
 import { cmsInput } from './cms-input.js';
@@ -178,20 +178,7 @@ const SNIFFED_BYTES = 256;
  * may reuse its buffers) and handed back in front of the rest of the body.
  */
 async function sniffPkcs7(entity: MimeEntity): Promise<{ kind: LayerKind | undefined; entity: MimeEntity }> {
-  const iterator = entity.body[Symbol.asyncIterator]();
-  const head: Buffer[] = [];
-  let length = 0;
-  let ended = false;
-  while (length < SNIFFED_BYTES) {
-    const next = await iterator.next();
-    if (next.done) {
-      ended = true;
-      break;
-    }
-    head.push(Buffer.from(next.value));
-    length += next.value.length;
-  }
-  const start = Buffer.concat(head);
+  const { head: start, stream: body } = await peek(entity.body, SNIFFED_BYTES);
   // Lenient decoding is enough to find an OID: the real decoder reads the whole body later.
   const decoded = entity.headers.transferEncoding() === 'base64' ? Buffer.from(start.toString('latin1'), 'base64') : start;
   const hex = decoded.subarray(0, 64).toString('hex');
@@ -202,15 +189,6 @@ async function sniffPkcs7(entity: MimeEntity): Promise<{ kind: LayerKind | undef
     const at = hex.indexOf(oid);
     if (at !== -1 && at % 2 === 0 && at < first) [first, kind] = [at, sniffed];
   }
-  const body: ByteStream = (async function* () {
-    if (start.length > 0) yield start;
-    if (ended) return;
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) return;
-      yield next.value;
-    }
-  })();
   return { kind, entity: { ...entity, body } };
 }
 
@@ -218,6 +196,9 @@ async function sniffPkcs7(entity: MimeEntity): Promise<{ kind: LayerKind | undef
 function withoutSmimeType(headers: MimeHeaderBlock): MimeHeaderBlock {
   return headerBlock(headers.fields.map((field) => (field.name.toLowerCase() === 'content-type' ? { ...field, value: 'application/pkcs7-mime' } : field)));
 }
+
+/** Bytes of the input's start that tell a bare CMS object from a message. */
+const BARE_CMS_SNIFFED_BYTES = 64;
 
 /** A bare CMS object handed over as the message: DER (a SEQUENCE, definite or indefinite) or PEM. */
 function looksLikeBareCms(first: Uint8Array): boolean {
@@ -233,25 +214,8 @@ function looksLikeBareCms(first: Uint8Array): boolean {
  * pkcs7-mime header without smime-type, so the CMS content type decides how it is unwrapped.
  */
 async function readRootEntity(message: ByteStream): Promise<MimeEntity> {
-  const iterator = message[Symbol.asyncIterator]();
-  let first: Uint8Array | undefined;
-  for (;;) {
-    const next = await iterator.next();
-    if (next.done) break;
-    if (next.value.length > 0) {
-      first = next.value;
-      break;
-    }
-  }
-  const whole: ByteStream = (async function* () {
-    if (first) yield first;
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) return;
-      yield next.value;
-    }
-  })();
-  if (!first || !looksLikeBareCms(first)) return readMimeEntity(whole);
+  const { head, stream: whole } = await peek(message, BARE_CMS_SNIFFED_BYTES);
+  if (!looksLikeBareCms(head)) return readMimeEntity(whole);
   const headerBytes = Buffer.from('Content-Type: application/pkcs7-mime; name=smime.p7m\r\nContent-Transfer-Encoding: binary\r\n\r\n');
   return { headers: parseHeaderBlock(headerBytes), headerBytes, body: await cmsInput(whole) };
 }

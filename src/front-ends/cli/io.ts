@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { CachetError } from '../../errors.js';
 import { outputTarget, outputWriteError } from '../../adapters/storage/atomic-file.js';
-import type { ByteSink, ByteStream } from '../../engine/stream-types.js';
+import { peek, type ByteSink, type ByteStream } from '../../engine/stream-types.js';
 import type { CliContext } from './context.js';
 import { byteOutput } from './terminal-text.js';
 
@@ -378,32 +378,11 @@ export type InputKind = 'mime' | 'cms';
 
 /** Looks at the start of the input without losing it; returns its kind and the whole stream. */
 export async function sniffInput(input: AsyncIterable<Uint8Array>): Promise<{ kind: InputKind; stream: AsyncIterable<Uint8Array> }> {
-  const iterator = input[Symbol.asyncIterator]();
-  const head: Buffer[] = [];
-  let length = 0;
-  let done = false;
-  while (length < 64 && !done) {
-    const next = await iterator.next();
-    if (next.done) done = true;
-    else {
-      head.push(Buffer.from(next.value));
-      length += next.value.length;
-    }
-  }
-  const start = Buffer.concat(head);
+  const { head: start, stream } = await peek(input, 64);
   if (start.length === 0) throw new CachetError('ERR_INPUT_READ', 'the input is empty');
   const text = start.toString('latin1').trimStart();
   const kind: InputKind = start[0] === 0x30 || /^-----BEGIN (CMS|PKCS7|PKCS #7)/.test(text) ? 'cms' : 'mime';
-  async function* whole(): AsyncGenerator<Uint8Array> {
-    yield start;
-    if (done) return;
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) return;
-      yield next.value;
-    }
-  }
-  return { kind, stream: whole() };
+  return { kind, stream };
 }
 
 /** Writes `chunks` to OUT (or stdout): a file appears under its name only once everything succeeded. */

@@ -5,7 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { CachetError } from '../../../errors.js';
 import type { CertificateValidator } from '../../../engine/pki/validator.js';
-import type { ByteSink, ByteStream } from '../../../engine/stream-types.js';
+import { peek, type ByteSink } from '../../../engine/stream-types.js';
 import { verifyCms, verifySignedEntity, type SignedLayerReport } from '../../../engine/smime/verify.js';
 import { readMimeEntity } from '../../../engine/mime/entity-reader.js';
 import { parseCommandArgs } from '../args.js';
@@ -44,23 +44,6 @@ const options = {
   at: { type: 'string' },
   out: { type: 'string', short: 'o' },
 } as const;
-
-/** Reads the first chunk to tell a bare CMS object (DER or PEM) from a MIME message. */
-async function peek(stream: AsyncIterable<Uint8Array>): Promise<{ first: Buffer; all: ByteStream }> {
-  const iterator = stream[Symbol.asyncIterator]();
-  const next = await iterator.next();
-  const first = next.done ? Buffer.alloc(0) : Buffer.from(next.value);
-  const all = (async function* () {
-    if (first.length) yield first;
-    if (next.done) return;
-    for (;;) {
-      const more = await iterator.next();
-      if (more.done) return;
-      yield more.value;
-    }
-  })();
-  return { first, all };
-}
 
 function looksLikeBareCms(first: Buffer): boolean {
   if (first[0] === 0x30) return true;
@@ -131,7 +114,8 @@ const command: CliCommand = {
       : { write: () => {}, restart: () => {} };
     let report: SignedLayerReport;
     try {
-      const { first, all } = await peek(openInput(values.in, context));
+      // The first bytes tell a bare CMS object (DER or PEM) from a MIME message.
+      const { head: first, stream: all } = await peek(openInput(values.in, context), 80);
       if (first.length === 0) throw new CachetError('ERR_INPUT_READ', 'the input is empty');
       if (values.content !== undefined || looksLikeBareCms(first)) {
         const content = values.content !== undefined ? (createReadStream(values.content) as AsyncIterable<Uint8Array>) : undefined;
