@@ -37,7 +37,7 @@ import type { CredentialStore } from '../adapters/keys/credential-store.js';
 import type { CertificateSource } from '../adapters/keys/key-source.js';
 import { chosenCredential, signerFrom } from './credential-choice.js';
 import type { EffectivePolicy } from '../adapters/policy/policy.js';
-import { Outbox } from '../adapters/mail/outbox.js';
+import { openOutbox } from './outbox.js';
 import type { Transport } from '../adapters/mail/transport.js';
 import { chooseAlgorithms, type RecipientLookup, type RecipientResolver } from './recipients.js';
 import { checkAddress, type LocalUser } from './users.js';
@@ -328,7 +328,7 @@ async function queueAndSend(
   warnings: string[],
   how: { encrypted: boolean; signed: boolean; cipher: ContentCipher | null; leftOut: MissingRecipient[] },
 ): Promise<SendOutcome> {
-  const outbox = new Outbox(user.maildir, join(user.dir, 'outbox.json'));
+  const outbox = openOutbox(user);
   const ids = await outbox.enqueue(messageId, copies);
   // The sent copy only once the message is safely queued: a Sent folder that cannot be written (the
   // IMAP server down) must not leave a message neither sent nor queued, only a warning.

@@ -21,9 +21,11 @@ export async function getJson<T>(path: string): Promise<T> {
   return parse<T>(await fetch(path, { credentials: 'same-origin', headers: { accept: 'application/json' } }));
 }
 
-export async function sendJson<T>(method: 'POST' | 'PUT', path: string, body: unknown): Promise<T> {
+/** `init`: more of fetch's options (keepalive, for a save that must outlive the page). */
+export async function sendJson<T>(method: 'POST' | 'PUT' | 'DELETE', path: string, body: unknown, init: RequestInit = {}): Promise<T> {
   return parse<T>(
     await fetch(path, {
+      ...init,
       method,
       credentials: 'same-origin',
       headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },

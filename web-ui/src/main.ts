@@ -11,6 +11,11 @@ import { loginView } from './views/login.js';
 import { folderNav, messageList, searchBox } from './views/mailbox.js';
 import { messageView } from './views/message.js';
 import { policyView, settingsView } from './views/settings.js';
+import { outboxView } from './views/outbox.js';
+import { forgetBrowserDrafts } from './drafts.js';
+import { installKeyboardShortcuts } from './keyboard.js';
+import { notificationControl, notifyNewMail } from './notifications.js';
+import { registerServiceWorker } from './pwa.js';
 
 const root = document.getElementById('app')!;
 let user: string | null = null;
@@ -29,13 +34,14 @@ function followEvents(): void {
     // Only a folder view is redrawn: a message being read or written is never replaced under the user.
     const section = location.hash.replace(/^#\/?/, '').split('/')[0] || 'folder';
     if (section === 'folder') void route(false);
+    void notifyNewMail();
   });
 }
 
 function shell(current: string, folders: FolderSummary[]): { main: HTMLElement; sidebar: HTMLElement } {
   clear(root);
   const menu = h('button', { type: 'button', className: 'menu-button', 'aria-expanded': 'false', 'aria-controls': 'sidebar' }, 'Menu');
-  const sidebar = h('div', { id: 'sidebar', className: 'sidebar' }, folderNav(current, folders));
+  const sidebar = h('div', { id: 'sidebar', className: 'sidebar' }, folderNav(current, folders), notificationControl());
   menu.addEventListener('click', () => {
     const open = sidebar.classList.toggle('open');
     menu.setAttribute('aria-expanded', String(open));
@@ -43,6 +49,7 @@ function shell(current: string, folders: FolderSummary[]): { main: HTMLElement; 
   const logout = h('button', { type: 'button', className: 'link-button' }, 'Sign out');
   logout.addEventListener('click', async () => {
     await sendJson('POST', '/api/logout', {});
+    forgetBrowserDrafts();
     user = null;
     followEvents();
     location.hash = '#/';
@@ -73,7 +80,13 @@ async function route(moveFocus = true): Promise<void> {
   // the newest draws, an older one still waiting for the server never paints over it.
   const generation = ++routeGeneration;
   if (!user) {
-    const session = await getJson<{ user: string | null; csrfToken?: string }>('/api/session');
+    const session = await getJson<{ user: string | null; csrfToken?: string }>('/api/session').catch(() => null);
+    if (!session) {
+      // Offline (the installed app opened from the home screen): the shell says so instead of staying blank.
+      clear(root);
+      root.append(h('main', { className: 'login-page' }, h('div', { className: 'card' }, h('h1', {}, 'Cachet Mail'), h('p', { role: 'alert' }, 'The server cannot be reached. Check your connection, then reload.'))));
+      return;
+    }
     if (session.user && session.csrfToken) {
       user = session.user;
       setCsrfToken(session.csrfToken);
@@ -86,7 +99,8 @@ async function route(moveFocus = true): Promise<void> {
     root.append(
       loginView((name) => {
         user = name;
-        location.hash = '#/folder/INBOX';
+        // Back where the user was when the session ended (a draft, after the idle lock); else the Inbox.
+        if (!location.hash || location.hash === '#/') history.replaceState(null, '', '#/folder/INBOX');
         void route();
       }),
     );
@@ -101,7 +115,8 @@ async function route(moveFocus = true): Promise<void> {
   if (generation !== routeGeneration) return;
   const { main, sidebar } = shell(folder, folders);
   try {
-    if (section === 'message' && parts[2]) {
+    if (section === 'message' && folder === 'Drafts' && parts[2]) await composeView(main, null, '', parts[2]);
+    else if (section === 'message' && parts[2]) {
       await messageView(folder, parts[2], main);
       // Opening marked it read: the unread counts are asked again, not left as they were before.
       const fresh = await getJson<FolderSummary[]>('/api/folders').catch(() => null);
@@ -110,9 +125,10 @@ async function route(moveFocus = true): Promise<void> {
     else if (section === 'compose') {
       const reply = query.get('reply');
       const [replyFolder, replyId] = reply ? reply.split('/').map(decodeURIComponent) : [];
-      await composeView(main, replyFolder && replyId ? { folder: replyFolder, id: replyId } : null, query.get('to') ?? '');
+      await composeView(main, replyFolder && replyId ? { folder: replyFolder, id: replyId } : null, query.get('to') ?? '', query.get('draft'));
     } else if (section === 'settings') await settingsView(main);
     else if (section === 'admin') await policyView(main);
+    else if (section === 'folder' && folder === 'Outbox') await outboxView(main);
     else {
       const list = h('div', { className: 'list-container' });
       main.append(h('h1', { className: 'folder-title' }, folder === 'INBOX' ? 'Inbox' : folder), searchBox(folder, query.get('q') ?? ''), list);
@@ -131,6 +147,13 @@ async function route(moveFocus = true): Promise<void> {
 }
 
 window.addEventListener('hashchange', () => void route());
+// A request outside a view's drawing found the session over (the draft autosave, after the idle lock).
+window.addEventListener('cachet:session-ended', () => {
+  user = null;
+  void route();
+});
+installKeyboardShortcuts();
+registerServiceWorker();
 // A link to the view already shown (Compose while composing) opens it afresh: the hash does not change.
 document.addEventListener('click', (event) => {
   const link = event.target instanceof Element ? event.target.closest('a[href^="#"]') : null;

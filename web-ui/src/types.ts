@@ -16,3 +16,5 @@ export type {
   SignerView,
   SmimeSettingsView,
 } from '../../src/front-ends/web/mail-service.js';
+// The Outbox page's shapes (the use case's own, shared with `cachet outbox --json`).
+export type { OutboxMessage, OutboxRecipient } from '../../src/use-cases/outbox.js';

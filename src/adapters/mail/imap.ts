@@ -190,6 +190,19 @@ export class ImapMailbox implements Mailbox {
     });
   }
 
+  async remove(folder: FolderName, id: string): Promise<void> {
+    if (!/^\d+$/.test(id)) return;
+    await this.run(`deleting message ${id}`, async (client) => {
+      const lock = await client.getMailboxLock(await this.path(client, folder));
+      try {
+        // \Deleted and EXPUNGE of this UID only (UID EXPUNGE where the server has UIDPLUS).
+        await client.messageDelete(id, { uid: true });
+      } finally {
+        lock.release();
+      }
+    });
+  }
+
   async stream(folder: FolderName, id: string): Promise<AsyncIterable<Uint8Array>> {
     const bytes = await this.read(folder, id);
     return (async function* () {

@@ -25,6 +25,8 @@ export interface Mailbox {
   /** Saves a message (bytes, or content read as it is saved: message-content.ts); returns its id. */
   deliver(folder: FolderName, message: MessageContent, options?: { seen?: boolean }): Promise<string>;
   markSeen(folder: FolderName, id: string): Promise<void>;
+  /** Deletes a message for good (a draft replaced by a newer save, or sent); ERR_MAIL_NOT_FOUND (Maildir) when it is not there. */
+  remove(folder: FolderName, id: string): Promise<void>;
   find(id: string): Promise<{ folder: FolderName; info: StoredMessageInfo } | undefined>;
   /**
    * Calls `onChange` when the folder changes (new mail), until the returned watch is closed: IMAP IDLE

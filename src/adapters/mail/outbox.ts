@@ -112,6 +112,24 @@ export class Outbox {
     return Object.entries(state).map(([id, entry]) => ({ ...entry, id, remaining: remainingOf(entry) }));
   }
 
+  /**
+   * Gives up on queued copies: out of the state first (no flush picks them up again), then out of the
+   * folder. A copy being sent right now is left alone: its transport may be handing it over.
+   * @throws CachetError ERR_MAIL_NOT_FOUND for an id not queued, ERR_USAGE for a copy being sent
+   */
+  async remove(ids: string[]): Promise<void> {
+    await this.changeState((state) => {
+      const now = Date.now();
+      for (const id of ids) {
+        const entry = state[id];
+        if (!entry) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no message ${id} in the Outbox (it may have been sent meanwhile)`);
+        if (claimHeld(entry.sending, now)) throw new CachetError('ERR_USAGE', 'this message is being sent right now; try again in a moment');
+      }
+      for (const id of ids) delete state[id];
+    });
+    for (const id of ids) await this.mailbox.remove('Outbox', id).catch(() => undefined);
+  }
+
   /** Tries to send every queued copy (or only `ids`); returns what went and what stays. */
   async flush(transport: Transport, ids?: string[]): Promise<FlushResult> {
     // Claimed first, all at once: a copy another flush is sending right now is not sent twice.

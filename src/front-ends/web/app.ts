@@ -16,6 +16,8 @@ import { endSession, MemorySessionStore, sessionMiddleware, startSession, type A
 import { unsealSessionSecrets, type SessionSecrets } from './middleware/session-secrets.js';
 import { normaliseAddress } from '../../engine/smime/open.js';
 import type { Draft, OutgoingAttachment, WebMailService } from './mail-service.js';
+import { draftRoutes } from './routes/drafts.js';
+import { outboxRoutes } from './routes/outbox.js';
 
 export const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
 /** Each event stream holds a watch (an IMAP connection in IDLE): a few tabs per user, not unbounded. */
@@ -327,6 +329,13 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
       return c.json(await service.importFromMail(s.user, { folder: body.folder, id: body.id, index: body.index }, body.password, choice));
     }),
   );
+
+  // Route modules of their own (routes/): each is given the app, `handle` and the user's mail session.
+  if (service.mailSession) {
+    const kit = { app, handle, mailSession: service.mailSession.bind(service) };
+    draftRoutes(kit);
+    outboxRoutes(kit);
+  }
 
   options.staticAssets?.(app);
   return app;

@@ -103,6 +103,10 @@ export class ClientMailService implements WebMailService {
     return session;
   }
 
+  async mailSession(address: string): Promise<MailSession> {
+    return (await this.session(address)).mail;
+  }
+
   async authenticate(address: string, password: string): Promise<boolean> {
     const user = await verifyLocalLogin(this.home, address, password);
     if (!user) return false;

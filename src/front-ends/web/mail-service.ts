@@ -3,6 +3,7 @@
  * to these calls and their results to JSON; src/front-ends/web/client-mail-service.ts implements it on the same
  * use cases the CLI calls (src/use-cases/*).
  */
+import type { MailSession } from '../../use-cases/mail-session.js';
 
 export interface FolderSummary {
   name: string;
@@ -192,6 +193,8 @@ export interface AttachmentDownload {
 }
 
 export interface WebMailService {
+  /** The signed-in user's mail session, for the route modules (routes/) that call the use cases on it directly. */
+  mailSession?(user: string): Promise<MailSession>;
   authenticate(user: string, password: string): Promise<boolean>;
   listFolders(user: string): Promise<FolderSummary[]>;
   listMessages(user: string, folder: string, query?: string): Promise<MessageSummary[]>;

@@ -30,6 +30,11 @@ export function webUiAssets(): NonNullable<WebAppOptions['staticAssets']> {
   return (a) => {
     a.use('/assets/*', serveStatic({ root, onFound: (_path, c) => c.header('Cache-Control', 'public, max-age=3600') }));
     a.get('/favicon.svg', serveStatic({ root, path: 'favicon.svg' }));
+    // The installable app (web-ui/public): its manifest, icons and service worker, which must be
+    // checked for a new version on every start (no-cache), and keeps the app shell only.
+    a.get('/manifest.webmanifest', serveStatic({ root, path: 'manifest.webmanifest', onFound: (_path, c) => c.header('Content-Type', 'application/manifest+json') }));
+    a.use('/icons/*', serveStatic({ root }));
+    a.get('/sw.js', serveStatic({ root, path: 'sw.js', onFound: (_path, c) => c.header('Cache-Control', 'no-cache') }));
     a.get('*', serveStatic({ root, path: 'index.html' }));
   };
 }

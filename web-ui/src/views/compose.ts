@@ -8,6 +8,7 @@ import { ApiError, getJson, sendJson, uploadForm } from '../api.js';
 import { clear, h, icon } from '../dom.js';
 import { formatSize, parseRecipients } from '../format.js';
 import type { GroupRuleChoiceView, MessageView, RecipientStatus, SendOutcome, SmimeSettingsView } from '../types.js';
+import { autosave, loadDraft, type DraftFields } from '../drafts.js';
 
 interface Field {
   name: 'to' | 'cc' | 'bcc';
@@ -28,9 +29,11 @@ function setting(view: SmimeSettingsView, key: string): unknown {
   return view.settings.find((s) => s.key === key)?.value;
 }
 
-/** `to`: addresses to start with (a mailto: link), read like typed text. */
-export async function composeView(container: HTMLElement, replyTo: { folder: string; id: string } | null, to = ''): Promise<void> {
+/** `to`: addresses to start with (a mailto: link), read like typed text. `draftId`: a saved draft to continue (drafts.ts). */
+export async function composeView(container: HTMLElement, replyToGiven: { folder: string; id: string } | null, to = '', draftId: string | null = null): Promise<void> {
   clear(container);
+  const draft = draftId ? await loadDraft(draftId) : null;
+  const replyTo = replyToGiven ?? draft?.replyTo ?? null;
   const [smime, { uploadLimitBytes }] = await Promise.all([getJson<SmimeSettingsView>('/api/settings/smime'), getJson<{ uploadLimitBytes: number }>('/api/session')]);
   const original = replyTo ? await getJson<MessageView>(`/api/folders/${encodeURIComponent(replyTo.folder)}/messages/${encodeURIComponent(replyTo.id)}`) : null;
   const statuses = new Map<string, RecipientStatus>();
@@ -52,9 +55,9 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
   // The server's default (src/use-cases/send.ts): on for an active credential that signs, of role signing or both.
   sign.checked = signingAllowed && smime.composeDefaults.sign;
   sign.disabled = !signingAllowed;
-  const subject = h('input', { id: 'compose-subject', value: original ? `Re: ${original.headers.subject.replace(/^re:\s*/i, '')}` : '' });
+  const subject = h('input', { id: 'compose-subject', value: original && !draft ? `Re: ${original.headers.subject.replace(/^re:\s*/i, '')}` : '' });
   const body = h('textarea', { id: 'compose-body', rows: 12 });
-  if (original) body.value = `\n\nOn ${original.headers.date ?? ''}, ${original.headers.from} wrote:\n${(original.text ?? '').split('\n').map((l) => `> ${l}`).join('\n')}`;
+  if (original && !draft) body.value = `\n\nOn ${original.headers.date ?? ''}, ${original.headers.from} wrote:\n${(original.text ?? '').split('\n').map((l) => `> ${l}`).join('\n')}`;
   const files = h('input', { type: 'file', id: 'compose-attachments', multiple: true, 'aria-describedby': 'compose-attachments-limit' });
   const limitText = `Up to ${formatSize(uploadLimitBytes)} in all, with the message.`;
   const limit = h('p', { id: 'compose-attachments-limit', className: 'muted', 'data-testid': 'attachment-limit' }, limitText);
@@ -85,6 +88,7 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
       remove.addEventListener('click', () => {
         field.addresses = field.addresses.filter((a) => a !== address);
         renderChips(field);
+        field.chips.dispatchEvent(new Event('cachet:recipients-changed', { bubbles: true }));
       });
       // The icon is decorative: the hidden text says the state once, to screen readers; the title to the eye.
       field.chips.append(
@@ -133,12 +137,14 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
     fields[0]!.input.value = to;
     commit(fields[0]!);
   }
-  if (original) {
+  if (original && !draft) {
     fields[0]!.addresses.push(original.headers.from.replace(/^.*<([^>]+)>.*$/, '$1').trim().toLowerCase());
     void lookup(fields[0]!.addresses);
   }
 
   const sendButton = h('button', { type: 'submit', className: 'primary' }, 'Send');
+  // Attachments are not part of a draft (a browser cannot hand a chosen file back after a reload): said here.
+  const draftStatus = h('p', { className: 'draft-status muted', role: 'status', 'data-testid': 'draft-status' }, 'Drafts are saved as you type, encrypted to you; attachments are not kept in drafts.');
   let sending = false;
   const setSending = (on: boolean) => {
     sending = on;
@@ -202,7 +208,10 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
       });
       progress.hidden = true;
       showOutcome(outcome);
-      if (outcome.kind === 'sent' || outcome.kind === 'queued') reset();
+      if (outcome.kind === 'sent' || outcome.kind === 'queued') {
+        reset();
+        await drafts.sent();
+      }
     } catch (e) {
       progress.hidden = true;
       clear(feedback);
@@ -266,6 +275,7 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
     limit,
     progress,
     sendButton,
+    draftStatus,
     feedback,
   );
   encrypt.addEventListener('change', () => {
@@ -283,5 +293,13 @@ export async function composeView(container: HTMLElement, replyTo: { folder: str
     void send();
   });
   container.append(form);
+  if (draft) {
+    for (const field of fields) field.addresses = [...draft[field.name]];
+    subject.value = draft.subject;
+    body.value = draft.body;
+    void lookup(fields.flatMap((f) => f.addresses));
+  }
   fields.forEach(renderChips);
+  const readDraft = (): DraftFields => ({ to: [...fields[0]!.addresses], cc: [...fields[1]!.addresses], bcc: [...fields[2]!.addresses], subject: subject.value, body: body.value, replyTo });
+  const drafts = autosave(form, readDraft, draftStatus, draftId);
 }

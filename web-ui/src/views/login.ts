@@ -2,7 +2,8 @@ import { ApiError, sendJson, setCsrfToken } from '../api.js';
 import { h } from '../dom.js';
 
 export function loginView(onSignedIn: (user: string) => void): HTMLElement {
-  const user = h('input', { id: 'login-user', name: 'user', autocomplete: 'username', required: true });
+  // A phone must not capitalise or "correct" the user name (Alice@… is another string to the eye).
+  const user = h('input', { id: 'login-user', name: 'user', autocomplete: 'username', autocapitalize: 'off', autocorrect: 'off', spellcheck: 'false', inputmode: 'email', required: true });
   const password = h('input', { id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const error = h('p', { className: 'form-error', role: 'alert' });
   const form = h(

@@ -1,0 +1,105 @@
+/**
+ * What waits in the Outbox, for `cachet outbox` and the web client alike: each queued message with
+ * every recipient's state — delivered, or waiting with the reason the last attempt gave — a retry,
+ * and giving up on a message. A recipient who already has the message is never told "not sent".
+ */
+import { join } from 'node:path';
+import PostalMime from 'postal-mime';
+import { Outbox, type PendingMessage } from '../adapters/mail/outbox.js';
+import type { Transport } from '../adapters/mail/transport.js';
+import type { LocalUser } from './users.js';
+
+/** Only the header of a queued message is read for its Subject: the body may be large. */
+const MAX_HEADER_BYTES = 64 * 1024;
+
+/** The user's outbox: its copies in the local Maildir's Outbox folder, its state beside the user's settings. */
+export function openOutbox(user: Pick<LocalUser, 'dir' | 'maildir'>): Outbox {
+  return new Outbox(user.maildir, join(user.dir, 'outbox.json'));
+}
+
+export interface OutboxRecipient {
+  address: string;
+  state: 'delivered' | 'waiting';
+  /** Why a waiting recipient does not have it yet; null when delivered. */
+  reason: string | null;
+}
+
+/** One message as sent by its author: its copies (To/Cc and each Bcc) together. */
+export interface OutboxMessage {
+  /** The Message-ID the copies share. */
+  batch: string;
+  /** The outbox ids of its copies still queued. */
+  ids: string[];
+  subject: string;
+  queuedAt: string;
+  attempts: number;
+  recipients: OutboxRecipient[];
+  /** A copy is being handed over right now (by the send that queued it, or a retry). */
+  sending: boolean;
+}
+
+function waitingReason(copy: PendingMessage): string {
+  if (copy.lastError) return copy.lastError.message;
+  if (copy.sending) return 'being sent now';
+  return copy.attempts === 0 ? 'not tried yet' : 'the mail server did not accept this recipient';
+}
+
+async function subjectOf(user: Pick<LocalUser, 'maildir'>, id: string): Promise<string> {
+  try {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for await (const chunk of await user.maildir.stream('Outbox', id)) {
+      chunks.push(Buffer.from(chunk));
+      length += chunk.length;
+      if (length >= MAX_HEADER_BYTES) break;
+    }
+    const bytes = Buffer.concat(chunks).subarray(0, MAX_HEADER_BYTES);
+    const end = bytes.indexOf('\r\n\r\n');
+    const parsed = await PostalMime.parse(Buffer.concat([end >= 0 ? bytes.subarray(0, end) : bytes, Buffer.from('\r\n\r\n')]));
+    return parsed.subject ?? '';
+  } catch {
+    // A copy whose file went (sent meanwhile) or cannot be read: listed without its Subject.
+    return '';
+  }
+}
+
+/** The queued messages, oldest first, each with its recipients' states. */
+export async function listOutbox(user: Pick<LocalUser, 'dir' | 'maildir'>): Promise<OutboxMessage[]> {
+  const copies = await openOutbox(user).pending();
+  const batches = new Map<string, PendingMessage[]>();
+  for (const copy of copies) batches.set(copy.batch, [...(batches.get(copy.batch) ?? []), copy]);
+  const out: OutboxMessage[] = [];
+  for (const [batch, group] of batches) {
+    const recipients: OutboxRecipient[] = group.flatMap((copy) =>
+      copy.envelope.to.map((address) => (copy.delivered.includes(address) ? { address, state: 'delivered' as const, reason: null } : { address, state: 'waiting' as const, reason: waitingReason(copy) })),
+    );
+    out.push({
+      batch,
+      ids: group.map((c) => c.id),
+      subject: await subjectOf(user, group[0]!.id),
+      queuedAt: group.map((c) => c.queuedAt).sort()[0]!,
+      attempts: Math.max(...group.map((c) => c.attempts)),
+      recipients,
+      sending: group.some((c) => c.sending !== undefined),
+    });
+  }
+  return out.sort((a, b) => a.queuedAt.localeCompare(b.queuedAt));
+}
+
+/** Sends again what is left (of the messages `batches` names, or all); recipients who have it are not sent it again. */
+export async function retryOutbox(user: Pick<LocalUser, 'dir' | 'maildir'>, transport: Transport, batches?: string[]): Promise<OutboxMessage[]> {
+  const outbox = openOutbox(user);
+  const ids = batches ? (await outbox.pending()).filter((p) => batches.includes(p.batch)).map((p) => p.id) : undefined;
+  if (!ids || ids.length > 0) await outbox.flush(transport, ids);
+  return listOutbox(user);
+}
+
+/**
+ * Gives up on a message: its copies leave the Outbox; who already has it keeps it, who waits never gets it.
+ * @throws CachetError ERR_MAIL_NOT_FOUND when the message is no longer queued, ERR_USAGE while it is being sent
+ */
+export async function deleteFromOutbox(user: Pick<LocalUser, 'dir' | 'maildir'>, batch: string): Promise<void> {
+  const outbox = openOutbox(user);
+  const ids = (await outbox.pending()).filter((p) => p.batch === batch).map((p) => p.id);
+  await outbox.remove(ids.length > 0 ? ids : [batch]);
+}

@@ -1,0 +1,168 @@
+/**
+ * Compose's autosave. A change is saved a moment after typing stops (debounced), and at once when the
+ * user leaves the view or the page. The server stores each save encrypted to the author (never in
+ * clear); when it cannot (no encryption certificate), it says why and the draft is kept in this
+ * browser tab only (sessionStorage: gone when the tab closes, or at sign-out).
+ *
+ * The address says which draft is open (#/compose?draft=ID, or draft=local for the tab's own), so a
+ * reload, coming back from another view, or signing in again after the idle lock opens it again.
+ * Edits the server could not take because the session had ended are held in the tab until the user
+ * has signed in again, then saved.
+ */
+import { ApiError, getJson, sendJson } from './api.js';
+
+export interface DraftFields {
+  to: string[];
+  cc: string[];
+  bcc: string[];
+  subject: string;
+  body: string;
+  replyTo: { folder: string; id: string } | null;
+}
+
+type SaveOutcome = { kind: 'saved'; id: string; savedAt: string } | { kind: 'not-stored'; reason: string };
+
+/** Wait after the last keystroke before saving. */
+const AUTOSAVE_DELAY_MS = 1500;
+export const LOCAL_DRAFT_ID = 'local';
+/** The tab's own draft (no encryption certificate). */
+const LOCAL_KEY = 'cachet.draft.local';
+/** Edits not yet saved when the session ended: { id, fields }, saved once signed in again. */
+const UNSAVED_KEY = 'cachet.draft.unsaved';
+
+/** The view that opened a draft asks this first: the tab's copy, or the server's (decrypted there). */
+export async function loadDraft(id: string): Promise<DraftFields | null> {
+  const unsaved = readStored<{ id: string; fields: DraftFields }>(UNSAVED_KEY);
+  if (unsaved && unsaved.id === id) return unsaved.fields;
+  if (id === LOCAL_DRAFT_ID) return readStored<DraftFields>(LOCAL_KEY);
+  return getJson<DraftFields>(`/api/drafts/${encodeURIComponent(id)}`);
+}
+
+/** Sign-out: nothing of a draft stays in the tab for whoever uses the browser next. */
+export function forgetBrowserDrafts(): void {
+  sessionStorage.removeItem(LOCAL_KEY);
+  sessionStorage.removeItem(UNSAVED_KEY);
+}
+
+function readStored<T>(key: string): T | null {
+  try {
+    const text = sessionStorage.getItem(key);
+    return text ? (JSON.parse(text) as T) : null;
+  } catch {
+    return null;
+  }
+}
+
+function sameFields(a: DraftFields, b: DraftFields): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+const isEmpty = (f: DraftFields) => f.to.length + f.cc.length + f.bcc.length === 0 && f.subject.trim() === '' && f.body.trim() === '';
+
+export interface Autosave {
+  /** Saves now what is not saved yet (leaving the view). */
+  flush(): Promise<void>;
+  /** The mail left: its draft is deleted, and the form starts a new one. */
+  sent(): Promise<void>;
+}
+
+/**
+ * Watches `form` for changes and saves `read()`; `status` says what happened to the last save.
+ * `id`: the draft the form was opened from (null: a new one).
+ */
+export function autosave(form: HTMLFormElement, read: () => DraftFields, status: HTMLElement, id: string | null): Autosave {
+  let current = id;
+  let saved: DraftFields | null = null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let inFlight: Promise<void> = Promise.resolve();
+  let stopped = false;
+
+  /** The address this form was opened at, or last given: changed only while the user is still here. */
+  let ownAddress = location.hash;
+  const setAddress = (draftId: string | null) => {
+    // replaceState: the address follows the draft without a navigation (no redraw, no history entry).
+    const target = draftId ? `#/compose?draft=${encodeURIComponent(draftId)}` : '#/compose';
+    if (!form.isConnected || location.hash !== ownAddress || target === ownAddress) return;
+    history.replaceState(null, '', target);
+    ownAddress = target;
+  };
+  const say = (text: string, tone: 'good' | 'warn') => {
+    status.textContent = text;
+    status.className = `draft-status tone-${tone}`;
+  };
+
+  const save = async (keepalive = false): Promise<void> => {
+    const fields = read();
+    if ((saved && sameFields(saved, fields)) || (!current && isEmpty(fields))) return;
+    if (current === LOCAL_DRAFT_ID) {
+      sessionStorage.setItem(LOCAL_KEY, JSON.stringify(fields));
+      sessionStorage.removeItem(UNSAVED_KEY);
+      saved = fields;
+      return;
+    }
+    try {
+      const outcome = await sendJson<SaveOutcome>('POST', '/api/drafts', { ...fields, id: current }, { keepalive });
+      if (outcome.kind === 'saved') {
+        current = outcome.id;
+        saved = fields;
+        sessionStorage.removeItem(UNSAVED_KEY);
+        say(`Draft saved, encrypted, at ${new Date(outcome.savedAt).toLocaleTimeString()}.`, 'good');
+      } else {
+        current = LOCAL_DRAFT_ID;
+        sessionStorage.setItem(LOCAL_KEY, JSON.stringify(fields));
+        saved = fields;
+        say(`Not saved on the server: ${outcome.reason}. The draft is kept in this browser tab only, until you close it or sign out.`, 'warn');
+      }
+      setAddress(current);
+    } catch (e) {
+      // The session ended (idle lock): the edits wait in the tab until the user has signed in again.
+      sessionStorage.setItem(UNSAVED_KEY, JSON.stringify({ id: current ?? LOCAL_DRAFT_ID, fields }));
+      if (!current) setAddress(LOCAL_DRAFT_ID);
+      if (e instanceof ApiError && e.status === 401) window.dispatchEvent(new CustomEvent('cachet:session-ended'));
+      else say(`The draft could not be saved (${e instanceof ApiError ? e.message : 'the server cannot be reached'}); it is kept in this tab and saved again on the next change.`, 'warn');
+    }
+  };
+  const queue = (keepalive = false) => {
+    clearTimeout(timer);
+    inFlight = inFlight.then(() => save(keepalive));
+    return inFlight;
+  };
+  const schedule = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void queue(), AUTOSAVE_DELAY_MS);
+  };
+  form.addEventListener('input', schedule);
+  form.addEventListener('change', schedule);
+  form.addEventListener('cachet:recipients-changed', schedule);
+  const onPageHide = () => void queue(true);
+  const leave = () => {
+    if (stopped) return;
+    stopped = true;
+    void queue();
+    window.removeEventListener('hashchange', leave);
+    window.removeEventListener('pagehide', onPageHide);
+  };
+  window.addEventListener('hashchange', leave);
+  window.addEventListener('pagehide', onPageHide);
+
+  // Restored edits that the server never got (the session had ended): saved now.
+  if (id && readStored<{ id: string }>(UNSAVED_KEY)?.id === id) void queue();
+  else if (id) saved = read();
+  if (id === LOCAL_DRAFT_ID) say('This draft is kept in this browser tab only (you have no encryption certificate to save it encrypted on the server).', 'warn');
+
+  return {
+    flush: () => queue(),
+    async sent() {
+      clearTimeout(timer);
+      await inFlight;
+      const id = current;
+      current = null;
+      saved = null;
+      sessionStorage.removeItem(UNSAVED_KEY);
+      if (id === LOCAL_DRAFT_ID) sessionStorage.removeItem(LOCAL_KEY);
+      else if (id) await sendJson('DELETE', `/api/drafts/${encodeURIComponent(id)}`, {}).catch(() => undefined);
+      status.textContent = '';
+      setAddress(null);
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * The Outbox: each message not yet delivered to everyone, with every recipient's state — delivered,
+ * or waiting and why — and Retry and Delete. A recipient who has it is never shown as "not sent".
+ */
+import { ApiError, getJson, sendJson } from '../api.js';
+import { clear, h } from '../dom.js';
+import type { OutboxMessage } from '../types.js';
+
+export async function outboxView(container: HTMLElement): Promise<void> {
+  clear(container);
+  const feedback = h('div', { role: 'status', 'aria-live': 'polite', 'data-testid': 'outbox-feedback' });
+  const list = h('div', { className: 'outbox-list' });
+  container.append(h('h1', {}, 'Outbox'), h('p', { className: 'muted' }, 'Messages wait here until every recipient’s mail server has accepted them. They are retried when you send again or press Retry.'), feedback, list);
+
+  const draw = (messages: OutboxMessage[]) => {
+    clear(list);
+    if (messages.length === 0) {
+      list.append(h('p', { className: 'muted empty' }, 'The Outbox is empty: everything was delivered.'));
+      return;
+    }
+    for (const message of messages) list.append(card(message));
+  };
+  const act = async (what: string, action: () => Promise<OutboxMessage[]>) => {
+    clear(feedback);
+    try {
+      draw(await action());
+      feedback.append(h('p', { className: 'notice tone-neutral' }, what));
+    } catch (e) {
+      feedback.append(h('p', { className: 'form-error', role: 'alert' }, e instanceof ApiError ? e.message : 'Something went wrong'));
+    }
+  };
+  const card = (message: OutboxMessage): HTMLElement => {
+    const delivered = message.recipients.filter((r) => r.state === 'delivered');
+    const waiting = message.recipients.filter((r) => r.state === 'waiting');
+    const retry = h('button', { type: 'button', disabled: message.sending }, 'Retry');
+    retry.addEventListener('click', () => void act('Retried.', () => sendJson<OutboxMessage[]>('POST', '/api/outbox/retry', { batch: message.batch })));
+    const remove = h('button', { type: 'button', className: 'danger', disabled: message.sending }, 'Delete');
+    remove.addEventListener('click', () => {
+      const keep = delivered.length > 0 ? ` ${delivered.map((r) => r.address).join(', ')} already ha${delivered.length === 1 ? 's' : 've'} it.` : '';
+      if (!window.confirm(`Give up on this message? It will not be sent to ${waiting.map((r) => r.address).join(', ')}.${keep}`)) return;
+      void act('Deleted from the Outbox.', () => sendJson<OutboxMessage[]>('DELETE', `/api/outbox/${encodeURIComponent(message.batch)}`, {}));
+    });
+    const subject = message.subject || '(no subject)';
+    return h(
+      'article',
+      { className: 'outbox-message card', 'data-testid': 'outbox-message', 'aria-label': subject },
+      h('h2', {}, h('bdi', {}, subject)),
+      h('p', { className: 'muted' }, `Queued ${new Date(message.queuedAt).toLocaleString()} · ${message.attempts} attempt${message.attempts === 1 ? '' : 's'}${message.sending ? ' · being sent now' : ''}`),
+      h(
+        'ul',
+        { className: 'outbox-recipients' },
+        ...message.recipients.map((r) =>
+          h(
+            'li',
+            { 'data-address': r.address, 'data-state': r.state, className: r.state === 'delivered' ? 'tone-good' : 'tone-warn' },
+            h('bdi', { className: 'address' }, r.address),
+            r.state === 'delivered' ? ': delivered' : `: waiting — ${r.reason ?? 'not accepted yet'}`,
+          ),
+        ),
+      ),
+      h('div', { className: 'message-actions' }, retry, remove),
+    );
+  };
+  draw(await getJson<OutboxMessage[]>('/api/outbox'));
+}
