@@ -5,17 +5,19 @@
  * one place (`authenticate`): a nonce this server issued and never saw before, the url it was sent
  * to, `jwk` only for newAccount and `kid` for everything else, and an ES256/RS256 signature.
  *
- * State (accounts, orders, nonces) lives in this process: an order outlives neither the server nor
- * its expiry. What lasts is the CA's: the certificate in the index and the audit log
- * (`acme-order` when a mailbox was validated, `issue` when the certificate was made).
+ * Accounts and orders (with their challenge and certificate) live in an AcmeStore (by default files
+ * under the CA directory, acme-store.ts): a restart keeps them. Nonces live in this process. What the
+ * CA keeps besides: the certificate in the index and the audit log (`acme-order` when a mailbox was
+ * validated, `issue` when the certificate was made).
  *
  * Which template: the server's default, or one of its allowed templates named by the order's
  * `profile` (draft-ietf-acme-profiles; the directory's `meta.profiles` lists them).
  */
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { JsonWebKey, KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { Signer } from '../../engine/keys.js';
 import type { CertificateValidator } from '../../engine/pki/validator.js';
 import { signMessage } from '../../engine/smime/sign.js';
@@ -23,6 +25,7 @@ import { collectBytes, toByteStream } from '../../engine/stream-types.js';
 import { CachetError, isCachetError } from '../../errors.js';
 import { base64url, jwkThumbprint, parseJws, publicJwkOf, publicKeyOfJwk, verifyJwsSignature, type ParsedJws } from './acme-jws.js';
 import { AcmeProblem } from './acme-problem.js';
+import { FileAcmeStore, type AcmeAccountRecord, type AcmeOrderRecord, type AcmeProblemRecord, type AcmeStore } from './acme-store.js';
 import { dnsResolver, type DnsResolver } from './acme-dkim.js';
 import { buildChallengeMail, CHALLENGE_TYPE, checkReply, headerFieldOf, keyAuthorization, newTokenParts, responseDigest, tokenPart1OfSubject } from './acme-email-challenge.js';
 import { pemEncode, type CaKeyPair, type CaStore } from './ca-store.js';
@@ -34,10 +37,14 @@ import type { CertificateTemplate } from './templates.js';
 export const MAX_ACME_REQUEST_BYTES = 64 * 1024;
 /** Nonces kept for replay detection; the oldest are forgotten first (a client then gets badNonce and retries). */
 export const MAX_NONCES = 10_000;
-/** Objects one server keeps at most (accounts, orders): a stranger cannot fill the memory. */
-export const MAX_OBJECTS = 10_000;
+/** Accounts one server keeps at most: a stranger cannot fill the disk. */
+export const MAX_ACCOUNTS = 10_000;
+/** Orders one account keeps at most (expired ones are forgotten after ORDER_RETENTION_MS). */
+export const MAX_ORDERS_PER_ACCOUNT = 1_000;
 /** How long an order and its challenge stay answerable. */
 export const ORDER_LIFETIME_MS = 24 * 3_600_000;
+/** How long an expired order (and the certificate it offers for download) is kept after it expired. */
+export const ORDER_RETENTION_MS = 7 * 24 * 3_600_000;
 /** Orders one account may have waiting for their challenge: each one mails a stranger's mailbox. */
 export const MAX_PENDING_ORDERS_PER_ACCOUNT = 10;
 /** Replies read per validation attempt (the newest first). */
@@ -75,15 +82,13 @@ export interface AcmeServerOptions {
   dkimResolver?: DnsResolver;
   port: number;
   host?: string;
+  /** Where accounts and orders are kept. Default: files in the CA directory's `acme/`. */
+  state?: AcmeStore;
   log?: (line: string) => void;
 }
 
-type Status = 'pending' | 'processing' | 'ready' | 'valid' | 'invalid';
-
-interface Account { id: string; key: KeyObject; jwk: JsonWebKey; thumbprint: string; contact: string[] }
-interface Challenge { id: string; status: Status; tokenPart1: string; tokenPart2: string; validated?: string; error?: AcmeProblem }
-interface Authorization { id: string; accountId: string; email: string; status: Status; expires: Date; challenge: Challenge }
-interface Order { id: string; accountId: string; status: Status; expires: Date; email: string; template: CertificateTemplate; authzId: string; certificateId?: string; error?: AcmeProblem }
+/** An account as a request uses it: the stored record and its key. */
+interface Account extends AcmeAccountRecord { key: KeyObject }
 
 export interface RunningAcmeServer {
   url: string;
@@ -106,34 +111,47 @@ async function readBody(request: IncomingMessage, limit: number): Promise<string
   return Buffer.concat(chunks).toString('utf8');
 }
 
-class AcmeState {
-  readonly nonces = new Set<string>();
-  readonly accounts = new Map<string, Account>();
-  readonly accountByThumbprint = new Map<string, string>();
-  readonly orders = new Map<string, Order>();
-  readonly authorizations = new Map<string, Authorization>();
-  readonly challenges = new Map<string, Authorization>();
-  readonly certificates = new Map<string, string>();
+/** Nonces (RFC 8555 §6.5): issued here, each good for one request. */
+class Nonces {
+  private readonly issued = new Set<string>();
 
   newNonce(): string {
     const nonce = base64url(randomBytes(16));
-    this.nonces.add(nonce);
-    if (this.nonces.size > MAX_NONCES) this.nonces.delete(this.nonces.values().next().value!);
+    this.issued.add(nonce);
+    if (this.issued.size > MAX_NONCES) this.issued.delete(this.issued.values().next().value!);
     return nonce;
   }
 
-  /** Each nonce is good for one request (RFC 8555 §6.5): a replayed or invented one is refused. */
-  consumeNonce(nonce: string): void {
-    if (!this.nonces.delete(nonce)) throw new AcmeProblem('badNonce', 'the nonce was not issued by this server or was already used (a replayed request); get a fresh one');
-  }
-
-  checkRoom(map: Map<string, unknown>): void {
-    if (map.size >= MAX_OBJECTS) throw new AcmeProblem('serverInternal', 'the ACME server holds as many objects as it may; try later');
+  /** A replayed or invented nonce is refused. */
+  consume(nonce: string): void {
+    if (!this.issued.delete(nonce)) throw new AcmeProblem('badNonce', 'the nonce was not issued by this server or was already used (a replayed request); get a fresh one');
   }
 }
 
+/** Runs the changes to one order one at a time (a poll and a finalize arriving together must not both issue). */
+class OrderLocks {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  async run<T>(orderId: string, action: () => Promise<T>): Promise<T> {
+    const before = this.tails.get(orderId) ?? Promise.resolve();
+    const result = before.then(action, action);
+    const tail = result.catch(() => {});
+    this.tails.set(orderId, tail);
+    try {
+      return await result;
+    } finally {
+      if (this.tails.get(orderId) === tail) this.tails.delete(orderId);
+    }
+  }
+}
+
+const problemOf = (record: AcmeProblemRecord): AcmeProblem => new AcmeProblem(record.type, record.detail);
+const recordOf = (problem: AcmeProblem): AcmeProblemRecord => ({ type: problem.type, detail: problem.message });
+
 export async function startAcmeServer(options: AcmeServerOptions): Promise<RunningAcmeServer> {
-  const state = new AcmeState();
+  const nonces = new Nonces();
+  const locks = new OrderLocks();
+  const state = options.state ?? new FileAcmeStore(join(options.store.directory, 'acme'));
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? (() => {});
   const dkimResolver = options.dkimResolver ?? dnsResolver();
@@ -154,41 +172,45 @@ export async function startAcmeServer(options: AcmeServerOptions): Promise<Runni
     return { status: 'valid', contact: account.contact, orders: url(`account/${account.id}/orders`) };
   }
 
-  function orderJson(order: Order): Record<string, unknown> {
+  function orderJson(order: AcmeOrderRecord): Record<string, unknown> {
     return {
       status: order.status,
-      expires: order.expires.toISOString(),
+      expires: order.expires,
       identifiers: [{ type: 'email', value: order.email }],
-      profile: order.template.name,
-      authorizations: [url(`authz/${order.authzId}`)],
+      profile: order.template,
+      authorizations: [url(`authz/${order.id}`)],
       finalize: url(`order/${order.id}/finalize`),
-      ...(order.certificateId ? { certificate: url(`cert/${order.certificateId}`) } : {}),
-      ...(order.error ? { error: order.error.toJSON() } : {}),
+      ...(order.certificateChain ? { certificate: url(`cert/${order.id}`) } : {}),
+      ...(order.error ? { error: problemOf(order.error).toJSON() } : {}),
     };
   }
 
-  function challengeJson(authz: Authorization): Record<string, unknown> {
-    const c = authz.challenge;
+  function challengeJson(order: AcmeOrderRecord): Record<string, unknown> {
+    const c = order.authorization.challenge;
     return {
       type: CHALLENGE_TYPE,
-      url: url(`chall/${c.id}`),
+      url: url(`chall/${order.id}`),
       status: c.status,
       // RFC 8823 §3.1: the challenge object carries token-part2; token-part1 is in the mail's subject.
       token: c.tokenPart2,
       from: options.mail.from,
       ...(c.validated ? { validated: c.validated } : {}),
-      ...(c.error ? { error: c.error.toJSON() } : {}),
+      ...(c.error ? { error: problemOf(c.error).toJSON() } : {}),
     };
   }
 
-  function authzJson(authz: Authorization): Record<string, unknown> {
-    return { identifier: { type: 'email', value: authz.email }, status: authz.status, expires: authz.expires.toISOString(), challenges: [challengeJson(authz)] };
+  function authzJson(order: AcmeOrderRecord): Record<string, unknown> {
+    return { identifier: { type: 'email', value: order.email }, status: order.authorization.status, expires: order.expires, challenges: [challengeJson(order)] };
+  }
+
+  function accountOf(record: AcmeAccountRecord | undefined): Account | undefined {
+    return record ? { ...record, key: createPublicKey({ key: record.jwk, format: 'jwk' }) } : undefined;
   }
 
   /** Parses and checks a POST's JWS; returns the account (undefined for newAccount) and the payload. */
-  function authenticate(body: string, requestUrl: string, newAccount: boolean): { jws: ParsedJws; account?: Account; key: KeyObject } {
+  async function authenticate(body: string, requestUrl: string, newAccount: boolean): Promise<{ jws: ParsedJws; account?: Account; key: KeyObject }> {
     const jws = parseJws(body);
-    state.consumeNonce(jws.header.nonce);
+    nonces.consume(jws.header.nonce);
     if (jws.header.url !== requestUrl) throw new AcmeProblem('unauthorized', `the JWS "url" (${jws.header.url}) is not the URL the request was sent to (${requestUrl})`);
     if (newAccount) {
       if (!jws.header.jwk) throw new AcmeProblem('malformed', 'newAccount is signed with the new account key, given as "jwk" (not "kid")');
@@ -198,7 +220,7 @@ export async function startAcmeServer(options: AcmeServerOptions): Promise<Runni
     }
     if (!jws.header.kid) throw new AcmeProblem('malformed', 'this request must name its account with "kid" (a "jwk" is for newAccount only)');
     const prefix = url('account/');
-    const account = jws.header.kid.startsWith(prefix) ? state.accounts.get(jws.header.kid.slice(prefix.length)) : undefined;
+    const account = jws.header.kid.startsWith(prefix) ? accountOf(await state.account(jws.header.kid.slice(prefix.length))) : undefined;
     if (!account) throw new AcmeProblem('accountDoesNotExist', `no account ${jws.header.kid} on this server`);
     publicKeyOfJwk(account.jwk, jws.header.alg); // the algorithm must fit the account's key
     verifyJwsSignature(jws, account.key);
@@ -216,19 +238,32 @@ export async function startAcmeServer(options: AcmeServerOptions): Promise<Runni
     throw new AcmeProblem('malformed', 'the JWS payload is not a JSON object');
   }
 
-  function owned<T extends { accountId: string }>(item: T | undefined, account: Account, what: string): T {
-    if (!item || item.accountId !== account.id) throw new AcmeProblem('unauthorized', `no such ${what} for this account`);
-    return item;
+  /** The account's order, or unauthorized: another account's order is not found, not shown. */
+  async function orderOf(account: Account, orderId: string | undefined): Promise<AcmeOrderRecord> {
+    const order = await state.order(account.id, orderId ?? '');
+    if (!order) throw new AcmeProblem('unauthorized', 'no such order for this account');
+    return order;
   }
 
-  function expireIfDue(order: Order, authz: Authorization): void {
-    if (Date.now() > order.expires.getTime() && order.status !== 'valid') {
-      order.status = 'invalid';
-      if (authz.status !== 'valid') authz.status = 'invalid';
+  /** An order past its expiry that was not issued is invalid (it is changed, not yet saved). */
+  function expireIfDue(order: AcmeOrderRecord): boolean {
+    if (Date.now() <= Date.parse(order.expires) || order.status === 'valid' || order.status === 'invalid') return false;
+    order.status = 'invalid';
+    if (order.authorization.status !== 'valid') order.authorization.status = 'invalid';
+    return true;
+  }
+
+  /** The account's orders, those expired longer than ORDER_RETENTION_MS forgotten. */
+  async function liveOrders(account: Account): Promise<AcmeOrderRecord[]> {
+    const live: AcmeOrderRecord[] = [];
+    for (const order of await state.orders(account.id)) {
+      if (Date.now() > Date.parse(order.expires) + ORDER_RETENTION_MS) await state.removeOrder(account.id, order.id);
+      else live.push(order);
     }
+    return live;
   }
 
-  async function newOrder(account: Account, payload: Record<string, unknown>): Promise<Order> {
+  async function newOrder(account: Account, payload: Record<string, unknown>): Promise<AcmeOrderRecord> {
     const identifiers = payload.identifiers;
     if (!Array.isArray(identifiers) || identifiers.length !== 1) throw new AcmeProblem('rejectedIdentifier', 'an S/MIME order names exactly one identifier: one certificate certifies one mailbox');
     const identifier = identifiers[0] as { type?: unknown; value?: unknown };
@@ -242,159 +277,157 @@ export async function startAcmeServer(options: AcmeServerOptions): Promise<Runni
     const profile = payload.profile;
     const template = profile === undefined ? options.template : templates.get(String(profile));
     if (!template) throw new AcmeProblem('malformed', `this server offers no profile "${String(profile)}" (offered: ${[...templates.keys()].join(', ')})`);
-    state.checkRoom(state.orders);
-    const pending = [...state.orders.values()].filter((o) => o.accountId === account.id && o.status === 'pending').length;
+    const orders = await liveOrders(account);
+    if (orders.length >= MAX_ORDERS_PER_ACCOUNT) throw new AcmeProblem('rateLimited', `this account holds ${orders.length} orders, as many as it may; they are forgotten a week after they expire`);
+    const pending = orders.filter((o) => o.status === 'pending' && Date.now() <= Date.parse(o.expires)).length;
     if (pending >= MAX_PENDING_ORDERS_PER_ACCOUNT) throw new AcmeProblem('rateLimited', `this account has ${pending} orders waiting for their challenge; answer or let them expire first`);
-    const expires = new Date(Date.now() + ORDER_LIFETIME_MS);
     const { tokenPart1, tokenPart2 } = newTokenParts();
-    const authz: Authorization = { id: newId(), accountId: account.id, email, status: 'pending', expires, challenge: { id: newId(), status: 'pending', tokenPart1, tokenPart2 } };
-    const order: Order = { id: newId(), accountId: account.id, status: 'pending', expires, email, template, authzId: authz.id };
+    const order: AcmeOrderRecord = {
+      id: newId(),
+      accountId: account.id,
+      status: 'pending',
+      expires: new Date(Date.now() + ORDER_LIFETIME_MS).toISOString(),
+      email,
+      template: template.name,
+      authorization: { status: 'pending', challenge: { status: 'pending', tokenPart1, tokenPart2 } },
+    };
     // The challenge mail goes out first: an order whose mail could not be sent is not kept.
     const mail = buildChallengeMail({ from: options.mail.from, to: email, tokenPart1 });
     const message = options.challengeSigner
       ? await collectBytes(signMessage(toByteStream(mail.message), { mode: 'detached', signers: [options.challengeSigner] }))
       : mail.message;
     await options.mail.send(email, message);
-    state.authorizations.set(authz.id, authz);
-    state.challenges.set(authz.challenge.id, authz);
-    state.orders.set(order.id, order);
+    await state.saveOrder(order);
     log(`order ${order.id} for ${email} (${template.name}); challenge mailed`);
     return order;
   }
 
-  function ordersOf(authz: Authorization): Order[] {
-    return [...state.orders.values()].filter((o) => o.authzId === authz.id);
+  function fail(order: AcmeOrderRecord, problem: AcmeProblem): void {
+    order.authorization.challenge.status = 'invalid';
+    order.authorization.challenge.error = recordOf(problem);
+    order.authorization.status = 'invalid';
+    order.status = 'invalid';
+    order.error = recordOf(problem);
+    log(`challenge for ${order.email} failed: ${problem.message}`);
   }
 
-  function fail(authz: Authorization, problem: AcmeProblem): void {
-    authz.challenge.status = 'invalid';
-    authz.challenge.error = problem;
-    authz.status = 'invalid';
-    for (const order of ordersOf(authz)) {
-      order.status = 'invalid';
-      order.error = problem;
-    }
-    log(`challenge for ${authz.email} failed: ${problem.message}`);
-  }
-
-  /** Looks for the reply in the CA's mailbox; a challenge is answered by the first reply naming its token-part1. */
-  async function tryValidate(authz: Authorization): Promise<void> {
-    const challenge = authz.challenge;
+  /**
+   * Looks for the reply in the CA's mailbox; a challenge is answered by the first reply naming its
+   * token-part1. Changes the order (the caller saves it).
+   */
+  async function tryValidate(order: AcmeOrderRecord, account: Account): Promise<void> {
+    const challenge = order.authorization.challenge;
     if (challenge.status !== 'processing') return;
-    const account = state.accounts.get(authz.accountId)!;
     const replies = (await options.mail.replies()).slice(-MAX_REPLIES_SCANNED);
     const digest = responseDigest(keyAuthorization(challenge.tokenPart1, challenge.tokenPart2, account.thumbprint));
     for (const raw of replies) {
       if (tokenPart1OfSubject(headerFieldOf(raw, 'subject')) !== challenge.tokenPart1) continue;
       let authenticatedBy: string;
       try {
-        authenticatedBy = await checkReply(raw, { email: authz.email, tokenPart1: challenge.tokenPart1, digest }, options.validator, dkimResolver);
+        authenticatedBy = await checkReply(raw, { email: order.email, tokenPart1: challenge.tokenPart1, digest }, options.validator, dkimResolver);
       } catch (error) {
-        fail(authz, error instanceof AcmeProblem ? error : new AcmeProblem('incorrectResponse', `the reply could not be read: ${(error as Error).message}`));
+        fail(order, error instanceof AcmeProblem ? error : new AcmeProblem('incorrectResponse', `the reply could not be read: ${(error as Error).message}`));
         return;
       }
       challenge.status = 'valid';
       challenge.validated = new Date().toISOString();
-      authz.status = 'valid';
-      for (const order of ordersOf(authz)) if (order.status === 'pending') order.status = 'ready';
-      await options.store.audit.append({ who: `acme account ${url(`account/${account.id}`)}`, action: 'acme-order', email: authz.email, details: { challenge: CHALLENGE_TYPE, validated: challenge.validated, authenticatedBy } });
-      log(`mailbox ${authz.email} validated (${CHALLENGE_TYPE}, reply authenticated by ${authenticatedBy})`);
+      order.authorization.status = 'valid';
+      if (order.status === 'pending') order.status = 'ready';
+      await options.store.audit.append({ who: `acme account ${url(`account/${account.id}`)}`, action: 'acme-order', email: order.email, details: { challenge: CHALLENGE_TYPE, validated: challenge.validated, authenticatedBy } });
+      log(`mailbox ${order.email} validated (${CHALLENGE_TYPE}, reply authenticated by ${authenticatedBy})`);
       return;
     }
   }
 
-  async function finalize(order: Order, account: Account, payload: Record<string, unknown>): Promise<void> {
+  async function finalize(order: AcmeOrderRecord, account: Account, payload: Record<string, unknown>): Promise<void> {
     if (order.status !== 'ready') throw new AcmeProblem('orderNotReady', `the order is ${order.status}, not ready: its mailbox must be validated first`);
     if (typeof payload.csr !== 'string') throw new AcmeProblem('malformed', 'finalize needs "csr", a base64url PKCS#10 request');
+    const template = templates.get(order.template);
+    if (!template) throw new AcmeProblem('serverInternal', `this server no longer offers the order's profile "${order.template}"; order again`);
     const der = Buffer.from(payload.csr, 'base64url');
     let accepted;
     try {
-      accepted = await acceptRequest(Buffer.from(pemEncode(der, 'CERTIFICATE REQUEST')), order.template, order.email);
+      accepted = await acceptRequest(Buffer.from(pemEncode(der, 'CERTIFICATE REQUEST')), template, order.email);
     } catch (error) {
       if (isCachetError(error)) throw new AcmeProblem('badCSR', error.message);
       throw error;
     }
-    order.status = 'processing';
     try {
       const issued = await issueCertificate(options.store, options.issuer, {
-        template: order.template,
+        template,
         spki: accepted.spki,
         email: order.email,
         actor: `acme account ${url(`account/${account.id}`)}`,
         deliveredVia: 'ACME (RFC 8823): the requester holds the key',
       });
-      const chain = [issued.certificate, ...(await options.store.chain())].map((c) => pemEncode(c, 'CERTIFICATE')).join('');
-      const certificateId = newId();
-      state.certificates.set(certificateId, chain);
-      order.certificateId = certificateId;
+      order.certificateChain = [issued.certificate, ...(await options.store.chain())].map((c) => pemEncode(c, 'CERTIFICATE')).join('');
       order.status = 'valid';
       log(`issued ${issued.entry.template} certificate ${issued.entry.serial} for ${order.email}`);
     } catch (error) {
+      const problem = isCachetError(error) ? new AcmeProblem('badCSR', error.message) : new AcmeProblem('serverInternal', 'the certificate could not be issued');
       order.status = 'invalid';
-      order.error = isCachetError(error) ? new AcmeProblem('badCSR', error.message) : new AcmeProblem('serverInternal', 'the certificate could not be issued');
-      throw order.error;
+      order.error = recordOf(problem);
+      throw problem;
     }
   }
 
   async function handlePost(path: string, requestUrl: string, body: string, response: ServerResponse): Promise<void> {
     const json = (status: number, value: unknown, headers: Record<string, string> = {}) => send(response, status, JSON.stringify(value), 'application/json', headers);
     if (path === 'new-account') {
-      const { jws, key } = authenticate(body, requestUrl, true);
+      const { jws, key } = await authenticate(body, requestUrl, true);
       const payload = payloadObject(jws);
       const jwk = publicJwkOf(key);
       const thumbprint = jwkThumbprint(jwk);
-      const existing = state.accountByThumbprint.get(thumbprint);
-      if (existing) return json(200, accountJson(state.accounts.get(existing)!), { Location: url(`account/${existing}`) });
+      const existing = await state.accountOfKey(thumbprint);
+      if (existing) return json(200, accountJson(accountOf(existing)!), { Location: url(`account/${existing.id}`) });
       if (payload.onlyReturnExisting === true) throw new AcmeProblem('accountDoesNotExist', 'no account exists with this key');
       const contact = Array.isArray(payload.contact) ? payload.contact.map(String).slice(0, 4) : [];
-      state.checkRoom(state.accounts);
-      const account: Account = { id: newId(), key, jwk, thumbprint, contact };
-      state.accounts.set(account.id, account);
-      state.accountByThumbprint.set(thumbprint, account.id);
+      if ((await state.countAccounts()) >= MAX_ACCOUNTS) throw new AcmeProblem('serverInternal', 'the ACME server holds as many accounts as it may; try later');
+      const account: Account = { id: newId(), jwk, thumbprint, contact, createdAt: new Date().toISOString(), key };
+      await state.addAccount({ id: account.id, jwk, thumbprint, contact, createdAt: account.createdAt });
       log(`account ${account.id} created`);
       return json(201, accountJson(account), { Location: url(`account/${account.id}`) });
     }
-    const { jws, account } = authenticate(body, requestUrl, false);
+    const authenticated = await authenticate(body, requestUrl, false);
+    const { jws } = authenticated;
+    const account = authenticated.account!;
     const payload = payloadObject(jws);
     const [kind, id, action] = path.split('/');
-    if (kind === 'account' && id === account!.id && action === undefined) return json(200, accountJson(account!));
+    if (kind === 'account' && id === account.id && action === undefined) return json(200, accountJson(account));
     if (path === 'new-order') {
-      const order = await newOrder(account!, payload);
+      const order = await newOrder(account, payload);
       return json(201, orderJson(order), { Location: url(`order/${order.id}`) });
     }
-    if (kind === 'order') {
-      const order = owned(state.orders.get(id ?? ''), account!, 'order');
-      const authz = state.authorizations.get(order.authzId)!;
-      expireIfDue(order, authz);
-      if (action === 'finalize') await finalize(order, account!, payload);
-      else if (action !== undefined) throw new AcmeProblem('malformed', `no such resource ${path}`);
-      return json(200, orderJson(order), { Location: url(`order/${order.id}`) });
-    }
-    if (kind === 'authz') {
-      const authz = owned(state.authorizations.get(id ?? ''), account!, 'authorization');
-      await tryValidate(authz);
-      return json(200, authzJson(authz));
-    }
-    if (kind === 'chall') {
-      const authz = owned(state.challenges.get(id ?? ''), account!, 'challenge');
-      // A POST with {} says "the reply was sent" (RFC 8555 §7.5.1); POST-as-GET only asks.
-      if (jws.payload !== '' && authz.challenge.status === 'pending') authz.challenge.status = 'processing';
-      await tryValidate(authz);
-      return json(200, challengeJson(authz), { Link: `<${url(`authz/${authz.id}`)}>;rel="up"` });
-    }
-    if (kind === 'cert') {
-      const chain = state.certificates.get(id ?? '');
-      const order = [...state.orders.values()].find((o) => o.certificateId === id);
-      if (!chain || !order || order.accountId !== account!.id) throw new AcmeProblem('unauthorized', 'no such certificate for this account');
-      return send(response, 200, chain, 'application/pem-certificate-chain');
-    }
-    throw new AcmeProblem('malformed', `no such resource ${path}`);
+    if (kind !== 'order' && kind !== 'authz' && kind !== 'chall' && kind !== 'cert') throw new AcmeProblem('malformed', `no such resource ${path}`);
+    if (action !== undefined && !(kind === 'order' && action === 'finalize')) throw new AcmeProblem('malformed', `no such resource ${path}`);
+    const order = await locks.run(id ?? '', async () => {
+      const current = await orderOf(account, id);
+      let changed = expireIfDue(current);
+      const before = JSON.stringify(current);
+      try {
+        if (kind === 'order' && action === 'finalize') await finalize(current, account, payload);
+        if (kind === 'chall' && jws.payload !== '' && current.authorization.challenge.status === 'pending') {
+          // A POST with {} says "the reply was sent" (RFC 8555 §7.5.1); POST-as-GET only asks.
+          current.authorization.challenge.status = 'processing';
+        }
+        if (kind === 'chall' || kind === 'authz') await tryValidate(current, account);
+      } finally {
+        changed ||= JSON.stringify(current) !== before;
+        if (changed) await state.saveOrder(current);
+      }
+      return current;
+    });
+    if (kind === 'order') return json(200, orderJson(order), { Location: url(`order/${order.id}`) });
+    if (kind === 'authz') return json(200, authzJson(order));
+    if (kind === 'chall') return json(200, challengeJson(order), { Link: `<${url(`authz/${order.id}`)}>;rel="up"` });
+    if (!order.certificateChain) throw new AcmeProblem('unauthorized', 'no such certificate for this account');
+    return send(response, 200, order.certificateChain, 'application/pem-certificate-chain');
   }
 
   function send(response: ServerResponse, status: number, body: string, type: string, headers: Record<string, string> = {}): void {
     response.writeHead(status, {
       'Content-Type': type,
-      'Replay-Nonce': state.newNonce(),
+      'Replay-Nonce': nonces.newNonce(),
       'Cache-Control': 'no-store',
       Link: `<${url('directory')}>;rel="index"`,
       ...headers,
@@ -408,7 +441,7 @@ export async function startAcmeServer(options: AcmeServerOptions): Promise<Runni
     const route = path.slice('/acme/'.length);
     if (route === 'directory' && request.method === 'GET') return send(response, 200, JSON.stringify(directory()), 'application/json');
     if (route === 'new-nonce' && (request.method === 'HEAD' || request.method === 'GET')) {
-      response.writeHead(request.method === 'HEAD' ? 200 : 204, { 'Replay-Nonce': state.newNonce(), 'Cache-Control': 'no-store', Link: `<${url('directory')}>;rel="index"` });
+      response.writeHead(request.method === 'HEAD' ? 200 : 204, { 'Replay-Nonce': nonces.newNonce(), 'Cache-Control': 'no-store', Link: `<${url('directory')}>;rel="index"` });
       response.end();
       return;
     }

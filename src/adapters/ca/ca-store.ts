@@ -13,6 +13,7 @@
  *                  renewed what, and when (audit-log.ts)
  *   crl.der        the current CRL, rewritten on every revocation and by `cachet ca crl`
  *   root-crl.der   the root's CRL (the ARL) when there is an intermediate
+ *   acme/          the ACME server's accounts and orders (acme-store.ts)
  *
  * The CA vault is a vault file of the CA's own, under the CA passphrase: never the user's vault,
  * whose credentials are the user's mail keys. Key files are PKCS#8 EncryptedPrivateKeyInfo (PBES2:

@@ -35,7 +35,8 @@ mailbox gets its first certificate through its mail server's DKIM signing. Then 
 PKCS#10 request and downloads the certificate (PEM chain), recorded as issued and delivered.
 Challenge mails are S/MIME-signed with a signing-only certificate for ADDR that the server issues
 itself at each start (7 days, recorded in the index; its key lives only in the process).
-Accounts and orders live in the running process; issued certificates and the audit log in the CA.
+Accounts and orders (and a challenge waiting for its reply) are kept in the CA directory's acme/:
+a restart loses none. Issued certificates and the audit log are the CA's as for every issue.
 
 Options:
   --port P             the TCP port (0: any free port; the URL is printed)
