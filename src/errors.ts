@@ -150,6 +150,7 @@ export const ERROR_TABLE = {
   ERR_LOGIN_UNAVAILABLE: { exit: 6, http: 503, summary: 'the sign-in service (IMAP server or directory) cannot be asked' },
   ERR_CSRF: { exit: 7, http: 403, summary: 'a cross-site request, or one without the right CSRF token, was refused' },
   ERR_NOT_SIGNED_IN: { exit: 4, http: 401, summary: 'the request needs a signed-in session' },
+  ERR_TOO_MANY_STREAMS: { exit: 1, http: 429, summary: 'too many open event streams (browser windows) for one user' },
 } as const satisfies Record<string, ErrorRow>;
 
 export type CachetErrorCode = keyof typeof ERROR_TABLE;

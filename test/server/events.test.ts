@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { runCachet } from '../helpers/cli.js';
 import { findUser } from '../../src/use-cases/users.js';
 import { nextEvent, startInProcess, type InProcessServer } from './support.js';
+import { MAX_EVENT_STREAMS_PER_USER } from '../../src/front-ends/web/app.js';
+import { httpStatusFor } from '../../src/errors.js';
 
 let dir: string;
 let web: InProcessServer;
@@ -26,6 +28,34 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('the event stream needs a session', async () => {
   assert.equal((await fetch(`${web.server.url}/api/events`)).status, 401);
+});
+
+test('one user holds a few event streams at once; one more is refused with its code (429), from the error table', async () => {
+  const { cookie } = await web.login('alice@example.org', 'alice-web-password');
+  const readers: Array<ReadableStreamDefaultReader<Uint8Array>> = [];
+  try {
+    for (let i = 0; i < MAX_EVENT_STREAMS_PER_USER; i++) {
+      const response = await fetch(`${web.server.url}/api/events`, { headers: { cookie: cookie! } });
+      assert.equal(response.status, 200);
+      readers.push(response.body!.getReader());
+      assert.equal(await nextEvent(readers.at(-1)!, { text: '' }), 'ready');
+    }
+    const refused = await fetch(`${web.server.url}/api/events`, { headers: { cookie: cookie! } });
+    assert.equal(refused.status, httpStatusFor('ERR_TOO_MANY_STREAMS'));
+    assert.equal(refused.status, 429);
+    assert.deepEqual(await refused.json(), { error: { code: 'ERR_TOO_MANY_STREAMS', message: `too many open windows: at most ${MAX_EVENT_STREAMS_PER_USER} receive new mail at once` } });
+  } finally {
+    for (const reader of readers) await reader.cancel();
+  }
+  // A closed window gives its place back (once the server has seen it close).
+  let accepted = false;
+  for (let attempt = 0; attempt < 100 && !accepted; attempt++) {
+    const response = await fetch(`${web.server.url}/api/events`, { headers: { cookie: cookie! } });
+    accepted = response.status === 200;
+    await response.body?.cancel();
+    if (!accepted) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.ok(accepted, 'a stream is accepted again after the others closed');
 });
 
 test('a message arriving in the INBOX is pushed as a "mail" event; shutdown ends the stream', async () => {

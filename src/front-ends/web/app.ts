@@ -224,8 +224,8 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
   const eventStreams = new Map<string, number>();
   app.get('/api/events', async (c) => {
     const session = requireSession(c);
-    if (!service.watchInbox) return c.json({ error: { code: 'ERR_NOT_IMPLEMENTED', message: 'no events here' } }, 404);
-    if ((eventStreams.get(session.user) ?? 0) >= MAX_EVENT_STREAMS_PER_USER) return c.json({ error: { code: 'ERR_LIMIT_EXCEEDED', message: 'too many open windows' } }, 429);
+    if (!service.watchInbox) return errorJson(c, 'ERR_NOT_IMPLEMENTED', 'no events here');
+    if ((eventStreams.get(session.user) ?? 0) >= MAX_EVENT_STREAMS_PER_USER) return errorJson(c, 'ERR_TOO_MANY_STREAMS', `too many open windows: at most ${MAX_EVENT_STREAMS_PER_USER} receive new mail at once`);
     let watch: { close(): Promise<void> };
     try {
       watch = await service.watchInbox(session.user, () => void notify());

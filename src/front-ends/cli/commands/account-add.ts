@@ -4,7 +4,7 @@ import { CachetError } from '../../../errors.js';
 import { addUser, setLoginPassword } from '../../../use-cases/users.js';
 import { saveAccount, type AccountConfig } from '../../../adapters/mail/account-config.js';
 import { openUserStore } from '../vault-passphrase.js';
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, portOption } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { readPasswordFile } from '../secrets.js';
 import { cachetHome } from '../trust.js';
@@ -45,18 +45,18 @@ cachet server with signIn.method: local): the file's first line, at least 8 char
     );
     const [address] = positionals;
     if (!address || positionals.length !== 1) throw new CachetError('ERR_USAGE', 'usage: cachet account add ADDRESS');
-    // Read before the user is made: an unreadable or short password file adds nobody.
+    // Read before the user is made: an unreadable or short password file, or a mistyped port, adds nobody.
     const webPassword = values['web-password-file'] ? await readPasswordFile(values['web-password-file'], context) : undefined;
     if (webPassword !== undefined && webPassword.length < 8) throw new CachetError('ERR_USAGE', 'a web password needs at least 8 characters');
+    const imapPort = portOption(values['imap-port'], 'imap-port') ?? 993;
+    const smtpPort = portOption(values['smtp-port'], 'smtp-port') ?? 587;
     const user = await addUser(cachetHome(context), address, values.name);
     if (webPassword !== undefined) await setLoginPassword(user, webPassword);
     const config: AccountConfig = {};
     if (values['imap-host']) {
-      const port = Number(values['imap-port'] ?? 993);
-      if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new CachetError('ERR_USAGE', '--imap-port must be a port number');
       config.imap = {
         host: values['imap-host'],
-        port,
+        port: imapPort,
         secure: !values['imap-starttls'],
         user: values['imap-user'] ?? user.address,
         password: values['imap-password-file'] ? (await readFile(values['imap-password-file'], 'utf8')).replace(/\r?\n$/, '') : '',
@@ -64,11 +64,9 @@ cachet server with signIn.method: local): the file's first line, at least 8 char
       };
     }
     if (values['smtp-host']) {
-      const port = Number(values['smtp-port'] ?? 587);
-      if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new CachetError('ERR_USAGE', '--smtp-port must be a port number');
       const smtp = {
         host: values['smtp-host'],
-        port,
+        port: smtpPort,
         requireTls: values['smtp-tls'] ?? false,
         ...(values['smtp-user'] ? { user: values['smtp-user'] } : {}),
         ...(values['smtp-password-file'] ? { password: (await readFile(values['smtp-password-file'], 'utf8')).replace(/\r?\n$/, '') } : {}),

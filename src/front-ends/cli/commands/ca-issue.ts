@@ -10,7 +10,7 @@ import { checkExportAllowed, exportPfx, loadPfxWriter } from '../../../adapters/
 import { checkMailbox, issueCertificate } from '../../../adapters/ca/issue.js';
 import { generateKeyPairOf, parseKeyType } from '../../../adapters/ca/key-pair.js';
 import { getTemplate, validityDaysFor } from '../../../adapters/ca/templates.js';
-import { parseCommandArgs, required } from '../args.js';
+import { parseCommandArgs, required, wholeNumberOption } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { readSecret } from '../secrets.js';
 import { recordPfx } from '../../../adapters/ca/records.js';
@@ -83,7 +83,8 @@ const command: CliCommand = {
     }
     const { values } = parseCommandArgs(args, options);
     const template = getTemplate(required(values.template, 'template'));
-    const validityDays = values.days === undefined ? undefined : validityDaysFor(template, Number(values.days));
+    const requestedDays = wholeNumberOption(values.days, 'days', 'days', { min: 1 });
+    const validityDays = requestedDays === undefined ? undefined : validityDaysFor(template, requestedDays);
     const out = required(values.out, 'out');
     const store = caStore(context);
     let result;

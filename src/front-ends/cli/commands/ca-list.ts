@@ -1,10 +1,9 @@
 /**
  * cachet ca list [--email E] [--status valid|expired|revoked] [--template T] [--expiring DAYS] [--undelivered] [--json]
  */
-import { CachetError } from '../../../errors.js';
 import { listRecords, parseRecordStatus, type CertificateRecord, type RecordFilter } from '../../../adapters/ca/records.js';
 import { getTemplate } from '../../../adapters/ca/templates.js';
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, wholeNumberOption } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { caStore } from './ca-support.js';
 
@@ -50,11 +49,8 @@ const command: CliCommand = {
     if (values.email !== undefined) filter.email = values.email.trim();
     if (values.status !== undefined) filter.status = parseRecordStatus(values.status);
     if (values.template !== undefined) filter.template = getTemplate(values.template).name;
-    if (values.expiring !== undefined) {
-      const days = Number(values.expiring);
-      if (!Number.isInteger(days) || days < 0) throw new CachetError('ERR_USAGE', `--expiring needs a whole number of days (not "${values.expiring}")`);
-      filter.expiringWithinDays = days;
-    }
+    const expiring = wholeNumberOption(values.expiring, 'expiring', 'days');
+    if (expiring !== undefined) filter.expiringWithinDays = expiring;
     if (values.undelivered) filter.undelivered = true;
     const store = caStore(context);
     await store.settings(); // ERR_CA_NOT_INITIALISED rather than an empty list

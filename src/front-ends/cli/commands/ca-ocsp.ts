@@ -1,13 +1,12 @@
 /**
  * cachet ca ocsp --port P [--host H] [--delegated] [--passphrase-file F]
  */
-import { CachetError } from '../../../errors.js';
 import { softwareKey } from '../../../engine/software-key.js';
 import { publishCrl, publishRootCrl } from '../../../adapters/ca/crl.js';
 import { issueResponderCertificate } from '../../../adapters/ca/issue.js';
 import { generateKeyPairOf } from '../../../adapters/ca/key-pair.js';
 import { startOcspResponder, type ResponderIdentity } from '../../../adapters/ca/ocsp-responder.js';
-import { parseCommandArgs, required } from '../args.js';
+import { parseCommandArgs, portOption, required } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { CA_SECRET_OPTIONS, caIssuer, caStore, caUnlock } from './ca-support.js';
 import { untilStopped } from '../until-stopped.js';
@@ -41,8 +40,7 @@ const command: CliCommand = {
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);
-    const port = Number(required(values.port, 'port'));
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CachetError('ERR_USAGE', `--port must be a TCP port number (not "${values.port}")`);
+    const port = portOption(required(values.port, 'port'), 'port', { anyFreePort: true })!;
     const store = caStore(context);
     // The token session (if any) stays open while the responder runs: it signs every response.
     const unlock = caUnlock(values, context);

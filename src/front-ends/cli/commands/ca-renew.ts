@@ -5,7 +5,7 @@ import type { BulkRequest } from '../../../adapters/ca/bulk-issue.js';
 import { normaliseSerial } from '../../../adapters/ca/ca-store.js';
 import { listRecords, type CertificateRecord } from '../../../adapters/ca/records.js';
 import { CachetError } from '../../../errors.js';
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, wholeNumberOption } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { BULK_OUTPUT_OPTIONS, runBulk } from './ca-issue-bulk.js';
 import { caStore } from './ca-support.js';
@@ -34,13 +34,12 @@ const command: CliCommand = {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });
     if ((values.expiring === undefined) === (positionals.length === 0)) throw new CachetError('ERR_USAGE', 'give the serials to renew, or --expiring DAYS');
     if (values.template !== undefined) throw new CachetError('ERR_USAGE', 'a renewal keeps the template of the certificate it renews: --template does not apply');
+    const expiring = wholeNumberOption(values.expiring, 'expiring', 'days');
     const store = caStore(context);
     await store.settings();
     let records: CertificateRecord[];
-    if (values.expiring !== undefined) {
-      const days = Number(values.expiring);
-      if (!Number.isInteger(days) || days < 0) throw new CachetError('ERR_USAGE', `--expiring needs a whole number of days (not "${values.expiring}")`);
-      records = (await listRecords(store, { expiringWithinDays: days })).filter((r) => r.renewedBy === undefined);
+    if (expiring !== undefined) {
+      records = (await listRecords(store, { expiringWithinDays: expiring })).filter((r) => r.renewedBy === undefined);
     } else {
       const wanted = new Set(positionals.map(normaliseSerial));
       records = (await listRecords(store)).filter((r) => wanted.has(r.serial));

@@ -6,7 +6,7 @@ import { certificateSourceOf } from '../../../use-cases/certificate-source.js';
 import { renewOwnCertificates, type RenewalOutcome } from '../../../use-cases/renewal.js';
 import { CachetError } from '../../../errors.js';
 import { loadEffectivePolicy } from '../../../adapters/policy/policy.js';
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, wholeNumberOption } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { personalContext } from '../personal-home.js';
 import { cachetHome } from '../trust.js';
@@ -59,11 +59,7 @@ const command: CliCommand = {
     const policy = await loadEffectivePolicy({ home: orgHome, settingsHome: personal.env.CACHET_HOME, policyFile: context.env.CACHET_POLICY });
     const { source } = certificateSourceOf(policy);
     if (source !== 'email') throw new CachetError('ERR_POLICY_FORBIDS', `your keys come from the ${source} source: renewal by request is for keys in your vault (certificateSource: email); ask your administrator`);
-    let daysBefore = policy.get('renewDaysBefore') as number;
-    if (values.days !== undefined) {
-      daysBefore = Number(values.days);
-      if (!Number.isInteger(daysBefore) || daysBefore < 0) throw new CachetError('ERR_USAGE', `--days needs a whole number of days (not "${values.days}")`);
-    }
+    const daysBefore = wholeNumberOption(values.days, 'days', 'days') ?? (policy.get('renewDaysBefore') as number);
     const store = await openUserStore(personal, { passphraseFile: values['passphrase-file'] });
     const renewals = await renewOwnCertificates(store, { caDirectory: join(orgHome, 'ca'), daysBefore });
     if (values.json) context.stdout.write(`${JSON.stringify({ renewals }, null, 2)}\n`);

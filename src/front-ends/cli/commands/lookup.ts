@@ -10,7 +10,7 @@ import type { DirectoryConfig } from '../../../adapters/directory/ldap-lookup.js
 import { resolveRecipients, type ResolvedRecipient, type SourceOrder } from '../../../adapters/directory/resolve-recipients.js';
 import { CachetError } from '../../../errors.js';
 import { loadEffectivePolicy } from '../../../adapters/policy/policy.js';
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, wholeNumberOption } from '../args.js';
 import type { CliCommand, CliContext } from '../context.js';
 import { readSecret } from '../secrets.js';
 import { buildValidator, cachetHome, parseAt } from '../trust.js';
@@ -100,8 +100,7 @@ function bindWithPasswordFile(bindDn: string, values: Values, context: CliContex
 async function directoryConfig(values: Values, context: CliContext): Promise<{ config?: DirectoryConfig; order: SourceOrder }> {
   const source = values.source;
   if (source !== undefined && !['ldap', 'addressbook', 'both'].includes(source)) throw new CachetError('ERR_USAGE', `--source must be ldap, addressbook or both (got "${source}")`);
-  const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout);
-  if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) throw new CachetError('ERR_USAGE', `--timeout needs a positive number of milliseconds (got "${values.timeout}")`);
+  const timeoutMs = wholeNumberOption(values.timeout, 'timeout', 'milliseconds', { min: 1 });
   const tlsCa = values['ldap-ca'] ? await readCa(values['ldap-ca']) : undefined;
   if (values['ldap-url'] !== undefined) {
     if (!values['base-dn']) throw new CachetError('ERR_USAGE', 'the option --base-dn is required with --ldap-url');

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { CachetError } from '../../../errors.js';
 import { startVaultService } from '../../../adapters/keys/vault-service/server.js';
 import { loadEffectivePolicy } from '../../../adapters/policy/policy.js';
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, wholeNumberOption } from '../args.js';
 import { personalContext } from '../personal-home.js';
 import type { CliCommand } from '../context.js';
 import { cachetHome } from '../trust.js';
@@ -65,11 +65,8 @@ const command: CliCommand = {
     const home = cachetHome(context);
     const policy = await loadEffectivePolicy({ home, policyFile: context.env.CACHET_POLICY });
     let idleSeconds = Number(policy.get('vaultIdleMinutes')) * 60;
-    if (values['idle-seconds'] !== undefined) {
-      const override = Number(values['idle-seconds']);
-      if (!Number.isInteger(override) || override < 1) throw new CachetError('ERR_USAGE', '--idle-seconds takes a whole number of seconds (1 or more)');
-      idleSeconds = Math.min(idleSeconds, override);
-    }
+    const override = wholeNumberOption(values['idle-seconds'], 'idle-seconds', 'seconds', { min: 1 });
+    if (override !== undefined) idleSeconds = Math.min(idleSeconds, override);
     let listen: { host: string; port: number; certificatePem: string; keyPem: string } | undefined;
     if (values.listen !== undefined) {
       if (values['tls-cert'] === undefined || values['tls-key'] === undefined) throw new CachetError('ERR_USAGE', '--listen needs --tls-cert and --tls-key: the vault service speaks TLS only on TCP');
