@@ -9,13 +9,15 @@
  * encrypt/decrypt). A last row per size reads the message as a mail client (`cachet read` from a
  * Maildir, attachment saved): its peak RSS must not grow with the message. Then it measures
  * small-message rates in one process (signs and verifies per second for 4 KiB, RSA-2048), which
- * process start-up would otherwise hide.
+ * process start-up would otherwise hide. Last, a send as a mail client does it (a 20 MiB attachment,
+ * signed and encrypted, Outbox, Sent and local delivery): the streamed send use case beside the old
+ * buffered path (bench/buffered-send.ts), time and peak RSS side by side, with their ratios.
  *
  * Nothing here is a test: targets are printed beside the numbers, never asserted.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeMessage } from './make-message.js';
@@ -105,6 +107,38 @@ function timedRead(work: string, message: string, sizeName: string): Measurement
   return measured;
 }
 
+const SEND_ATTACHMENT_MIB = 20;
+
+/**
+ * alice sends bob a SEND_ATTACHMENT_MIB attachment, each send a process of its own (bench/send-child.ts),
+ * the streamed send use case and the old buffered path alternating (compare()). Both open the same
+ * mail session in the same home, so they differ only in the send itself.
+ */
+function measureSend(work: string, pki: string): { streamed: Measurement; buffered: Measurement } {
+  const home = join(work, 'home-send');
+  const env = { ...process.env, CACHET_HOME: home, CACHET_VAULT_PASSPHRASE: 'bench vault passphrase', CACHET_PASSWORD: 'test' };
+  const cli = (args: string[], extra: NodeJS.ProcessEnv = {}) => execFileSync('node', ['bin/cachet', ...args], { env: { ...env, ...extra }, stdio: 'ignore' });
+  for (const name of ['alice', 'bob']) {
+    cli(['account', 'add', `${name}@example.com`]);
+    cli(['cert', 'import', join(pki, `${name}.p12`), '--role', 'both'], { CACHET_HOME: join(home, 'users', `${name}@example.com`) });
+  }
+  // The organisation trusts the test root (as createMailHome does for the tests): bob's certificate is usable.
+  mkdirSync(join(home, 'trust'), { recursive: true });
+  copyFileSync(join(pki, 'ca.pem'), join(home, 'trust', 'root.pem'));
+  cli(['addressbook', 'import', join(pki, 'bob.pem'), '--as', 'alice@example.com']);
+  const attachment = join(work, 'send-attachment.bin');
+  const fd = openSync(attachment, 'w');
+  for (let i = 0; i < SEND_ATTACHMENT_MIB; i++) writeSync(fd, randomBytes(MiB));
+  closeSync(fd);
+  const passphraseFile = join(work, 'send-passphrase');
+  writeFileSync(passphraseFile, env.CACHET_VAULT_PASSPHRASE!);
+  const child = (mode: string): Command => ['node', ['--import', 'tsx', 'bench/send-child.ts', mode, home, attachment, passphraseFile]];
+  const [streamed, buffered] = compare(child('streamed'), child('buffered'));
+  rmSync(home, { recursive: true, force: true });
+  rmSync(attachment, { force: true });
+  return { streamed: streamed!, buffered: buffered! };
+}
+
 function loadLine(): string {
   return `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs`;
 }
@@ -186,6 +220,13 @@ async function main(): Promise<void> {
       console.log([pad(sizeName, 6), pad('read + save', 16), pad(readTime.ok ? (mb / readTime.seconds).toFixed(1) : 'FAILED', 12), pad('-', 13), pad('-', 7), pad(`${readTime.peakRssMb.toFixed(0)} MB`, 11), pad('-', 12), '-'].join(' '));
       rmSync(join(work, `m-${sizeName}.eml`), { force: true });
     }
+    console.log(`\nsend as a mail client (${SEND_ATTACHMENT_MIB} MiB attachment, signed + encrypted, Outbox + Sent + local delivery; median of ${REPEATS}):`);
+    const send = measureSend(work, pki);
+    const row = (name: string, m: Measurement, note = '') =>
+      console.log(`  ${[pad(name, 10), pad(m.ok ? `${m.seconds.toFixed(2)} s` : 'FAILED', 9), pad(`${m.peakRssMb.toFixed(0)} MB`, 8)].join(' ')}${note}`);
+    row('streamed', send.streamed, '  (src/use-cases/send.ts)');
+    row('buffered', send.buffered, '  (the old path, bench/buffered-send.ts)');
+    console.log(`  ${pad('ratio', 10)} ${pad(`${(send.streamed.seconds / send.buffered.seconds).toFixed(2)}x`, 9)} ${pad(`${(send.streamed.peakRssMb / send.buffered.peakRssMb).toFixed(2)}x`, 8)}  (streamed / buffered)`);
     console.log('\nsmall messages in one process (4 KiB, RSA-2048):');
     const rates = await measureSmallMessageRates(pki);
     console.log(`  signs/s ${rates.signsPerSecond.toFixed(0)} (target ≥ 1000), verifies/s ${rates.verifiesPerSecond.toFixed(0)} (target ≥ 2000)`);

@@ -128,7 +128,7 @@ function compose(user: LocalUser, request: SendRequest, messageId: string, date:
     attachments: (request.attachments ?? []).map((a) => ({
       filename: a.filename,
       contentType: a.contentType,
-      content: 'path' in a ? files.get(a)!.createReadStream({ highWaterMark: 1024 * 1024 }) : Buffer.from(a.data),
+      content: 'path' in a ? files.get(a)!.createReadStream({ highWaterMark: 64 * 1024 }) : Buffer.from(a.data),
     })),
   });
   const stream = composer.compile().createReadStream();
