@@ -16,6 +16,7 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { KeyObject } from 'node:crypto';
 import type { Signer } from '../../engine/keys.js';
@@ -82,6 +83,17 @@ export interface AcmeServerOptions {
   dkimResolver?: DnsResolver;
   port: number;
   host?: string;
+  /**
+   * Serve HTTPS with this certificate (RFC 8555 §6.1 wants ACME over HTTPS). Absent: plain HTTP,
+   * for a TLS-terminating proxy in front or a loopback test.
+   */
+  tls?: AcmeTls;
+  /**
+   * The URL clients reach this server at (`https://acme.example.com`), which every URL it gives out
+   * starts with and every JWS must name: behind a proxy, or when the certificate names a host.
+   * Default: the scheme, host and port listened on.
+   */
+  publicUrl?: string;
   /** Where accounts and orders are kept. Default: files in the CA directory's `acme/`. */
   state?: AcmeStore;
   log?: (line: string) => void;
@@ -90,9 +102,14 @@ export interface AcmeServerOptions {
 /** An account as a request uses it: the stored record and its key. */
 interface Account extends AcmeAccountRecord { key: KeyObject }
 
+/** The server's own TLS certificate (PEM, its chain after it) and key. */
+export interface AcmeTls { cert: string | Uint8Array; key: string | Uint8Array }
+
 export interface RunningAcmeServer {
   url: string;
   directoryUrl: string;
+  /** With TLS: the next handshakes use this certificate and key (a renewed certificate, no restart). */
+  reloadTls(tls: AcmeTls): void;
   close(): Promise<void>;
 }
 
@@ -147,6 +164,21 @@ class OrderLocks {
 
 const problemOf = (record: AcmeProblemRecord): AcmeProblem => new AcmeProblem(record.type, record.detail);
 const recordOf = (problem: AcmeProblem): AcmeProblemRecord => ({ type: problem.type, detail: problem.message });
+
+/** The origin of a public URL ("https://acme.example.com:8555"); a path, query or user part is refused. */
+function publicOrigin(publicUrl: string | undefined): string | undefined {
+  if (publicUrl === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(publicUrl);
+  } catch {
+    throw new CachetError('ERR_USAGE', `the public URL "${publicUrl}" is not a URL`);
+  }
+  if (!/^https?:$/.test(parsed.protocol) || parsed.pathname !== '/' || parsed.search || parsed.username || parsed.password) {
+    throw new CachetError('ERR_USAGE', `the public URL is http(s)://HOST[:PORT] only, without a path (not "${publicUrl}"): the ACME URLs are under /acme/`);
+  }
+  return parsed.origin;
+}
 
 export async function startAcmeServer(options: AcmeServerOptions): Promise<RunningAcmeServer> {
   const nonces = new Nonces();
@@ -451,25 +483,43 @@ export async function startAcmeServer(options: AcmeServerOptions): Promise<Runni
     await handlePost(route, `${base}${path}`, body, response);
   }
 
-  const server: Server = createServer((request, response) => {
+  const tlsOptions = (tls: AcmeTls) => ({ cert: Buffer.from(tls.cert), key: Buffer.from(tls.key), minVersion: 'TLSv1.2' as const });
+  const onRequest = (request: IncomingMessage, response: ServerResponse) => {
     handle(request, response).catch((error: unknown) => {
       const problem = error instanceof AcmeProblem ? error : new AcmeProblem('serverInternal', 'the server failed to answer this request');
       if (!(error instanceof AcmeProblem)) log(`internal error: ${(error as Error).stack ?? String(error)}`);
       if (response.headersSent) return void response.end();
       send(response, problem.status, JSON.stringify(problem.toJSON()), 'application/problem+json');
     });
-  });
+  };
+  let server: Server | HttpsServer;
+  try {
+    server = options.tls ? createHttpsServer(tlsOptions(options.tls), onRequest) : createServer(onRequest);
+  } catch (error) {
+    throw new CachetError('ERR_USAGE', `the TLS certificate and key cannot be used: ${(error as Error).message}`, { cause: error });
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => reject(new CachetError(
       'ERR_USAGE', error.code === 'EADDRINUSE' ? `port ${options.port} is already in use` : `cannot listen on ${host}:${options.port}: ${error.message}`, { cause: error })));
     server.listen(options.port, host, () => resolve());
   });
   const address = server.address() as AddressInfo;
-  base = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  base = publicOrigin(options.publicUrl) ?? `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   return {
     url: base,
     directoryUrl: url('directory'),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    reloadTls(tls) {
+      if (!options.tls) throw new CachetError('ERR_USAGE', 'this ACME server serves plain HTTP: there is no TLS certificate to reload');
+      try {
+        (server as HttpsServer).setSecureContext(tlsOptions(tls));
+      } catch (error) {
+        throw new CachetError('ERR_USAGE', `the new TLS certificate and key cannot be used (the old ones stay): ${(error as Error).message}`, { cause: error });
+      }
+    },
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    }),
   };
 }
 

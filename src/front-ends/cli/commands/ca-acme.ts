@@ -5,7 +5,8 @@
 import { join, resolve } from 'node:path';
 import { CachetError } from '../../../errors.js';
 import { createCertificateValidator } from '../../../engine/pki/create-validator.js';
-import { startAcmeServer, MAX_REPLIES_SCANNED, type AcmeMail } from '../../../adapters/ca/acme-server.js';
+import { readFile } from 'node:fs/promises';
+import { startAcmeServer, MAX_REPLIES_SCANNED, type AcmeMail, type AcmeTls } from '../../../adapters/ca/acme-server.js';
 import { deliverToMaildir, sendBySmtp } from '../../../adapters/ca/distribution-mail.js';
 import { checkMailbox, issueCertificate } from '../../../adapters/ca/issue.js';
 import { generateKeyPairOf } from '../../../adapters/ca/key-pair.js';
@@ -22,10 +23,12 @@ import { untilStopped } from '../until-stopped.js';
 
 const help = `usage: cachet ca acme --port P --from ADDR (--local | --smtp-url URL | --maildir-root DIR)
                     [--reply-maildir DIR] [--template T] [--profile T …] [--host H]
-                    [--dkim-dns-server ADDR …] [--passphrase-file F]
+                    [--dkim-dns-server ADDR …] [--tls-cert F --tls-key F] [--public-url URL]
+                    [--passphrase-file F]
 
-Runs the CA's ACME server (RFC 8555) for S/MIME certificates (RFC 8823) over HTTP until interrupted;
-its directory is http://HOST:PORT/acme/directory. An order names one "email" identifier. The CA mails
+Runs the CA's ACME server (RFC 8555) for S/MIME certificates (RFC 8823) until interrupted, over
+HTTPS with --tls-cert/--tls-key (SIGHUP reads them again: a renewed certificate needs no restart),
+else over plain HTTP (for a TLS proxy in front); its directory is http(s)://HOST:PORT/acme/directory. An order names one "email" identifier. The CA mails
 the challenge (Subject "ACME: <token-part1>", From ADDR) the way "cachet ca distribute" mails; the
 client answers with a reply from the mailbox being validated, holding the digest of its key
 authorization and authenticated (RFC 8823 §3.2) either by an S/MIME signature of a certificate of
@@ -41,6 +44,10 @@ a restart loses none. Issued certificates and the audit log are the CA's as for 
 Options:
   --port P             the TCP port (0: any free port; the URL is printed)
   --host H             the address to listen on (default 127.0.0.1)
+  --tls-cert F         serve HTTPS with this PEM certificate (its chain after it) …
+  --tls-key F          … and this PEM private key
+  --public-url URL     the https://HOST[:PORT] clients reach the server at, which every ACME URL
+                       starts with (default the scheme, host and port listened on)
   --from ADDR          the CA's mailbox: challenges come from it and replies go to it
                        (default $CACHET_CA_FROM)
   --local              mail challenges into local users' INBOXes, and read replies from the INBOX of
@@ -56,7 +63,8 @@ Options:
   --passphrase-file F  the CA passphrase (else $CACHET_CA_PASSPHRASE, else a prompt)
   --pin-file F         for a CA whose keys are on a token: its PIN (else $CACHET_TOKEN_PIN, else a prompt)
 
-Exit statuses: 0 stopped · 1 no CA · 2 usage (port in use) · 4 passphrase`;
+Exit statuses: 0 stopped · 1 no CA · 2 usage (port in use, a TLS pair that does not fit) · 3 TLS files
+unreadable · 4 passphrase`;
 
 /** The challenge signer's certificate outlives a running server by a day or so; a restart makes a new one. */
 const CHALLENGE_SIGNER_DAYS = 7;
@@ -71,6 +79,9 @@ const options = {
   template: { type: 'string' },
   profile: { type: 'string', multiple: true },
   'dkim-dns-server': { type: 'string', multiple: true },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'public-url': { type: 'string' },
   ...SMTP_OPTIONS,
   ...CA_SECRET_OPTIONS,
 } as const;
@@ -110,6 +121,22 @@ async function acmeMail(values: Values, context: CliContext): Promise<AcmeMail> 
   };
 }
 
+function tlsFilesOf(values: Values, context: CliContext): { cert: string; key: string } | undefined {
+  const cert = values['tls-cert'];
+  const key = values['tls-key'];
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined || key === undefined) throw new CachetError('ERR_USAGE', '--tls-cert and --tls-key go together: the certificate and its private key');
+  return { cert: resolve(context.cwd, cert), key: resolve(context.cwd, key) };
+}
+
+async function readTls(files: { cert: string; key: string }): Promise<AcmeTls> {
+  try {
+    return { cert: await readFile(files.cert), key: await readFile(files.key) };
+  } catch (error) {
+    throw new CachetError('ERR_INPUT_READ', `cannot read the TLS certificate or key: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 const command: CliCommand = {
   help,
   async run(args, context) {
@@ -120,6 +147,8 @@ const command: CliCommand = {
     const templates = (values.profile ?? []).map(getTemplate);
     const mail = await acmeMail(values, context);
     const dkimResolver = dnsResolver(values['dkim-dns-server'] ?? []);
+    const tlsFiles = tlsFilesOf(values, context);
+    const tls = tlsFiles ? await readTls(tlsFiles) : undefined;
     const store = caStore(context);
     await withCaUnlock(values, context, async (unlock) => {
       const issuer = await caIssuer(store, unlock);
@@ -134,11 +163,23 @@ const command: CliCommand = {
       const challengeSigner = { certificate: signerCertificate.certificate, chain: await store.chain(), key: softwareKey(signerKey.privateKey) };
       const running = await startAcmeServer({
         store, issuer, template, templates, mail, validator, port, challengeSigner, dkimResolver,
+        ...(tls ? { tls } : {}),
+        ...(values['public-url'] ? { publicUrl: values['public-url'] } : {}),
         host: values.host ?? '127.0.0.1',
         log: (line) => context.stderr.write(`${new Date().toISOString()} ${line}\n`),
       });
       context.stdout.write(`ACME server listening on ${running.url} (directory ${running.directoryUrl}; challenges from ${mail.from})\n`);
-      await untilStopped();
+      // SIGHUP: the certificate and key are read again (a renewed certificate); a bad pair keeps the old one.
+      const onHup = () => void readTls(tlsFiles!).then((material) => {
+        running.reloadTls(material);
+        context.stderr.write(`${new Date().toISOString()} TLS certificate reloaded from ${tlsFiles!.cert}\n`);
+      }).catch((error: unknown) => context.stderr.write(`${new Date().toISOString()} TLS certificate NOT reloaded: ${(error as Error).message}\n`));
+      if (tlsFiles) process.on('SIGHUP', onHup);
+      try {
+        await untilStopped();
+      } finally {
+        process.off('SIGHUP', onHup);
+      }
       await running.close();
     });
     return 0;
