@@ -18,11 +18,11 @@ export const MULTIPART_SIGNED_LIMITS = {
   /** A line longer than this is passed through in pieces (it cannot be a delimiter). */
   maxHeldLineBytes: 64 * 1024,
   /**
-   * A body up to this size is also kept as it was sent, to check the first part over its bytes as
-   * they are when the canonical form does not verify (see firstPartAsSent); a larger one is checked
-   * in canonical form only.
+   * For a sink that can take back what it was given (ByteSink.restart), a first part up to this size
+   * is also kept as it was sent, to be released in that form if only that form verifies (see
+   * FirstPartAsSent); a larger one is checked over its bytes as sent only when no content is wanted.
    */
-  maxAsSentBodyBytes: 8 * 1024 * 1024,
+  maxAsSentPartBytes: 8 * 1024 * 1024,
 } as const;
 
 export interface MultipartSignedParts {
@@ -33,6 +33,7 @@ export interface MultipartSignedParts {
 }
 
 const CRLF = Buffer.from('\r\n');
+const LF = Buffer.from('\n');
 const EMPTY = Buffer.alloc(0);
 
 function mimeMalformed(message: string): CachetError {
@@ -236,34 +237,128 @@ export function splitMultipartSigned(body: ByteStream, boundary: string): Multip
   };
 }
 
+type DelimiterLine = 'open' | 'close' | 'none' | 'more';
+
 /**
- * The first body part exactly as it was sent: the bytes after the first delimiter line up to the
- * line end before the next one (which belongs to that delimiter, RFC 2046 §5.1.1), with no line end
- * converted. RFC 8551 §3.1.1 signs the canonical CRLF form, but AS2 (RFC 4130) and some gateways
- * sign a binary application/octet-stream part over its raw bytes, bare LFs and CRs included.
- * Undefined when the body holds no first part.
+ * Whether the line that starts with "--boundary" (its bytes after the boundary from `at`) is a
+ * delimiter line: "--" to close, then only linear white space to the line end (RFC 2046 §5.1.1);
+ * 'more' when the bytes so far cannot tell (the end of input, `final`, ends the line).
  */
-export function firstPartAsSent(body: Buffer, boundary: string): Buffer | undefined {
-  const delimiter = Buffer.from(`--${boundary}`, 'latin1');
-  const lineEndAt = (from: number): number => {
-    const lf = body.indexOf(10, from);
-    return lf < 0 ? body.length : lf;
-  };
-  let start = -1;
-  for (let line = 0; line < body.length; line = lineEndAt(line) + 1) {
-    const end = lineEndAt(line);
-    const text = end > line && body[end - 1] === 13 ? end - 1 : end;
-    const kind = delimiterKind(body, line, text, delimiter);
-    if (start < 0) {
-      if (kind === 'open') start = end + 1;
-      else if (kind === 'close') return undefined;
-    } else if (kind !== 'none') {
-      // The line end before this delimiter line belongs to it: CRLF, or a bare LF.
-      const eol = line >= 2 && body[line - 2] === 13 ? 2 : 1;
-      return body.subarray(start, Math.max(start, line - eol));
+function delimiterLineAt(data: Buffer, at: number, final: boolean): DelimiterLine {
+  let i = at;
+  let kind: 'open' | 'close' = 'open';
+  if (data[i] === 0x2d) {
+    if (i + 1 >= data.length) return final ? 'none' : 'more';
+    if (data[i + 1] !== 0x2d) return 'none';
+    kind = 'close';
+    i += 2;
+  }
+  for (; i < data.length; i++) {
+    const byte = data[i];
+    if (byte === 0x20 || byte === 0x09) continue;
+    if (byte === 0x0a) return kind;
+    if (byte !== 0x0d) return 'none';
+    if (i + 1 >= data.length) return final ? kind : 'more';
+    return data[i + 1] === 0x0a ? kind : 'none';
+  }
+  return final ? kind : 'more';
+}
+
+/**
+ * The first body part of a multipart/signed body exactly as it was sent, found as the body streams:
+ * the bytes after the first delimiter line up to the line end before the next one (which belongs to
+ * that delimiter, RFC 2046 §5.1.1), with no line end converted. RFC 8551 §3.1.1 signs the canonical
+ * CRLF form, but AS2 (RFC 4130) and some gateways sign a binary application/octet-stream part over
+ * its raw bytes, bare LFs and CRs included.
+ *
+ * The part's bytes go to `onBytes` in order as they are found (views of the input: copy what you
+ * keep); nothing is held but a line's start that may be a delimiter. `finish()` says whether a whole
+ * first part was found (false: no delimiter, a close delimiter first, or the body ends inside it).
+ */
+export class FirstPartAsSent {
+  private state: 'preamble' | 'part' | 'found' | 'none' = 'preamble';
+  /** Unread bytes from the last chunk; index 0 is at a line start when `lineStart`. */
+  private carry: Buffer = LF;
+  /** In the part, bytes of `carry` before this index are not the part's (the line end that starts it). */
+  private skip = 1;
+  private readonly linePattern: Buffer;
+
+  constructor(
+    boundary: string,
+    private readonly onBytes: (bytes: Buffer) => void,
+  ) {
+    // A delimiter line starts after a line end; the body's own start counts as one (the LF in carry).
+    this.linePattern = Buffer.from(`\n--${boundary}`, 'latin1');
+  }
+
+  update(chunk: Uint8Array): void {
+    if (this.state === 'found' || this.state === 'none' || chunk.length === 0) return;
+    const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    this.process(this.carry.length > 0 ? Buffer.concat([this.carry, view]) : view, false);
+  }
+
+  finish(): boolean {
+    if (this.state === 'preamble' || this.state === 'part') this.process(this.carry, true);
+    if (this.state !== 'found') this.state = 'none';
+    this.carry = EMPTY;
+    return this.state === 'found';
+  }
+
+  private process(data: Buffer, final: boolean): void {
+    let from = 0;
+    for (;;) {
+      const hit = data.indexOf(this.linePattern, from);
+      if (hit === -1) {
+        // Keep what could begin a delimiter line the next chunk completes (and the CR before it).
+        this.hold(data, Math.max(0, data.length - this.linePattern.length), final);
+        return;
+      }
+      const after = hit + this.linePattern.length;
+      let line = delimiterLineAt(data, after, final);
+      if (line === 'more' && data.length - hit > MULTIPART_SIGNED_LIMITS.maxHeldLineBytes) line = 'none'; // too long to be one
+      if (line === 'more') {
+        this.hold(data, Math.max(0, hit - 1), final);
+        return;
+      }
+      if (line === 'none') {
+        from = hit + 1;
+        continue;
+      }
+      if (this.state === 'preamble') {
+        if (line === 'close') {
+          this.state = 'none';
+          return;
+        }
+        // The part starts after this line's LF; that LF starts its first line (a delimiter may follow at once).
+        const lf = data.indexOf(0x0a, after);
+        if (lf === -1) {
+          this.state = 'none'; // the body ends on the first delimiter line
+          return;
+        }
+        this.state = 'part';
+        data = data.subarray(lf);
+        this.skip = 1;
+        from = 0;
+        continue;
+      }
+      // The line end before this delimiter (CRLF, or a bare LF) belongs to it.
+      const end = hit > this.skip && data[hit - 1] === 0x0d ? hit - 1 : hit;
+      if (end > this.skip) this.onBytes(data.subarray(this.skip, end));
+      this.state = 'found';
+      return;
     }
   }
-  return undefined;
+
+  /** Hands on the part's bytes before `keepFrom` and keeps the rest (a copy: the input may be reused). */
+  private hold(data: Buffer, keepFrom: number, final: boolean): void {
+    if (final) {
+      this.state = 'none'; // no delimiter after the part: no whole first part
+      return;
+    }
+    if (this.state === 'part' && keepFrom > this.skip) this.onBytes(data.subarray(this.skip, keepFrom));
+    this.skip = Math.max(0, this.skip - keepFrom);
+    this.carry = Buffer.from(data.subarray(keepFrom));
+  }
 }
 
 /** A boundary that cannot occur in base64 or quoted-printable text ("=_" is neither). */

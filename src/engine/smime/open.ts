@@ -19,7 +19,7 @@
 import { CachetError, isCachetError } from '../../errors.js';
 import type { Decryptor } from '../keys.js';
 import type { CertificateValidator } from '../pki/validator.js';
-import { peek, type ByteSink, type ByteStream } from '../stream-types.js';
+import { peek, type ByteStream } from '../stream-types.js';
 import { readMimeEntity } from '../mime/entity-reader.js';
 import { headerBlock, parseHeaderBlock } from '../mime/headers.js';
 import { cmsInput } from './cms-input.js';
@@ -223,9 +223,6 @@ async function readRootEntity(message: ByteStream): Promise<MimeEntity> {
 /** An empty MIME header: a body after it has RFC 2045's defaults (text/plain; charset=us-ascii). */
 const EMPTY_HEADER = Buffer.from('\r\n');
 
-/** For signed parts shown from the message's own bytes: the verified content is not kept. */
-const DISCARD: ByteSink = { write: () => {}, restart: () => {} };
-
 async function* withEmptyHeader(content: ByteStream): ByteStream {
   yield EMPTY_HEADER;
   yield* content;
@@ -419,7 +416,8 @@ async function scanParts(entity: MimeEntity, path: string, depth: number, contex
       if (kind === 'signed') {
         try {
           const { options, at } = context;
-          const report = await verifySignedEntity(part, DISCARD, verifyOptionsOf(options, at));
+          // No sink: a signed part is shown from the message's own bytes, its verified content not kept.
+          const report = await verifySignedEntity(part, undefined, verifyOptionsOf(options, at));
           context.certificates.push(...report.certificates);
           context.signedParts.push({ path: partPath, valid: report.valid, trusted: report.trusted, signers: report.signers.map(summariseSigner) });
         } catch (error) {

@@ -13,12 +13,12 @@ import type { ByteSink, ByteStream } from '../stream-types.js';
 import { collectBytes, toByteStream } from '../stream-types.js';
 import { digestFromMicalg } from '../cms/algorithms.js';
 import { readSignedData, readSignedDataBuffer } from '../cms/signed-data-reader.js';
-import { firstPartAsSent, MULTIPART_SIGNED_LIMITS, splitMultipartSigned } from '../mime/multipart-signed.js';
+import { FirstPartAsSent, MULTIPART_SIGNED_LIMITS, splitMultipartSigned } from '../mime/multipart-signed.js';
 import { base64Decode } from '../mime/base64.js';
 import { readMimeEntity } from '../mime/entity-reader.js';
 import { cmsInput } from './cms-input.js';
 import type { SignedLayerReport } from './reports.js';
-import { checkSigners, hashContent, verifySignedData, type VerifyOptions } from './signed-data-verifier.js';
+import { checkSigners, ContentHasher, hashContent, verifySignedData, type VerifyOptions } from './signed-data-verifier.js';
 import { decodedBody, declaredSmimeType } from './pkcs7-entity.js';
 import { classifyEntity, SIGNATURE_PROTOCOLS } from './entity-kind.js';
 
@@ -43,10 +43,12 @@ function digestsForMicalg(micalg: string | undefined): ReadableDigestAlgorithm[]
 }
 
 /**
- * Verifies a signed entity and writes the signed inner entity's bytes to `sink`.
+ * Verifies a signed entity and writes the signed inner entity's bytes to `sink`; with no sink only
+ * the verdict is made, and none of the content is kept (a signed part shown from the message's own
+ * bytes, `cachet verify` without -o).
  * Throws ERR_NOT_SIGNED when the entity is not an S/MIME signed entity.
  */
-export async function verifySignedEntity(entity: MimeEntity, sink: ByteSink, options: VerifyOptions = {}): Promise<SignedLayerReport> {
+export async function verifySignedEntity(entity: MimeEntity, sink: ByteSink | undefined, options: VerifyOptions = {}): Promise<SignedLayerReport> {
   const form = signedForm(entity);
   if (form === 'detached') return verifyMultipartSigned(entity, sink, options);
   if (form === 'opaque') return verifyOpaque(entity, sink, options);
@@ -54,13 +56,13 @@ export async function verifySignedEntity(entity: MimeEntity, sink: ByteSink, opt
   throw new CachetError('ERR_NOT_SIGNED', `the message is not S/MIME signed (it is ${type.mediaType}${type.params['smime-type'] ? `; smime-type=${type.params['smime-type']}` : ''})`);
 }
 
-async function verifyMultipartSigned(entity: MimeEntity, sink: ByteSink, options: VerifyOptions): Promise<SignedLayerReport> {
+async function verifyMultipartSigned(entity: MimeEntity, sink: ByteSink | undefined, options: VerifyOptions): Promise<SignedLayerReport> {
   const type = entity.headers.contentType();
   const boundary = type.params.boundary;
   if (!boundary) throw new CachetError('ERR_MIME_MALFORMED', 'the multipart/signed entity has no boundary parameter');
-  const raw = new AsSentCopy(sink);
-  const parts = splitMultipartSigned(raw.tap(entity.body), boundary);
   const digests = digestsForMicalg(type.params.micalg);
+  const raw = new AsSentFirstPart(boundary, sink, digests);
+  const parts = splitMultipartSigned(raw.tap(entity.body), boundary);
   const hasher = await hashContent(parts.signedContent, sink, digests);
   const signaturePart = await readMimeEntity(toByteStream(await parts.signaturePart()));
   const signatureType = signaturePart.headers.contentType().mediaType;
@@ -76,16 +78,18 @@ async function verifyMultipartSigned(entity: MimeEntity, sink: ByteSink, options
   let report = await checkSigners(signed, signed.trailer, hasher, { ...options, form: 'detached' });
   report.verifiedForm = 'canonical';
   let verifiedHasher = hasher;
-  const asSent = raw.firstPart(boundary);
-  if (asSent && report.signers.length > 0 && report.signers.every((s) => s.error?.code === 'ERR_DIGEST_MISMATCH')) {
+  const asSent = report.signers.length > 0 && report.signers.every((s) => s.error?.code === 'ERR_DIGEST_MISMATCH') ? await raw.result() : undefined;
+  if (asSent) {
     // The canonical CRLF form does not match: the signer may have signed the part's bytes as they
     // were sent (AS2, gateways signing binary parts). Checked over those, and released as those.
-    const asSentHasher = await hashContent(toByteStream(asSent), undefined, digests);
+    const asSentHasher = asSent.hasher;
     if (!asSentHasher.digest('sha256')!.equals(hasher.digest('sha256')!)) {
       const asSentReport = await checkSigners(signed, signed.trailer, asSentHasher, { ...options, form: 'detached' });
       if (asSentReport.valid) {
-        await sink.restart!();
-        await sink.write(asSent);
+        if (sink) {
+          await sink.restart!();
+          await sink.write(asSent.bytes!);
+        }
         report = asSentReport;
         report.verifiedForm = 'as-sent';
         verifiedHasher = asSentHasher;
@@ -108,35 +112,63 @@ async function verifyMultipartSigned(entity: MimeEntity, sink: ByteSink, options
 }
 
 /**
- * A copy of a multipart/signed body as it streams, up to MULTIPART_SIGNED_LIMITS.maxAsSentBodyBytes,
- * for the check over the first part's bytes as sent. Kept only for a sink that can take back what it
- * was given (ByteSink.restart): the reader must be shown the form that verified, nothing else.
+ * The first part of a multipart/signed body as it was sent, taken as the body streams beside the
+ * canonical form the splitter gives, for the check over those bytes. Only what that check needs is
+ * kept, bounded whatever the size:
+ * - no sink (only the verdict is wanted): the bytes are hashed as they pass, none is kept;
+ * - a sink that can take back what it was given (ByteSink.restart): a copy of the part up to
+ *   MULTIPART_SIGNED_LIMITS.maxAsSentPartBytes, to release it in that form if only that form verifies
+ *   (the reader must be shown the form that verified, nothing else); beyond, nothing;
+ * - any other sink: nothing (it could not be given the other form).
  */
-class AsSentCopy {
-  private chunks: Buffer[] | null;
-  private length = 0;
+class AsSentFirstPart {
+  private readonly part: FirstPartAsSent | undefined;
+  private readonly hasher: ContentHasher | undefined;
+  private copy: Buffer[] | undefined;
+  private copied = 0;
 
-  constructor(sink: ByteSink) {
-    this.chunks = sink.restart ? [] : null;
+  constructor(
+    boundary: string,
+    sink: ByteSink | undefined,
+    private readonly digests: ReadableDigestAlgorithm[],
+  ) {
+    if (!sink) {
+      const hasher = new ContentHasher(digests);
+      this.hasher = hasher;
+      this.part = new FirstPartAsSent(boundary, (bytes) => hasher.update(bytes));
+    } else if (sink.restart) {
+      const copy: Buffer[] = [];
+      this.copy = copy;
+      this.part = new FirstPartAsSent(boundary, (bytes) => {
+        this.copied += bytes.length;
+        if (this.copied > MULTIPART_SIGNED_LIMITS.maxAsSentPartBytes) this.copy = undefined;
+        else this.copy?.push(Buffer.from(bytes)); // a copy: the input may be reused
+      });
+    }
   }
 
   async *tap(body: ByteStream): ByteStream {
     for await (const chunk of body) {
-      if (this.chunks) {
-        this.length += chunk.length;
-        if (this.length > MULTIPART_SIGNED_LIMITS.maxAsSentBodyBytes) this.chunks = null;
-        else this.chunks.push(Buffer.from(chunk));
-      }
+      // A copy past its bound stops looking: nothing more of it would be kept.
+      if (this.hasher || this.copy) this.part?.update(chunk);
       yield chunk;
     }
   }
 
-  firstPart(boundary: string): Buffer | undefined {
-    return this.chunks ? firstPartAsSent(Buffer.concat(this.chunks), boundary) : undefined;
+  /** After the body: the first part's digests, and its bytes where kept; undefined when not available. */
+  async result(): Promise<{ hasher: ContentHasher; bytes?: Buffer } | undefined> {
+    if (!(this.hasher || this.copy) || !this.part?.finish()) return undefined;
+    if (this.hasher) {
+      this.hasher.finish();
+      return { hasher: this.hasher };
+    }
+    if (!this.copy) return undefined; // the part outgrew its bound while the body ended
+    const bytes = Buffer.concat(this.copy);
+    return { hasher: await hashContent(toByteStream(bytes), undefined, this.digests), bytes };
   }
 }
 
-async function verifyOpaque(entity: MimeEntity, sink: ByteSink, options: VerifyOptions): Promise<SignedLayerReport> {
+async function verifyOpaque(entity: MimeEntity, sink: ByteSink | undefined, options: VerifyOptions): Promise<SignedLayerReport> {
   const source = new ByteSource(decodedBody(entity));
   let reading;
   try {

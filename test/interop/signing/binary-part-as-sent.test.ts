@@ -8,12 +8,16 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openMessage } from '../../../src/engine/smime/open.js';
 import { createCertificateValidator } from '../../../src/engine/pki/create-validator.js';
 import { collectBytes, toByteStream } from '../../../src/engine/stream-types.js';
+import { MULTIPART_SIGNED_LIMITS } from '../../../src/engine/mime/multipart-signed.js';
+import { readMimeEntity } from '../../../src/engine/mime/entity-reader.js';
+import { verifySignedEntity } from '../../../src/engine/smime/verify.js';
 import { runCachet } from '../../helpers/cli.js';
 import { runToolOk } from '../../helpers/oracles.js';
 import { pkiBytes, pkiFile } from '../../helpers/pki.js';
@@ -75,6 +79,21 @@ describe('multipart/signed over a binary part as sent', () => {
     const text = await runCachet(['verify', '-i', input, '--trust', pkiFile('ca.pem')]);
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /verified over the signed part's bytes as sent/);
+  });
+
+  test('only the verdict wanted (no sink; cachet verify without -o): a part of any size verifies as sent, none of it kept', async () => {
+    // Larger than what is copied for a sink that may be handed the bytes: here they are only hashed.
+    const big = Buffer.concat([PART, randomBytes(MULTIPART_SIGNED_LIMITS.maxAsSentPartBytes + 1024 * 1024)]);
+    const signed = as2Message(big);
+    const validator = createCertificateValidator({ trustAnchors: [pkiBytes('ca.pem')] });
+    const report = await verifySignedEntity(await readMimeEntity(toByteStream(signed)), undefined, { validator });
+    assert.equal(report.valid, true, JSON.stringify(report.signers.map((s) => s.error)));
+    assert.equal(report.verifiedForm, 'as-sent');
+    const input = join(dir, 'as2-big.eml');
+    writeFileSync(input, signed);
+    const r = await runCachet(['verify', '-i', input, '--json', '--trust', pkiFile('ca.pem')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { verifiedForm: string }).verifiedForm, 'as-sent');
   });
 
   test('a part that was changed verifies in neither form', async () => {

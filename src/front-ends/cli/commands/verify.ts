@@ -93,7 +93,8 @@ const command: CliCommand = {
 
     let output: PendingOutput | undefined;
     const toFile = values.out !== undefined && values.out !== '-';
-    const sink: ByteSink = values.out
+    // No -o: only the verdict is wanted, and no sink keeps any of the content.
+    const sink: ByteSink | undefined = values.out
       ? {
           write: async (chunk) => {
             output ??= await openOutput(values.out, context);
@@ -111,7 +112,7 @@ const command: CliCommand = {
               }
             : {}),
         }
-      : { write: () => {}, restart: () => {} };
+      : undefined;
     let report: SignedLayerReport;
     try {
       // The first bytes tell a bare CMS object (DER or PEM) from a MIME message.
