@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Maildir } from './maildir.js';
+
+test('a message streamed in is stored whole, and read back as content as often as asked', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cachet-maildir-'));
+  try {
+    const maildir = new Maildir(dir);
+    const parts = ['From: a@example.org\r\n', 'Subject: parts\r\n\r\n', 'x'.repeat(3 * 1024 * 1024)];
+    const id = await maildir.deliver('Outbox', { read: async function* () { for (const part of parts) yield Buffer.from(part); } }, { seen: true });
+    const content = await maildir.content('Outbox', id);
+    for (let i = 0; i < 2; i++) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of content.read()) chunks.push(Buffer.from(chunk));
+      assert.equal(Buffer.concat(chunks).toString('latin1'), parts.join(''));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a stream that fails half-way leaves no message, and nothing behind in tmp/', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cachet-maildir-'));
+  try {
+    const maildir = new Maildir(dir);
+    const failing = {
+      read: async function* () {
+        yield Buffer.from('From: a@example.org\r\n\r\nthe first half');
+        throw new Error('the source broke');
+      },
+    };
+    await assert.rejects(maildir.deliver('Outbox', failing), /the source broke/);
+    assert.deepEqual(await maildir.list('Outbox'), []);
+    assert.deepEqual(readdirSync(join(dir, 'Outbox', 'tmp')), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
