@@ -9,8 +9,9 @@ import { displayAddressList } from '../engine/mime/addresses.js';
 import { decodeEncodedWords } from '../engine/mime/headers.js';
 import { classifyEntity, isEncryptedKind } from '../engine/smime/entity-kind.js';
 import { signedForm } from '../engine/smime/verify.js';
-import type { FolderName } from '../adapters/mail/mailbox.js';
+import type { FolderName, StoredMessageInfo } from '../adapters/mail/mailbox.js';
 import type { Mailbox } from '../adapters/mail/mailbox.js';
+import type { MimeHeaderBlock } from '../engine/mime/types.js';
 
 export interface FolderEntry {
   id: string;
@@ -23,12 +24,41 @@ export interface FolderEntry {
   encrypted: boolean;
   signed: boolean;
   seen: boolean;
+  flagged: boolean;
   size: number;
+  /** Its Message-ID, and the ids it answers (References, else In-Reply-To): what threads it (threads.ts). */
+  messageId: string | null;
+  references: string[];
 }
 
-/** The folder's messages, oldest first; `progress` is told after each one. */
-export async function listFolder(mailbox: Mailbox, folder: FolderName, progress?: (done: number, total: number) => void): Promise<FolderEntry[]> {
-  const messages = await mailbox.list(folder);
+/** The message ids (`<…>`) of a header field value. */
+export function messageIdsOf(value: string | undefined): string[] {
+  return (value ?? '').match(/<[^<>\s]+>/g) ?? [];
+}
+
+function entryOf(info: StoredMessageInfo, folder: FolderName, headers: MimeHeaderBlock, kind: { encrypted: boolean; signed: boolean }): FolderEntry {
+  return {
+    id: info.id,
+    folder,
+    // Parsed before decoding (addresses.ts): an encoded-word never shows as an address in the list.
+    from: displayAddressList(headers.get('from') ?? ''),
+    to: decodeEncodedWords(headers.get('to') ?? ''),
+    subject: decodeEncodedWords(headers.get('subject') ?? ''),
+    date: headers.get('date') ?? info.date.toISOString(),
+    encrypted: kind.encrypted,
+    signed: kind.signed,
+    seen: info.seen,
+    flagged: info.flagged,
+    size: info.size,
+    messageId: messageIdsOf(headers.get('message-id'))[0] ?? null,
+    references: messageIdsOf(headers.get('references') ?? headers.get('in-reply-to')),
+  };
+}
+
+
+/** The folder's messages, oldest first; `progress` is told after each one; `only`: just these ids. */
+export async function listFolder(mailbox: Mailbox, folder: FolderName, progress?: (done: number, total: number) => void, only?: ReadonlySet<string>): Promise<FolderEntry[]> {
+  const messages = (await mailbox.list(folder)).filter((m) => !only || only.has(m.id));
   const seenMessageIds = new Set<string>();
   const rows: FolderEntry[] = [];
   for (const [index, info] of messages.entries()) {
@@ -39,19 +69,7 @@ export async function listFolder(mailbox: Mailbox, folder: FolderName, progress?
       if (seenMessageIds.has(messageId)) continue;
       seenMessageIds.add(messageId);
     }
-    rows.push({
-      id: info.id,
-      folder,
-      // Parsed before decoding (addresses.ts): an encoded-word never shows as an address in the list.
-      from: displayAddressList(entity.headers.get('from') ?? ''),
-      to: decodeEncodedWords(entity.headers.get('to') ?? ''),
-      subject: decodeEncodedWords(entity.headers.get('subject') ?? ''),
-      date: entity.headers.get('date') ?? info.date.toISOString(),
-      encrypted: isEncryptedKind(classifyEntity(entity)),
-      signed: signedForm(entity) !== null,
-      seen: info.seen,
-      size: info.size,
-    });
+    rows.push(entryOf(info, folder, entity.headers, { encrypted: isEncryptedKind(classifyEntity(entity)), signed: signedForm(entity) !== null }));
   }
   return rows;
 }
@@ -71,9 +89,8 @@ export interface ReplyContext {
 /** What a reply takes from the message it answers, from that message's outer header. */
 export async function replyContext(mailbox: Mailbox, folder: FolderName, id: string): Promise<ReplyContext> {
   const entity = await readMimeEntity(await mailbox.stream(folder, id));
-  const ids = (value: string | undefined) => (value ?? '').match(/<[^<>\s]+>/g) ?? [];
-  const messageId = ids(entity.headers.get('message-id'))[0] ?? null;
-  let references = [...ids(entity.headers.get('references') ?? entity.headers.get('in-reply-to')), ...(messageId ? [messageId] : [])];
+  const messageId = messageIdsOf(entity.headers.get('message-id'))[0] ?? null;
+  let references = [...messageIdsOf(entity.headers.get('references') ?? entity.headers.get('in-reply-to')), ...(messageId ? [messageId] : [])];
   if (references.length > MAX_REFERENCES) references = [references[0]!, ...references.slice(-(MAX_REFERENCES - 1))];
   return { encrypted: isEncryptedKind(classifyEntity(entity)), messageId, references };
 }

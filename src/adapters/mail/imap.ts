@@ -4,9 +4,10 @@
  * typed error (ERR_MAIL_CONNECTION_LOST) and the next call opens a new one: nothing is half-done on
  * our side, since every operation is a single IMAP command.
  */
-import { ImapFlow } from 'imapflow';
+import { ImapFlow, type MessageStructureObject, type SearchObject } from 'imapflow';
 import { CachetError } from '../../errors.js';
-import type { FolderName, StoredMessageInfo } from './mailbox.js';
+import { hasAttachmentPart, type PartShape } from './attachment-parts.js';
+import { roleOf, type FolderName, type FolderStatus, type MailSearch, type StoredMessageInfo } from './mailbox.js';
 import type { Mailbox } from './mailbox.js';
 import { messageBytes, type MessageContent } from './message-content.js';
 
@@ -30,7 +31,15 @@ export interface ImapSettings {
  * marks \Sent, whatever its name ("Sent Items", "Gesendet"); a role the server has no folder for is
  * created under the role's name when first written to.
  */
-const SPECIAL_USE: Readonly<Record<string, string>> = { Sent: '\\Sent', Drafts: '\\Drafts', Trash: '\\Trash', Junk: '\\Junk' };
+const SPECIAL_USE: Readonly<Record<string, string>> = { Sent: '\\Sent', Drafts: '\\Drafts', Trash: '\\Trash', Junk: '\\Junk', Archive: '\\Archive' };
+
+function shapeOf(node: MessageStructureObject): PartShape {
+  return { type: node.type, disposition: node.disposition, children: (node.childNodes ?? []).map(shapeOf) };
+}
+
+function checkUid(folder: FolderName, id: string): void {
+  if (!/^\d+$/.test(id)) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no message ${id} in ${folder}`);
+}
 
 export class ImapMailbox implements Mailbox {
   private client: ImapFlow | undefined;
@@ -142,7 +151,14 @@ export class ImapMailbox implements Mailbox {
         if (!client.usable) throw new Error('the connection closed');
         if ((client.mailbox && typeof client.mailbox === 'object' ? client.mailbox.exists : 0) === 0) return out;
         for await (const message of client.fetch('1:*', { uid: true, flags: true, size: true, internalDate: true })) {
-          out.push({ id: String(message.uid), folder, size: message.size ?? 0, seen: message.flags?.has('\\Seen') ?? false, date: new Date(message.internalDate ?? Date.now()) });
+          out.push({
+            id: String(message.uid),
+            folder,
+            size: message.size ?? 0,
+            seen: message.flags?.has('\\Seen') ?? false,
+            flagged: message.flags?.has('\\Flagged') ?? false,
+            date: new Date(message.internalDate ?? Date.now()),
+          });
         }
         return out;
       } finally {
@@ -152,7 +168,7 @@ export class ImapMailbox implements Mailbox {
   }
 
   async read(folder: FolderName, id: string): Promise<Buffer> {
-    if (!/^\d+$/.test(id)) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no message ${id} in ${folder}`);
+    checkUid(folder, id);
     return this.run(`reading message ${id}`, async (client) => {
       const lock = await client.getMailboxLock(await this.path(client, folder));
       try {
@@ -180,10 +196,49 @@ export class ImapMailbox implements Mailbox {
   }
 
   async markSeen(folder: FolderName, id: string): Promise<void> {
-    await this.run(`marking ${id} as read`, async (client) => {
+    await this.setFlags(folder, id, { seen: true });
+  }
+
+  /** Runs `operation` with `folder` selected (its lock held), for one message's UID. */
+  private inFolder<T>(what: string, folder: FolderName, id: string, operation: (client: ImapFlow) => Promise<T>): Promise<T> {
+    checkUid(folder, id);
+    return this.run(what, async (client) => {
       const lock = await client.getMailboxLock(await this.path(client, folder));
       try {
-        await client.messageFlagsAdd(id, ['\\Seen'], { uid: true });
+        return await operation(client);
+      } finally {
+        lock.release();
+      }
+    });
+  }
+
+  async setFlags(folder: FolderName, id: string, flags: { seen?: boolean; flagged?: boolean }): Promise<void> {
+    await this.inFolder(`changing the flags of ${id}`, folder, id, async (client) => {
+      const add = [...(flags.seen === true ? ['\\Seen'] : []), ...(flags.flagged === true ? ['\\Flagged'] : [])];
+      const remove = [...(flags.seen === false ? ['\\Seen'] : []), ...(flags.flagged === false ? ['\\Flagged'] : [])];
+      if (add.length > 0) await client.messageFlagsAdd(id, add, { uid: true });
+      if (remove.length > 0) await client.messageFlagsRemove(id, remove, { uid: true });
+    });
+  }
+
+  /**
+   * IMAP MOVE (RFC 6851; imapflow copies and expunges where the server lacks it); the new UID comes
+   * from the server's COPYUID (UIDPLUS, RFC 4315), else from a search of the target by Message-ID.
+   */
+  async move(folder: FolderName, id: string, target: FolderName): Promise<string> {
+    return this.inFolder(`moving ${id} to ${target}`, folder, id, async (client) => {
+      const destination = await this.path(client, target, true);
+      const before = client.capabilities.has('UIDPLUS') ? false : await client.fetchOne(id, { envelope: true }, { uid: true });
+      const envelope = before ? before.envelope : undefined;
+      const moved = await client.messageMove(id, destination, { uid: true });
+      if (!moved) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no message ${id} in ${folder}`);
+      const uid = moved.uidMap?.get(Number(id));
+      if (uid !== undefined) return String(uid);
+      if (!envelope?.messageId) return '';
+      const lock = await client.getMailboxLock(destination);
+      try {
+        const found = await client.search({ header: { 'message-id': envelope.messageId } }, { uid: true });
+        return found && found.length > 0 ? String(Math.max(...found)) : '';
       } finally {
         lock.release();
       }
@@ -192,14 +247,56 @@ export class ImapMailbox implements Mailbox {
 
   async remove(folder: FolderName, id: string): Promise<void> {
     if (!/^\d+$/.test(id)) return;
-    await this.run(`deleting message ${id}`, async (client) => {
+    await this.inFolder(`deleting message ${id}`, folder, id, async (client) => {
+      // \Deleted and EXPUNGE of this UID only (UID EXPUNGE where the server has UIDPLUS).
+      await client.messageDelete(id, { uid: true });
+    });
+  }
+
+  /**
+   * IMAP SEARCH on the server (FROM, SUBJECT, SENTSINCE, SENTBEFORE): only what the server can read
+   * is searched — an encrypted message's protected Subject and content are not. "Has an attachment"
+   * has no SEARCH key: the matches' BODYSTRUCTURE is fetched (never their content) and judged here.
+   */
+  async search(folder: FolderName, criteria: MailSearch): Promise<string[]> {
+    return this.run(`searching ${folder}`, async (client) => {
       const lock = await client.getMailboxLock(await this.path(client, folder));
       try {
-        // \Deleted and EXPUNGE of this UID only (UID EXPUNGE where the server has UIDPLUS).
-        await client.messageDelete(id, { uid: true });
+        await client.noop();
+        const query: SearchObject = {
+          ...(criteria.from !== undefined ? { from: criteria.from } : {}),
+          ...(criteria.subject !== undefined ? { subject: criteria.subject } : {}),
+          ...(criteria.since ? { sentSince: criteria.since } : {}),
+          ...(criteria.before ? { sentBefore: criteria.before } : {}),
+        };
+        const found = (await client.search(Object.keys(query).length > 0 ? query : { all: true }, { uid: true })) || [];
+        if (criteria.hasAttachment === undefined || found.length === 0) return found.map(String);
+        const out: string[] = [];
+        for await (const message of client.fetch(found.join(','), { uid: true, bodyStructure: true }, { uid: true })) {
+          const has = message.bodyStructure ? hasAttachmentPart(shapeOf(message.bodyStructure)) : false;
+          if (has === criteria.hasAttachment) out.push(String(message.uid));
+        }
+        return out;
       } finally {
         lock.release();
       }
+    });
+  }
+
+  /** One LIST with STATUS (messages, unseen); a special-use folder is named by its role, as the client names it. */
+  async folderStatus(): Promise<FolderStatus[]> {
+    return this.run('listing the folders', async (client) => {
+      const listed = await client.list({ statusQuery: { messages: true, unseen: true } });
+      const roleNames = new Map(Object.entries(SPECIAL_USE).map(([name, use]) => [use, name]));
+      const out: FolderStatus[] = [];
+      for (const folder of listed) {
+        if (folder.flags.has('\\Noselect')) continue;
+        const name = folder.path.toUpperCase() === 'INBOX' ? 'INBOX' : (folder.specialUse && roleNames.get(folder.specialUse)) || folder.path;
+        // Two folders claiming one role (a "Trash" beside the server's \Trash): the first keeps the name.
+        if (out.some((f) => f.name === name)) continue;
+        out.push({ name, role: roleOf(name), total: folder.status?.messages ?? 0, unread: folder.status?.unseen ?? 0 });
+      }
+      return out;
     });
   }
 

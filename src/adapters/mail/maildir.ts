@@ -9,10 +9,35 @@ import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promis
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CachetError } from '../../errors.js';
-import { FOLDERS, type FolderName, type Mailbox, type StoredMessageInfo } from './mailbox.js';
+import { readMimeEntity } from '../../engine/mime/entity-reader.js';
+import { parseMailboxes } from '../../engine/mime/addresses.js';
+import { decodeEncodedWords } from '../../engine/mime/headers.js';
+import { readMultipart } from '../../engine/mime/multipart.js';
+import { MIME_LIMITS } from '../../engine/mime/limits.js';
+import type { MimeEntity } from '../../engine/mime/types.js';
+import { hasAttachmentPart, type PartShape } from './attachment-parts.js';
+import { FOLDERS, roleOf, type FolderName, type FolderStatus, type Mailbox, type MailSearch, type StoredMessageInfo } from './mailbox.js';
 import { messageChunks, type MessageContent, type RereadableMessage } from './message-content.js';
 
 const ID_PATTERN = /^[A-Za-z0-9._-]+$/;
+
+/** maildir(5) info flags, kept in ASCII order as the format asks: F flagged, S seen. */
+function withFlags(current: string, flags: { seen?: boolean; flagged?: boolean }): string {
+  const set = new Set(current.replace(/[^A-Z]/g, ''));
+  for (const [letter, on] of [['S', flags.seen], ['F', flags.flagged]] as const) {
+    if (on === true) set.add(letter);
+    if (on === false) set.delete(letter);
+  }
+  return [...set].sort().join('');
+}
+
+/** A message's MIME structure, read as it streams (each part's body skipped, never held). */
+async function shapeOf(entity: MimeEntity, depth = 0): Promise<PartShape> {
+  const type = entity.headers.contentType();
+  const children: PartShape[] = [];
+  if (type.type === 'multipart' && depth < MIME_LIMITS.maxDepth) for await (const part of readMultipart(entity)) children.push(await shapeOf(part, depth + 1));
+  return { type: type.mediaType, disposition: entity.headers.get('content-disposition')?.split(';')[0]?.trim(), children };
+}
 
 function checkFolder(folder: string): void {
   if (!/^[A-Za-z][A-Za-z0-9 _-]{0,63}$/.test(folder)) throw new CachetError('ERR_USAGE', `"${folder}" is not a folder name`);
@@ -89,7 +114,7 @@ export class Maildir implements Mailbox {
         const [id, flags = ''] = name.split(':2,');
         if (!id || !ID_PATTERN.test(id)) continue;
         const info = await stat(join(this.folderPath(folder), sub, name));
-        out.push({ id, folder, size: info.size, seen: sub === 'cur' && flags.includes('S'), date: info.mtime });
+        out.push({ id, folder, size: info.size, seen: sub === 'cur' && flags.includes('S'), flagged: flags.includes('F'), date: info.mtime });
       }
     }
     return out.sort((a, b) => a.id.localeCompare(b.id));
@@ -126,10 +151,79 @@ export class Maildir implements Mailbox {
   }
 
   async markSeen(folder: FolderName, id: string): Promise<void> {
+    await this.setFlags(folder, id, { seen: true });
+  }
+
+  /** A flag change is a rename into cur/ with the new info (maildir(5)): atomic, nothing rewritten. */
+  async setFlags(folder: FolderName, id: string, flags: { seen?: boolean; flagged?: boolean }): Promise<void> {
     const path = await this.locate(folder, id);
-    if (path.includes(':2,') && path.endsWith('S')) return;
+    const current = path.includes(':2,') ? path.slice(path.lastIndexOf(':2,') + 3) : '';
+    const target = join(this.folderPath(folder), 'cur', `${id}:2,${withFlags(current, flags)}`);
+    if (target === path) return;
     await this.ensure(folder);
-    await rename(path, join(this.folderPath(folder), 'cur', `${id}:2,S`));
+    await rename(path, target);
+  }
+
+  /** Keeps the id and the flags: the file is renamed into the other folder's same sub-directory. */
+  async move(folder: FolderName, id: string, target: FolderName): Promise<string> {
+    const path = await this.locate(folder, id);
+    if (target === folder) return id;
+    await this.ensure(target);
+    const sub = path.includes(`${join(this.folderPath(folder), 'new')}/`) ? 'new' : 'cur';
+    await rename(path, join(this.folderPath(target), sub, path.slice(path.lastIndexOf('/') + 1)));
+    return id;
+  }
+
+  async search(folder: FolderName, criteria: MailSearch): Promise<string[]> {
+    const out: string[] = [];
+    for (const info of await this.list(folder)) if (await this.matches(folder, info, criteria)) out.push(info.id);
+    return out;
+  }
+
+  private async matches(folder: FolderName, info: StoredMessageInfo, criteria: MailSearch): Promise<boolean> {
+    const file = createReadStream(await this.locate(folder, info.id), { highWaterMark: 64 * 1024 });
+    try {
+      return await this.entityMatches(await readMimeEntity(file), info, criteria);
+    } finally {
+      file.destroy(); // the rest of the file is not needed: its descriptor is let go of now
+    }
+  }
+
+  private async entityMatches(entity: MimeEntity, info: StoredMessageInfo, criteria: MailSearch): Promise<boolean> {
+    const { headers } = entity;
+    const contains = (value: string, needle: string) => value.toLowerCase().includes(needle.toLowerCase());
+    if (criteria.from !== undefined) {
+      const from = headers.get('from') ?? '';
+      // The address and the decoded name, as IMAP SEARCH FROM matches both.
+      if (!contains(from, criteria.from) && !parseMailboxes(from).some((m) => contains(`${m.name ?? ''} ${m.address ?? ''}`, criteria.from!))) return false;
+    }
+    if (criteria.subject !== undefined && !contains(decodeEncodedWords(headers.get('subject') ?? ''), criteria.subject)) return false;
+    if (criteria.since || criteria.before) {
+      const sent = new Date(headers.get('date') ?? info.date.toISOString());
+      // IMAP compares whole days (RFC 3501 SENTSINCE/SENTBEFORE): so does this.
+      const day = Date.UTC(sent.getUTCFullYear(), sent.getUTCMonth(), sent.getUTCDate());
+      if (criteria.since && !(day >= criteria.since.getTime())) return false;
+      if (criteria.before && !(day < criteria.before.getTime())) return false;
+    }
+    if (criteria.hasAttachment !== undefined) {
+      let has: boolean;
+      try {
+        has = hasAttachmentPart(await shapeOf(entity));
+      } catch {
+        has = false; // a structure that cannot be read shows no attachment
+      }
+      if (has !== criteria.hasAttachment) return false;
+    }
+    return true;
+  }
+
+  async folderStatus(): Promise<FolderStatus[]> {
+    const out: FolderStatus[] = [];
+    for (const name of await this.folders()) {
+      const messages = await this.list(name);
+      out.push({ name, role: roleOf(name), total: messages.length, unread: messages.filter((m) => !m.seen).length });
+    }
+    return out;
   }
 
   async remove(folder: FolderName, id: string): Promise<void> {

@@ -18,6 +18,7 @@ import { normaliseAddress } from '../../engine/smime/open.js';
 import type { Draft, OutgoingAttachment, WebMailService } from './mail-service.js';
 import { draftRoutes } from './routes/drafts.js';
 import { outboxRoutes } from './routes/outbox.js';
+import { mailOperationRoutes } from './routes/mail-operations.js';
 
 export const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
 /** Each event stream holds a watch (an IMAP connection in IDLE): a few tabs per user, not unbounded. */
@@ -117,6 +118,10 @@ async function readDraft(c: AppContext): Promise<Draft> {
   };
   if (typeof form['replyFolder'] === 'string' && typeof form['replyId'] === 'string') {
     draft.inReplyTo = { folder: form['replyFolder'], id: form['replyId'] };
+  }
+  const forwardMode = form['forwardMode'];
+  if (typeof form['forwardFolder'] === 'string' && typeof form['forwardId'] === 'string' && (forwardMode === 'inline' || forwardMode === 'attachment')) {
+    draft.forward = { folder: form['forwardFolder'], id: form['forwardId'], mode: forwardMode };
   }
   return draft;
 }
@@ -255,6 +260,7 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
     });
   });
 
+  if (service.operations) mailOperationRoutes(app, service.operations, handle);
   app.get('/api/folders', handle(async (c, s) => c.json(await service.listFolders(s.user))));
   app.get('/api/folders/:folder/messages', handle(async (c, s) => c.json(await service.listMessages(s.user, param(c, 'folder'), c.req.query('q') ?? undefined))));
   app.get('/api/folders/:folder/messages/:id', handle(async (c, s) => c.json(await service.readMessage(s.user, param(c, 'folder'), param(c, 'id')))));

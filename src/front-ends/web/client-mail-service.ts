@@ -21,6 +21,9 @@ import { readMessage, type ReadOptions, type ReadResult } from '../../use-cases/
 import type { AccountConfig } from '../../adapters/mail/account-config.js';
 import { importCertificatesFromMessage } from '../../use-cases/import-certificates.js';
 import { defaultEncryption, defaultSigning, sendMessage } from '../../use-cases/send.js';
+import { forwardedContent } from '../../use-cases/forward.js';
+import { replyAllRecipients } from '../../use-cases/reply-all.js';
+import { ClientMailOperations, summariesOf } from './client-mail-operations.js';
 import { findUser, verifyLocalLogin } from '../../use-cases/users.js';
 import type {
   AttachmentDownload,
@@ -74,6 +77,7 @@ function describeCertificate(der: Uint8Array, chain: Uint8Array[] = [], revocati
 
 export class ClientMailService implements WebMailService {
   private readonly sessions = new Map<string, Session>();
+  readonly operations = new ClientMailOperations(async (address) => (await this.session(address)).mail);
 
   /**
    * `policyFile`: where the admin's policy is. `cachet server` gives it from its configuration (or
@@ -156,19 +160,14 @@ export class ClientMailService implements WebMailService {
 
   async listFolders(address: string): Promise<FolderSummary[]> {
     const { mail } = await this.session(address);
-    const out: FolderSummary[] = [];
-    for (const name of await mail.user.mailbox.folders()) {
-      const messages = await mail.user.mailbox.list(name);
-      out.push({ name, total: messages.length, unread: messages.filter((m) => !m.seen).length });
-    }
-    return out;
+    return mail.user.mailbox.folderStatus();
   }
 
   async listMessages(address: string, folder: string, query?: string): Promise<MessageSummary[]> {
     const { mail } = await this.session(address);
     const needle = query?.trim().toLowerCase();
     const rows = (await listFolder(mail.user.mailbox, folder)).filter((r) => !needle || r.from.toLowerCase().includes(needle) || r.subject.toLowerCase().includes(needle));
-    return rows.map((r) => ({ ...r, to: r.to.split(',').map((a) => a.trim()).filter(Boolean) })).reverse();
+    return summariesOf(rows);
   }
 
   private async read(mail: MailSession, folder: string, id: string, options: ReadOptions = {}): Promise<ReadResult> {
@@ -226,6 +225,8 @@ export class ClientMailService implements WebMailService {
       html: report.status === 'partially-signed' ? null : result.html,
       attachments: result.attachments.map((a) => ({ index: a.index, filename: a.filename, contentType: a.contentType, size: a.size, importable: importsFromMail && isCredentialFile(a.filename, a.contentType) })),
       unsignedParts,
+      replyAll: replyAllRecipients(report.headers, [mail.user.address]),
+      flagged: (await mail.user.mailbox.list(folder)).find((m) => m.id === id)?.flagged ?? false,
     };
   }
 
@@ -294,6 +295,7 @@ export class ClientMailService implements WebMailService {
   async send(address: string, draft: Draft): Promise<SendOutcome> {
     const { mail } = await this.session(address);
     const reply: ReplyContext | null = draft.inReplyTo ? await replyContext(mail.user.mailbox, draft.inReplyTo.folder, draft.inReplyTo.id) : null;
+    const forward = draft.forward ? await forwardedContent(draft.forward, { user: mail.user, store: () => mail.store(), validator: mail.validator }) : null;
     try {
       const outcome = await sendMessage(
         {
@@ -302,12 +304,13 @@ export class ClientMailService implements WebMailService {
           bcc: draft.bcc,
           subject: draft.subject,
           text: draft.body,
-          attachments: draft.attachments,
+          attachments: [...draft.attachments, ...(forward?.attachments ?? [])],
           sign: draft.sign,
           encrypt: draft.encrypt,
           allowUnencrypted: draft.allowUnencrypted ?? false,
           leaveOutMissing: draft.leaveOutMissing ?? false,
-          replyToEncrypted: reply?.encrypted ?? false,
+          // A forward of encrypted mail carries its decrypted content: never in clear unless the user says so.
+          replyToEncrypted: (reply?.encrypted ?? false) || (forward?.encrypted ?? false),
           ...(reply?.messageId ? { inReplyTo: reply.messageId } : {}),
           ...(reply ? { references: reply.references } : {}),
         },

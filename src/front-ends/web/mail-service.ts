@@ -7,6 +7,8 @@ import type { MailSession } from '../../use-cases/mail-session.js';
 
 export interface FolderSummary {
   name: string;
+  /** What the folder is for (RFC 6154 special use), whatever the server calls it. */
+  role?: 'inbox' | 'sent' | 'drafts' | 'trash' | 'junk' | 'archive' | 'outbox' | null;
   total: number;
   unread: number;
 }
@@ -22,6 +24,10 @@ export interface MessageSummary {
   encrypted: boolean;
   signed: boolean;
   seen: boolean;
+  /** Marked for follow-up. */
+  flagged?: boolean;
+  /** The conversation it belongs to in this list (References/In-Reply-To): messages with the same id are one thread. */
+  threadId?: string;
   size: number;
 }
 
@@ -86,6 +92,10 @@ export interface MessageView {
   attachments: AttachmentView[];
   /** For partially-signed messages: the parts outside the signature, marked as such. */
   unsignedParts: Array<{ description: string; text: string }>;
+  /** Marked for follow-up. */
+  flagged?: boolean;
+  /** Who "reply all" writes to: the sender and the others, never the user (use-cases/reply-all.ts). */
+  replyAll?: { to: string[]; cc: string[] };
 }
 
 export interface RecipientStatus {
@@ -118,6 +128,8 @@ export interface Draft {
   /** The user's other answer: send it encrypted to those with a certificate, leave the others out. */
   leaveOutMissing?: boolean;
   inReplyTo?: { folder: string; id: string };
+  /** A forward: the original attached (message/rfc822) or its attachments carried with the inline quote. */
+  forward?: { folder: string; id: string; mode: 'inline' | 'attachment' };
 }
 
 /** What the user may answer to the group rule (src/use-cases/send.ts decides which are offered). */
@@ -195,6 +207,8 @@ export interface AttachmentDownload {
 export interface WebMailService {
   /** The signed-in user's mail session, for the route modules (routes/) that call the use cases on it directly. */
   mailSession?(user: string): Promise<MailSession>;
+  /** Delete, move, archive, flags, search on the server, conversations (below). */
+  readonly operations?: MailOperationsService;
   authenticate(user: string, password: string): Promise<boolean>;
   listFolders(user: string): Promise<FolderSummary[]>;
   listMessages(user: string, folder: string, query?: string): Promise<MessageSummary[]>;
@@ -228,4 +242,34 @@ export interface WebMailService {
     password: string,
     choice?: { role?: CredentialRoleView; replaceSigning?: boolean },
   ): Promise<ImportOutcome>;
+}
+
+/**
+ * The daily mail operations as the web front end calls them: delete (to Trash, with its undo), move,
+ * archive, the read and follow-up flags, a search of one folder on the mail server, and a message's
+ * conversation. client-mail-operations.ts implements them on src/use-cases/mail-operations.ts.
+ */
+export type DeleteResult =
+  /** `undo`: the move that puts it back (POST …/move with `to: undo.target` on `undo.folder`/`undo.id`). */
+  | { kind: 'moved-to-trash'; trash: { folder: string; id: string }; undo: { folder: string; id: string; target: string } }
+  | { kind: 'removed' };
+
+export interface SearchCriteria {
+  from?: string;
+  subject?: string;
+  /** ISO dates (YYYY-MM-DD): sent on or after `since`, before `before`. */
+  since?: string;
+  before?: string;
+  hasAttachment?: boolean;
+}
+
+export interface MailOperationsService {
+  deleteMessage(user: string, folder: string, id: string): Promise<DeleteResult>;
+  moveMessage(user: string, folder: string, id: string, target: string): Promise<{ folder: string; id: string }>;
+  archiveMessage(user: string, folder: string, id: string): Promise<{ folder: string; id: string }>;
+  setFlags(user: string, folder: string, id: string, flags: { seen?: boolean; flagged?: boolean }): Promise<void>;
+  /** Newest first, as the folder list shows them. */
+  search(user: string, folder: string, criteria: SearchCriteria): Promise<MessageSummary[]>;
+  /** Oldest first: the conversation as it went. */
+  conversation(user: string, folder: string, id: string): Promise<MessageSummary[]>;
 }

@@ -1,0 +1,76 @@
+/** The web's mail operations on the use cases (src/use-cases/mail-operations.ts), in the user's one mail session. */
+import { CachetError } from '../../errors.js';
+import type { MailSearch } from '../../adapters/mail/mailbox.js';
+import type { FolderEntry } from '../../use-cases/folder-listing.js';
+import type { MailSession } from '../../use-cases/mail-session.js';
+import { archiveMessage, conversation, deleteMessage, moveMessage, searchFolder, setMessageFlags } from '../../use-cases/mail-operations.js';
+import { threadIds } from '../../use-cases/threads.js';
+import type { DeleteResult, MailOperationsService, MessageSummary, SearchCriteria } from './mail-service.js';
+
+/** Folder entries as the list shows them, newest first, each with its conversation's id within the list. */
+export function summariesOf(entries: FolderEntry[]): MessageSummary[] {
+  const threads = threadIds(entries);
+  return entries
+    .map((e) => ({
+      id: e.id,
+      folder: e.folder,
+      from: e.from,
+      to: e.to.split(',').map((a) => a.trim()).filter(Boolean),
+      subject: e.subject,
+      date: e.date,
+      encrypted: e.encrypted,
+      signed: e.signed,
+      seen: e.seen,
+      flagged: e.flagged,
+      threadId: threads.get(e)!,
+      size: e.size,
+    }))
+    .reverse();
+}
+
+function dayOf(name: string, value: string | undefined): Date | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) throw new CachetError('ERR_USAGE', `the ${name} date must be written YYYY-MM-DD`);
+  return new Date(`${value}T00:00:00Z`);
+}
+
+export class ClientMailOperations implements MailOperationsService {
+  constructor(private readonly mailSession: (user: string) => Promise<MailSession>) {}
+
+  private async mailbox(user: string) {
+    return (await this.mailSession(user)).user.mailbox;
+  }
+
+  async deleteMessage(user: string, folder: string, id: string): Promise<DeleteResult> {
+    return deleteMessage(await this.mailbox(user), folder, id);
+  }
+
+  async moveMessage(user: string, folder: string, id: string, target: string): Promise<{ folder: string; id: string }> {
+    return moveMessage(await this.mailbox(user), folder, id, target);
+  }
+
+  async archiveMessage(user: string, folder: string, id: string): Promise<{ folder: string; id: string }> {
+    return archiveMessage(await this.mailbox(user), folder, id);
+  }
+
+  async setFlags(user: string, folder: string, id: string, flags: { seen?: boolean; flagged?: boolean }): Promise<void> {
+    await setMessageFlags(await this.mailbox(user), folder, id, flags);
+  }
+
+  async search(user: string, folder: string, criteria: SearchCriteria): Promise<MessageSummary[]> {
+    const since = dayOf('since', criteria.since);
+    const before = dayOf('before', criteria.before);
+    const search: MailSearch = {
+      ...(criteria.from ? { from: criteria.from } : {}),
+      ...(criteria.subject ? { subject: criteria.subject } : {}),
+      ...(since ? { since } : {}),
+      ...(before ? { before } : {}),
+      ...(criteria.hasAttachment !== undefined ? { hasAttachment: criteria.hasAttachment } : {}),
+    };
+    return summariesOf(await searchFolder(await this.mailbox(user), folder, search));
+  }
+
+  async conversation(user: string, folder: string, id: string): Promise<MessageSummary[]> {
+    return summariesOf(await conversation(await this.mailbox(user), folder, id)).reverse();
+  }
+}
