@@ -2,7 +2,8 @@
 // Runs every *.test.ts under src/ and test/ with Node's own test runner (node:test), through tsx.
 // Node 20's `--test` does not expand globs itself, so the file list is built here.
 // Usage: node scripts/run-tests.mjs [filter-substring...]
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -33,9 +34,18 @@ if (files.some((f) => f.startsWith(join('test', 'web')) || f.startsWith(join('te
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 const concurrency = process.env.CACHET_TEST_CONCURRENCY ?? '2';
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
-  { stdio: 'inherit' },
-);
-process.exit(result.status ?? 1);
+// Every run gets a private state directory (the vault's rollback witnesses live there,
+// src/adapters/keys/file-credential-store.ts rollbackWitnessDir): tests write none into the
+// developer's ~/.local/state/cachet, and none of an earlier run's witnesses are seen.
+const stateDir = mkdtempSync(join(tmpdir(), 'cachet-test-state-'));
+let result;
+try {
+  result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+    { stdio: 'inherit', env: { ...process.env, CACHET_STATE_DIR: stateDir } },
+  );
+} finally {
+  rmSync(stateDir, { recursive: true, force: true });
+}
+process.exit(result?.status ?? 1);

@@ -5,6 +5,7 @@
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { runCachet as runCachetProcess } from '../../src/entry/cachet.js';
 import type { CliContext } from '../../src/front-ends/cli/context.js';
+import { childEnv } from './child-env.js';
 
 export interface CliRun {
   status: number;
@@ -30,7 +31,7 @@ export async function runCachet(args: string[], options: { env?: NodeJS.ProcessE
     stdin,
     stdout: sink(out),
     stderr: sink(err),
-    env: { PATH: process.env.PATH, ...options.env },
+    env: childEnv(options.env),
     cwd: options.cwd ?? process.cwd(),
     interactive: options.answers !== undefined,
     async prompt(question) {

@@ -14,6 +14,7 @@ import { P12_PASSWORD, pkiFile } from '../helpers/pki.js';
 import { openFileCredentialStore } from '../../src/adapters/keys/file-credential-store.js';
 import { vaultFilePath } from '../../src/adapters/keys/open-store.js';
 import { vaultServicePaths } from '../../src/adapters/keys/vault-service/paths.js';
+import { childEnv } from '../helpers/child-env.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const home = mkdtempSync(join(tmpdir(), 'cachet-vault-cli-'));
@@ -21,6 +22,8 @@ const OLD = 'first pass phrase';
 const NEW = 'second pass phrase';
 const env = { CACHET_HOME: home };
 let serve: ChildProcess | undefined;
+/** Every `vault serve` started and not yet exited: the after hook stops them all, whatever failed. */
+const running = new Set<ChildProcess>();
 let serveExit: Promise<number | null> | undefined;
 let idpToken = '';
 let mailToken = '';
@@ -29,11 +32,12 @@ let mailToken = '';
 async function startServe(args: string[] = ['--idle-seconds', '120'], extraEnv: NodeJS.ProcessEnv = {}): Promise<string> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/entry/dev.ts', 'vault', 'serve', ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, CACHET_HOME: home, ...extraEnv },
+    env: childEnv({ CACHET_HOME: home, ...extraEnv }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   serve = child;
-  serveExit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  running.add(child);
+  serveExit = new Promise((resolve) => child.once('exit', (code) => (running.delete(child), resolve(code))));
   let output = '';
   return new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`vault serve did not start: ${output}`)), 20_000);
@@ -58,10 +62,18 @@ before(async () => {
   assert.equal(init.status, 0, init.stderr);
 });
 after(async () => {
-  if (serve && serve.exitCode === null) {
-    serve.kill('SIGTERM');
-    await serveExit;
-  }
+  // A test that failed before its own SIGTERM (the deposit test, say) leaves its service running;
+  // a later startServe replaces `serve`, so each one started is stopped here, by force if need be.
+  await Promise.all(
+    [...running].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          child.once('exit', () => (clearTimeout(force), resolve()));
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
   rmSync(home, { recursive: true, force: true });
 });
 

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { startMailServers, type MailServers } from '../helpers/mail-servers.js';
 import { runCachet } from '../helpers/cli.js';
 import { ImapMailbox } from '../../src/adapters/mail/imap.js';
+import { childEnv } from '../helpers/child-env.js';
 
 let servers: MailServers;
 let mailbox: ImapMailbox;
@@ -80,7 +81,7 @@ test('cachet send on an IMAP account saves its copy to the \\Sent folder and exi
     // A real process: it must end by itself (an IMAP connection left open would keep it alive).
     const main = fileURLToPath(new URL('../../src/entry/dev.ts', import.meta.url));
     const run = spawnSync(process.execPath, ['--import', 'tsx', main, 'send', '--to', 'alice@example.com', '--subject', 'from the CLI', '--body-file', join(home, 'body'), '--no-sign', '--no-encrypt', '--passphrase-file', join(home, 'vault-passphrase')], {
-      env: { PATH: process.env.PATH, CACHET_HOME: home },
+      env: childEnv({ CACHET_HOME: home }),
       encoding: 'utf8',
       timeout: 60_000,
     });

@@ -19,6 +19,7 @@ import { MIME_LIMITS } from '../../src/engine/mime/limits.js';
 import { openMessage } from '../../src/engine/smime/open.js';
 import { isCachetError } from '../../src/errors.js';
 import { toByteStream } from '../../src/engine/stream-types.js';
+import { childEnv } from '../helpers/child-env.js';
 
 const CHILD = fileURLToPath(new URL('./bounded-reading-child.ts', import.meta.url));
 const USER = 'bob@example.com';
@@ -43,7 +44,7 @@ interface ChildRun {
 }
 
 function child(args: string[]): ChildRun {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', CHILD, ...args], { encoding: 'utf8', maxBuffer: 64 * MiB, env: { PATH: process.env.PATH } });
+  const out = execFileSync(process.execPath, ['--import', 'tsx', CHILD, ...args], { encoding: 'utf8', maxBuffer: 64 * MiB, env: childEnv() });
   return JSON.parse(out.trim().split('\n').pop()!) as ChildRun;
 }
 

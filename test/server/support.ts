@@ -73,7 +73,7 @@ export interface ServerProcess {
 }
 
 export async function runServerProcess(configFile: string, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'server', '--config', configFile], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'server', '--config', configFile], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: Array<Record<string, unknown>> = [];
   const waiters: Array<{ match: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }> = [];
   let stderr = '';
@@ -115,6 +115,7 @@ import { Writable } from 'node:stream';
 import { parseServerConfig } from '../../src/front-ends/server/config.js';
 import { startServer, type RunningServer } from '../../src/front-ends/server/start.js';
 import { jsonLinesLog } from '../../src/front-ends/server/log.js';
+import { childEnv } from '../helpers/child-env.js';
 
 export interface InProcessServer {
   server: RunningServer;
