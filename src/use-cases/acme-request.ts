@@ -9,7 +9,7 @@
  * usage gives it, the new key kept encrypted like every key.
  */
 import 'reflect-metadata';
-import { generateKeyPairSync, sign as signData, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign as signData, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
 import { CachetError } from '../errors.js';
 import { certificateRole } from '../engine/pki/certificate-role.js';
 import { openMessage } from '../engine/smime/open.js';
@@ -23,6 +23,9 @@ import type { CredentialRole, CredentialStore, StoredCredential } from '../adapt
 import type { Mailbox } from '../adapters/mail/mailbox.js';
 import type { Transport } from '../adapters/mail/transport.js';
 import { signedRequest } from './renewal.js';
+import type { Pkcs11Token } from '../adapters/keys/pkcs11/token.js';
+import { requestSignedByToken, tokenKeySpec } from '../adapters/ca/token-enrolment.js';
+import { getTemplate } from '../adapters/ca/templates.js';
 
 const crypto = webcrypto as unknown as Crypto;
 /** An ACME answer larger than this is not one (a certificate chain is a few kilobytes). */
@@ -40,6 +43,11 @@ export interface AcmeRequestOptions {
   transport: Transport;
   store: CredentialStore;
   /**
+   * Make the key pair ON this PKCS#11 token (sensitive, never extractable), have the token sign the
+   * request, and write the certificate back onto it beside the key (same CKA_ID) instead of the vault.
+   */
+  tokenKey?: { token: Pkcs11Token; label?: string };
+  /**
    * When given, only a challenge mail that opens as `valid` (S/MIME-signed by a trusted certificate
    * of the challenge's `from`, RFC 8823 §3.1) is answered: a look-alike is skipped. Absent (no trust
    * anchors), the mail is taken on its headers.
@@ -54,9 +62,77 @@ export interface AcmeRequestOptions {
 }
 
 export interface AcmeRequestResult {
-  credential: StoredCredential;
+  /** The credential installed in the vault (absent when the key is on a token). */
+  credential?: StoredCredential;
+  /** Where the key and certificate are on the token, with tokenKey. */
+  onToken?: { id: string; label: string };
+  role: CredentialRole;
+  email: string[];
+  subject: string;
+  notAfter: string;
   serial: string;
   chainPem: string;
+}
+
+/** Where the new key is made and the certificate kept: the vault (software key) or a token. */
+interface KeyHolder {
+  /** Makes the key pair; a PKCS#10 request for `email` signed with it. */
+  request(email: string): Promise<Uint8Array>;
+  install(certificate: Uint8Array, chain: Uint8Array[]): Promise<Pick<AcmeRequestResult, 'credential' | 'onToken'>>;
+  /** Removes a key that got no certificate (nothing to do for a software key not yet kept). */
+  discard(): void;
+}
+
+function vaultKeyHolder(store: CredentialStore, keyType: KeyType): KeyHolder {
+  let pkcs8: Uint8Array | undefined;
+  return {
+    async request(email) {
+      const algorithm = keyAlgorithm(keyType);
+      const keys = (await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
+      const made = await signedRequest(keys, algorithm, email);
+      pkcs8 = made.pkcs8;
+      return made.csr;
+    },
+    async install(certificate, chain) {
+      const credential = await store.add({ certificate, chain, privateKeyPkcs8: pkcs8!, role: roleOf(certificate), exportable: true }, { replaceActive: true });
+      return { credential };
+    },
+    discard() {},
+  };
+}
+
+function profileRole(profile: string | undefined): string | undefined {
+  if (profile === undefined) return undefined;
+  try {
+    return getTemplate(profile).role;
+  } catch {
+    return undefined; // a profile this Cachet does not know: the server's own
+  }
+}
+
+function tokenKeyHolder(token: Pkcs11Token, keyType: KeyType, profile: string | undefined, label: string | undefined): KeyHolder {
+  let id = randomBytes(8).toString('hex');
+  while (token.hasObject(id)) id = randomBytes(8).toString('hex');
+  let made = false;
+  let name = label ?? '';
+  // The role is the server's template's: only a profile known to be a signing one needs no decryption on the token.
+  const decrypt = profileRole(profile) !== 'signing';
+  return {
+    async request(email) {
+      name = label ?? `${email} (ACME)`;
+      const spki = await token.generateKeyPair(tokenKeySpec(keyType), id, name, { decrypt });
+      made = true;
+      return requestSignedByToken(token, id, spki, name, email);
+    },
+    async install(certificate) {
+      roleOf(certificate);
+      token.writeCertificate(certificate, id, name);
+      return { onToken: { id, label: name } };
+    },
+    discard() {
+      if (made) token.destroyObjects(id);
+    },
+  };
 }
 
 interface AcmeChallenge { type: string; url: string; status: string; token: string; from?: string; error?: { detail?: string } }
@@ -230,15 +306,29 @@ export async function requestCertificateByAcme(options: AcmeRequestOptions): Pro
   const answered = await settle(connection, challenge.url, deadline, pollMs) as unknown as AcmeChallenge;
   if (answered.status !== 'valid') throw new CachetError('ERR_ACME', `the ACME server did not accept the reply: ${answered.error?.detail ?? answered.status}`);
 
-  const algorithm = keyAlgorithm(options.keyType);
-  const keys = (await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const { csr, pkcs8 } = await signedRequest(keys, algorithm, options.email);
-  await connection.post(order.finalize, { csr: base64url(csr) });
-  const done = await settle(connection, orderUrl, deadline, pollMs) as { status: string; certificate?: string; error?: { detail?: string } };
-  if (done.status !== 'valid' || !done.certificate) throw new CachetError('ERR_ACME', `the order ended ${done.status}: ${done.error?.detail ?? 'no certificate'}`);
-  const chainPem = (await connection.post(done.certificate, undefined)).body;
-  const [certificate, ...chain] = pemDecodeAll(Buffer.from(chainPem), 'CERTIFICATE');
-  if (!certificate) throw new CachetError('ERR_ACME', 'the ACME server sent no certificate');
-  const credential = await options.store.add({ certificate, chain, privateKeyPkcs8: pkcs8, role: roleOf(certificate), exportable: true }, { replaceActive: true });
-  return { credential, serial: new X509Certificate(certificate).serialNumber.toLowerCase(), chainPem };
+  const holder = options.tokenKey
+    ? tokenKeyHolder(options.tokenKey.token, options.keyType, options.profile, options.tokenKey.label)
+    : vaultKeyHolder(options.store, options.keyType);
+  try {
+    await connection.post(order.finalize, { csr: base64url(await holder.request(options.email)) });
+    const done = await settle(connection, orderUrl, deadline, pollMs) as { status: string; certificate?: string; error?: { detail?: string } };
+    if (done.status !== 'valid' || !done.certificate) throw new CachetError('ERR_ACME', `the order ended ${done.status}: ${done.error?.detail ?? 'no certificate'}`);
+    const chainPem = (await connection.post(done.certificate, undefined)).body;
+    const [certificate, ...chain] = pemDecodeAll(Buffer.from(chainPem), 'CERTIFICATE');
+    if (!certificate) throw new CachetError('ERR_ACME', 'the ACME server sent no certificate');
+    const installed = await holder.install(certificate, chain);
+    const x509 = new X509Certificate(certificate);
+    return {
+      ...installed,
+      role: roleOf(certificate),
+      email: installed.credential?.email ?? [options.email],
+      subject: x509.subject,
+      notAfter: new Date(x509.validTo).toISOString(),
+      serial: x509.serialNumber.toLowerCase(),
+      chainPem,
+    };
+  } catch (error) {
+    holder.discard();
+    throw error;
+  }
 }

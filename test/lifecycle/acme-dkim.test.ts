@@ -145,8 +145,8 @@ describe('ACME: a first certificate, the reply authenticated by DKIM (opendkim i
   test('alice has no certificate: her unsigned reply, DKIM-signed by her mail server, gets her one', async () => {
     inTransit = async (raw) => raw;
     const { result, vault } = await aliceAsks();
-    assert.equal(result.credential.role, 'both', 'the dual template: signing and encryption');
-    assert.equal((await vault.active('signing'))?.id, result.credential.id);
+    assert.equal(result.credential!.role, 'both', 'the dual template: signing and encryption');
+    assert.equal((await vault.active('signing'))?.id, result.credential!.id);
     // The reply the server accepted carried opendkim's signature, and no S/MIME.
     const caInbox = imap('acme');
     const replies = await Promise.all((await caInbox.list('INBOX')).map(async (m) => Buffer.from(await caInbox.read('INBOX', m.id)).toString('latin1')));

@@ -86,10 +86,10 @@ describe('ACME for S/MIME through Postfix and Dovecot', () => {
       challengeValidator: createCertificateValidator({ trustAnchors: [root], revocation: 'off' }),
       timeoutMs: 60_000,
     });
-    assert.equal(result.credential.role, 'encryption');
-    assert.deepEqual(result.credential.email, ['alice@example.com']);
+    assert.equal(result.credential!.role, 'encryption');
+    assert.deepEqual(result.credential!.email, ['alice@example.com']);
     const active = await vault.active('encryption');
-    assert.equal(active?.id, result.credential.id);
+    assert.equal(active?.id, result.credential!.id);
     assert.ok((await store.index()).some((e) => e.email === 'alice@example.com' && e.template === 'encryption-only' && e.delivered?.via.startsWith('ACME')));
   });
 });

@@ -13,6 +13,8 @@ import { after, before, describe, test } from 'node:test';
 import { addUser, findUser } from '../../src/use-cases/users.js';
 import { cachet, caWorkspace, openssl, startCachet, type CaWorkspace } from '../ca/support.js';
 import { runCachet } from '../helpers/cli.js';
+import { createSoftHsm, type SoftHsm } from '../helpers/softhsm.js';
+import { execFileSync } from 'node:child_process';
 
 const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com';
@@ -21,6 +23,7 @@ let ws: CaWorkspace;
 let env: NodeJS.ProcessEnv;
 let server: Awaited<ReturnType<typeof startCachet>> | undefined;
 let directoryUrl: string;
+let hsm: SoftHsm | undefined;
 const userEnv = (): NodeJS.ProcessEnv => ({ ...env, CACHET_VAULT_PASSPHRASE: 'user vault passphrase', CACHET_PASSWORD: 'pfx-password-1' });
 
 before(async () => {
@@ -41,6 +44,7 @@ before(async () => {
 after(async () => {
   await server?.stop();
   ws?.remove();
+  hsm?.remove();
 });
 
 describe('cachet cert request --acme', () => {
@@ -77,5 +81,31 @@ describe('cachet cert request --acme', () => {
     const challenge = (await box.read('INBOX', (await box.list('INBOX')).at(-1)!.id)).toString('latin1');
     assert.match(challenge, /^Content-Type: multipart\/signed;[\s\S]*protocol="application\/pkcs7-signature"/im, 'the CA signed the challenge (RFC 8823 §3.1)');
     assert.match(challenge, /^Auto-Submitted: auto-generated; type=acme\r$/m);
+  });
+
+  test('--token-label: the key pair is made ON alice\'s token, the token signs the request, the certificate goes back onto it', async () => {
+    hsm = createSoftHsm([], 'alice-card', '2468');
+    writeFileSync(ws.path('card-pin'), `${hsm.pin}\n`);
+    const tokenEnv = { ...userEnv(), SOFTHSM2_CONF: process.env.SOFTHSM2_CONF };
+    const vaultBefore = JSON.parse((await runCachet(['cert', 'list', '--as', ALICE, '--json'], { env: tokenEnv })).stdout).credentials.length as number;
+    const r = await runCachet(['cert', 'request', '--acme', directoryUrl, '--as', ALICE, '--token-label', 'alice-card', '--pkcs11-module', hsm.module, '--user-pin-file', ws.path('card-pin'), '--json', '--timeout', '60'], { env: tokenEnv });
+    assert.equal(r.status, 0, r.stderr + server!.output());
+    const result = JSON.parse(r.stdout) as { serial: string; role: string; token: string; id: string };
+    assert.equal(result.role, 'encryption');
+    assert.equal(result.token, 'alice-card');
+    const objects = execFileSync('pkcs11-tool', ['--module', hsm.module, '--token-label', 'alice-card', '--login', '--pin', hsm.pin, '--list-objects'], { encoding: 'utf8', env: tokenEnv });
+    const privateKey = new RegExp(`Private Key Object[^\\n]*\\n(?:\\s+.*\\n)*?\\s+ID:\\s+${result.id}\\n(?:\\s+.*\\n)*?\\s+Access:\\s+([^\\n]*)`).exec(objects);
+    assert.ok(privateKey, objects);
+    assert.match(privateKey[1]!, /sensitive/);
+    assert.match(privateKey[1]!, /never extractable/);
+    assert.match(privateKey[1]!, /local/, 'generated on the token, not imported');
+    const der = ws.path('card-cert.der');
+    execFileSync('pkcs11-tool', ['--module', hsm.module, '--token-label', 'alice-card', '--read-object', '--type', 'cert', '--id', result.id, '-o', der], { env: tokenEnv });
+    assert.equal(openssl(['x509', '-inform', 'DER', '-in', der, '-noout', '-serial']).stdout.trim().toLowerCase().replace(/^serial=0*/, ''), result.serial.replace(/^0+/, ''));
+    openssl(['x509', '-inform', 'DER', '-in', der, '-out', ws.path('card-cert.pem')]);
+    assert.equal(openssl(['verify', '-CAfile', `${env.CACHET_HOME}/ca/root.pem`, '-purpose', 'smimeencrypt', ws.path('card-cert.pem')]).status, 0);
+    // Nothing went into the vault: the key is on the card only.
+    const vaultAfter = JSON.parse((await runCachet(['cert', 'list', '--as', ALICE, '--json'], { env: tokenEnv })).stdout).credentials.length as number;
+    assert.equal(vaultAfter, vaultBefore);
   });
 });

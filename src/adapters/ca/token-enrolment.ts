@@ -33,13 +33,13 @@ export interface EnrolledCredential {
   label: string;
 }
 
-function tokenKeySpec(type: KeyType): { kind: 'rsa'; bits: number } | { kind: 'ec'; curve: 'P-256' | 'P-384' } {
+export function tokenKeySpec(type: KeyType): { kind: 'rsa'; bits: number } | { kind: 'ec'; curve: 'P-256' | 'P-384' } {
   if (type.startsWith('rsa-')) return { kind: 'rsa', bits: Number(type.slice(4)) };
   return { kind: 'ec', curve: type === 'ec-p384' ? 'P-384' : 'P-256' };
 }
 
 /** A PKCS#10 request for `spki`, signed on the token by the key it names. */
-async function requestSignedByToken(token: Pkcs11Token, id: string, spki: Uint8Array, label: string, email: string): Promise<Uint8Array> {
+export async function requestSignedByToken(token: Pkcs11Token, id: string, spki: Uint8Array, label: string, email: string): Promise<Uint8Array> {
   const handle = token.privateKeyById(id, spki, label);
   const signing = x509Signing(handle);
   const importAlgorithm = handle.kind === 'rsa' ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } : { name: 'ECDSA', namedCurve: handle.curve ?? 'P-256' };

@@ -1,7 +1,10 @@
 /**
  * cachet cert request --acme URL [--email ADDR] [--template T] [--key TYPE] [--as ADDRESS] [--json]
  */
-import { requestCertificateByAcme } from '../../../use-cases/acme-request.js';
+import { resolve } from 'node:path';
+import { requestCertificateByAcme, type AcmeRequestOptions } from '../../../use-cases/acme-request.js';
+import { DEFAULT_PKCS11_MODULE, Pkcs11Token } from '../../../adapters/keys/pkcs11/token.js';
+import { readSecret } from '../secrets.js';
 import { certificateSourceOf } from '../../../use-cases/certificate-source.js';
 import { parseKeyType } from '../../../adapters/ca/key-pair.js';
 import { checkMailbox } from '../../../adapters/ca/issue.js';
@@ -11,6 +14,7 @@ import type { CliCommand } from '../context.js';
 import { withUserSession } from '../user-session.js';
 
 const help = `usage: cachet cert request --acme URL [--email ADDR] [--template T] [--key TYPE] [--as ADDRESS]
+                         [--token-label L [--pkcs11-module PATH] [--user-pin-file F]]
                          [--timeout SECONDS] [--passphrase-file F] [--json]
 
 Gets a certificate from an ACME server for S/MIME (RFC 8555 + RFC 8823, e.g. "cachet ca acme"):
@@ -31,7 +35,12 @@ Options:
   --as ADDRESS         the mail user who asks
   --timeout SECONDS    how long to wait for the challenge mail and the server (default 120)
   --passphrase-file F  your vault's passphrase (else $CACHET_VAULT_PASSPHRASE, else a prompt)
-  --json               print {"serial", "role", "subject", "notAfter"}
+  --token-label L      make the key pair ON this PKCS#11 token (sensitive, never extractable); the
+                       token signs the request and the certificate is written back onto it beside
+                       the key (same CKA_ID), for the derivedCredentials source — not into the vault
+  --pkcs11-module PATH the token's PKCS#11 module (default ${DEFAULT_PKCS11_MODULE})
+  --user-pin-file F    the token's PIN (else $CACHET_USER_TOKEN_PIN, else a prompt)
+  --json               print {"serial", "role", "subject", "notAfter"} (and "token", "id", "label")
 
 Exit statuses: 0 installed · 1 refused by the server (an unauthenticated reply, with its reason) or
 no challenge mail · 2 usage · 4 wrong passphrase · 7 keys not in the vault (policy)`;
@@ -45,6 +54,9 @@ const options = {
   timeout: { type: 'string' },
   'passphrase-file': { type: 'string' },
   json: { type: 'boolean' },
+  'token-label': { type: 'string' },
+  'pkcs11-module': { type: 'string' },
+  'user-pin-file': { type: 'string' },
 } as const;
 
 const command: CliCommand = {
@@ -55,26 +67,45 @@ const command: CliCommand = {
     const keyType = parseKeyType(values.key ?? 'rsa-2048');
     const timeout = values.timeout === undefined ? 120 : Number(values.timeout);
     if (!Number.isFinite(timeout) || timeout <= 0) throw new CachetError('ERR_USAGE', `--timeout needs a number of seconds (not "${values.timeout}")`);
+    const tokenLabel = values['token-label'];
+    if (tokenLabel === undefined && (values['pkcs11-module'] !== undefined || values['user-pin-file'] !== undefined)) throw new CachetError('ERR_USAGE', '--pkcs11-module and --user-pin-file go with --token-label');
     const result = await withUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'] }, async (session) => {
       const { source } = certificateSourceOf(session.policy);
+      const store = await session.store(true);
+      if (tokenLabel !== undefined) {
+        const pin = await readSecret({ file: values['user-pin-file'] === undefined ? undefined : resolve(context.cwd, values['user-pin-file']), envVar: 'CACHET_USER_TOKEN_PIN', promptLabel: `PIN of the token "${tokenLabel}"` }, context);
+        const token = Pkcs11Token.open({ module: values['pkcs11-module'] === undefined ? DEFAULT_PKCS11_MODULE : resolve(context.cwd, values['pkcs11-module']), tokenLabel, pin });
+        try {
+          return await requestCertificateByAcme({ ...common(session.user.address, session), store, tokenKey: { token } });
+        } finally {
+          token.close();
+        }
+      }
       if (source !== 'email') throw new CachetError('ERR_POLICY_FORBIDS', `your keys come from the ${source} source: an ACME request installs into your vault (certificateSource: email)`);
-      return requestCertificateByAcme({
+      return requestCertificateByAcme({ ...common(session.user.address, session), store });
+    });
+    const { credential, onToken } = result;
+    const subject = credential?.subject ?? result.subject;
+    const notAfter = credential?.notAfter ?? result.notAfter;
+    if (values.json) context.stdout.write(`${JSON.stringify({ serial: result.serial, role: result.role, subject, notAfter, ...(onToken ? { token: tokenLabel, id: onToken.id, label: onToken.label } : {}) })}\n`);
+    else if (onToken) context.stdout.write(`wrote ${result.role} certificate ${result.serial} for ${result.email.join(', ')} (valid until ${notAfter.slice(0, 10)}) onto the token "${tokenLabel}" beside its key (id ${onToken.id}); the key was made there and never left it\n`);
+    else context.stdout.write(`installed ${result.role} certificate ${result.serial} for ${result.email.join(', ')} (valid until ${notAfter.slice(0, 10)})\n`);
+    return 0;
+
+    /** What a request needs whatever holds the key. */
+    function common(address: string, session: { user: { mailbox: AcmeRequestOptions['mailbox'] }; transport: AcmeRequestOptions['transport']; validator?: AcmeRequestOptions['challengeValidator'] }) {
+      return {
         directoryUrl,
-        email: checkMailbox(values.email ?? session.user.address),
+        email: checkMailbox(values.email ?? address),
         ...(values.template ? { profile: values.template } : {}),
         keyType,
         mailbox: session.user.mailbox,
         transport: session.transport,
-        store: await session.store(true),
         ...(session.validator ? { challengeValidator: session.validator } : {}),
         timeoutMs: timeout * 1000,
-        log: values.json ? undefined : (line) => context.stderr.write(`${line}\n`),
-      });
-    });
-    const { credential } = result;
-    if (values.json) context.stdout.write(`${JSON.stringify({ serial: result.serial, role: credential.role, subject: credential.subject, notAfter: credential.notAfter })}\n`);
-    else context.stdout.write(`installed ${credential.role} certificate ${result.serial} for ${credential.email.join(', ')} (valid until ${credential.notAfter.slice(0, 10)})\n`);
-    return 0;
+        log: values.json ? undefined : (line: string) => context.stderr.write(`${line}\n`),
+      };
+    }
   },
 };
 
