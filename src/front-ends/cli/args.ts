@@ -14,14 +14,28 @@ export function parseCommandArgs<T extends OptionSpec>(
 ): { values: ReturnType<typeof parseArgs<{ options: T; allowPositionals: true; strict: true }>>['values']; positionals: string[] } {
   try {
     const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-    if (!positionals && parsed.positionals.length > 0) {
-      throw new CachetError('ERR_USAGE', `unexpected argument "${parsed.positionals[0]}"`);
-    }
+    if (!positionals && parsed.positionals.length > 0) throw unexpectedArgument(parsed.positionals[0]!);
     return { values: parsed.values, positionals: parsed.positionals };
   } catch (error) {
     if (error instanceof CachetError) throw error;
     throw new CachetError('ERR_USAGE', (error as Error).message.split('\n')[0] ?? 'bad arguments', { cause: error });
   }
+}
+
+function unexpectedArgument(argument: string): CachetError {
+  return new CachetError('ERR_USAGE', `unexpected argument "${argument}"`);
+}
+
+/**
+ * The one argument a command takes (a file, a credential id, an app name).
+ * @param missing what to say when it is not given ("name the PKCS#12 file to import")
+ * @throws CachetError ERR_USAGE when it is missing, or followed by another.
+ */
+export function onlyArgument(positionals: string[], missing: string): string {
+  const [argument, extra] = positionals;
+  if (argument === undefined) throw new CachetError('ERR_USAGE', missing);
+  if (extra !== undefined) throw unexpectedArgument(extra);
+  return argument;
 }
 
 /** A required option: a usage error naming it when absent. */

@@ -2,11 +2,10 @@
  * cachet cert export ID --out FILE.p12 [--password-file F] [--passphrase-file F] [--legacy]
  * Writes a credential from the vault as a PKCS#12 file with its chain, protected by a new password.
  */
-import { CachetError } from '../../../errors.js';
 import { writePfx } from '../../../engine/pkcs12/pfx-write.js';
 import { openUserStore } from '../vault-passphrase.js';
 import { personalContext } from '../personal-home.js';
-import { parseCommandArgs, required } from '../args.js';
+import { onlyArgument, parseCommandArgs, required } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { openOutput } from '../io.js';
 import { readSecret } from '../secrets.js';
@@ -43,9 +42,7 @@ const command: CliCommand = {
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });
-    const [id, extra] = positionals;
-    if (id === undefined) throw new CachetError('ERR_USAGE', 'name the credential to export (see "cachet cert list")');
-    if (extra !== undefined) throw new CachetError('ERR_USAGE', `unexpected argument "${extra}"`);
+    const id = onlyArgument(positionals, 'name the credential to export (see "cachet cert list")');
     const out = required(values.out, 'out');
     const store = await openUserStore(await personalContext(context, values.as), { passphraseFile: values['passphrase-file'] });
     const credential = await findStoredCredential(store, id);

@@ -8,7 +8,7 @@ import type { PfxCredential } from '../../../engine/pkcs12/pfx-read.js';
 import { parseCredentialRole, ROLE_QUESTION, usesOf, type CredentialRole, type StoredCredential } from '../../../adapters/keys/credential-store.js';
 import { openUserStore } from '../vault-passphrase.js';
 import { personalContext } from '../personal-home.js';
-import { parseCommandArgs } from '../args.js';
+import { onlyArgument, parseCommandArgs } from '../args.js';
 import { readCertificateFile } from '../certificate-files.js';
 import type { CliCommand, CliContext } from '../context.js';
 
@@ -94,9 +94,7 @@ const command: CliCommand = {
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });
-    const [file, extra] = positionals;
-    if (file === undefined) throw new CachetError('ERR_USAGE', 'name the PKCS#12 file to import');
-    if (extra !== undefined) throw new CachetError('ERR_USAGE', `unexpected argument "${extra}"`);
+    const file = onlyArgument(positionals, 'name the PKCS#12 file to import');
     const requested = values.role === undefined ? undefined : parseCredentialRole(values.role);
     if (values.role !== undefined && requested === undefined) throw new CachetError('ERR_USAGE', `--role must be "signing", "encryption" or "both" (got "${values.role}")`);
 

@@ -4,11 +4,10 @@
  */
 import { Buffer } from 'node:buffer';
 import { certificateInfo } from '../../../engine/pki/certificate-info.js';
-import { parseCommandArgs } from '../args.js';
+import { onlyArgument, parseCommandArgs } from '../args.js';
 import { readCertificateFile } from '../certificate-files.js';
 import { certificateText } from '../certificate-text.js';
 import type { CliCommand } from '../context.js';
-import { CachetError } from '../../../errors.js';
 
 const help = `usage: cachet cert inspect FILE [--password-file F] [--json]
 
@@ -32,9 +31,7 @@ const command: CliCommand = {
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });
-    const [file, extra] = positionals;
-    if (file === undefined) throw new CachetError('ERR_USAGE', 'name the certificate file to inspect');
-    if (extra !== undefined) throw new CachetError('ERR_USAGE', `unexpected argument "${extra}"`);
+    const file = onlyArgument(positionals, 'name the certificate file to inspect');
     const contents = await readCertificateFile(file, values['password-file'], context);
     const withKey = new Set(contents.credentials.map((c) => Buffer.from(c.certificate).toString('base64')));
     const certificates = contents.certificates.map((der) => ({ ...certificateInfo(der), privateKey: withKey.has(Buffer.from(der).toString('base64')) }));

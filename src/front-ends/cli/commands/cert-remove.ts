@@ -7,7 +7,7 @@ import { CachetError } from '../../../errors.js';
 import { servesUse } from '../../../adapters/keys/credential-store.js';
 import { openUserStore } from '../vault-passphrase.js';
 import { personalContext } from '../personal-home.js';
-import { parseCommandArgs } from '../args.js';
+import { onlyArgument, parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { findStoredCredential } from '../stored-credential.js';
 
@@ -38,9 +38,7 @@ const command: CliCommand = {
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });
-    const [id, extra] = positionals;
-    if (id === undefined) throw new CachetError('ERR_USAGE', 'name the credential to remove (see "cachet cert list")');
-    if (extra !== undefined) throw new CachetError('ERR_USAGE', `unexpected argument "${extra}"`);
+    const id = onlyArgument(positionals, 'name the credential to remove (see "cachet cert list")');
     const store = await openUserStore(await personalContext(context, values.as), { passphraseFile: values['passphrase-file'] });
     const credential = await findStoredCredential(store, id);
     const who = credential.email[0] ?? credential.subject;

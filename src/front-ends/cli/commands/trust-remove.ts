@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { CachetError } from '../../../errors.js';
 import { removeTrustAnchor } from '../../../adapters/keys/trust-store.js';
-import { parseCommandArgs } from '../args.js';
+import { onlyArgument, parseCommandArgs } from '../args.js';
 import { readCertificateFile } from '../certificate-files.js';
 import { colonHex } from '../certificate-text.js';
 import type { CliCommand } from '../context.js';
@@ -29,9 +29,7 @@ const command: CliCommand = {
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });
-    const [selector, extra] = positionals;
-    if (selector === undefined) throw new CachetError('ERR_USAGE', 'name the certificate to remove: its fingerprint or its file');
-    if (extra !== undefined) throw new CachetError('ERR_USAGE', `unexpected argument "${extra}"`);
+    const selector = onlyArgument(positionals, 'name the certificate to remove: its fingerprint or its file');
     const home = cachetHome(context);
     let removed;
     if (existsSync(selector)) {

@@ -7,7 +7,7 @@ import { CachetError, isCachetError } from '../../../errors.js';
 import { parseCredentialRole, ROLE_QUESTION, type CredentialRole } from '../../../adapters/keys/credential-store.js';
 import { VaultServiceClient } from '../../../adapters/keys/vault-service/client.js';
 import { b64, type DepositRequest } from '../../../adapters/keys/vault-service/wire.js';
-import { parseCommandArgs } from '../args.js';
+import { onlyArgument, parseCommandArgs } from '../args.js';
 import { personalContext } from '../personal-home.js';
 import type { CliCommand } from '../context.js';
 import { readSecret } from '../secrets.js';
@@ -51,9 +51,7 @@ const command: CliCommand = {
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });
     context = await personalContext(context, values.as);
-    const [file, extra] = positionals;
-    if (file === undefined) throw new CachetError('ERR_USAGE', 'name the PKCS#12 file to deposit');
-    if (extra !== undefined) throw new CachetError('ERR_USAGE', `unexpected argument "${extra}"`);
+    const file = onlyArgument(positionals, 'name the PKCS#12 file to deposit');
     const requested = values.role === undefined ? undefined : parseCredentialRole(values.role);
     if (values.role !== undefined && requested === undefined) throw new CachetError('ERR_USAGE', `--role must be "signing", "encryption" or "both" (got "${values.role}")`);
     const home = cachetHome(context);

@@ -2,10 +2,9 @@
  * cachet vault enrol-app NAME [--scope use|deposit|use,deposit] [--json]
  * Enrols an app with the vault service, with what it may do, and prints its token, once.
  */
-import { CachetError } from '../../../errors.js';
 import { DEFAULT_APP_SCOPES, enrolApp, parseAppScopes } from '../../../adapters/keys/vault-service/app-registry.js';
 import { vaultServicePaths } from '../../../adapters/keys/vault-service/paths.js';
-import { parseCommandArgs } from '../args.js';
+import { onlyArgument, parseCommandArgs } from '../args.js';
 import { personalContext } from '../personal-home.js';
 import type { CliCommand } from '../context.js';
 import { cachetHome } from '../trust.js';
@@ -35,9 +34,7 @@ const command: CliCommand = {
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });
     context = await personalContext(context, values.as);
-    const [name, extra] = positionals;
-    if (name === undefined) throw new CachetError('ERR_USAGE', 'name the app to enrol');
-    if (extra !== undefined) throw new CachetError('ERR_USAGE', `unexpected argument "${extra}"`);
+    const name = onlyArgument(positionals, 'name the app to enrol');
     const scopes = values.scope === undefined ? [...DEFAULT_APP_SCOPES] : parseAppScopes(values.scope);
     const home = cachetHome(context);
     const token = await enrolApp(home, name, scopes);

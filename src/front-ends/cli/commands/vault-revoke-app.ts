@@ -2,9 +2,8 @@
  * cachet vault revoke-app NAME
  * Revokes an enrolled app: the vault service refuses its token from the next request on.
  */
-import { CachetError } from '../../../errors.js';
 import { revokeApp } from '../../../adapters/keys/vault-service/app-registry.js';
-import { parseCommandArgs } from '../args.js';
+import { onlyArgument, parseCommandArgs } from '../args.js';
 import { personalContext } from '../personal-home.js';
 import type { CliCommand } from '../context.js';
 import { cachetHome } from '../trust.js';
@@ -23,9 +22,7 @@ const command: CliCommand = {
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, { as: { type: 'string' } }, { positionals: true });
     context = await personalContext(context, values.as);
-    const [name, extra] = positionals;
-    if (name === undefined) throw new CachetError('ERR_USAGE', 'name the app to revoke');
-    if (extra !== undefined) throw new CachetError('ERR_USAGE', `unexpected argument "${extra}"`);
+    const name = onlyArgument(positionals, 'name the app to revoke');
     await revokeApp(cachetHome(context), name);
     context.stdout.write(`revoked "${name}": the vault service no longer answers it\n`);
     return 0;
