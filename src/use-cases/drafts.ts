@@ -90,9 +90,10 @@ export async function saveDraft(content: DraftContent, context: DraftContext, re
   try {
     own = await chosenCredential(await context.store(), context.policy, 'encryption', context.user.address);
   } catch (error) {
-    // Keys that cannot be opened now (a token not unlocked, a stopped vault service): not stored, and why.
-    if (error instanceof CachetError) return { kind: 'not-stored', reason: `your keys cannot be used now (${error.message}), so the draft is not saved on the server` };
-    throw error;
+    // No vault yet: no certificate. Keys that cannot be opened now (a token not unlocked, a stopped
+    // vault service): not stored either, and why.
+    if (!isCachetError(error)) throw error;
+    if (error.code !== 'ERR_VAULT_NOT_FOUND') return { kind: 'not-stored', reason: `your keys cannot be used now (${error.message}), so the draft is not saved on the server` };
   }
   if (!own) return { kind: 'not-stored', reason: 'you have no encryption certificate, so the draft cannot be saved encrypted on the server' };
   const date = context.now ?? new Date();

@@ -30,6 +30,19 @@ const LOCAL_KEY = 'cachet.draft.local';
 /** Edits not yet saved when the session ended: { id, fields }, saved once signed in again. */
 const UNSAVED_KEY = 'cachet.draft.unsaved';
 
+/**
+ * Saves of every form in this page, one after another: two views of one draft (a view drawn again
+ * while the last one still saves) must not each store a copy. A save that replaced draft A with B
+ * is remembered, so that a later save or delete of A acts on B.
+ */
+let saves: Promise<void> = Promise.resolve();
+const successors = new Map<string, string>();
+function latest(id: string | null): string | null {
+  let current = id;
+  while (current && successors.has(current)) current = successors.get(current)!;
+  return current;
+}
+
 /** The view that opened a draft asks this first: the tab's copy, or the server's (decrypted there). */
 export async function loadDraft(id: string): Promise<DraftFields | null> {
   const unsaved = readStored<{ id: string; fields: DraftFields }>(UNSAVED_KEY);
@@ -92,6 +105,7 @@ export function autosave(form: HTMLFormElement, read: () => DraftFields, status:
   };
 
   const save = async (keepalive = false): Promise<void> => {
+    current = latest(current);
     const fields = read();
     if ((saved && sameFields(saved, fields)) || (!current && isEmpty(fields))) return;
     if (current === LOCAL_DRAFT_ID) {
@@ -103,6 +117,7 @@ export function autosave(form: HTMLFormElement, read: () => DraftFields, status:
     try {
       const outcome = await sendJson<SaveOutcome>('POST', '/api/drafts', { ...fields, id: current }, { keepalive });
       if (outcome.kind === 'saved') {
+        if (current && current !== outcome.id) successors.set(current, outcome.id);
         current = outcome.id;
         saved = fields;
         sessionStorage.removeItem(UNSAVED_KEY);
@@ -124,7 +139,7 @@ export function autosave(form: HTMLFormElement, read: () => DraftFields, status:
   };
   const queue = (keepalive = false) => {
     clearTimeout(timer);
-    inFlight = inFlight.then(() => save(keepalive));
+    inFlight = saves = saves.then(() => save(keepalive));
     return inFlight;
   };
   const schedule = () => {
@@ -155,7 +170,7 @@ export function autosave(form: HTMLFormElement, read: () => DraftFields, status:
     async sent() {
       clearTimeout(timer);
       await inFlight;
-      const id = current;
+      const id = latest(current);
       current = null;
       saved = null;
       sessionStorage.removeItem(UNSAVED_KEY);
