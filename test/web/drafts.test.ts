@@ -46,7 +46,7 @@ before(async () => {
   const store = await openFileCredentialStore(join(alice.user.dir, VAULT_FILE_NAME), alice.password, { createIfMissing: true });
   const results = await importFromMail(alice.user, 'INBOX', alice.distributionMailId, store, { password: async () => alice.pfxPassword });
   assert.ok(results.every((r) => r.kind === 'imported'), JSON.stringify(results));
-  await readMessage('INBOX', alice.distributionMailId, { user: alice.user, store }, {
+  await readMessage('INBOX', alice.distributionMailId, { user: alice.user, store, validator: undefined }, {
     attachments: async (a, content) => {
       if (!/\.(p12|pfx)$/i.test(a.filename)) return;
       for (const credential of (await readPfx(await collectBytes(content), alice.pfxPassword)).credentials) {
