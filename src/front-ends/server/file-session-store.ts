@@ -5,12 +5,12 @@
  * state directory holds no cookie that could be replayed. It keeps the session's secrets only sealed
  * under the key that the cookie alone carries (web/middleware/session-secrets.ts).
  */
-import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomically } from '../../adapters/storage/atomic-file.js';
 import { newSession, withoutKey, type ActiveSession, type Session, type WebSessionStore } from '../web/middleware/session.js';
 import type { SessionSecrets } from '../web/middleware/session-secrets.js';
+import { hashedFileName } from './hashed-file-name.js';
 
 type StoredSession = Omit<Session, 'id'>;
 
@@ -32,7 +32,7 @@ export class FileSessionStore implements WebSessionStore {
   ) {}
 
   private static fileName(id: string): string {
-    return `${createHash('sha256').update(id).digest('hex')}.json`;
+    return hashedFileName(id);
   }
 
   onEnd(listener: (session: Session) => void): void {

@@ -5,11 +5,11 @@
  * maxDelay; a success clears the account's count. The counts live in a `ThrottleStore`, shared by every
  * instance of the server (a file per key here; a database table next), never in one process's memory.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomically } from '../../adapters/storage/atomic-file.js';
 import { withFileLock } from '../../adapters/storage/file-lock.js';
+import { hashedFileName } from './hashed-file-name.js';
 
 export interface ThrottleRecord {
   failures: number;
@@ -43,7 +43,7 @@ export class FileThrottleStore implements ThrottleStore {
   constructor(private readonly directory: string) {}
 
   private path(key: string): string {
-    return join(this.directory, `${createHash('sha256').update(key).digest('hex')}.json`);
+    return join(this.directory, hashedFileName(key));
   }
 
   async read(key: string): Promise<ThrottleRecord | undefined> {

@@ -8,13 +8,14 @@
  * record fails its tag. Sign-in method and key custody are apart, so a password changed on the IMAP
  * server or in the directory does not lock anyone out of their keys.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CachetError } from '../../errors.js';
 import { writeFileAtomically } from '../../adapters/storage/atomic-file.js';
 import { withFileLock } from '../../adapters/storage/file-lock.js';
 import { openFromBase64, sealToBase64 } from '../../adapters/keys/aes-gcm-seal.js';
+import { hashedFileName } from './hashed-file-name.js';
 
 export interface WrappedSecret {
   version: 1;
@@ -34,7 +35,7 @@ export class FileWrappedSecretStore implements WrappedSecretStore {
   constructor(private readonly directory: string) {}
 
   private path(address: string): string {
-    return join(this.directory, `${createHash('sha256').update(address).digest('hex')}.json`);
+    return join(this.directory, hashedFileName(address));
   }
 
   async read(address: string): Promise<WrappedSecret | undefined> {
