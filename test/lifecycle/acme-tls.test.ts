@@ -9,7 +9,6 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { connect } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import acme from 'acme-client';
 import { cachet, caWorkspace, openssl, startCachet, type CaWorkspace } from '../ca/support.js';

@@ -7,6 +7,23 @@ import { peek, type ByteStream } from '../stream-types.js';
 import { base64Decode } from '../mime/base64.js';
 
 const BEGIN = Buffer.from('-----BEGIN');
+
+/** How many first bytes looksLikeBareCms needs. */
+export const BARE_CMS_SNIFF_BYTES = 80;
+
+/**
+ * Whether an input's first bytes are a bare CMS object rather than a MIME message — the one answer for
+ * `open`, `verify` and `decrypt`. DER: a SEQUENCE with a long or indefinite length (a ContentInfo is
+ * never under 128 bytes; "0" followed by such a byte starts no header). PEM: a BEGIN line. Bare
+ * base64: a first line of 40 or more base64 characters, which a header field (it has a colon) never is.
+ */
+export function looksLikeBareCms(first: Uint8Array): boolean {
+  if (first[0] === 0x30 && first.length > 1 && first[1]! >= 0x80 && first[1]! <= 0x84) return true;
+  const text = Buffer.from(first.subarray(0, BARE_CMS_SNIFF_BYTES)).toString('latin1').trimStart();
+  if (text.startsWith('-----BEGIN')) return true;
+  const firstLine = text.split(/\r?\n/)[0] ?? '';
+  return firstLine.length >= 40 && /^[A-Za-z0-9+/=]+$/.test(firstLine);
+}
 const END = Buffer.from('-----END');
 
 export async function cmsInput(input: ByteStream): Promise<ByteStream> {

@@ -233,10 +233,12 @@ test('RFC 9788 hp="clear" with HP-Outer: the declared outer header is no differe
   assert.deepEqual(report.headers.differences, []);
 });
 
-test('bare CMS input: DER and PEM opaque SignedData and DER EnvelopedData are unwrapped', async () => {
+test('bare CMS input: DER, PEM and bare base64 opaque SignedData and DER EnvelopedData are unwrapped', async () => {
   const der = openssl(['-sign', '-nodetach', '-signer', pkiFile('alice.pem'), '-inkey', pkiFile('alice.key'), '-md', 'sha256', '-outform', 'DER'], BODY);
   const pem = openssl(['-sign', '-nodetach', '-signer', pkiFile('alice.pem'), '-inkey', pkiFile('alice.key'), '-md', 'sha256', '-outform', 'PEM'], BODY);
-  for (const input of [der, pem]) {
+  // The PEM body without its armour, as a base64 paste: the same answer as `cachet verify` gives.
+  const base64 = Buffer.from(pem.toString('latin1').replace(/-----[^-]+-----\r?\n?/g, ''), 'latin1');
+  for (const input of [der, pem, base64]) {
     const { report, content } = await openTestMessage(input);
     assert.deepEqual(report.layers.map((l) => l.kind), ['signed']);
     assert.equal(report.valid, true);

@@ -22,7 +22,7 @@ import type { CertificateValidator } from '../pki/validator.js';
 import { peek, type ByteStream } from '../stream-types.js';
 import { readMimeEntity } from '../mime/entity-reader.js';
 import { headerBlock, parseHeaderBlock } from '../mime/headers.js';
-import { cmsInput } from './cms-input.js';
+import { BARE_CMS_SNIFF_BYTES, cmsInput, looksLikeBareCms } from './cms-input.js';
 import { MIME_LIMITS, mimeLimitExceeded } from '../mime/limits.js';
 import { readMultipart } from '../mime/multipart.js';
 import type { MimeEntity, MimeHeaderBlock } from '../mime/types.js';
@@ -197,24 +197,13 @@ function withoutSmimeType(headers: MimeHeaderBlock): MimeHeaderBlock {
   return headerBlock(headers.fields.map((field) => (field.name.toLowerCase() === 'content-type' ? { ...field, value: 'application/pkcs7-mime' } : field)));
 }
 
-/** Bytes of the input's start that tell a bare CMS object from a message. */
-const BARE_CMS_SNIFFED_BYTES = 64;
-
-/** A bare CMS object handed over as the message: DER (a SEQUENCE, definite or indefinite) or PEM. */
-function looksLikeBareCms(first: Uint8Array): boolean {
-  // 0x30 is also "0", but a header field name never starts a message with "0" followed by a
-  // DER length byte (0x80 indefinite, 0x81–0x84 long form).
-  if (first[0] === 0x30 && first.length > 1 && first[1]! >= 0x80 && first[1]! <= 0x84) return true;
-  return Buffer.from(first.subarray(0, 64)).toString('latin1').trimStart().startsWith('-----BEGIN');
-}
-
 /**
  * The root entity of the input. Besides a whole message, `cachet open` takes a bare CMS object
  * (issue 2: "Input may be a whole message, or a bare CMS object"): it is given a synthetic
  * pkcs7-mime header without smime-type, so the CMS content type decides how it is unwrapped.
  */
 async function readRootEntity(message: ByteStream): Promise<MimeEntity> {
-  const { head, stream: whole } = await peek(message, BARE_CMS_SNIFFED_BYTES);
+  const { head, stream: whole } = await peek(message, BARE_CMS_SNIFF_BYTES);
   if (!looksLikeBareCms(head)) return readMimeEntity(whole);
   const headerBytes = Buffer.from('Content-Type: application/pkcs7-mime; name=smime.p7m\r\nContent-Transfer-Encoding: binary\r\n\r\n');
   return { headers: parseHeaderBlock(headerBytes), headerBytes, body: await cmsInput(whole) };

@@ -12,6 +12,7 @@ import { Writable } from 'node:stream';
 import { CachetError } from '../../errors.js';
 import { outputTarget, outputWriteError } from '../../adapters/storage/atomic-file.js';
 import { peek, type ByteSink, type ByteStream } from '../../engine/stream-types.js';
+import { BARE_CMS_SNIFF_BYTES, looksLikeBareCms } from '../../engine/smime/cms-input.js';
 import type { CliContext } from './context.js';
 import { byteOutput } from './terminal-text.js';
 
@@ -378,10 +379,9 @@ export type InputKind = 'mime' | 'cms';
 
 /** Looks at the start of the input without losing it; returns its kind and the whole stream. */
 export async function sniffInput(input: AsyncIterable<Uint8Array>): Promise<{ kind: InputKind; stream: AsyncIterable<Uint8Array> }> {
-  const { head: start, stream } = await peek(input, 64);
+  const { head: start, stream } = await peek(input, BARE_CMS_SNIFF_BYTES);
   if (start.length === 0) throw new CachetError('ERR_INPUT_READ', 'the input is empty');
-  const text = start.toString('latin1').trimStart();
-  const kind: InputKind = start[0] === 0x30 || /^-----BEGIN (CMS|PKCS7|PKCS #7)/.test(text) ? 'cms' : 'mime';
+  const kind: InputKind = looksLikeBareCms(start) ? 'cms' : 'mime';
   return { kind, stream };
 }
 

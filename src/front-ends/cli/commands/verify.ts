@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import { CachetError } from '../../../errors.js';
 import type { CertificateValidator } from '../../../engine/pki/validator.js';
 import { peek, type ByteSink } from '../../../engine/stream-types.js';
+import { BARE_CMS_SNIFF_BYTES, looksLikeBareCms } from '../../../engine/smime/cms-input.js';
 import { verifyCms, verifySignedEntity, type SignedLayerReport } from '../../../engine/smime/verify.js';
 import { readMimeEntity } from '../../../engine/mime/entity-reader.js';
 import { parseCommandArgs } from '../args.js';
@@ -44,14 +45,6 @@ const options = {
   at: { type: 'string' },
   out: { type: 'string', short: 'o' },
 } as const;
-
-function looksLikeBareCms(first: Buffer): boolean {
-  if (first[0] === 0x30) return true;
-  const head = first.subarray(0, 80).toString('latin1').trimStart();
-  if (head.startsWith('-----BEGIN')) return true;
-  const firstLine = head.split(/\r?\n/)[0] ?? '';
-  return firstLine.length >= 40 && /^[A-Za-z0-9+/=]+$/.test(firstLine);
-}
 
 function jsonReport(report: SignedLayerReport): unknown {
   return {
@@ -115,8 +108,8 @@ const command: CliCommand = {
       : undefined;
     let report: SignedLayerReport;
     try {
-      // The first bytes tell a bare CMS object (DER or PEM) from a MIME message.
-      const { head: first, stream: all } = await peek(openInput(values.in, context), 80);
+      // The first bytes tell a bare CMS object (DER, PEM or base64) from a MIME message.
+      const { head: first, stream: all } = await peek(openInput(values.in, context), BARE_CMS_SNIFF_BYTES);
       if (first.length === 0) throw new CachetError('ERR_INPUT_READ', 'the input is empty');
       if (values.content !== undefined || looksLikeBareCms(first)) {
         const content = values.content !== undefined ? (createReadStream(values.content) as AsyncIterable<Uint8Array>) : undefined;
