@@ -41,6 +41,10 @@ function existingCredentialId(error: unknown): unknown {
 /** A PKCS#12 file holds a key and a few certificates: anything far larger is not one to read. */
 const MAX_CREDENTIAL_FILE_BYTES = 1024 * 1024;
 
+function tooLarge(filename: string): CachetError {
+  return new CachetError('ERR_LIMIT_EXCEEDED', `${filename} is larger than ${MAX_CREDENTIAL_FILE_BYTES / 1024 / 1024} MiB: it is not a PKCS#12 file to import`);
+}
+
 export function isCredentialFile(filename: string, contentType: string): boolean {
   return /\.(pfx|p12)$/i.test(filename) || /^application\/(x-)?pkcs12$/i.test(contentType);
 }
@@ -59,6 +63,53 @@ export function assertMailImportAllowed(source: CertificateSource): void {
   }
 }
 
+/**
+ * One PKCS#12 file into the user's store, by the rules above: its password, its role (asked for a
+ * dual-purpose one), and a yes before it replaces the active signing credential. The mail import and
+ * the web client's upload both come here. Never throws for what is wrong with the file: a 'failed'
+ * result says it, and nothing was imported.
+ */
+export async function importCredentialFile(store: CredentialStore, filename: string, bytes: Uint8Array, answers: ImportAnswers): Promise<ImportResult> {
+  try {
+    if (bytes.length > MAX_CREDENTIAL_FILE_BYTES) throw tooLarge(filename);
+    const contents = await readPfx(bytes, await answers.password(filename));
+    const credential = contents.credentials[0];
+    if (!credential) throw new CachetError('ERR_PKCS12_NO_KEY', `${filename} holds no private key`);
+    const subject = certificateSubject(credential.certificate);
+    const detected = certificateRole(credential.certificate);
+    let role: CredentialRole;
+    let automatic = true;
+    if (detected.role === 'signing' || detected.role === 'encryption') role = detected.role;
+    else if (detected.role === 'dual') {
+      const chosen = await answers.role?.(filename, subject);
+      if (!chosen) return { filename, kind: 'choose-role', subject, choices: [...CREDENTIAL_ROLES] };
+      role = chosen;
+      automatic = false;
+    } else {
+      throw new CachetError('ERR_CERT_ROLE_UNUSABLE', `${filename} cannot be used for S/MIME: ${detected.reasons.join('; ')}`);
+    }
+    const newCredential = { certificate: credential.certificate, chain: credential.chain, privateKeyPkcs8: credential.privateKeyPkcs8, role, exportable: true, ...(credential.friendlyName ? { friendlyName: credential.friendlyName } : {}) };
+    // An encryption credential takes over at once; replacing the signing one needs the user's yes.
+    const signs = usesOf(role).includes('signing');
+    try {
+      await store.add(newCredential, { replaceActive: !signs || answers.replaceSigning === true });
+    } catch (error) {
+      const current = signs && isCachetError(error, 'ERR_CERT_EXISTS') && error.details.role === 'signing' ? await store.active('signing') : undefined;
+      if (!current || current.id !== existingCredentialId(error)) throw error;
+      const named = { id: current.id, subject: current.subject };
+      if (!(await answers.confirmReplace?.(filename, named))) return { filename, kind: 'confirm-replace', subject, role, current: named };
+      await store.add(newCredential, { replaceActive: true });
+    }
+    const notice = automatic
+      ? `${filename}: ${role === 'signing' ? 'a signing-only' : 'an encryption-only'} certificate (${subject}) — imported automatically as your ${role} certificate`
+      : `${filename}: imported as your ${role === 'both' ? 'signing and encryption' : role} certificate, as you chose (${subject})`;
+    return { filename, kind: 'imported', role, subject, automatic, notice };
+  } catch (error) {
+    if (!isCachetError(error)) throw error;
+    return { filename, kind: 'failed', code: error.code, message: error.message };
+  }
+}
+
 export async function importFromMail(
   user: LocalUser,
   folder: FolderName,
@@ -66,65 +117,23 @@ export async function importFromMail(
   store: CredentialStore,
   answers: ImportAnswers,
   only?: number,
-): Promise<ImportResult[]> {
+): Promise<Array<ImportResult & { index: number }>> {
   // The attachments as `cachet read` and the web client list them (same walk, same indices, exact
   // bytes: engine/mime/displayed-parts.ts), so the index a user picked there is the file imported here.
   const message = await user.mailbox.read(folder, id);
   const parts = await readDisplayedParts(() => toByteStream(message));
-  const candidates: Array<{ filename: string; bytes: Buffer | undefined }> = [];
+  const candidates: Array<{ filename: string; index: number; bytes: Buffer | undefined }> = [];
   await forEachAttachment(toByteStream(message), parts, async (attachment, content) => {
     if (!isCredentialFile(attachment.filename, attachment.contentType) || (only !== undefined && only !== attachment.index)) return;
     // Too large to be a credential: reported for this file below, the others are still imported.
     const bytes = attachment.size > MAX_CREDENTIAL_FILE_BYTES ? undefined : await collectBytes(content);
-    candidates.push({ filename: attachment.filename || 'certificate.pfx', bytes });
+    candidates.push({ filename: attachment.filename || 'certificate.pfx', index: attachment.index, bytes });
   });
   if (candidates.length === 0) throw new CachetError('ERR_CERT_NOT_FOUND', 'this message has no .pfx or .p12 attachment to import');
-  const results: ImportResult[] = [];
-  for (const { filename, bytes } of candidates) {
-    try {
-      if (!bytes) throw new CachetError('ERR_LIMIT_EXCEEDED', `${filename} is larger than ${MAX_CREDENTIAL_FILE_BYTES / 1024 / 1024} MiB: it is not a PKCS#12 file to import`);
-      const contents = await readPfx(bytes, await answers.password(filename));
-      const credential = contents.credentials[0];
-      if (!credential) throw new CachetError('ERR_PKCS12_NO_KEY', `${filename} holds no private key`);
-      const subject = certificateSubject(credential.certificate);
-      const detected = certificateRole(credential.certificate);
-      let role: CredentialRole;
-      let automatic = true;
-      if (detected.role === 'signing' || detected.role === 'encryption') role = detected.role;
-      else if (detected.role === 'dual') {
-        const chosen = await answers.role?.(filename, subject);
-        if (!chosen) {
-          results.push({ filename, kind: 'choose-role', subject, choices: [...CREDENTIAL_ROLES] });
-          continue;
-        }
-        role = chosen;
-        automatic = false;
-      } else {
-        throw new CachetError('ERR_CERT_ROLE_UNUSABLE', `${filename} cannot be used for S/MIME: ${detected.reasons.join('; ')}`);
-      }
-      const newCredential = { certificate: credential.certificate, chain: credential.chain, privateKeyPkcs8: credential.privateKeyPkcs8, role, exportable: true, ...(credential.friendlyName ? { friendlyName: credential.friendlyName } : {}) };
-      // An encryption credential takes over at once; replacing the signing one needs the user's yes.
-      const signs = usesOf(role).includes('signing');
-      try {
-        await store.add(newCredential, { replaceActive: !signs || answers.replaceSigning === true });
-      } catch (error) {
-        const current = signs && isCachetError(error, 'ERR_CERT_EXISTS') && error.details.role === 'signing' ? await store.active('signing') : undefined;
-        if (!current || current.id !== existingCredentialId(error)) throw error;
-        const named = { id: current.id, subject: current.subject };
-        if (!(await answers.confirmReplace?.(filename, named))) {
-          results.push({ filename, kind: 'confirm-replace', subject, role, current: named });
-          continue;
-        }
-        await store.add(newCredential, { replaceActive: true });
-      }
-      const notice = automatic
-        ? `${filename}: ${role === 'signing' ? 'a signing-only' : 'an encryption-only'} certificate (${subject}) — imported automatically as your ${role} certificate`
-        : `${filename}: imported as your ${role === 'both' ? 'signing and encryption' : role} certificate, as you chose (${subject})`;
-      results.push({ filename, kind: 'imported', role, subject, automatic, notice });
-    } catch (error) {
-      if (!isCachetError(error)) throw error;
-      results.push({ filename, kind: 'failed', code: error.code, message: error.message });
-    }
+  const results: Array<ImportResult & { index: number }> = [];
+  for (const { filename, index, bytes } of candidates) {
+    const error = bytes ? undefined : tooLarge(filename);
+    results.push({ ...(bytes ? await importCredentialFile(store, filename, bytes, answers) : { filename, kind: 'failed', code: error!.code, message: error!.message }), index });
   }
   return results;
 }

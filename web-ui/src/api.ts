@@ -57,3 +57,24 @@ export function uploadForm<T>(path: string, form: FormData, onProgress: (fractio
     xhr.send(form);
   });
 }
+
+/** A POST whose answer is a file (a backup): saved under the name the server gives, never opened here. */
+export async function downloadPost(path: string, body: unknown): Promise<string> {
+  const response = await fetch(path, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) await parse(response);
+  const filename = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? 'download';
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  return filename;
+}

@@ -16,6 +16,7 @@ import { forgetBrowserDrafts } from './drafts.js';
 import { installKeyboardShortcuts } from './keyboard.js';
 import { notificationControl, notifyNewMail } from './notifications.js';
 import { registerServiceWorker } from './pwa.js';
+import { certificatesView, expiryBanner, forgetCertificates } from './views/certificates.js';
 
 const root = document.getElementById('app')!;
 let user: string | null = null;
@@ -51,6 +52,7 @@ function shell(current: string, folders: FolderSummary[]): { main: HTMLElement; 
     await sendJson('POST', '/api/logout', {});
     forgetBrowserDrafts();
     user = null;
+    forgetCertificates();
     followEvents();
     location.hash = '#/';
     void route();
@@ -99,6 +101,7 @@ async function route(moveFocus = true): Promise<void> {
     root.append(
       loginView((name) => {
         user = name;
+        forgetCertificates();
         // Back where the user was when the session ended (a draft, after the idle lock); else the Inbox.
         if (!location.hash || location.hash === '#/') history.replaceState(null, '', '#/folder/INBOX');
         void route();
@@ -127,6 +130,7 @@ async function route(moveFocus = true): Promise<void> {
       const [replyFolder, replyId] = reply ? reply.split('/').map(decodeURIComponent) : [];
       await composeView(main, replyFolder && replyId ? { folder: replyFolder, id: replyId } : null, query.get('to') ?? '', query.get('draft'));
     } else if (section === 'settings') await settingsView(main);
+    else if (section === 'certificates') await certificatesView(main);
     else if (section === 'admin') await policyView(main);
     else if (section === 'folder' && folder === 'Outbox') await outboxView(main);
     else {
@@ -144,6 +148,8 @@ async function route(moveFocus = true): Promise<void> {
     main.append(h('p', { className: 'form-error', role: 'alert' }, e instanceof ApiError ? e.message : 'Something went wrong'));
   }
   if (moveFocus && generation === routeGeneration) focusHeading(main);
+  // An active certificate near its end is said on every view (Certificates says it itself).
+  if (section !== 'certificates') void expiryBanner().then((banner) => banner && generation === routeGeneration && main.prepend(banner));
 }
 
 window.addEventListener('hashchange', () => void route());

@@ -18,3 +18,4 @@ export type {
 } from '../../src/front-ends/web/mail-service.js';
 // The Outbox page's shapes (the use case's own, shared with `cachet outbox --json`).
 export type { OutboxMessage, OutboxRecipient } from '../../src/use-cases/outbox.js';
+export type { CertificatesView, FileImportOutcome, OwnCredentialView } from '../../src/front-ends/web/certificate-service.js';

@@ -10,6 +10,8 @@ import { streamSSE } from 'hono/streaming';
 import { CachetError, isCachetError } from '../../errors.js';
 import { parseCredentialRole } from '../../adapters/keys/credential-store.js';
 import { errorJson } from './error-json.js';
+import { certificateRoutes } from './routes/certificates.js';
+import type { WithCertificates } from './certificate-service.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { endSession, MemorySessionStore, sessionMiddleware, startSession, type ActiveSession, type SessionVariables, type WebSessionStore } from './middleware/session.js';
@@ -43,7 +45,8 @@ export type SignInResult =
   | { kind: 'unavailable'; message: string };
 
 export interface WebAppOptions {
-  service: WebMailService;
+  /** With `certificates`, the Certificates view's routes are served too (routes/certificates.ts). */
+  service: WebMailService & WithCertificates;
   sessions?: WebSessionStore;
   /** Set the Secure flag on cookies (when served over TLS). */
   secureCookies?: boolean;
@@ -342,6 +345,7 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
     draftRoutes(kit);
     outboxRoutes(kit);
   }
+  if (service.certificates) certificateRoutes(app, handle, service.certificates);
 
   options.staticAssets?.(app);
   return app;

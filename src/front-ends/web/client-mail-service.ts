@@ -5,10 +5,10 @@
  */
 import 'reflect-metadata';
 import { X509Certificate as PeculiarCertificate } from '@peculiar/x509';
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { describeCertificate } from './certificate-details.js';
+import { ClientCertificateService, importOutcome } from './client-certificate-service.js';
 import { CachetError, isCachetError } from '../../errors.js';
-import { certificateEmails } from '../../engine/cms/cert-id.js';
 import type { SignerSummary } from '../../engine/smime/reports.js';
 import type { CredentialRole, StoredCredential } from '../../adapters/keys/credential-store.js';
 import { firstLaunchSmimeState } from '../../adapters/keys/key-source.js';
@@ -27,7 +27,6 @@ import { ClientMailOperations, summariesOf } from './client-mail-operations.js';
 import { findUser, verifyLocalLogin } from '../../use-cases/users.js';
 import type {
   AttachmentDownload,
-  CertificateDetails,
   DirectoryLoginView,
   Draft,
   FolderSummary,
@@ -60,24 +59,11 @@ interface Session {
   idleMinutes: number;
 }
 
-function describeCertificate(der: Uint8Array, chain: Uint8Array[] = [], revocation = 'not checked'): CertificateDetails {
-  const cert = new PeculiarCertificate(Buffer.from(der));
-  return {
-    subject: cert.subject,
-    issuer: cert.issuer,
-    email: certificateEmails(der),
-    serialNumber: cert.serialNumber,
-    notBefore: cert.notBefore.toISOString(),
-    notAfter: cert.notAfter.toISOString(),
-    fingerprint: createHash('sha256').update(der).digest('hex').replace(/(..)(?!$)/g, '$1:'),
-    chain: chain.map((c) => new PeculiarCertificate(Buffer.from(c)).subject),
-    revocation,
-  };
-}
-
 export class ClientMailService implements WebMailService {
   private readonly sessions = new Map<string, Session>();
   readonly operations = new ClientMailOperations(async (address) => (await this.session(address)).mail);
+  /** The Certificates view, on the same sessions. */
+  readonly certificates: ClientCertificateService = new ClientCertificateService(async (address) => (await this.session(address)).mail, () => this.now());
 
   /**
    * `policyFile`: where the admin's policy is. `cachet server` gives it from its configuration (or
@@ -441,9 +427,6 @@ export class ClientMailService implements WebMailService {
     assertMailImportAllowed(mail.source);
     const [result] = await importFromMail(mail.user, source.folder, source.id, await mail.store(true), { password: async () => password, role: async () => choice.role, replaceSigning: choice.replaceSigning === true }, source.index);
     if (!result) return { kind: 'failed', code: 'ERR_CERT_NOT_FOUND', message: 'there is no certificate in that attachment' };
-    if (result.kind === 'imported') return { kind: 'imported', role: result.role, subject: result.subject, notice: result.notice };
-    if (result.kind === 'choose-role') return { kind: 'choose-role', subject: result.subject, choices: result.choices };
-    if (result.kind === 'confirm-replace') return { kind: 'confirm-replace', subject: result.subject, role: result.role, current: result.current };
-    return { kind: 'failed', code: result.code, message: result.code === 'ERR_PKCS12_BAD_PASSWORD' ? 'That password is wrong for this file. Nothing was imported.' : result.message };
+    return importOutcome(result);
   }
 }

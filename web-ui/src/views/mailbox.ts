@@ -30,6 +30,7 @@ export function folderNav(current: string, folders: FolderSummary[]): HTMLElemen
     ),
     h('a', { href: '#/compose', className: 'button primary compose-button' }, 'Compose'),
     h('a', { href: '#/settings', className: 'nav-link' }, 'Settings'),
+    h('a', { href: '#/certificates', className: 'nav-link' }, 'Certificates'),
     h('a', { href: '#/admin', className: 'nav-link' }, 'Policy'),
   );
 }

@@ -3,61 +3,9 @@ import { ApiError, getJson, sendJson } from '../api.js';
 import { clear, h, icon } from '../dom.js';
 import { formatSize } from '../format.js';
 import { messageFrame, type MailLink } from '../message-frame.js';
-import type { AttachmentView, CredentialRoleView, ImportOutcome, MessageView } from '../types.js';
+import type { MessageView } from '../types.js';
+import { attachmentImportForm, importAllForm } from './credential-import.js';
 import { statusBar } from './status.js';
-
-const ROLE_CHOICE_LABELS: Record<CredentialRoleView, string> = {
-  signing: 'Use for signing',
-  encryption: 'Use for encryption',
-  both: 'Use for both',
-};
-
-function importDialog(view: MessageView, attachment: AttachmentView): HTMLElement {
-  const password = h('input', { type: 'password', id: `pfx-password-${attachment.index}`, autocomplete: 'off', 'aria-label': `Password for ${attachment.filename}` });
-  const result = h('div', { className: 'import-result', role: 'status', 'data-testid': 'import-result' });
-  const run = async (role?: CredentialRoleView, replaceSigning = false) => {
-    clear(result);
-    result.append(h('span', { className: 'progress' }, 'Importing…'));
-    try {
-      const outcome = await sendJson<ImportOutcome>('POST', '/api/import-from-mail', { folder: view.folder, id: view.id, index: attachment.index, password: password.value, role, replaceSigning });
-      clear(result);
-      if (outcome.kind === 'imported') result.append(h('p', { className: 'notice tone-good' }, outcome.notice));
-      else if (outcome.kind === 'choose-role') {
-        result.append(
-          h('p', {}, `${outcome.subject} can both sign and encrypt. Which role should it take?`),
-          ...outcome.choices.map((choice) => h('button', { type: 'button', onclick: () => void run(choice) }, ROLE_CHOICE_LABELS[choice])),
-        );
-      } else if (outcome.kind === 'confirm-replace') {
-        // A renewal: mail signed from now on carries the new certificate; the old one stays, inactive.
-        result.append(
-          h(
-            'div',
-            { role: 'alertdialog', 'aria-label': 'Replace your signing certificate?', className: 'confirm' },
-            h('p', {}, `You already sign with ${outcome.current.subject}. Replace it with ${outcome.subject}? The current one stays in your vault, inactive.`),
-            h('button', { type: 'button', className: 'primary', onclick: () => void run(outcome.role, true) }, 'Replace signing certificate'),
-            h('button', { type: 'button', onclick: () => { clear(result); result.append(h('p', { className: 'notice' }, 'Nothing was imported; you keep signing with your current certificate.')); } }, 'Keep the current one'),
-          ),
-        );
-      } else result.append(h('p', { className: 'form-error', role: 'alert' }, outcome.message));
-    } catch (e) {
-      clear(result);
-      result.append(h('p', { className: 'form-error', role: 'alert' }, e instanceof ApiError ? e.message : 'Import failed'));
-    }
-  };
-  const form = h(
-    'form',
-    { className: 'import-form' },
-    h('label', { for: `pfx-password-${attachment.index}` }, `Password for ${attachment.filename}`),
-    password,
-    h('button', { type: 'submit', className: 'primary' }, 'Import certificate'),
-    result,
-  );
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    void run();
-  });
-  return form;
-}
 
 function attachmentsList(view: MessageView): HTMLElement | null {
   if (view.attachments.length === 0) return null;
@@ -78,13 +26,15 @@ function attachmentsList(view: MessageView): HTMLElement | null {
         if (a.importable) {
           const toggle = h('button', { type: 'button', className: 'link-button' }, 'Import certificate…');
           toggle.addEventListener('click', () => {
-            toggle.replaceWith(importDialog(view, a));
+            toggle.replaceWith(attachmentImportForm(view, a));
           });
           item.append(' ', toggle);
         }
         return item;
       }),
     ),
+    // Several certificate files (signing and encryption) usually share one password: one form for all.
+    view.attachments.filter((a) => a.importable).length > 1 ? importAllForm(view) : null,
   );
 }
 

@@ -2,7 +2,7 @@
  * cachet cert export ID --out FILE.p12 [--password-file F] [--passphrase-file F] [--legacy]
  * Writes a credential from the vault as a PKCS#12 file with its chain, protected by a new password.
  */
-import { writePfx } from '../../../engine/pkcs12/pfx-write.js';
+import { exportCredential } from '../../../use-cases/own-credentials.js';
 import { openUserStore } from '../vault-passphrase.js';
 import { personalContext } from '../personal-home.js';
 import { onlyArgument, parseCommandArgs, required } from '../args.js';
@@ -46,16 +46,10 @@ const command: CliCommand = {
     const out = required(values.out, 'out');
     const store = await openUserStore(await personalContext(context, values.as), { passphraseFile: values['passphrase-file'] });
     const credential = await findStoredCredential(store, id);
-    const privateKeyPkcs8 = await store.exportPrivateKey(credential.id);
+    // Refused before any password is asked when the key is not exportable.
+    await store.exportPrivateKey(credential.id);
     const password = await readSecret({ file: values['password-file'], envVar: 'CACHET_PASSWORD', promptLabel: `Password for ${out}` }, context);
-    const pfx = await writePfx({
-      privateKeyPkcs8,
-      certificate: credential.certificate,
-      chain: credential.chain,
-      password,
-      ...(credential.friendlyName !== undefined ? { friendlyName: credential.friendlyName } : {}),
-      legacy: values.legacy === true,
-    });
+    const pfx = await exportCredential(store, credential, password, values.legacy === true);
     const output = await openOutput(out, context);
     try {
       output.stream.write(pfx);

@@ -4,7 +4,7 @@
  * one needs --force (or a yes on the terminal).
  */
 import { CachetError } from '../../../errors.js';
-import { servesUse } from '../../../adapters/keys/credential-store.js';
+import { removalWarning, removeCredential } from '../../../use-cases/own-credentials.js';
 import { openUserStore } from '../vault-passphrase.js';
 import { personalContext } from '../personal-home.js';
 import { onlyArgument, parseCommandArgs } from '../args.js';
@@ -42,13 +42,13 @@ const command: CliCommand = {
     const store = await openUserStore(await personalContext(context, values.as), { passphraseFile: values['passphrase-file'] });
     const credential = await findStoredCredential(store, id);
     const who = credential.email[0] ?? credential.subject;
-    if (servesUse(credential, 'encryption') && values.force !== true) {
-      const warning = `removing the encryption key of ${who} makes the mail encrypted to it unreadable`;
+    const warning = removalWarning(credential);
+    if (warning && values.force !== true) {
       if (!context.interactive) throw new CachetError('ERR_POLICY_FORBIDS', `${warning}; add --force if you mean it`, { details: { id: credential.id } });
       const answer = (await context.prompt(`${warning[0]!.toUpperCase()}${warning.slice(1)}. Remove it? [y/N] `)).trim().toLowerCase();
       if (answer !== 'y' && answer !== 'yes') throw new CachetError('ERR_POLICY_FORBIDS', 'nothing was removed', { details: { id: credential.id } });
     }
-    await store.remove(credential.id);
+    await removeCredential(store, credential, true);
     if (values.json) context.stdout.write(`${JSON.stringify({ removed: { id: credential.id, role: credential.role } })}\n`);
     else context.stdout.write(`removed the ${credential.role} credential of ${who} (${credential.id.slice(0, 16)})\n`);
     return 0;
