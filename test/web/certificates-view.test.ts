@@ -157,6 +157,7 @@ test('phone, 20 days before expiry: the list and a banner on the Inbox warn, and
     await banner.getByRole('link', { name: 'Renew or replace it' }).click();
     await page.getByRole('heading', { name: 'Certificates' }).waitFor();
     const items = page.locator('.credential');
+    await items.first().waitFor();
     assert.equal(await items.count(), 2);
     for (const item of await items.all()) {
       assert.equal(await item.getAttribute('data-expiry'), 'expiring');
