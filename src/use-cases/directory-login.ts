@@ -5,9 +5,10 @@
  * (`cachet directory login|logout`) and the web client's settings.
  */
 import { checkDirectoryAccess } from '../adapters/directory/ldap-lookup.js';
-import { BIND_DN_SECRET, BIND_PASSWORD_SECRET, directoryFromPolicy, type SecretHolder } from '../adapters/directory/policy-directory.js';
+import { BIND_DN_SECRET, BIND_PASSWORD_SECRET, directoryFromPolicy } from '../adapters/directory/policy-directory.js';
 import { CachetError } from '../errors.js';
 import type { EffectivePolicy } from '../adapters/policy/policy.js';
+import type { NamedSecrets } from '../adapters/keys/credential-store.js';
 
 export interface DirectoryLoginState {
   url: string;
@@ -18,7 +19,7 @@ export interface DirectoryLoginState {
 }
 
 /** What the settings show: undefined when the policy names no directory or lets everyone search it. */
-export async function directoryLoginState(policy: EffectivePolicy, home: string, openVault: () => Promise<SecretHolder>): Promise<DirectoryLoginState | undefined> {
+export async function directoryLoginState(policy: EffectivePolicy, home: string, openVault: () => Promise<NamedSecrets>): Promise<DirectoryLoginState | undefined> {
   const directory = await directoryFromPolicy(policy, { home });
   if (!directory || directory.anonymous) return undefined;
   const policyDn = policy.get('ldapBindDn') as string | null;
@@ -35,7 +36,7 @@ export async function directoryLoginState(policy: EffectivePolicy, home: string,
 export async function directoryLogin(
   policy: EffectivePolicy,
   home: string,
-  vault: () => Promise<SecretHolder>,
+  vault: () => Promise<NamedSecrets>,
   /** The password is asked for only once the policy and the DN allow a login (no prompt for nothing). */
   login: { bindDn?: string | undefined; password: (bindDn: string) => Promise<string> },
 ): Promise<{ url: string; bindDn: string }> {
@@ -58,7 +59,7 @@ export async function directoryLogin(
 }
 
 /** Forgets the kept DN and password; says whether a password was kept. */
-export async function directoryLogout(vault: SecretHolder): Promise<boolean> {
+export async function directoryLogout(vault: NamedSecrets): Promise<boolean> {
   const had = (await vault.secret(BIND_PASSWORD_SECRET)) !== undefined;
   await vault.setSecrets({ [BIND_PASSWORD_SECRET]: undefined, [BIND_DN_SECRET]: undefined });
   return had;

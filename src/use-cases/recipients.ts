@@ -9,9 +9,10 @@ import type { CertificateValidator } from '../engine/pki/validator.js';
 import { AddressBook } from '../adapters/directory/address-book.js';
 import { announcedCapabilities, chooseAlgorithms as chooseDirectoryAlgorithms } from '../adapters/directory/algorithms.js';
 import { DirectoryCache } from '../adapters/directory/cache.js';
-import { directoryFromPolicy, type SecretHolder } from '../adapters/directory/policy-directory.js';
+import { directoryFromPolicy } from '../adapters/directory/policy-directory.js';
 import { resolveRecipients } from '../adapters/directory/resolve-recipients.js';
 import type { EffectivePolicy } from '../adapters/policy/policy.js';
+import type { NamedSecrets } from '../adapters/keys/credential-store.js';
 
 export interface RecipientLookup {
   address: string;
@@ -37,7 +38,7 @@ export interface RecipientResolverOptions {
   policy: EffectivePolicy;
   validator: CertificateValidator | undefined;
   /** The user's vault, opened only when the directory needs the bind password kept in it. */
-  secrets?: () => Promise<SecretHolder>;
+  secrets?: () => Promise<NamedSecrets>;
   now?: Date;
 }
 

@@ -14,16 +14,13 @@ import { Pkcs10CertificateRequestGenerator, SubjectAlternativeNameExtension } fr
 import { publicKeyFacts } from '../adapters/ca/key-pair.js';
 import { readRenewal, submitRenewal } from '../adapters/ca/renewal.js';
 import { CachetError } from '../errors.js';
-import type { CredentialStore, StoredCredential } from '../adapters/keys/credential-store.js';
+import type { CredentialStore, NamedSecrets, StoredCredential } from '../adapters/keys/credential-store.js';
 
 const crypto = webcrypto as unknown as Crypto;
 const DAY = 86_400_000;
 
 /** What renewal needs of the vault: the credentials, and named secrets to keep a waiting key in. */
-export type RenewingStore = Pick<CredentialStore, 'list' | 'add'> & {
-  secret(name: string): Promise<string | undefined>;
-  setSecrets(values: Record<string, string | undefined>): Promise<void>;
-};
+export type RenewingStore = Pick<CredentialStore, 'list' | 'add'> & NamedSecrets;
 
 export type RenewalAction = 'not-due' | 'requested' | 'waiting' | 'installed' | 'rejected';
 

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isCachetError } from '../../errors.js';
 import { loadEffectivePolicy } from '../policy/policy.js';
-import { BIND_DN_SECRET, BIND_PASSWORD_SECRET, directoryFromPolicy, type SecretHolder } from './policy-directory.js';
+import { BIND_DN_SECRET, BIND_PASSWORD_SECRET, directoryFromPolicy } from './policy-directory.js';
+import type { NamedSecrets } from '../keys/credential-store.js';
 
 async function withPolicy(yaml: string, run: (home: string) => Promise<void>): Promise<void> {
   const home = mkdtempSync(join(tmpdir(), 'cachet-policydir-'));
@@ -17,7 +18,7 @@ async function withPolicy(yaml: string, run: (home: string) => Promise<void>): P
   }
 }
 
-const secrets = (values: Record<string, string>): (() => Promise<SecretHolder>) => async () => ({
+const secrets = (values: Record<string, string>): (() => Promise<NamedSecrets>) => async () => ({
   secret: async (name) => values[name],
   setSecrets: async () => undefined,
 });

@@ -12,22 +12,17 @@ import { isAbsolute, join } from 'node:path';
 import { CachetError, isCachetError } from '../../errors.js';
 import type { EffectivePolicy } from '../policy/policy.js';
 import type { DirectoryConfig } from './ldap-lookup.js';
+import type { NamedSecrets } from '../keys/credential-store.js';
 
 /** The vault secret names under which the bind credentials are kept. */
 export const BIND_PASSWORD_SECRET = 'ldap-bind-password';
 export const BIND_DN_SECRET = 'ldap-bind-dn';
 
-/** Where named secrets are kept: the user's credential vault (FileCredentialStore has this shape). */
-export interface SecretHolder {
-  secret(name: string): Promise<string | undefined>;
-  setSecrets(values: Record<string, string | undefined>): Promise<void>;
-}
-
 export interface PolicyDirectoryOptions {
   /** The organisation's home, against which a relative ldapTlsCaFile is read. */
   home: string;
   /** Opens the user's vault, only when a bind needs its credentials. */
-  secrets?: () => Promise<SecretHolder>;
+  secrets?: () => Promise<NamedSecrets>;
 }
 
 function loginHint(url: string): string {
@@ -69,7 +64,7 @@ export async function directoryFromPolicy(policy: EffectivePolicy, options: Poli
     ...(policyDn ? { bindDn: policyDn } : {}),
     bindCredentials: async () => {
       if (!options.secrets) throw new CachetError('ERR_DIRECTORY_AUTH', loginHint(url), { details: { url } });
-      let vault: SecretHolder;
+      let vault: NamedSecrets;
       try {
         vault = await options.secrets();
       } catch (error) {

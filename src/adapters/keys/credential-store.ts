@@ -124,6 +124,21 @@ export interface NewCredential {
   friendlyName?: string;
 }
 
+/**
+ * Named secrets a vault keeps beside the credentials (an LDAP bind DN and password, the mail
+ * passwords of an account, a renewal's waiting key): what the directory, the account and renewal
+ * need of the vault. FileCredentialStore has it.
+ */
+export interface NamedSecrets {
+  /** The secret of this name, or undefined. */
+  secret(name: string): Promise<string | undefined>;
+  /**
+   * Stores (or, with undefined, forgets) named secrets, all in one atomic write like every change: a
+   * login's DN and password are kept together or not at all.
+   */
+  setSecrets(values: Record<string, string | undefined>): Promise<void>;
+}
+
 export interface CredentialStore {
   list(): Promise<StoredCredential[]>;
   /** Adds a credential; it becomes the active one for its role. Throws ERR_CERT_EXISTS when another

@@ -24,7 +24,7 @@ import type { PrivateKeyHandle } from '../../engine/keys.js';
 import { softwareKey } from '../../engine/software-key.js';
 import { certificateEmails, certificateSubject, subjectPublicKeyInfo } from '../../engine/cms/cert-id.js';
 import { certificateFingerprint } from '../../engine/pki/certificate-info.js';
-import { checkAddition, othersAfterAddition, othersAfterRemoval, servesUse, type CredentialStore, type NewCredential, type StoredCredential } from './credential-store.js';
+import { checkAddition, othersAfterAddition, othersAfterRemoval, servesUse, type CredentialStore, type NamedSecrets, type NewCredential, type StoredCredential } from './credential-store.js';
 
 const MAGIC = Buffer.from('CACHETV1', 'latin1');
 
@@ -219,19 +219,12 @@ function keyMatchesCertificate(privateKeyPkcs8: Uint8Array, certificate: Uint8Ar
   }
 }
 
-export interface FileCredentialStore extends CredentialStore {
+export interface FileCredentialStore extends CredentialStore, NamedSecrets {
   readonly path: string;
   /** Whether the vault file exists on disk (it is created by the first `add`). */
   exists(): boolean;
   /** Writes the (possibly empty) vault now: `cachet vault init`. */
   persist(): Promise<void>;
-  /** A named secret kept in the vault (e.g. "ldap-bind-password"), or undefined. */
-  secret(name: string): Promise<string | undefined>;
-  /**
-   * Stores (or, with undefined, forgets) named secrets, all in one atomic write like every change: a
-   * login's DN and password are kept together or not at all.
-   */
-  setSecrets(values: Record<string, string | undefined>): Promise<void>;
   /** Re-encrypts the whole vault under a key derived from the new passphrase (fresh salt). */
   changePassphrase(newPassphrase: string): Promise<void>;
 }

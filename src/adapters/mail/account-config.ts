@@ -14,15 +14,10 @@ import { writeFileAtomically } from '../storage/atomic-file.js';
 import type { ImapSettings } from './imap.js';
 import type { Envelope, SmtpSettings, Transport } from './transport.js';
 import type { MessageContent } from './message-content.js';
+import type { NamedSecrets } from '../keys/credential-store.js';
 
 export const IMAP_PASSWORD_SECRET = 'imap-password';
 export const SMTP_PASSWORD_SECRET = 'smtp-password';
-
-/** What the account needs of the vault: its named secrets. */
-export interface AccountSecrets {
-  secret(name: string): Promise<string | undefined>;
-  setSecrets(values: Record<string, string | undefined>): Promise<void>;
-}
 
 export interface AccountConfig {
   imap?: ImapSettings;
@@ -58,7 +53,7 @@ async function readStored(userDir: string): Promise<StoredAccount | undefined> {
  * Writes the account: settings to account.json, passwords to the vault (opened only when there is a
  * password to keep). A password left in the file by an older Cachet is removed from it.
  */
-export async function saveAccount(userDir: string, config: AccountConfig, vault: () => Promise<AccountSecrets>): Promise<void> {
+export async function saveAccount(userDir: string, config: AccountConfig, vault: () => Promise<NamedSecrets>): Promise<void> {
   const { password: imapPassword, ...imap } = config.imap ?? ({} as Partial<ImapSettings>);
   const { password: smtpPassword, ...smtp } = config.smtp ?? ({} as Partial<SmtpSettings>);
   const secrets: Record<string, string | undefined> = {};
@@ -74,7 +69,7 @@ export async function saveAccount(userDir: string, config: AccountConfig, vault:
  * only when a message is sent (see {@link smtpTransportWithVaultPassword}). Undefined: no account,
  * local delivery only.
  */
-export async function loadAccount(userDir: string, vault: () => Promise<AccountSecrets>): Promise<{ imap?: ImapSettings; smtp?: Omit<SmtpSettings, 'password'> & { password?: string } } | undefined> {
+export async function loadAccount(userDir: string, vault: () => Promise<NamedSecrets>): Promise<{ imap?: ImapSettings; smtp?: Omit<SmtpSettings, 'password'> & { password?: string } } | undefined> {
   const stored = await readStored(userDir);
   if (!stored) return undefined;
   const result: { imap?: ImapSettings; smtp?: Omit<SmtpSettings, 'password'> & { password?: string } } = {};
@@ -90,7 +85,7 @@ export async function loadAccount(userDir: string, vault: () => Promise<AccountS
  * An SMTP transport that takes its password from the vault when it first sends (a user with an
  * SMTP login and no password in the file): composing or reading never asks for the vault passphrase.
  */
-export function smtpTransportWithVaultPassword(settings: Omit<SmtpSettings, 'password'> & { password?: string }, vault: () => Promise<AccountSecrets>, make: (settings: SmtpSettings) => Transport): Transport {
+export function smtpTransportWithVaultPassword(settings: Omit<SmtpSettings, 'password'> & { password?: string }, vault: () => Promise<NamedSecrets>, make: (settings: SmtpSettings) => Transport): Transport {
   let transport: Transport | undefined;
   return {
     async deliver(envelope: Envelope, message: MessageContent): Promise<string[]> {
