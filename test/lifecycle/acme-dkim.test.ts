@@ -8,49 +8,28 @@
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { dkimSign } from 'mailauth';
-import { startAcmeServer, type RunningAcmeServer } from '../../src/adapters/ca/acme-server.js';
 import { dnsResolver } from '../../src/adapters/ca/acme-dkim.js';
-import { CaStore, type CaKeyPair } from '../../src/adapters/ca/ca-store.js';
-import { issueCertificate } from '../../src/adapters/ca/issue.js';
-import { generateKeyPairOf } from '../../src/adapters/ca/key-pair.js';
-import { setUpCa } from '../../src/adapters/ca/setup.js';
-import { getTemplate } from '../../src/adapters/ca/templates.js';
 import { requestCertificateByAcme } from '../../src/use-cases/acme-request.js';
 import { createCertificateValidator } from '../../src/engine/pki/create-validator.js';
-import { softwareKey } from '../../src/engine/software-key.js';
 import { createMemoryCredentialStore } from '../../src/adapters/keys/memory-store.js';
-import { ImapMailbox } from '../../src/adapters/mail/imap.js';
-import { SmtpTransport } from '../../src/adapters/mail/transport.js';
 import type { CachetError } from '../../src/errors.js';
 import { startMailServers, type MailServers } from '../helpers/mail-servers.js';
 import { dkimRecordOf, generateDkimKey, startDkimSigner, startDns, type DkimKey, type DkimSigner, type TestDns } from '../helpers/dkim.js';
+import { startAcmeOverMail, type AcmeOverMail } from './acme-over-mail.js';
 
-const PASSPHRASE = 'acme dkim passphrase';
 const ALICE = 'alice@example.com';
 let servers: MailServers | undefined;
 let signer: DkimSigner | undefined;
 let dns: TestDns | undefined;
-let dir: string;
-let store: CaStore;
-let issuer: CaKeyPair;
-let acme: RunningAcmeServer | undefined;
+let ca: AcmeOverMail | undefined;
 let exampleKey: DkimKey;
 let otherKey: DkimKey;
-const mailboxes: ImapMailbox[] = [];
 /** What happens to a reply between the CA's INBOX and the ACME server (a relay that changes mail). */
 let inTransit: (raw: Buffer) => Promise<Buffer> = async (raw) => raw;
-
-const imap = (user: string) => {
-  const box = new ImapMailbox({ host: '127.0.0.1', port: servers!.imapsPort, secure: true, user, password: user, ca: servers!.ca, servername: 'localhost' });
-  mailboxes.push(box);
-  return box;
-};
-const smtp = (user: string) => new SmtpTransport({ host: '127.0.0.1', port: servers!.smtpPort, user, password: user, ca: servers!.ca });
 
 before(async () => {
   exampleKey = generateDkimKey('example.com', 'cachet');
@@ -61,44 +40,21 @@ before(async () => {
   ]);
   signer = await startDkimSigner(exampleKey);
   servers = await startMailServers(['alice', 'acme'], { milter: signer.milter });
-  dir = mkdtempSync(join(tmpdir(), 'cachet-acme-dkim-'));
-  store = new CaStore(join(dir, 'ca'));
-  await setUpCa(store, { name: 'ACME DKIM CA', intermediate: false, keyType: 'ec-p256', httpBase: 'http://127.0.0.1:1', passphrase: PASSPHRASE });
-  issuer = await store.issuer(PASSPHRASE);
-  const root = (await store.chain()).at(-1)!;
-  const challengeKey = await generateKeyPairOf('ec-p256');
-  const challengeCertificate = await issueCertificate(store, issuer, { template: getTemplate('signing-only'), spki: challengeKey.spki, email: 'acme@example.com', validityDays: 7 });
-  const caInbox = imap('acme');
-  acme = await startAcmeServer({
-    store,
-    issuer,
-    template: getTemplate('dual'),
-    validator: createCertificateValidator({ trustAnchors: [root], revocation: 'off' }),
-    challengeSigner: { certificate: challengeCertificate.certificate, chain: [root], key: softwareKey(challengeKey.privateKey) },
-    dkimResolver: dnsResolver([dns.server]),
-    port: 0,
-    mail: {
-      from: 'acme@example.com',
-      send: async (to, message) => void (await smtp('acme').deliver({ from: 'acme@example.com', to: [to] }, message)),
-      replies: async () => Promise.all((await caInbox.list('INBOX')).map(async (m) => inTransit(Buffer.from(await caInbox.read('INBOX', m.id))))),
-    },
-  });
+  ca = await startAcmeOverMail(servers, { template: 'dual', dkimResolver: dnsResolver([dns.server]), inTransit: (raw) => inTransit(raw) });
 });
 after(async () => {
-  await acme?.close();
-  for (const box of mailboxes) await box.close();
+  await ca?.close();
   servers?.stop();
   signer?.stop();
   dns?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Alice asks with an EMPTY vault: no certificate signs her reply; only her mail server's DKIM can vouch. */
 async function aliceAsks() {
-  const root = (await store.chain()).at(-1)!;
+  const { root, acme, imap, smtp } = ca!;
   const vault = createMemoryCredentialStore();
   const result = await requestCertificateByAcme({
-    directoryUrl: acme!.directoryUrl,
+    directoryUrl: acme.directoryUrl,
     email: ALICE,
     keyType: 'ec-p256',
     mailbox: imap('alice'),
@@ -148,12 +104,12 @@ describe('ACME: a first certificate, the reply authenticated by DKIM (opendkim i
     assert.equal(result.credential!.role, 'both', 'the dual template: signing and encryption');
     assert.equal((await vault.active('signing'))?.id, result.credential!.id);
     // The reply the server accepted carried opendkim's signature, and no S/MIME.
-    const caInbox = imap('acme');
+    const caInbox = ca!.imap('acme');
     const replies = await Promise.all((await caInbox.list('INBOX')).map(async (m) => Buffer.from(await caInbox.read('INBOX', m.id)).toString('latin1')));
     const reply = replies.find((r) => /^Subject: Re: ACME: /m.test(r))!;
     assert.match(reply, /^DKIM-Signature:[^]*?d=example\.com;[^]*?s=cachet;/m);
     assert.doesNotMatch(reply, /application\/pkcs7-signature/);
-    const audit = readFileSync(join(dir, 'ca', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; email?: string; details?: { authenticatedBy?: string } });
+    const audit = readFileSync(join(ca!.dir, 'ca', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; email?: string; details?: { authenticatedBy?: string } });
     assert.ok(audit.some((e) => e.action === 'acme-order' && e.email === ALICE && e.details?.authenticatedBy === 'DKIM d=example.com'), JSON.stringify(audit));
   });
 
