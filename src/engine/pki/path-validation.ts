@@ -44,13 +44,14 @@ const OID = {
  */
 const PROCESSED = new Set<string>(Object.values(OID));
 
-function parseCertificate(der: Uint8Array): Certificate {
+/** The certificate as its ASN.1 structure (the extensions' raw values), not parse-certificate.ts's X509Certificate. */
+function certificateStructure(der: Uint8Array): Certificate {
   return AsnConvert.parse(Buffer.from(der), Certificate);
 }
 
 /** The OIDs of critical extensions this implementation does not process (RFC 5280 §4.2: reject). */
 export function unknownCriticalExtensions(der: Uint8Array): string[] {
-  const extensions = parseCertificate(der).tbsCertificate.extensions ?? [];
+  const extensions = certificateStructure(der).tbsCertificate.extensions ?? [];
   return extensions.filter((e) => e.critical && !PROCESSED.has(e.extnID)).map((e) => e.extnID);
 }
 
@@ -113,7 +114,7 @@ export interface NameConstraintProblem {
  * Other name forms (DNS, directoryName) say nothing about mail and are not applied here.
  */
 export function nameConstraintProblem(ca: Uint8Array, subject: Uint8Array): NameConstraintProblem | undefined {
-  const extension = (parseCertificate(ca).tbsCertificate.extensions ?? []).find((e) => e.extnID === OID.nameConstraints);
+  const extension = (certificateStructure(ca).tbsCertificate.extensions ?? []).find((e) => e.extnID === OID.nameConstraints);
   if (!extension) return undefined;
   const constraints = AsnConvert.parse(extension.extnValue.buffer, NameConstraints);
   const permitted = rfc822Subtrees(constraints.permittedSubtrees);
