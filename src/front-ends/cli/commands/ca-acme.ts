@@ -28,8 +28,8 @@ const help = `usage: cachet ca acme --port P --from ADDR (--local | --smtp-url U
 
 Runs the CA's ACME server (RFC 8555) for S/MIME certificates (RFC 8823) until interrupted, over
 HTTPS with --tls-cert/--tls-key (SIGHUP reads them again: a renewed certificate needs no restart),
-else over plain HTTP (for a TLS proxy in front); its directory is http(s)://HOST:PORT/acme/directory. An order names one "email" identifier. The CA mails
-the challenge (Subject "ACME: <token-part1>", From ADDR) the way "cachet ca distribute" mails; the
+else over plain HTTP (for a TLS proxy in front); its directory is http(s)://HOST:PORT/acme/directory.
+An order names one "email" identifier. The CA mails the challenge (Subject "ACME: <token-part1>", From ADDR) the way "cachet ca distribute" mails; the
 client answers with a reply from the mailbox being validated, holding the digest of its key
 authorization and authenticated (RFC 8823 §3.2) either by an S/MIME signature of a certificate of
 that address that this CA issued, or by a DKIM signature of the address's domain (d= the From
