@@ -31,6 +31,8 @@ for (const [args, message] of [
   [['vault', 'enrol-app'], 'name the app to enrol'],
   [['vault', 'revoke-app', 'mail', 'idp'], 'unexpected argument "idp"'],
   [['vault', 'deposit'], 'name the PKCS#12 file to deposit'],
+  [['ca', 'recover'], 'give the serial of the certificate whose key to recover'],
+  [['ca', 'reject', '1', '2', '--reason', 'x'], 'unexpected argument "2"'],
 ] as const) {
   test(`cachet ${args.join(' ')}`, async () => {
     const run = await runCachet([...args], { env: { CACHET_HOME: home } });

@@ -5,7 +5,7 @@ import { recoverKey } from '../../../adapters/ca/key-archive.js';
 import { exportPfx } from '../../../adapters/ca/export.js';
 import { getTemplate } from '../../../adapters/ca/templates.js';
 import { CachetError } from '../../../errors.js';
-import { parseCommandArgs, required } from '../args.js';
+import { onlyArgument, parseCommandArgs, required } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { readSecret } from '../secrets.js';
 import { caActor, caStore, inputPath, officerFrom, writeOutputFile } from './ca-support.js';
@@ -30,12 +30,12 @@ const command: CliCommand = {
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });
-    if (positionals.length !== 1) throw new CachetError('ERR_USAGE', 'give the serial of the certificate whose key to recover');
+    const serial = onlyArgument(positionals, 'give the serial of the certificate whose key to recover');
     if ((values.officer ?? []).length !== 2) throw new CachetError('ERR_USAGE', 'a recovery needs exactly two officers: --officer NAME:FILE --officer NAME:FILE');
     const out = required(values.out, 'out');
     const store = caStore(context);
-    const entry = await store.findBySerial(positionals[0]!);
-    if (!entry) throw new CachetError('ERR_CERT_NOT_FOUND', `this CA issued no certificate ${positionals[0]}`);
+    const entry = await store.findBySerial(serial);
+    if (!entry) throw new CachetError('ERR_CERT_NOT_FOUND', `this CA issued no certificate ${serial}`);
     const [first, second] = [await officerFrom(values.officer![0]!, context), await officerFrom(values.officer![1]!, context)];
     const password = await readSecret({ file: values['password-file'] === undefined ? undefined : inputPath(values['password-file'], context), envVar: 'CACHET_PASSWORD', promptLabel: `Password for ${out}` }, context);
     const { pkcs8 } = await recoverKey(store, entry.serial, [first, second], caActor(context));

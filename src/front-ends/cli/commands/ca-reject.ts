@@ -2,8 +2,7 @@
  * cachet ca reject ID --reason TEXT [--json]
  */
 import { rejectRenewal } from '../../../adapters/ca/renewal.js';
-import { CachetError } from '../../../errors.js';
-import { parseCommandArgs, required } from '../args.js';
+import { onlyArgument, parseCommandArgs, required } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { caActor, caStore } from './ca-support.js';
 
@@ -20,10 +19,10 @@ const command: CliCommand = {
   help,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, options, { positionals: true });
-    if (positionals.length !== 1) throw new CachetError('ERR_USAGE', 'give one request id: cachet ca reject ID --reason TEXT');
+    const id = onlyArgument(positionals, 'give one request id: cachet ca reject ID --reason TEXT');
     const store = caStore(context);
     await store.settings();
-    const { csr: _csr, ...request } = await rejectRenewal(store, positionals[0]!, required(values.reason, 'reason'), caActor(context));
+    const { csr: _csr, ...request } = await rejectRenewal(store, id, required(values.reason, 'reason'), caActor(context));
     if (values.json) context.stdout.write(`${JSON.stringify(request)}\n`);
     else context.stdout.write(`rejected ${request.id} (${request.email}, renewing ${request.renews})\n`);
     return 0;
