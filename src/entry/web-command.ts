@@ -6,11 +6,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CachetError } from '../errors.js';
 import { createDemoOrganisation } from '../use-cases/demo-org.js';
 import { ClientMailService } from '../front-ends/web/client-mail-service.js';
 import { startWebServer } from '../front-ends/web/node-adapter.js';
-import { parseCommandArgs } from '../front-ends/cli/args.js';
+import { parseCommandArgs, portOption } from '../front-ends/cli/args.js';
 import type { CliCommand } from '../front-ends/cli/context.js';
 import { cachetHome } from '../front-ends/cli/trust.js';
 import { untilStopped } from '../front-ends/cli/until-stopped.js';
@@ -24,8 +23,7 @@ bob, and their certificates waiting in the mail to be imported) is set up in a t
 Stop with Ctrl-C.`,
   async run(args, context) {
     const { values } = parseCommandArgs(args, { host: { type: 'string' }, port: { type: 'string' }, demo: { type: 'boolean' } });
-    const port = Number(values.port ?? 8025);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CachetError('ERR_USAGE', '--port must be a port number');
+    const port = portOption(values.port, 'port', { anyFreePort: true }) ?? 8025;
     let home = cachetHome(context);
     let cleanup = async () => {};
     const lines: string[] = [];

@@ -47,8 +47,11 @@ describe('the commands that take numbers', () => {
     [['ca', 'issue', '--template', 'dual', '--email', 'a@example.com', '--days', '0', '--out', 'x.p12'], '--days needs a whole number of days (1 or more) (not "0")'],
     [['account', 'add', 'a@example.com', '--imap-host', 'imap.example.com', '--imap-port', '0x3e1'], '--imap-port needs a TCP port number, 1 to 65535 (not "0x3e1")'],
     [['lookup', 'a@example.com', '--timeout', '1.5'], '--timeout needs a whole number of milliseconds (1 or more) (not "1.5")'],
+    [['ca', 'acme', '--port', '1e3', '--from', 'ca@example.com', '--local'], '--port needs a TCP port number, 0 to 65535 (not "1e3")'],
+    [['cert', 'request', '--acme', 'http://127.0.0.1:1/dir', '--timeout', '0x10'], '--timeout needs a whole number of seconds (1 or more) (not "0x10")'],
+    [['web', '--port', '99999'], '--port needs a TCP port number, 0 to 65535 (not "99999")'],
   ] as const) {
-    test(args.slice(0, 2).join(' '), async () => {
+    test(args.slice(0, args[0] === 'web' ? 1 : 2).join(' '), async () => {
       const run = await runCachet([...args], { env: { CACHET_HOME: home } });
       assert.equal(run.status, 2, run.stdout + run.stderr);
       assert.ok(run.stderr.includes(message), run.stderr);

@@ -14,7 +14,7 @@ import { softwareKey } from '../../../engine/software-key.js';
 import { getTemplate } from '../../../adapters/ca/templates.js';
 import { Maildir } from '../../../adapters/mail/maildir.js';
 import { findUser } from '../../../use-cases/users.js';
-import { parseCommandArgs, required } from '../args.js';
+import { parseCommandArgs, portOption, required } from '../args.js';
 import type { CliCommand, CliContext } from '../context.js';
 import { cachetHome } from '../trust.js';
 import { CA_SECRET_OPTIONS, caIssuer, caStore, deliverToLocalUser, SMTP_OPTIONS, smtpSettingsFrom, withCaUnlock } from './ca-support.js';
@@ -141,8 +141,7 @@ const command: CliCommand = {
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(args, options);
-    const port = Number(required(values.port, 'port'));
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CachetError('ERR_USAGE', `--port must be a TCP port number (not "${values.port}")`);
+    const port = portOption(required(values.port, 'port'), 'port', { anyFreePort: true })!;
     const template = getTemplate(values.template ?? 'dual');
     const templates = (values.profile ?? []).map(getTemplate);
     const mail = await acmeMail(values, context);

@@ -9,7 +9,7 @@ import { certificateSourceOf } from '../../../use-cases/certificate-source.js';
 import { parseKeyType } from '../../../adapters/ca/key-pair.js';
 import { checkMailbox } from '../../../adapters/ca/issue.js';
 import { CachetError } from '../../../errors.js';
-import { parseCommandArgs, required } from '../args.js';
+import { parseCommandArgs, required, wholeNumberOption } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { withUserSession } from '../user-session.js';
 
@@ -65,8 +65,7 @@ const command: CliCommand = {
     const { values } = parseCommandArgs(args, options);
     const directoryUrl = required(values.acme, 'acme');
     const keyType = parseKeyType(values.key ?? 'rsa-2048');
-    const timeout = values.timeout === undefined ? 120 : Number(values.timeout);
-    if (!Number.isFinite(timeout) || timeout <= 0) throw new CachetError('ERR_USAGE', `--timeout needs a number of seconds (not "${values.timeout}")`);
+    const timeout = wholeNumberOption(values.timeout, 'timeout', 'seconds', { min: 1 }) ?? 120;
     const tokenLabel = values['token-label'];
     if (tokenLabel === undefined && (values['pkcs11-module'] !== undefined || values['user-pin-file'] !== undefined)) throw new CachetError('ERR_USAGE', '--pkcs11-module and --user-pin-file go with --token-label');
     const result = await withUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'] }, async (session) => {
