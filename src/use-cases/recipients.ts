@@ -22,6 +22,17 @@ export interface RecipientLookup {
   capabilities: string[];
   /** A certificate changed and is waiting for the user to accept it. */
   keyChange: boolean;
+  /** Each certificate found but refused, and why (expired, revoked, untrusted chain, key usage, weak key…). */
+  refused: RefusedCertificate[];
+}
+
+export interface RefusedCertificate {
+  /** The error code of the refusal: ERR_CERT_EXPIRED, ERR_CERT_REVOKED, ERR_CHAIN_UNTRUSTED, ERR_CERT_USAGE, ERR_WEAK_ALGORITHM, … */
+  code: string;
+  reason: string;
+  subject: string;
+  fingerprint: string;
+  source: string;
 }
 
 export interface ResolveRequest {
@@ -66,6 +77,7 @@ export function recipientResolver(options: RecipientResolverOptions): RecipientR
       reason: r.certificate ? null : (r.reason ?? 'no usable certificate'),
       capabilities: announcedCapabilities(book.correspondent(r.address)?.capabilities, r.certificate?.der)?.list ?? [],
       keyChange: r.rejected.some((x) => x.code === 'ERR_KEY_CHANGED'),
+      refused: r.certificate ? [] : r.rejected.map((x) => ({ code: x.code, reason: x.reason, subject: x.subject, fingerprint: x.fingerprint, source: x.source })),
     }));
   };
 }

@@ -269,6 +269,7 @@ export class ClientMailService implements WebMailService {
           subject: lookup!.certificate ? new PeculiarCertificate(Buffer.from(lookup!.certificate)).subject : null,
           reason: lookup!.reason,
           keyChanged: lookup!.keyChange,
+          refused: lookup!.refused,
         });
       } catch (error) {
         if (!isCachetError(error)) throw error;

@@ -106,6 +106,8 @@ export interface RecipientStatus {
   subject: string | null;
   reason: string | null;
   keyChanged: boolean;
+  /** The certificates found but refused, each with why (recipients.ts); absent when none was looked at. */
+  refused?: Array<{ code: string; reason: string; subject: string; fingerprint: string; source: string }>;
 }
 
 export interface OutgoingAttachment {

@@ -7,6 +7,7 @@
 import { ApiError, getJson, sendJson, uploadForm } from '../api.js';
 import { clear, h, icon } from '../dom.js';
 import { formatSize, parseRecipients } from '../format.js';
+import { recipientLabel, refusalDetails } from './recipient-status.js';
 import type { GroupRuleChoiceView, MessageView, RecipientStatus, SendOutcome, SmimeSettingsView } from '../types.js';
 import { autosave, loadDraft, type DraftFields } from '../drafts.js';
 
@@ -17,12 +18,8 @@ interface Field {
   input: HTMLInputElement;
   /** Why typed text was not taken as an address (it stays in the input to be corrected). */
   error: HTMLElement;
-}
-
-/** A chip's words for a recipient without a certificate: the server's reason may already say "no certificate". */
-function missingLabel(reason: string | null): string {
-  if (!reason) return 'no certificate';
-  return /^no (usable )?certificate/i.test(reason) ? reason : `no certificate: ${reason}`;
+  /** Why recipients' certificates were refused (views/recipient-status.ts). */
+  details: HTMLElement;
 }
 
 function setting(view: SmimeSettingsView, key: string): unknown {
@@ -45,6 +42,7 @@ export async function composeView(container: HTMLElement, replyToGiven: { folder
     // Text, not type=email: the browser would refuse `Name <address>` itself, before Cachet can read it.
     input: h('input', { id: `compose-${name}`, type: 'text', inputmode: 'email', autocomplete: 'off', autocapitalize: 'off', spellcheck: 'false', 'aria-describedby': `chip-help compose-${name}-error` }),
     error: h('p', { id: `compose-${name}-error`, className: 'form-error field-error', 'data-testid': `compose-${name}-error`, hidden: true }),
+    details: h('div', { className: 'recipient-details' }),
   }));
   const encryptionAllowed = setting(smime, 'enableEncryption') !== false;
   const signingAllowed = setting(smime, 'enableSigning') !== false;
@@ -76,14 +74,12 @@ export async function composeView(container: HTMLElement, replyToGiven: { folder
 
   const renderChips = (field: Field) => {
     clear(field.chips);
+    // Why a recipient's certificates were refused, under the field, open on demand.
+    field.details.replaceChildren(refusalDetails(field.addresses.map((a) => statuses.get(a))) ?? '');
     for (const address of field.addresses) {
       const status = statuses.get(address);
       const tone = !status ? 'pending' : status.found ? (status.keyChanged ? 'warn' : 'good') : 'bad';
-      const label = !status
-        ? 'looking up certificate…'
-        : status.found
-          ? `certificate found${status.source ? ` (${status.source === 'ldap' ? 'directory' : status.source === 'addressbook' ? 'address book' : 'cache'})` : ''}${status.keyChanged ? ' — certificate changed!' : ''}`
-          : missingLabel(status.reason);
+      const label = recipientLabel(status);
       const remove = h('button', { type: 'button', className: 'chip-remove', 'aria-label': `Remove ${address}` }, '×');
       remove.addEventListener('click', () => {
         field.addresses = field.addresses.filter((a) => a !== address);
@@ -259,7 +255,7 @@ export async function composeView(container: HTMLElement, replyToGiven: { folder
     { className: 'compose card', 'aria-label': 'New message', novalidate: true },
     h('h1', { tabindex: -1 }, original ? 'Reply' : 'New message'),
     h('p', { id: 'chip-help', className: 'visually-hidden' }, 'Press Enter after each address; each address shows whether an encryption certificate was found.'),
-    ...fields.flatMap((f) => [h('label', { for: `compose-${f.name}` }, f.name === 'to' ? 'To' : f.name === 'cc' ? 'Cc' : 'Bcc'), h('div', { className: 'recipient-field' }, f.chips, f.input), f.error]),
+    ...fields.flatMap((f) => [h('label', { for: `compose-${f.name}` }, f.name === 'to' ? 'To' : f.name === 'cc' ? 'Cc' : 'Bcc'), h('div', { className: 'recipient-field' }, f.chips, f.input), f.error, f.details]),
     h('label', { for: 'compose-subject' }, 'Subject'),
     subject,
     h(
