@@ -72,6 +72,7 @@ const VIEWS: View[] = [
   { name: 'compose', hash: '#/compose', heading: 'New message' },
   { name: 'settings', hash: '#/settings', heading: /^Settings/ },
   { name: 'policy', hash: '#/admin', heading: 'Effective policy' },
+  { name: 'certificates', hash: '#/certificates', heading: 'Certificates' },
   { name: 'outbox', hash: '#/folder/Outbox', heading: 'Outbox' },
   { name: 'drafts', hash: '#/folder/Drafts', heading: 'Drafts' },
   { name: 'sent', hash: '#/folder/Sent', heading: 'Sent' },
