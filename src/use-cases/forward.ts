@@ -80,6 +80,15 @@ async function decryptedMessage(source: ForwardSource, context: ReadContext, out
   }
 }
 
+/**
+ * The text of a forward: the user's, or a line saying what is attached. Never empty: a message that
+ * is nothing but a message/rfc822 part reads as the wrapper of an older header protection (RFC 8551
+ * §3.1), whose inner header a reader would show as this message's own.
+ */
+export function forwardText(userText: string): string {
+  return userText.trim() === '' ? 'Forwarded message attached.' : userText;
+}
+
 export async function forwardedContent(source: ForwardSource, context: ReadContext): Promise<ForwardedContent> {
   const { mailbox } = context.user;
   const entity = await readMimeEntity(await mailbox.stream(source.folder, source.id));

@@ -9,6 +9,9 @@ import type { FolderSummary } from './types.js';
 import { composeView } from './views/compose.js';
 import { loginView } from './views/login.js';
 import { folderNav, messageList, searchBox } from './views/mailbox.js';
+import { isServerSearch, serverSearchForm, serverSearchResults } from './views/server-search.js';
+import { composeExtrasOf } from './compose-prefill.js';
+import { installMailActionShortcuts } from './mail-actions.js';
 import { messageView } from './views/message.js';
 import { policyView, settingsView } from './views/settings.js';
 import { outboxView } from './views/outbox.js';
@@ -69,7 +72,8 @@ function shell(current: string, folders: FolderSummary[]): { main: HTMLElement; 
 /** Moves focus to the new view's heading, so keyboard and screen-reader users start where the view does. */
 function focusHeading(main: HTMLElement): void {
   const heading = main.querySelector('h1');
-  if (!heading) return;
+  // An Undo just offered (views/toast.ts) keeps the focus: the view changed because of that action.
+  if (!heading || document.activeElement?.closest('.toast')) return;
   heading.setAttribute('tabindex', '-1');
   heading.focus({ preventScroll: false });
 }
@@ -128,15 +132,15 @@ async function route(moveFocus = true): Promise<void> {
     else if (section === 'compose') {
       const reply = query.get('reply');
       const [replyFolder, replyId] = reply ? reply.split('/').map(decodeURIComponent) : [];
-      await composeView(main, replyFolder && replyId ? { folder: replyFolder, id: replyId } : null, query.get('to') ?? '', query.get('draft'));
+      await composeView(main, replyFolder && replyId ? { folder: replyFolder, id: replyId } : null, query.get('to') ?? '', query.get('draft'), composeExtrasOf(query));
     } else if (section === 'settings') await settingsView(main);
     else if (section === 'certificates') await certificatesView(main);
     else if (section === 'admin') await policyView(main);
     else if (section === 'folder' && folder === 'Outbox') await outboxView(main);
     else {
       const list = h('div', { className: 'list-container' });
-      main.append(h('h1', { className: 'folder-title' }, folder === 'INBOX' ? 'Inbox' : folder), searchBox(folder, query.get('q') ?? ''), list);
-      await messageList(folder, query.get('q') ?? '', list);
+      main.append(h('h1', { className: 'folder-title' }, folder === 'INBOX' ? 'Inbox' : folder), searchBox(folder, query.get('q') ?? ''), serverSearchForm(folder, query), list);
+      await (isServerSearch(query) ? serverSearchResults(folder, query, list) : messageList(folder, query.get('q') ?? '', list));
     }
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {
@@ -159,6 +163,7 @@ window.addEventListener('cachet:session-ended', () => {
   void route();
 });
 installKeyboardShortcuts();
+installMailActionShortcuts();
 registerServiceWorker();
 // A link to the view already shown (Compose while composing) opens it afresh: the hash does not change.
 document.addEventListener('click', (event) => {

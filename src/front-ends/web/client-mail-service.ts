@@ -21,7 +21,7 @@ import { readMessage, type ReadOptions, type ReadResult } from '../../use-cases/
 import type { AccountConfig } from '../../adapters/mail/account-config.js';
 import { importCertificatesFromMessage } from '../../use-cases/import-certificates.js';
 import { defaultEncryption, defaultSigning, sendMessage } from '../../use-cases/send.js';
-import { forwardedContent } from '../../use-cases/forward.js';
+import { forwardedContent, forwardText } from '../../use-cases/forward.js';
 import { replyAllRecipients } from '../../use-cases/reply-all.js';
 import { ClientMailOperations, summariesOf } from './client-mail-operations.js';
 import { findUser, verifyLocalLogin } from '../../use-cases/users.js';
@@ -290,7 +290,7 @@ export class ClientMailService implements WebMailService {
           cc: draft.cc,
           bcc: draft.bcc,
           subject: draft.subject,
-          text: draft.body,
+          text: forward ? forwardText(draft.body) : draft.body,
           attachments: [...draft.attachments, ...(forward?.attachments ?? [])],
           sign: draft.sign,
           encrypt: draft.encrypt,

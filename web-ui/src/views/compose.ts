@@ -10,6 +10,7 @@ import { formatSize, parseRecipients } from '../format.js';
 import { recipientLabel, refusalDetails } from './recipient-status.js';
 import type { GroupRuleChoiceView, MessageView, RecipientStatus, SendOutcome, SmimeSettingsView } from '../types.js';
 import { autosave, loadDraft, type DraftFields } from '../drafts.js';
+import { bodyFor, composeKind, forwardNote, HEADINGS, recipientsFor, subjectFor, type ComposeExtras } from '../compose-prefill.js';
 
 interface Field {
   name: 'to' | 'cc' | 'bcc';
@@ -26,13 +27,18 @@ function setting(view: SmimeSettingsView, key: string): unknown {
   return view.settings.find((s) => s.key === key)?.value;
 }
 
-/** `to`: addresses to start with (a mailto: link), read like typed text. `draftId`: a saved draft to continue (drafts.ts). */
-export async function composeView(container: HTMLElement, replyToGiven: { folder: string; id: string } | null, to = '', draftId: string | null = null): Promise<void> {
+/**
+ * `to`: addresses to start with (a mailto: link), read like typed text. `draftId`: a saved draft to
+ * continue (drafts.ts). `extras`: reply all, or a forward (compose-prefill.ts).
+ */
+export async function composeView(container: HTMLElement, replyToGiven: { folder: string; id: string } | null, to = '', draftId: string | null = null, extras: ComposeExtras = {}): Promise<void> {
   clear(container);
   const draft = draftId ? await loadDraft(draftId) : null;
   const replyTo = replyToGiven ?? draft?.replyTo ?? null;
   const [smime, { uploadLimitBytes }] = await Promise.all([getJson<SmimeSettingsView>('/api/settings/smime'), getJson<{ uploadLimitBytes: number }>('/api/session')]);
-  const original = replyTo ? await getJson<MessageView>(`/api/folders/${encodeURIComponent(replyTo.folder)}/messages/${encodeURIComponent(replyTo.id)}`) : null;
+  const kind = composeKind(replyTo !== null, extras);
+  const source = extras.forward ?? replyTo;
+  const original = source ? await getJson<MessageView>(`/api/folders/${encodeURIComponent(source.folder)}/messages/${encodeURIComponent(source.id)}`) : null;
   const statuses = new Map<string, RecipientStatus>();
 
   const fields: Field[] = (['to', 'cc', 'bcc'] as const).map((name) => ({
@@ -53,9 +59,13 @@ export async function composeView(container: HTMLElement, replyToGiven: { folder
   // The server's default (src/use-cases/send.ts): on for an active credential that signs, of role signing or both.
   sign.checked = signingAllowed && smime.composeDefaults.sign;
   sign.disabled = !signingAllowed;
-  const subject = h('input', { id: 'compose-subject', value: original && !draft ? `Re: ${original.headers.subject.replace(/^re:\s*/i, '')}` : '' });
+  const subject = h('input', { id: 'compose-subject', value: original && !draft ? subjectFor(kind, original) : '' });
   const body = h('textarea', { id: 'compose-body', rows: 12 });
-  if (original && !draft) body.value = `\n\nOn ${original.headers.date ?? ''}, ${original.headers.from} wrote:\n${(original.text ?? '').split('\n').map((l) => `> ${l}`).join('\n')}`;
+  if (original && !draft) body.value = bodyFor(kind, original);
+  const forwarded = original ? forwardNote(kind, original) : null;
+  const forwardedNote = forwarded ? h('p', { className: 'notice tone-neutral', 'data-testid': 'forward-note' }, forwarded) : null;
+  // Sent once: the next message from this form carries nothing of the forwarded one.
+  let forwarding = extras.forward;
   const files = h('input', { type: 'file', id: 'compose-attachments', multiple: true, 'aria-describedby': 'compose-attachments-limit' });
   const limitText = `Up to ${formatSize(uploadLimitBytes)} in all, with the message.`;
   const limit = h('p', { id: 'compose-attachments-limit', className: 'muted', 'data-testid': 'attachment-limit' }, limitText);
@@ -134,8 +144,10 @@ export async function composeView(container: HTMLElement, replyToGiven: { folder
     commit(fields[0]!);
   }
   if (original && !draft) {
-    fields[0]!.addresses.push(original.headers.from.replace(/^.*<([^>]+)>.*$/, '$1').trim().toLowerCase());
-    void lookup(fields[0]!.addresses);
+    const start = recipientsFor(kind, original);
+    fields[0]!.addresses.push(...start.to);
+    fields[1]!.addresses.push(...start.cc);
+    void lookup([...start.to, ...start.cc]);
   }
 
   const sendButton = h('button', { type: 'submit', className: 'primary' }, 'Send');
@@ -157,6 +169,8 @@ export async function composeView(container: HTMLElement, replyToGiven: { folder
     }
     subject.value = '';
     body.value = '';
+    forwarding = undefined;
+    forwardedNote?.remove();
     files.value = '';
     tooLarge();
   };
@@ -186,9 +200,14 @@ export async function composeView(container: HTMLElement, replyToGiven: { folder
     form.set('encrypt', String(encrypt.checked));
     form.set('allowUnencrypted', String(answer === 'send-unencrypted'));
     form.set('leaveOutMissing', String(answer === 'leave-out'));
-    if (replyTo) {
+    if (replyTo && !forwarding) {
       form.set('replyFolder', replyTo.folder);
       form.set('replyId', replyTo.id);
+    }
+    if (forwarding) {
+      form.set('forwardFolder', forwarding.folder);
+      form.set('forwardId', forwarding.id);
+      form.set('forwardMode', forwarding.mode);
     }
     for (const file of Array.from(files.files ?? [])) form.append('attachment', file, file.name);
     progress.hidden = false;
@@ -253,7 +272,7 @@ export async function composeView(container: HTMLElement, replyToGiven: { folder
   const form = h(
     'form',
     { className: 'compose card', 'aria-label': 'New message', novalidate: true },
-    h('h1', { tabindex: -1 }, original ? 'Reply' : 'New message'),
+    h('h1', { tabindex: -1 }, HEADINGS[kind]),
     h('p', { id: 'chip-help', className: 'visually-hidden' }, 'Press Enter after each address; each address shows whether an encryption certificate was found.'),
     ...fields.flatMap((f) => [h('label', { for: `compose-${f.name}` }, f.name === 'to' ? 'To' : f.name === 'cc' ? 'Cc' : 'Bcc'), h('div', { className: 'recipient-field' }, f.chips, f.input), f.error, f.details]),
     h('label', { for: 'compose-subject' }, 'Subject'),
@@ -268,6 +287,7 @@ export async function composeView(container: HTMLElement, replyToGiven: { folder
     body,
     h('label', { for: 'compose-attachments' }, 'Attachments'),
     files,
+    forwardedNote,
     limit,
     progress,
     sendButton,
@@ -277,7 +297,7 @@ export async function composeView(container: HTMLElement, replyToGiven: { folder
   encrypt.addEventListener('change', () => {
     if (!encrypt.checked && original?.encrypted) {
       // A reply quoting decrypted text must not go out in clear by accident.
-      if (!window.confirm('The message you reply to was encrypted. Send your reply, with its quote, unencrypted?')) encrypt.checked = true;
+      if (!window.confirm(`The message you ${extras.forward ? 'forward' : 'reply to'} was encrypted. Send ${extras.forward ? 'it' : 'your reply, with its quote,'} unencrypted?`)) encrypt.checked = true;
     }
   });
   // Enter in a one-line field (Subject) would submit the form: only the Send button sends.

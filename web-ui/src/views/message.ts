@@ -6,6 +6,7 @@ import { messageFrame, type MailLink } from '../message-frame.js';
 import type { MessageView } from '../types.js';
 import { attachmentImportForm, importAllForm } from './credential-import.js';
 import { statusBar } from './status.js';
+import { conversationSection, messageToolbar } from './message-toolbar.js';
 
 function attachmentsList(view: MessageView): HTMLElement | null {
   if (view.attachments.length === 0) return null;
@@ -186,11 +187,7 @@ export async function messageView(folder: string, id: string, container: HTMLEle
       ),
     );
   }
-  const actions = h(
-    'div',
-    { className: 'message-actions' },
-    h('a', { className: 'button', href: `#/compose?reply=${encodeURIComponent(view.folder)}/${encodeURIComponent(view.id)}` }, 'Reply'),
-    h('a', { className: 'button', href: `#/folder/${encodeURIComponent(view.folder)}` }, 'Back'),
-  );
-  container.append(statusBar(view), headers, certsOnlyImport(view) ?? '', linkArea, content, attachmentsList(view) ?? '', actions);
+  const actions = h('div', { className: 'message-actions' }, h('a', { className: 'button', href: `#/folder/${encodeURIComponent(view.folder)}` }, 'Back'));
+  const [toolbar, thread] = await Promise.all([messageToolbar(view), conversationSection(view)]);
+  container.append(toolbar, statusBar(view), headers, certsOnlyImport(view) ?? '', linkArea, content, attachmentsList(view) ?? '', thread ?? '', actions);
 }

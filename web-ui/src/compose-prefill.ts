@@ -1,0 +1,90 @@
+/**
+ * What Compose starts with when it answers or passes on a message: the heading, the recipients, the
+ * subject ("Re:", "Fwd:") and the quote. Reply-all's recipients come from the server (the sender and
+ * the others, never the user); a forward names no one. A forward as attachment writes no quote: the
+ * original travels whole (message/rfc822), attached by the server.
+ */
+import type { MessageView } from './types.js';
+
+export type ComposeKind = 'new' | 'reply' | 'reply-all' | 'forward-inline' | 'forward-attachment';
+
+/** Reply all and forward, as Compose's address asks (#/compose?reply=…&all=1, ?forward=…&mode=…). */
+export interface ComposeExtras {
+  replyAll?: boolean;
+  forward?: { folder: string; id: string; mode: 'inline' | 'attachment' };
+}
+
+/** "folder/id" of a compose link: the id is the last part (ids never hold a slash, folder paths may). */
+export function messageRefOf(value: string | null): { folder: string; id: string } | null {
+  if (!value) return null;
+  const cut = value.lastIndexOf('/');
+  return cut > 0 && cut < value.length - 1 ? { folder: value.slice(0, cut), id: value.slice(cut + 1) } : null;
+}
+
+export function composeExtrasOf(query: URLSearchParams): ComposeExtras {
+  const forward = messageRefOf(query.get('forward'));
+  return {
+    ...(query.get('all') === '1' ? { replyAll: true } : {}),
+    ...(forward ? { forward: { ...forward, mode: query.get('mode') === 'attachment' ? 'attachment' : 'inline' } } : {}),
+  };
+}
+
+export function composeKind(replying: boolean, extras: ComposeExtras): ComposeKind {
+  if (extras.forward) return extras.forward.mode === 'attachment' ? 'forward-attachment' : 'forward-inline';
+  if (replying) return extras.replyAll ? 'reply-all' : 'reply';
+  return 'new';
+}
+
+export const HEADINGS: Record<ComposeKind, string> = {
+  new: 'New message',
+  reply: 'Reply',
+  'reply-all': 'Reply all',
+  'forward-inline': 'Forward',
+  'forward-attachment': 'Forward as attachment',
+};
+
+export function subjectFor(kind: ComposeKind, original: MessageView): string {
+  const subject = original.headers.subject;
+  if (kind === 'forward-inline' || kind === 'forward-attachment') return `Fwd: ${subject.replace(/^(fwd?|fw):\s*/i, '')}`;
+  return `Re: ${subject.replace(/^re:\s*/i, '')}`;
+}
+
+export function bodyFor(kind: ComposeKind, original: MessageView): string {
+  const text = original.text ?? '';
+  if (kind === 'forward-attachment') return '';
+  if (kind === 'forward-inline') {
+    const { headers } = original;
+    return [
+      '',
+      '',
+      '---------- Forwarded message ----------',
+      `From: ${headers.from}`,
+      ...(headers.date ? [`Date: ${headers.date}`] : []),
+      `Subject: ${headers.subject}`,
+      `To: ${headers.to.join(', ')}`,
+      ...(headers.cc.length > 0 ? [`Cc: ${headers.cc.join(', ')}`] : []),
+      '',
+      text,
+    ].join('\n');
+  }
+  return `\n\nOn ${original.headers.date ?? ''}, ${original.headers.from} wrote:\n${text.split('\n').map((l) => `> ${l}`).join('\n')}`;
+}
+
+/** The recipients Compose starts with: the sender for a reply, everyone but the user for reply all, no one for a forward. */
+export function recipientsFor(kind: ComposeKind, original: MessageView): { to: string[]; cc: string[] } {
+  if (kind === 'reply-all' && original.replyAll) return original.replyAll;
+  if (kind === 'reply' || kind === 'reply-all') {
+    const sender = original.fromMailboxes[0]?.address ?? original.headers.from.replace(/^.*<([^>]+)>.*$/, '$1').trim().toLowerCase();
+    return { to: sender ? [sender] : [], cc: [] };
+  }
+  return { to: [], cc: [] };
+}
+
+/** What a forward carries besides the text, said under the attachments. */
+export function forwardNote(kind: ComposeKind, original: MessageView): string | null {
+  const secret = original.encrypted ? ' It was encrypted: the forward is encrypted to its recipients, and never sent in clear unless you choose so.' : '';
+  if (kind === 'forward-attachment') return `The original message is attached (message/rfc822)${original.encrypted ? ', decrypted' : ', as it was received'}.${secret}`;
+  if (kind === 'forward-inline' && original.attachments.length > 0) return `Its ${original.attachments.length === 1 ? 'attachment is' : `${original.attachments.length} attachments are`} forwarded with it: ${original.attachments.map((a) => a.filename).join(', ')}.${secret}`;
+  if (kind === 'forward-inline') return secret.trim() || null;
+  return null;
+}
