@@ -259,3 +259,25 @@ test('phone: the folder view with the server search opens without sideways scrol
   await noSidewaysScroll(page, 'the folder view with the search open');
   await page.context().close();
 });
+
+test('forward inline: the quote with its header, and the original attachments carried', async () => {
+  const bob = await signIn('bob');
+  await bob.getByRole('link', { name: /Quarterly figures/ }).click();
+  await bob.getByText('Forward', { exact: true }).click();
+  await bob.getByRole('button', { name: 'Forward inline' }).click();
+  await bob.getByRole('heading', { name: 'Forward', exact: true }).waitFor();
+  assert.match((await bob.getByTestId('forward-note').textContent()) ?? '', /attachment is forwarded with it: q1\.pdf/);
+  assert.match(await bob.getByLabel('Message', { exact: true }).inputValue(), /---------- Forwarded message ----------\nFrom: Carol <carol@example.com>[\s\S]*The figures are attached\./);
+  await bob.getByLabel('To', { exact: true }).fill('alice@example.com');
+  await bob.getByLabel('To', { exact: true }).press('Enter');
+  await bob.locator('.chip[data-address="alice@example.com"][data-cert="true"]').waitFor();
+  await bob.getByRole('button', { name: 'Send', exact: true }).click();
+  await bob.getByTestId('compose-feedback').getByText(/^Sent/).waitFor();
+  await bob.context().close();
+
+  const alice = await signIn('alice');
+  await alice.getByRole('link', { name: /Fwd: Quarterly figures|\[\.\.\.\]/ }).first().click({ timeout: 30_000 });
+  await alice.getByRole('heading', { name: 'Fwd: Quarterly figures' }).waitFor();
+  await alice.getByRole('region', { name: 'Attachments' }).getByText('q1.pdf').waitFor();
+  await alice.context().close();
+});
