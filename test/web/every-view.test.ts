@@ -70,6 +70,27 @@ const VIEWS: View[] = [
     },
   },
   { name: 'compose', hash: '#/compose', heading: 'New message' },
+  // mailops: the search on the server (its panel open, with results), reply all and forward as attachment.
+  { name: 'server-search', hash: '#/folder/INBOX?subject=Quarterly', heading: 'Inbox' },
+  {
+    name: 'reply-all',
+    heading: 'Reply all',
+    open: async (page) => {
+      await page.evaluate(() => (location.hash = '#/folder/INBOX'));
+      await page.getByTestId('message-link').filter({ hasText: 'Quarterly figures' }).first().click();
+      await page.getByRole('button', { name: 'Reply all' }).click();
+    },
+  },
+  {
+    name: 'forward-attachment',
+    heading: 'Forward as attachment',
+    open: async (page) => {
+      await page.evaluate(() => (location.hash = '#/folder/INBOX'));
+      await page.getByTestId('message-link').filter({ hasText: 'Quarterly figures' }).first().click();
+      await page.getByText('Forward', { exact: true }).click();
+      await page.getByRole('button', { name: 'Forward as attachment' }).click();
+    },
+  },
   { name: 'settings', hash: '#/settings', heading: /^Settings/ },
   { name: 'policy', hash: '#/admin', heading: 'Effective policy' },
   { name: 'certificates', hash: '#/certificates', heading: 'Certificates' },
