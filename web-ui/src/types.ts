@@ -19,3 +19,4 @@ export type {
 // The Outbox page's shapes (the use case's own, shared with `cachet outbox --json`).
 export type { OutboxMessage, OutboxRecipient } from '../../src/use-cases/outbox.js';
 export type { CertificatesView, FileImportOutcome, OwnCredentialView } from '../../src/front-ends/web/certificate-service.js';
+export type { ContactSuggestionsView } from '../../src/front-ends/web/routes/contacts.js';

@@ -3,7 +3,7 @@
  * The address reaches the server only through ldapts's filter classes, which escape values per
  * RFC 4515 §3 — an address such as `*)(uid=*` is a literal, never an injection.
  */
-import { Client, EqualityFilter, InvalidCredentialsError, OrFilter, type Entry } from 'ldapts';
+import { Client, EqualityFilter, InvalidCredentialsError, OrFilter, SubstringFilter, type Entry } from 'ldapts';
 import { CachetError } from '../../errors.js';
 import { readCertsOnly } from '../../engine/smime/certs-only.js';
 
@@ -151,5 +151,47 @@ export async function lookupInDirectory(config: DirectoryConfig, addresses: read
       result.set(address, entries);
     }
     return result;
+  });
+}
+
+/** Autocomplete asks for a handful of people, never the directory's whole size limit. */
+export const MAX_DIRECTORY_SUGGESTIONS = 10;
+
+export interface DirectoryPerson {
+  address: string;
+  name: string | null;
+}
+
+function firstText(entry: Entry, name: string): string | null {
+  const key = Object.keys(entry).find((k) => k.toLowerCase() === name.toLowerCase());
+  const raw = key ? entry[key] : undefined;
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  return typeof value === 'string' && value.length > 0 ? value : Buffer.isBuffer(value) ? value.toString('utf8') : null;
+}
+
+/**
+ * People whose address or name starts with `prefix` (autocomplete in To/Cc): mail, cn and
+ * displayName, the typed text reaching LDAP only inside ldapts's escaping filter objects.
+ * Throws ERR_DIRECTORY_* (never a raw ldapts error).
+ */
+export async function searchDirectoryPeople(config: DirectoryConfig, prefix: string, limit = MAX_DIRECTORY_SUGGESTIONS): Promise<DirectoryPerson[]> {
+  return withDirectory(config, async (client, timeout) => {
+    const { searchEntries } = await client.search(config.baseDn, {
+      scope: 'sub',
+      filter: new OrFilter({ filters: ['mail', 'cn', 'displayName'].map((attribute) => new SubstringFilter({ attribute, initial: prefix })) }),
+      attributes: ['mail', 'cn', 'displayName'],
+      sizeLimit: Math.min(limit, config.sizeLimit ?? DEFAULT_DIRECTORY_SIZE_LIMIT),
+      timeLimit: Math.max(1, Math.ceil(timeout / 1000)),
+    }).catch((error: unknown) => {
+      // More matches than asked for: what came is enough for suggestions.
+      if ((error as { name?: string })?.name === 'SizeLimitExceededError') return { searchEntries: [] as Entry[] };
+      throw error;
+    });
+    const people: DirectoryPerson[] = [];
+    for (const entry of searchEntries) {
+      const address = firstText(entry, 'mail');
+      if (address) people.push({ address: address.toLowerCase(), name: firstText(entry, 'displayName') ?? firstText(entry, 'cn') });
+    }
+    return people;
   });
 }

@@ -12,6 +12,7 @@ import { parseCredentialRole } from '../../adapters/keys/credential-store.js';
 import { errorJson } from './error-json.js';
 import { certificateRoutes } from './routes/certificates.js';
 import type { WithCertificates } from './certificate-service.js';
+import { contactRoutes, type WithContacts } from './routes/contacts.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { endSession, MemorySessionStore, sessionMiddleware, startSession, type ActiveSession, type SessionVariables, type WebSessionStore } from './middleware/session.js';
@@ -46,7 +47,7 @@ export type SignInResult =
 
 export interface WebAppOptions {
   /** With `certificates`, the Certificates view's routes are served too (routes/certificates.ts). */
-  service: WebMailService & WithCertificates;
+  service: WebMailService & WithCertificates & WithContacts;
   sessions?: WebSessionStore;
   /** Set the Secure flag on cookies (when served over TLS). */
   secureCookies?: boolean;
@@ -346,6 +347,7 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
     outboxRoutes(kit);
   }
   if (service.certificates) certificateRoutes(app, handle, service.certificates);
+  if (service.suggestContacts) contactRoutes(app, handle, { suggestContacts: service.suggestContacts.bind(service) });
 
   options.staticAssets?.(app);
   return app;

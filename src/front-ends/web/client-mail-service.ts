@@ -7,6 +7,9 @@ import 'reflect-metadata';
 import { X509Certificate as PeculiarCertificate } from '@peculiar/x509';
 import { Readable } from 'node:stream';
 import { describeCertificate } from './certificate-details.js';
+import type { ContactSuggestionsView, WithContacts } from './routes/contacts.js';
+import { suggestContacts } from '../../use-cases/contacts.js';
+import type { RecipientLookup } from '../../use-cases/recipients.js';
 import { ClientCertificateService, importOutcome } from './client-certificate-service.js';
 import { CachetError, isCachetError } from '../../errors.js';
 import type { SignerSummary } from '../../engine/smime/reports.js';
@@ -59,7 +62,20 @@ interface Session {
   idleMinutes: number;
 }
 
-export class ClientMailService implements WebMailService {
+/** A recipient lookup (recipients.ts) as the browser is told it. */
+function recipientStatus(lookup: RecipientLookup): RecipientStatus {
+  return {
+    address: lookup.address,
+    found: lookup.certificate !== undefined,
+    source: lookup.source === 'ldap-cache' ? 'cache' : lookup.source,
+    subject: lookup.certificate ? new PeculiarCertificate(Buffer.from(lookup.certificate)).subject : null,
+    reason: lookup.reason,
+    keyChanged: lookup.keyChange,
+    refused: lookup.refused,
+  };
+}
+
+export class ClientMailService implements WebMailService, WithContacts {
   private readonly sessions = new Map<string, Session>();
   readonly operations = new ClientMailOperations(async (address) => (await this.session(address)).mail);
   /** The Certificates view, on the same sessions. */
@@ -262,21 +278,20 @@ export class ClientMailService implements WebMailService {
     for (const recipient of addresses) {
       try {
         const [lookup] = await resolve([recipient]);
-        out.push({
-          address: lookup!.address,
-          found: lookup!.certificate !== undefined,
-          source: lookup!.source === 'ldap-cache' ? 'cache' : lookup!.source,
-          subject: lookup!.certificate ? new PeculiarCertificate(Buffer.from(lookup!.certificate)).subject : null,
-          reason: lookup!.reason,
-          keyChanged: lookup!.keyChange,
-          refused: lookup!.refused,
-        });
+        out.push(recipientStatus(lookup!));
       } catch (error) {
         if (!isCachetError(error)) throw error;
         out.push({ address: recipient, found: false, source: null, subject: null, reason: error.message, keyChanged: false });
       }
     }
     return out;
+  }
+
+  /** To/Cc autocomplete: people from the address book and the directory, each with their certificate state. */
+  async suggestContacts(address: string, typed: string): Promise<ContactSuggestionsView> {
+    const { mail } = await this.session(address);
+    const { suggestions, directoryProblem } = await suggestContacts(mail, typed);
+    return { suggestions: suggestions.map((s) => ({ address: s.address, name: s.name, from: s.from, status: recipientStatus(s.lookup) })), directoryProblem };
   }
 
   async send(address: string, draft: Draft): Promise<SendOutcome> {

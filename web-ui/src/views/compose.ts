@@ -8,6 +8,7 @@ import { ApiError, getJson, sendJson, uploadForm } from '../api.js';
 import { clear, h, icon } from '../dom.js';
 import { formatSize, parseRecipients } from '../format.js';
 import { recipientLabel, refusalDetails } from './recipient-status.js';
+import { attachSuggestions } from './contact-suggestions.js';
 import type { GroupRuleChoiceView, MessageView, RecipientStatus, SendOutcome, SmimeSettingsView } from '../types.js';
 import { autosave, loadDraft, type DraftFields } from '../drafts.js';
 import { bodyFor, composeKind, forwardNote, HEADINGS, recipientsFor, subjectFor, type ComposeExtras } from '../compose-prefill.js';
@@ -130,6 +131,11 @@ export async function composeView(container: HTMLElement, replyToGiven: { folder
     void lookup(added);
     return refused.length === 0;
   };
+  // Suggestions from the address book and the directory, each with its certificate state.
+  for (const field of fields) attachSuggestions(field.input, (address) => {
+    field.input.value = address;
+    commit(field);
+  });
   for (const field of fields) {
     field.input.addEventListener('keydown', (event) => {
       if (event.key === 'Enter' || event.key === ',' || event.key === ';') {
