@@ -355,3 +355,12 @@ test('content beyond the spool memory bound (every layer spilled, read back in r
   tampered[at] = 0x42;
   assert.equal((await openTestMessage(withHeaders('alice@example.com', tampered))).report.status, 'invalid');
 });
+
+test("a signed forward whose content is only another author's message reads as the forwarder's mail, valid", async () => {
+  const entity = `Content-Type: message/rfc822\r\n\r\nFrom: carol@example.com\r\nSubject: Original\r\nContent-Type: text/plain\r\n\r\nThe original text.\r\n`;
+  const { report, content } = await openTestMessage(withHeaders('alice@example.com', sign('alice', entity), 'Fwd: Original'));
+  assert.equal(report.status, 'valid');
+  assert.equal(report.headers.from, 'alice@example.com');
+  assert.equal(report.headers.subject, 'Fwd: Original');
+  assert.match(content, /The original text/);
+});

@@ -321,7 +321,7 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
       const inner = await readMimeEntity(released());
       // An RFC 8551 §3.1 message/rfc822 wrapper carries the protected header at the start of its body.
       const embedded = inner.headers.contentType().mediaType === 'message/rfc822' ? await firstBytes(inner.body, MAX_EMBEDDED_HEADER_BYTES) : undefined;
-      innerHeaders = protectedHeaderBlock(inner.headers, () => embedded);
+      innerHeaders = protectedHeaderBlock(inner.headers, () => embedded, outerHeaders);
     }
     const headers = effectiveHeaders(outerHeaders, innerHeaders);
     // The status and the From shown come from one parse of the raw field (addresses.ts).

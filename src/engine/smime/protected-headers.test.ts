@@ -51,8 +51,22 @@ test('folding differences are not reported as changes', () => {
 test('RFC 8551 §3.1 message/rfc822 wrapper: the embedded message header is the protected one', () => {
   const wrapper = block('Content-Type: message/rfc822');
   const embedded = Buffer.from('From: alice@example.com\r\nSubject: Inner\r\n\r\nbody\r\n');
-  const inner = protectedHeaderBlock(wrapper, () => embedded);
-  const shown = effectiveHeaders(block('From: alice@example.com\r\nSubject: Outer'), inner);
+  const outer = block('From: alice@example.com\r\nSubject: Outer');
+  const inner = protectedHeaderBlock(wrapper, () => embedded, outer);
+  const shown = effectiveHeaders(outer, inner);
   assert.equal(shown.subject, 'Inner');
   assert.deepEqual(shown.differences.map((d) => d.field), ['subject']);
+});
+
+test("a message/rfc822 of another author (a forward as attachment) is content, not the message's header", () => {
+  const forward = block('Content-Type: message/rfc822');
+  const original = Buffer.from('From: alice@example.com\r\nSubject: Quarterly figures\r\n\r\nbody\r\n');
+  const outer = block('From: bob@example.com\r\nSubject: Fwd: Quarterly figures');
+  const shown = effectiveHeaders(outer, protectedHeaderBlock(forward, () => original, outer));
+  assert.equal(shown.from, 'bob@example.com');
+  assert.equal(shown.subject, 'Fwd: Quarterly figures');
+  assert.equal(shown.protected, false);
+  // Declared a wrapper (RFC 9788 forwarded=no): the embedded header is the protected one, whoever it names.
+  const declared = effectiveHeaders(outer, protectedHeaderBlock(block('Content-Type: message/rfc822; forwarded=no'), () => original, outer));
+  assert.equal(declared.from, 'alice@example.com');
 });

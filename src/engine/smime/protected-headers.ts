@@ -56,18 +56,39 @@ export const MAX_EMBEDDED_HEADER_BYTES = 1024 * 1024;
 
 /**
  * The protected header block of the innermost entity: its own header, or, when it is a
- * message/rfc822 wrapper (RFC 8551 §3.1), the embedded message's header.
+ * message/rfc822 wrapper (RFC 8551 §3.1), the embedded message's header — but only for a wrapper of
+ * the message itself: marked `forwarded=no` (RFC 9788's wrapped message), or embedding a message of
+ * the same From. A signed message whose content is someone else's message (a forward as attachment,
+ * without a text part) is not a wrapper: its embedded From and Subject are content, never the
+ * message's own header, so the forwarder's mail is not shown as the original author's.
  */
-export function protectedHeaderBlock(inner: MimeHeaderBlock, innerBody: () => Buffer | undefined): MimeHeaderBlock {
-  if (inner.contentType().mediaType !== 'message/rfc822') return inner;
+export function protectedHeaderBlock(inner: MimeHeaderBlock, innerBody: () => Buffer | undefined, outer?: MimeHeaderBlock): MimeHeaderBlock {
+  const contentType = inner.contentType();
+  if (contentType.mediaType !== 'message/rfc822') return inner;
   const body = innerBody();
   if (!body) return inner;
+  let embedded: MimeHeaderBlock;
   try {
-    return parseHeaderBlock(body.subarray(0, MAX_EMBEDDED_HEADER_BYTES));
+    embedded = parseHeaderBlock(body.subarray(0, MAX_EMBEDDED_HEADER_BYTES));
   } catch {
     // A damaged embedded header: the wrapper's own fields are still the protected ones.
     return inner;
   }
+  const declaredWrapper = contentType.params.forwarded?.toLowerCase() === 'no';
+  if (declaredWrapper || outer === undefined || sameAuthors(outer, embedded)) return embedded;
+  return inner;
+}
+
+/** Whether two headers name the same From mailboxes (addresses compared case-insensitively). */
+function sameAuthors(a: MimeHeaderBlock, b: MimeHeaderBlock): boolean {
+  const authors = (block: MimeHeaderBlock) =>
+    block
+      .getAll('from')
+      .flatMap((value) => parseMailboxes(value).map((m) => m.address?.toLowerCase() ?? ''))
+      .sort()
+      .join(',');
+  const left = authors(a);
+  return left !== '' && left === authors(b);
 }
 
 function schemeOf(inner: MimeHeaderBlock): EffectiveHeaders['scheme'] {
