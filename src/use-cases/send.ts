@@ -221,7 +221,7 @@ export async function sendMessage(request: SendRequest, context: SendContext): P
   let encrypt = request.encrypt ?? defaultEncryption(policy, request.replyToEncrypted);
   const warnings: string[] = [];
   if (request.replyToEncrypted && !encrypt && !request.allowUnencrypted) {
-    throw new CachetError('ERR_DOWNGRADE_REFUSED', 'this is a reply to an encrypted message: it is not sent in clear unless you choose so explicitly (--send-unencrypted)');
+    throw new CachetError('ERR_DOWNGRADE_REFUSED', 'this reply or forward carries an encrypted message: it is not sent in clear unless you choose so explicitly (--send-unencrypted)');
   }
 
   let choices: RecipientLookup[] = [];
@@ -244,7 +244,7 @@ export async function sendMessage(request: SendRequest, context: SendContext): P
       const rule = policy.string('groupRule');
       const list = missing.map((m) => `${m.address} (${m.reason})`).join('; ');
       if (request.replyToEncrypted && !request.allowUnencrypted) {
-        throw new CachetError('ERR_DOWNGRADE_REFUSED', `this reply quotes an encrypted message and cannot be encrypted to: ${list}. It was not sent; you may leave them out.`, { details: { missing, choices: ['leave-out'] } });
+        throw new CachetError('ERR_DOWNGRADE_REFUSED', `this reply or forward carries an encrypted message and cannot be encrypted to: ${list}. It was not sent; you may leave them out.`, { details: { missing, choices: ['leave-out'] } });
       }
       if (rule === 'block') {
         throw new CachetError('ERR_RECIPIENT_CERT_MISSING', `not sent: no usable encryption certificate for ${list}. Leave them out, or ask them for a signed message first.`, { details: { missing, choices: ['leave-out'] } });

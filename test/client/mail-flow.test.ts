@@ -142,7 +142,7 @@ test('a reply to an encrypted message is encrypted by default and never goes out
   const encrypted = (await inbox(FRANK)).find((m) => m.subject === '[...]')!;
   const refused = await runCachet(['send', '--as', FRANK, '--to', GRACE, '--subject', 'Re: secret', '--no-encrypt', '--reply-to-id', encrypted.id], { env, stdin: '> quoted secret' });
   assert.equal(refused.status, 7);
-  assert.match(refused.stderr, /reply to an encrypted message/);
+  assert.match(refused.stderr, /reply or forward carries an encrypted message/);
   const reply = await runCachet(['send', '--as', FRANK, '--to', GRACE, '--subject', 'Re: secret', '--reply-to-id', encrypted.id], { env, stdin: '> quoted secret' });
   assert.equal(reply.status, 0, reply.stderr);
   assert.match(reply.stdout, /encrypted/);
