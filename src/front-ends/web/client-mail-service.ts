@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { describeCertificate } from './certificate-details.js';
 import type { ContactSuggestionsView, WithContacts } from './routes/contacts.js';
 import { suggestContacts } from '../../use-cases/contacts.js';
+import { protectedSubjects, rememberProtectedSubject } from '../../use-cases/protected-subjects.js';
 import type { RecipientLookup } from '../../use-cases/recipients.js';
 import { ClientCertificateService, importOutcome } from './client-certificate-service.js';
 import { CachetError, isCachetError } from '../../errors.js';
@@ -168,8 +169,20 @@ export class ClientMailService implements WebMailService, WithContacts {
   async listMessages(address: string, folder: string, query?: string): Promise<MessageSummary[]> {
     const { mail } = await this.session(address);
     const needle = query?.trim().toLowerCase();
-    const rows = (await listFolder(mail.user.mailbox, folder)).filter((r) => !needle || r.from.toLowerCase().includes(needle) || r.subject.toLowerCase().includes(needle));
+    // Encrypted mail the user opened shows its protected Subject (kept sealed in their vault), and is found by it.
+    const known = await this.knownSubjects(mail, folder);
+    const rows = (await listFolder(mail.user.mailbox, folder)).map((r) => (r.encrypted && known.has(r.id) ? { ...r, subject: known.get(r.id)! } : r)).filter((r) => !needle || r.from.toLowerCase().includes(needle) || r.subject.toLowerCase().includes(needle));
     return summariesOf(rows);
+  }
+
+  private async knownSubjects(mail: MailSession, folder: string): Promise<Map<string, string>> {
+    try {
+      return await protectedSubjects(await mail.secrets(), folder);
+    } catch (error) {
+      // No vault yet (nothing opened) or one that cannot be opened now: the outer subjects stand.
+      if (isCachetError(error)) return new Map();
+      throw error;
+    }
   }
 
   private async read(mail: MailSession, folder: string, id: string, options: ReadOptions = {}): Promise<ReadResult> {
@@ -180,6 +193,8 @@ export class ClientMailService implements WebMailService, WithContacts {
     const { mail } = await this.session(address);
     const result = await this.read(mail, folder, id);
     const { report } = result;
+    // Remembered for the lists; a vault that cannot be written now costs only that, never the reading.
+    if (report.encrypted && report.headers.subject) await rememberProtectedSubject(await mail.secrets(true), folder, id, report.headers.subject).catch((error: unknown) => { if (!isCachetError(error)) throw error; });
     const envelope = report.layers.find((l): l is Extract<typeof l, { kind: 'encrypted' }> => l.kind === 'encrypted');
     // Mailed .pfx files are the "email" source; under a token or the shared vault they are not offered for import.
     const importsFromMail = mail.source === 'email';
