@@ -157,3 +157,22 @@ test('a message whose queueing cannot be recorded is refused whole: an error, an
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('remove gives up on queued copies: out of the state and the folder, never sent afterwards; an unknown id is ERR_MAIL_NOT_FOUND', async () => {
+  const { dir, mailbox, outbox } = fresh();
+  try {
+    const transport = new RecordingTransport();
+    transport.failWith = { acceptFirst: 0 };
+    const [id] = await outbox().enqueue('<m9@example.org>', [{ envelope: { from: 'a@example.org', to: ['b@example.org'] }, message: MESSAGE }]);
+    await outbox().flush(transport);
+    await outbox().remove([id!]);
+    assert.deepEqual(await outbox().pending(), []);
+    await assert.rejects(mailbox.read('Outbox', id!), (error: CachetError) => error.code === 'ERR_MAIL_NOT_FOUND');
+    transport.failWith = null;
+    await outbox().flush(transport);
+    assert.equal(transport.delivered.length, 0, 'a removed copy is never sent');
+    await assert.rejects(outbox().remove([id!]), (error: CachetError) => error.code === 'ERR_MAIL_NOT_FOUND');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
