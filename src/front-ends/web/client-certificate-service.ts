@@ -3,12 +3,13 @@
  * import-from-mail.ts (importCredentialFile, importFromMail) and own-credentials.ts (expiry, backup,
  * removal). Keys stay on the server; a backup leaves only as a PKCS#12 file under the user's password.
  */
-import { CachetError, isCachetError } from '../../errors.js';
+import { CachetError } from '../../errors.js';
 import type { CredentialStore, StoredCredential } from '../../adapters/keys/credential-store.js';
 import { assertMailImportAllowed, importCredentialFile, importFromMail, type ImportResult } from '../../use-cases/import-from-mail.js';
 import type { MailSession } from '../../use-cases/mail-session.js';
 import { expiryState, exportCredential, removalWarning, removeCredential } from '../../use-cases/own-credentials.js';
 import { describeCertificate } from './certificate-details.js';
+import { listCredentialsForPage } from './credential-listing.js';
 import type { CertificateService, CertificatesView, CredentialChoice, FileImportOutcome } from './certificate-service.js';
 import type { ImportOutcome } from './mail-service.js';
 
@@ -44,15 +45,8 @@ export class ClientCertificateService implements CertificateService {
 
   private async view(mail: MailSession): Promise<CertificatesView> {
     const warnDaysBefore = mail.policy.get('renewDaysBefore') as number;
-    let credentials: StoredCredential[] = [];
-    let sourceProblem: string | null = null;
-    try {
-      credentials = await (await mail.store()).list();
-    } catch (error) {
-      // No vault yet is an empty list; a token to unlock or a stopped vault service is said, not a broken page.
-      if (!isCachetError(error)) throw error;
-      if (error.code !== 'ERR_VAULT_NOT_FOUND') sourceProblem = error.message;
-    }
+    // No vault yet is an empty list; a token to unlock or a stopped vault service is said.
+    const { credentials, sourceProblem } = await listCredentialsForPage(mail, ['ERR_VAULT_NOT_FOUND']);
     const now = new Date(this.now());
     return {
       credentials: credentials.map((c) => {

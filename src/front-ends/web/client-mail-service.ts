@@ -14,7 +14,7 @@ import type { RecipientLookup } from '../../use-cases/recipients.js';
 import { ClientCertificateService, importOutcome } from './client-certificate-service.js';
 import { CachetError, isCachetError } from '../../errors.js';
 import type { SignerSummary } from '../../engine/smime/reports.js';
-import type { CredentialRole, StoredCredential } from '../../adapters/keys/credential-store.js';
+import type { CredentialRole } from '../../adapters/keys/credential-store.js';
 import { firstLaunchSmimeState } from '../../adapters/keys/key-source.js';
 import { POLICY_KEYS, updateSetting, type EffectivePolicy, type EffectiveValue } from '../../adapters/policy/policy.js';
 import { directoryLogin, directoryLoginState, directoryLogout } from '../../use-cases/directory-login.js';
@@ -23,6 +23,7 @@ import { openMailSession, type MailSession } from '../../use-cases/mail-session.
 import { assertMailImportAllowed, importFromMail, isCredentialFile } from '../../use-cases/import-from-mail.js';
 import { readMessage, type ReadOptions, type ReadResult } from '../../use-cases/read.js';
 import type { AccountConfig } from '../../adapters/mail/account-config.js';
+import { listCredentialsForPage } from './credential-listing.js';
 import { importCertificatesFromMessage } from '../../use-cases/import-certificates.js';
 import { defaultEncryption, defaultSigning, sendMessage } from '../../use-cases/send.js';
 import { forwardedContent, forwardText } from '../../use-cases/forward.js';
@@ -367,16 +368,8 @@ export class ClientMailService implements WebMailService, WithContacts {
 
   private async settingsView(mail: MailSession): Promise<SmimeSettingsView> {
     const { policy, source } = mail;
-    let credentials: StoredCredential[] = [];
-    let sourceProblem: string | null = null;
-    try {
-      credentials = await (await mail.store()).list();
-    } catch (error) {
-      // A stopped vault service or a locked token is shown in the settings, not as a broken page; a
-      // token not yet unlocked is no problem to report: the settings ask for its PIN.
-      if (!isCachetError(error)) throw error;
-      if (error.code !== 'ERR_PASSWORD_REQUIRED') sourceProblem = error.message;
-    }
+    // A token not yet unlocked is no problem to report: the settings ask for its PIN.
+    const { credentials, sourceProblem } = await listCredentialsForPage(mail, ['ERR_PASSWORD_REQUIRED']);
     // The send's own defaults; the store is open here whenever it listed a credential.
     const composeDefaults = { sign: credentials.length > 0 && (await defaultSigning(policy, () => mail.store())), encrypt: defaultEncryption(policy) };
     const firstLaunch = await firstLaunchSmimeState({ enableOnFirstLaunch: policy.boolean('enableSmimeOnFirstLaunch') }, { list: async () => credentials });
