@@ -227,10 +227,14 @@ test('keyboard only: sign in, reach Compose and open it without a mouse', async 
   await page.keyboard.type('alice-password');
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'Inbox' }).waitFor();
-  for (let i = 0; i < 30; i++) {
+  // The view moves the focus to its heading once drawn: Tab from there, not from wherever it was before.
+  await page.waitForFunction(() => document.activeElement?.tagName === 'H1');
+  let reached = false;
+  for (let i = 0; i < 100 && !reached; i++) {
     await page.keyboard.press('Tab');
-    if ((await page.evaluate(() => document.activeElement?.textContent?.trim())) === 'Compose') break;
+    reached = (await page.evaluate(() => document.activeElement?.textContent?.trim())) === 'Compose';
   }
+  assert.ok(reached, 'Tab reaches Compose');
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'New message' }).waitFor();
   await context.close();
