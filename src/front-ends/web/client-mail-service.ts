@@ -5,7 +5,6 @@
  */
 import 'reflect-metadata';
 import { X509Certificate as PeculiarCertificate } from '@peculiar/x509';
-import { Readable } from 'node:stream';
 import { describeCertificate } from './certificate-details.js';
 import type { ContactSuggestionsView, WithContacts } from './routes/contacts.js';
 import { suggestContacts } from '../../use-cases/contacts.js';
@@ -263,14 +262,31 @@ export class ClientMailService implements WebMailService, WithContacts {
             handedOver = true;
             let finished!: () => void;
             const taken = new Promise<void>((done) => (finished = done));
-            async function* relay(): AsyncGenerator<Uint8Array> {
-              try {
-                yield* content;
-              } finally {
-                finished(); // read through, failed, or cancelled by the browser
-              }
-            }
-            resolve({ filename: a.filename, contentType: a.contentType, size: a.size, content: Readable.toWeb(Readable.from(relay())) as ReadableStream<Uint8Array> });
+            // Pulled chunk by chunk; read through, failed or cancelled — even before its first chunk
+            // (a browser gone before the body was asked for) — it lets the message's reading go on.
+            const chunks = content[Symbol.asyncIterator]();
+            const stream = new ReadableStream<Uint8Array>(
+              {
+                async pull(controller) {
+                  try {
+                    const next = await chunks.next();
+                    if (next.done) {
+                      controller.close();
+                      finished();
+                    } else controller.enqueue(next.value);
+                  } catch (error) {
+                    controller.error(error);
+                    finished();
+                  }
+                },
+                async cancel() {
+                  finished();
+                  await chunks.return?.();
+                },
+              },
+              { highWaterMark: 0 },
+            );
+            resolve({ filename: a.filename, contentType: a.contentType, size: a.size, content: stream });
             await taken;
           },
         }),
