@@ -6,53 +6,22 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, screenshotPath } from '../helpers/browser.js';
-import { startMailServers, type MailServers } from '../helpers/mail-servers.js';
-import { P12_PASSWORD, pkiFile } from '../helpers/pki.js';
+import { pkiFile } from '../helpers/pki.js';
 import { runCachet } from '../helpers/cli.js';
-import { webUiAssets } from '../../src/front-ends/web/node-adapter.js';
-import { FileWrappedSecretStore, readKeyEncryptionKey, UserKeyCustody } from '../../src/front-ends/server/user-keys.js';
-import { httpsRequest, makeTestCa, startInProcess, type InProcessServer, type TestCa } from './support.js';
+import { startOrganisationWebMail, type OrganisationWebMail } from './organisation-web-mail.js';
 
-let mail: MailServers;
-let dir: string;
-let ca: TestCa;
-let web: InProcessServer;
+let org: OrganisationWebMail;
+let web: OrganisationWebMail['web'];
 let browser: Browser;
-const state = () => join(dir, 'state');
-
-async function provision(name: 'alice' | 'bob'): Promise<void> {
-  const address = `${name}@example.com`;
-  // A first sign-in makes the user's home and their vault key; then the admin imports their PKCS#12.
-  const first = await httpsRequest(`${web.server.url}/api/login`, ca.ca, { method: 'POST', headers: { 'content-type': 'application/json', origin: web.server.url }, body: JSON.stringify({ user: address, password: name }) });
-  assert.equal(first.status, 200, first.body);
-  const custody = new UserKeyCustody(await readKeyEncryptionKey(join(dir, 'kek')), new FileWrappedSecretStore(join(state(), 'server', 'keys')));
-  writeFileSync(join(dir, `${name}-vault`), `${await custody.vaultPassphrase(address)}\n`, { mode: 0o600 });
-  const env = { CACHET_HOME: state() };
-  const imported = await runCachet(['cert', 'import', pkiFile(`${name}.p12`), '--role', 'both', '--password-file', join(dir, 'p12-password'), '--passphrase-file', join(dir, `${name}-vault`), '--as', address], { env });
-  assert.equal(imported.status, 0, imported.stderr);
-}
+const state = () => org.state;
 
 before(async () => {
-  mail = await startMailServers(['alice', 'bob']);
-  dir = mkdtempSync(join(tmpdir(), 'cachet-server-browser-'));
-  ca = makeTestCa(join(dir, 'tls'));
-  const [cert, key] = ca.issue('cachet.example.com');
-  assert.equal((await runCachet(['server', '--init-key', join(dir, 'kek')])).status, 0);
-  writeFileSync(join(dir, 'p12-password'), `${P12_PASSWORD}\n`);
-  mkdirSync(join(dir, 'state', 'trust'), { recursive: true });
-  copyFileSync(pkiFile('ca.pem'), join(dir, 'state', 'trust', 'test-ca.pem'));
-  web = await startInProcess(
-    dir,
-    `listen:\n  host: 127.0.0.1\n  port: 0\ntls:\n  certificate: ${cert}\n  key: ${key}\nsignIn:\n  method: imap\n  freeAttempts: 2\nmail:\n  imap:\n    host: 127.0.0.1\n    port: ${mail.imapsPort}\n    ca: ${pkiFile('ca.pem')}\n    servername: localhost\n  smtp:\n    host: 127.0.0.1\n    port: ${mail.smtpPort}\n    starttls: true\n    ca: ${pkiFile('ca.pem')}\nstate:\n  directory: ${state()}\nkeys:\n  keyEncryptionKeyFile: ${join(dir, 'kek')}\n`,
-    { staticAssets: webUiAssets() },
-  );
-  await provision('alice');
-  await provision('bob');
+  org = await startOrganisationWebMail(['alice', 'bob'], { signInYaml: '  freeAttempts: 2\n' });
+  ({ web } = org);
+  await org.provision('alice');
+  await org.provision('bob');
   // alice knows bob's encryption certificate (from her address book).
   const book = await runCachet(['addressbook', 'import', pkiFile('bob.pem'), '--as', 'alice@example.com'], { env: { CACHET_HOME: state() } });
   assert.equal(book.status, 0, book.stderr);
@@ -61,9 +30,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await web?.server.shutdown();
-  mail?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await org?.stop();
 });
 
 async function signIn(name: string, password: string): Promise<Page> {
