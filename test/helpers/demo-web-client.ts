@@ -5,7 +5,7 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { launchBrowser } from './browser.js';
 import { pkiFile } from './pki.js';
 import { createDemoOrganisation, type DemoOrganisation } from '../../src/use-cases/demo-org.js';
@@ -17,6 +17,11 @@ export interface DemoWebClient {
   org: DemoOrganisation;
   server: RunningWebServer;
   browser: Browser;
+  /**
+   * A new browser context signed in as `name@<demo domain>` with the demo password (or `password`),
+   * on the Inbox. `initScript` runs in every page before the app (a stand-in for a browser API).
+   */
+  signIn(name: string, options?: { viewport?: { width: number; height: number }; password?: string; context?: BrowserContextOptions; initScript?: string }): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -37,6 +42,17 @@ export async function startDemoWebClient(options: {
     org,
     server,
     browser,
+    async signIn(name, { viewport = { width: 1280, height: 860 }, password = `${name}-password`, context: contextOptions = {}, initScript } = {}) {
+      const context = await browser.newContext({ viewport, ...contextOptions });
+      if (initScript) await context.addInitScript(initScript);
+      const page = await context.newPage();
+      await page.goto(server.url);
+      await page.getByLabel('User name').fill(`${name}@${org.domain}`);
+      await page.getByLabel('Password').fill(password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Inbox' }).waitFor();
+      return page;
+    },
     async close() {
       await browser.close();
       await server.close();

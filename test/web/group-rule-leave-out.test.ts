@@ -46,14 +46,8 @@ before(async () => {
 
 after(() => web?.close());
 
-async function signIn(name: string, viewport: { width: number; height: number }, password = `${name}-password`): Promise<Page> {
-  const page = await (await web.browser.newContext({ viewport })).newPage();
-  await page.goto(web.server.url);
-  await page.getByLabel('User name').fill(`${name}@${web.org.domain}`);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
-  return page;
+function signIn(name: string, viewport: { width: number; height: number }, password = `${name}-password`): Promise<Page> {
+  return web.signIn(name, { viewport, password });
 }
 
 async function composeTo(page: Page, phone: boolean, recipients: string[], subject: string): Promise<void> {

@@ -24,14 +24,8 @@ before(async () => {
 });
 after(() => web?.close());
 
-async function signIn(viewport: { width: number; height: number }): Promise<Page> {
-  const page = await (await web.browser.newContext({ viewport })).newPage();
-  await page.goto(web.server.url);
-  await page.getByLabel('User name').fill(ALICE);
-  await page.getByLabel('Password').fill('alice-password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
-  return page;
+function signIn(viewport: { width: number; height: number }): Promise<Page> {
+  return web.signIn('alice', { viewport });
 }
 
 /** Sends in clear through the page's API (what Compose posts). */

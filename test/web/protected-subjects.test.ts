@@ -39,14 +39,8 @@ before(async () => {
 
 after(() => web?.close());
 
-async function signIn(name: string): Promise<Page> {
-  const page = await (await web.browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
-  await page.goto(web.server.url);
-  await page.getByLabel('User name').fill(`${name}@${web.org.domain}`);
-  await page.getByLabel('Password').fill(`${name}-password`);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
-  return page;
+function signIn(name: string): Promise<Page> {
+  return web.signIn(name, { viewport: { width: 390, height: 844 } });
 }
 
 function filesUnder(dir: string): string[] {

@@ -19,16 +19,8 @@ before(async () => {
 });
 after(() => web?.close());
 
-async function signIn(name: string, init?: string): Promise<Page> {
-  const context = await web.browser.newContext({ viewport: { width: 1280, height: 860 } });
-  if (init) await context.addInitScript(init);
-  const page = await context.newPage();
-  await page.goto(web.server.url);
-  await page.getByLabel('User name').fill(`${name}@example.org`);
-  await page.getByLabel('Password').fill(`${name}-password`);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
-  return page;
+function signIn(name: string, init?: string): Promise<Page> {
+  return web.signIn(name, init ? { initScript: init } : {});
 }
 
 async function send(page: Page, to: string, subject: string): Promise<void> {
