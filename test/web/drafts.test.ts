@@ -3,8 +3,9 @@
  * user types, encrypted to the author's own certificate in the Drafts folder — what lies on the server
  * names neither the recipients, the subject nor the text, and OpenSSL decrypts it with the author's
  * key — and the draft comes back after a reload, after going elsewhere (the Drafts folder), and
- * after the idle lock, where signing in again lands on the draft with what was typed after the lock.
- * Sending deletes it. Without an encryption certificate nothing is stored on the server: the page
+ * after the idle lock, where signing in again lands on the draft with what was typed after the lock
+ * (and the view from before the lock never saves its older text over it). Sending deletes it, also
+ * when a save was still on its way. Without an encryption certificate nothing is stored on the server: the page
  * says so and keeps the draft in the browser tab only, until sign-out.
  */
 import { after, before, test } from 'node:test';
@@ -153,6 +154,20 @@ test('a draft is saved encrypted to its author, comes back after a reload, from 
   await page.waitForFunction(() => (document.getElementById('compose-body') as HTMLTextAreaElement | null)?.value === 'The merger closes on Friday. Keep it quiet.');
   await waitForDraftText('alice', 'Keep it quiet.');
   assert.equal(await page.evaluate(() => sessionStorage.getItem('cachet.draft.unsaved')), null, 'the tab holds nothing once the server has it');
+
+  // Typing goes on after signing in again. The view drawn before the lock is retired: leaving now does
+  // not make it save its older text over the newer draft (it did: the Drafts folder then held the
+  // text without " Signed.", or the link named a draft already replaced).
+  await page.getByLabel('Message', { exact: true }).pressSequentially(' Signed.');
+  await waitForDraftText('alice', 'Keep it quiet. Signed.');
+  await page.getByRole('link', { name: 'Inbox' }).click();
+  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
+  await page.getByRole('link', { name: 'Drafts' }).click();
+  await page.getByRole('heading', { name: 'Drafts' }).waitFor();
+  await page.getByTestId('message-link').first().click();
+  await page.getByRole('heading', { name: 'New message' }).waitFor();
+  await page.waitForFunction(() => (document.getElementById('compose-body') as HTMLTextAreaElement | null)?.value === 'The merger closes on Friday. Keep it quiet. Signed.');
+  await waitForDraftText('alice', 'Keep it quiet. Signed.');
 
   // Sent: the draft is gone.
   await page.getByRole('switch', { name: 'Encrypt' }).uncheck();

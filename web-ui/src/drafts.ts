@@ -37,14 +37,29 @@ const UNSAVED_KEY = 'cachet.draft.unsaved';
  */
 let saves: Promise<void> = Promise.resolve();
 const successors = new Map<string, string>();
+/** Drafts deleted because their mail left: a save still waiting for one of them is dropped, not stored anew. */
+const sentDrafts = new Set<string>();
+/**
+ * The one form whose edits are saved. A view drawn anew (after sign-in, a reload of the view, the
+ * Drafts folder) retires the one before it, which would otherwise save its older text over the new
+ * view's edits when it hears the next address change or the page closing.
+ */
+let retireActive: (() => void) | null = null;
 function latest(id: string | null): string | null {
   let current = id;
   while (current && successors.has(current)) current = successors.get(current)!;
   return current;
 }
 
-/** The view that opened a draft asks this first: the tab's copy, or the server's (decrypted there). */
-export async function loadDraft(id: string): Promise<DraftFields | null> {
+/**
+ * The view that opened a draft asks this first: the tab's copy, or the server's (decrypted there).
+ * The view drawn before it is retired first and its last edits stored, so what is read is the newest.
+ */
+export async function loadDraft(given: string): Promise<DraftFields | null> {
+  retireActive?.();
+  retireActive = null;
+  await saves;
+  const id = latest(given)!;
   const unsaved = readStored<{ id: string; fields: DraftFields }>(UNSAVED_KEY);
   if (unsaved && unsaved.id === id) return unsaved.fields;
   if (id === LOCAL_DRAFT_ID) return readStored<DraftFields>(LOCAL_KEY);
@@ -87,7 +102,6 @@ export function autosave(form: HTMLFormElement, read: () => DraftFields, status:
   let current = id;
   let saved: DraftFields | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let inFlight: Promise<void> = Promise.resolve();
   let stopped = false;
 
   /** The address this form was opened at, or last given: changed only while the user is still here. */
@@ -106,6 +120,7 @@ export function autosave(form: HTMLFormElement, read: () => DraftFields, status:
 
   const save = async (keepalive = false): Promise<void> => {
     current = latest(current);
+    if (current && sentDrafts.has(current)) return;
     const fields = read();
     if ((saved && sameFields(saved, fields)) || (!current && isEmpty(fields))) return;
     if (current === LOCAL_DRAFT_ID) {
@@ -133,30 +148,43 @@ export function autosave(form: HTMLFormElement, read: () => DraftFields, status:
       // The session ended (idle lock): the edits wait in the tab until the user has signed in again.
       sessionStorage.setItem(UNSAVED_KEY, JSON.stringify({ id: current ?? LOCAL_DRAFT_ID, fields }));
       if (!current) setAddress(LOCAL_DRAFT_ID);
-      if (e instanceof ApiError && e.status === 401) window.dispatchEvent(new CustomEvent('cachet:session-ended'));
-      else say(`The draft could not be saved (${e instanceof ApiError ? e.message : 'the server cannot be reached'}); it is kept in this tab and saved again on the next change.`, 'warn');
+      if (e instanceof ApiError && e.status === 401) {
+        // Handed over: the view drawn after signing in again saves these edits; this one says no more.
+        stop();
+        window.dispatchEvent(new CustomEvent('cachet:session-ended'));
+      } else say(`The draft could not be saved (${e instanceof ApiError ? e.message : 'the server cannot be reached'}); it is kept in this tab and saved again on the next change.`, 'warn');
     }
   };
   const queue = (keepalive = false) => {
     clearTimeout(timer);
-    inFlight = saves = saves.then(() => save(keepalive));
-    return inFlight;
+    saves = saves.then(() => save(keepalive));
+    return saves;
   };
   const schedule = () => {
     clearTimeout(timer);
     timer = setTimeout(() => void queue(), AUTOSAVE_DELAY_MS);
   };
-  form.addEventListener('input', schedule);
-  form.addEventListener('change', schedule);
-  form.addEventListener('cachet:recipients-changed', schedule);
   const onPageHide = () => void queue(true);
-  const leave = () => {
-    if (stopped) return;
+  const stop = () => {
     stopped = true;
-    void queue();
+    clearTimeout(timer);
+    form.removeEventListener('input', schedule);
+    form.removeEventListener('change', schedule);
+    form.removeEventListener('cachet:recipients-changed', schedule);
     window.removeEventListener('hashchange', leave);
     window.removeEventListener('pagehide', onPageHide);
   };
+  /** Leaving the view, or drawn over by a new one: what is not saved yet is saved, then nothing more. */
+  const leave = () => {
+    if (stopped) return;
+    void queue();
+    stop();
+  };
+  retireActive?.();
+  retireActive = leave;
+  form.addEventListener('input', schedule);
+  form.addEventListener('change', schedule);
+  form.addEventListener('cachet:recipients-changed', schedule);
   window.addEventListener('hashchange', leave);
   window.addEventListener('pagehide', onPageHide);
 
@@ -169,14 +197,24 @@ export function autosave(form: HTMLFormElement, read: () => DraftFields, status:
     flush: () => queue(),
     async sent() {
       clearTimeout(timer);
-      await inFlight;
-      const id = latest(current);
-      current = null;
-      saved = null;
-      sessionStorage.removeItem(UNSAVED_KEY);
-      if (id === LOCAL_DRAFT_ID) sessionStorage.removeItem(LOCAL_KEY);
-      else if (id) await sendJson('DELETE', `/api/drafts/${encodeURIComponent(id)}`, {}).catch(() => undefined);
-      status.textContent = '';
+      // In the line of saves: a save queued before (by this form or one drawn before it) has stored
+      // its draft by then, so the delete names the newest copy, and none is stored after it.
+      let deleted = true;
+      const deletion = saves.then(async () => {
+        const id = latest(current);
+        current = null;
+        saved = null;
+        sessionStorage.removeItem(UNSAVED_KEY);
+        if (id === LOCAL_DRAFT_ID) sessionStorage.removeItem(LOCAL_KEY);
+        else if (id) {
+          sentDrafts.add(id);
+          deleted = await sendJson('DELETE', `/api/drafts/${encodeURIComponent(id)}`, {}).then(() => true, () => false);
+        }
+      });
+      saves = deletion;
+      await deletion;
+      if (deleted) status.textContent = '';
+      else say('The mail left, but its draft could not be deleted: delete it from Drafts.', 'warn');
       setAddress(null);
     },
   };
