@@ -1,20 +1,32 @@
 /**
- * Who a "reply all" goes to: the sender and every other To recipient in To, the Cc recipients in Cc
- * — never the user themselves (any of their addresses), and each address once. Addresses are read
- * with the one address parser (engine/mime/addresses.ts), so a display name holding a comma or an
- * address never becomes a recipient.
+ * Who a reply goes to, for every front end (the web's Compose prefill and `cachet reply` alike):
+ *
+ * - reply: to the Reply-To when the message has one (RFC 5322 §3.6.2: "the address(es) to which the
+ *   author of the message suggests that replies be sent"), else to the From;
+ * - reply all: that, plus every other To recipient in To and the Cc recipients in Cc.
+ *
+ * Never to the user themselves (any of their addresses), and each address once; a reply to one's own
+ * sent message goes to its recipients. Addresses are read with the one address parser
+ * (engine/mime/addresses.ts), so a display name holding a comma or an address never becomes a recipient.
  */
 import { normaliseAddress, parseMailboxes } from '../engine/mime/addresses.js';
 
-export interface ReplyAllRecipients {
+export interface ReplyRecipients {
   to: string[];
   cc: string[];
 }
 
-/** `from`, `to`, `cc`: the header field values of the message replied to (the protected ones when shown). */
-export function replyAllRecipients(original: { from: string | null; to: string | null; cc: string | null }, own: readonly string[]): ReplyAllRecipients {
+/** The header field values of the message replied to (the protected ones when shown: report.headers). */
+export interface RepliedHeaders {
+  from: string | null;
+  replyTo?: string | null;
+  to: string | null;
+  cc: string | null;
+}
+
+function picker(own: readonly string[]): (value: string | null | undefined) => string[] {
   const taken = new Set(own.map(normaliseAddress));
-  const pick = (value: string | null): string[] => {
+  return (value) => {
     const out: string[] = [];
     for (const box of parseMailboxes(value ?? '')) {
       if (box.address === undefined || taken.has(box.address)) continue;
@@ -23,6 +35,27 @@ export function replyAllRecipients(original: { from: string | null; to: string |
     }
     return out;
   };
-  const to = [...pick(original.from), ...pick(original.to)];
-  return { to, cc: pick(original.cc) };
+}
+
+/** Where the author asks answers to go: the Reply-To's readable addresses, else the From. */
+function authorOf(original: RepliedHeaders): string | null {
+  const replyTo = original.replyTo ?? null;
+  return replyTo !== null && parseMailboxes(replyTo).some((box) => box.address !== undefined) ? replyTo : original.from;
+}
+
+/**
+ * @param own the user's addresses: never a recipient of their own reply
+ * @example replyRecipients({ from: 'bob@example.org', replyTo: 'list@example.org', to: 'alice@example.com', cc: null }, ['alice@example.com'], { all: false })
+ *          // { to: ['list@example.org'], cc: [] }
+ */
+export function replyRecipients(original: RepliedHeaders, own: readonly string[], { all }: { all: boolean }): ReplyRecipients {
+  const pick = picker(own);
+  const author = pick(authorOf(original));
+  if (!all) return { to: author.length > 0 ? author : pick(original.to), cc: [] };
+  return { to: [...author, ...pick(original.to)], cc: pick(original.cc) };
+}
+
+/** A reply's Subject: the original's, with one "Re: " in front. */
+export function replySubject(subject: string | null): string {
+  return `Re: ${(subject ?? '').replace(/^(re:\s*)+/i, '')}`;
 }

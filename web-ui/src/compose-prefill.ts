@@ -1,8 +1,8 @@
 /**
  * What Compose starts with when it answers or passes on a message: the heading, the recipients, the
- * subject ("Re:", "Fwd:") and the quote. Reply-all's recipients come from the server (the sender and
- * the others, never the user); a forward names no one. A forward as attachment writes no quote: the
- * original travels whole (message/rfc822), attached by the server.
+ * subject ("Re:", "Fwd:") and the quote. A reply's recipients come from the server (the Reply-To or
+ * the sender, and for reply all the others, never the user); a forward names no one. A forward as
+ * attachment writes no quote: the original travels whole (message/rfc822), attached by the server.
  */
 import type { MessageView } from './types.js';
 
@@ -70,9 +70,14 @@ export function bodyFor(kind: ComposeKind, original: MessageView): string {
   return `\n\nOn ${original.headers.date ?? ''}, ${original.headers.from} wrote:\n${text.split('\n').map((l) => `> ${l}`).join('\n')}`;
 }
 
-/** The recipients Compose starts with: the sender for a reply, everyone but the user for reply all, no one for a forward. */
+/**
+ * The recipients Compose starts with, as the server computed them (use-cases/reply-all.ts: the
+ * Reply-To, else the sender, for a reply; and everyone else but the user for reply all); no one for
+ * a forward.
+ */
 export function recipientsFor(kind: ComposeKind, original: MessageView): { to: string[]; cc: string[] } {
   if (kind === 'reply-all' && original.replyAll) return original.replyAll;
+  if (kind === 'reply' && original.reply) return original.reply;
   if (kind === 'reply' || kind === 'reply-all') {
     const sender = original.fromMailboxes[0]?.address ?? original.headers.from.replace(/^.*<([^>]+)>.*$/, '$1').trim().toLowerCase();
     return { to: sender ? [sender] : [], cc: [] };

@@ -33,6 +33,8 @@ export interface EffectiveHeaders {
   fromMailboxes: Mailbox[];
   to: string | null;
   cc: string | null;
+  /** Where the author asks replies to go (RFC 5322 §3.6.2), protected when the header is. */
+  replyTo: string | null;
   date: string | null;
   /** Whether the headers shown come from inside the signature/encryption. */
   protected: boolean;
@@ -162,6 +164,7 @@ export function effectiveHeaders(outer: MimeHeaderBlock, inner: MimeHeaderBlock 
     fromMailboxes,
     to: shown('to'),
     cc: shown('cc'),
+    replyTo: shown('reply-to'),
     date: shown('date'),
     protected: scheme !== null,
     scheme,

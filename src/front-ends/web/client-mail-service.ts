@@ -26,7 +26,7 @@ import { listCredentialsForPage } from './credential-listing.js';
 import { importCertificatesFromMessage } from '../../use-cases/import-certificates.js';
 import { defaultEncryption, defaultSigning, sendMessage } from '../../use-cases/send.js';
 import { forwardedContent, forwardText } from '../../use-cases/forward.js';
-import { replyAllRecipients } from '../../use-cases/reply-all.js';
+import { replyRecipients } from '../../use-cases/reply-all.js';
 import { ClientMailOperations, summariesOf } from './client-mail-operations.js';
 import { findUser, verifyLocalLogin } from '../../use-cases/users.js';
 import type {
@@ -242,7 +242,8 @@ export class ClientMailService implements WebMailService, WithContacts {
       html: report.status === 'partially-signed' ? null : result.html,
       attachments: result.attachments.map((a) => ({ index: a.index, filename: a.filename, contentType: a.contentType, size: a.size, importable: importsFromMail && isCredentialFile(a.filename, a.contentType) })),
       unsignedParts,
-      replyAll: replyAllRecipients(report.headers, [mail.user.address]),
+      reply: replyRecipients(report.headers, [mail.user.address], { all: false }),
+      replyAll: replyRecipients(report.headers, [mail.user.address], { all: true }),
       flagged: (await mail.user.mailbox.list(folder)).find((m) => m.id === id)?.flagged ?? false,
     };
   }

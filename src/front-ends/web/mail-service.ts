@@ -94,7 +94,9 @@ export interface MessageView {
   unsignedParts: Array<{ description: string; text: string }>;
   /** Marked for follow-up. */
   flagged?: boolean;
-  /** Who "reply all" writes to: the sender and the others, never the user (use-cases/reply-all.ts). */
+  /** Who "reply" writes to: the Reply-To, else the sender (use-cases/reply-all.ts). */
+  reply?: { to: string[]; cc: string[] };
+  /** Who "reply all" writes to: the Reply-To (else the sender) and the others, never the user (use-cases/reply-all.ts). */
   replyAll?: { to: string[]; cc: string[] };
 }
 
