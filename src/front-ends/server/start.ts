@@ -121,7 +121,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
   const custody = new UserKeyCustody(await readKeyEncryptionKey(config.keys.keyEncryptionKeyFile), new FileWrappedSecretStore(join(serverState, 'keys')));
   const files = await readConfiguredFiles(config);
   const accountFor = mailAccounts(config, files);
-  const service = new ClientMailService(home, Date.now, config.policy.file ?? null);
+  const service = new ClientMailService(home, Date.now, config.policy.file ?? null, (event, fields) => log.write('warn', event, fields));
   const openUserSession = async (address: string, mailPassword: string | undefined, lastUsed?: number) =>
     service.openSession(address, await custody.vaultPassphrase(address), mailPassword === undefined ? undefined : accountFor(address, mailPassword), lastUsed);
   const sessions = new FileSessionStore(join(serverState, 'sessions'), config.limits.sessionIdleMinutes * 60_000);

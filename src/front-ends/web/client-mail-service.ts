@@ -8,7 +8,8 @@ import { X509Certificate as PeculiarCertificate } from '@peculiar/x509';
 import { describeCertificate } from './certificate-details.js';
 import type { ContactSuggestionsView, WithContacts } from './routes/contacts.js';
 import { suggestContacts } from '../../use-cases/contacts.js';
-import { protectedSubjects, rememberProtectedSubject } from '../../use-cases/protected-subjects.js';
+import { join } from 'node:path';
+import { PROTECTED_SUBJECTS_FILE_NAME, ProtectedSubjectIndex, protectedSubjectKey } from '../../use-cases/protected-subjects.js';
 import type { RecipientLookup } from '../../use-cases/recipients.js';
 import { ClientCertificateService, importOutcome } from './client-certificate-service.js';
 import { CachetError, isCachetError } from '../../errors.js';
@@ -61,7 +62,14 @@ interface Session {
   /** When the user last did anything: after `idleMinutes` (the policy's vaultIdleMinutes at sign-in), their keys are let go of. */
   lastUsed: number;
   idleMinutes: number;
+  /** The protected Subjects of the encrypted mail they opened, for the lists. */
+  subjects: ProtectedSubjectIndex;
 }
+
+/** Where the web client tells of trouble no request fails for (a subject not remembered): never message content. */
+export type ServiceLog = (event: string, fields: Record<string, unknown>) => void;
+
+const consoleLog: ServiceLog = (event, fields) => console.error(`cachet web: ${event}`, JSON.stringify(fields));
 
 /** A recipient lookup (recipients.ts) as the browser is told it. */
 function recipientStatus(lookup: RecipientLookup): RecipientStatus {
@@ -91,6 +99,7 @@ export class ClientMailService implements WebMailService, WithContacts {
     private readonly home: string,
     private readonly now: () => number = Date.now,
     private readonly policyFile: string | null | undefined = process.env.CACHET_POLICY,
+    private readonly log: ServiceLog = consoleLog,
   ) {}
 
   /**
@@ -151,7 +160,13 @@ export class ClientMailService implements WebMailService, WithContacts {
       sharedVaultSecretsFile: WEB_SECRETS_FILE_NAME,
       ...(account ? { account } : {}),
     });
-    Object.assign(session, { mail, lastUsed, idleMinutes: mail.policy.get('vaultIdleMinutes') as number });
+    const subjects = new ProtectedSubjectIndex({
+      file: join(user.dir, PROTECTED_SUBJECTS_FILE_NAME),
+      owner: user.address,
+      vault: (createIfMissing) => mail.secrets(createIfMissing),
+      onError: (error) => this.log('protected-subjects-failed', { user: user.address, code: isCachetError(error) ? error.code : 'ERR_INTERNAL', message: (error as Error)?.message }),
+    });
+    Object.assign(session, { mail, lastUsed, idleMinutes: mail.policy.get('vaultIdleMinutes') as number, subjects });
     this.sessions.set(user.address, session as Session);
   }
 
@@ -167,22 +182,32 @@ export class ClientMailService implements WebMailService, WithContacts {
   }
 
   async listMessages(address: string, folder: string, query?: string): Promise<MessageSummary[]> {
-    const { mail } = await this.session(address);
+    const { mail, subjects } = await this.session(address);
     const needle = query?.trim().toLowerCase();
-    // Encrypted mail the user opened shows its protected Subject (kept sealed in their vault), and is found by it.
-    const known = await this.knownSubjects(mail, folder);
-    const rows = (await listFolder(mail.user.mailbox, folder)).map((r) => (r.encrypted && known.has(r.id) ? { ...r, subject: known.get(r.id)! } : r)).filter((r) => !needle || r.from.toLowerCase().includes(needle) || r.subject.toLowerCase().includes(needle));
+    // Encrypted mail the user opened shows its protected Subject (their sealed index), and is found by it.
+    const known = await subjects.subjects();
+    const rows = (await listFolder(mail.user.mailbox, folder))
+      .map((r) => {
+        const subject = r.encrypted ? known.get(protectedSubjectKey(r)) : undefined;
+        return subject === undefined ? r : { ...r, subject };
+      })
+      .filter((r) => !needle || r.from.toLowerCase().includes(needle) || r.subject.toLowerCase().includes(needle));
     return summariesOf(rows);
   }
 
-  private async knownSubjects(mail: MailSession, folder: string): Promise<Map<string, string>> {
-    try {
-      return await protectedSubjects(await mail.secrets(), folder);
-    } catch (error) {
-      // No vault yet (nothing opened) or one that cannot be opened now: the outer subjects stand.
-      if (isCachetError(error)) return new Map();
-      throw error;
-    }
+  /**
+   * Notes an opened encrypted message's protected Subject for the lists, after the reading: its outer
+   * Message-ID (what the list knows it by) is read from its header meanwhile. Nothing here can fail
+   * or slow the reading; a failure is logged.
+   */
+  private rememberSubject(session: Session, folder: string, id: string, subject: string): void {
+    const key = replyContext(session.mail.user.mailbox, folder, id).then(({ messageId }) => protectedSubjectKey({ messageId, folder, id }));
+    session.subjects.remember(key, subject);
+  }
+
+  /** Resolves once the user's noted subjects are written (or their failure logged): tests, and the end of a session. */
+  async subjectsSettled(address: string): Promise<void> {
+    await this.sessions.get(address)?.subjects.settled();
   }
 
   private async read(mail: MailSession, folder: string, id: string, options: ReadOptions = {}): Promise<ReadResult> {
@@ -190,11 +215,11 @@ export class ClientMailService implements WebMailService, WithContacts {
   }
 
   async readMessage(address: string, folder: string, id: string): Promise<MessageView> {
-    const { mail } = await this.session(address);
+    const session = await this.session(address);
+    const { mail } = session;
     const result = await this.read(mail, folder, id);
     const { report } = result;
-    // Remembered for the lists; a vault that cannot be written now costs only that, never the reading.
-    if (report.encrypted && report.headers.subject) await rememberProtectedSubject(await mail.secrets(true), folder, id, report.headers.subject).catch((error: unknown) => { if (!isCachetError(error)) throw error; });
+    if (report.encrypted && report.headers.subject) this.rememberSubject(session, folder, id, report.headers.subject);
     const envelope = report.layers.find((l): l is Extract<typeof l, { kind: 'encrypted' }> => l.kind === 'encrypted');
     // Mailed .pfx files are the "email" source; under a token or the shared vault they are not offered for import.
     const importsFromMail = mail.source === 'email';
@@ -431,6 +456,8 @@ export class ClientMailService implements WebMailService, WithContacts {
   async endSession(address: string): Promise<void> {
     const session = this.sessions.get(address);
     this.sessions.delete(address);
+    // Written before the vault is let go of (settled() never throws: failures go to the log).
+    await session?.subjects.settled();
     await session?.mail.close();
   }
 
