@@ -21,7 +21,7 @@ import { CHALLENGE_TYPE, headerFieldOf, keyAuthorization, responseDigest, respon
 import { pemDecodeAll, type KeyType } from '../adapters/ca/ca-store.js';
 import type { CredentialRole, CredentialStore, StoredCredential } from '../adapters/keys/credential-store.js';
 import type { Mailbox } from '../adapters/mail/mailbox.js';
-import type { Transport } from '../adapters/mail/transport.js';
+import { requireEveryRecipient, type Transport } from '../adapters/mail/transport.js';
 import { signedRequest } from './renewal.js';
 import type { Pkcs11Token } from '../adapters/keys/pkcs11/token.js';
 import { requestSignedByToken, tokenKeySpec } from '../adapters/ca/token-enrolment.js';
@@ -300,7 +300,7 @@ export async function requestCertificateByAcme(options: AcmeRequestOptions): Pro
   const deadline = Date.now() + timeoutMs;
   const mail = await awaitChallengeMail(options, challenge.from, seen, deadline);
   const digest = responseDigest(keyAuthorization(mail.tokenPart1, challenge.token, connection.thumbprint));
-  await options.transport.deliver({ from: options.email, to: [challenge.from] }, await buildReply(options.store, options.email, challenge.from, mail.tokenPart1, mail.messageId, digest, log));
+  requireEveryRecipient(await options.transport.deliver({ from: options.email, to: [challenge.from] }, await buildReply(options.store, options.email, challenge.from, mail.tokenPart1, mail.messageId, digest, log)));
   log(`reply sent to ${challenge.from}`);
   await connection.post(challenge.url, {});
   const answered = await settle(connection, challenge.url, deadline, pollMs) as unknown as AcmeChallenge;

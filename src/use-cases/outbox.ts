@@ -19,8 +19,9 @@ export function openOutbox(user: Pick<LocalUser, 'dir' | 'maildir'>): Outbox {
 
 export interface OutboxRecipient {
   address: string;
-  state: 'delivered' | 'waiting';
-  /** Why a waiting recipient does not have it yet; null when delivered. */
+  /** `refused`: the server said no for good (a 5xx, e.g. no such user): a retry will not help as it is. */
+  state: 'delivered' | 'waiting' | 'refused';
+  /** Why a waiting or refused recipient does not have it (the server's words when it gave some); null when delivered. */
   reason: string | null;
 }
 
@@ -36,6 +37,13 @@ export interface OutboxMessage {
   recipients: OutboxRecipient[];
   /** A copy is being handed over right now (by the send that queued it, or a retry). */
   sending: boolean;
+}
+
+function recipientState(copy: PendingMessage, address: string): OutboxRecipient {
+  if (copy.delivered.includes(address)) return { address, state: 'delivered', reason: null };
+  const refusal = copy.refused?.[address];
+  if (refusal && !copy.sending) return { address, state: refusal.permanent ? 'refused' : 'waiting', reason: refusal.reason };
+  return { address, state: 'waiting', reason: waitingReason(copy) };
 }
 
 function waitingReason(copy: PendingMessage): string {
@@ -70,9 +78,7 @@ export async function listOutbox(user: Pick<LocalUser, 'dir' | 'maildir'>): Prom
   for (const copy of copies) batches.set(copy.batch, [...(batches.get(copy.batch) ?? []), copy]);
   const out: OutboxMessage[] = [];
   for (const [batch, group] of batches) {
-    const recipients: OutboxRecipient[] = group.flatMap((copy) =>
-      copy.envelope.to.map((address) => (copy.delivered.includes(address) ? { address, state: 'delivered' as const, reason: null } : { address, state: 'waiting' as const, reason: waitingReason(copy) })),
-    );
+    const recipients: OutboxRecipient[] = group.flatMap((copy) => copy.envelope.to.map((address) => recipientState(copy, address)));
     out.push({
       batch,
       ids: group.map((c) => c.id),

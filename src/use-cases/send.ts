@@ -38,6 +38,7 @@ import type { CertificateSource } from '../adapters/keys/key-source.js';
 import { chosenCredential, signerFrom } from './credential-choice.js';
 import type { EffectivePolicy } from '../adapters/policy/policy.js';
 import { openOutbox } from './outbox.js';
+import type { PendingMessage } from '../adapters/mail/outbox.js';
 import type { Transport } from '../adapters/mail/transport.js';
 import { chooseAlgorithms, type RecipientLookup, type RecipientResolver } from './recipients.js';
 import { checkAddress, type LocalUser } from './users.js';
@@ -100,8 +101,12 @@ export type GroupRuleChoice = 'leave-out' | 'send-unencrypted';
 export type SendOutcome =
   /** `leftOut`: recipients the user chose to leave out for want of a certificate (empty otherwise). */
   | { kind: 'sent'; messageId: string; encrypted: boolean; signed: boolean; cipher: ContentCipher | null; warnings: string[]; leftOut: MissingRecipient[] }
-  /** Some or all recipients not reached yet: `delivered` did get it, `waiting` stay in the Outbox. */
-  | { kind: 'queued'; messageId: string; reason: string; encrypted: boolean; signed: boolean; delivered: string[]; waiting: string[]; warnings: string[]; leftOut: MissingRecipient[] }
+  /**
+   * Some or all recipients not reached yet: `delivered` did get it; `waiting` stay in the Outbox for
+   * a retry (`reason` says why); `refused` were turned away for good by the mail server (its words),
+   * and stay in the Outbox too, so that nothing is lost while the user decides.
+   */
+  | { kind: 'queued'; messageId: string; reason: string; encrypted: boolean; signed: boolean; delivered: string[]; waiting: string[]; refused: Array<{ address: string; reason: string }>; warnings: string[]; leftOut: MissingRecipient[] }
   | { kind: 'needs-decision'; question: string; missing: MissingRecipient[]; choices: GroupRuleChoice[] };
 
 function addresses(list: string[] | undefined): string[] {
@@ -340,10 +345,16 @@ async function queueAndSend(
   }
   const result = await outbox.flush(transport, ids);
   if (result.pending.length > 0) {
-    const reason = result.pending[0]!.lastError?.message ?? 'the transport did not accept it';
-    const waiting = [...new Set(result.pending.flatMap((p) => p.remaining))];
-    const delivered = [...new Set(copies.flatMap((c) => c.envelope.to))].filter((r) => !waiting.includes(r));
-    return { kind: 'queued', messageId, reason, encrypted: how.encrypted, signed: how.signed, delivered, waiting, warnings, leftOut: how.leftOut };
+    const refusedFor = (p: PendingMessage, address: string) => p.refused?.[address];
+    const left = result.pending.flatMap((p) => p.remaining.map((address) => ({ address, refusal: refusedFor(p, address), error: p.lastError })));
+    const refused = left.filter((r) => r.refusal?.permanent).map((r) => ({ address: r.address, reason: r.refusal!.reason }));
+    const waitingOnes = left.filter((r) => !r.refusal?.permanent);
+    const waiting = [...new Set(waitingOnes.map((r) => r.address))];
+    const first = waitingOnes[0];
+    const reason = first?.error?.message ?? first?.refusal?.reason ?? 'the mail server did not take it';
+    const notReached = new Set(left.map((r) => r.address));
+    const delivered = [...new Set(copies.flatMap((c) => c.envelope.to))].filter((r) => !notReached.has(r));
+    return { kind: 'queued', messageId, reason, encrypted: how.encrypted, signed: how.signed, delivered, waiting, refused, warnings, leftOut: how.leftOut };
   }
   return { kind: 'sent', messageId, encrypted: how.encrypted, signed: how.signed, cipher: how.cipher, warnings, leftOut: how.leftOut };
 }

@@ -187,7 +187,7 @@ test('mail to an address with no local mailbox and no SMTP server stays in the o
   const result = await runCachet(['send', '--as', FRANK, '--to', 'nobody@elsewhere.example', '--subject', 'queued', '--no-sign'], { env, stdin: 'queued text' });
   rmSync(join(home, 'policy.yaml'));
   assert.equal(result.status, 6, result.stderr);
-  assert.match(result.stderr, /not delivered yet to nobody@elsewhere\.example/);
+  assert.match(result.stderr, /refused for nobody@elsewhere\.example: there is no local mailbox of that name.*kept in the Outbox/);
   const outbox = await runCachet(['outbox', '--as', FRANK, '--json'], { env });
   assert.equal(outbox.status, 6);
   const pending = (JSON.parse(outbox.stdout) as { pending: Array<{ id: string; remaining: string[] }> }).pending;

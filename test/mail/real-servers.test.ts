@@ -1,7 +1,7 @@
 /**
  * Sending through a real Postfix (STARTTLS, SASL) and reading through a real Dovecot (IMAPS), started
  * privately on 127.0.0.1; an SMTP server that goes away in the middle (nothing lost, delivered once
- * after a retry); and an IMAP connection dropped by the server (a clear error, then it works again).
+ * after a retry); a recipient the server refuses (its words kept per recipient, the others served once); and an IMAP connection dropped by the server (a clear error, then it works again).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +16,7 @@ import { SmtpTransport } from '../../src/adapters/mail/transport.js';
 import { ImapMailbox } from '../../src/adapters/mail/imap.js';
 import { Maildir } from '../../src/adapters/mail/maildir.js';
 import { Outbox } from '../../src/adapters/mail/outbox.js';
+import { listOutbox, openOutbox, retryOutbox } from '../../src/use-cases/outbox.js';
 import { signMessage } from '../../src/engine/smime/sign.js';
 import { encryptMessage } from '../../src/engine/smime/encrypt.js';
 import { openMessage } from '../../src/engine/smime/open.js';
@@ -71,7 +72,7 @@ test('alice sends through Postfix (STARTTLS + AUTH); bob reads through Dovecot (
   const messageId = '<real-1@example.com>';
   const sealed = await sealedMessage('over real servers', messageId);
   const accepted = await smtp().deliver({ from: 'alice@example.com', to: ['bob@example.com'] }, sealed);
-  assert.deepEqual(accepted, ['bob@example.com']);
+  assert.deepEqual(accepted, { accepted: ['bob@example.com'], refused: [] });
   // as if the acknowledgement had been lost and the outbox retried: the server gets it twice
   await smtp().deliver({ from: 'alice@example.com', to: ['bob@example.com'] }, sealed);
   const mailbox = imap();
@@ -137,6 +138,36 @@ test('SMTP down in the middle: the message stays in the outbox, and a retry deli
   } finally {
     await mailbox.close();
   }
+});
+
+test('a recipient Postfix does not know is refused with its words: the others get it once, the refused one stays in the Outbox as refused', async () => {
+  const dir = mkdtempSync(join(work, 'refused-'));
+  const user = { dir, maildir: new Maildir(join(dir, 'mail')) };
+  const messageId = '<real-refused@example.com>';
+  const nobody = 'nobody@example.com';
+  const outbox = openOutbox(user);
+  const ids = await outbox.enqueue(messageId, [{ envelope: { from: 'alice@example.com', to: ['bob@example.com', nobody] }, message: await sealedMessage('half refused', messageId) }]);
+  const flushed = await outbox.flush(smtp(), ids);
+  assert.deepEqual(flushed.pending.map((p) => p.remaining), [[nobody]]);
+  const [listed] = await listOutbox(user);
+  assert.deepEqual(listed?.recipients.map((r) => [r.address, r.state]), [['bob@example.com', 'delivered'], [nobody, 'refused']]);
+  // Postfix's own answer to RCPT TO, as the user reads it.
+  assert.match(listed!.recipients[1]!.reason ?? '', /^the mail server answered “550 5\.1\.1 <nobody@example\.com>: Recipient address rejected/);
+
+  // A retry offers it to nobody only: bob does not get it twice; a message nobody takes is an answer, not a crash.
+  const retried = await retryOutbox(user, smtp());
+  assert.equal(retried[0]?.recipients[1]?.state, 'refused');
+  assert.equal(retried[0]?.attempts, 2);
+  const mailbox = imap();
+  try {
+    await waitFor(async () => ((await countWithMessageId(mailbox, messageId)) > 0 ? true : undefined), 'delivery to bob');
+    assert.equal(await countWithMessageId(mailbox, messageId), 1, 'bob has it once');
+  } finally {
+    await mailbox.close();
+  }
+  const alone = await smtp().deliver({ from: 'alice@example.com', to: [nobody] }, Buffer.from('Subject: x\r\n\r\nx\r\n'));
+  assert.deepEqual(alone.accepted, []);
+  assert.deepEqual(alone.refused.map((r) => [r.address, r.permanent]), [[nobody, true]]);
 });
 
 test('an IMAP connection dropped in the middle of a command is ERR_MAIL_CONNECTION_LOST, and the next call reconnects', async () => {

@@ -137,7 +137,8 @@ test('after "send unencrypted to everyone", the page says who got it and who wai
     await feedback.getByTestId('delivered').waitFor();
     assert.ok((await rawMessages('bob', 'INBOX')).some((m) => /^Subject: Lunch$/m.test(m)), 'bob has the mail');
     assert.match((await feedback.getByTestId('delivered').textContent()) ?? '', /^Sent to bob@example\.org\.$/);
-    assert.match((await feedback.getByTestId('waiting').textContent()) ?? '', /Not delivered yet to stranger@example\.net/);
+    assert.match((await feedback.getByTestId('refused').textContent()) ?? '', /stranger@example\.net: there is no local mailbox of that name/);
+    assert.equal(await feedback.getByTestId('waiting').count(), 0, 'nobody is said to be waiting: the one left was refused');
     assert.doesNotMatch((await feedback.textContent()) ?? '', /Not sent yet/);
     assert.match((await feedback.textContent()) ?? '', /sent UNENCRYPTED to everyone/);
     await page.screenshot({ path: screenshotPath('compose-partly-delivered'), fullPage: true });

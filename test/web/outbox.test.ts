@@ -1,7 +1,7 @@
 /**
  * Issue 16, the Outbox page (Debian's Chromium through playwright-core), on the one outbox use case
  * that `cachet outbox` shares: a message delivered to one recipient and not to another lists both —
- * "delivered", and "waiting" with the reason — never "not sent" for the one who has it; Retry sends
+ * "delivered", and "refused" with the reason — never "not sent" for the one who has it; Retry sends
  * to who is left once that can be done (nobody gets it twice); Delete gives up on a message, and the
  * CLI sees the same Outbox at every step.
  */
@@ -64,7 +64,7 @@ for (const [size, viewport] of [['desktop', { width: 1280, height: 860 }], ['pho
     assert.equal(await card.locator('li[data-address="bob@example.org"]').getAttribute('data-state'), 'delivered');
     assert.match((await card.locator('li[data-address="bob@example.org"]').textContent()) ?? '', /delivered/);
     assert.doesNotMatch((await card.locator('li[data-address="bob@example.org"]').textContent()) ?? '', /not sent|waiting/i, 'bob has it: never "not sent"');
-    assert.match((await card.locator(`li[data-address="${carol}"]`).textContent()) ?? '', new RegExp(`waiting — no local mailbox for ${carol}`));
+    assert.match((await card.locator(`li[data-address="${carol}"]`).textContent()) ?? '', /refused — there is no local mailbox of that name, and no SMTP server is configured to send it further\. Retry once that is mended, or Delete\./);
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= viewport.width, `no sideways scrolling (${width} px)`);
     await page.screenshot({ path: screenshotPath(`outbox-${size}`), fullPage: true });
@@ -73,7 +73,7 @@ for (const [size, viewport] of [['desktop', { width: 1280, height: 860 }], ['pho
       listed?.recipients.map((r) => [r.address, r.state]),
       [
         ['bob@example.org', 'delivered'],
-        [carol, 'waiting'],
+        [carol, 'refused'],
       ],
       'the CLI lists the same',
     );
@@ -115,7 +115,7 @@ test('cachet outbox --delete gives up on a message by its Message-ID; an unknown
   const queued = (await cliOutbox()).find((m) => m.subject === 'For the CLI')!;
   const text = await runCachet(['outbox', '--as', ALICE], { env: { CACHET_HOME: web.home } });
   assert.equal(text.status, 6);
-  assert.match(text.stdout, /erin@example\.org: waiting — no local mailbox/);
+  assert.match(text.stdout, /erin@example\.org: refused — there is no local mailbox/);
   const deleted = await runCachet(['outbox', '--as', ALICE, '--delete', queued.batch, '--json'], { env: { CACHET_HOME: web.home } });
   assert.equal((JSON.parse(deleted.stdout) as { messages: OutboxMessage[] }).messages.some((m) => m.batch === queued.batch), false);
   const again = await runCachet(['outbox', '--as', ALICE, '--delete', queued.batch, '--json'], { env: { CACHET_HOME: web.home } });

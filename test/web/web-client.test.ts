@@ -207,9 +207,9 @@ test('locked policies are shown as locked, and the group rule asks before anythi
     assert.match((await decision.textContent()) ?? '', /stranger@example\.net/);
     await page.screenshot({ path: screenshotPath('alice-group-rule-ask'), fullPage: true });
     await decision.getByRole('button', { name: 'Send unencrypted to everyone' }).click();
-    // stranger@example.net has no mailbox here: the mail waits in the Outbox, and says it went in clear.
+    // stranger@example.net has no mailbox here: refused, the mail stays in the Outbox, and it says it went in clear.
     await page.getByTestId('compose-feedback').getByText(/sent UNENCRYPTED to everyone because of stranger@example\.net/).waitFor();
-    assert.match((await page.getByTestId('waiting').textContent()) ?? '', /Not delivered yet to stranger@example\.net/);
+    assert.match((await page.getByTestId('refused').textContent()) ?? '', /stranger@example\.net: there is no local mailbox of that name/);
   } finally {
     rmSync(join(home, 'policy.yaml'), { force: true });
   }

@@ -8,7 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { CachetError } from '../../errors.js';
 import { Maildir } from '../mail/maildir.js';
-import { SmtpTransport, type SmtpSettings } from '../mail/transport.js';
+import { requireEveryRecipient, SmtpTransport, type SmtpSettings } from '../mail/transport.js';
 
 export interface DistributionFile {
   /** What the file holds, for the instructions. */
@@ -112,5 +112,5 @@ export function smtpSettings(url: string, options: { user?: string; password?: s
 
 /** Sends the built message through the mail module's SMTP transport. */
 export async function sendBySmtp(settings: SmtpSettings, envelope: { from: string; to: string }, message: Uint8Array): Promise<string[]> {
-  return new SmtpTransport(settings).deliver({ from: envelope.from, to: [envelope.to] }, message);
+  return requireEveryRecipient(await new SmtpTransport(settings).deliver({ from: envelope.from, to: [envelope.to] }, message));
 }

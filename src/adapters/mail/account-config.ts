@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { CachetError } from '../../errors.js';
 import { writeFileAtomically } from '../storage/atomic-file.js';
 import type { ImapSettings } from './imap.js';
-import type { Envelope, SmtpSettings, Transport } from './transport.js';
+import type { DeliveryReport, Envelope, SmtpSettings, Transport } from './transport.js';
 import type { MessageContent } from './message-content.js';
 import type { NamedSecrets } from '../keys/credential-store.js';
 
@@ -88,7 +88,7 @@ export async function loadAccount(userDir: string, vault: () => Promise<NamedSec
 export function smtpTransportWithVaultPassword(settings: Omit<SmtpSettings, 'password'> & { password?: string }, vault: () => Promise<NamedSecrets>, make: (settings: SmtpSettings) => Transport): Transport {
   let transport: Transport | undefined;
   return {
-    async deliver(envelope: Envelope, message: MessageContent): Promise<string[]> {
+    async deliver(envelope: Envelope, message: MessageContent): Promise<DeliveryReport> {
       if (!transport) {
         const password = settings.user === undefined ? undefined : (settings.password ?? (await (await vault()).secret(SMTP_PASSWORD_SECRET)));
         transport = make({ ...settings, ...(password === undefined ? {} : { password }) });

@@ -7,7 +7,7 @@ import { CachetError } from '../../errors.js';
 import { Maildir } from './maildir.js';
 import { Outbox } from './outbox.js';
 import { messageBytes, type MessageContent } from './message-content.js';
-import type { Envelope, Transport } from './transport.js';
+import type { DeliveryReport, Envelope, Transport } from './transport.js';
 
 const MESSAGE = Buffer.from('From: a@example.org\r\nTo: b@example.org, c@example.org\r\nSubject: x\r\n\r\nbody\r\n');
 
@@ -15,7 +15,7 @@ const MESSAGE = Buffer.from('From: a@example.org\r\nTo: b@example.org, c@example
 class RecordingTransport implements Transport {
   readonly delivered: Array<{ to: string; message: Buffer }> = [];
   failWith: { acceptFirst: number } | null = null;
-  async deliver(envelope: Envelope, content: MessageContent): Promise<string[]> {
+  async deliver(envelope: Envelope, content: MessageContent): Promise<DeliveryReport> {
     const message = await messageBytes(content);
     const accepted: string[] = [];
     for (const [index, to] of envelope.to.entries()) {
@@ -25,7 +25,7 @@ class RecordingTransport implements Transport {
       this.delivered.push({ to, message: Buffer.from(message) });
       accepted.push(to);
     }
-    return accepted;
+    return { accepted, refused: [] };
   }
 }
 
@@ -87,7 +87,7 @@ test('a failure after some recipients were accepted retries only the others: eac
 class SlowTransport extends RecordingTransport {
   private waiting: Array<() => void> = [];
   started = 0;
-  override async deliver(envelope: Envelope, message: MessageContent): Promise<string[]> {
+  override async deliver(envelope: Envelope, message: MessageContent): Promise<DeliveryReport> {
     this.started++;
     await new Promise<void>((resolve) => this.waiting.push(resolve));
     return super.deliver(envelope, message);

@@ -15,7 +15,7 @@ import { writeFileAtomically } from '../storage/atomic-file.js';
 import { withFileLock } from '../storage/file-lock.js';
 import type { Maildir } from './maildir.js';
 import type { MessageContent } from './message-content.js';
-import type { Envelope, Transport } from './transport.js';
+import type { Envelope, RefusedRecipient, Transport } from './transport.js';
 
 interface OutboxEntry {
   envelope: Envelope;
@@ -23,6 +23,11 @@ interface OutboxEntry {
   delivered: string[];
   attempts: number;
   lastError: { code: string; message: string } | null;
+  /**
+   * Recipients the server refused at the last attempt, with its words (absent in states written
+   * before refusals were kept), so the user reads why and whether a retry can help.
+   */
+  refused?: Record<string, Omit<RefusedRecipient, 'address'>>;
   queuedAt: string;
   /** Copies that belong together (one message's To/Cc copy and its Bcc copies). */
   batch: string;
@@ -178,12 +183,15 @@ export class Outbox {
   private async sendCopy(transport: Transport, id: string, entry: OutboxEntry): Promise<boolean> {
     const remaining = remainingOf(entry);
     const accepted: string[] = [];
+    const refused: RefusedRecipient[] = [];
     let lastError: OutboxEntry['lastError'] = null;
     try {
       if (remaining.length > 0) {
         // Read from the Outbox file as the transport sends it, never whole in memory.
         const message = await this.mailbox.content('Outbox', id);
-        accepted.push(...(await transport.deliver({ from: entry.envelope.from, to: remaining }, message)));
+        const report = await transport.deliver({ from: entry.envelope.from, to: remaining }, message);
+        accepted.push(...report.accepted);
+        refused.push(...report.refused);
       }
     } catch (error) {
       accepted.push(...((isCachetError(error) ? (error.details['accepted'] as string[] | undefined) : undefined) ?? []));
@@ -195,6 +203,10 @@ export class Outbox {
       current.attempts++;
       current.delivered.push(...accepted.filter((a) => remaining.includes(a) && !current.delivered.includes(a)));
       current.lastError = lastError;
+      // The server's answer per recipient, from this attempt (a failure of the whole message leaves the last ones).
+      if (!lastError || refused.length > 0) {
+        current.refused = Object.fromEntries(refused.filter((r) => remaining.includes(r.address)).map((r) => [r.address, { reason: r.reason, permanent: r.permanent }]));
+      }
       delete current.sending;
       if (remainingOf(current).length > 0) return false;
       delete state[id];

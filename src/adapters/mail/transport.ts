@@ -13,36 +13,59 @@ export interface Envelope {
   to: string[];
 }
 
+/** A recipient the receiving side would not take (SMTP's answer to RCPT TO, or no such local mailbox). */
+export interface RefusedRecipient {
+  address: string;
+  /** Why, in a sentence the user reads, with the server's own words where it gave some (e.g. "550 5.1.1 … User unknown"). */
+  reason: string;
+  /** A 5xx answer (or no such local user): sending the same again will not help until something changes there. */
+  permanent: boolean;
+}
+
+/** What a transport did with one message: who took it, who refused it and why. */
+export interface DeliveryReport {
+  accepted: string[];
+  refused: RefusedRecipient[];
+}
+
 export interface Transport {
   /**
-   * Delivers to every envelope recipient; returns the recipients accepted. Throws when none could be.
-   * Content that is not bytes is read as it is sent, never gathered whole.
+   * Offers the message to every envelope recipient; returns who took it and who refused it, each
+   * with the server's reason. Throws when the message itself could not be handed over (server
+   * unreachable, login refused, the message refused after DATA), with `details.accepted` for any
+   * recipient that has it already. Content that is not bytes is read as it is sent, never gathered whole.
    */
-  deliver(envelope: Envelope, message: MessageContent): Promise<string[]>;
+  deliver(envelope: Envelope, message: MessageContent): Promise<DeliveryReport>;
+}
+
+/**
+ * For senders of one mail to one party (a CA's distribution mail, an ACME reply): a refused
+ * recipient is a failure, said with the server's reason.
+ * @throws CachetError ERR_MAIL_SEND_FAILED when anyone refused it
+ */
+export function requireEveryRecipient(report: DeliveryReport): string[] {
+  if (report.refused.length > 0) {
+    throw new CachetError('ERR_MAIL_SEND_FAILED', `the mail server refused ${report.refused.map((r) => `${r.address} (${r.reason})`).join(', ')}`, { details: { accepted: report.accepted } });
+  }
+  return report.accepted;
 }
 
 /** Local delivery between the users of one Cachet home. */
 export class LocalTransport implements Transport {
   constructor(private readonly mailboxOf: (address: string) => Promise<Maildir | undefined>) {}
 
-  async deliver(envelope: Envelope, message: MessageContent): Promise<string[]> {
-    const accepted: string[] = [];
-    const unknown: string[] = [];
+  async deliver(envelope: Envelope, message: MessageContent): Promise<DeliveryReport> {
+    const report: DeliveryReport = { accepted: [], refused: [] };
     for (const address of envelope.to) {
       const mailbox = await this.mailboxOf(address);
       if (!mailbox) {
-        unknown.push(address);
+        report.refused.push({ address, reason: 'there is no local mailbox of that name, and no SMTP server is configured to send it further', permanent: true });
         continue;
       }
       await mailbox.deliver('INBOX', message);
-      accepted.push(address);
+      report.accepted.push(address);
     }
-    if (unknown.length > 0) {
-      throw new CachetError('ERR_MAIL_SEND_FAILED', `no local mailbox for ${unknown.join(', ')} and no SMTP server is configured; the message stays in the Outbox`, {
-        details: { accepted, rejected: unknown },
-      });
-    }
-    return accepted;
+    return report;
   }
 }
 
@@ -64,7 +87,7 @@ export interface SmtpSettings {
 export class SmtpTransport implements Transport {
   constructor(private readonly settings: SmtpSettings) {}
 
-  async deliver(envelope: Envelope, message: MessageContent): Promise<string[]> {
+  async deliver(envelope: Envelope, message: MessageContent): Promise<DeliveryReport> {
     const s = this.settings;
     // Loaded on first use: local delivery (the default) does not pay for nodemailer at every start.
     const { default: nodemailer } = await import('nodemailer');
@@ -80,19 +103,46 @@ export class SmtpTransport implements Transport {
       socketTimeout: s.timeoutMs ?? 30_000,
     });
     try {
-      const info = (await transport.sendMail({ envelope: { from: envelope.from, to: envelope.to }, raw: rawMessage(message) })) as unknown as { accepted: Array<string | { address: string }> };
-      return info.accepted.map((a) => (typeof a === 'string' ? a : a.address));
+      const info = (await transport.sendMail({ envelope: { from: envelope.from, to: envelope.to }, raw: rawMessage(message) })) as unknown as NodemailerInfo;
+      return { accepted: info.accepted.map(addressOf), refused: refusedOf(info.rejectedErrors ?? []) };
     } catch (error) {
-      const code = (error as { code?: string }).code;
+      const failure = error as NodemailerError;
+      // Every recipient refused at RCPT TO: an answer per recipient, not a failure of the message.
+      if (failure.code === 'EENVELOPE' && failure.command === 'RCPT TO' && failure.rejectedErrors?.length) return { accepted: [], refused: refusedOf(failure.rejectedErrors) };
+      const code = failure.code;
       if (code === 'ECONNECTION' || code === 'ETIMEDOUT' || code === 'ESOCKET' || code === 'EDNS') {
         throw new CachetError('ERR_MAIL_UNREACHABLE', `the mail server ${s.host}:${s.port} cannot be reached; the message stays in the Outbox`, { cause: error });
       }
       if (code === 'EAUTH') throw new CachetError('ERR_MAIL_AUTH', `the mail server refused the login for ${s.user ?? '(none)'}`, { cause: error });
-      throw new CachetError('ERR_MAIL_SEND_FAILED', `the mail server did not accept the message: ${(error as Error).message}; it stays in the Outbox`, { cause: error });
+      throw new CachetError('ERR_MAIL_SEND_FAILED', `the mail server did not accept the message: ${failure.message}; it stays in the Outbox`, { cause: error });
     } finally {
       transport.close();
     }
   }
+}
+
+/** What nodemailer's SMTP transport reports (its types leave `rejectedErrors` out). */
+interface NodemailerInfo {
+  accepted: Array<string | { address: string }>;
+  rejectedErrors?: NodemailerError[];
+}
+interface NodemailerError extends Error {
+  code?: string;
+  command?: string;
+  /** The recipient a RCPT TO answer was for. */
+  recipient?: string | { address: string };
+  /** The server's reply line. */
+  response?: string;
+  responseCode?: number;
+  rejectedErrors?: NodemailerError[];
+}
+
+const addressOf = (a: string | { address: string }): string => (typeof a === 'string' ? a : a.address);
+
+function refusedOf(errors: NodemailerError[]): RefusedRecipient[] {
+  return errors
+    .filter((e) => e.recipient !== undefined)
+    .map((e) => ({ address: addressOf(e.recipient!), reason: `the mail server answered “${(e.response ?? e.message).trim()}”`, permanent: (e.responseCode ?? 0) >= 500 }));
 }
 
 /** nodemailer sends a raw message given as a stream as it reads it (dot-stuffed on the way). */

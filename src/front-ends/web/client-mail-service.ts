@@ -386,8 +386,8 @@ export class ClientMailService implements WebMailService, WithContacts {
       const asStatus = (m: { address: string; reason: string }): RecipientStatus => ({ address: m.address, found: false, source: null, subject: null, reason: m.reason, keyChanged: false });
       if (outcome.kind === 'sent') return { kind: 'sent', messageId: outcome.messageId, encrypted: outcome.encrypted, signed: outcome.signed, warnings: outcome.warnings, leftOut: outcome.leftOut.map(asStatus) };
       if (outcome.kind === 'queued') {
-        const { messageId, reason, encrypted, signed, delivered, waiting, warnings } = outcome;
-        return { kind: 'queued', messageId, reason, encrypted, signed, delivered, waiting, warnings, leftOut: outcome.leftOut.map(asStatus) };
+        const { messageId, reason, encrypted, signed, delivered, waiting, refused, warnings } = outcome;
+        return { kind: 'queued', messageId, reason, encrypted, signed, delivered, waiting, refused, warnings, leftOut: outcome.leftOut.map(asStatus) };
       }
       return { kind: 'needs-decision', question: outcome.question, missing: outcome.missing.map(asStatus), choices: outcome.choices };
     } catch (error) {

@@ -142,8 +142,8 @@ export type GroupRuleChoiceView = 'leave-out' | 'send-unencrypted';
 export type SendOutcome =
   /** `leftOut`: the recipients the user chose to leave out for want of a certificate. */
   | { kind: 'sent'; messageId: string; encrypted: boolean; signed: boolean; warnings: string[]; leftOut: RecipientStatus[] }
-  /** Not every recipient reached yet: `delivered` got it, `waiting` stay in the Outbox and are retried. */
-  | { kind: 'queued'; messageId: string; reason: string; encrypted: boolean; signed: boolean; delivered: string[]; waiting: string[]; warnings: string[]; leftOut: RecipientStatus[] }
+  /** Not every recipient reached yet: `delivered` got it; `waiting` and `refused` (turned away by their server) stay in the Outbox. */
+  | { kind: 'queued'; messageId: string; reason: string; encrypted: boolean; signed: boolean; delivered: string[]; waiting: string[]; refused: Array<{ address: string; reason: string }>; warnings: string[]; leftOut: RecipientStatus[] }
   | { kind: 'needs-decision'; question: string; missing: RecipientStatus[]; choices: GroupRuleChoiceView[] }
   | { kind: 'refused'; code: string; message: string; missing: RecipientStatus[]; choices: GroupRuleChoiceView[] };
 

@@ -255,7 +255,19 @@ export async function composeView(container: HTMLElement, replyToGiven: { folder
         outcome.delivered.length > 0
           ? h('p', { className: 'notice tone-good', 'data-testid': 'delivered' }, `Sent${how} to ${outcome.delivered.join(', ')}.`)
           : h('p', { className: 'notice tone-warn' }, 'Not sent yet.'),
-        h('p', { className: 'notice tone-warn', 'data-testid': 'waiting' }, `Not delivered yet to ${outcome.waiting.join(', ') || 'the recipients'}: ${outcome.reason}.${/outbox/i.test(outcome.reason) ? '' : ' It is safe in the Outbox.'} It will be retried.`),
+        outcome.waiting.length > 0
+          ? h('p', { className: 'notice tone-warn', 'data-testid': 'waiting' }, `Not delivered yet to ${outcome.waiting.join(', ')}: ${outcome.reason}.${/outbox/i.test(outcome.reason) ? '' : ' It is safe in the Outbox.'} Retry it from the Outbox.`)
+          : '',
+        // Turned away for good by the receiving side (no such user): said with its words, kept in the Outbox.
+        outcome.refused.length > 0
+          ? h(
+              'div',
+              { className: 'notice tone-warn', 'data-testid': 'refused' },
+              h('p', {}, 'Refused, they did not receive it:'),
+              h('ul', {}, ...outcome.refused.map((r) => h('li', {}, h('bdi', {}, r.address), `: ${r.reason}`))),
+              h('p', {}, 'It stays in the Outbox: retry it there once that is mended, or delete it.'),
+            )
+          : '',
         leftOut(outcome.leftOut) ?? '',
         ...outcome.warnings.map((w) => h('p', { className: 'status-warning' }, w)),
       );

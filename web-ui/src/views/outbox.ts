@@ -31,13 +31,13 @@ export async function outboxView(container: HTMLElement): Promise<void> {
   };
   const card = (message: OutboxMessage): HTMLElement => {
     const delivered = message.recipients.filter((r) => r.state === 'delivered');
-    const waiting = message.recipients.filter((r) => r.state === 'waiting');
+    const notDelivered = message.recipients.filter((r) => r.state !== 'delivered');
     const retry = h('button', { type: 'button', disabled: message.sending }, 'Retry');
     retry.addEventListener('click', () => void act('Retried.', () => sendJson<OutboxMessage[]>('POST', '/api/outbox/retry', { batch: message.batch })));
     const remove = h('button', { type: 'button', className: 'danger', disabled: message.sending }, 'Delete');
     remove.addEventListener('click', () => {
       const keep = delivered.length > 0 ? ` ${delivered.map((r) => r.address).join(', ')} already ha${delivered.length === 1 ? 's' : 've'} it.` : '';
-      if (!window.confirm(`Give up on this message? It will not be sent to ${waiting.map((r) => r.address).join(', ')}.${keep}`)) return;
+      if (!window.confirm(`Give up on this message? It will not be sent to ${notDelivered.map((r) => r.address).join(', ')}.${keep}`)) return;
       void act('Deleted from the Outbox.', () => sendJson<OutboxMessage[]>('DELETE', `/api/outbox/${encodeURIComponent(message.batch)}`, {}));
     });
     const subject = message.subject || '(no subject)';
@@ -54,7 +54,7 @@ export async function outboxView(container: HTMLElement): Promise<void> {
             'li',
             { 'data-address': r.address, 'data-state': r.state, className: r.state === 'delivered' ? 'tone-good' : 'tone-warn' },
             h('bdi', { className: 'address' }, r.address),
-            r.state === 'delivered' ? ': delivered' : `: waiting — ${r.reason ?? 'not accepted yet'}`,
+            r.state === 'delivered' ? ': delivered' : r.state === 'refused' ? `: refused — ${r.reason ?? 'the server will not take it'}. Retry once that is mended, or Delete.` : `: waiting — ${r.reason ?? 'not accepted yet'}`,
           ),
         ),
       ),

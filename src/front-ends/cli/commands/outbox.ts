@@ -26,7 +26,7 @@ messages remain.`,
     else {
       for (const m of messages) {
         context.stdout.write(`${oneLine(m.batch)}  ${oneLine(m.subject || '(no subject)')}  (${m.attempts} attempt(s))\n`);
-        for (const r of m.recipients) context.stdout.write(`  ${oneLine(r.address)}: ${r.state === 'delivered' ? 'delivered' : `waiting — ${oneLine(r.reason ?? '')}`}\n`);
+        for (const r of m.recipients) context.stdout.write(`  ${oneLine(r.address)}: ${r.state === 'delivered' ? 'delivered' : `${r.state} — ${oneLine(r.reason ?? '')}`}\n`);
       }
     }
     return messages.length === 0 ? 0 : 6;

@@ -28,7 +28,7 @@ The message is kept in the Outbox until the transport accepts it ("cachet outbox
 With --reply-to-id, a reply to an encrypted message is encrypted by default, and is refused rather than
 sent in clear (even with --no-encrypt) unless --send-unencrypted says so.
 
-Exit statuses: 0 sent · 7 refused by the group rule or policy · 6 queued (server unreachable) · 2 usage`;
+Exit statuses: 0 sent · 7 refused by the group rule or policy · 6 queued (server unreachable, or a recipient refused by the server) · 2 usage`;
 
 const command: CliCommand = {
   help,
@@ -93,7 +93,8 @@ const command: CliCommand = {
       if (outcome.kind === 'queued') {
         // Per recipient: a mail some already have is not "not sent".
         if (outcome.delivered.length > 0) context.stderr.write(`cachet: sent to ${outcome.delivered.join(', ')}\n`);
-        context.stderr.write(`cachet: not delivered yet to ${outcome.waiting.join(', ') || 'the recipients'}: ${outcome.reason}\n`);
+        if (outcome.waiting.length > 0) context.stderr.write(`cachet: not delivered yet to ${outcome.waiting.join(', ')}: ${outcome.reason}\n`);
+        for (const r of outcome.refused) context.stderr.write(`cachet: refused for ${r.address}: ${r.reason} (kept in the Outbox: cachet outbox --retry, or --delete)\n`);
         for (const warning of outcome.warnings) context.stderr.write(`warning: ${warning}\n`);
         return 6;
       }
