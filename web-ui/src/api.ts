@@ -17,11 +17,15 @@ async function parse<T>(response: Response): Promise<T> {
   return body as T;
 }
 
-export async function getJson<T>(path: string): Promise<T> {
-  return parse<T>(await fetch(path, { credentials: 'same-origin', headers: { accept: 'application/json' } }));
+/**
+ * `signal`: the view's (main.ts aborts it when a newer view starts): the request is cancelled and the
+ * promise rejects with an AbortError, which the view lets through to route(), which stops quietly.
+ */
+export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  return parse<T>(await fetch(path, { credentials: 'same-origin', headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) }));
 }
 
-/** `init`: more of fetch's options (keepalive, for a save that must outlive the page). */
+/** `init`: more of fetch's options (keepalive, for a save that must outlive the page; a view's signal). */
 export async function sendJson<T>(method: 'POST' | 'PUT' | 'DELETE', path: string, body: unknown, init: RequestInit = {}): Promise<T> {
   return parse<T>(
     await fetch(path, {

@@ -78,15 +78,20 @@ function focusHeading(main: HTMLElement): void {
   heading.focus({ preventScroll: false });
 }
 
-let routeGeneration = 0;
+/** The view being drawn: a newer route aborts it (its requests cancelled, its drawing and side effects stopped). */
+let drawing: AbortController | undefined;
 
 /** Draws the view the address names; `moveFocus` is false when the page redraws itself (new mail), not on a user's move. */
 async function route(moveFocus = true): Promise<void> {
   // Views drawn one after another (sign-in sets the address and draws; a quick second click): only
-  // the newest draws, an older one still waiting for the server never paints over it.
-  const generation = ++routeGeneration;
+  // the newest goes on; an older one still waiting for the server is cancelled, never paints over it.
+  drawing?.abort();
+  const controller = new AbortController();
+  drawing = controller;
+  const { signal } = controller;
   if (!user) {
-    const session = await getJson<{ user: string | null; csrfToken?: string }>('/api/session').catch(() => null);
+    const session = await getJson<{ user: string | null; csrfToken?: string }>('/api/session', signal).catch(() => null);
+    if (signal.aborted) return;
     if (!session) {
       // Offline (the installed app opened from the home screen): the shell says so instead of staying blank.
       clear(root);
@@ -98,7 +103,6 @@ async function route(moveFocus = true): Promise<void> {
       setCsrfToken(session.csrfToken);
     }
   }
-  if (generation !== routeGeneration) return;
   followEvents();
   if (!user) {
     clear(root);
@@ -118,31 +122,33 @@ async function route(moveFocus = true): Promise<void> {
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   const section = parts[0] ?? 'folder';
   const folder = section === 'folder' || section === 'message' ? parts[1] ?? 'INBOX' : '';
-  const folders = await getJson<FolderSummary[]>('/api/folders').catch(() => [] as FolderSummary[]);
-  if (generation !== routeGeneration) return;
+  const folders = await getJson<FolderSummary[]>('/api/folders', signal).catch(() => [] as FolderSummary[]);
+  if (signal.aborted) return;
   const { main, sidebar } = shell(folder, folders);
   try {
-    if (section === 'message' && folder === 'Drafts' && parts[2]) await composeView(main, null, '', parts[2]);
+    if (section === 'message' && folder === 'Drafts' && parts[2]) await composeView(main, null, '', parts[2], {}, signal);
     else if (section === 'message' && parts[2]) {
-      await messageView(folder, parts[2], main);
+      await messageView(folder, parts[2], main, signal);
       // Opening marked it read: the unread counts are asked again, not left as they were before.
-      const fresh = await getJson<FolderSummary[]>('/api/folders').catch(() => null);
-      if (fresh && generation === routeGeneration) sidebar.replaceChildren(folderNav(folder, fresh));
+      const fresh = await getJson<FolderSummary[]>('/api/folders', signal).catch(() => null);
+      if (fresh && !signal.aborted) sidebar.replaceChildren(folderNav(folder, fresh));
     }
     else if (section === 'compose') {
       const reply = query.get('reply');
       const [replyFolder, replyId] = reply ? reply.split('/').map(decodeURIComponent) : [];
-      await composeView(main, replyFolder && replyId ? { folder: replyFolder, id: replyId } : null, query.get('to') ?? '', query.get('draft'), composeExtrasOf(query));
-    } else if (section === 'settings') await settingsView(main);
-    else if (section === 'certificates') await certificatesView(main);
-    else if (section === 'admin') await policyView(main);
-    else if (section === 'folder' && folder === 'Outbox') await outboxView(main);
+      await composeView(main, replyFolder && replyId ? { folder: replyFolder, id: replyId } : null, query.get('to') ?? '', query.get('draft'), composeExtrasOf(query), signal);
+    } else if (section === 'settings') await settingsView(main, signal);
+    else if (section === 'certificates') await certificatesView(main, undefined, signal);
+    else if (section === 'admin') await policyView(main, signal);
+    else if (section === 'folder' && folder === 'Outbox') await outboxView(main, signal);
     else {
       const list = h('div', { className: 'list-container' });
       main.append(h('h1', { className: 'folder-title' }, folder === 'INBOX' ? 'Inbox' : folder), searchBox(folder, query.get('q') ?? ''), serverSearchForm(folder, query), list);
-      await (isServerSearch(query) ? serverSearchResults(folder, query, list) : messageList(folder, query.get('q') ?? '', list));
+      await (isServerSearch(query) ? serverSearchResults(folder, query, list, signal) : messageList(folder, query.get('q') ?? '', list, signal));
     }
   } catch (e) {
+    // Overtaken by a newer view: its abort is no error to show, and this view draws nothing more.
+    if (signal.aborted) return;
     if (e instanceof ApiError && e.status === 401) {
       user = null;
       void route();
@@ -151,9 +157,10 @@ async function route(moveFocus = true): Promise<void> {
     clear(main);
     main.append(h('p', { className: 'form-error', role: 'alert' }, e instanceof ApiError ? e.message : 'Something went wrong'));
   }
-  if (moveFocus && generation === routeGeneration) focusHeading(main);
+  if (signal.aborted) return;
+  if (moveFocus) focusHeading(main);
   // An active certificate near its end is said on every view (Certificates says it itself).
-  if (section !== 'certificates') void expiryBanner().then((banner) => banner && generation === routeGeneration && main.prepend(banner));
+  if (section !== 'certificates') void expiryBanner().then((banner) => banner && !signal.aborted && main.prepend(banner));
 }
 
 window.addEventListener('hashchange', () => void route());

@@ -206,8 +206,8 @@ function uploadSection(container: HTMLElement): HTMLElement {
   return h('section', { className: 'card', 'aria-labelledby': 'import-title' }, h('h2', { id: 'import-title' }, 'Import'), form);
 }
 
-async function drawList(container: HTMLElement, message?: HTMLElement): Promise<CertificatesView> {
-  const view = await getJson<CertificatesView>('/api/certificates');
+async function drawList(container: HTMLElement, message?: HTMLElement, signal?: AbortSignal): Promise<CertificatesView> {
+  const view = await getJson<CertificatesView>('/api/certificates', signal);
   const list = container.querySelector('[data-testid="credential-list"]');
   const fresh = h(
     'div',
@@ -225,10 +225,11 @@ async function drawList(container: HTMLElement, message?: HTMLElement): Promise<
   return view;
 }
 
-export async function certificatesView(container: HTMLElement, message?: HTMLElement): Promise<void> {
+/** `signal`: the route's (main.ts): aborted, its request is cancelled and nothing more is drawn. */
+export async function certificatesView(container: HTMLElement, message?: HTMLElement, signal?: AbortSignal): Promise<void> {
   forgetCertificates();
   clear(container);
   container.append(h('h1', { id: 'certificates-title' }, 'Certificates'));
-  const view = await drawList(container, message);
+  const view = await drawList(container, message, signal);
   if (view.manageable) container.append(uploadSection(container));
 }

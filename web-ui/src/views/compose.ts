@@ -32,14 +32,16 @@ function setting(view: SmimeSettingsView, key: string): unknown {
  * `to`: addresses to start with (a mailto: link), read like typed text. `draftId`: a saved draft to
  * continue (drafts.ts). `extras`: reply all, or a forward (compose-prefill.ts).
  */
-export async function composeView(container: HTMLElement, replyToGiven: { folder: string; id: string } | null, to = '', draftId: string | null = null, extras: ComposeExtras = {}): Promise<void> {
+export async function composeView(container: HTMLElement, replyToGiven: { folder: string; id: string } | null, to = '', draftId: string | null = null, extras: ComposeExtras = {}, signal?: AbortSignal): Promise<void> {
   clear(container);
   const draft = draftId ? await loadDraft(draftId) : null;
+  // Overtaken by a newer view (`signal`, main.ts): nothing more is asked or drawn, no autosave starts.
+  signal?.throwIfAborted();
   const replyTo = replyToGiven ?? draft?.replyTo ?? null;
-  const [smime, { uploadLimitBytes }] = await Promise.all([getJson<SmimeSettingsView>('/api/settings/smime'), getJson<{ uploadLimitBytes: number }>('/api/session')]);
+  const [smime, { uploadLimitBytes }] = await Promise.all([getJson<SmimeSettingsView>('/api/settings/smime', signal), getJson<{ uploadLimitBytes: number }>('/api/session', signal)]);
   const kind = composeKind(replyTo !== null, extras);
   const source = extras.forward ?? replyTo;
-  const original = source ? await getJson<MessageView>(`/api/folders/${encodeURIComponent(source.folder)}/messages/${encodeURIComponent(source.id)}`) : null;
+  const original = source ? await getJson<MessageView>(`/api/folders/${encodeURIComponent(source.folder)}/messages/${encodeURIComponent(source.id)}`, signal) : null;
   const statuses = new Map<string, RecipientStatus>();
 
   const fields: Field[] = (['to', 'cc', 'bcc'] as const).map((name) => ({

@@ -67,11 +67,12 @@ function conversationToggle(redraw: () => void): HTMLElement {
   return h('label', { className: 'toggle conversation-toggle', for: 'group-conversations' }, box, ' Group by conversation');
 }
 
-export async function messageList(folder: string, query: string, container: HTMLElement): Promise<void> {
+/** `signal`: the route's (main.ts): aborted, the listing is cancelled and nothing is drawn. */
+export async function messageList(folder: string, query: string, container: HTMLElement, signal?: AbortSignal): Promise<void> {
   clear(container);
   const progress = h('p', { className: 'progress', role: 'progressbar', 'aria-busy': 'true' }, `Syncing ${folder === 'INBOX' ? 'Inbox' : folder}…`);
   container.append(progress);
-  const messages = await getJson<MessageSummary[]>(`/api/folders/${encodeURIComponent(folder)}/messages${query ? `?q=${encodeURIComponent(query)}` : ''}`);
+  const messages = await getJson<MessageSummary[]>(`/api/folders/${encodeURIComponent(folder)}/messages${query ? `?q=${encodeURIComponent(query)}` : ''}`, signal);
   renderMessages(folder, messages, container, query ? 'No message matches.' : 'No messages.');
 }
 

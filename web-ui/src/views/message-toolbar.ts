@@ -31,8 +31,8 @@ function forwardMenu(message: MessageRef): HTMLElement {
   return details;
 }
 
-export async function messageToolbar(view: MessageView): Promise<HTMLElement> {
-  const folders = await getJson<FolderSummary[]>('/api/folders').catch(() => [] as FolderSummary[]);
+export async function messageToolbar(view: MessageView, signal?: AbortSignal): Promise<HTMLElement> {
+  const folders = await getJson<FolderSummary[]>('/api/folders', signal).catch(() => [] as FolderSummary[]);
   const flagged = view.flagged === true;
   const message = { folder: view.folder, id: view.id };
   const flag = h('button', { type: 'button', 'aria-pressed': String(flagged), 'data-testid': 'flag' }, flagged ? 'Unflag' : 'Flag');
@@ -60,8 +60,8 @@ export async function messageToolbar(view: MessageView): Promise<HTMLElement> {
 }
 
 /** The thread of the message, when it has one; the message itself is marked as the one shown. */
-export async function conversationSection(view: MessageView): Promise<HTMLElement | null> {
-  const thread = await getJson<MessageSummary[]>(`/api/folders/${encodeURIComponent(view.folder)}/messages/${encodeURIComponent(view.id)}/conversation`).catch(() => []);
+export async function conversationSection(view: MessageView, signal?: AbortSignal): Promise<HTMLElement | null> {
+  const thread = await getJson<MessageSummary[]>(`/api/folders/${encodeURIComponent(view.folder)}/messages/${encodeURIComponent(view.id)}/conversation`, signal).catch(() => []);
   if (thread.length < 2) return null;
   return h(
     'section',

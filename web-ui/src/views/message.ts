@@ -150,10 +150,11 @@ function certsOnlyImport(view: MessageView): HTMLElement | null {
   );
 }
 
-export async function messageView(folder: string, id: string, container: HTMLElement): Promise<void> {
+/** `signal`: the route's (main.ts): aborted, its requests are cancelled and nothing more is drawn. */
+export async function messageView(folder: string, id: string, container: HTMLElement, signal?: AbortSignal): Promise<void> {
   clear(container);
   container.append(h('p', { className: 'progress', role: 'progressbar', 'aria-busy': 'true' }, 'Opening message…'));
-  const view = await getJson<MessageView>(`/api/folders/${encodeURIComponent(folder)}/messages/${encodeURIComponent(id)}`);
+  const view = await getJson<MessageView>(`/api/folders/${encodeURIComponent(folder)}/messages/${encodeURIComponent(id)}`, signal);
   clear(container);
   const headers = h(
     'header',
@@ -188,6 +189,7 @@ export async function messageView(folder: string, id: string, container: HTMLEle
     );
   }
   const actions = h('div', { className: 'message-actions' }, h('a', { className: 'button', href: `#/folder/${encodeURIComponent(view.folder)}` }, 'Back'));
-  const [toolbar, thread] = await Promise.all([messageToolbar(view), conversationSection(view)]);
+  const [toolbar, thread] = await Promise.all([messageToolbar(view, signal), conversationSection(view, signal)]);
+  signal?.throwIfAborted();
   container.append(toolbar, statusBar(view), headers, certsOnlyImport(view) ?? '', linkArea, content, attachmentsList(view) ?? '', thread ?? '', actions);
 }

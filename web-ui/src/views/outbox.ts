@@ -6,7 +6,8 @@ import { ApiError, getJson, sendJson } from '../api.js';
 import { clear, h } from '../dom.js';
 import type { OutboxMessage } from '../types.js';
 
-export async function outboxView(container: HTMLElement): Promise<void> {
+/** `signal`: the route's (main.ts): aborted, its request is cancelled and nothing is drawn. */
+export async function outboxView(container: HTMLElement, signal?: AbortSignal): Promise<void> {
   clear(container);
   const feedback = h('div', { role: 'status', 'aria-live': 'polite', 'data-testid': 'outbox-feedback' });
   const list = h('div', { className: 'outbox-list' });
@@ -61,5 +62,5 @@ export async function outboxView(container: HTMLElement): Promise<void> {
       h('div', { className: 'message-actions' }, retry, remove),
     );
   };
-  draw(await getJson<OutboxMessage[]>('/api/outbox'));
+  draw(await getJson<OutboxMessage[]>('/api/outbox', signal));
 }

@@ -61,7 +61,8 @@ export function serverSearchForm(folder: string, query: URLSearchParams): HTMLEl
   return h('details', { className: 'server-search-panel', ...(isServerSearch(query) ? { open: true } : {}) }, h('summary', {}, 'Search on the server'), form);
 }
 
-export async function serverSearchResults(folder: string, query: URLSearchParams, container: HTMLElement): Promise<void> {
+/** `signal`: the route's (main.ts): aborted, the search is cancelled and nothing is drawn. */
+export async function serverSearchResults(folder: string, query: URLSearchParams, container: HTMLElement, signal?: AbortSignal): Promise<void> {
   container.replaceChildren(h('p', { className: 'progress', role: 'progressbar', 'aria-busy': 'true' }, 'Searching on the server…'));
   const ask = new URLSearchParams();
   for (const name of ['from', 'subject', 'since', 'attachment']) {
@@ -70,7 +71,7 @@ export async function serverSearchResults(folder: string, query: URLSearchParams
   }
   const until = query.get('until');
   if (until) ask.set('before', dayAfter(until));
-  const found = await getJson<MessageSummary[]>(`/api/folders/${encodeURIComponent(folder)}/search?${ask.toString()}`);
+  const found = await getJson<MessageSummary[]>(`/api/folders/${encodeURIComponent(folder)}/search?${ask.toString()}`, signal);
   renderMessages(folder, found, container, 'No message matches on the server.');
   container.prepend(h('p', { className: 'search-summary', role: 'status', 'data-testid': 'search-summary' }, `${found.length === 1 ? '1 message' : `${found.length} messages`} found by the mail server.`));
 }

@@ -118,9 +118,10 @@ function tokenSection(view: SmimeSettingsView, container: HTMLElement): HTMLElem
   return form;
 }
 
-export async function settingsView(container: HTMLElement): Promise<void> {
+/** `signal`: the route's (main.ts): aborted, its request is cancelled and nothing is drawn. */
+export async function settingsView(container: HTMLElement, signal?: AbortSignal): Promise<void> {
   clear(container);
-  const view = await getJson<SmimeSettingsView>('/api/settings/smime');
+  const view = await getJson<SmimeSettingsView>('/api/settings/smime', signal);
   const feedback = h('div', { role: 'status', 'aria-live': 'polite' });
   const whatToDo: Record<SmimeSettingsView['source'], string> = {
     email: 'S/MIME needs your certificates: open the mail from your administrator and import the attached .pfx files.',
@@ -165,9 +166,9 @@ export async function settingsView(container: HTMLElement): Promise<void> {
   );
 }
 
-export async function policyView(container: HTMLElement): Promise<void> {
+export async function policyView(container: HTMLElement, signal?: AbortSignal): Promise<void> {
   clear(container);
-  const rows = await getJson<SettingView[]>('/api/policy');
+  const rows = await getJson<SettingView[]>('/api/policy', signal);
   container.append(
     h(
       'section',
