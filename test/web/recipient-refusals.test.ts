@@ -64,3 +64,33 @@ for (const [size, viewport] of [['desktop', { width: 1280, height: 860 }], ['pho
     await page.screenshot({ path: screenshotPath(`recipient-refusals-${size}`), fullPage: true });
   });
 }
+
+test('the details of a refusal stay open while another recipient\'s lookup redraws the chips', async () => {
+  const page = await (await web.browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
+  await page.goto(web.server.url);
+  await page.getByLabel('User name').fill(`alice@${web.org.domain}`);
+  await page.getByLabel('Password').fill('alice-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
+  await page.getByRole('link', { name: 'Compose' }).click();
+  await page.getByRole('heading', { name: 'New message' }).waitFor();
+  await page.locator('#compose-to').fill('oscar@example.com');
+  await page.locator('#compose-to').press('Enter');
+  await page.locator('.chip[data-address="oscar@example.com"][data-cert="false"]').waitFor();
+  const oscar = page.locator('.refusals details[data-address="oscar@example.com"]');
+  await oscar.locator('summary').click();
+  assert.equal(await oscar.evaluate((d) => (d as HTMLDetailsElement).open), true);
+
+  // Another recipient: its lookup finishing redraws every chip and the details under the field.
+  await page.locator('#compose-cc').fill('tls@example.com');
+  await page.locator('#compose-cc').press('Enter');
+  await page.locator('.chip[data-address="tls@example.com"][data-cert="false"]').waitFor();
+  await page.locator('#compose-to').fill('alice@example.com');
+  await page.locator('#compose-to').press('Enter');
+  await page.locator('.chip[data-address="alice@example.com"][data-cert="false"]').waitFor();
+  await page.locator('.refusals details[data-address="alice@example.com"]').waitFor();
+  assert.equal(await oscar.evaluate((d) => (d as HTMLDetailsElement).open), true, 'the reader’s open details stayed open');
+  assert.match((await oscar.textContent()) ?? '', /it expired on/);
+  assert.equal(await page.locator('.refusals details[data-address="alice@example.com"]').evaluate((d) => (d as HTMLDetailsElement).open), false, 'the new one starts closed');
+  await page.context().close();
+});

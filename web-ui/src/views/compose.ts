@@ -87,8 +87,12 @@ export async function composeView(container: HTMLElement, replyToGiven: { folder
 
   const renderChips = (field: Field) => {
     clear(field.chips);
-    // Why a recipient's certificates were refused, under the field, open on demand.
-    field.details.replaceChildren(refusalDetails(field.addresses.map((a) => statuses.get(a))) ?? '');
+    // Why a recipient's certificates were refused, under the field, open on demand — and left open
+    // (and focused) across redraws: another recipient's lookup finishing redraws every field.
+    const wasOpen = new Set(Array.from(field.details.querySelectorAll('details[open]'), (d) => d.getAttribute('data-address') ?? ''));
+    const focused = document.activeElement?.closest('.refusals details')?.getAttribute('data-address');
+    field.details.replaceChildren(refusalDetails(field.addresses.map((a) => statuses.get(a)), wasOpen) ?? '');
+    if (focused) field.details.querySelector<HTMLElement>(`details[data-address="${CSS.escape(focused)}"] summary`)?.focus();
     for (const address of field.addresses) {
       const status = statuses.get(address);
       const tone = !status ? 'pending' : status.found ? (status.keyChanged ? 'warn' : 'good') : 'bad';
@@ -129,7 +133,8 @@ export async function composeView(container: HTMLElement, replyToGiven: { folder
     field.input.value = refused.map((r) => r.text).join(', ');
     field.error.hidden = refused.length === 0;
     field.error.textContent = refused.map((r) => `“${r.text}”: ${r.reason}`).join(' ');
-    renderChips(field);
+    // Nothing new (a blur as the reader clicks a refusal's details): no redraw to swallow that click.
+    if (added.length > 0) renderChips(field);
     void lookup(added);
     return refused.length === 0;
   };

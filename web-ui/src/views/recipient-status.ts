@@ -38,8 +38,11 @@ export function recipientLabel(status: RecipientStatus | undefined): string {
   return missingLabel(status.reason);
 }
 
-/** Why each found certificate was refused, for the recipients that have refusals; null when none has. */
-export function refusalDetails(statuses: Array<RecipientStatus | undefined>): HTMLElement | null {
+/**
+ * Why each found certificate was refused, for the recipients that have refusals; null when none has.
+ * `open`: the addresses whose details the reader had open, drawn open again.
+ */
+export function refusalDetails(statuses: Array<RecipientStatus | undefined>, open: ReadonlySet<string> = new Set()): HTMLElement | null {
   const refused = statuses.filter((s): s is RecipientStatus => s !== undefined && !s.found && (s.refused?.length ?? 0) > 0);
   if (refused.length === 0) return null;
   return h(
@@ -48,7 +51,7 @@ export function refusalDetails(statuses: Array<RecipientStatus | undefined>): HT
     ...refused.map((status) =>
       h(
         'details',
-        { className: 'cert-details', 'data-address': status.address },
+        { className: 'cert-details', 'data-address': status.address, ...(open.has(status.address) ? { open: true } : {}) },
         h('summary', {}, `Why ${status.address} cannot receive encrypted mail`),
         h(
           'ul',
