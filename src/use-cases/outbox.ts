@@ -92,12 +92,44 @@ export async function listOutbox(user: Pick<LocalUser, 'dir' | 'maildir'>): Prom
   return out.sort((a, b) => a.queuedAt.localeCompare(b.queuedAt));
 }
 
-/** Sends again what is left (of the messages `batches` names, or all); recipients who have it are not sent it again. */
+/**
+ * The user's retry: sends again what is left (of the messages `batches` names, or all), to those
+ * refused for good too (the user may know it is mended); recipients who have it are not sent it again.
+ */
 export async function retryOutbox(user: Pick<LocalUser, 'dir' | 'maildir'>, transport: Transport, batches?: string[]): Promise<OutboxMessage[]> {
   const outbox = openOutbox(user);
   const ids = batches ? (await outbox.pending()).filter((p) => batches.includes(p.batch)).map((p) => p.id) : undefined;
   if (!ids || ids.length > 0) await outbox.flush(transport, ids);
   return listOutbox(user);
+}
+
+/**
+ * How long a copy waits after its n-th attempt before the next automatic one: 1, 2, 4 … minutes, at
+ * most an hour, as mail servers back off — a server that is down is not hammered, and one that is
+ * back soon gets the mail soon.
+ */
+export function automaticRetryDelayMs(attempts: number): number {
+  return Math.min(60, 2 ** Math.max(0, attempts - 1)) * 60_000;
+}
+
+/** A copy the automatic retry takes: tried before, someone left whom no server refused for good, its delay over. */
+function dueForRetry(copy: PendingMessage, now: number): boolean {
+  if (copy.sending || copy.attempts === 0) return false;
+  if (!copy.remaining.some((r) => !copy.refused?.[r]?.permanent)) return false;
+  const last = Date.parse(copy.lastAttemptAt ?? copy.queuedAt);
+  return now - last >= automaticRetryDelayMs(copy.attempts);
+}
+
+/**
+ * The retry nobody has to press (a long-running front end calls it now and then, while the user is
+ * signed in): sends again the copies that are due, to those not refused for good.
+ * @returns how many copies were tried
+ */
+export async function retryDueMail(user: Pick<LocalUser, 'dir' | 'maildir'>, transport: Transport, now = Date.now()): Promise<number> {
+  const outbox = openOutbox(user);
+  const due = (await outbox.pending()).filter((copy) => dueForRetry(copy, now)).map((copy) => copy.id);
+  if (due.length > 0) await outbox.flush(transport, due, { retryRefused: false });
+  return due.length;
 }
 
 /**

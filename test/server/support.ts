@@ -125,7 +125,7 @@ export interface InProcessServer {
 }
 
 /** Starts `cachet server` in this process (API only, no front end) from the YAML text, written to dir/server.yaml. */
-export async function startInProcess(dir: string, yaml: string, options: { staticAssets?: import('../../src/front-ends/web/app.js').WebAppOptions['staticAssets'] } = {}): Promise<InProcessServer> {
+export async function startInProcess(dir: string, yaml: string, options: Omit<import('../../src/front-ends/server/start.js').StartOptions, 'log'> = {}): Promise<InProcessServer> {
   writeFileSync(join(dir, 'server.yaml'), yaml);
   const lines: Array<Record<string, unknown>> = [];
   const out = new Writable({
@@ -134,7 +134,7 @@ export async function startInProcess(dir: string, yaml: string, options: { stati
       done();
     },
   });
-  const server = await startServer(parseServerConfig(yaml, join(dir, 'server.yaml')), { log: jsonLinesLog(out), ...(options.staticAssets ? { staticAssets: options.staticAssets } : {}) });
+  const server = await startServer(parseServerConfig(yaml, join(dir, 'server.yaml')), { ...options, log: jsonLinesLog(out) });
   return {
     server,
     lines,

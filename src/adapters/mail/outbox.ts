@@ -22,6 +22,8 @@ interface OutboxEntry {
   /** Recipients already accepted by a transport. */
   delivered: string[];
   attempts: number;
+  /** When the last attempt ended (absent before the first, and in states written before it was kept). */
+  lastAttemptAt?: string;
   lastError: { code: string; message: string } | null;
   /**
    * Recipients the server refused at the last attempt, with its words (absent in states written
@@ -135,8 +137,13 @@ export class Outbox {
     for (const id of ids) await this.mailbox.remove('Outbox', id).catch(() => undefined);
   }
 
-  /** Tries to send every queued copy (or only `ids`); returns what went and what stays. */
-  async flush(transport: Transport, ids?: string[]): Promise<FlushResult> {
+  /**
+   * Tries to send every queued copy (or only `ids`); returns what went and what stays.
+   * `retryRefused: false` (the automatic retries) leaves out the recipients a server refused for good:
+   * only the user's own retry offers it to them again.
+   */
+  async flush(transport: Transport, ids?: string[], options: { retryRefused?: boolean } = {}): Promise<FlushResult> {
+    const retryRefused = options.retryRefused ?? true;
     // Claimed first, all at once: a copy another flush is sending right now is not sent twice.
     const claimed = await this.changeState((state) => {
       const now = Date.now();
@@ -152,7 +159,7 @@ export class Outbox {
     const unsettled = new Set(claimed.map((c) => c.id));
     try {
       for (const { id, entry } of claimed) {
-        const done = await this.sendCopy(transport, id, entry);
+        const done = await this.sendCopy(transport, id, entry, retryRefused);
         unsettled.delete(id);
         if (done) {
           // After the state: a crash in between leaves a copy nobody will send again, never a lost one.
@@ -180,8 +187,8 @@ export class Outbox {
    * (recorded after every copy: a crash between copies repeats nothing already accepted).
    * @returns whether every recipient now has it, so that it leaves the state
    */
-  private async sendCopy(transport: Transport, id: string, entry: OutboxEntry): Promise<boolean> {
-    const remaining = remainingOf(entry);
+  private async sendCopy(transport: Transport, id: string, entry: OutboxEntry, retryRefused: boolean): Promise<boolean> {
+    const remaining = remainingOf(entry).filter((r) => retryRefused || !entry.refused?.[r]?.permanent);
     const accepted: string[] = [];
     const refused: RefusedRecipient[] = [];
     let lastError: OutboxEntry['lastError'] = null;
@@ -201,11 +208,14 @@ export class Outbox {
       const current = state[id];
       if (!current) return false;
       current.attempts++;
+      current.lastAttemptAt = new Date().toISOString();
       current.delivered.push(...accepted.filter((a) => remaining.includes(a) && !current.delivered.includes(a)));
       current.lastError = lastError;
       // The server's answer per recipient, from this attempt (a failure of the whole message leaves the last ones).
       if (!lastError || refused.length > 0) {
-        current.refused = Object.fromEntries(refused.filter((r) => remaining.includes(r.address)).map((r) => [r.address, { reason: r.reason, permanent: r.permanent }]));
+        // Those not offered this time (refused for good before, left out of an automatic retry) keep their answer.
+        const kept = Object.entries(current.refused ?? {}).filter(([address]) => !remaining.includes(address));
+        current.refused = Object.fromEntries([...kept, ...refused.filter((r) => remaining.includes(r.address)).map((r) => [r.address, { reason: r.reason, permanent: r.permanent }] as const)]);
       }
       delete current.sending;
       if (remainingOf(current).length > 0) return false;

@@ -110,6 +110,10 @@ export interface StartOptions {
   log: ServerLog;
   /** The built front end's routes (node-adapter's webUiAssets); tests of the API alone leave it out. */
   staticAssets?: WebAppOptions['staticAssets'];
+  /** The service's clock (idle locks, Outbox retry delays): tests move it on instead of waiting. Default Date.now. */
+  clock?: () => number;
+  /** How often the Outbox retry looks for due mail; default a minute. */
+  outboxRetryCheckMs?: number;
 }
 
 export async function startServer(config: ServerConfig, options: StartOptions): Promise<RunningServer> {
@@ -121,7 +125,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
   const custody = new UserKeyCustody(await readKeyEncryptionKey(config.keys.keyEncryptionKeyFile), new FileWrappedSecretStore(join(serverState, 'keys')));
   const files = await readConfiguredFiles(config);
   const accountFor = mailAccounts(config, files);
-  const service = new ClientMailService(home, Date.now, config.policy.file ?? null, (event, fields) => log.write('warn', event, fields));
+  const service = new ClientMailService(home, options.clock ?? Date.now, config.policy.file ?? null, (event, fields) => log.write('warn', event, fields));
   const openUserSession = async (address: string, mailPassword: string | undefined, lastUsed?: number) =>
     service.openSession(address, await custody.vaultPassphrase(address), mailPassword === undefined ? undefined : accountFor(address, mailPassword), lastUsed);
   const sessions = new FileSessionStore(join(serverState, 'sessions'), config.limits.sessionIdleMinutes * 60_000);
@@ -181,6 +185,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
     clientAddress,
     uploadBytes: config.limits.uploadBytes,
     shutdown: shutdown.signal,
+    ...(options.outboxRetryCheckMs ? { outboxRetryCheckMs: options.outboxRetryCheckMs } : {}),
     before,
     ...(options.staticAssets ? { staticAssets: options.staticAssets } : {}),
   });

@@ -65,6 +65,8 @@ export interface WebAppOptions {
   clientAddress?: (c: Context) => string;
   /** Aborted when the server shuts down: open event streams end, so that shutdown need not wait for them. */
   shutdown?: AbortSignal;
+  /** How often the Outbox retry looks for mail that is due (service.retryWaitingMail); default a minute. */
+  outboxRetryCheckMs?: number;
   /** Largest request body; default MAX_UPLOAD_BYTES. */
   uploadBytes?: number;
   /** Middleware and routes before the session and the API (`cachet server`'s request ids, access log and health). */
@@ -150,6 +152,16 @@ export function createWebApp(options: WebAppOptions): Hono<{ Variables: SessionV
     for (const user of held) if (!live.has(user)) await service.endSession(user);
   };
   setInterval(() => void sessions.sweep().then(dropEnded).catch(() => undefined), 60_000).unref();
+  // Mail waiting for a server that was down goes out by itself while its author is signed in, as any
+  // mail client's Outbox does; one round at a time.
+  if (service.retryWaitingMail) {
+    let round: Promise<void> | null = null;
+    const retrying = setInterval(() => {
+      round ??= service.retryWaitingMail!().catch(() => undefined).finally(() => (round = null));
+    }, options.outboxRetryCheckMs ?? 60_000);
+    retrying.unref();
+    options.shutdown?.addEventListener('abort', () => clearInterval(retrying));
+  }
   // One reopening per user at a time: a page's parallel requests to a new instance share it.
   const resuming = new Map<string, Promise<void>>();
   const resume = async (session: ActiveSession) => {

@@ -30,6 +30,7 @@ import { forwardedContent, forwardText } from '../../use-cases/forward.js';
 import { replyRecipients } from '../../use-cases/reply-all.js';
 import { ClientMailOperations, summariesOf } from './client-mail-operations.js';
 import { findUser, verifyLocalLogin } from '../../use-cases/users.js';
+import { retryDueMail } from '../../use-cases/outbox.js';
 import type {
   AttachmentDownload,
   DirectoryLoginView,
@@ -446,6 +447,19 @@ export class ClientMailService implements WebMailService, WithContacts {
 
   heldUsers(): string[] {
     return [...this.sessions.keys()];
+  }
+
+  async retryWaitingMail(): Promise<void> {
+    for (const [address, session] of [...this.sessions]) {
+      // Not a use of the session: the idle lock still strikes one nobody uses, and a locked one sends nothing.
+      if (this.now() - session.lastUsed > session.idleMinutes * 60_000) continue;
+      try {
+        const tried = await retryDueMail(session.mail.user, session.mail.transport, this.now());
+        if (tried > 0) this.log('outbox-retried', { user: address, copies: tried });
+      } catch (error) {
+        this.log('outbox-retry-failed', { user: address, code: isCachetError(error) ? error.code : 'ERR_INTERNAL' });
+      }
+    }
   }
 
   noteUse(address: string, at: number): void {

@@ -236,6 +236,11 @@ export interface WebMailService {
   holdsSession?(user: string): boolean;
   /** The users whose server side this process holds. */
   heldUsers?(): string[];
+  /**
+   * Sends again, by itself, what waits in the Outbox of each user this process holds and is due
+   * (src/use-cases/outbox.ts retryDueMail): a server that was down gets the mail once it is back.
+   */
+  retryWaitingMail?(): Promise<void>;
   /** The user's session was last used at `at` (on any instance): the vault's idle lock counts from the latest use. */
   noteUse?(user: string, at: number): void;
   /** The user's explicit "add to address book" for a certs-only message (never done while reading). */

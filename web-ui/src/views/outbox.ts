@@ -11,7 +11,7 @@ export async function outboxView(container: HTMLElement, signal?: AbortSignal): 
   clear(container);
   const feedback = h('div', { role: 'status', 'aria-live': 'polite', 'data-testid': 'outbox-feedback' });
   const list = h('div', { className: 'outbox-list' });
-  container.append(h('h1', {}, 'Outbox'), h('p', { className: 'muted' }, 'Messages wait here until every recipient’s mail server has accepted them. They are retried when you send again or press Retry.'), feedback, list);
+  container.append(h('h1', {}, 'Outbox'), h('p', { className: 'muted' }, 'Messages wait here until every recipient’s mail server has accepted them. While you are signed in, one whose server could not be reached is sent again by itself (after 1, 2, 4 … minutes, then hourly); Retry sends it now, also to a recipient refused for good.'), feedback, list);
 
   const draw = (messages: OutboxMessage[]) => {
     clear(list);
