@@ -11,14 +11,15 @@
  *   attached again, as decrypted, under the same rule.
  */
 import { CachetError } from '../errors.js';
+import { embeddedMessageFileName } from '../engine/mime/displayed-parts.js';
 import { readMimeEntity } from '../engine/mime/entity-reader.js';
 import { decodeEncodedWords } from '../engine/mime/headers.js';
 import { classifyEntity, isEncryptedKind } from '../engine/smime/entity-kind.js';
 import { openMessage } from '../engine/smime/open.js';
-import { collectBytes } from '../engine/stream-types.js';
+import { collectBytes, toByteStream } from '../engine/stream-types.js';
 import type { HeaderField } from '../engine/mime/types.js';
 import type { FolderName } from '../adapters/mail/mailbox.js';
-import { decryptorsOf, readMessage, type ReadContext } from './read.js';
+import { decryptorsOf, readMessage, type ReadContext, type ReadResult } from './read.js';
 import type { OutgoingAttachment } from './send.js';
 
 export type ForwardMode = 'inline' | 'attachment';
@@ -33,6 +34,13 @@ export interface ForwardedContent {
   attachments: OutgoingAttachment[];
   /** The original was encrypted: what is forwarded must not go out in clear unless the user says so. */
   encrypted: boolean;
+  /** The original's Subject as its reader sees it: the protected one, not an outer "[...]". */
+  subject: string;
+  /**
+   * Inline: the original's header and displayed text, as a forward's text ends with them (see
+   * {@link inlineForwardText}); null for a forward as attachment, which carries the original whole.
+   */
+  quote: string | null;
 }
 
 /** The most a forward takes from the original, attachments included: as much as one upload may be. */
@@ -52,12 +60,6 @@ async function collectBounded(stream: AsyncIterable<Uint8Array>): Promise<Buffer
     if (error instanceof RangeError) throw tooLarge();
     throw error;
   }
-}
-
-/** A file name for the attached message: its subject, made safe, else "message". */
-function fileNameOf(subject: string | undefined): string {
-  const safe = decodeEncodedWords(subject ?? '').replace(/[^\p{L}\p{N} ._-]/gu, '_').trim().slice(0, 80);
-  return `${safe || 'message'}.eml`;
 }
 
 /** An encrypted original as the message its sender wrote: the carried header fields (inner first), then the opened content. */
@@ -89,17 +91,46 @@ export function forwardText(userText: string): string {
   return userText.trim() === '' ? 'Forwarded message attached.' : userText;
 }
 
+/** A forward's Subject: the original's, with one "Fwd: " in front. */
+export function forwardSubject(subject: string): string {
+  return `Fwd: ${subject.replace(/^((fwd?|fw):\s*)+/i, '')}`;
+}
+
+/** The quote an inline forward ends with: the original's header fields a reader sees, then its text. */
+function quoteOf(result: ReadResult): string {
+  const { headers } = result.report;
+  // A partially-signed message's text is its signed parts' (what the reader was shown as the message).
+  const text = result.partiallySigned ? result.partiallySigned.signedText : (result.text ?? '');
+  return [
+    '---------- Forwarded message ----------',
+    `From: ${headers.from ?? ''}`,
+    ...(headers.date ? [`Date: ${headers.date}`] : []),
+    `Subject: ${headers.subject ?? ''}`,
+    `To: ${headers.to ?? ''}`,
+    ...(headers.cc ? [`Cc: ${headers.cc}`] : []),
+    '',
+    text,
+  ].join('\n');
+}
+
+/** An inline forward's text: the user's, then the quote of the original. */
+export function inlineForwardText(userText: string, forwarded: ForwardedContent): string {
+  return forwarded.quote === null ? forwardText(userText) : `${userText.replace(/\s+$/, '')}\n\n${forwarded.quote}`;
+}
+
 export async function forwardedContent(source: ForwardSource, context: ReadContext): Promise<ForwardedContent> {
   const { mailbox } = context.user;
   const entity = await readMimeEntity(await mailbox.stream(source.folder, source.id));
   const encrypted = isEncryptedKind(classifyEntity(entity));
   if (source.mode === 'attachment') {
     const data = encrypted ? await decryptedMessage(source, context, entity.headers.fields) : await collectBounded(await mailbox.stream(source.folder, source.id));
-    return { encrypted, attachments: [{ filename: fileNameOf(entity.headers.get('subject')), contentType: 'message/rfc822', data }] };
+    // Named after the Subject it carries: for an encrypted original the protected one, from inside.
+    const subject = encrypted ? (await readMimeEntity(toByteStream(data))).headers.get('subject') : entity.headers.get('subject');
+    return { encrypted, subject: decodeEncodedWords(subject ?? ''), quote: null, attachments: [{ filename: embeddedMessageFileName(subject), contentType: 'message/rfc822', data }] };
   }
   const attachments: OutgoingAttachment[] = [];
   let total = 0;
-  await readMessage(source.folder, source.id, context, {
+  const read = await readMessage(source.folder, source.id, context, {
     attachments: async (attachment, content) => {
       const data = await collectBounded(content);
       total += data.length;
@@ -107,5 +138,5 @@ export async function forwardedContent(source: ForwardSource, context: ReadConte
       attachments.push({ filename: attachment.filename, contentType: attachment.contentType, data });
     },
   });
-  return { encrypted, attachments };
+  return { encrypted, subject: read.report.headers.subject ?? '', quote: quoteOf(read), attachments };
 }

@@ -25,6 +25,15 @@ async function checkTarget(mailbox: Mailbox, target: FolderName): Promise<void> 
   if (!(await mailbox.folders()).includes(target)) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no folder "${target}"`, { details: { folder: target } });
 }
 
+/**
+ * An IMAP server answers a STORE or an EXPUNGE of a UID it does not have with OK: the user would be
+ * told "deleted for good" or "flagged" about a message that is not there.
+ * @throws CachetError ERR_MAIL_NOT_FOUND
+ */
+async function checkExists(mailbox: Mailbox, folder: FolderName, id: string): Promise<void> {
+  if (!(await mailbox.list(folder)).some((m) => m.id === id)) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no message ${id} in ${folder}`, { details: { folder, id } });
+}
+
 export async function moveMessage(mailbox: Mailbox, folder: FolderName, id: string, target: FolderName): Promise<{ folder: FolderName; id: string }> {
   await checkTarget(mailbox, target);
   const moved = await mailbox.move(folder, id, target);
@@ -34,6 +43,7 @@ export async function moveMessage(mailbox: Mailbox, folder: FolderName, id: stri
 /** Delete as mail clients do: into Trash (kept until emptied, and undone by moving back); in Trash itself, for good. */
 export async function deleteMessage(mailbox: Mailbox, folder: FolderName, id: string): Promise<DeleteOutcome> {
   if (folder === ROLE_FOLDERS.trash) {
+    await checkExists(mailbox, folder, id);
     await mailbox.remove(folder, id);
     return { kind: 'removed' };
   }
@@ -48,7 +58,20 @@ export async function archiveMessage(mailbox: Mailbox, folder: FolderName, id: s
 
 export async function setMessageFlags(mailbox: Mailbox, folder: FolderName, id: string, flags: { seen?: boolean; flagged?: boolean }): Promise<void> {
   if (flags.seen === undefined && flags.flagged === undefined) throw new CachetError('ERR_USAGE', 'say which flag to set: seen or flagged');
+  await checkExists(mailbox, folder, id);
   await mailbox.setFlags(folder, id, flags);
+}
+
+/**
+ * A search date as people write it, YYYY-MM-DD (a day, UTC, as IMAP's SENTSINCE/SENTBEFORE count
+ * days); undefined when not given.
+ * @throws CachetError ERR_USAGE naming the criterion
+ */
+export function searchDay(name: 'since' | 'before', value: string | undefined): Date | undefined {
+  if (value === undefined || value === '') return undefined;
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : undefined;
+  if (!day || Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== value) throw new CachetError('ERR_USAGE', `the ${name} date must be a day written YYYY-MM-DD (not "${value}")`);
+  return day;
 }
 
 /**

@@ -10,6 +10,7 @@
  * (engine/mime/addresses.ts), so a display name holding a comma or an address never becomes a recipient.
  */
 import { normaliseAddress, parseMailboxes } from '../engine/mime/addresses.js';
+import type { ReadResult } from './read.js';
 
 export interface ReplyRecipients {
   to: string[];
@@ -58,4 +59,13 @@ export function replyRecipients(original: RepliedHeaders, own: readonly string[]
 /** A reply's Subject: the original's, with one "Re: " in front. */
 export function replySubject(subject: string | null): string {
   return `Re: ${(subject ?? '').replace(/^(re:\s*)+/i, '')}`;
+}
+
+/** The user's text, then the original's displayed text quoted ("> "), under who wrote it and when. */
+export function quotedReplyText(userText: string, original: Pick<ReadResult, 'report' | 'text' | 'partiallySigned'>): string {
+  const { headers } = original.report;
+  // A partially-signed message's text is its signed parts' (what the reader was shown as the message).
+  const text = original.partiallySigned ? original.partiallySigned.signedText : (original.text ?? '');
+  const quoted = text.replace(/\s+$/, '').split('\n').map((line) => `> ${line}`).join('\n');
+  return `${userText.replace(/\s+$/, '')}\n\nOn ${headers.date ?? 'an unknown date'}, ${headers.from ?? 'the sender'} wrote:\n${quoted}\n`;
 }

@@ -133,6 +133,8 @@ function compose(user: LocalUser, request: SendRequest, messageId: string, date:
     attachments: (request.attachments ?? []).map((a) => ({
       filename: a.filename,
       contentType: a.contentType,
+      // nodemailer writes "inline" for a message/rfc822, which readers then show as this message's text.
+      contentDisposition: 'attachment' as const,
       content: 'path' in a ? files.get(a)!.createReadStream({ highWaterMark: 64 * 1024 }) : Buffer.from(a.data),
     })),
   });

@@ -8,13 +8,19 @@
  *   parser renders (charsets, format=flowed, alternatives) as it would the whole message;
  * - every other leaf is an attachment: it is counted (its decoded size) and left where it is. Its
  *   content is streamed again from the message, one attachment at a time, by forEachAttachment.
+ * - an embedded message (message/rfc822) inside the message is an attachment too, whatever its
+ *   Content-Disposition says (nodemailer writes "inline" for a forward as attachment, other clients
+ *   none): its text is another message's, never merged into this one's displayed (signed) text. It is
+ *   named after its Subject (".eml") when its sender gave it no name. Only a message/rfc822 at the
+ *   root — the wrapper of RFC 8551 §3.1 header protection, whose content is the message itself — is
+ *   entered and shown.
  *
  * A text part larger than what is left of MIME_LIMITS.maxDisplayedBytes becomes an attachment too:
  * nothing is cut, nothing is lost.
  */
 import { isCachetError } from '../../errors.js';
 import { peek, type ByteStream } from '../stream-types.js';
-import { decodeEncodedWords, parseContentType } from './headers.js';
+import { decodeEncodedWords, parseContentType, parseHeaderBlock } from './headers.js';
 import { readMimeEntity } from './entity-reader.js';
 import { MIME_LIMITS, mimeLimitExceeded } from './limits.js';
 import { readMultipart } from './multipart.js';
@@ -33,27 +39,22 @@ export interface AttachmentPart {
 
 export interface DisplayedParts {
   /**
-   * The message to render: every multipart and embedded-message header and every displayed text part
-   * as they were; each attachment an empty application/octet-stream attachment in its place.
+   * The message to render: every multipart header (and a root wrapper's embedded header) and every
+   * displayed text part as they were; each attachment an empty application/octet-stream attachment
+   * in its place.
    */
   skeleton: Buffer;
   attachments: AttachmentPart[];
   warnings: string[];
-  /** How the walk read embedded messages; forEachAttachment must walk the same way. */
-  embeddedMessagesInline: boolean;
 }
 
 /** What an attachment leaves in the skeleton: a parser sees an attachment there, with nothing in it. */
 const ATTACHMENT_STUB = Buffer.from('Content-Type: application/octet-stream\r\nContent-Disposition: attachment\r\n\r\n');
-/**
- * Parts that make postal-mime show every embedded message as an attachment (a bounce or an abuse
- * report carries the offending message as evidence, not as content).
- */
-const REPORT_TYPES = new Set(['message/delivery-status', 'message/feedback-report']);
+/** How much of an embedded message is read for its Subject, the name of a nameless one. */
+const EMBEDDED_NAME_BYTES = 64 * 1024;
 const IDENTITY_ENCODINGS = new Set(['7bit', '8bit', 'binary']);
 
 interface Walk {
-  embeddedMessagesInline: boolean;
   /**
    * The message is stored with bare LF line ends. The multipart reader hands on parts in CRLF form,
    * so an attachment's line ends are turned back to LF before it is decoded: its bytes are then the
@@ -64,8 +65,6 @@ interface Walk {
   headerBytes: number;
   displayedBytes: number;
   attachments: number;
-  sawReport: boolean;
-  sawInlineMessage: boolean;
   warnings: string[];
   /** The skeleton being built (the display walk) or undefined (the attachment walk). */
   skeleton: Buffer[] | undefined;
@@ -81,6 +80,27 @@ function filenameOf(headers: MimeHeaderBlock): string {
   const disposition = headers.get('content-disposition');
   const name = (disposition ? parseContentType(disposition).params['filename'] : undefined) ?? headers.contentType().params['name'] ?? '';
   return decodeEncodedWords(name);
+}
+
+/**
+ * A file name for an embedded message: its Subject, made safe as a file name, with ".eml"; else
+ * "message.eml". Also the name a forward as attachment gives the message it carries.
+ */
+export function embeddedMessageFileName(subject: string | undefined): string {
+  const safe = decodeEncodedWords(subject ?? '').replace(/[^\p{L}\p{N} ._-]/gu, '_').trim().slice(0, 80);
+  return `${safe || 'message'}.eml`;
+}
+
+/** The Subject of an embedded message, from the first bytes of its (decoded) content; undefined beyond them. */
+function embeddedSubject(head: Buffer): string | undefined {
+  const text = head.toString('latin1');
+  const end = /\r?\n\r?\n/.exec(text);
+  if (!end) return undefined;
+  try {
+    return parseHeaderBlock(head.subarray(0, end.index + end[0].length)).get('subject');
+  } catch {
+    return undefined;
+  }
 }
 
 function emit(walk: Walk, bytes: Uint8Array | string): void {
@@ -114,14 +134,12 @@ async function walkEntity(entity: MimeEntity, depth: number, walk: Walk, canonic
     await walkMultipart(entity, boundary, depth, walk);
     return;
   }
-  if (type.mediaType === 'message/rfc822' && disposition !== 'attachment' && walk.embeddedMessagesInline && IDENTITY_ENCODINGS.has(entity.headers.transferEncoding())) {
-    // A forwarded message shown inline; its own parts are sorted as the message's are.
-    walk.sawInlineMessage = true;
+  if (type.mediaType === 'message/rfc822' && depth === 0 && disposition !== 'attachment' && IDENTITY_ENCODINGS.has(entity.headers.transferEncoding())) {
+    // The root wrapper (RFC 8551 §3.1): the message itself, its parts sorted as the message's are.
     emit(walk, entity.headerBytes);
     await walkEntity(await readMimeEntity(entity.body), depth + 1, walk, canonical);
     return;
   }
-  if (REPORT_TYPES.has(type.mediaType)) walk.sawReport = true;
   let body = entity.body;
   if ((type.mediaType === 'text/plain' || type.mediaType === 'text/html') && disposition !== 'attachment') {
     // Read one byte past what is left: a part that ends within it is shown whole.
@@ -137,8 +155,15 @@ async function walkEntity(entity: MimeEntity, depth: number, walk: Walk, canonic
   }
   if (canonical && walk.storedWithLf) body = crlfToLf(body);
   emit(walk, ATTACHMENT_STUB);
-  const part: AttachmentPart = { index: walk.attachments++, filename: filenameOf(entity.headers), contentType: type.mediaType, size: 0 };
-  await walk.attachment(part, decodeTransferEncoding({ headers: entity.headers, body }));
+  let decoded = decodeTransferEncoding({ headers: entity.headers, body });
+  let filename = filenameOf(entity.headers);
+  if (type.mediaType === 'message/rfc822' && filename === '') {
+    const { head, stream } = await peek(decoded, EMBEDDED_NAME_BYTES);
+    decoded = stream;
+    filename = embeddedMessageFileName(embeddedSubject(head));
+  }
+  const part: AttachmentPart = { index: walk.attachments++, filename, contentType: type.mediaType, size: 0 };
+  await walk.attachment(part, decoded);
 }
 
 async function walkMultipart(entity: MimeEntity, boundary: string, depth: number, walk: Walk): Promise<void> {
@@ -163,34 +188,27 @@ function storedWithLf(root: MimeEntity): boolean {
   return lf !== -1 && header[lf - 1] !== 0x0d;
 }
 
-function newWalk(embeddedMessagesInline: boolean, root: MimeEntity, skeleton: Buffer[] | undefined, attachment: Walk['attachment']): Walk {
-  return { embeddedMessagesInline, storedWithLf: storedWithLf(root), parts: 0, headerBytes: 0, displayedBytes: 0, attachments: 0, sawReport: false, sawInlineMessage: false, warnings: [], skeleton, attachment };
+function newWalk(root: MimeEntity, skeleton: Buffer[] | undefined, attachment: Walk['attachment']): Walk {
+  return { storedWithLf: storedWithLf(root), parts: 0, headerBytes: 0, displayedBytes: 0, attachments: 0, warnings: [], skeleton, attachment };
 }
 
 /**
- * Sorts a message's parts into what is displayed and what is attached, reading `content()` once (or,
- * for a report that carries messages as evidence, twice).
+ * Sorts a message's parts into what is displayed and what is attached, reading `content()` once.
  * @throws CachetError ERR_LIMIT_EXCEEDED when the message is beyond one of MIME_LIMITS (details.limit)
  * @example
  * const parts = await readDisplayedParts(() => opened.readContent());
  * const email = await PostalMime.parse(parts.skeleton); // email.text, email.html
  */
 export async function readDisplayedParts(content: () => ByteStream): Promise<DisplayedParts> {
-  const run = async (embeddedMessagesInline: boolean) => {
-    const skeleton: Buffer[] = [];
-    const attachments: AttachmentPart[] = [];
-    const root = await readMimeEntity(content());
-    const walk = newWalk(embeddedMessagesInline, root, skeleton, async (part, decoded) => {
-      for await (const chunk of decoded) part.size += chunk.length;
-      attachments.push(part);
-    });
-    await walkEntity(root, 0, walk, false);
-    return { walk, result: { skeleton: Buffer.concat(skeleton), attachments, warnings: walk.warnings, embeddedMessagesInline } };
-  };
-  const first = await run(true);
-  // postal-mime shows every embedded message of a report as an attachment: walk it so, to agree.
-  if (first.walk.sawReport && first.walk.sawInlineMessage) return (await run(false)).result;
-  return first.result;
+  const skeleton: Buffer[] = [];
+  const attachments: AttachmentPart[] = [];
+  const root = await readMimeEntity(content());
+  const walk = newWalk(root, skeleton, async (part, decoded) => {
+    for await (const chunk of decoded) part.size += chunk.length;
+    attachments.push(part);
+  });
+  await walkEntity(root, 0, walk, false);
+  return { skeleton: Buffer.concat(skeleton), attachments, warnings: walk.warnings };
 }
 
 /**
@@ -200,7 +218,7 @@ export async function readDisplayedParts(content: () => ByteStream): Promise<Dis
  */
 export async function forEachAttachment(content: ByteStream, parts: DisplayedParts, visit: (attachment: AttachmentPart, content: ByteStream) => Promise<void>): Promise<void> {
   const root = await readMimeEntity(content);
-  const walk = newWalk(parts.embeddedMessagesInline, root, undefined, async (part, decoded) => visit(parts.attachments[part.index] ?? part, decoded));
+  const walk = newWalk(root, undefined, async (part, decoded) => visit(parts.attachments[part.index] ?? part, decoded));
   await walkEntity(root, 0, walk, false);
 }
 

@@ -1,9 +1,8 @@
 /** The web's mail operations on the use cases (src/use-cases/mail-operations.ts), in the user's one mail session. */
-import { CachetError } from '../../errors.js';
 import type { MailSearch } from '../../adapters/mail/mailbox.js';
 import type { FolderEntry } from '../../use-cases/folder-listing.js';
 import type { MailSession } from '../../use-cases/mail-session.js';
-import { archiveMessage, conversation, deleteMessage, moveMessage, searchFolder, setMessageFlags } from '../../use-cases/mail-operations.js';
+import { archiveMessage, conversation, deleteMessage, moveMessage, searchDay, searchFolder, setMessageFlags } from '../../use-cases/mail-operations.js';
 import { threadIds } from '../../use-cases/threads.js';
 import type { DeleteResult, MailOperationsService, MessageSummary, SearchCriteria } from './mail-service.js';
 
@@ -26,12 +25,6 @@ export function summariesOf(entries: FolderEntry[]): MessageSummary[] {
       size: e.size,
     }))
     .reverse();
-}
-
-function dayOf(name: string, value: string | undefined): Date | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) throw new CachetError('ERR_USAGE', `the ${name} date must be written YYYY-MM-DD`);
-  return new Date(`${value}T00:00:00Z`);
 }
 
 export class ClientMailOperations implements MailOperationsService {
@@ -58,8 +51,8 @@ export class ClientMailOperations implements MailOperationsService {
   }
 
   async search(user: string, folder: string, criteria: SearchCriteria): Promise<MessageSummary[]> {
-    const since = dayOf('since', criteria.since);
-    const before = dayOf('before', criteria.before);
+    const since = searchDay('since', criteria.since);
+    const before = searchDay('before', criteria.before);
     const search: MailSearch = {
       ...(criteria.from ? { from: criteria.from } : {}),
       ...(criteria.subject ? { subject: criteria.subject } : {}),

@@ -4,7 +4,7 @@ import { parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { withUserSession, USER_OPTIONS } from '../user-session.js';
 import { progressFor } from '../progress.js';
-import { oneLine } from '../terminal-text.js';
+import { messageRow } from '../message-rows.js';
 
 const command: CliCommand = {
   help: `usage: cachet inbox [--folder INBOX|Sent|Drafts|Outbox] [--as USER] [--json] [--progress]
@@ -19,7 +19,7 @@ form; open a message with "cachet read ID" for a verified status).`,
     progress.done();
     if (values.json) context.stdout.write(`${JSON.stringify({ folder, messages: rows })}\n`);
     else if (rows.length === 0) context.stdout.write(`${folder} is empty\n`);
-    else for (const r of rows) context.stdout.write(`${r.seen ? ' ' : '*'} ${r.id}  ${r.encrypted ? 'E' : ' '}${r.signed ? 'S' : ' '} ${oneLine(r.from).padEnd(30).slice(0, 30)}  ${oneLine(r.subject)}\n`);
+    else for (const r of rows) context.stdout.write(messageRow(r));
     return 0;
   },
 };
