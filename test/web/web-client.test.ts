@@ -201,6 +201,8 @@ test('locked policies are shown as locked, and the group rule asks before anythi
     await page.getByRole('cell', { name: 'policy (locked)' }).first().waitFor();
 
     await compose(page, 'stranger@example.net', 'Hello stranger', 'No certificate for you.', false);
+    const outboxTotal = '#sidebar a[href="#/folder/Outbox"] .folder-total';
+    const queuedBefore = Number(await page.locator(outboxTotal).textContent());
     await page.getByRole('button', { name: 'Send' }).click();
     const decision = page.getByRole('alertdialog');
     await decision.getByText(/Send the message UNENCRYPTED to everyone\?/).waitFor();
@@ -210,6 +212,8 @@ test('locked policies are shown as locked, and the group rule asks before anythi
     // stranger@example.net has no mailbox here: refused, the mail stays in the Outbox, and it says it went in clear.
     await page.getByTestId('compose-feedback').getByText(/sent UNENCRYPTED to everyone because of stranger@example\.net/).waitFor();
     assert.match((await page.getByTestId('refused').textContent()) ?? '', /stranger@example\.net: there is no local mailbox of that name/);
+    // The count beside the Outbox follows (it stayed as Compose found it).
+    await page.waitForFunction(({ selector, total }) => document.querySelector(selector)?.textContent === String(total), { selector: outboxTotal, total: queuedBefore + 1 });
   } finally {
     rmSync(join(home, 'policy.yaml'), { force: true });
   }

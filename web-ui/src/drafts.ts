@@ -10,6 +10,7 @@
  * has signed in again, then saved.
  */
 import { ApiError, getJson, sendJson } from './api.js';
+import { announceFoldersChanged } from './views/mailbox.js';
 
 export interface DraftFields {
   to: string[];
@@ -133,6 +134,8 @@ export function autosave(form: HTMLFormElement, read: () => DraftFields, status:
       const outcome = await sendJson<SaveOutcome>('POST', '/api/drafts', { ...fields, id: current }, { keepalive });
       if (outcome.kind === 'saved') {
         if (current && current !== outcome.id) successors.set(current, outcome.id);
+        // A new draft: the Drafts folder's count changes.
+        if (!current) announceFoldersChanged();
         current = outcome.id;
         saved = fields;
         sessionStorage.removeItem(UNSAVED_KEY);

@@ -8,7 +8,7 @@ import { clear, h } from './dom.js';
 import type { FolderSummary } from './types.js';
 import { composeView } from './views/compose.js';
 import { loginView } from './views/login.js';
-import { folderNav, messageList, searchBox } from './views/mailbox.js';
+import { FOLDERS_CHANGED, folderNav, messageList, searchBox } from './views/mailbox.js';
 import { isServerSearch, serverSearchForm, serverSearchResults } from './views/server-search.js';
 import { composeExtrasOf } from './compose-prefill.js';
 import { installMailActionShortcuts } from './mail-actions.js';
@@ -164,6 +164,16 @@ async function route(moveFocus = true): Promise<void> {
 }
 
 window.addEventListener('hashchange', () => void route());
+// A view changed what the folders hold (a mail sent or left in the Outbox, a draft saved, an Outbox
+// retry): the counts beside the folders are asked again, not left as the view found them.
+window.addEventListener(FOLDERS_CHANGED, () => {
+  const nav = document.querySelector('#sidebar nav.folders');
+  if (!nav) return;
+  const current = nav.querySelector('a[aria-current="page"]')?.getAttribute('href')?.replace('#/folder/', '') ?? '';
+  void getJson<FolderSummary[]>('/api/folders')
+    .then((fresh) => nav.isConnected && nav.replaceWith(folderNav(decodeURIComponent(current), fresh)))
+    .catch(() => undefined);
+});
 // A request outside a view's drawing found the session over (the draft autosave, after the idle lock).
 window.addEventListener('cachet:session-ended', () => {
   user = null;

@@ -9,6 +9,7 @@ import { clear, h, icon } from '../dom.js';
 import { formatSize, parseRecipients } from '../format.js';
 import { recipientLabel, refusalDetails } from './recipient-status.js';
 import { attachSuggestions } from './contact-suggestions.js';
+import { announceFoldersChanged } from './mailbox.js';
 import type { GroupRuleChoiceView, MessageView, RecipientStatus, SendOutcome, SmimeSettingsView } from '../types.js';
 import { autosave, loadDraft, type DraftFields } from '../drafts.js';
 import { bodyFor, composeKind, forwardNote, HEADINGS, recipientsFor, subjectFor, type ComposeExtras } from '../compose-prefill.js';
@@ -239,6 +240,8 @@ export async function composeView(container: HTMLElement, replyToGiven: { folder
       if (outcome.kind === 'sent' || outcome.kind === 'queued') {
         reset();
         await drafts.sent();
+        // Sent, the Outbox and the draft gone: the counts beside the folders change.
+        announceFoldersChanged();
       }
     } catch (e) {
       progress.hidden = true;

@@ -7,6 +7,10 @@ export const FOLDERS = ['INBOX', 'Sent', 'Drafts', 'Outbox'];
 /** The role folders in the order mail clients show them, when the account has them; then the others by name. */
 const ROLE_ORDER = ['INBOX', 'Drafts', 'Sent', 'Outbox', 'Archive', 'Junk', 'Trash'];
 
+/** Said by a view that changed what the folders hold; main.ts redraws the counts beside them. */
+export const FOLDERS_CHANGED = 'cachet:folders-changed';
+export const announceFoldersChanged = (): void => void window.dispatchEvent(new CustomEvent(FOLDERS_CHANGED));
+
 export function folderNav(current: string, folders: FolderSummary[]): HTMLElement {
   const counts = new Map(folders.map((f) => [f.name, f]));
   const known = new Set([...FOLDERS, ...folders.map((f) => f.name)]);

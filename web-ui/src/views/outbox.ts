@@ -1,10 +1,11 @@
 /**
  * The Outbox: each message not yet delivered to everyone, with every recipient's state — delivered,
- * or waiting and why — and Retry and Delete. A recipient who has it is never shown as "not sent".
+ * waiting and why, or refused by their server — and Retry and Delete. A recipient who has it is never shown as "not sent".
  */
 import { ApiError, getJson, sendJson } from '../api.js';
 import { clear, h } from '../dom.js';
 import type { OutboxMessage } from '../types.js';
+import { announceFoldersChanged } from './mailbox.js';
 
 /** `signal`: the route's (main.ts): aborted, its request is cancelled and nothing is drawn. */
 export async function outboxView(container: HTMLElement, signal?: AbortSignal): Promise<void> {
@@ -25,6 +26,7 @@ export async function outboxView(container: HTMLElement, signal?: AbortSignal): 
     clear(feedback);
     try {
       draw(await action());
+      announceFoldersChanged();
       feedback.append(h('p', { className: 'notice tone-neutral' }, what));
     } catch (e) {
       feedback.append(h('p', { className: 'form-error', role: 'alert' }, e instanceof ApiError ? e.message : 'Something went wrong'));
