@@ -450,7 +450,7 @@ export class ClientMailService implements WebMailService, WithContacts {
   }
 
   async retryWaitingMail(): Promise<void> {
-    for (const [address, session] of [...this.sessions]) {
+    for (const [address, session] of this.sessions) {
       // Not a use of the session: the idle lock still strikes one nobody uses, and a locked one sends nothing.
       if (this.now() - session.lastUsed > session.idleMinutes * 60_000) continue;
       try {
