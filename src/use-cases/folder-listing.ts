@@ -8,7 +8,7 @@ import { readMimeEntity } from '../engine/mime/entity-reader.js';
 import { displayAddressList } from '../engine/mime/addresses.js';
 import { decodeEncodedWords } from '../engine/mime/headers.js';
 import { classifyEntity, isEncryptedKind } from '../engine/smime/entity-kind.js';
-import { signedForm } from '../engine/smime/verify.js';
+import { layerOf } from '../engine/smime/open.js';
 import type { FolderName, StoredMessageInfo } from '../adapters/mail/mailbox.js';
 import type { Mailbox } from '../adapters/mail/mailbox.js';
 import type { MimeHeaderBlock } from '../engine/mime/types.js';
@@ -20,7 +20,11 @@ export interface FolderEntry {
   to: string;
   subject: string;
   date: string;
-  /** The outer form only. */
+  /**
+   * The outer layer only, as opening it would take it (open.ts layerOf: a pkcs7-mime body's own
+   * content type, not its label, so a signed message labelled enveloped-data is not listed as
+   * encrypted); whether the encryption or signature holds is known once the message is opened.
+   */
   encrypted: boolean;
   signed: boolean;
   seen: boolean;
@@ -69,7 +73,8 @@ export async function listFolder(mailbox: Mailbox, folder: FolderName, progress?
       if (seenMessageIds.has(messageId)) continue;
       seenMessageIds.add(messageId);
     }
-    rows.push(entryOf(info, folder, entity.headers, { encrypted: isEncryptedKind(classifyEntity(entity)), signed: signedForm(entity) !== null }));
+    const { kind } = await layerOf(entity);
+    rows.push(entryOf(info, folder, entity.headers, { encrypted: kind === 'encrypted', signed: kind === 'signed' }));
   }
   return rows;
 }
@@ -92,5 +97,8 @@ export async function replyContext(mailbox: Mailbox, folder: FolderName, id: str
   const messageId = messageIdsOf(entity.headers.get('message-id'))[0] ?? null;
   let references = [...messageIdsOf(entity.headers.get('references') ?? entity.headers.get('in-reply-to')), ...(messageId ? [messageId] : [])];
   if (references.length > MAX_REFERENCES) references = [references[0]!, ...references.slice(-(MAX_REFERENCES - 1))];
-  return { encrypted: isEncryptedKind(classifyEntity(entity)), messageId, references };
+  // Either word is enough here: a label's claim of encryption keeps a reply from going out in clear,
+  // and so does encrypted content without a label (Outlook's untyped pkcs7-mime).
+  const encrypted = isEncryptedKind(classifyEntity(entity)) || (await layerOf(entity)).kind === 'encrypted';
+  return { encrypted, messageId, references };
 }

@@ -158,7 +158,7 @@ export function summariseSigner(signer: SignerReport): SignerSummary {
   };
 }
 
-type LayerKind = 'encrypted' | 'signed' | 'certs-only' | 'compressed';
+export type LayerKind = 'encrypted' | 'signed' | 'certs-only' | 'compressed';
 
 /** Whether an entity is S/MIME we can unwrap at this position, and how. */
 function layerKind(entity: MimeEntity): LayerKind | undefined {
@@ -190,6 +190,19 @@ async function sniffPkcs7(entity: MimeEntity): Promise<{ kind: LayerKind | undef
     if (at !== -1 && at % 2 === 0 && at < first) [first, kind] = [at, sniffed];
   }
   return { kind, entity: { ...entity, body } };
+}
+
+/**
+ * The layer an entity makes, the one answer for open() and for a folder listing: what its content is
+ * where it is pkcs7-mime (its ContentInfo's type, sniffPkcs7: a label is only a claim; a body that
+ * names no known type keeps the label's), else what its header says (classifyEntity). `labelled`: the
+ * header's word; `entity`: the same entity, the sniffed bytes handed back in front of its body.
+ */
+export async function layerOf(entity: MimeEntity): Promise<{ kind: LayerKind | undefined; labelled: LayerKind | undefined; entity: MimeEntity }> {
+  const labelled = layerKind(entity);
+  if (!isPkcs7Mime(entity) || labelled === 'certs-only') return { kind: labelled, labelled, entity };
+  const sniffed = await sniffPkcs7(entity);
+  return { kind: sniffed.kind ?? labelled, labelled, entity: sniffed.entity };
 }
 
 /** The header block with its Content-Type reduced to application/pkcs7-mime (no smime-type, no name). */
@@ -251,14 +264,9 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
   };
   try {
     for (let depth = 0; ; depth++) {
-      const labelled = layerKind(current);
-      let kind = labelled;
-      if (isPkcs7Mime(current) && kind !== 'certs-only') {
-        // What the content is decides, not its label; a body that names no known type keeps the label's.
-        const sniffed = await sniffPkcs7(current);
-        kind = sniffed.kind ?? kind;
-        current = sniffed.entity;
-      }
+      const layer = await layerOf(current);
+      const { kind, labelled } = layer;
+      current = layer.entity;
       if (kind === undefined) break;
       if (depth >= MAX_LAYERS) throw new CachetError('ERR_LIMIT_EXCEEDED', `more than ${MAX_LAYERS} S/MIME layers`);
       if (innermost && (kind === 'encrypted' || kind === 'signed')) {
