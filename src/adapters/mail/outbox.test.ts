@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CachetError } from '../../errors.js';
@@ -139,6 +139,33 @@ test('two flushes at once (the web client and "cachet outbox --retry") send each
     assert.equal((await one).sent.length, 2);
     assert.deepEqual(transport.delivered.map((d) => d.to).sort(), ['b@example.org', 'c@example.org']);
     assert.deepEqual(await outbox().pending(), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Above Linux's default pid_max (4194304 is the largest it can be set to): never a live process. */
+const DEAD_PID = 4_194_305;
+
+test('a copy another host is sending is left alone until its claim times out (instances on several hosts share the outbox)', async () => {
+  const { dir, outbox } = fresh();
+  try {
+    const [id] = await outbox().enqueue('<m-host@example.org>', [{ envelope: { from: 'a@example.org', to: ['b@example.org'] }, message: MESSAGE }]);
+    const statePath = join(dir, 'outbox.json');
+    const claimBy = (since: Date) => {
+      const state = JSON.parse(readFileSync(statePath, 'utf8')) as Record<string, { sending?: unknown }>;
+      // A pid no process has here: on this host that claim would be a dead one's, but it is another host's.
+      state[id!]!.sending = { pid: DEAD_PID, host: 'another-host.example', since: since.toISOString() };
+      writeFileSync(statePath, JSON.stringify(state));
+    };
+    assert.throws(() => process.kill(DEAD_PID, 0), /ESRCH/);
+    const transport = new RecordingTransport();
+    claimBy(new Date());
+    assert.deepEqual((await outbox().flush(transport)).sent, [], 'claimed on another host: not sent here');
+    assert.equal(transport.delivered.length, 0);
+    claimBy(new Date(Date.now() - 2 * 60 * 60 * 1000));
+    assert.deepEqual((await outbox().flush(transport)).sent, [id], 'a claim left two hours ago is taken over');
+    assert.equal(transport.delivered.length, 1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

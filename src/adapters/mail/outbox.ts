@@ -11,6 +11,7 @@
  */
 import { CachetError, isCachetError } from '../../errors.js';
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { writeFileAtomically } from '../storage/atomic-file.js';
 import { withFileLock } from '../storage/file-lock.js';
 import type { Maildir } from './maildir.js';
@@ -34,7 +35,7 @@ interface OutboxEntry {
   /** Copies that belong together (one message's To/Cc copy and its Bcc copies). */
   batch: string;
   /** Set while a process sends this copy: another flush leaves it alone. */
-  sending?: { pid: number; since: string };
+  sending?: Claim;
 }
 
 export interface PendingMessage extends OutboxEntry {
@@ -49,11 +50,27 @@ export interface FlushResult {
 
 type OutboxState = Record<string, OutboxEntry>;
 
+/**
+ * Who is sending a copy: a process on a machine. Instances of `cachet server` on several hosts may
+ * share a user's directory; a pid means something only on its own host. (`host` is absent in
+ * claims written before it was kept: this host's.)
+ */
+interface Claim {
+  pid: number;
+  host?: string;
+  since: string;
+}
+
+const THIS_HOST = hostname();
+const ownClaim = (claim: Claim | undefined): boolean => claim?.pid === process.pid && (claim.host ?? THIS_HOST) === THIS_HOST;
+
 /** A claim older than this is taken to be left by a process that hung or whose pid was reused. */
 const CLAIM_TIMEOUT_MS = 60 * 60 * 1000;
 
-function claimHeld(claim: OutboxEntry['sending'], now: number): boolean {
+function claimHeld(claim: Claim | undefined, now: number): boolean {
   if (!claim || now - Date.parse(claim.since) > CLAIM_TIMEOUT_MS) return false;
+  // Another machine's process cannot be asked whether it still runs: its claim holds until it times out.
+  if ((claim.host ?? THIS_HOST) !== THIS_HOST) return true;
   try {
     process.kill(claim.pid, 0);
     return true;
@@ -150,7 +167,7 @@ export class Outbox {
       const mine: Array<{ id: string; entry: OutboxEntry }> = [];
       for (const [id, entry] of Object.entries(state)) {
         if ((ids && !ids.includes(id)) || claimHeld(entry.sending, now)) continue;
-        entry.sending = { pid: process.pid, since: new Date(now).toISOString() };
+        entry.sending = { pid: process.pid, host: THIS_HOST, since: new Date(now).toISOString() };
         mine.push({ id, entry: structuredClone(entry) });
       }
       return mine;
@@ -172,7 +189,7 @@ export class Outbox {
       // later flush of this long-lived process (the web client) does not skip those copies.
       if (unsettled.size > 0) {
         await this.changeState((state) => {
-          for (const id of unsettled) if (state[id]?.sending?.pid === process.pid) delete state[id]!.sending;
+          for (const id of unsettled) if (ownClaim(state[id]?.sending)) delete state[id]!.sending;
         }).catch(() => undefined);
       }
     }
