@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCachet, type CliRun } from '../helpers/cli.js';
 import { startMailServers, type MailServers } from '../helpers/mail-servers.js';
+import { waitFor } from '../helpers/wait.js';
 import { createMailHome, type MailHome } from '../helpers/mail-home.js';
 import { pkiFile } from '../helpers/pki.js';
 import { encrypt, sign, withHeaders } from '../security/hostile-mail.js';
@@ -44,16 +45,6 @@ interface Backend {
   env: NodeJS.ProcessEnv;
   mailbox(address: string): Mailbox;
   close(): Promise<void>;
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, seconds = 45): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  while (Date.now() < deadline) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 function mailCommandsOn(name: string, open: () => Promise<Backend>): void {

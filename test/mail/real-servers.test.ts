@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMailServers, type MailServers } from '../helpers/mail-servers.js';
+import { waitFor } from '../helpers/wait.js';
 import { certificateDer, pkiBytes, privateKey } from '../helpers/pki.js';
 import { SmtpTransport } from '../../src/adapters/mail/transport.js';
 import { ImapMailbox } from '../../src/adapters/mail/imap.js';
@@ -49,17 +50,6 @@ async function sealedMessage(subject: string, messageId: string): Promise<Buffer
   const message = `From: alice@example.com\r\nTo: bob@example.com\r\nSubject: ${subject}\r\nMessage-ID: ${messageId}\r\nContent-Type: text/plain\r\n\r\nSent through a real Postfix.\r\n`;
   const signed = signMessage(toByteStream(message), { signers: [{ certificate: certificateDer('alice'), key: softwareKey(privateKey('alice')) }], mode: 'detached' });
   return collectBytes(encryptMessage(signed, { recipients: [{ certificate: certificateDer('bob') }] }));
-}
-
-/** Polls until `probe` finds something: Postfix delivers asynchronously (queue, then LMTP). */
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, seconds = 45): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  while (Date.now() < deadline) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 async function countWithMessageId(mailbox: ImapMailbox, messageId: string): Promise<number> {

@@ -3,8 +3,9 @@
  * `cachet server`: folders with their counts; flag, mark unread; delete into Trash with an Undo toast
  * reached from the keyboard; archive; the search on the IMAP server (sender, subject, attachments)
  * with its limits said; a conversation; reply all without the user's own address; forward as
- * attachment of an encrypted message, re-encrypted to the new recipient and refused for one without a
- * certificate (never sent in clear). Desktop and phone (390×844) sizes, with screenshots.
+ * attachment of an encrypted message, re-encrypted to the new recipient (who gets it as an attachment
+ * to download, never merged into the forwarder's text) and refused for one without a certificate
+ * (never sent in clear). Desktop and phone (390×844) sizes, with screenshots.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -218,9 +219,17 @@ test('forward as attachment of an encrypted message: encrypted to the new recipi
   await alice.getByRole('link', { name: /\[\.\.\.\]|Fwd: Merger plans/ }).first().click();
   await alice.getByRole('toolbar', { name: 'Message actions' }).waitFor();
   await alice.screenshot({ path: screenshotPath('mailops-forward-received'), fullPage: true });
-  await alice.getByTestId('message-text').getByText(/Subject: Merger plans[\s\S]*the merger is on/).waitFor();
   await alice.locator('.status-bar[data-status="valid"]').waitFor();
   assert.equal(await alice.getByTestId('sender-address').textContent(), 'bob@example.com');
+  // The original is an attachment named after its Subject, never merged into bob's signed text.
+  const original = alice.getByRole('region', { name: 'Attachments' }).getByRole('link', { name: 'Merger plans.eml' });
+  await original.waitFor();
+  assert.doesNotMatch((await alice.getByTestId('message-text').textContent()) ?? '', /merger is on/);
+  const [download] = await Promise.all([alice.waitForEvent('download'), original.click()]);
+  const stream = await download.createReadStream();
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+  assert.match(Buffer.concat(chunks).toString(), /Subject: Merger plans[\s\S]*the merger is on/);
   await alice.context().close();
   await bob.context().close();
 });

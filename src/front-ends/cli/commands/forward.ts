@@ -6,7 +6,7 @@ import type { CliCommand } from '../context.js';
 import { readInputFully } from '../io.js';
 import { FOLDER_HELP, MESSAGE_OPTIONS, messageFolder } from '../message-options.js';
 import { attachedFiles, checkSendValues, SEND_EXIT_STATUSES, SEND_OPTIONS, sendAndReport } from '../send-flow.js';
-import { openUserSession, USER_OPTIONS } from '../user-session.js';
+import { withUserSession, USER_OPTIONS } from '../user-session.js';
 
 const help = `usage: cachet forward ID --to ADDR [--to ADDR]... [--cc ADDR]... [--bcc ADDR]...
                       [--as-attachment] [--subject TEXT] [--folder F] [--body-file F | stdin]
@@ -33,16 +33,16 @@ const command: CliCommand = {
       { positionals: true },
     );
     const id = onlyArgument(positionals, 'name the message to forward: cachet forward ID --to ADDR');
-    if (!values.to?.length) throw new CachetError('ERR_USAGE', 'say whom to forward it to: --to ADDR');
+    const to = values.to;
+    if (!to?.length) throw new CachetError('ERR_USAGE', 'say whom to forward it to: --to ADDR');
     checkSendValues(values);
     const folder = messageFolder(values);
-    const session = await openUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'], pinFile: values['pin-file'] });
-    try {
+    return withUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'], pinFile: values['pin-file'] }, async (session) => {
       const forwarded = await forwardedContent({ folder, id, mode: values['as-attachment'] ? 'attachment' : 'inline' }, { user: session.user, store: () => session.store(), validator: session.validator });
       const typed = (await readInputFully(values['body-file'], context)).toString('utf8');
       return await sendAndReport(
         {
-          to: values.to,
+          to,
           cc: values.cc ?? [],
           bcc: values.bcc ?? [],
           subject: values.subject ?? forwardSubject(forwarded.subject),
@@ -55,9 +55,7 @@ const command: CliCommand = {
         session,
         context,
       );
-    } finally {
-      await session.close();
-    }
+    });
   },
 };
 

@@ -9,7 +9,7 @@ import { readInputFully } from '../io.js';
 import { FOLDER_HELP, MESSAGE_OPTIONS, messageFolder } from '../message-options.js';
 import { attachedFiles, checkSendValues, SEND_EXIT_STATUSES, SEND_OPTIONS, sendAndReport } from '../send-flow.js';
 import { oneLine } from '../terminal-text.js';
-import { openUserSession, USER_OPTIONS } from '../user-session.js';
+import { withUserSession, USER_OPTIONS } from '../user-session.js';
 
 const help = `usage: cachet reply ID [--all] [--quote] [--folder F] [--cc ADDR]... [--bcc ADDR]...
                     (--body-file F | stdin) [--attach FILE]... [--sign | --no-sign]
@@ -34,8 +34,7 @@ const command: CliCommand = {
     const id = onlyArgument(positionals, 'name the message to reply to: cachet reply ID');
     checkSendValues(values);
     const folder = messageFolder(values);
-    const session = await openUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'], pinFile: values['pin-file'] });
-    try {
+    return withUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'], pinFile: values['pin-file'] }, async (session) => {
       let original;
       try {
         original = await readMessage(folder, id, { user: session.user, store: () => session.store(), validator: session.validator });
@@ -70,9 +69,7 @@ const command: CliCommand = {
         session,
         context,
       );
-    } finally {
-      await session.close();
-    }
+    });
   },
 };
 
