@@ -127,7 +127,8 @@ async function readStoredMessage(folder: FolderName, id: string, context: ReadCo
     certificates: book?.allCertificates() ?? [],
   });
   try {
-    const parts = await readDisplayedParts(() => opened.readContent());
+    // A message/rfc822 content is shown only when it wraps this message (header protection); else it is attached.
+    const parts = await readDisplayedParts(() => opened.readContent(), { rootWrapsMessage: opened.wrapsMessage });
     // Embedded messages are nested no deeper than MIME_LIMITS allows: postal-mime's own bound never decides.
     const parsed = await PostalMime.parse(parts.skeleton, { maxRfc822NestingDepth: MIME_LIMITS.maxDepth });
     const attachments = parts.attachments.map((a) => ({ index: a.index, filename: a.filename || `attachment-${a.index + 1}`, contentType: a.contentType, size: a.size }));

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCachet } from '../helpers/cli.js';
 import { createMailHome, type MailHome } from '../helpers/mail-home.js';
-import { signedForward } from '../helpers/python-mail.js';
+import { pythonBuiltBareForward, signedForward } from '../helpers/python-mail.js';
 import { Maildir } from '../../src/adapters/mail/maildir.js';
 
 let message: Buffer;
@@ -46,4 +46,14 @@ test('cachet read: the embedded message is an attachment named after its Subject
 
   const text = await runCachet(['read', id], { env: home.env });
   assert.match(text.stdout, /^Attached: {2}Q3 budget\.eml \(message\/rfc822, \d+ bytes\)$/m);
+});
+
+test("a signed message whose whole content is another's message (no text part): that message is an attachment, not the signer's text", async () => {
+  const id = await new Maildir(join(home.userDir('bob@example.com'), 'mail')).deliver('INBOX', signedForward('bob@example.com', pythonBuiltBareForward()));
+  const read = await runCachet(['read', id, '--json'], { env: home.env });
+  assert.equal(read.status, 0, read.stderr);
+  const result = JSON.parse(read.stdout) as { status: string; text: string | null; headers: { from: string; subject: string }; attachments: Array<{ filename: string; contentType: string }> };
+  assert.deepEqual([result.status, result.headers.from, result.headers.subject], ['valid', 'alice@example.com', 'Budget, passed on']);
+  assert.doesNotMatch(result.text ?? '', /budget is 4 million/, "Carol's text is not shown as what alice signed as her own");
+  assert.deepEqual(result.attachments.map((a) => [a.filename, a.contentType]), [['Q3 budget.eml', 'message/rfc822']]);
 });

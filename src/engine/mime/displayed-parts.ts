@@ -12,8 +12,8 @@
  *   Content-Disposition says (nodemailer writes "inline" for a forward as attachment, other clients
  *   none): its text is another message's, never merged into this one's displayed (signed) text. It is
  *   named after its Subject (".eml") when its sender gave it no name. Only a message/rfc822 at the
- *   root — the wrapper of RFC 8551 §3.1 header protection, whose content is the message itself — is
- *   entered and shown.
+ *   root that is the wrapper of RFC 8551 §3.1 header protection, whose content is the message
+ *   itself (the caller says so: `rootWrapsMessage`), is entered and shown.
  *
  * A text part larger than what is left of MIME_LIMITS.maxDisplayedBytes becomes an attachment too:
  * nothing is cut, nothing is lost.
@@ -46,6 +46,8 @@ export interface DisplayedParts {
   skeleton: Buffer;
   attachments: AttachmentPart[];
   warnings: string[];
+  /** Whether a message/rfc822 root was entered as the message itself; forEachAttachment walks the same way. */
+  rootWrapsMessage: boolean;
 }
 
 /** What an attachment leaves in the skeleton: a parser sees an attachment there, with nothing in it. */
@@ -55,6 +57,7 @@ const EMBEDDED_NAME_BYTES = 64 * 1024;
 const IDENTITY_ENCODINGS = new Set(['7bit', '8bit', 'binary']);
 
 interface Walk {
+  rootWrapsMessage: boolean;
   /**
    * The message is stored with bare LF line ends. The multipart reader hands on parts in CRLF form,
    * so an attachment's line ends are turned back to LF before it is decoded: its bytes are then the
@@ -134,7 +137,7 @@ async function walkEntity(entity: MimeEntity, depth: number, walk: Walk, canonic
     await walkMultipart(entity, boundary, depth, walk);
     return;
   }
-  if (type.mediaType === 'message/rfc822' && depth === 0 && disposition !== 'attachment' && IDENTITY_ENCODINGS.has(entity.headers.transferEncoding())) {
+  if (type.mediaType === 'message/rfc822' && depth === 0 && walk.rootWrapsMessage && disposition !== 'attachment' && IDENTITY_ENCODINGS.has(entity.headers.transferEncoding())) {
     // The root wrapper (RFC 8551 §3.1): the message itself, its parts sorted as the message's are.
     emit(walk, entity.headerBytes);
     await walkEntity(await readMimeEntity(entity.body), depth + 1, walk, canonical);
@@ -188,27 +191,29 @@ function storedWithLf(root: MimeEntity): boolean {
   return lf !== -1 && header[lf - 1] !== 0x0d;
 }
 
-function newWalk(root: MimeEntity, skeleton: Buffer[] | undefined, attachment: Walk['attachment']): Walk {
-  return { storedWithLf: storedWithLf(root), parts: 0, headerBytes: 0, displayedBytes: 0, attachments: 0, warnings: [], skeleton, attachment };
+function newWalk(rootWrapsMessage: boolean, root: MimeEntity, skeleton: Buffer[] | undefined, attachment: Walk['attachment']): Walk {
+  return { rootWrapsMessage, storedWithLf: storedWithLf(root), parts: 0, headerBytes: 0, displayedBytes: 0, attachments: 0, warnings: [], skeleton, attachment };
 }
 
 /**
  * Sorts a message's parts into what is displayed and what is attached, reading `content()` once.
+ * @param options.rootWrapsMessage a message/rfc822 root is this message's own wrapper (open's
+ *        `wrapsMessage`), shown; otherwise it is an attachment like any embedded message
  * @throws CachetError ERR_LIMIT_EXCEEDED when the message is beyond one of MIME_LIMITS (details.limit)
  * @example
- * const parts = await readDisplayedParts(() => opened.readContent());
+ * const parts = await readDisplayedParts(() => opened.readContent(), { rootWrapsMessage: opened.wrapsMessage });
  * const email = await PostalMime.parse(parts.skeleton); // email.text, email.html
  */
-export async function readDisplayedParts(content: () => ByteStream): Promise<DisplayedParts> {
+export async function readDisplayedParts(content: () => ByteStream, { rootWrapsMessage = false }: { rootWrapsMessage?: boolean } = {}): Promise<DisplayedParts> {
   const skeleton: Buffer[] = [];
   const attachments: AttachmentPart[] = [];
   const root = await readMimeEntity(content());
-  const walk = newWalk(root, skeleton, async (part, decoded) => {
+  const walk = newWalk(rootWrapsMessage, root, skeleton, async (part, decoded) => {
     for await (const chunk of decoded) part.size += chunk.length;
     attachments.push(part);
   });
   await walkEntity(root, 0, walk, false);
-  return { skeleton: Buffer.concat(skeleton), attachments, warnings: walk.warnings };
+  return { skeleton: Buffer.concat(skeleton), attachments, warnings: walk.warnings, rootWrapsMessage };
 }
 
 /**
@@ -218,7 +223,7 @@ export async function readDisplayedParts(content: () => ByteStream): Promise<Dis
  */
 export async function forEachAttachment(content: ByteStream, parts: DisplayedParts, visit: (attachment: AttachmentPart, content: ByteStream) => Promise<void>): Promise<void> {
   const root = await readMimeEntity(content);
-  const walk = newWalk(root, undefined, async (part, decoded) => visit(parts.attachments[part.index] ?? part, decoded));
+  const walk = newWalk(parts.rootWrapsMessage, root, undefined, async (part, decoded) => visit(parts.attachments[part.index] ?? part, decoded));
   await walkEntity(root, 0, walk, false);
 }
 

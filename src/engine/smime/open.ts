@@ -138,6 +138,12 @@ export interface OpenResult {
   readContent(options?: SpoolReadOptions): ByteStream;
   /** Certificates the message carried (for the address book). */
   certificates: Uint8Array[];
+  /**
+   * The content is a message/rfc822 wrapper of this message itself (RFC 8551 §3.1, RFC 9788's
+   * forwarded=no): its embedded message is what a reader shows. False for a message/rfc822 content
+   * that is someone else's message (a forward as attachment with no text part): an attachment.
+   */
+  wrapsMessage: boolean;
   /** The raw signed-layer reports (capabilities, key preference) for harvesting. */
   signedLayers: SignedLayerReport[];
   dispose(): Promise<void>;
@@ -325,11 +331,13 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
     // (A compressed layer alone protects nothing: its inner header is no more authentic than the outer.)
     const unwrapped = layers.some((l) => l.kind === 'encrypted' || l.kind === 'signed');
     let innerHeaders: MimeHeaderBlock | undefined;
+    let wrapsMessage = false;
     if (unwrapped) {
       const inner = await readMimeEntity(released());
       // An RFC 8551 §3.1 message/rfc822 wrapper carries the protected header at the start of its body.
       const embedded = inner.headers.contentType().mediaType === 'message/rfc822' ? await firstBytes(inner.body, MAX_EMBEDDED_HEADER_BYTES) : undefined;
       innerHeaders = protectedHeaderBlock(inner.headers, () => embedded, outerHeaders);
+      wrapsMessage = embedded !== undefined && innerHeaders !== inner.headers;
     }
     const headers = effectiveHeaders(outerHeaders, innerHeaders);
     // The status and the From shown come from one parse of the raw field (addresses.ts).
@@ -364,7 +372,7 @@ export async function openMessage(message: ByteStream, options: OpenOptions): Pr
       unsignedParts: status === 'partially-signed' ? unsignedParts : [],
       warnings,
     };
-    return { report, content: released(), readContent: released, certificates, signedLayers, dispose };
+    return { report, content: released(), readContent: released, certificates, wrapsMessage, signedLayers, dispose };
   } catch (error) {
     await dispose();
     throw error;
