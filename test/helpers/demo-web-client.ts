@@ -5,8 +5,9 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from './browser.js';
+import { signedInPage, type SignInOptions } from './web-client-page.js';
 import { pkiFile } from './pki.js';
 import { createDemoOrganisation, type DemoOrganisation } from '../../src/use-cases/demo-org.js';
 import { ClientMailService } from '../../src/front-ends/web/client-mail-service.js';
@@ -19,9 +20,9 @@ export interface DemoWebClient {
   browser: Browser;
   /**
    * A new browser context signed in as `name@<demo domain>` with the demo password (or `password`),
-   * on the Inbox. `initScript` runs in every page before the app (a stand-in for a browser API).
+   * on the Inbox, drawn; at this server, or at `url` (another server on the same home).
    */
-  signIn(name: string, options?: { viewport?: { width: number; height: number }; password?: string; context?: BrowserContextOptions; initScript?: string }): Promise<Page>;
+  signIn(name: string, options?: SignInOptions & { password?: string; url?: string }): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -42,16 +43,8 @@ export async function startDemoWebClient(options: {
     org,
     server,
     browser,
-    async signIn(name, { viewport = { width: 1280, height: 860 }, password = `${name}-password`, context: contextOptions = {}, initScript } = {}) {
-      const context = await browser.newContext({ viewport, ...contextOptions });
-      if (initScript) await context.addInitScript(initScript);
-      const page = await context.newPage();
-      await page.goto(server.url);
-      await page.getByLabel('User name').fill(`${name}@${org.domain}`);
-      await page.getByLabel('Password').fill(password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('heading', { name: 'Inbox' }).waitFor();
-      return page;
+    signIn(name, { password = `${name}-password`, url = server.url, ...page } = {}) {
+      return signedInPage(browser, url, `${name}@${org.domain}`, password, page);
     },
     async close() {
       await browser.close();

@@ -10,6 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, screenshotPath } from '../helpers/browser.js';
 import { pkiFile } from '../helpers/pki.js';
 import { runCachet } from '../helpers/cli.js';
+import { signedInPage, signInForm, submitSignIn, viewDrawn } from '../helpers/web-client-page.js';
 import { startOrganisationWebMail, type OrganisationWebMail } from './organisation-web-mail.js';
 
 let org: OrganisationWebMail;
@@ -33,24 +34,21 @@ after(async () => {
   await org?.stop();
 });
 
+/** The sign-in sent, its outcome (the Inbox, or a refusal) still to come. */
 async function signIn(name: string, password: string): Promise<Page> {
   // The server's certificate comes from a CA made for this test, which this browser does not know.
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 860 } });
-  const page = await context.newPage();
-  await page.goto(web.server.url);
-  await page.getByLabel('User name').fill(`${name}@example.com`);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  const page = await signInForm(browser, web.server.url, { context: { ignoreHTTPSErrors: true } });
+  await submitSignIn(page, `${name}@example.com`, password);
   return page;
 }
 
 test('sign in over HTTPS with the Dovecot password, send signed and encrypted through Postfix, new mail without reload, sign out', async () => {
   assert.match(web.server.url, /^https:/);
-  const bob = await signIn('Bob', 'bob');
-  await bob.getByRole('heading', { name: 'Inbox' }).waitFor();
+  // Watched from here on (IMAP IDLE): alice's mail is pushed to bob's open page.
+  const bob = await signedInPage(browser, web.server.url, 'Bob@example.com', 'bob', { context: { ignoreHTTPSErrors: true }, watchingMail: true });
 
   const alice = await signIn('alice', 'alice');
-  await alice.getByRole('heading', { name: 'Inbox' }).waitFor();
+  await viewDrawn(alice, 'Inbox');
   for (const folder of ['Sent', 'Drafts']) await alice.locator('#sidebar').getByRole('link', { name: new RegExp(folder) }).waitFor();
   await alice.getByRole('link', { name: 'Compose' }).click();
   await alice.getByLabel('To', { exact: true }).fill('Bob@Example.com');
@@ -64,7 +62,7 @@ test('sign in over HTTPS with the Dovecot password, send signed and encrypted th
   await alice.getByTestId('compose-feedback').getByText('Sent, encrypted and signed.').waitFor();
 
   // No reload: bob's Inbox shows it when his event stream says "mail".
-  await bob.getByRole('link', { name: /\[\.\.\.\]/ }).click({ timeout: 30_000 });
+  await bob.getByRole('link', { name: /\[\.\.\.\]/ }).click();
   await bob.locator('.status-bar[data-status="valid"]').waitFor();
   assert.match((await bob.getByTestId('encryption-status').textContent()) ?? '', /Encrypted/);
   assert.match((await bob.getByTestId('message-text').textContent()) ?? '', /for Bob only/);

@@ -16,6 +16,7 @@ import { screenshotPath } from '../helpers/browser.js';
 import { runToolOk } from '../helpers/oracles.js';
 import { P12_PASSWORD, pkiFile } from '../helpers/pki.js';
 import { startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
+import { viewDrawn } from '../helpers/web-client-page.js';
 import type { DemoUser } from '../../src/use-cases/demo-org.js';
 import { importFromMail } from '../../src/use-cases/import-from-mail.js';
 import { openFileCredentialStore } from '../../src/adapters/keys/file-credential-store.js';
@@ -47,14 +48,8 @@ after(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-async function signIn(url: string, name: string, viewport: { width: number; height: number }): Promise<Page> {
-  const page = await (await web.browser.newContext({ viewport, acceptDownloads: true })).newPage();
-  await page.goto(url);
-  await page.getByLabel('User name').fill(`${name}@${web.org.domain}`);
-  await page.getByLabel('Password').fill(`${name}-password`);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
-  return page;
+function signIn(url: string, name: string, viewport: { width: number; height: number }): Promise<Page> {
+  return web.signIn(name, { url, viewport, context: { acceptDownloads: true } });
 }
 
 async function noHorizontalScroll(page: Page, width: number): Promise<void> {
@@ -74,7 +69,7 @@ test('desktop: import both files of one mail with one password, list, renew by u
   await page.screenshot({ path: screenshotPath('certificates-import-all'), fullPage: true });
 
   await page.getByRole('link', { name: 'Certificates' }).click();
-  await page.getByRole('heading', { name: 'Certificates' }).waitFor();
+  await viewDrawn(page, 'Certificates');
   const vault = await vaultOf(alice);
   for (const credential of await vault.list()) {
     const item = page.locator(`.credential[data-id="${credential.id}"]`);
@@ -155,9 +150,8 @@ test('phone, 20 days before expiry: the list and a banner on the Inbox warn, and
     await noHorizontalScroll(page, 390);
     await page.screenshot({ path: screenshotPath('certificates-banner-phone'), fullPage: true });
     await banner.getByRole('link', { name: 'Renew or replace it' }).click();
-    await page.getByRole('heading', { name: 'Certificates' }).waitFor();
+    await viewDrawn(page, 'Certificates');
     const items = page.locator('.credential');
-    await items.first().waitFor();
     assert.equal(await items.count(), 2);
     for (const item of await items.all()) {
       assert.equal(await item.getAttribute('data-expiry'), 'expiring');

@@ -9,21 +9,19 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page, Route } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { screenshotPath } from '../helpers/browser.js';
 import type { DemoOrganisation } from '../../src/use-cases/demo-org.js';
 import { startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
-import type { RunningWebServer } from '../../src/front-ends/web/node-adapter.js';
+import { openCompose } from '../helpers/web-client-page.js';
 
 let web: DemoWebClient;
 let home: string;
 let org: DemoOrganisation;
-let server: RunningWebServer;
-let browser: Browser;
 
 before(async () => {
   web = await startDemoWebClient({ prefix: 'cachet-web-compose-' });
-  ({ home, org, server, browser } = web);
+  ({ home, org } = web);
 });
 
 after(() => web?.close());
@@ -31,14 +29,8 @@ after(() => web?.close());
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 860 };
 
-async function signIn(viewport: { width: number; height: number }): Promise<Page> {
-  const page = await (await browser.newContext({ viewport })).newPage();
-  await page.goto(server.url);
-  await page.getByLabel('User name').fill(org.users.find((u) => u.user.address.startsWith('alice'))!.user.address);
-  await page.getByLabel('Password').fill('alice-password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
-  return page;
+function signIn(viewport: { width: number; height: number }): Promise<Page> {
+  return web.signIn('alice', { viewport });
 }
 
 /** A user's messages in a folder, as stored (header fields and all). */
@@ -47,17 +39,11 @@ async function rawMessages(name: 'alice' | 'bob', folder: string): Promise<strin
   return Promise.all((await mailbox.list(folder)).map(async (m) => (await mailbox.read(folder, m.id)).toString('latin1')));
 }
 
-async function openCompose(page: Page, phone: boolean): Promise<void> {
-  if (phone) await page.getByRole('button', { name: 'Menu' }).click();
-  await page.getByRole('link', { name: 'Compose' }).click();
-  await page.getByRole('heading', { name: 'New message' }).waitFor();
-}
 
 for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as const) {
   test(`${size}: one mail per send, progress while the server works, Enter in Subject does not send, an empty form afterwards`, async () => {
     const page = await signIn(viewport);
-    await openCompose(page, size === 'phone');
-    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'New message', 'focus is on the new view\'s heading');
+    await openCompose(page, { phone: size === 'phone' });
     const sends: string[] = [];
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -80,17 +66,20 @@ for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as const
     await page.screenshot({ path: screenshotPath(`compose-sending-${size}`), fullPage: true });
     release();
     await page.getByTestId('compose-feedback').getByText('Sent.').waitFor();
+    // Send is enabled again once the sent draft is deleted too (it answers after the feedback is shown).
+    await page.locator('form.compose button[type="submit"]:enabled').waitFor();
     assert.equal(sends.length, 1, 'Enter in Subject sent nothing, and the double click sent once');
-    assert.equal(await page.getByRole('button', { name: 'Send' }).isDisabled(), false);
     assert.equal(await page.getByLabel('Subject').inputValue(), '');
     assert.equal(await page.getByLabel('Message', { exact: true }).inputValue(), '');
     assert.equal(await page.getByLabel('Attachments').evaluate((input) => (input as HTMLInputElement).files?.length), 0, 'no attachment carried into the next mail');
     assert.equal(await page.locator('.chip').count(), 0);
 
     await page.getByLabel('Subject').fill('Half written');
-    await openCompose(page, size === 'phone');
-    await page.waitForFunction(() => (document.getElementById('compose-subject') as HTMLInputElement | null)?.value === '');
-    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'New message', 'a fresh form, focus on its heading');
+    const halfWritten = await page.locator('#compose-subject').elementHandle();
+    await openCompose(page, { phone: size === 'phone' });
+    // A fresh form (not the old one emptied), drawn, the focus on its heading.
+    assert.equal(await halfWritten!.evaluate((input) => input.isConnected), false, 'the half-written form is gone');
+    assert.equal(await page.getByLabel('Subject').inputValue(), '');
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= viewport.width, `no horizontal scrolling (${width} px)`);
   });
@@ -98,7 +87,7 @@ for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as const
 
 test('recipients: "Name <address>" is read, a bare name is refused with a reason and kept; a missing certificate is said once', async () => {
   const page = await signIn(PHONE);
-  await openCompose(page, true);
+  await openCompose(page, { phone: true });
   const to = page.getByLabel('To', { exact: true });
   await to.fill('Bob Smith <Bob@Example.org>, Carol; stranger@example.net');
   await to.press('Enter');
@@ -125,7 +114,7 @@ test('after "send unencrypted to everyone", the page says who got it and who wai
   writeFileSync(join(home, 'policy.yaml'), 'groupRule: ask\nencryptByDefault: true\n');
   try {
     const page = await signIn(DESKTOP);
-    await openCompose(page, false);
+    await openCompose(page);
     await page.getByLabel('To', { exact: true }).fill('bob@example.org, stranger@example.net');
     await page.getByLabel('To', { exact: true }).press('Enter');
     await page.locator('.chip[data-address="stranger@example.net"][data-cert="false"]').waitFor();

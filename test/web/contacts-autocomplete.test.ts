@@ -13,6 +13,7 @@ import { screenshotPath } from '../helpers/browser.js';
 import { certificateDer } from '../helpers/pki.js';
 import { startSlapd, type Slapd } from '../helpers/slapd.js';
 import { startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
+import { openCompose } from '../helpers/web-client-page.js';
 import { importFromMail } from '../../src/use-cases/import-from-mail.js';
 import { openFileCredentialStore } from '../../src/adapters/keys/file-credential-store.js';
 import { VAULT_FILE_NAME } from '../../src/adapters/keys/open-store.js';
@@ -45,15 +46,8 @@ after(async () => {
 });
 
 async function compose(viewport: { width: number; height: number }, phone: boolean): Promise<Page> {
-  const page = await (await web.browser.newContext({ viewport })).newPage();
-  await page.goto(web.server.url);
-  await page.getByLabel('User name').fill(`alice@${web.org.domain}`);
-  await page.getByLabel('Password').fill('alice-password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
-  if (phone) await page.getByRole('button', { name: 'Menu' }).click();
-  await page.getByRole('link', { name: 'Compose' }).click();
-  await page.getByRole('heading', { name: 'New message' }).waitFor();
+  const page = await web.signIn('alice', { viewport });
+  await openCompose(page, { phone });
   return page;
 }
 

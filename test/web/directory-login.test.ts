@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchBrowser, screenshotPath } from '../helpers/browser.js';
+import { signedInPage } from '../helpers/web-client-page.js';
 import { startSlapd, type Slapd } from '../helpers/slapd.js';
 import { createDemoOrganisation, type DemoOrganisation } from '../../src/use-cases/demo-org.js';
 import { importFromMail } from '../../src/use-cases/import-from-mail.js';
@@ -50,12 +51,7 @@ after(async () => {
 
 test('the directory password is checked, kept in the vault, and used to find a recipient', async () => {
   const alice = org.users.find((u) => u.user.address.startsWith('alice'))!;
-  const page = await (await browser!.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
-  await page.goto(server!.url);
-  await page.getByLabel('User name').fill(alice.user.address);
-  await page.getByLabel('Password', { exact: true }).fill('alice-password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
+  const page = await signedInPage(browser!, server!.url, alice.user.address, 'alice-password');
 
   await page.getByRole('link', { name: 'Settings' }).click();
   const section = page.getByTestId('directory');

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchBrowser, screenshotPath } from '../helpers/browser.js';
+import { signedInPage } from '../helpers/web-client-page.js';
 import { P12_PASSWORD, pkiFile } from '../helpers/pki.js';
 import { createDemoOrganisation, type DemoOrganisation } from '../../src/use-cases/demo-org.js';
 import { ClientMailService } from '../../src/front-ends/web/client-mail-service.js';
@@ -57,12 +58,7 @@ after(async () => {
 
 test('a dual-purpose certificate for both roles, then its renewal, confirmed in the browser', async () => {
   const alice = org.users.find((u) => u.user.address.startsWith('alice'))!;
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
-  await page.goto(server.url);
-  await page.getByLabel('User name').fill(alice.user.address);
-  await page.getByLabel('Password').fill('alice-password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
+  const page = await signedInPage(browser, server.url, alice.user.address, 'alice-password');
   await page.getByRole('link', { name: /Your renewed certificate/ }).click();
 
   const importFile = async (file: string, openForm = true): Promise<ReturnType<typeof page.locator>> => {

@@ -13,6 +13,7 @@ import type { Page } from 'playwright-core';
 import { screenshotPath } from '../helpers/browser.js';
 import { P12_PASSWORD, pkiBytes } from '../helpers/pki.js';
 import { startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
+import { openCompose } from '../helpers/web-client-page.js';
 import type { DemoUser } from '../../src/use-cases/demo-org.js';
 import { importFromMail } from '../../src/use-cases/import-from-mail.js';
 import { openFileCredentialStore } from '../../src/adapters/keys/file-credential-store.js';
@@ -51,9 +52,7 @@ function signIn(name: string, viewport: { width: number; height: number }, passw
 }
 
 async function composeTo(page: Page, phone: boolean, recipients: string[], subject: string): Promise<void> {
-  if (phone) await page.getByRole('button', { name: 'Menu' }).click();
-  await page.getByRole('link', { name: 'Compose' }).click();
-  await page.getByRole('heading', { name: 'New message' }).waitFor();
+  await openCompose(page, { phone });
   for (const address of recipients) {
     await page.locator('#compose-to').fill(address);
     await page.locator('#compose-to').press('Enter');
@@ -134,7 +133,6 @@ test('Compose: the Sign switch is on for a credential of role "both"', async () 
   const vault = await openFileCredentialStore(join(carol.dir, VAULT_FILE_NAME), 'carol-password', { createIfMissing: true });
   await vault.add({ certificate: credential.certificate, chain: credential.chain, privateKeyPkcs8: credential.privateKeyPkcs8, role: 'both' });
   const page = await signIn('carol', { width: 1280, height: 860 });
-  await page.getByRole('link', { name: 'Compose' }).click();
-  await page.getByRole('heading', { name: 'New message' }).waitFor();
+  await openCompose(page);
   assert.equal(await page.locator('#compose-sign').isChecked(), true, 'a "both" credential signs by default');
 });

@@ -8,22 +8,19 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { AddressBook } from '../../src/adapters/directory/address-book.js';
 import { screenshotPath } from '../helpers/browser.js';
 import type { DemoOrganisation } from '../../src/use-cases/demo-org.js';
 import { startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
-import type { RunningWebServer } from '../../src/front-ends/web/node-adapter.js';
 import { BODY, certsOnlyMessage, sign, withHeaders } from '../security/hostile-mail.js';
 
 let web: DemoWebClient;
 let org: DemoOrganisation;
-let server: RunningWebServer;
-let browser: Browser;
 
 before(async () => {
   web = await startDemoWebClient({ prefix: 'cachet-web-hostile-', trustTestPki: true });
-  ({ org, server, browser } = web);
+  ({ org } = web);
 });
 
 after(() => web?.close());
@@ -31,13 +28,7 @@ after(() => web?.close());
 const reader = () => org.users.find((u) => u.user.address.startsWith('bob'))!;
 
 async function openAsBob(subject: RegExp): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(server.url);
-  await page.getByLabel('User name').fill(reader().user.address);
-  await page.getByLabel('Password').fill('bob-password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
+  const page = await web.signIn('bob', { viewport: { width: 1280, height: 900 } });
   await page.getByRole('link', { name: subject }).click();
   await page.locator('.status-bar').waitFor();
   return page;

@@ -7,20 +7,16 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import { screenshotPath } from '../helpers/browser.js';
 import type { DemoOrganisation } from '../../src/use-cases/demo-org.js';
 import { startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
-import type { RunningWebServer } from '../../src/front-ends/web/node-adapter.js';
 
 let web: DemoWebClient;
 let org: DemoOrganisation;
-let server: RunningWebServer;
-let browser: Browser;
 
 before(async () => {
   web = await startDemoWebClient({ prefix: 'cachet-web-html-' });
-  ({ org, server, browser } = web);
+  ({ org } = web);
 });
 
 after(() => web?.close());
@@ -41,7 +37,8 @@ for (const [size, viewport] of [['desktop', { width: 1280, height: 860 }], ['pho
     const bob = org.users.find((u) => u.user.address.startsWith('bob'))!;
     const mail = [`From: shop@example.net`, `To: ${bob.user.address}`, `Subject: Offers ${size}`, 'MIME-Version: 1.0', 'Content-Type: text/html; charset=utf-8', '', HTML, ''].join('\r\n');
     await bob.user.mailbox.deliver('INBOX', Buffer.from(mail));
-    const context = await browser.newContext({ viewport });
+    const page = await web.signIn('bob', { viewport });
+    const context = page.context();
     const opened: Array<{ url: string; referer: string | undefined }> = [];
     await context.route(/example\.net/, async (route) => {
       opened.push({ url: route.request().url(), referer: route.request().headers()['referer'] });
@@ -49,11 +46,6 @@ for (const [size, viewport] of [['desktop', { width: 1280, height: 860 }], ['pho
     });
     const requests: string[] = [];
     context.on('request', (request) => requests.push(request.url()));
-    const page = await context.newPage();
-    await page.goto(server.url);
-    await page.getByLabel('User name').fill(bob.user.address);
-    await page.getByLabel('Password').fill('bob-password');
-    await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('link', { name: new RegExp(`Offers ${size}`) }).click();
     const frame = page.frameLocator('iframe.message-frame');
     await frame.locator('#headline').waitFor();

@@ -12,6 +12,7 @@ import type { Page } from 'playwright-core';
 import { screenshotPath } from '../helpers/browser.js';
 import { runCachet } from '../helpers/cli.js';
 import { startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
+import { sendFromPage } from '../helpers/web-client-page.js';
 import { addUser } from '../../src/use-cases/users.js';
 import { Maildir } from '../../src/adapters/mail/maildir.js';
 import type { OutboxMessage } from '../../src/use-cases/outbox.js';
@@ -30,15 +31,7 @@ function signIn(viewport: { width: number; height: number }): Promise<Page> {
 
 /** Sends in clear through the page's API (what Compose posts). */
 async function send(page: Page, to: string, subject: string): Promise<void> {
-  await page.evaluate(
-    async ({ to, subject }) => {
-      const { csrfToken } = (await (await fetch('/api/session')).json()) as { csrfToken: string };
-      const form = new FormData();
-      Object.entries({ to, subject, body: 'The plan for next week.', sign: 'false', encrypt: 'false' }).forEach(([k, v]) => form.set(k, v));
-      await fetch('/api/send', { method: 'POST', headers: { 'x-csrf-token': csrfToken }, body: form });
-    },
-    { to, subject },
-  );
+  await sendFromPage(page, { to, subject, body: 'The plan for next week.', sign: false, encrypt: false });
 }
 
 async function cliOutbox(): Promise<OutboxMessage[]> {

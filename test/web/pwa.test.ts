@@ -10,8 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { CHROMIUM_PATH, screenshotPath } from '../helpers/browser.js';
+import { CHROMIUM_PATH, screenshotPath, withTestTimeouts } from '../helpers/browser.js';
 import { startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
+import { sendFromPage, submitSignIn, viewDrawn } from '../helpers/web-client-page.js';
 import { importFromMail } from '../../src/use-cases/import-from-mail.js';
 import { openFileCredentialStore } from '../../src/adapters/keys/file-credential-store.js';
 import { VAULT_FILE_NAME } from '../../src/adapters/keys/open-store.js';
@@ -34,12 +35,12 @@ before(async () => {
   await AddressBook.change(web.org.users.find((u) => u.user.address.startsWith('bob@'))!.user.dir, (book) => book.add(aliceEncryption.certificate, 'import', new Date()));
   // Installability is not reported for incognito profiles: a real (temporary) profile.
   profile = mkdtempSync(join(tmpdir(), 'cachet-pwa-profile-'));
-  context = await chromium.launchPersistentContext(profile, {
+  context = withTestTimeouts(await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
     headless: true,
     viewport: { width: 390, height: 844 },
     args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-  });
+  }));
 });
 
 after(async () => {
@@ -73,16 +74,9 @@ test('the manifest names the app, starts standalone, and its icons are there at 
 test('installable in Chromium; the service worker keeps the shell only, never /api or decrypted mail, and opens offline', async () => {
   const bob = await context.newPage();
   await bob.goto(web.server.url);
-  await bob.getByLabel('User name').fill('bob@example.org');
-  await bob.getByLabel('Password').fill('bob-password');
-  await bob.getByRole('button', { name: 'Sign in' }).click();
-  await bob.getByRole('heading', { name: 'Inbox' }).waitFor();
-  const sent = await bob.evaluate(async (secret) => {
-    const { csrfToken } = (await (await fetch('/api/session')).json()) as { csrfToken: string };
-    const form = new FormData();
-    Object.entries({ to: 'alice@example.org', subject: 'Vault', body: secret, sign: 'true', encrypt: 'true' }).forEach(([k, v]) => form.set(k, v));
-    return (await (await fetch('/api/send', { method: 'POST', headers: { 'x-csrf-token': csrfToken }, body: form })).json()) as { kind: string; encrypted: boolean };
-  }, SECRET);
+  await submitSignIn(bob, 'bob@example.org', 'bob-password');
+  await viewDrawn(bob, 'Inbox');
+  const sent = await sendFromPage(bob, { to: 'alice@example.org', subject: 'Vault', body: SECRET, sign: true, encrypt: true });
   assert.deepEqual([sent.kind, sent.encrypted], ['sent', true]);
   await bob.evaluate(async () => {
     const { csrfToken } = (await (await fetch('/api/session')).json()) as { csrfToken: string };
@@ -91,10 +85,8 @@ test('installable in Chromium; the service worker keeps the shell only, never /a
 
   const page = bob;
   await page.goto(web.server.url);
-  await page.getByLabel('User name').fill('alice@example.org');
-  await page.getByLabel('Password').fill('alice-password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
+  await submitSignIn(page, 'alice@example.org', 'alice-password');
+  await viewDrawn(page, 'Inbox');
   await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
   // Controlled from the next load on: read the encrypted mail through the service worker.
   await page.reload();

@@ -7,36 +7,28 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { screenshotPath } from '../helpers/browser.js';
 import type { DemoOrganisation } from '../../src/use-cases/demo-org.js';
 import { startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
-import type { RunningWebServer } from '../../src/front-ends/web/node-adapter.js';
+import { viewDrawn } from '../helpers/web-client-page.js';
 import { sign, withHeaders } from '../security/hostile-mail.js';
 
 const UPLOAD_LIMIT = 200 * 1024;
 let web: DemoWebClient;
 let org: DemoOrganisation;
-let server: RunningWebServer;
-let browser: Browser;
 
 before(async () => {
   web = await startDemoWebClient({ prefix: 'cachet-web-details-', trustTestPki: true, uploadBytes: UPLOAD_LIMIT });
-  ({ org, server, browser } = web);
+  ({ org } = web);
 });
 
 after(() => web?.close());
 
 const reader = () => org.users.find((u) => u.user.address.startsWith('bob'))!;
 
-async function signIn(viewport: { width: number; height: number }): Promise<Page> {
-  const page = await (await browser.newContext({ viewport })).newPage();
-  await page.goto(server.url);
-  await page.getByLabel('User name').fill(reader().user.address);
-  await page.getByLabel('Password').fill('bob-password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
-  return page;
+function signIn(viewport: { width: number; height: number }): Promise<Page> {
+  return web.signIn('bob', { viewport });
 }
 
 test('phone (390 px): certificate details do not widen the page, dates are readable, a few dozen bytes are not "1 KiB"', async () => {
@@ -77,6 +69,7 @@ test('phone (390 px): certificate details do not widen the page, dates are reada
 test('the upload limit is stated in Compose and checked before anything is uploaded', async () => {
   const page = await signIn({ width: 1280, height: 860 });
   await page.getByRole('link', { name: 'Compose' }).click();
+  await viewDrawn(page, 'New message');
   assert.match((await page.getByTestId('attachment-limit').textContent()) ?? '', /Up to 200 KiB in all/);
   const sends: string[] = [];
   page.on('request', (request) => {

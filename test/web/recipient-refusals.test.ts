@@ -11,6 +11,7 @@ import type { Page } from 'playwright-core';
 import { screenshotPath } from '../helpers/browser.js';
 import { certificateDer } from '../helpers/pki.js';
 import { startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
+import { openCompose } from '../helpers/web-client-page.js';
 import { AddressBook } from '../../src/adapters/directory/address-book.js';
 
 let web: DemoWebClient;
@@ -26,15 +27,8 @@ before(async () => {
 after(() => web?.close());
 
 async function composeTo(viewport: { width: number; height: number }, phone: boolean): Promise<Page> {
-  const page = await (await web.browser.newContext({ viewport })).newPage();
-  await page.goto(web.server.url);
-  await page.getByLabel('User name').fill(`alice@${web.org.domain}`);
-  await page.getByLabel('Password').fill('alice-password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
-  if (phone) await page.getByRole('button', { name: 'Menu' }).click();
-  await page.getByRole('link', { name: 'Compose' }).click();
-  await page.getByRole('heading', { name: 'New message' }).waitFor();
+  const page = await web.signIn('alice', { viewport });
+  await openCompose(page, { phone });
   await page.locator('#compose-to').fill('oscar@example.com, tls@example.com, alice@example.com, nobody@example.com');
   await page.locator('#compose-to').press('Enter');
   return page;

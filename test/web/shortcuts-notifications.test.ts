@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { screenshotPath } from '../helpers/browser.js';
 import { startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
+import { sendFromPage, viewDrawn } from '../helpers/web-client-page.js';
 
 let web: DemoWebClient;
 
@@ -20,19 +21,12 @@ before(async () => {
 after(() => web?.close());
 
 function signIn(name: string, init?: string): Promise<Page> {
-  return web.signIn(name, init ? { initScript: init } : {});
+  // Watched from the start: mail sent to the page's user once it is open is pushed to it.
+  return web.signIn(name, { watchingMail: true, ...(init ? { initScript: init } : {}) });
 }
 
 async function send(page: Page, to: string, subject: string): Promise<void> {
-  await page.evaluate(
-    async ({ to, subject }) => {
-      const { csrfToken } = (await (await fetch('/api/session')).json()) as { csrfToken: string };
-      const form = new FormData();
-      Object.entries({ to, subject, body: 'hello', sign: 'false', encrypt: 'false' }).forEach(([k, v]) => form.set(k, v));
-      await fetch('/api/send', { method: 'POST', headers: { 'x-csrf-token': csrfToken }, body: form });
-    },
-    { to, subject },
-  );
+  await sendFromPage(page, { to, subject, body: 'hello', sign: false, encrypt: false });
 }
 
 const activeHeading = (page: Page) => page.evaluate(() => (document.activeElement?.tagName === 'H1' ? document.activeElement.textContent : null));
@@ -53,8 +47,7 @@ test('keyboard shortcuts: c, /, j/k, r and ?; a key typed into a field stays the
   assert.equal(await activeHeading(page), null);
 
   await page.evaluate(() => (location.hash = '#/folder/INBOX'));
-  await page.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor();
-  await page.getByTestId('message-link').filter({ hasText: 'Second note' }).waitFor();
+  await viewDrawn(page, 'Inbox');
   await page.keyboard.press('/');
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'search');
   await page.keyboard.press('Escape');
@@ -104,7 +97,7 @@ test('new-mail notification: asked only on the button, then the sender and a neu
   const bob = await signIn('bob');
   await send(bob, 'alice@example.org', 'Salary review for Alice');
   await bob.context().close();
-  await page.waitForFunction(() => (window as unknown as { notes: unknown[] }).notes.length > 0, undefined, { timeout: 20_000 });
+  await page.waitForFunction(() => (window as unknown as { notes: unknown[] }).notes.length > 0);
   const [note] = await page.evaluate(() => (window as unknown as { notes: Array<{ title: string; body: string }> }).notes);
   assert.match(note!.title, /bob@example\.org/, 'the sender is shown');
   assert.equal(note!.body, 'New message in your Inbox');

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchBrowser, screenshotPath } from '../helpers/browser.js';
+import { signedInPage } from '../helpers/web-client-page.js';
 import { runCachet } from '../helpers/cli.js';
 import { pkiFile } from '../helpers/pki.js';
 import { createSoftHsm, type SoftHsm } from '../helpers/softhsm.js';
@@ -42,12 +43,7 @@ after(async () => {
 });
 
 test('the token is unlocked with its PIN in Settings, and mail is signed on it', async () => {
-  const page = await (await browser!.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
-  await page.goto(server!.url);
-  await page.getByLabel('User name').fill('alice@example.com');
-  await page.getByLabel('Password', { exact: true }).fill('alice-password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
+  const page = await signedInPage(browser!, server!.url, 'alice@example.com', 'alice-password');
 
   await page.getByRole('link', { name: 'Settings' }).click();
   await page.getByTestId('certificate-source').getByText(/on your token/).waitFor();

@@ -10,22 +10,20 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { screenshotPath } from '../helpers/browser.js';
 import { pkiFile } from '../helpers/pki.js';
 import type { DemoOrganisation } from '../../src/use-cases/demo-org.js';
 import { startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
-import type { RunningWebServer } from '../../src/front-ends/web/node-adapter.js';
+import { signInForm, viewDrawn } from '../helpers/web-client-page.js';
 
 let web: DemoWebClient;
 let home: string;
 let org: DemoOrganisation;
-let server: RunningWebServer;
-let browser: Browser;
 
 before(async () => {
   web = await startDemoWebClient({ prefix: 'cachet-web-' });
-  ({ home, org, server, browser } = web);
+  ({ home, org } = web);
 });
 
 after(() => web?.close());
@@ -34,15 +32,8 @@ function demoUser(name: 'alice' | 'bob') {
   return org.users.find((u) => u.user.address.startsWith(name))!;
 }
 
-async function signIn(name: 'alice' | 'bob', viewport = { width: 1280, height: 860 }): Promise<Page> {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  await page.goto(server.url);
-  await page.getByLabel('User name').fill(demoUser(name).user.address);
-  await page.getByLabel('Password').fill(`${name}-password`);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
-  return page;
+function signIn(name: 'alice' | 'bob', viewport = { width: 1280, height: 860 }): Promise<Page> {
+  return web.signIn(name, { viewport });
 }
 
 async function importCertificates(page: Page, name: 'alice' | 'bob'): Promise<void> {
@@ -220,9 +211,7 @@ test('locked policies are shown as locked, and the group rule asks before anythi
 });
 
 test('keyboard only: sign in, reach Compose and open it without a mouse', async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  const page = await context.newPage();
-  await page.goto(server.url);
+  const page = await signInForm(web.browser, web.server.url);
   await page.getByLabel('User name').waitFor(); // the page renders its form after asking for the session
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'login-user', 'the first Tab reaches the user name');
@@ -230,9 +219,8 @@ test('keyboard only: sign in, reach Compose and open it without a mouse', async 
   await page.keyboard.press('Tab');
   await page.keyboard.type('alice-password');
   await page.keyboard.press('Enter');
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
   // The view moves the focus to its heading once drawn: Tab from there, not from wherever it was before.
-  await page.waitForFunction(() => document.activeElement?.tagName === 'H1');
+  await viewDrawn(page, 'Inbox');
   let reached = false;
   for (let i = 0; i < 100 && !reached; i++) {
     await page.keyboard.press('Tab');
@@ -241,5 +229,5 @@ test('keyboard only: sign in, reach Compose and open it without a mouse', async 
   assert.ok(reached, 'Tab reaches Compose');
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'New message' }).waitFor();
-  await context.close();
+  await page.context().close();
 });
