@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import PostalMime from 'postal-mime';
 import { addUser } from '../../src/use-cases/users.js';
@@ -98,14 +98,9 @@ describe('cachet ca distribute --smtp-url (a real Postfix)', () => {
   test('the mail is accepted by SMTP and delivered to the user, attachments intact', async () => {
     const r = await cachet(['ca', 'distribute', '--to', 'alice@example.com', '--from', 'pki@example.com', '--sign', ws.path('alice-sign.pfx'), '--enc', ws.path('alice-enc.pfx'), '--smtp-url', postfix!.smtpUrl, '--json'], ws.env);
     assert.equal(r.status, 0, r.stderr);
-    const newDir = join(postfix!.maildir('alice'), 'new');
-    let files: string[] = [];
-    for (let i = 0; i < 100 && files.length === 0; i++) {
-      files = existsSync(newDir) ? readdirSync(newDir) : [];
-      if (files.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const files = await postfix!.delivered('alice');
     assert.equal(files.length, 1, 'delivered into the Maildir');
-    const mail = await PostalMime.parse(readFileSync(join(newDir, files[0]!)));
+    const mail = await PostalMime.parse(readFileSync(files[0]!));
     assert.equal(mail.attachments.length, 2);
     const signAttachment = mail.attachments.find((a) => a.filename === 'alice-sign.pfx');
     assert.equal(signAttachment?.mimeType, 'application/x-pkcs12');

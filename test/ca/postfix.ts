@@ -5,16 +5,19 @@
  * the postfix and mail users. Stopped with `postfix stop`, then removed.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './support.js';
+import { eventually } from '../helpers/eventually.js';
 
 export interface CaPostfix {
   smtpUrl: string;
   /** The Maildir of a user (…/Maildir/, with new/ inside once mail arrived). */
   maildir(user: string): string;
+  /** The paths of the mails in a user's new/, once there is at least one (Postfix delivers after its queue). */
+  delivered(user: string): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -108,9 +111,15 @@ export async function startCaPostfix(users: string[], domain = 'example.com'): P
     const start = spawnSync('script', ['-qec', `postfix -c '${config}' start`, '/dev/null'], { encoding: 'utf8' });
     if (start.status !== 0) throw new Error(`postfix did not start: ${start.stdout}${start.stderr}`);
     started = true;
-    for (let i = 0; i < 100 && !(await portOpen(port)); i++) await new Promise((r) => setTimeout(r, 100));
-    if (!(await portOpen(port))) throw new Error('postfix SMTP port did not open');
-    return { smtpUrl: `smtp://127.0.0.1:${port}`, maildir: (user) => join(dir, 'mail', user, 'Maildir'), stop };
+    await eventually(() => portOpen(port), `Postfix's SMTP port ${port}`);
+    const maildir = (user: string) => join(dir, 'mail', user, 'Maildir');
+    const delivered = (user: string) =>
+      eventually(() => {
+        const newDir = join(maildir(user), 'new');
+        const files = existsSync(newDir) ? readdirSync(newDir) : [];
+        return files.length > 0 && files.map((name) => join(newDir, name));
+      }, `mail delivered to ${user}`);
+    return { smtpUrl: `smtp://127.0.0.1:${port}`, maildir, delivered, stop };
   } catch (error) {
     await stop();
     throw error;

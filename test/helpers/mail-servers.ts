@@ -38,7 +38,7 @@ export async function startMailServers(users = ['alice', 'bob'], options: { milt
     rmSync(stateDir, { recursive: true, force: true });
   };
   try {
-    execFileSync('bash', [UP, stateDir, testPkiDir()], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    execFileSync('bash', [UP, stateDir, testPkiDir()], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 });
   } catch (error) {
     const log = (() => {
       try {

@@ -5,7 +5,7 @@
  * and each opens its user's files in OpenSSL), a report of what was issued and refused.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import PostalMime from 'postal-mime';
@@ -114,14 +114,9 @@ describe('cachet ca issue --from-ldap-group (slapd), mailed through Postfix', ()
     assert.deepEqual(report.mailed.map((m: { email: string }) => m.email), ['erin@example.com', 'frank@example.com']);
     const secrets = passwords(ws.path('group-passwords.csv'));
     for (const user of ['erin', 'frank']) {
-      const newDir = join(postfix!.maildir(user), 'new');
-      let files: string[] = [];
-      for (let i = 0; i < 100 && files.length === 0; i++) {
-        files = existsSync(newDir) ? readdirSync(newDir) : [];
-        if (files.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      const files = await postfix!.delivered(user);
       assert.equal(files.length, 1, `one mail delivered to ${user} by Postfix`);
-      const mail = await PostalMime.parse(readFileSync(join(newDir, files[0]!)));
+      const mail = await PostalMime.parse(readFileSync(files[0]!));
       assert.equal(mail.attachments.length, 1);
       writeFileSync(ws.path(`${user}.p12`), Buffer.from(mail.attachments[0]!.content as ArrayBuffer));
       const opened = openssl(['pkcs12', '-in', ws.path(`${user}.p12`), '-passin', `pass:${secrets.get(`${user}@example.com`)}`, '-nokeys', '-clcerts']);

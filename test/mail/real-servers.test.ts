@@ -10,6 +10,7 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually } from '../helpers/eventually.js';
 import { startMailServers, type MailServers } from '../helpers/mail-servers.js';
 import { waitFor } from '../helpers/wait.js';
 import { certificateDer, pkiBytes, privateKey } from '../helpers/pki.js';
@@ -67,7 +68,7 @@ test('alice sends through Postfix (STARTTLS + AUTH); bob reads through Dovecot (
   await smtp().deliver({ from: 'alice@example.com', to: ['bob@example.com'] }, sealed);
   const mailbox = imap();
   try {
-    const raw = await waitFor(async () => {
+    const raw = await eventually(async () => {
       for (const info of await mailbox.list('INBOX')) {
         const bytes = await mailbox.read('INBOX', info.id);
         if (bytes.includes(messageId)) return bytes;
@@ -110,7 +111,7 @@ test('SMTP down in the middle: the message stays in the outbox, and a retry deli
   } finally {
     servers.startSmtp();
   }
-  await waitFor(async () => {
+  await eventually(async () => {
     try {
       execFileSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${servers.smtpPort}`]);
       return true;
@@ -123,7 +124,7 @@ test('SMTP down in the middle: the message stays in the outbox, and a retry deli
   assert.equal((await outbox.flush(smtp())).sent.length, 0, 'nothing left to send again');
   const mailbox = imap();
   try {
-    await waitFor(async () => ((await countWithMessageId(mailbox, messageId)) > 0 ? true : undefined), 'delivery after retry');
+    await eventually(async () => ((await countWithMessageId(mailbox, messageId)) > 0 ? true : undefined), 'delivery after retry');
     assert.equal(await countWithMessageId(mailbox, messageId), 1, 'delivered exactly once');
   } finally {
     await mailbox.close();
@@ -150,7 +151,7 @@ test('a recipient Postfix does not know is refused with its words: the others ge
   assert.equal(retried[0]?.attempts, 2);
   const mailbox = imap();
   try {
-    await waitFor(async () => ((await countWithMessageId(mailbox, messageId)) > 0 ? true : undefined), 'delivery to bob');
+    await eventually(async () => (await countWithMessageId(mailbox, messageId)) > 0, 'delivery to bob');
     assert.equal(await countWithMessageId(mailbox, messageId), 1, 'bob has it once');
   } finally {
     await mailbox.close();
@@ -226,7 +227,7 @@ test('the CLI reads an IMAP account: cachet inbox and cachet read over Dovecot, 
   assert.equal(sent.status, 0, sent.stderr);
   const alice = imap('alice');
   try {
-    await waitFor(async () => ((await countWithMessageId(alice, 'via postfix')) > 0 ? true : undefined), 'the CLI-sent message');
+    await eventually(async () => ((await countWithMessageId(alice, 'via postfix')) > 0 ? true : undefined), 'the CLI-sent message');
   } finally {
     await alice.close();
   }

@@ -149,6 +149,7 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 CONF
 # postfix reports fatal errors only on a terminal: give it one
 script -qec "postfix -c '$D/postfix' start" /dev/null > "$D/postfix-start.log" 2>&1 || { cat "$D/postfix-start.log" >&2; exit 1; }
-wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; return 1; }
+# Up to a minute: a loaded CI machine starts Dovecot and Postfix slowly; an open port ends the wait.
+wait_port() { for _ in $(seq 1 600); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; return 1; }
 wait_port "$IMAP_PORT"; wait_port "$IMAPS_PORT"; wait_port "$LMTP_PORT"; wait_port "$SMTP_PORT"
 echo "mail servers up in $D"
