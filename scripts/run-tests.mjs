@@ -34,6 +34,11 @@ if (files.some((f) => f.startsWith(join('test', 'web')) || f.startsWith(join('te
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 const concurrency = process.env.CACHET_TEST_CONCURRENCY ?? '2';
+// A file that hangs (a server that never answers, a wait for an event that never comes) fails
+// with its name after this long, instead of holding the run until CI's 90 minutes are up: Node 20
+// applies --test-timeout to each file's run as a whole. The slowest files take a few minutes on a
+// loaded machine (test/mail/large-send.test.ts allows its two sends 9); tests keep their own, shorter limits.
+const fileTimeoutMs = process.env.CACHET_TEST_FILE_TIMEOUT_MS ?? String(20 * 60_000);
 // Every run gets a private state directory (the vault's rollback witnesses live there,
 // src/adapters/keys/file-credential-store.ts rollbackWitnessDir): tests write none into the
 // developer's ~/.local/state/cachet, and none of an earlier run's witnesses are seen.
@@ -42,7 +47,9 @@ let result;
 try {
   result = spawnSync(
     process.execPath,
-    ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+    // --test-force-exit: a file whose tests are all done ends there, even if something it started
+    // (a server a failed `before` never handed to `after`) still holds the event loop open.
+    ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${fileTimeoutMs}`, '--test-force-exit', '--test-reporter=spec', ...files],
     { stdio: 'inherit', env: { ...process.env, CACHET_STATE_DIR: stateDir } },
   );
 } finally {
