@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './support.js';
-import { eventually } from '../helpers/eventually.js';
+import { waitFor } from '../helpers/wait.js';
 
 export interface CaPostfix {
   smtpUrl: string;
@@ -111,10 +111,10 @@ export async function startCaPostfix(users: string[], domain = 'example.com'): P
     const start = spawnSync('script', ['-qec', `postfix -c '${config}' start`, '/dev/null'], { encoding: 'utf8' });
     if (start.status !== 0) throw new Error(`postfix did not start: ${start.stdout}${start.stderr}`);
     started = true;
-    await eventually(() => portOpen(port), `Postfix's SMTP port ${port}`);
+    await waitFor(() => portOpen(port), `Postfix's SMTP port ${port}`);
     const maildir = (user: string) => join(dir, 'mail', user, 'Maildir');
     const delivered = (user: string) =>
-      eventually(() => {
+      waitFor(() => {
         const newDir = join(maildir(user), 'new');
         const files = existsSync(newDir) ? readdirSync(newDir) : [];
         return files.length > 0 && files.map((name) => join(newDir, name));

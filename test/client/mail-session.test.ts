@@ -18,7 +18,7 @@ import { ImapMailbox } from '../../src/adapters/mail/imap.js';
 import { Maildir } from '../../src/adapters/mail/maildir.js';
 import { findUser, setLoginPassword } from '../../src/use-cases/users.js';
 import { ClientMailService } from '../../src/front-ends/web/client-mail-service.js';
-import { eventually } from '../helpers/eventually.js';
+import { waitFor } from '../helpers/wait.js';
 
 const BOB_PASSWORD = 'bob web password';
 const ALICE_PASSWORD = 'alice web password';
@@ -126,7 +126,7 @@ describe('the account’s servers (real Postfix and Dovecot)', () => {
     const inbox = new ImapMailbox({ host: '127.0.0.1', port: servers.imapsPort, secure: true, user: 'bob', password: 'bob', ca: servers.ca, servername: 'localhost' });
     try {
       // Postfix delivers after its queue: the message arrives in bob's Dovecot inbox.
-      await eventually(async () => {
+      await waitFor(async () => {
         for (const info of await inbox.list('INBOX')) if ((await inbox.read('INBOX', info.id)).toString('latin1').includes(subject)) return true;
         return false;
       }, 'the message in bob’s Dovecot inbox');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Attribute, Change, Client } from 'ldapts';
 import { pkiFile } from './pki.js';
 import { freePort } from './net.js';
-import { eventually } from './eventually.js';
+import { waitFor } from './wait.js';
 
 export type LdapValue = string | Buffer;
 
@@ -128,7 +128,7 @@ export async function startSlapd(options: { withTls?: boolean; entries?: LdapEnt
     const ldapsUrl = options.withTls ? `ldaps://127.0.0.1:${tlsPort}` : undefined;
     const start = async (): Promise<void> => {
       execFileSync('slapd', ['-f', join(dir, 'slapd.conf'), '-h', [`${url}/`, ...(ldapsUrl ? [`${ldapsUrl}/`] : [])].join(' ')], { stdio: 'pipe' });
-      await eventually(() => spawnSync('ldapsearch', ['-x', '-H', url, '-D', `cn=admin,${BASE}`, '-w', 'admin', '-b', BASE, '-s', 'base', 'dn'], { stdio: 'ignore' }).status === 0, `slapd answering on ${url}`);
+      await waitFor(() => spawnSync('ldapsearch', ['-x', '-H', url, '-D', `cn=admin,${BASE}`, '-w', 'admin', '-b', BASE, '-s', 'base', 'dn'], { stdio: 'ignore' }).status === 0, `slapd answering on ${url}`);
     };
     await start();
     const withAdmin = async (work: (client: Client) => Promise<void>): Promise<void> => {

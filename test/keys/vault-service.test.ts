@@ -27,7 +27,7 @@ import { VaultServiceClient } from '../../src/adapters/keys/vault-service/client
 import { vaultServicePaths } from '../../src/adapters/keys/vault-service/paths.js';
 import { startVaultService, type RunningVaultService } from '../../src/adapters/keys/vault-service/server.js';
 import { b64 } from '../../src/adapters/keys/vault-service/wire.js';
-import { eventually } from '../helpers/eventually.js';
+import { waitFor } from '../helpers/wait.js';
 
 const PASSPHRASE = 'vault pass phrase';
 const never = async (): Promise<string> => {
@@ -296,7 +296,7 @@ test('the service locks itself after the idle time', async () => {
   services.push(service);
   const client = await VaultServiceClient.connect(home);
   assert.deepEqual(await client.app('list', token), { credentials: [] });
-  await eventually(() => service.isLocked(), 'the service locked after 1 s without use');
+  await waitFor(() => service.isLocked(), 'the service locked after 1 s without use');
   await assert.rejects(client.app('list', token), (e) => isCachetError(e, 'ERR_VAULT_LOCKED'));
   await service.close();
   await assert.rejects(VaultServiceClient.connect(home), (e) => isCachetError(e, 'ERR_VAULT_UNREACHABLE') && /cachet vault serve/.test((e as Error).message));

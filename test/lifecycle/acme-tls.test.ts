@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import acme from 'acme-client';
 import { cachet, caWorkspace, openssl, startCachet, type CaWorkspace } from '../ca/support.js';
 import { pkiFile } from '../helpers/pki.js';
-import { eventually } from '../helpers/eventually.js';
+import { waitFor } from '../helpers/wait.js';
 
 let ws: CaWorkspace;
 let server: Awaited<ReturnType<typeof startCachet>> | undefined;
@@ -79,12 +79,12 @@ describe('cachet ca acme over HTTPS', () => {
     assert.equal(signed.status, 0, signed.stderr);
     copyFileSync(ws.path('renewed.pem'), ws.path('tls.pem'));
     server!.child.kill('SIGHUP');
-    await eventually(() => /TLS certificate reloaded/.test(server!.output()), 'the server saying it reloaded its TLS certificate');
+    await waitFor(() => /TLS certificate reloaded/.test(server!.output()), 'the server saying it reloaded its TLS certificate');
     assert.equal(await servedSerial(directoryUrl), '5EED');
     // A broken file on the next SIGHUP keeps the certificate being served.
     writeFileSync(ws.path('tls.pem'), 'not a certificate');
     server!.child.kill('SIGHUP');
-    await eventually(() => /TLS certificate NOT reloaded/.test(server!.output()), 'the server saying it kept its TLS certificate');
+    await waitFor(() => /TLS certificate NOT reloaded/.test(server!.output()), 'the server saying it kept its TLS certificate');
     assert.match(server!.output(), /TLS certificate NOT reloaded: the new TLS certificate and key cannot be used/);
     assert.equal(await servedSerial(directoryUrl), '5EED');
     assert.equal(server!.child.exitCode, null, 'the server still runs');

@@ -19,7 +19,7 @@ import { certificateDer, pkiFile } from '../helpers/pki.js';
 import { AddressBook } from '../../src/adapters/directory/address-book.js';
 import { ImapMailbox } from '../../src/adapters/mail/imap.js';
 import { Maildir } from '../../src/adapters/mail/maildir.js';
-import { eventually } from '../helpers/eventually.js';
+import { waitFor } from '../helpers/wait.js';
 
 const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com';
@@ -136,7 +136,7 @@ describe('a 20 MB attachment through a real Postfix into a real Dovecot', () => 
     const bobImap = new ImapMailbox({ host: '127.0.0.1', port: servers.imapsPort, secure: true, user: 'bob', password: 'bob', ca: servers.ca, servername: 'localhost' });
     try {
       // Postfix delivers asynchronously (queue, then LMTP).
-      const delivered = await eventually(async () => (await bobImap.list('INBOX'))[0], "the large mail in bob's IMAP INBOX");
+      const delivered = await waitFor(async () => (await bobImap.list('INBOX'))[0], "the large mail in bob's IMAP INBOX");
       assert.ok(delivered.size > ATTACHMENT_MB * 1024 * 1024, 'delivered, larger than its attachment');
       const raw = await bobImap.read('INBOX', delivered.id);
       assert.ok(raw.includes(messageId.slice(1, -1)), 'the message sent');

@@ -10,7 +10,6 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually } from '../helpers/eventually.js';
 import { startMailServers, type MailServers } from '../helpers/mail-servers.js';
 import { waitFor } from '../helpers/wait.js';
 import { certificateDer, pkiBytes, privateKey } from '../helpers/pki.js';
@@ -68,7 +67,7 @@ test('alice sends through Postfix (STARTTLS + AUTH); bob reads through Dovecot (
   await smtp().deliver({ from: 'alice@example.com', to: ['bob@example.com'] }, sealed);
   const mailbox = imap();
   try {
-    const raw = await eventually(async () => {
+    const raw = await waitFor(async () => {
       for (const info of await mailbox.list('INBOX')) {
         const bytes = await mailbox.read('INBOX', info.id);
         if (bytes.includes(messageId)) return bytes;
@@ -111,7 +110,7 @@ test('SMTP down in the middle: the message stays in the outbox, and a retry deli
   } finally {
     servers.startSmtp();
   }
-  await eventually(async () => {
+  await waitFor(async () => {
     try {
       execFileSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${servers.smtpPort}`]);
       return true;
@@ -124,7 +123,7 @@ test('SMTP down in the middle: the message stays in the outbox, and a retry deli
   assert.equal((await outbox.flush(smtp())).sent.length, 0, 'nothing left to send again');
   const mailbox = imap();
   try {
-    await eventually(async () => ((await countWithMessageId(mailbox, messageId)) > 0 ? true : undefined), 'delivery after retry');
+    await waitFor(async () => ((await countWithMessageId(mailbox, messageId)) > 0 ? true : undefined), 'delivery after retry');
     assert.equal(await countWithMessageId(mailbox, messageId), 1, 'delivered exactly once');
   } finally {
     await mailbox.close();
@@ -151,7 +150,7 @@ test('a recipient Postfix does not know is refused with its words: the others ge
   assert.equal(retried[0]?.attempts, 2);
   const mailbox = imap();
   try {
-    await eventually(async () => (await countWithMessageId(mailbox, messageId)) > 0, 'delivery to bob');
+    await waitFor(async () => (await countWithMessageId(mailbox, messageId)) > 0, 'delivery to bob');
     assert.equal(await countWithMessageId(mailbox, messageId), 1, 'bob has it once');
   } finally {
     await mailbox.close();
@@ -227,7 +226,7 @@ test('the CLI reads an IMAP account: cachet inbox and cachet read over Dovecot, 
   assert.equal(sent.status, 0, sent.stderr);
   const alice = imap('alice');
   try {
-    await eventually(async () => ((await countWithMessageId(alice, 'via postfix')) > 0 ? true : undefined), 'the CLI-sent message');
+    await waitFor(async () => ((await countWithMessageId(alice, 'via postfix')) > 0 ? true : undefined), 'the CLI-sent message');
   } finally {
     await alice.close();
   }

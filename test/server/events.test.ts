@@ -13,7 +13,7 @@ import { findUser } from '../../src/use-cases/users.js';
 import { nextEvent, startInProcess, type InProcessServer } from './support.js';
 import { MAX_EVENT_STREAMS_PER_USER } from '../../src/front-ends/web/app.js';
 import { httpStatusFor } from '../../src/errors.js';
-import { eventually } from '../helpers/eventually.js';
+import { waitFor } from '../helpers/wait.js';
 
 let dir: string;
 let web: InProcessServer;
@@ -49,7 +49,7 @@ test('one user holds a few event streams at once; one more is refused with its c
     for (const reader of readers) await reader.cancel();
   }
   // A closed window gives its place back (once the server has seen it close).
-  await eventually(async () => {
+  await waitFor(async () => {
     const response = await fetch(`${web.server.url}/api/events`, { headers: { cookie: cookie! } });
     await response.body?.cancel();
     return response.status === 200;

@@ -13,7 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, screenshotPath } from '../helpers/browser.js';
 import { pkiFile } from '../helpers/pki.js';
 import { runCachet } from '../helpers/cli.js';
-import { eventually } from '../helpers/eventually.js';
+import { waitFor } from '../helpers/wait.js';
 import { signedInPage } from '../helpers/web-client-page.js';
 import { ImapMailbox } from '../../src/adapters/mail/imap.js';
 import { startOrganisationWebMail, type OrganisationWebMail } from './organisation-web-mail.js';
@@ -40,7 +40,7 @@ async function sentAndDelivered(name: string, send: () => Promise<void>): Promis
   const inbox = imapOf(name);
   const before = (await inbox.list('INBOX')).length;
   await send();
-  await eventually(async () => (await inbox.list('INBOX')).length > before, `the mail in ${name}'s IMAP INBOX`);
+  await waitFor(async () => (await inbox.list('INBOX')).length > before, `the mail in ${name}'s IMAP INBOX`);
 }
 
 async function provision(name: 'alice' | 'bob'): Promise<void> {
@@ -214,7 +214,7 @@ test('forward as attachment of an encrypted message: encrypted to the new recipi
 
   // On the wire and in alice's INBOX, the forward is encrypted: the secret is nowhere in clear.
   const inbox = imapOf('alice');
-  const raw = await eventually(async () => {
+  const raw = await waitFor(async () => {
     const messages = await inbox.list('INBOX');
     return messages.length > 0 ? (await inbox.read('INBOX', messages.at(-1)!.id)).toString() : undefined;
   }, "bob's forward in alice's IMAP INBOX");

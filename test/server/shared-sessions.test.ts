@@ -14,7 +14,7 @@ import { startMailServers, type MailServers } from '../helpers/mail-servers.js';
 import { pkiFile } from '../helpers/pki.js';
 import { runCachet } from '../helpers/cli.js';
 import { runServerProcess, type ServerProcess } from './support.js';
-import { eventually } from '../helpers/eventually.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** Distinctive enough that finding its bytes in a file can only mean it was stored. */
 const ALICE_PASSWORD = 'Quince-7f3a9c-Lantern';
@@ -85,7 +85,7 @@ test('signed in on A, the same cookie reads and sends on B; signed out on B, ref
   const outcome = await json<{ kind: string }>(await call(b, '/api/send', cookie, { method: 'POST', body: form, csrf: csrfToken }));
   assert.equal(outcome.kind, 'sent', JSON.stringify(outcome));
   // Delivered through Postfix into her IMAP INBOX, listed on B.
-  await eventually(async () => (await json<Array<{ subject: string }>>(await call(b, '/api/folders/INBOX/messages', cookie))).some((m) => m.subject === 'sent from instance B'), 'the mail sent from instance B in her INBOX, listed on B');
+  await waitFor(async () => (await json<Array<{ subject: string }>>(await call(b, '/api/folders/INBOX/messages', cookie))).some((m) => m.subject === 'sent from instance B'), 'the mail sent from instance B in her INBOX, listed on B');
 
   // The session's record is there, sealed; the password's bytes are in no state file.
   const state = join(dir, 'state');

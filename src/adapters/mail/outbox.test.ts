@@ -8,7 +8,7 @@ import { Maildir } from './maildir.js';
 import { Outbox } from './outbox.js';
 import { messageBytes, type MessageContent } from './message-content.js';
 import type { DeliveryReport, Envelope, Transport } from './transport.js';
-import { eventually } from '../../../test/helpers/eventually.js';
+import { waitFor } from '../../../test/helpers/wait.js';
 
 const MESSAGE = Buffer.from('From: a@example.org\r\nTo: b@example.org, c@example.org\r\nSubject: x\r\n\r\nbody\r\n');
 
@@ -99,7 +99,7 @@ class SlowTransport extends RecordingTransport {
 }
 
 // The flush reaches the transport after reading the state under its lock: soon, later on a loaded machine.
-const until = (condition: () => boolean) => eventually(condition, 'the delivery the test holds', { everyMs: 5 });
+const until = (condition: () => boolean) => waitFor(condition, 'the delivery the test holds', { everyMs: 5 });
 
 test('a message queued while another is being sent is kept (the flush does not write back an old state)', async () => {
   const { dir, outbox } = fresh();
