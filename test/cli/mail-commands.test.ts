@@ -150,6 +150,7 @@ function mailCommandsOn(name: string, open: () => Promise<Backend>): void {
 
     test('reply goes to the Reply-To, signed and encrypted; reply all keeps to the group rule', async () => {
       const id = ids.get('<team@example.com>')!;
+      assert.match((await cachet(['read', id])).stdout, /^Reply-To: {2}Alice <alice@example\.com>$/m, 'read says where a reply goes');
       const reply = await cachet(['reply', id, '--quote'], { stdin: 'Friday suits me.' });
       assert.equal(reply.status, 0, reply.stderr);
       assert.match(reply.stdout, /^sent .*, signed, encrypted/m);

@@ -1,19 +1,21 @@
 /**
  * Reply and reply all in Chromium honour Reply-To (RFC 5322 §3.6.2): Compose starts with the
  * addresses the server computed (use-cases/reply-all.ts, the same as `cachet reply`), the Reply-To
- * instead of the From, never the user; without a Reply-To, the From.
+ * instead of the From, never the user; without a Reply-To, the From. The message view says where
+ * replies go, and marks a Reply-To the signature does not cover.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { screenshotPath } from '../helpers/browser.js';
 import { startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
+import { sign, withHeaders } from '../security/hostile-mail.js';
 
 let web: DemoWebClient;
 let bob: string;
 
 before(async () => {
-  web = await startDemoWebClient({ prefix: 'cachet-web-reply-to-' });
+  web = await startDemoWebClient({ prefix: 'cachet-web-reply-to-', trustTestPki: true });
   const reader = web.org.users.find((u) => u.user.address.startsWith('bob'))!;
   bob = reader.user.address;
   const message = (subject: string, replyTo: string | null) =>
@@ -34,6 +36,9 @@ before(async () => {
     );
   await reader.user.mailbox.deliver('INBOX', message('Answers to the team', '"Team, the" <team@example.net>'));
   await reader.user.mailbox.deliver('INBOX', message('Answers to me', null));
+  // Signed by alice (OpenSSL), with a Reply-To added outside the signature.
+  const signed = sign('alice', 'Content-Type: text/plain\r\n\r\nPlease answer.\r\n');
+  await reader.user.mailbox.deliver('INBOX', withHeaders({ From: 'alice@example.com', 'Reply-To': 'mallory@example.net', To: bob, Subject: 'Signed, answers elsewhere', Date: 'Mon, 1 Jun 2026 10:00:00 +0000' }, signed));
 });
 
 after(() => web?.close());
@@ -65,7 +70,22 @@ test('Reply writes to the Reply-To; Reply all to the Reply-To and the others, ne
 
 test('without a Reply-To, Reply writes to the From', async () => {
   const page = await web.signIn('bob');
+  await page.getByRole('link', { name: /Answers to me/ }).click();
+  await page.getByRole('toolbar', { name: 'Message actions' }).waitFor();
+  assert.equal(await page.getByTestId('reply-to').count(), 0);
   await answer(page, /Answers to me/, 'Reply');
   assert.deepEqual(await chips(page, 'TO'), ['carol@example.net']);
+  await page.context().close();
+});
+
+test('the message says where replies go, and that the signature does not cover a Reply-To added outside it', async () => {
+  const page = await web.signIn('bob');
+  await page.getByRole('link', { name: /Signed, answers elsewhere/ }).click();
+  await page.locator('.status-bar[data-status="valid"]').waitFor();
+  assert.match((await page.getByTestId('reply-to').textContent()) ?? '', /^Replies go to mallory@example\.net/);
+  await page.getByTestId('reply-to').getByTestId('not-covered-reply-to').waitFor();
+  await page.screenshot({ path: screenshotPath('reply-to-not-covered'), fullPage: true });
+  await answer(page, /Signed, answers elsewhere/, 'Reply');
+  assert.deepEqual(await chips(page, 'TO'), ['mallory@example.net']);
   await page.context().close();
 });

@@ -28,6 +28,7 @@ import { importCertificatesFromMessage } from '../../use-cases/import-certificat
 import { defaultEncryption, defaultSigning, sendMessage } from '../../use-cases/send.js';
 import { forwardedContent, forwardText } from '../../use-cases/forward.js';
 import { replyRecipients } from '../../use-cases/reply-all.js';
+import { formatMailbox, parseMailboxes } from '../../engine/mime/addresses.js';
 import { ClientMailOperations, summariesOf } from './client-mail-operations.js';
 import { findUser, verifyLocalLogin } from '../../use-cases/users.js';
 import { retryDueMail } from '../../use-cases/outbox.js';
@@ -253,6 +254,8 @@ export class ClientMailService implements WebMailService, WithContacts {
         cc: (report.headers.cc ?? '').split(',').map((a) => a.trim()).filter(Boolean),
         subject: report.headers.subject ?? '',
         date: report.headers.date,
+        // Where a reply goes (reply-all.ts), shown so that a reply elsewhere than the From is no surprise.
+        replyTo: parseMailboxes(report.headers.replyTo ?? '').map(formatMailbox),
       },
       fromMailboxes: report.headers.fromMailboxes.map((m) => ({
         address: m.address ?? null,

@@ -72,7 +72,8 @@ export interface MessageView {
   contentEncryption: string | null;
   signers: SignerView[];
   warnings: string[];
-  headers: { from: string; to: string[]; cc: string[]; subject: string; date: string | null };
+  /** `replyTo`: the Reply-To's mailboxes (empty when none), where a reply goes instead of the From. */
+  headers: { from: string; to: string[]; cc: string[]; subject: string; date: string | null; replyTo: string[] };
   /** The From mailboxes as parsed for the status (display name decoded after the address was read). */
   fromMailboxes: Array<{ address: string | null; name: string | null; warning: string | null }>;
   /** The From address a valid, trusted signature proves; null unless the status is valid. */

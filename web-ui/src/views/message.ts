@@ -163,6 +163,7 @@ export async function messageView(folder: string, id: string, container: HTMLEle
     fromLine(view),
     h('p', {}, h('span', { className: 'muted' }, 'To '), h('bdi', {}, view.headers.to.join(', ')), notCovered(view, 'to')),
     view.headers.cc.length ? h('p', {}, h('span', { className: 'muted' }, 'Cc '), h('bdi', {}, view.headers.cc.join(', ')), notCovered(view, 'cc')) : null,
+    view.headers.replyTo.length ? h('p', { 'data-testid': 'reply-to' }, h('span', { className: 'muted' }, 'Replies go to '), h('bdi', {}, view.headers.replyTo.join(', ')), notCovered(view, 'reply-to')) : null,
     view.headers.date ? h('p', { className: 'muted' }, new Date(view.headers.date).toLocaleString(), notCovered(view, 'date')) : null,
   );
   // The message's own content sits in a frame labelled as the sender's: whatever it imitates (a status

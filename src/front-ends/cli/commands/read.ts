@@ -76,6 +76,8 @@ Exit statuses as "cachet open".`,
           header('From:', 'from', report.headers.from),
           header('To:', 'to', report.headers.to),
           ...(report.headers.cc ? [header('Cc:', 'cc', report.headers.cc)] : []),
+          // Where "cachet reply" answers (use-cases/reply-all.ts), so that a reply elsewhere is no surprise.
+          ...(report.headers.replyTo ? [header('Reply-To:', 'reply-to', report.headers.replyTo)] : []),
           header('Subject:', 'subject', report.headers.subject),
           header('Date:', 'date', report.headers.date),
           ...result.attachments.map((a) => `Attached:  ${oneLine(a.filename)} (${oneLine(a.contentType)}, ${a.size} bytes)${savedAs.has(a.index) ? `, saved as ${oneLine(savedAs.get(a.index) ?? '')}` : ''}`),
