@@ -58,6 +58,15 @@ export function protectedSubjectKey(message: { messageId: string | null; folder:
   return message.messageId ?? `${message.folder}\u0000${message.id}`;
 }
 
+/** Entries of a list (a folder, a search, a conversation), each encrypted one the user opened with its protected Subject. */
+export function withProtectedSubjects<T extends { encrypted: boolean; messageId: string | null; folder: string; id: string; subject: string }>(entries: T[], known: ReadonlyMap<string, string>): T[] {
+  if (known.size === 0) return entries;
+  return entries.map((entry) => {
+    const subject = entry.encrypted ? known.get(protectedSubjectKey(entry)) : undefined;
+    return subject === undefined ? entry : { ...entry, subject };
+  });
+}
+
 export interface ProtectedSubjectIndexOptions {
   /** The index file (PROTECTED_SUBJECTS_FILE_NAME in the user's directory). */
   file: string;

@@ -17,7 +17,7 @@ import { ClientMailService } from '../../src/front-ends/web/client-mail-service.
 import { importFromMail } from '../../src/use-cases/import-from-mail.js';
 import { openFileCredentialStore } from '../../src/adapters/keys/file-credential-store.js';
 import { VAULT_FILE_NAME } from '../../src/adapters/keys/open-store.js';
-import { PROTECTED_SUBJECTS_FILE_NAME } from '../../src/use-cases/protected-subjects.js';
+import { PROTECTED_SUBJECTS_FILE_NAME, ProtectedSubjectIndex } from '../../src/use-cases/protected-subjects.js';
 import { protectHeaders } from '../../src/engine/smime/header-protection.js';
 import { encryptEntity } from '../../src/engine/smime/encrypt.js';
 import { collectBytes, toByteStream } from '../../src/engine/stream-types.js';
@@ -127,6 +127,34 @@ describe('the demo web client (Maildir)', () => {
     assert.ok(await service.authenticate(alice.user.address, alice.password));
     const listed = await subjectsIn('INBOX');
     assert.ok(listed.includes('Project Merlin') && listed.includes('Project Hobby'), JSON.stringify(listed));
+  });
+
+  test('two instances (as cachet server runs them) reading at once: both subjects land in the one index', async () => {
+    const other = new ClientMailService(home, Date.now, undefined, (event, fields) => logged.push({ event, fields }));
+    assert.ok(await other.authenticate(alice.user.address, alice.password));
+    try {
+      const [first, second] = [await deliver('Project Swift'), await deliver('Project Tern')];
+      await Promise.all([service.readMessage(alice.user.address, 'INBOX', first), other.readMessage(alice.user.address, 'INBOX', second)]);
+      await Promise.all([service.subjectsSettled(alice.user.address), other.subjectsSettled(alice.user.address)]);
+    } finally {
+      await other.endSession(alice.user.address);
+    }
+    await service.endSession(alice.user.address);
+    assert.ok(await service.authenticate(alice.user.address, alice.password));
+    const listed = await subjectsIn('INBOX');
+    assert.ok(listed.includes('Project Swift') && listed.includes('Project Tern'), JSON.stringify(listed));
+  });
+
+  test('searches and conversations show the protected Subject too', async () => {
+    const messageId = `<${randomUUID()}@example.org>`;
+    const original = await alice.user.mailbox.deliver('INBOX', await encryptedMail(encryptionCertificate, alice.user.address, 'Project Condor', messageId));
+    const reply = await alice.user.mailbox.deliver('INBOX', Buffer.from(`From: Bob <bob@example.org>\r\nTo: ${alice.user.address}\r\nSubject: Re: [...]\r\nMessage-ID: <${randomUUID()}@example.org>\r\nIn-Reply-To: ${messageId}\r\nReferences: ${messageId}\r\n\r\nAnd one more thing.\r\n`));
+    await service.readMessage(alice.user.address, 'INBOX', original);
+    await service.subjectsSettled(alice.user.address);
+    const thread = await service.operations.conversation(alice.user.address, 'INBOX', reply);
+    assert.ok(thread.some((m) => m.id === original && m.subject === 'Project Condor'), JSON.stringify(thread));
+    const found = await service.operations.search(alice.user.address, 'INBOX', { from: 'bob' });
+    assert.ok(found.some((m) => m.id === original && m.subject === 'Project Condor'), JSON.stringify(found));
   });
 
   test('reading works when the index cannot be written; the failure is logged', async () => {
@@ -245,5 +273,44 @@ describe('cachet server on Dovecot (IMAP), vaults under the server key', () => {
     assert.equal(moved.folder, 'Sent');
     assert.ok((await list('Sent')).some((m) => m.id === moved.id && m.subject === 'Operation Nightjar'), 'the moved message keeps its subject');
     assertNowhereInClear([state()], ['Nightjar', 'Wren']);
+  });
+});
+
+describe('the index itself', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cachet-subject-index-unit-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('bounded (the oldest forgotten first), a burst coalesced, bound to its owner, a damaged file started afresh and said', async () => {
+    const vault = await openFileCredentialStore(join(dir, VAULT_FILE_NAME), 'unit-passphrase', { createIfMissing: true });
+    const errors: unknown[] = [];
+    const file = join(dir, PROTECTED_SUBJECTS_FILE_NAME);
+    const index = new ProtectedSubjectIndex({ file, owner: 'alice@example.org', vault: async () => vault, onError: (error) => errors.push(error), maxSubjects: 3 });
+    for (const n of [1, 2, 3, 4, 5]) index.remember(`<m${n}@example.org>`, `Subject ${n}`);
+    index.remember('<m2@example.org>', 'Subject 2, seen again');
+    await index.settled();
+    assert.equal(errors.length, 0, String(errors));
+    const reopened = () => new ProtectedSubjectIndex({ file, owner: 'alice@example.org', vault: async () => vault, onError: (error) => errors.push(error), maxSubjects: 3 });
+    assert.deepEqual([...(await reopened().subjects())], [
+      ['<m4@example.org>', 'Subject 4'],
+      ['<m5@example.org>', 'Subject 5'],
+      ['<m2@example.org>', 'Subject 2, seen again'],
+    ]);
+
+    // Another user's index copied over this one does not open: the seal names its owner.
+    const bob = new ProtectedSubjectIndex({ file, owner: 'bob@example.org', vault: async () => vault, onError: (error) => errors.push(error) });
+    assert.equal((await bob.subjects()).size, 0);
+    assert.ok(errors.some((e) => (e as { code?: string }).code === 'ERR_VAULT_CORRUPT'));
+
+    errors.length = 0;
+    writeFileSync(file, '{"format":"cachet-protected-subjects","version":1,"iv":"AAAA","ciphertext":"AAAA","tag":"AAAA"}');
+    const damaged = reopened();
+    assert.equal((await damaged.subjects()).size, 0, 'a damaged index reads as empty');
+    assert.ok(errors.length > 0, 'and is said to the log');
+    damaged.remember('<m6@example.org>', 'Subject 6');
+    await damaged.settled();
+    assert.deepEqual([...(await reopened().subjects())], [['<m6@example.org>', 'Subject 6']], 'started afresh');
   });
 });

@@ -39,3 +39,27 @@ test('a stream that fails half-way leaves no message, and nothing behind in tmp/
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('listing while other readers mark messages read and flag them: every message once, never ENOENT', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cachet-maildir-'));
+  try {
+    const maildir = new Maildir(dir);
+    const ids: string[] = [];
+    for (let n = 0; n < 40; n++) ids.push(await maildir.deliver('INBOX', Buffer.from(`Subject: ${n}\r\n\r\nbody\r\n`)));
+    const changes = (async () => {
+      for (const id of ids) {
+        await maildir.markSeen('INBOX', id);
+        await maildir.setFlags('INBOX', id, { flagged: true });
+      }
+    })();
+    const lists: string[][] = [];
+    let done = false;
+    void changes.finally(() => (done = true));
+    while (!done) lists.push((await maildir.list('INBOX')).map((m) => m.id));
+    await changes;
+    lists.push((await maildir.list('INBOX')).map((m) => m.id));
+    for (const listed of lists) assert.deepEqual(listed, [...ids].sort(), 'each message listed once');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

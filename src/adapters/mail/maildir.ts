@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, watch as watchDirectory } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { CachetError } from '../../errors.js';
 import { readMimeEntity } from '../../engine/mime/entity-reader.js';
 import { parseMailboxes } from '../../engine/mime/addresses.js';
@@ -46,6 +46,9 @@ function checkFolder(folder: string): void {
 function checkId(id: string): void {
   if (!ID_PATTERN.test(id)) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no message "${id}"`);
 }
+
+/** Times a message renamed while it is listed is looked for again under its new name. */
+const RENAMED_LOOKUPS = 5;
 
 export class Maildir implements Mailbox {
   constructor(readonly root: string) {}
@@ -101,7 +104,8 @@ export class Maildir implements Mailbox {
   }
 
   async list(folder: FolderName): Promise<StoredMessageInfo[]> {
-    const out: StoredMessageInfo[] = [];
+    // By id: a message moved from new/ to cur/ between the two readdirs is met twice, listed once.
+    const out = new Map<string, StoredMessageInfo>();
     for (const sub of ['new', 'cur'] as const) {
       let names: string[];
       try {
@@ -111,13 +115,36 @@ export class Maildir implements Mailbox {
         throw error;
       }
       for (const name of names) {
-        const [id, flags = ''] = name.split(':2,');
+        const [id] = name.split(':2,');
         if (!id || !ID_PATTERN.test(id)) continue;
-        const info = await stat(join(this.folderPath(folder), sub, name));
-        out.push({ id, folder, size: info.size, seen: sub === 'cur' && flags.includes('S'), flagged: flags.includes('F'), date: info.mtime });
+        const info = await this.messageInfo(folder, id, join(this.folderPath(folder), sub, name));
+        if (info) out.set(id, info);
       }
     }
-    return out.sort((a, b) => a.id.localeCompare(b.id));
+    return [...out.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /**
+   * A message's size, flags and date from its file. Another reader may mark it read (new/ → cur/) or
+   * change its flags (a rename) between the readdir and the stat(): it is looked for again under its
+   * new name; undefined when it is gone (moved to another folder, deleted).
+   */
+  private async messageInfo(folder: FolderName, id: string, path: string): Promise<StoredMessageInfo | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const info = await stat(path);
+        const flags = basename(path).split(':2,')[1] ?? '';
+        return { id, folder, size: info.size, seen: basename(dirname(path)) === 'cur' && flags.includes('S'), flagged: flags.includes('F'), date: info.mtime };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        if (attempt === RENAMED_LOOKUPS) return undefined;
+      }
+      try {
+        path = await this.locate(folder, id);
+      } catch {
+        return undefined;
+      }
+    }
   }
 
   private async locate(folder: FolderName, id: string): Promise<string> {

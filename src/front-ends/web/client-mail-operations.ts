@@ -4,6 +4,7 @@ import type { FolderEntry } from '../../use-cases/folder-listing.js';
 import type { MailSession } from '../../use-cases/mail-session.js';
 import { archiveMessage, conversation, deleteMessage, moveMessage, searchDay, searchFolder, setMessageFlags } from '../../use-cases/mail-operations.js';
 import { threadIds } from '../../use-cases/threads.js';
+import { withProtectedSubjects } from '../../use-cases/protected-subjects.js';
 import type { DeleteResult, MailOperationsService, MessageSummary, SearchCriteria } from './mail-service.js';
 
 /** Folder entries as the list shows them, newest first, each with its conversation's id within the list. */
@@ -28,7 +29,11 @@ export function summariesOf(entries: FolderEntry[]): MessageSummary[] {
 }
 
 export class ClientMailOperations implements MailOperationsService {
-  constructor(private readonly mailSession: (user: string) => Promise<MailSession>) {}
+  /** `protectedSubjects`: the user's remembered protected Subjects (protected-subjects.ts), shown in searches and conversations as in lists. */
+  constructor(
+    private readonly mailSession: (user: string) => Promise<MailSession>,
+    private readonly protectedSubjects: (user: string) => Promise<ReadonlyMap<string, string>> = async () => new Map(),
+  ) {}
 
   private async mailbox(user: string) {
     return (await this.mailSession(user)).user.mailbox;
@@ -60,10 +65,10 @@ export class ClientMailOperations implements MailOperationsService {
       ...(before ? { before } : {}),
       ...(criteria.hasAttachment !== undefined ? { hasAttachment: criteria.hasAttachment } : {}),
     };
-    return summariesOf(await searchFolder(await this.mailbox(user), folder, search));
+    return summariesOf(withProtectedSubjects(await searchFolder(await this.mailbox(user), folder, search), await this.protectedSubjects(user)));
   }
 
   async conversation(user: string, folder: string, id: string): Promise<MessageSummary[]> {
-    return summariesOf(await conversation(await this.mailbox(user), folder, id)).reverse();
+    return summariesOf(withProtectedSubjects(await conversation(await this.mailbox(user), folder, id), await this.protectedSubjects(user))).reverse();
   }
 }

@@ -9,7 +9,7 @@ import { describeCertificate } from './certificate-details.js';
 import type { ContactSuggestionsView, WithContacts } from './routes/contacts.js';
 import { suggestContacts } from '../../use-cases/contacts.js';
 import { join } from 'node:path';
-import { PROTECTED_SUBJECTS_FILE_NAME, ProtectedSubjectIndex, protectedSubjectKey } from '../../use-cases/protected-subjects.js';
+import { PROTECTED_SUBJECTS_FILE_NAME, ProtectedSubjectIndex, protectedSubjectKey, withProtectedSubjects } from '../../use-cases/protected-subjects.js';
 import type { RecipientLookup } from '../../use-cases/recipients.js';
 import { ClientCertificateService, importOutcome } from './client-certificate-service.js';
 import { CachetError, isCachetError } from '../../errors.js';
@@ -88,7 +88,10 @@ function recipientStatus(lookup: RecipientLookup): RecipientStatus {
 
 export class ClientMailService implements WebMailService, WithContacts {
   private readonly sessions = new Map<string, Session>();
-  readonly operations = new ClientMailOperations(async (address) => (await this.session(address)).mail);
+  readonly operations = new ClientMailOperations(
+    async (address) => (await this.session(address)).mail,
+    async (address) => (await this.session(address)).subjects.subjects(),
+  );
   /** The Certificates view, on the same sessions. */
   readonly certificates: ClientCertificateService = new ClientCertificateService(async (address) => (await this.session(address)).mail, () => this.now());
 
@@ -187,13 +190,7 @@ export class ClientMailService implements WebMailService, WithContacts {
     const { mail, subjects } = await this.session(address);
     const needle = query?.trim().toLowerCase();
     // Encrypted mail the user opened shows its protected Subject (their sealed index), and is found by it.
-    const known = await subjects.subjects();
-    const rows = (await listFolder(mail.user.mailbox, folder))
-      .map((r) => {
-        const subject = r.encrypted ? known.get(protectedSubjectKey(r)) : undefined;
-        return subject === undefined ? r : { ...r, subject };
-      })
-      .filter((r) => !needle || r.from.toLowerCase().includes(needle) || r.subject.toLowerCase().includes(needle));
+    const rows = withProtectedSubjects(await listFolder(mail.user.mailbox, folder), await subjects.subjects()).filter((r) => !needle || r.from.toLowerCase().includes(needle) || r.subject.toLowerCase().includes(needle));
     return summariesOf(rows);
   }
 
