@@ -59,21 +59,35 @@ export class BenchUser {
     return agent;
   }
 
-  private call(method: string, path: string, body?: { type: string; data: Buffer }): Promise<Answer> {
+  private async call(method: string, path: string, body?: { type: string; data: Buffer }): Promise<Answer> {
     const { url } = this.balancer.pick();
     const headers: Record<string, string> = { origin: url };
     if (this.cookie) headers['cookie'] = this.cookie;
     if (this.csrfToken && method !== 'GET') headers['x-csrf-token'] = this.csrfToken;
     if (body) Object.assign(headers, { 'content-type': body.type, 'content-length': String(body.data.length) });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.exchange(`${url}${path}`, method, headers, body?.data);
+      } catch (error) {
+        // A kept-alive connection the server closed (its idle timeout) just as the request left on it:
+        // nothing was answered, and a browser sends the request again on a new connection, as here
+        // (Node's documentation of `request.reusedSocket` shows this retry).
+        if (attempt === 1 && (error as { reusedSocket?: boolean }).reusedSocket && (error as NodeJS.ErrnoException).code === 'ECONNRESET') continue;
+        throw new RequestFailed(`${this.address}: ${method} ${path} on ${url}: ${(error as Error).message}`, { cause: error });
+      }
+    }
+  }
+
+  private exchange(url: string, method: string, headers: Record<string, string>, data: Buffer | undefined): Promise<Answer> {
     return new Promise((resolve, reject) => {
-      const req = request(`${url}${path}`, { method, headers, agent: this.agent(url) }, (res) => {
+      const req = request(url, { method, headers, agent: this.agent(new URL(url).origin) }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
         res.on('error', reject);
       });
-      req.on('error', reject);
-      req.end(body?.data);
+      req.on('error', (error) => reject(Object.assign(error, { reusedSocket: req.reusedSocket })));
+      req.end(data);
     });
   }
 
