@@ -26,8 +26,8 @@ async function checkTarget(mailbox: Mailbox, target: FolderName): Promise<void> 
 }
 
 /**
- * An IMAP server answers a STORE or an EXPUNGE of a UID it does not have with OK: the user would be
- * told "deleted for good" or "flagged" about a message that is not there.
+ * An IMAP server answers a STORE, a MOVE or an EXPUNGE of a UID it does not have with OK: the user
+ * would be told "deleted for good", "moved" or "flagged" about a message that is not there.
  * @throws CachetError ERR_MAIL_NOT_FOUND
  */
 async function checkExists(mailbox: Mailbox, folder: FolderName, id: string): Promise<void> {
@@ -36,6 +36,7 @@ async function checkExists(mailbox: Mailbox, folder: FolderName, id: string): Pr
 
 export async function moveMessage(mailbox: Mailbox, folder: FolderName, id: string, target: FolderName): Promise<{ folder: FolderName; id: string }> {
   await checkTarget(mailbox, target);
+  await checkExists(mailbox, folder, id);
   const moved = await mailbox.move(folder, id, target);
   return { folder: target, id: moved };
 }

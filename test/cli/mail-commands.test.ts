@@ -109,6 +109,10 @@ function mailCommandsOn(name: string, open: () => Promise<Backend>): void {
       assert.deepEqual([(await stored()).seen, (await stored()).flagged], [false, false]);
       assert.equal((await cachet(['flag', id, '--read', '--unread'])).status, 2);
       assert.equal((await cachet(['flag', id])).status, 2);
+      // A message that is not there is said, not flagged in silence (an IMAP server answers OK).
+      const missing = await cachet(['flag', '99999', '--read', '--json']);
+      assert.equal(missing.status, 1);
+      assert.equal((JSON.parse(missing.stdout) as { error: { code: string } }).error.code, 'ERR_MAIL_NOT_FOUND');
     });
 
     test('move, archive, delete into Trash, and for good only from Trash', async () => {
@@ -122,6 +126,7 @@ function mailCommandsOn(name: string, open: () => Promise<Backend>): void {
       const refused = await cachet(['move', inJunk.id, 'Outbox', '--folder', 'Junk', '--json']);
       assert.equal(refused.status, 2);
       assert.equal((JSON.parse(refused.stdout) as { error: { code: string } }).error.code, 'ERR_USAGE');
+      assert.equal((await cachet(['move', '99999', 'Junk'])).status, 1, 'no such message');
       const nowhere = await cachet(['move', inJunk.id, 'No such folder', '--folder', 'Junk', '--json']);
       assert.equal(nowhere.status, 1);
       assert.equal((JSON.parse(nowhere.stdout) as { error: { code: string } }).error.code, 'ERR_MAIL_NOT_FOUND');

@@ -7,9 +7,11 @@ import { progressFor } from '../progress.js';
 import { messageRow } from '../message-rows.js';
 
 const command: CliCommand = {
-  help: `usage: cachet inbox [--folder INBOX|Sent|Drafts|Outbox] [--as USER] [--json] [--progress]
+  help: `usage: cachet inbox [--folder F] [--as USER] [--json] [--progress]
 
-Lists messages with their outer headers only ("encrypted" and "signed" here describe the outer
+Lists the messages of a folder (default INBOX; any folder "cachet folders" lists: Sent, Drafts,
+Outbox, Trash, Archive…), each with its id for "cachet read", "reply", "move"… (with the same
+--folder), with their outer headers only ("encrypted" and "signed" here describe the outer
 form; open a message with "cachet read ID" for a verified status).`,
   async run(args, context) {
     const { values } = parseCommandArgs(args, { ...USER_OPTIONS, folder: { type: 'string' }, json: { type: 'boolean' }, progress: { type: 'boolean' } });
