@@ -36,6 +36,11 @@ export const MAX_SUBJECT_LENGTH = 500;
 const MAX_INDEX_FILE_BYTES = 8 * 1024 * 1024;
 /** The vault's named secret holding the index key (32 random bytes, base64). */
 const KEY_SECRET_NAME = 'protected-subjects-key';
+/**
+ * Where the first version kept the subjects themselves, as JSON keyed `folder\0id` (this module's
+ * fallback key): taken into the index and removed from the vault by the write that makes the key.
+ */
+const LEGACY_SECRET_NAME = 'protected-subjects';
 const FORMAT = 'cachet-protected-subjects';
 const WHAT = 'the index of protected subjects';
 
@@ -167,10 +172,11 @@ export class ProtectedSubjectIndex {
     await withFileLock(
       `${this.options.file}.lock`,
       async () => {
-        const key = await this.key(true);
+        const legacy = new Map<string, string>();
+        const key = await this.key(true, legacy);
         if (!key) throw new CachetError('ERR_INTERNAL', `the key of ${WHAT} was not kept in the vault`);
         // From the file as it is now: another instance may have written since this one read it.
-        const entries = new Map((await this.read(key))?.entries ?? []);
+        const entries = new Map([...legacy, ...((await this.read(key))?.entries ?? [])]);
         for (const [name, subject] of batch) {
           entries.delete(name);
           entries.set(name, subject);
@@ -222,16 +228,29 @@ export class ProtectedSubjectIndex {
     return { entries, stamp };
   }
 
-  /** The index key from the vault; made (once per user, the one vault write) when `create` and missing. */
-  private async key(create: boolean): Promise<Buffer | undefined> {
+  /**
+   * The index key from the vault; made (once per user, the one vault write) when `create` and
+   * missing, that write also taking the first version's subjects out of the vault (into `legacy`).
+   */
+  private async key(create: boolean, legacy = new Map<string, string>()): Promise<Buffer | undefined> {
     const vault = await this.options.vault(create);
     let text = await vault.secret(KEY_SECRET_NAME);
     if (text === undefined && create) {
-      await vault.setSecrets({ [KEY_SECRET_NAME]: randomBytes(32).toString('base64') });
+      for (const [name, subject] of Object.entries(parseLegacy(await vault.secret(LEGACY_SECRET_NAME)))) if (typeof subject === 'string') legacy.set(name, subject.slice(0, MAX_SUBJECT_LENGTH));
+      await vault.setSecrets({ [KEY_SECRET_NAME]: randomBytes(32).toString('base64'), [LEGACY_SECRET_NAME]: undefined });
       text = await vault.secret(KEY_SECRET_NAME);
     }
     if (text === undefined) return undefined;
     return Buffer.from(text, 'base64');
+  }
+}
+
+function parseLegacy(text: string | undefined): Record<string, unknown> {
+  try {
+    const parsed: unknown = text === undefined ? {} : JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
   }
 }
 

@@ -285,6 +285,8 @@ describe('the index itself', () => {
 
   test('bounded (the oldest forgotten first), a burst coalesced, bound to its owner, a damaged file started afresh and said', async () => {
     const vault = await openFileCredentialStore(join(dir, VAULT_FILE_NAME), 'unit-passphrase', { createIfMissing: true });
+    // The first version kept the subjects in the vault, keyed folder and id: taken over, and out of the vault.
+    await vault.setSecrets({ 'protected-subjects': JSON.stringify({ 'INBOX\u00001': 'Subject 0' }) });
     const errors: unknown[] = [];
     const file = join(dir, PROTECTED_SUBJECTS_FILE_NAME);
     const index = new ProtectedSubjectIndex({ file, owner: 'alice@example.org', vault: async () => vault, onError: (error) => errors.push(error), maxSubjects: 3 });
@@ -292,6 +294,7 @@ describe('the index itself', () => {
     index.remember('<m2@example.org>', 'Subject 2, seen again');
     await index.settled();
     assert.equal(errors.length, 0, String(errors));
+    assert.equal(await vault.secret('protected-subjects'), undefined, 'no subject left in the vault');
     const reopened = () => new ProtectedSubjectIndex({ file, owner: 'alice@example.org', vault: async () => vault, onError: (error) => errors.push(error), maxSubjects: 3 });
     assert.deepEqual([...(await reopened().subjects())], [
       ['<m4@example.org>', 'Subject 4'],

@@ -4,11 +4,11 @@
  * on the server for the session and private keys never reach the browser.
  */
 import 'reflect-metadata';
+import { join } from 'node:path';
 import { X509Certificate as PeculiarCertificate } from '@peculiar/x509';
 import { describeCertificate } from './certificate-details.js';
 import type { ContactSuggestionsView, WithContacts } from './routes/contacts.js';
 import { suggestContacts } from '../../use-cases/contacts.js';
-import { join } from 'node:path';
 import { PROTECTED_SUBJECTS_FILE_NAME, ProtectedSubjectIndex, protectedSubjectKey, withProtectedSubjects } from '../../use-cases/protected-subjects.js';
 import type { RecipientLookup } from '../../use-cases/recipients.js';
 import { ClientCertificateService, importOutcome } from './client-certificate-service.js';
