@@ -34,12 +34,28 @@ function followEvents(): void {
   }
   if (events) return;
   events = new EventSource('/api/events');
-  events.addEventListener('mail', () => {
-    // Only a folder view is redrawn: a message being read or written is never replaced under the user.
-    const section = location.hash.replace(/^#\/?/, '').split('/')[0] || 'folder';
-    if (section === 'folder') void route(false);
-    void notifyNewMail();
-  });
+  events.addEventListener('mail', newMail);
+  events.addEventListener('ready', () => void catchUpOnMail());
+}
+
+function newMail(): void {
+  // Only a folder view is redrawn: a message being read or written is never replaced under the user.
+  const section = location.hash.replace(/^#\/?/, '').split('/')[0] || 'folder';
+  if (section === 'folder') void route(false);
+  void notifyNewMail();
+}
+
+/**
+ * The server watches the INBOX from its event stream's "ready" on (at sign-in, and again after a lost
+ * connection): a mail that came before — after the view asked for its list — is in no "mail" event.
+ * The INBOX's total is asked again; one other than the folder list shows is taken as new mail.
+ */
+async function catchUpOnMail(): Promise<void> {
+  const shown = document.querySelector('#sidebar nav.folders a[href="#/folder/INBOX"] .folder-total')?.textContent;
+  if (shown === undefined || shown === null) return;
+  const folders = await getJson<FolderSummary[]>('/api/folders').catch(() => null);
+  const total = folders?.find((f) => f.name === 'INBOX')?.total;
+  if (total !== undefined && String(total) !== shown) newMail();
 }
 
 function shell(current: string, folders: FolderSummary[]): { main: HTMLElement; sidebar: HTMLElement } {
