@@ -10,9 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMailServers, type MailServers } from '../helpers/mail-servers.js';
-import { pkiFile } from '../helpers/pki.js';
 import { runCachet } from '../helpers/cli.js';
-import { nextEvent, startInProcess, type InProcessServer } from './support.js';
+import { nextEvent, organisationMailYaml, startInProcess, type InProcessServer } from './support.js';
 
 let mail: MailServers;
 let dir: string;
@@ -24,7 +23,7 @@ before(async () => {
   assert.equal((await runCachet(['server', '--init-key', join(dir, 'kek')])).status, 0);
   web = await startInProcess(
     dir,
-    `listen:\n  host: 127.0.0.1\n  port: 0\nsignIn:\n  method: imap\nmail:\n  imap:\n    host: 127.0.0.1\n    port: ${mail.imapsPort}\n    ca: ${pkiFile('ca.pem')}\n    servername: localhost\n  smtp:\n    host: 127.0.0.1\n    port: ${mail.smtpPort}\n    starttls: true\n    ca: ${pkiFile('ca.pem')}\nstate:\n  directory: ${join(dir, 'state')}\nkeys:\n  keyEncryptionKeyFile: ${join(dir, 'kek')}\n`,
+    `listen:\n  host: 127.0.0.1\n  port: 0\nsignIn:\n  method: imap\n${organisationMailYaml(mail)}state:\n  directory: ${join(dir, 'state')}\nkeys:\n  keyEncryptionKeyFile: ${join(dir, 'kek')}\n`,
   );
 });
 after(async () => {

@@ -13,7 +13,7 @@ import { P12_PASSWORD, pkiFile } from '../helpers/pki.js';
 import { runCachet } from '../helpers/cli.js';
 import { webUiAssets } from '../../src/front-ends/web/node-adapter.js';
 import { FileWrappedSecretStore, readKeyEncryptionKey, UserKeyCustody } from '../../src/front-ends/server/user-keys.js';
-import { httpsRequest, makeTestCa, startInProcess, type InProcessServer, type TestCa } from './support.js';
+import { httpsRequest, makeTestCa, organisationMailYaml, startInProcess, type InProcessServer, type TestCa } from './support.js';
 
 export interface OrganisationWebMail {
   mail: MailServers;
@@ -40,7 +40,7 @@ export async function startOrganisationWebMail(users: string[], { signInYaml = '
   copyFileSync(pkiFile('ca.pem'), join(state, 'trust', 'test-ca.pem'));
   const web = await startInProcess(
     dir,
-    `listen:\n  host: 127.0.0.1\n  port: 0\ntls:\n  certificate: ${cert}\n  key: ${key}\nsignIn:\n  method: imap\n${signInYaml}mail:\n  imap:\n    host: 127.0.0.1\n    port: ${mail.imapsPort}\n    ca: ${pkiFile('ca.pem')}\n    servername: localhost\n  smtp:\n    host: 127.0.0.1\n    port: ${mail.smtpPort}\n    starttls: true\n    ca: ${pkiFile('ca.pem')}\nstate:\n  directory: ${state}\nkeys:\n  keyEncryptionKeyFile: ${join(dir, 'kek')}\n`,
+    `listen:\n  host: 127.0.0.1\n  port: 0\ntls:\n  certificate: ${cert}\n  key: ${key}\nsignIn:\n  method: imap\n${signInYaml}${organisationMailYaml(mail)}state:\n  directory: ${state}\nkeys:\n  keyEncryptionKeyFile: ${join(dir, 'kek')}\n`,
     { staticAssets: webUiAssets() },
   );
   return {

@@ -11,9 +11,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMailServers, type MailServers } from '../helpers/mail-servers.js';
-import { pkiFile } from '../helpers/pki.js';
 import { runCachet } from '../helpers/cli.js';
-import { runServerProcess, type ServerProcess } from './support.js';
+import { organisationMailYaml, runServerProcess, type ServerProcess } from './support.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** Distinctive enough that finding its bytes in a file can only mean it was stored. */
@@ -33,7 +32,7 @@ before(async () => {
   const config = join(dir, 'server.yaml');
   writeFileSync(
     config,
-    `listen:\n  host: 127.0.0.1\n  port: 0\nsignIn:\n  method: imap\nmail:\n  imap:\n    host: 127.0.0.1\n    port: ${mail.imapsPort}\n    ca: ${pkiFile('ca.pem')}\n    servername: localhost\n  smtp:\n    host: 127.0.0.1\n    port: ${mail.smtpPort}\n    starttls: true\n    ca: ${pkiFile('ca.pem')}\nstate:\n  directory: ${join(dir, 'state')}\nkeys:\n  keyEncryptionKeyFile: ${join(dir, 'kek')}\n`,
+    `listen:\n  host: 127.0.0.1\n  port: 0\nsignIn:\n  method: imap\n${organisationMailYaml(mail)}state:\n  directory: ${join(dir, 'state')}\nkeys:\n  keyEncryptionKeyFile: ${join(dir, 'kek')}\n`,
   );
   [a, b] = await Promise.all([runServerProcess(config), runServerProcess(config)]);
 });

@@ -8,6 +8,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { MailServers } from '../helpers/mail-servers.js';
+import { pkiFile } from '../helpers/pki.js';
 
 export interface TestCa {
   caFile: string;
@@ -61,6 +63,11 @@ export function httpsRequest(url: string, ca: string, options: { method?: string
 }
 
 const MAIN = fileURLToPath(new URL('../../src/entry/dev.ts', import.meta.url));
+
+/** A server config's `mail:` section for the test's Dovecot and Postfix: IMAPS, SMTP with STARTTLS, the test PKI's CA trusted. */
+export function organisationMailYaml(mail: MailServers): string {
+  return `mail:\n  imap:\n    host: 127.0.0.1\n    port: ${mail.imapsPort}\n    ca: ${pkiFile('ca.pem')}\n    servername: localhost\n  smtp:\n    host: 127.0.0.1\n    port: ${mail.smtpPort}\n    starttls: true\n    ca: ${pkiFile('ca.pem')}\n`;
+}
 
 export interface ServerProcess {
   child: ChildProcess;
