@@ -7,6 +7,7 @@
  * land.
  */
 import { after, before, describe, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -315,5 +316,18 @@ describe('the index itself', () => {
     damaged.remember('<m6@example.org>', 'Subject 6');
     await damaged.settled();
     assert.deepEqual([...(await reopened().subjects())], [['<m6@example.org>', 'Subject 6']], 'started afresh');
+
+    // A writer killed mid-write leaves its temporary file and its lock: the index read is the old one,
+    // and the next write breaks the dead writer's lock and lands.
+    errors.length = 0;
+    const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;
+    writeFileSync(join(dir, `.${PROTECTED_SUBJECTS_FILE_NAME}.0123456789ab.tmp`), '{"format":"cachet-prot');
+    writeFileSync(`${file}.lock`, JSON.stringify({ pid: dead, nonce: 'killed', time: Date.now() }));
+    const after = reopened();
+    assert.deepEqual([...(await after.subjects())], [['<m6@example.org>', 'Subject 6']], 'the old index, whole');
+    after.remember('<m7@example.org>', 'Subject 7');
+    await after.settled();
+    assert.equal(errors.length, 0, String(errors));
+    assert.deepEqual([...(await reopened().subjects())].map(([name]) => name), ['<m6@example.org>', '<m7@example.org>']);
   });
 });
