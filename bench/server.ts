@@ -23,7 +23,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RoundRobin } from './server-client.js';
-import { provisionUsers, setUpOrganisation } from './server-organisation.js';
+import { provisionUsers, setUpOrganisation, type Colleagues } from './server-organisation.js';
 import { cachetCommand, startServerInstance, type ServerInstance } from './server-process.js';
 import { clearDelivered, OPERATIONS, runWorkload, type Operation, type RunResult } from './server-workload.js';
 
@@ -46,6 +46,8 @@ type Configuration = 'one' | 'two';
 
 interface Measured {
   run: RunResult;
+  /** The instances that served the run, by name. */
+  names: string[];
   /** Peak RSS of each instance that served the run, in MB. */
   peakRssMb: number[];
   /** Requests each instance that served the run logged during it. */
@@ -88,14 +90,14 @@ function loadLine(): string {
   return `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs`;
 }
 
-async function measure(instances: ServerInstance[], users: Awaited<ReturnType<typeof provisionUsers>>): Promise<Measured> {
+async function measure(instances: ServerInstance[], users: Colleagues[]): Promise<Measured> {
   const balancer = new RoundRobin(instances);
   for (const { user } of users) user.balancer = balancer;
   const resettable = instances.map((i) => i.resetPeakRss());
   if (resettable.includes(false)) console.log('  (the kernel refused to reset the peak RSS: it counts from the instance\'s start)');
   const servedBefore = instances.map((i) => i.requestsServed());
   const run = await runWorkload(users, ROUNDS);
-  const measured = { run, peakRssMb: instances.map((i) => i.peakRssMb()), served: instances.map((i, n) => i.requestsServed() - servedBefore[n]!) };
+  const measured = { run, names: instances.map((i) => i.name), peakRssMb: instances.map((i) => i.peakRssMb()), served: instances.map((i, n) => i.requestsServed() - servedBefore[n]!) };
   await clearDelivered(users);
   return measured;
 }
@@ -131,7 +133,7 @@ function report(runs: Record<Configuration, Measured[]>): void {
   console.log(
     [pad('peak RSS per instance', 24), pad(`${onePeak.toFixed(0)} MB`, 29), pad(twoPeaks.map((p) => `${p.toFixed(0)} MB`).join(' + '), 29), `${(Math.max(...twoPeaks) / onePeak).toFixed(2)}x`].join(' '),
   );
-  const served = (measured: Measured[]) => measured[0]!.served.map((count, i) => `${'AB'[i]} ${median(measured.map((m) => m.served[i]!))}`).join(', ');
+  const served = (measured: Measured[]) => measured[0]!.names.map((name, i) => `${name} ${median(measured.map((m) => m.served[i]!))}`).join(', ');
   console.log([pad('requests served', 24), pad(served(runs.one), 29), served(runs.two)].join(' '));
   const failures = [...runs.one, ...runs.two].flatMap((m) => m.run.failures);
   console.log(failures.length === 0 ? 'failures: none' : `failures: ${failures.length}, the first: ${failures.slice(0, 3).join(' | ')}`);
@@ -144,7 +146,7 @@ async function main(): Promise<void> {
   else if (!existsSync('dist/web-ui/index.html')) execFileSync('npx', ['vite', 'build', '--config', 'web-ui/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });
   const work = mkdtempSync(join(tmpdir(), 'cachet-bench-server-'));
   const instances: ServerInstance[] = [];
-  let users: Awaited<ReturnType<typeof provisionUsers>> = [];
+  let users: Colleagues[] = [];
   try {
     const cachet = cachetCommand(FROM_SOURCE);
     const org = await setUpOrganisation(work, cachet, USERS);
