@@ -97,7 +97,7 @@ export function forwardSubject(subject: string): string {
 }
 
 /** The quote an inline forward ends with: the original's header fields a reader sees, then its text. */
-function quoteOf(result: ReadResult): string {
+export function forwardQuote(result: Pick<ReadResult, 'report' | 'text' | 'partiallySigned'>): string {
   const { headers } = result.report;
   // A partially-signed message's text is its signed parts' (what the reader was shown as the message).
   const text = result.partiallySigned ? result.partiallySigned.signedText : (result.text ?? '');
@@ -138,5 +138,5 @@ export async function forwardedContent(source: ForwardSource, context: ReadConte
       attachments.push({ filename: attachment.filename, contentType: attachment.contentType, data });
     },
   });
-  return { encrypted, subject: read.report.headers.subject ?? '', quote: quoteOf(read), attachments };
+  return { encrypted, subject: read.report.headers.subject ?? '', quote: forwardQuote(read), attachments };
 }

@@ -61,11 +61,16 @@ export function replySubject(subject: string | null): string {
   return `Re: ${(subject ?? '').replace(/^(re:\s*)+/i, '')}`;
 }
 
-/** The user's text, then the original's displayed text quoted ("> "), under who wrote it and when. */
-export function quotedReplyText(userText: string, original: Pick<ReadResult, 'report' | 'text' | 'partiallySigned'>): string {
+/** What a reply ends with: the original's displayed text quoted ("> "), under who wrote it and when. */
+export function replyQuote(original: Pick<ReadResult, 'report' | 'text' | 'partiallySigned'>): string {
   const { headers } = original.report;
   // A partially-signed message's text is its signed parts' (what the reader was shown as the message).
   const text = original.partiallySigned ? original.partiallySigned.signedText : (original.text ?? '');
   const quoted = text.replace(/\s+$/, '').split('\n').map((line) => `> ${line}`).join('\n');
-  return `${userText.replace(/\s+$/, '')}\n\nOn ${headers.date ?? 'an unknown date'}, ${headers.from ?? 'the sender'} wrote:\n${quoted}\n`;
+  return `On ${headers.date ?? 'an unknown date'}, ${headers.from ?? 'the sender'} wrote:\n${quoted}\n`;
+}
+
+/** The user's text, then the quote of the original (replyQuote). */
+export function quotedReplyText(userText: string, original: Pick<ReadResult, 'report' | 'text' | 'partiallySigned'>): string {
+  return `${userText.replace(/\s+$/, '')}\n\n${replyQuote(original)}`;
 }

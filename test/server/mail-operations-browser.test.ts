@@ -166,6 +166,8 @@ test('search on the IMAP server by subject, sender and attachments, its limits s
   assert.deepEqual(await chips('TO'), ['carol@example.com', 'alice@example.com']);
   assert.deepEqual(await chips('CC'), ['dave@example.org']);
   assert.equal(await page.getByLabel('Subject').inputValue(), 'Re: Quarterly figures');
+  // The quote as the CLI's reply writes it (one use case for both): who wrote it, then "> " lines.
+  assert.match(await page.getByLabel('Message', { exact: true }).inputValue(), /^\n\nOn .+, Carol <carol@example\.com> wrote:\n> The figures are attached\./);
   await page.context().close();
 });
 

@@ -1,7 +1,8 @@
 /**
  * What Compose starts with when it answers or passes on a message: the heading, the recipients, the
- * subject ("Re:", "Fwd:") and the quote. A reply's recipients come from the server (the Reply-To or
- * the sender, and for reply all the others, never the user); a forward names no one. A forward as
+ * subject ("Re:", "Fwd:") and the quote — all but the heading as the server gives them, the same as
+ * the CLI's reply and forward write (the Reply-To or the sender, and for reply all the others, never
+ * the user); a forward names no one. A forward as
  * attachment writes no quote: the original travels whole (message/rfc822), attached by the server.
  */
 import type { MessageView } from './types.js';
@@ -43,31 +44,17 @@ export const HEADINGS: Record<ComposeKind, string> = {
   'forward-attachment': 'Forward as attachment',
 };
 
+/** The subject and the quote come from the server, as the CLI writes them (use-cases/reply-all.ts, forward.ts). */
 export function subjectFor(kind: ComposeKind, original: MessageView): string {
-  const subject = original.headers.subject;
-  if (kind === 'forward-inline' || kind === 'forward-attachment') return `Fwd: ${subject.replace(/^(fwd?|fw):\s*/i, '')}`;
-  return `Re: ${subject.replace(/^re:\s*/i, '')}`;
+  const forwarding = kind === 'forward-inline' || kind === 'forward-attachment';
+  return (forwarding ? original.prefill?.forwardSubject : original.prefill?.replySubject) ?? '';
 }
 
+/** Room for the user's text, then the quote; a forward as attachment carries the original whole instead. */
 export function bodyFor(kind: ComposeKind, original: MessageView): string {
-  const text = original.text ?? '';
   if (kind === 'forward-attachment') return '';
-  if (kind === 'forward-inline') {
-    const { headers } = original;
-    return [
-      '',
-      '',
-      '---------- Forwarded message ----------',
-      `From: ${headers.from}`,
-      ...(headers.date ? [`Date: ${headers.date}`] : []),
-      `Subject: ${headers.subject}`,
-      `To: ${headers.to.join(', ')}`,
-      ...(headers.cc.length > 0 ? [`Cc: ${headers.cc.join(', ')}`] : []),
-      '',
-      text,
-    ].join('\n');
-  }
-  return `\n\nOn ${original.headers.date ?? ''}, ${original.headers.from} wrote:\n${text.split('\n').map((l) => `> ${l}`).join('\n')}`;
+  const quote = kind === 'forward-inline' ? original.prefill?.forwardQuote : original.prefill?.replyQuote;
+  return quote ? `\n\n${quote}` : '';
 }
 
 /**

@@ -26,8 +26,8 @@ import type { AccountConfig } from '../../adapters/mail/account-config.js';
 import { listCredentialsForPage } from './credential-listing.js';
 import { importCertificatesFromMessage } from '../../use-cases/import-certificates.js';
 import { defaultEncryption, defaultSigning, sendMessage } from '../../use-cases/send.js';
-import { forwardedContent, forwardText } from '../../use-cases/forward.js';
-import { replyRecipients } from '../../use-cases/reply-all.js';
+import { forwardedContent, forwardQuote, forwardSubject, forwardText } from '../../use-cases/forward.js';
+import { replyQuote, replyRecipients, replySubject } from '../../use-cases/reply-all.js';
 import { formatMailbox, parseMailboxes } from '../../engine/mime/addresses.js';
 import { ClientMailOperations, summariesOf } from './client-mail-operations.js';
 import { findUser, verifyLocalLogin } from '../../use-cases/users.js';
@@ -270,6 +270,7 @@ export class ClientMailService implements WebMailService, WithContacts {
       unsignedParts,
       reply: replyRecipients(report.headers, [mail.user.address], { all: false }),
       replyAll: replyRecipients(report.headers, [mail.user.address], { all: true }),
+      prefill: { replySubject: replySubject(report.headers.subject), forwardSubject: forwardSubject(report.headers.subject ?? ''), replyQuote: replyQuote(result), forwardQuote: forwardQuote(result) },
       flagged: (await mail.user.mailbox.list(folder)).find((m) => m.id === id)?.flagged ?? false,
     };
   }

@@ -99,6 +99,11 @@ export interface MessageView {
   reply?: { to: string[]; cc: string[] };
   /** Who "reply all" writes to: the Reply-To (else the sender) and the others, never the user (use-cases/reply-all.ts). */
   replyAll?: { to: string[]; cc: string[] };
+  /**
+   * What Compose starts with to answer or pass it on: the subjects and quotes the CLI's reply and
+   * forward write too (use-cases/reply-all.ts, forward.ts), so both front ends say it one way.
+   */
+  prefill?: { replySubject: string; forwardSubject: string; replyQuote: string; forwardQuote: string };
 }
 
 export interface RecipientStatus {
