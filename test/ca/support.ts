@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../helpers/net.js';
 import { runCachet } from '../helpers/cli.js';
+import { OUTCOME_DEADLINE_MS } from '../helpers/wait.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const CA_PASSPHRASE = 'correct horse battery';
@@ -82,7 +83,8 @@ export async function startCachet(args: string[], env: NodeJS.ProcessEnv, ready:
   };
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`cachet ${args.join(' ')} did not start: ${output}`)), 20_000);
+      // A first start through tsx compiles the CLI: seconds on a loaded machine, so the deadline is long.
+      const timer = setTimeout(() => reject(new Error(`cachet ${args.join(' ')} did not start: ${output}`)), OUTCOME_DEADLINE_MS);
       const check = (): void => {
         if (ready.test(output)) {
           clearTimeout(timer);

@@ -19,6 +19,7 @@ import { createPkiHttpFetcher } from '../../src/adapters/net/http-fetcher.js';
 import { isCachetError } from '../../src/errors.js';
 import { runCachet } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
+import { OUTCOME_DEADLINE_MS } from '../helpers/wait.js';
 
 
 interface Responder {
@@ -42,7 +43,7 @@ async function startResponder(cwd: string, port: number, signer: { cert: string;
     child.kill('SIGTERM');
     await exited;
   };
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + OUTCOME_DEADLINE_MS;
   while (!/waiting for OCSP client connections/.test(output)) {
     if (child.exitCode !== null) throw new Error(`openssl ocsp exited: ${output}`);
     if (Date.now() > deadline) {

@@ -15,6 +15,7 @@ import { openFileCredentialStore } from '../../src/adapters/keys/file-credential
 import { vaultFilePath } from '../../src/adapters/keys/open-store.js';
 import { vaultServicePaths } from '../../src/adapters/keys/vault-service/paths.js';
 import { childEnv } from '../helpers/child-env.js';
+import { OUTCOME_DEADLINE_MS } from '../helpers/wait.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const home = mkdtempSync(join(tmpdir(), 'cachet-vault-cli-'));
@@ -40,7 +41,7 @@ async function startServe(args: string[] = ['--idle-seconds', '120'], extraEnv: 
   serveExit = new Promise((resolve) => child.once('exit', (code) => (running.delete(child), resolve(code))));
   let output = '';
   return new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`vault serve did not start: ${output}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`vault serve did not start: ${output}`)), OUTCOME_DEADLINE_MS);
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       // The whole first line: a pipe may deliver it in pieces.
