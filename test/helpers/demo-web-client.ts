@@ -9,7 +9,10 @@ import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from './browser.js';
 import { signedInPage, type SignInOptions } from './web-client-page.js';
 import { pkiFile } from './pki.js';
-import { createDemoOrganisation, type DemoOrganisation } from '../../src/use-cases/demo-org.js';
+import { createDemoOrganisation, type DemoOrganisation, type DemoUser } from '../../src/use-cases/demo-org.js';
+import { importFromMail, type ImportResult } from '../../src/use-cases/import-from-mail.js';
+import { openFileCredentialStore, type FileCredentialStore } from '../../src/adapters/keys/file-credential-store.js';
+import { VAULT_FILE_NAME } from '../../src/adapters/keys/open-store.js';
 import { ClientMailService } from '../../src/front-ends/web/client-mail-service.js';
 import { startWebServer, type RunningWebServer } from '../../src/front-ends/web/node-adapter.js';
 
@@ -24,6 +27,18 @@ export interface DemoWebClient {
    */
   signIn(name: string, options?: SignInOptions & { password?: string; url?: string }): Promise<Page>;
   close(): Promise<void>;
+}
+
+/** A demo user's vault, opened as the web client opens it (with their sign-in password); made if missing. */
+export function demoVault(user: DemoUser): Promise<FileCredentialStore> {
+  return openFileCredentialStore(join(user.user.dir, VAULT_FILE_NAME), user.password, { createIfMissing: true });
+}
+
+/** A demo user's certificates imported from the administrator's mail into their vault, as the web client's Import does. */
+export async function importDemoCertificates(user: DemoUser): Promise<{ store: FileCredentialStore; results: ImportResult[] }> {
+  const store = await demoVault(user);
+  const results = await importFromMail(user.user, 'INBOX', user.distributionMailId, store, { password: async () => user.pfxPassword });
+  return { store, results };
 }
 
 export async function startDemoWebClient(options: {

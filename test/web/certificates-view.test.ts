@@ -15,12 +15,9 @@ import type { Page } from 'playwright-core';
 import { screenshotPath } from '../helpers/browser.js';
 import { runToolOk } from '../helpers/oracles.js';
 import { P12_PASSWORD, pkiFile } from '../helpers/pki.js';
-import { startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
+import { demoVault, importDemoCertificates, startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
 import { viewDrawn } from '../helpers/web-client-page.js';
 import type { DemoUser } from '../../src/use-cases/demo-org.js';
-import { importFromMail } from '../../src/use-cases/import-from-mail.js';
-import { openFileCredentialStore } from '../../src/adapters/keys/file-credential-store.js';
-import { VAULT_FILE_NAME } from '../../src/adapters/keys/open-store.js';
 import { ClientMailService } from '../../src/front-ends/web/client-mail-service.js';
 import { startWebServer } from '../../src/front-ends/web/node-adapter.js';
 
@@ -32,15 +29,12 @@ function demoUser(name: string): DemoUser {
   return web.org.users.find((u) => u.user.address.startsWith(`${name}@`))!;
 }
 
-async function vaultOf(user: DemoUser) {
-  return openFileCredentialStore(join(user.user.dir, VAULT_FILE_NAME), user.password, { createIfMissing: true });
-}
 
 before(async () => {
   web = await startDemoWebClient({ prefix: 'cachet-web-certs-' });
   scratch = mkdtempSync(join(tmpdir(), 'cachet-web-certs-out-'));
   const bob = demoUser('bob');
-  await importFromMail(bob.user, 'INBOX', bob.distributionMailId, await vaultOf(bob), { password: async () => bob.pfxPassword });
+  await importDemoCertificates(bob);
 });
 
 after(async () => {
@@ -70,7 +64,7 @@ test('desktop: import both files of one mail with one password, list, renew by u
 
   await page.getByRole('link', { name: 'Certificates' }).click();
   await viewDrawn(page, 'Certificates');
-  const vault = await vaultOf(alice);
+  const vault = await demoVault(alice);
   for (const credential of await vault.list()) {
     const item = page.locator(`.credential[data-id="${credential.id}"]`);
     await item.waitFor();
@@ -133,7 +127,7 @@ test('desktop: import both files of one mail with one password, list, renew by u
   await old.getByRole('alertdialog').getByRole('button', { name: 'Remove', exact: true }).click();
   await page.getByText(/Removed the certificate of alice@example\.org/).waitFor();
   assert.equal(await page.locator('.credential[data-role="encryption"]').count(), 0);
-  assert.deepEqual((await (await vaultOf(alice)).list()).map((c) => c.role).sort(), ['both', 'signing']);
+  assert.deepEqual((await (await demoVault(alice)).list()).map((c) => c.role).sort(), ['both', 'signing']);
   await page.screenshot({ path: screenshotPath('certificates-desktop'), fullPage: true });
 });
 

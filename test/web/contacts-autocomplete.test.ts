@@ -12,11 +12,8 @@ import type { Page } from 'playwright-core';
 import { screenshotPath } from '../helpers/browser.js';
 import { certificateDer } from '../helpers/pki.js';
 import { startSlapd, type Slapd } from '../helpers/slapd.js';
-import { startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
+import { importDemoCertificates, startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
 import { openCompose } from '../helpers/web-client-page.js';
-import { importFromMail } from '../../src/use-cases/import-from-mail.js';
-import { openFileCredentialStore } from '../../src/adapters/keys/file-credential-store.js';
-import { VAULT_FILE_NAME } from '../../src/adapters/keys/open-store.js';
 import { AddressBook } from '../../src/adapters/directory/address-book.js';
 
 let web: DemoWebClient;
@@ -25,8 +22,7 @@ let slapd: Slapd | undefined;
 before(async () => {
   web = await startDemoWebClient({ prefix: 'cachet-web-contacts-', trustTestPki: true });
   const bob = web.org.users.find((u) => u.user.address.startsWith('bob@'))!;
-  const store = await openFileCredentialStore(join(bob.user.dir, VAULT_FILE_NAME), bob.password, { createIfMissing: true });
-  await importFromMail(bob.user, 'INBOX', bob.distributionMailId, store, { password: async () => bob.pfxPassword });
+  const { store } = await importDemoCertificates(bob);
   const bobEncryption = (await store.active('encryption'))!.certificate;
   slapd = await startSlapd({
     entries: [

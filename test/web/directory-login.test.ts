@@ -11,10 +11,9 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchBrowser, screenshotPath } from '../helpers/browser.js';
 import { signedInPage } from '../helpers/web-client-page.js';
+import { importDemoCertificates } from '../helpers/demo-web-client.js';
 import { startSlapd, type Slapd } from '../helpers/slapd.js';
 import { createDemoOrganisation, type DemoOrganisation } from '../../src/use-cases/demo-org.js';
-import { importFromMail } from '../../src/use-cases/import-from-mail.js';
-import { openFileCredentialStore } from '../../src/adapters/keys/file-credential-store.js';
 import { VAULT_FILE_NAME } from '../../src/adapters/keys/open-store.js';
 import { ClientMailService } from '../../src/front-ends/web/client-mail-service.js';
 import { startWebServer, type RunningWebServer } from '../../src/front-ends/web/node-adapter.js';
@@ -30,8 +29,7 @@ before(async () => {
   org = await createDemoOrganisation(home, { passwords: { alice: 'alice-password', bob: 'bob-password' } });
   // bob's encryption certificate, as his organisation publishes it in the directory.
   const bob = org.users.find((u) => u.user.address.startsWith('bob'))!;
-  const bobStore = await openFileCredentialStore(join(bob.user.dir, VAULT_FILE_NAME), bob.password, { createIfMissing: true });
-  await importFromMail(bob.user, 'INBOX', bob.distributionMailId, bobStore, { password: async () => bob.pfxPassword });
+  const { store: bobStore } = await importDemoCertificates(bob);
   const bobEncryption = (await bobStore.active('encryption'))!.certificate;
   slapd = await startSlapd({
     anonymousRead: false,

@@ -12,10 +12,9 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { screenshotPath } from '../helpers/browser.js';
 import { P12_PASSWORD, pkiBytes } from '../helpers/pki.js';
-import { startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
+import { demoVault, importDemoCertificates, startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
 import { openCompose } from '../helpers/web-client-page.js';
 import type { DemoUser } from '../../src/use-cases/demo-org.js';
-import { importFromMail } from '../../src/use-cases/import-from-mail.js';
 import { openFileCredentialStore } from '../../src/adapters/keys/file-credential-store.js';
 import { VAULT_FILE_NAME } from '../../src/adapters/keys/open-store.js';
 import { AddressBook } from '../../src/adapters/directory/address-book.js';
@@ -28,20 +27,17 @@ function demoUser(name: string): DemoUser {
   return web.org.users.find((u) => u.user.address.startsWith(`${name}@`))!;
 }
 
-async function vaultOf(user: DemoUser) {
-  return openFileCredentialStore(join(user.user.dir, VAULT_FILE_NAME), user.password, { createIfMissing: true });
-}
 
 before(async () => {
   web = await startDemoWebClient({ prefix: 'cachet-web-leave-out-' });
   // The demo org knows only alice and bob; carol is added with a dual-purpose certificate below.
   for (const name of ['alice', 'bob']) {
     const user = demoUser(name);
-    const results = await importFromMail(user.user, 'INBOX', user.distributionMailId, await vaultOf(user), { password: async () => user.pfxPassword });
+    const { results } = await importDemoCertificates(user);
     assert.ok(results.every((r) => r.kind === 'imported'), JSON.stringify(results));
   }
   // Alice knows Bob's encryption certificate (as if harvested from a signed mail of his).
-  const bobEncryption = (await (await vaultOf(demoUser('bob'))).active('encryption'))!;
+  const bobEncryption = (await (await demoVault(demoUser('bob'))).active('encryption'))!;
   await AddressBook.change(demoUser('alice').user.dir, (book) => book.add(bobEncryption.certificate, 'import', new Date()));
 });
 

@@ -11,11 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { CHROMIUM_PATH, screenshotPath, withTestTimeouts } from '../helpers/browser.js';
-import { startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
+import { demoVault, importDemoCertificates, startDemoWebClient, type DemoWebClient } from '../helpers/demo-web-client.js';
 import { sendFromPage, submitSignIn, viewDrawn } from '../helpers/web-client-page.js';
-import { importFromMail } from '../../src/use-cases/import-from-mail.js';
-import { openFileCredentialStore } from '../../src/adapters/keys/file-credential-store.js';
-import { VAULT_FILE_NAME } from '../../src/adapters/keys/open-store.js';
 import { AddressBook } from '../../src/adapters/directory/address-book.js';
 
 let web: DemoWebClient;
@@ -26,12 +23,11 @@ const SECRET = 'The vault code is 4711-BLUE';
 before(async () => {
   web = await startDemoWebClient({ prefix: 'cachet-web-pwa-' });
   for (const demo of web.org.users) {
-    const store = await openFileCredentialStore(join(demo.user.dir, VAULT_FILE_NAME), demo.password, { createIfMissing: true });
-    await importFromMail(demo.user, 'INBOX', demo.distributionMailId, store, { password: async () => demo.pfxPassword });
+    await importDemoCertificates(demo);
   }
   // bob can encrypt to alice (her certificate in his address book).
   const alice = web.org.users.find((u) => u.user.address.startsWith('alice@'))!;
-  const aliceEncryption = (await (await openFileCredentialStore(join(alice.user.dir, VAULT_FILE_NAME), alice.password)).active('encryption'))!;
+  const aliceEncryption = (await (await demoVault(alice)).active('encryption'))!;
   await AddressBook.change(web.org.users.find((u) => u.user.address.startsWith('bob@'))!.user.dir, (book) => book.add(aliceEncryption.certificate, 'import', new Date()));
   // Installability is not reported for incognito profiles: a real (temporary) profile.
   profile = mkdtempSync(join(tmpdir(), 'cachet-pwa-profile-'));
