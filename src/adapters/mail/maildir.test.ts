@@ -63,3 +63,26 @@ test('listing while other readers mark messages read and flag them: every messag
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('one message read and marked read by several readers at once: each reads it whole, none fails', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cachet-maildir-'));
+  try {
+    const maildir = new Maildir(dir);
+    const body = 'y'.repeat(100_000);
+    for (let round = 0; round < 20; round++) {
+      const id = await maildir.deliver('INBOX', Buffer.from(`Subject: ${round}\r\n\r\n${body}`));
+      const readAndMark = async (): Promise<number> => {
+        const content = await maildir.content('INBOX', id);
+        let size = 0;
+        for await (const chunk of content.read()) size += chunk.length;
+        await maildir.markSeen('INBOX', id);
+        return size;
+      };
+      const sizes = await Promise.all([readAndMark(), readAndMark(), readAndMark()]);
+      assert.ok(sizes.every((size) => size === sizes[0] && size > body.length), String(sizes));
+      assert.equal((await maildir.list('INBOX')).find((m) => m.id === id)?.seen, true);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -174,7 +174,26 @@ export class Maildir implements Mailbox {
   /** A stored message as content read from its file on each use (the outbox hands it to a transport). */
   async content(folder: FolderName, id: string): Promise<RereadableMessage> {
     const path = await this.locate(folder, id);
-    return { read: () => createReadStream(path, { highWaterMark: 1024 * 1024 }) };
+    return { read: () => this.readFrom(folder, id, path) };
+  }
+
+  /**
+   * The message's bytes from `path`, or from its new name when another reader renamed it meanwhile
+   * (marked it read, flagged it): once open, a rename no longer matters.
+   */
+  private async *readFrom(folder: FolderName, id: string, path: string): AsyncGenerator<Uint8Array> {
+    for (let attempt = 1; ; attempt++) {
+      let handle;
+      try {
+        handle = await open(path, 'r');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === RENAMED_LOOKUPS) throw error;
+        path = await this.locate(folder, id);
+        continue;
+      }
+      yield* handle.createReadStream({ highWaterMark: 1024 * 1024 });
+      return;
+    }
   }
 
   async markSeen(folder: FolderName, id: string): Promise<void> {
@@ -183,12 +202,20 @@ export class Maildir implements Mailbox {
 
   /** A flag change is a rename into cur/ with the new info (maildir(5)): atomic, nothing rewritten. */
   async setFlags(folder: FolderName, id: string, flags: { seen?: boolean; flagged?: boolean }): Promise<void> {
-    const path = await this.locate(folder, id);
-    const current = path.includes(':2,') ? path.slice(path.lastIndexOf(':2,') + 3) : '';
-    const target = join(this.folderPath(folder), 'cur', `${id}:2,${withFlags(current, flags)}`);
-    if (target === path) return;
-    await this.ensure(folder);
-    await rename(path, target);
+    // Another reader may rename it first (two reads of one message, each marking it read): from its new name.
+    for (let attempt = 1; ; attempt++) {
+      const path = await this.locate(folder, id);
+      const current = path.includes(':2,') ? path.slice(path.lastIndexOf(':2,') + 3) : '';
+      const target = join(this.folderPath(folder), 'cur', `${id}:2,${withFlags(current, flags)}`);
+      if (target === path) return;
+      await this.ensure(folder);
+      try {
+        await rename(path, target);
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === RENAMED_LOOKUPS) throw error;
+      }
+    }
   }
 
   /** Keeps the id and the flags: the file is renamed into the other folder's same sub-directory. */
