@@ -36,8 +36,14 @@ export interface ServerInstance {
   stop(): Promise<void>;
 }
 
-function statusField(pid: number, field: string): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+function statusField(name: string, pid: number, field: string): number {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch (error) {
+    throw new Error(`cachet server (${name}) is no longer running: its peak RSS cannot be read`, { cause: error });
+  }
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
   if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
   return Number(match[1]) / 1024;
 }
@@ -83,7 +89,7 @@ export async function startServerInstance(name: string, command: CachetCommand, 
         return false;
       }
     },
-    peakRssMb: () => statusField(pid, 'VmHWM'),
+    peakRssMb: () => statusField(name, pid, 'VmHWM'),
     async stop() {
       child.kill('SIGTERM');
       await exited;
