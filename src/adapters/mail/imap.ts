@@ -311,13 +311,6 @@ export class ImapMailbox implements Mailbox {
     return this.run('listing the folders', async (client) => (await client.list()).map((m) => m.path));
   }
 
-  async find(id: string): Promise<{ folder: FolderName; info: StoredMessageInfo } | undefined> {
-    for (const folder of await this.folders()) {
-      const info = (await this.list(folder)).find((m) => m.id === id);
-      if (info) return { folder, info };
-    }
-    return undefined;
-  }
 
   async close(): Promise<void> {
     const client = this.client;

@@ -79,12 +79,29 @@ export interface Mailbox {
   remove(folder: FolderName, id: string): Promise<void>;
   /** The ids of the folder's messages that match, searched where the mail is (IMAP SEARCH on the server). */
   search(folder: FolderName, criteria: MailSearch): Promise<string[]>;
-  find(id: string): Promise<{ folder: FolderName; info: StoredMessageInfo } | undefined>;
   /**
    * Calls `onChange` when the folder changes (new mail), until the returned watch is closed: IMAP IDLE
    * on a connection of its own, or the Maildir's new/ directory. Optional: a mailbox without it is polled.
    */
   watch?(folder: FolderName, onChange: () => void): Promise<MailboxWatch>;
+}
+
+/**
+ * The folder of a message named by its id alone (`cachet read ID` without --folder): the INBOX when
+ * it has that id (what `cachet inbox` lists), else the one other folder that does. An IMAP id is a
+ * UID, unique only within its folder (INBOX and Sent both have a 5), so an id several other folders
+ * hold names none of them: undefined, and the caller says to name the folder.
+ */
+export async function findMessage(mailbox: Pick<Mailbox, 'folders' | 'list'>, id: string): Promise<{ folder: FolderName; info: StoredMessageInfo } | undefined> {
+  const inInbox = (await mailbox.list('INBOX').catch(() => [])).find((m) => m.id === id);
+  if (inInbox) return { folder: 'INBOX', info: inInbox };
+  const found: Array<{ folder: FolderName; info: StoredMessageInfo }> = [];
+  for (const folder of await mailbox.folders()) {
+    if (folder === 'INBOX') continue;
+    const info = (await mailbox.list(folder)).find((m) => m.id === id);
+    if (info) found.push({ folder, info });
+  }
+  return found.length === 1 ? found[0] : undefined;
 }
 
 export interface MailboxWatch {

@@ -284,14 +284,6 @@ export class Maildir implements Mailbox {
     await rm(await this.locate(folder, id), { force: true });
   }
 
-  /** Finds a message by id in any folder. */
-  async find(id: string): Promise<{ folder: FolderName; info: StoredMessageInfo } | undefined> {
-    for (const folder of await this.folders()) {
-      const info = (await this.list(folder)).find((m) => m.id === id);
-      if (info) return { folder, info };
-    }
-    return undefined;
-  }
 
   async folders(): Promise<FolderName[]> {
     let names: string[] = [];

@@ -12,6 +12,7 @@ import type { CliCommand, CliContext } from '../context.js';
 import { currentUser } from '../../../use-cases/users.js';
 import { importCertificatesFromMessage } from '../../../use-cases/import-certificates.js';
 import { oneLine } from '../terminal-text.js';
+import { folderHolding } from '../message-options.js';
 import { cachetHome } from '../trust.js';
 import { personalHome } from '../personal-home.js';
 
@@ -26,7 +27,7 @@ Options:
   --email ADDRESS  file the certificates under this address
   --message ID     import the certificates of this certs-only message (reading it never does: an
                    unsigned message may name anyone, so only you decide to trust what it carries)
-  --folder F       the folder of --message (default: where the message is)
+  --folder F       the folder of --message (default: the INBOX, or the one folder holding that id)
   --json           print {"imported": [{"address", "fingerprint", "added", "keyChange"}]}
 
 Exit statuses: 0 imported · 2 usage · 3 a file cannot be read · 5 a certificate cannot be read`;
@@ -83,7 +84,7 @@ const command: CliCommand = {
 
 async function importFromMessage(id: string, folder: string | undefined, as: string | undefined, context: CliContext): Promise<AddResult[]> {
   const user = await currentUser(cachetHome(context), as ?? context.env.CACHET_USER);
-  const where = folder ?? (await user.mailbox.find(id))?.folder ?? 'INBOX';
+  const where = await folderHolding(user.mailbox, id, { folder });
   return importCertificatesFromMessage(user, where, id);
 }
 

@@ -7,6 +7,7 @@ import type { CliCommand } from '../context.js';
 import { readSecret } from '../secrets.js';
 import { openUserSession, USER_OPTIONS } from '../user-session.js';
 import { oneLine } from '../terminal-text.js';
+import { folderHolding } from '../message-options.js';
 
 const command: CliCommand = {
   help: `usage: cachet import-from-mail ID [--folder F] [--password-file F] [--role signing|encryption|both] [--force]
@@ -29,7 +30,7 @@ Exit statuses: 0 all imported · 1 something was not imported (each file says wh
     if (values.role !== undefined && requested === undefined) throw new CachetError('ERR_USAGE', '--role must be signing, encryption or both');
     const session = await openUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'], pinFile: values['pin-file'] });
     try {
-      const folder = values.folder ?? (await session.user.mailbox.find(id))?.folder ?? 'INBOX';
+      const folder = await folderHolding(session.user.mailbox, id, values);
       assertMailImportAllowed(session.source);
       const store = await session.store(true);
       const results = await importFromMail(session.user, folder, id, store, {

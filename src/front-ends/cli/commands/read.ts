@@ -9,6 +9,7 @@ import { openUserSession, USER_OPTIONS } from '../user-session.js';
 import { exitStatusForReport } from './open.js';
 import { normaliseAddress, type OpenReport } from '../../../engine/smime/open.js';
 import { oneLine } from '../terminal-text.js';
+import { folderHolding } from '../message-options.js';
 
 const STATUS_TEXT: Record<string, string> = {
   valid: 'SIGNED — signature valid and trusted',
@@ -37,6 +38,8 @@ const command: CliCommand = {
 Decrypts with every encryption key you hold (old ones too), verifies against your trusted roots, and
 shows the same status as "cachet open": valid, invalid, untrusted, mismatch, partially-signed or
 not-signed. The sender's certificates are added to your address book when the status is valid.
+Without --folder the message is the INBOX's with that id, else the one other folder's holding it (an
+IMAP id is unique only within its folder: name the folder when several hold it).
 Exit statuses as "cachet open".`,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, { ...USER_OPTIONS, folder: { type: 'string' }, json: { type: 'boolean' }, 'save-attachments': { type: 'string' } }, { positionals: true });
@@ -44,7 +47,7 @@ Exit statuses as "cachet open".`,
     if (!id) throw new CachetError('ERR_USAGE', 'usage: cachet read ID');
     const session = await openUserSession(context, { as: values.as, passphraseFile: values['passphrase-file'], pinFile: values['pin-file'] });
     try {
-      const folder = values.folder ?? (await session.user.mailbox.find(id))?.folder ?? 'INBOX';
+      const folder = await folderHolding(session.user.mailbox, id, values);
       const saveTo = values['save-attachments'];
       if (saveTo) await mkdir(saveTo, { recursive: true });
       /** Where each attachment was saved, by index (its name may differ from the sender's: see attachment-files.ts). */

@@ -5,6 +5,7 @@ import type { CliCommand } from '../context.js';
 import { readInputFully } from '../io.js';
 import { openUserSession, USER_OPTIONS } from '../user-session.js';
 import { replyContext, type ReplyContext } from '../../../use-cases/folder-listing.js';
+import { findMessage } from '../../../adapters/mail/mailbox.js';
 import { attachedFiles, checkSendValues, SEND_EXIT_STATUSES, SEND_OPTIONS, sendAndReport } from '../send-flow.js';
 
 const help = `usage: cachet send --to ADDR [--to ADDR]... [--cc ADDR]... [--bcc ADDR]... --subject TEXT
@@ -50,7 +51,7 @@ const command: CliCommand = {
       // A reply also threads: In-Reply-To and References from the original.
       let reply: ReplyContext | null = null;
       if (values['reply-to-id']) {
-        const original = await session.user.mailbox.find(values['reply-to-id']);
+        const original = await findMessage(session.user.mailbox, values['reply-to-id']);
         if (!original) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no message ${values['reply-to-id']} to reply to`);
         reply = await replyContext(session.user.mailbox, original.folder, values['reply-to-id']);
       }
