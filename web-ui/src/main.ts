@@ -97,8 +97,15 @@ function focusHeading(main: HTMLElement): void {
 /** The view being drawn: a newer route aborts it (its requests cancelled, its drawing and side effects stopped). */
 let drawing: AbortController | undefined;
 
+/**
+ * A user's move whose view was overtaken before it was drawn (new mail redrew the folder meanwhile):
+ * the view that replaces it still owes the user the focus on its heading.
+ */
+let focusOwed = false;
+
 /** Draws the view the address names; `moveFocus` is false when the page redraws itself (new mail), not on a user's move. */
 async function route(moveFocus = true): Promise<void> {
+  focusOwed ||= moveFocus;
   // Views drawn one after another (sign-in sets the address and draws; a quick second click): only
   // the newest goes on; an older one still waiting for the server is cancelled, never paints over it.
   drawing?.abort();
@@ -174,7 +181,10 @@ async function route(moveFocus = true): Promise<void> {
     main.append(h('p', { className: 'form-error', role: 'alert' }, e instanceof ApiError ? e.message : 'Something went wrong'));
   }
   if (signal.aborted) return;
-  if (moveFocus) focusHeading(main);
+  if (focusOwed) {
+    focusOwed = false;
+    focusHeading(main);
+  }
   // An active certificate near its end is said on every view (Certificates says it itself).
   if (section !== 'certificates') void expiryBanner().then((banner) => banner && !signal.aborted && main.prepend(banner));
 }
