@@ -32,11 +32,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function api<T>(path: string, cookie: string, init: RequestInit = {}): Promise<T> {
-  const response = await fetch(`${web.server.url}${path}`, { ...init, headers: { cookie, origin: web.server.url, ...(init.headers as Record<string, string> | undefined) } });
-  assert.ok(response.ok, `${path}: ${response.status} ${await response.clone().text()}`);
-  return (await response.json()) as T;
-}
+const api = <T>(path: string, cookie: string, init: RequestInit = {}): Promise<T> => web.api<T>(path, cookie, init);
 
 test('IMAP folders, a send through Postfix, new mail pushed to the recipient, the copy in Sent', async () => {
   const alice = await web.login('alice@example.com', 'alice');

@@ -12,9 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMailServers, type MailServers } from '../helpers/mail-servers.js';
-import { pkiFile } from '../helpers/pki.js';
 import { runCachet } from '../helpers/cli.js';
-import { startInProcess, type InProcessServer } from './support.js';
+import { organisationMailYaml, startInProcess, type InProcessServer } from './support.js';
 import type { OutboxMessage } from '../../src/use-cases/outbox.js';
 
 let mail: MailServers;
@@ -29,7 +28,7 @@ before(async () => {
   assert.equal((await runCachet(['server', '--init-key', join(dir, 'kek')])).status, 0);
   web = await startInProcess(
     dir,
-    `listen:\n  host: 127.0.0.1\n  port: 0\nsignIn:\n  method: imap\nmail:\n  imap:\n    host: 127.0.0.1\n    port: ${mail.imapsPort}\n    ca: ${pkiFile('ca.pem')}\n    servername: localhost\n  smtp:\n    host: 127.0.0.1\n    port: ${mail.smtpPort}\n    starttls: true\n    ca: ${pkiFile('ca.pem')}\nstate:\n  directory: ${join(dir, 'state')}\nkeys:\n  keyEncryptionKeyFile: ${join(dir, 'kek')}\n`,
+    `listen:\n  host: 127.0.0.1\n  port: 0\nsignIn:\n  method: imap\n${organisationMailYaml(mail)}state:\n  directory: ${join(dir, 'state')}\nkeys:\n  keyEncryptionKeyFile: ${join(dir, 'kek')}\n`,
     { clock: () => clock, outboxRetryCheckMs: 100 },
   );
 });
@@ -39,11 +38,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function api<T>(path: string, cookie: string, init: RequestInit = {}): Promise<T> {
-  const response = await fetch(`${web.server.url}${path}`, { ...init, headers: { cookie, origin: web.server.url, ...(init.headers as Record<string, string> | undefined) } });
-  assert.ok(response.ok, `${path}: ${response.status} ${await response.clone().text()}`);
-  return (await response.json()) as T;
-}
+const api = <T>(path: string, cookie: string, init: RequestInit = {}): Promise<T> => web.api<T>(path, cookie, init);
 
 async function until<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
   for (let attempt = 0; attempt < 300; attempt++) {

@@ -3,6 +3,7 @@
  * a state directory with a key-encryption key, a config file, and the server run as a real process
  * (node --import tsx src/entry/dev.ts server …) whose JSON log lines the test reads.
  */
+import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -129,6 +130,8 @@ export interface InProcessServer {
   lines: Array<Record<string, unknown>>;
   /** POST /api/login; returns the status, the JSON answer, the Retry-After and the session cookie. */
   login(user: string, password: string, headers?: Record<string, string>): Promise<{ status: number; body: Record<string, unknown>; retryAfter: string | null; cookie: string | undefined }>;
+  /** A signed-in call (the session cookie, the server's Origin): its JSON answer, asserted 2xx. */
+  api<T>(path: string, cookie: string, init?: RequestInit): Promise<T>;
 }
 
 /** Starts `cachet server` in this process (API only, no front end) from the YAML text, written to dir/server.yaml. */
@@ -148,6 +151,11 @@ export async function startInProcess(dir: string, yaml: string, options: Omit<im
     async login(user, password, headers = {}) {
       const response = await fetch(`${server.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: server.url, ...headers }, body: JSON.stringify({ user, password }) });
       return { status: response.status, body: (await response.json()) as Record<string, unknown>, retryAfter: response.headers.get('retry-after'), cookie: response.headers.get('set-cookie')?.split(';')[0] };
+    },
+    async api<T>(path: string, cookie: string, init: RequestInit = {}): Promise<T> {
+      const response = await fetch(`${server.url}${path}`, { ...init, headers: { cookie, origin: server.url, ...(init.headers as Record<string, string> | undefined) } });
+      assert.ok(response.ok, `${path}: ${response.status} ${await response.clone().text()}`);
+      return (await response.json()) as T;
     },
   };
 }

@@ -110,6 +110,17 @@ async function waitForDraftText(name: string, text: string): Promise<string> {
   assert.fail(`no single stored draft holding "${text}": ${drafts.length} drafts, ${JSON.stringify(drafts.map((d) => opensslDecrypt(d).split('\r\n\r\n').slice(1).join('')))}`);
 }
 
+/** To the Inbox, then the draft opened from the Drafts folder: Compose comes back holding `body`. */
+async function backThroughDraftsFolder(page: Page, body: string): Promise<void> {
+  await page.getByRole('link', { name: 'Inbox' }).click();
+  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
+  await page.getByRole('link', { name: 'Drafts' }).click();
+  await page.getByRole('heading', { name: 'Drafts' }).waitFor();
+  await page.getByTestId('message-link').first().click();
+  await page.getByRole('heading', { name: 'New message' }).waitFor();
+  await page.waitForFunction((text) => (document.getElementById('compose-body') as HTMLTextAreaElement | null)?.value === text, body);
+}
+
 test('a draft is saved encrypted to its author, comes back after a reload, from the Drafts folder and after the idle lock, and goes once sent', async () => {
   const page = await newPage('alice');
   await page.getByRole('link', { name: 'Compose' }).click();
@@ -136,13 +147,7 @@ test('a draft is saved encrypted to its author, comes back after a reload, from 
   await page.locator('.chip[data-address="bob@example.org"]').waitFor();
 
   // Elsewhere and back through the Drafts folder.
-  await page.getByRole('link', { name: 'Inbox' }).click();
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
-  await page.getByRole('link', { name: 'Drafts' }).click();
-  await page.getByRole('heading', { name: 'Drafts' }).waitFor();
-  await page.getByTestId('message-link').first().click();
-  await page.getByRole('heading', { name: 'New message' }).waitFor();
-  await page.waitForFunction(() => (document.getElementById('compose-body') as HTMLTextAreaElement | null)?.value === 'The merger closes on Friday.');
+  await backThroughDraftsFolder(page, 'The merger closes on Friday.');
 
   // The idle lock strikes while the page is open; what is typed afterwards is not lost.
   clock += 6 * 60_000;
@@ -155,18 +160,12 @@ test('a draft is saved encrypted to its author, comes back after a reload, from 
   await waitForDraftText('alice', 'Keep it quiet.');
   assert.equal(await page.evaluate(() => sessionStorage.getItem('cachet.draft.unsaved')), null, 'the tab holds nothing once the server has it');
 
-  // Typing goes on after signing in again. The view drawn before the lock is retired: leaving now does
-  // not make it save its older text over the newer draft (it did: the Drafts folder then held the
-  // text without " Signed.", or the link named a draft already replaced).
+  // Typing goes on after signing in again. The view drawn before the lock is retired: leaving now must
+  // not make it save its older text over the newer draft (the Drafts folder would hold the text
+  // without " Signed.", or its link name a draft already replaced).
   await page.getByLabel('Message', { exact: true }).pressSequentially(' Signed.');
   await waitForDraftText('alice', 'Keep it quiet. Signed.');
-  await page.getByRole('link', { name: 'Inbox' }).click();
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
-  await page.getByRole('link', { name: 'Drafts' }).click();
-  await page.getByRole('heading', { name: 'Drafts' }).waitFor();
-  await page.getByTestId('message-link').first().click();
-  await page.getByRole('heading', { name: 'New message' }).waitFor();
-  await page.waitForFunction(() => (document.getElementById('compose-body') as HTMLTextAreaElement | null)?.value === 'The merger closes on Friday. Keep it quiet. Signed.');
+  await backThroughDraftsFolder(page, 'The merger closes on Friday. Keep it quiet. Signed.');
   await waitForDraftText('alice', 'Keep it quiet. Signed.');
 
   // Sent: the draft is gone.
