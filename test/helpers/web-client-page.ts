@@ -66,8 +66,8 @@ export async function submitSignIn(page: Page, user: string, password: string): 
 /**
  * A page of a new browser context signed in as `user`, on the Inbox, drawn. `watchingMail`: also
  * wait for the page's event stream to open, which the server answers once it watches the INBOX (IMAP
- * IDLE, or the Maildir): mail that arrives from then on is pushed to the page. Mail that arrives
- * while the page is still loading may be in neither the list nor an event.
+ * IDLE, or the Maildir): mail that arrives from then on is pushed to the page as it arrives (mail
+ * that came before is caught up with when the stream says 'ready', web-ui/src/main.ts).
  */
 export async function signedInPage(browser: Browser, url: string, user: string, password: string, { watchingMail = false, ...options }: SignInOptions = {}): Promise<Page> {
   const page = await signInForm(browser, url, options);

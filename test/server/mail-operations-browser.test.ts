@@ -32,9 +32,9 @@ function imapOf(name: string): ImapMailbox {
 }
 
 /**
- * Runs `send`, then waits until Postfix has put the mail into `name`'s IMAP INBOX. A page signed in
- * before the mail is there shows it only if its event stream (IMAP IDLE) was watching when it came:
- * a recipient who signs in while it is still on its way could miss it, which is not what these tests are about.
+ * Runs `send`, then waits until Postfix has put the mail into `name`'s IMAP INBOX, so that the
+ * recipient who signs in next finds it in the list: these tests are about the forward, not about a
+ * mail that arrives while the page loads (test/web/new-mail-while-loading.test.ts).
  */
 async function sentAndDelivered(name: string, send: () => Promise<void>): Promise<void> {
   const inbox = imapOf(name);
