@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, screenshotPath } from '../helpers/browser.js';
 import { runTool } from '../helpers/oracles.js';
+import { waitFor } from '../helpers/wait.js';
 import { createDemoOrganisation, type DemoOrganisation, type DemoUser } from '../../src/use-cases/demo-org.js';
 import { importFromMail } from '../../src/use-cases/import-from-mail.js';
 import { readMessage } from '../../src/use-cases/read.js';
@@ -172,8 +173,8 @@ test('a draft is saved encrypted to its author, comes back after a reload, from 
   await page.getByRole('switch', { name: 'Encrypt' }).uncheck();
   await page.getByRole('button', { name: 'Send' }).click();
   await page.getByTestId('compose-feedback').getByText(/^Sent/).waitFor();
-  for (let attempt = 0; attempt < 50 && (await storedDrafts('alice')).length > 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 100));
-  const left = await storedDrafts('alice');
+  // The delete waits in the line of saves: polled up to the suite's deadline, not for a fixed 5 s.
+  const left = await waitFor(async () => { const drafts = await storedDrafts('alice'); return drafts.length === 0 ? drafts : undefined; }, 'the sent draft to be deleted').catch(() => storedDrafts('alice'));
   assert.equal(left.length, 0, `the draft was deleted once sent: ${JSON.stringify(left.map((d) => opensslDecrypt(d).split('\r\n\r\n').slice(1).join('')))}`);
   await page.waitForURL(/#\/compose$/);
   await page.context().close();
