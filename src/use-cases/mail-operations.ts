@@ -25,18 +25,8 @@ async function checkTarget(mailbox: Mailbox, target: FolderName): Promise<void> 
   if (!(await mailbox.folders()).includes(target)) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no folder "${target}"`, { details: { folder: target } });
 }
 
-/**
- * An IMAP server answers a STORE, a MOVE or an EXPUNGE of a UID it does not have with OK: the user
- * would be told "deleted for good", "moved" or "flagged" about a message that is not there.
- * @throws CachetError ERR_MAIL_NOT_FOUND
- */
-async function checkExists(mailbox: Mailbox, folder: FolderName, id: string): Promise<void> {
-  if (!(await mailbox.list(folder)).some((m) => m.id === id)) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no message ${id} in ${folder}`, { details: { folder, id } });
-}
-
 export async function moveMessage(mailbox: Mailbox, folder: FolderName, id: string, target: FolderName): Promise<{ folder: FolderName; id: string }> {
   await checkTarget(mailbox, target);
-  await checkExists(mailbox, folder, id);
   const moved = await mailbox.move(folder, id, target);
   return { folder: target, id: moved };
 }
@@ -44,8 +34,7 @@ export async function moveMessage(mailbox: Mailbox, folder: FolderName, id: stri
 /** Delete as mail clients do: into Trash (kept until emptied, and undone by moving back); in Trash itself, for good. */
 export async function deleteMessage(mailbox: Mailbox, folder: FolderName, id: string): Promise<DeleteOutcome> {
   if (folder === ROLE_FOLDERS.trash) {
-    await checkExists(mailbox, folder, id);
-    await mailbox.remove(folder, id);
+      await mailbox.remove(folder, id);
     return { kind: 'removed' };
   }
   const trash = await moveMessage(mailbox, folder, id, ROLE_FOLDERS.trash);
@@ -59,7 +48,6 @@ export async function archiveMessage(mailbox: Mailbox, folder: FolderName, id: s
 
 export async function setMessageFlags(mailbox: Mailbox, folder: FolderName, id: string, flags: { seen?: boolean; flagged?: boolean }): Promise<void> {
   if (flags.seen === undefined && flags.flagged === undefined) throw new CachetError('ERR_USAGE', 'say which flag to set: seen or flagged');
-  await checkExists(mailbox, folder, id);
   await mailbox.setFlags(folder, id, flags);
 }
 

@@ -199,12 +199,19 @@ export class ImapMailbox implements Mailbox {
     await this.setFlags(folder, id, { seen: true });
   }
 
-  /** Runs `operation` with `folder` selected (its lock held), for one message's UID. */
+  /**
+   * Runs `operation` with `folder` selected (its lock held), for one message's UID that is there: a
+   * server answers a STORE, MOVE or EXPUNGE of a UID it does not have with OK, so the user would be
+   * told "flagged", "moved" or "deleted" of nothing. One UID SEARCH asks first.
+   * @throws CachetError ERR_MAIL_NOT_FOUND
+   */
   private inFolder<T>(what: string, folder: FolderName, id: string, operation: (client: ImapFlow) => Promise<T>): Promise<T> {
     checkUid(folder, id);
     return this.run(what, async (client) => {
       const lock = await client.getMailboxLock(await this.path(client, folder));
       try {
+        const there = await client.search({ uid: id }, { uid: true });
+        if (!there || !there.includes(Number(id))) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no message ${id} in ${folder}`, { details: { folder, id } });
         return await operation(client);
       } finally {
         lock.release();
@@ -231,7 +238,7 @@ export class ImapMailbox implements Mailbox {
       const before = client.capabilities.has('UIDPLUS') ? false : await client.fetchOne(id, { envelope: true }, { uid: true });
       const envelope = before ? before.envelope : undefined;
       const moved = await client.messageMove(id, destination, { uid: true });
-      if (!moved) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no message ${id} in ${folder}`);
+      if (!moved) throw new CachetError('ERR_MAIL_NOT_FOUND', `there is no message ${id} in ${folder}`, { details: { folder, id } });
       const uid = moved.uidMap?.get(Number(id));
       if (uid !== undefined) return String(uid);
       if (!envelope?.messageId) return '';
@@ -246,7 +253,6 @@ export class ImapMailbox implements Mailbox {
   }
 
   async remove(folder: FolderName, id: string): Promise<void> {
-    if (!/^\d+$/.test(id)) return;
     await this.inFolder(`deleting message ${id}`, folder, id, async (client) => {
       // \Deleted and EXPUNGE of this UID only (UID EXPUNGE where the server has UIDPLUS).
       await client.messageDelete(id, { uid: true });

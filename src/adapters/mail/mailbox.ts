@@ -75,7 +75,7 @@ export interface Mailbox {
   setFlags(folder: FolderName, id: string, flags: { seen?: boolean; flagged?: boolean }): Promise<void>;
   /** Moves a message into `target` (a role's folder is created when missing); returns its id there. */
   move(folder: FolderName, id: string, target: FolderName): Promise<string>;
-  /** Deletes a message for good (a draft replaced by a newer save, or sent, a message deleted in Trash); ERR_MAIL_NOT_FOUND (Maildir) when it is not there. */
+  /** Deletes a message for good (a draft replaced by a newer save, or sent, a message deleted in Trash); ERR_MAIL_NOT_FOUND when it is not there. */
   remove(folder: FolderName, id: string): Promise<void>;
   /** The ids of the folder's messages that match, searched where the mail is (IMAP SEARCH on the server). */
   search(folder: FolderName, criteria: MailSearch): Promise<string[]>;
