@@ -40,8 +40,7 @@ function followEvents(): void {
 
 function newMail(): void {
   // Only a folder view is redrawn: a message being read or written is never replaced under the user.
-  const section = location.hash.replace(/^#\/?/, '').split('/')[0] || 'folder';
-  if (section === 'folder') void route(false);
+  if (addressed().section === 'folder') void route(false);
   void notifyNewMail();
 }
 
@@ -103,6 +102,14 @@ let drawing: AbortController | undefined;
  */
 let focusOwed = false;
 
+/** What the address names: the section (folder, message, compose …), its parts, the folder shown (or ''), the query. */
+function addressed(): { query: URLSearchParams; parts: string[]; section: string; folder: string } {
+  const [path = '', queryString = ''] = location.hash.replace(/^#/, '').split('?');
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const section = parts[0] ?? 'folder';
+  return { query: new URLSearchParams(queryString), parts, section, folder: section === 'folder' || section === 'message' ? parts[1] ?? 'INBOX' : '' };
+}
+
 /** Draws the view the address names; `moveFocus` is false when the page redraws itself (new mail), not on a user's move. */
 async function route(moveFocus = true): Promise<void> {
   focusOwed ||= moveFocus;
@@ -140,11 +147,7 @@ async function route(moveFocus = true): Promise<void> {
     );
     return;
   }
-  const [path = '', queryString = ''] = location.hash.replace(/^#/, '').split('?');
-  const query = new URLSearchParams(queryString);
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
-  const section = parts[0] ?? 'folder';
-  const folder = section === 'folder' || section === 'message' ? parts[1] ?? 'INBOX' : '';
+  const { query, parts, section, folder } = addressed();
   const folders = await getJson<FolderSummary[]>('/api/folders', signal).catch(() => [] as FolderSummary[]);
   if (signal.aborted) return;
   const { main, sidebar } = shell(folder, folders);
@@ -195,9 +198,8 @@ window.addEventListener('hashchange', () => void route());
 window.addEventListener(FOLDERS_CHANGED, () => {
   const nav = document.querySelector('#sidebar nav.folders');
   if (!nav) return;
-  const current = nav.querySelector('a[aria-current="page"]')?.getAttribute('href')?.replace('#/folder/', '') ?? '';
   void getJson<FolderSummary[]>('/api/folders')
-    .then((fresh) => nav.isConnected && nav.replaceWith(folderNav(decodeURIComponent(current), fresh)))
+    .then((fresh) => nav.isConnected && nav.replaceWith(folderNav(addressed().folder, fresh)))
     .catch(() => undefined);
 });
 // A request outside a view's drawing found the session over (the draft autosave, after the idle lock).
