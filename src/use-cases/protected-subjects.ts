@@ -187,7 +187,7 @@ export class ProtectedSubjectIndex {
         const file: IndexFile = { format: FORMAT, version: 1, ...sealed };
         await writeFileAtomically(this.options.file, `${JSON.stringify(file)}\n`, WHAT);
         // Under the lock nobody else writes: this stamp is of the file just written.
-        this.cache = { entries, stamp: (await fileStamp(this.options.file)) ?? '' };
+        this.cache = { entries, stamp: (await fileStamp(this.options.file))?.stamp ?? '' };
       },
       { what: WHAT },
     );
@@ -195,7 +195,7 @@ export class ProtectedSubjectIndex {
 
   /** The index on disk, read again only when its file changed. */
   private async current(): Promise<Map<string, string>> {
-    const stamp = await fileStamp(this.options.file);
+    const stamp = (await fileStamp(this.options.file))?.stamp;
     if (stamp === undefined) return new Map();
     if (this.cache?.stamp === stamp) return this.cache.entries;
     const key = await this.key(false);
@@ -207,13 +207,14 @@ export class ProtectedSubjectIndex {
 
   /** The index file's entries, oldest first; undefined when there is none, or one that does not open (told to onError). */
   private async read(key: Buffer): Promise<{ entries: Map<string, string>; stamp: string } | undefined> {
-    const stamp = await fileStamp(this.options.file);
-    if (stamp === undefined) return undefined;
+    const found = await fileStamp(this.options.file);
+    if (found === undefined) return undefined;
+    const { stamp, size } = found;
     let text: string;
     try {
-      const bytes = await readFile(this.options.file);
-      if (bytes.length > MAX_INDEX_FILE_BYTES) throw new Error('it is far too large');
-      text = bytes.toString('utf8');
+      // Judged by its size before it is read: a file far too large is never taken into memory.
+      if (size > MAX_INDEX_FILE_BYTES) throw new Error('it is far too large');
+      text = (await readFile(this.options.file)).toString('utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       this.options.onError(new CachetError('ERR_INPUT_READ', `cannot read ${WHAT} ${this.options.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; it is started afresh`, { cause: error }));
@@ -268,11 +269,14 @@ function parseEntries(text: string, key: Buffer, aad: Buffer): Map<string, strin
   }
 }
 
-/** Inode, size and times: every write is a rename of a new file, so a write by anyone changes it. */
-async function fileStamp(path: string): Promise<string | undefined> {
+/**
+ * The file's stamp — inode, size and times: every write is a rename of a new file, so a write by
+ * anyone changes it — and its size; undefined when there is none.
+ */
+async function fileStamp(path: string): Promise<{ stamp: string; size: number } | undefined> {
   try {
     const info = await stat(path, { bigint: true });
-    return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}`;
+    return { stamp: `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}`, size: Number(info.size) };
   } catch {
     return undefined;
   }
