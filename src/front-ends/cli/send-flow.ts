@@ -7,7 +7,7 @@
 import { basename, resolve } from 'node:path';
 import { CachetError } from '../../errors.js';
 import { sendMessage, type OutgoingAttachment, type SendRequest } from '../../use-cases/send.js';
-import type { OptionSpec } from './args.js';
+import type { OptionSpec, parseCommandArgs } from './args.js';
 import type { CliContext } from './context.js';
 import { progressFor } from './progress.js';
 import type { UserSession } from './user-session.js';
@@ -28,20 +28,8 @@ export const SEND_OPTIONS = {
   'refresh-directory': { type: 'boolean' },
 } as const satisfies OptionSpec;
 
-/** The parsed values of {@link SEND_OPTIONS}. */
-export interface SendValues {
-  'body-file'?: string | undefined;
-  attach?: string[] | undefined;
-  sign?: boolean | undefined;
-  'no-sign'?: boolean | undefined;
-  encrypt?: boolean | undefined;
-  'no-encrypt'?: boolean | undefined;
-  'send-unencrypted'?: boolean | undefined;
-  'leave-out-missing'?: boolean | undefined;
-  json?: boolean | undefined;
-  progress?: boolean | undefined;
-  'refresh-directory'?: boolean | undefined;
-}
+/** The parsed values of {@link SEND_OPTIONS} (cc and bcc are the composed message's, not read here). */
+export type SendValues = Omit<ReturnType<typeof parseCommandArgs<typeof SEND_OPTIONS>>['values'], 'cc' | 'bcc'>;
 
 /** The exit statuses of every command that sends, for their help texts. */
 export const SEND_EXIT_STATUSES = 'Exit statuses: 0 sent · 7 refused by the group rule or policy · 6 queued (server unreachable, or a recipient refused by the server) · 2 usage';
